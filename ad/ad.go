@@ -1,0 +1,68 @@
+// Package ad holds the advert record that every stage of adcensus shares,
+// and its public JSON Lines form (see docs/FORMAT-ads.md).
+package ad
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// SchemaVersion is the version of the JSON Lines advert record. It is written
+// in the "v" field of every record; readers accept records without it as v1.
+const SchemaVersion = 1
+
+// Ad is one advert as published on an arena.
+//
+// Phones holds raw strings as shown on the page. It is only ever filled
+// between extraction and pseudonymisation (or in a researcher's input file):
+// the crawler replaces raw phones with keyed-HMAC pseudonyms in Contacts and
+// clears Phones before anything is stored, published or logged.
+type Ad struct {
+	V         int               `json:"v,omitempty"`
+	ID        string            `json:"id"`
+	Arena     string            `json:"arena"`
+	URL       string            `json:"url,omitempty"`
+	FetchedAt time.Time         `json:"fetched_at,omitzero"`
+	PostedAt  time.Time         `json:"posted_at,omitzero"`
+	Title     string            `json:"title,omitempty"`
+	Body      string            `json:"body,omitempty"`
+	Name      string            `json:"name,omitempty"`
+	Age       int               `json:"age,omitempty"`
+	City      string            `json:"city,omitempty"`
+	Region    string            `json:"region,omitempty"`
+	Gender    string            `json:"gender,omitempty"`
+	Phones    []string          `json:"phones,omitempty"`
+	Contacts  []string          `json:"contacts,omitempty"`
+	Images    []string          `json:"images,omitempty"`
+	ImageFPs  []ImageFP         `json:"image_fps,omitempty"`
+	Attrs     map[string]string `json:"attrs,omitempty"`
+}
+
+// ImageFP is the fingerprint of one advert image. Hashes maps a hash kind
+// (for example "phash", "dhash") to its value in hex: hashes of different
+// kinds or libraries are not comparable, so the kind travels with the value.
+// Err is set, and Hashes empty, when the image could not be fetched or decoded.
+type ImageFP struct {
+	Src    string            `json:"src"`
+	Hashes map[string]string `json:"hashes,omitempty"`
+	Err    string            `json:"err,omitempty"`
+}
+
+// Time returns the advert's time for period grouping: PostedAt when known,
+// otherwise FetchedAt.
+func (a *Ad) Time() time.Time {
+	if !a.PostedAt.IsZero() {
+		return a.PostedAt
+	}
+	return a.FetchedAt
+}
+
+// ContentID derives a stable advert id from the arena and the arena's own
+// advert key (an id taken from the URL, or the canonical URL). The same advert
+// fetched twice gets the same id, so republishing never double-counts.
+func ContentID(arena, key string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(arena) + "\x00" + key))
+	return arena + "-" + hex.EncodeToString(sum[:8])
+}

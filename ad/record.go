@@ -1,0 +1,35 @@
+package ad
+
+// Fingerprinted is an advert after the fingerprint stage: the pseudonymised
+// advert plus everything the cluster stage compares. It is what flows on the
+// subject adcensus.fingerprints.
+type Fingerprinted struct {
+	Ad Ad `json:"ad"`
+	// Contacts are keyed-HMAC pseudonyms of every contact found in the
+	// advert's fields and text, "tel:<hex>", "email:<hex>", sorted, unique.
+	Contacts []string `json:"contacts,omitempty"`
+	// Name is the advertised name, normalised (lower case, folded spaces).
+	Name string `json:"name,omitempty"`
+	// Images are the fingerprints of the advert's images that could be
+	// hashed; images that failed are listed in Problems.
+	Images []ImageFP `json:"images,omitempty"`
+	// TextSig is a near-duplicate signature of title and body (kind:hex).
+	TextSig string `json:"text_sig,omitempty"`
+	// Problems lists what could not be used, with a reason each (for
+	// example an undecodable image). The advert still flows on.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Assignment places one advert in a person and a network.
+type Assignment struct {
+	AdID      string `json:"ad_id"`
+	PersonID  string `json:"person_id"`
+	NetworkID string `json:"network_id"`
+}
+
+// Assignments is the message on the subject adcensus.assignments: the
+// assignments that changed when the cluster stage took in one advert.
+type Assignments struct {
+	Cause   string       `json:"cause"` // the advert id whose arrival caused the change
+	Changed []Assignment `json:"changed"`
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"adcensus/crawler"
+	"adcensus/dedup"
+	dedupbolt "adcensus/dedup/bolt"
+	"adcensus/dedup/contact"
+	"adcensus/index"
+	indexbleve "adcensus/index/bleve"
+	"adcensus/pipeline"
+	"adcensus/pipeline/jetstream"
+)
+
+// Files and folders inside the data directory.
+const (
+	crawlStateFile   = "crawl.db"
+	clusterStateFile = "cluster.db"
+	indexDir         = "index"
+)
+
+// node is one process's share of the pipeline: the stream connection and the
+// stores of the stages it runs.
+type node struct {
+	dataDir string
+	log     *slog.Logger
+
+	pseudo   *contact.Pseudonymiser
+	bus      *jetstream.Bus
+	crawls   *crawler.Store
+	cluster  *dedupbolt.Cluster
+	index    index.Store
+	counters pipeline.Counters
+
+	cancel context.CancelFunc
+	group  *errgroup.Group
+}
+
+type nodeOptions struct {
+	DataDir string
+	NATSURL string
+	Logger  *slog.Logger
+}
+
+// openNode opens the data directory: key, stream, crawl state, cluster state
+// and index.
+func openNode(ctx context.Context, o nodeOptions) (*node, error) {
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	n := &node{dataDir: o.DataDir, log: o.Logger}
+	key, err := contact.LoadOrCreateKey(o.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	n.pseudo = contact.New(key)
+	if n.bus, err = jetstream.Open(ctx, jetstream.Options{URL: o.NATSURL, DataDir: o.DataDir, Logger: o.Logger}); err != nil {
+		return nil, err
+	}
+	if n.crawls, err = crawler.OpenStore(filepath.Join(o.DataDir, crawlStateFile)); err != nil {
+		n.Close()
+		return nil, err
+	}
+	if n.cluster, err = dedupbolt.Open(filepath.Join(o.DataDir, clusterStateFile)); err != nil {
+		n.Close()
+		return nil, err
+	}
+	if n.index, err = indexbleve.Open(filepath.Join(o.DataDir, indexDir)); err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// startStages starts the fingerprint, cluster and index stages as goroutines.
+// Shutdown order (stopStages): cancel the stages' context, wait for every
+// stage to return (each finishes or abandons its current batch, which is
+// then redelivered), then Close closes the stores and the stream.
+func (n *node) startStages(ctx context.Context) {
+	ctx, n.cancel = context.WithCancel(ctx)
+	g, gctx := errgroup.WithContext(ctx)
+	n.group = g
+	// Images on the stream were fetched and hashed by the crawler under its
+	// politeness rules; the fingerprint stage never fetches on its own.
+	fp := dedup.NewFingerprinter(n.pseudo, noImageLoader{}, dedup.DefaultImageLimits())
+	g.Go(func() error {
+		return (&pipeline.FingerprintStage{Bus: n.bus, FP: fp, Workers: runtime.NumCPU(), Log: n.log, Counters: &n.counters}).Run(gctx)
+	})
+	g.Go(func() error {
+		return (&pipeline.ClusterStage{Bus: n.bus, Cluster: n.cluster, Log: n.log, Counters: &n.counters}).Run(gctx)
+	})
+	g.Go(func() error {
+		return (&pipeline.IndexStage{Bus: n.bus, Index: n.index, Log: n.log, Counters: &n.counters}).Run(gctx)
+	})
+}
+
+// waitIdle waits until every stage has processed everything in the stream.
+// A stage that fails ends the wait with its error.
+func (n *node) waitIdle(ctx context.Context) error {
+	stagesDone := make(chan error, 1)
+	go func() { stagesDone <- n.group.Wait() }()
+	idleInARow := 0
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-stagesDone:
+			if err == nil {
+				err = errors.New("pipeline stages stopped")
+			}
+			return err
+		case <-t.C:
+		}
+		// Checked in flow order: when a stage is idle, all it will ever
+		// publish from what it consumed is already in the stream.
+		idle, err := n.bus.Idle(ctx, pipeline.DurableFingerprint, pipeline.DurableCluster, pipeline.DurableIndex)
+		if err != nil {
+			return err
+		}
+		if idle {
+			idleInARow++
+		} else {
+			idleInARow = 0
+		}
+		if idleInARow >= 2 {
+			return nil
+		}
+	}
+}
+
+func (n *node) stopStages() error {
+	if n.cancel == nil {
+		return nil
+	}
+	n.cancel()
+	err := n.group.Wait()
+	n.cancel = nil
+	return err
+}
+
+// Close stops the stages and closes the stores, then the stream.
+func (n *node) Close() error {
+	errs := []error{n.stopStages()}
+	if n.index != nil {
+		errs = append(errs, n.index.Close())
+	}
+	if n.cluster != nil {
+		errs = append(errs, n.cluster.Close())
+	}
+	if n.crawls != nil {
+		errs = append(errs, n.crawls.Close())
+	}
+	if n.bus != nil {
+		errs = append(errs, n.bus.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// openIndex opens only the index of a data directory, for read commands.
+func openIndex(dataDir string) (index.Store, error) {
+	dir := filepath.Join(dataDir, indexDir)
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("no index in %s (run 'adcensus run' or 'adcensus demo --data %s' first): %w", dataDir, dataDir, err)
+	}
+	return indexbleve.Open(dir)
+}
+
+// noImageLoader refuses to load images: on the stream, adverts carry the
+// fingerprints the crawler computed.
+type noImageLoader struct{}
+
+func (noImageLoader) Load(context.Context, string) ([]byte, error) {
+	return nil, errors.New("not hashed by the crawler, and the fingerprint stage does not fetch images")
+}

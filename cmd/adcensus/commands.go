@@ -1,0 +1,404 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"adcensus/ad"
+	"adcensus/crawler"
+	"adcensus/dedup"
+	dedupbolt "adcensus/dedup/bolt"
+	"adcensus/dedup/contact"
+	"adcensus/index"
+	"adcensus/pipeline"
+)
+
+// fileSink writes crawled adverts to a JSON Lines file. Each advert is
+// flushed and synced before Publish returns, so a resumed crawl neither
+// loses nor needs to refetch it.
+type fileSink struct {
+	mu sync.Mutex
+	f  *os.File
+	w  *ad.Writer
+}
+
+func (s *fileSink) Publish(_ context.Context, a *ad.Ad) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.w.Write(a); err != nil {
+		return err
+	}
+	if err := s.w.Flush(); err != nil {
+		return err
+	}
+	return s.f.Sync()
+}
+
+func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("crawl", stderr)
+	arenaPath := fs.String("arena", "", "arena config file (required)")
+	out := fs.String("out", "", "JSON Lines output file (required)")
+	dataDir := fs.String("data", "./data", "data directory (pseudonymisation key and crawl state)")
+	resume := fs.String("resume", "", "continue an interrupted crawl run (see 'adcensus runs'); appends to --out")
+	quiet := fs.Bool("quiet", false, "no progress line")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *arenaPath == "" || *out == "" {
+		return usageError{"crawl needs --arena FILE and --out FILE"}
+	}
+	cfg, err := crawler.LoadArena(*arenaPath)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+		return err
+	}
+	key, err := contact.LoadOrCreateKey(*dataDir)
+	if err != nil {
+		return err
+	}
+	store, err := crawler.OpenStore(filepath.Join(*dataDir, crawlStateFile))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if *resume != "" {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	f, err := os.OpenFile(*out, flags, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	log := newLogger(stderr, levelFor(*quiet))
+	c, err := crawler.New(cfg, crawler.Options{
+		Store: store, Sink: &fileSink{f: f, w: ad.NewWriter(f)}, Pseudo: contact.New(key),
+		Logger: log, Version: Version, ResumeID: *resume,
+	})
+	if err != nil {
+		return err
+	}
+	prog := startProgress(ctx, stderr, *quiet, time.Now(), []*crawler.Crawler{c}, &pipeline.Counters{})
+	run, err := c.Run(ctx)
+	prog.stop()
+	if run != nil {
+		printRuns(stdout, []*crawler.Run{run})
+	}
+	if err != nil {
+		if run != nil && ctx.Err() != nil {
+			return fmt.Errorf("interrupted: continue with 'adcensus crawl --arena %s --out %s --resume %s': %w", *arenaPath, *out, run.ID, err)
+		}
+		return err
+	}
+	return f.Close()
+}
+
+func cmdDedup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("dedup", stderr)
+	in := fs.String("in", "", "JSON Lines file of adverts (required); image paths are relative to its folder")
+	out := fs.String("out", "", "CSV output: ad_id,person_id,network_id (required)")
+	dataDir := fs.String("data", "./data", "data directory holding the pseudonymisation key")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *in == "" || *out == "" {
+		return usageError{"dedup needs --in FILE and --out FILE"}
+	}
+	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+		return err
+	}
+	key, err := contact.LoadOrCreateKey(*dataDir)
+	if err != nil {
+		return err
+	}
+	r, err := os.Open(*in)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	tmp, err := os.MkdirTemp("", "adcensus-dedup-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	w, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	stats, err := dedup.Offline(ctx, r, filepath.Dir(*in), contact.New(key), tmp, w, newLogger(stderr, levelFor(false)))
+	if err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%+v\n", stats)
+	return nil
+}
+
+func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("export counts", stderr)
+	by := fs.String("by", "arena", "comma-separated dimensions: "+strings.Join(index.Dimensions(), ", "))
+	format := fs.String("format", "csv", "csv or json")
+	dataDir := fs.String("data", "./data", "data directory")
+	minCell := fs.Int("min-cell", 5, "suppress cells with fewer distinct persons than this (0: no suppression)")
+	out := fs.String("out", "", "output file (default: standard output)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *format != "csv" && *format != "json" {
+		return usageError{fmt.Sprintf("--format must be csv or json, not %q", *format)}
+	}
+	if *minCell < 0 {
+		return usageError{"--min-cell must be 0 or more"}
+	}
+	dims := splitList(*by)
+	if err := index.ValidateDimensions(dims); err != nil {
+		return err
+	}
+	ix, err := openIndex(*dataDir)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	opt := index.CountOptions{MinCell: *minCell}
+	rows, err := ix.Counts(ctx, dims, opt)
+	if err != nil {
+		return err
+	}
+	w := stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	if *format == "csv" {
+		err = index.WriteCountsCSV(w, dims, rows)
+	} else {
+		err = index.WriteCountsJSON(w, dims, rows, opt, provenance(*dataDir))
+	}
+	if err != nil {
+		return err
+	}
+	if f, ok := w.(*os.File); ok && *out != "" {
+		return f.Close()
+	}
+	return nil
+}
+
+// provenance describes where exported numbers come from: the software, the
+// time, and every crawl run with its config hash.
+func provenance(dataDir string) map[string]any {
+	p := map[string]any{
+		"software":    "adcensus " + Version,
+		"exported_at": time.Now().UTC().Format(time.RFC3339),
+	}
+	store, err := crawler.OpenStore(filepath.Join(dataDir, crawlStateFile))
+	if err != nil {
+		p["runs_error"] = err.Error()
+		return p
+	}
+	defer store.Close()
+	runs, err := store.Runs()
+	if err != nil {
+		p["runs_error"] = err.Error()
+		return p
+	}
+	var rs []map[string]any
+	for _, r := range runs {
+		rs = append(rs, map[string]any{"id": r.ID, "arena": r.Arena, "config_hash": r.ConfigHash, "version": r.Version,
+			"started": r.Started, "ended": r.Ended, "status": r.Status, "pages": r.Pages, "ads": r.Ads})
+	}
+	p["runs"] = rs
+	return p
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("search", stderr)
+	dataDir := fs.String("data", "./data", "data directory")
+	size := fs.Int("size", 20, "hits to show")
+	facets := fs.String("facets", "", "comma-separated keyword fields to count, e.g. arena,city")
+	byPerson := fs.Bool("by-person", false, "one row per person")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	ix, err := openIndex(*dataDir)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	res, err := ix.Search(ctx, index.Query{Text: strings.Join(pos, " "), Size: *size, Facets: splitList(*facets), GroupByPerson: *byPerson})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	unit := "adverts"
+	if *byPerson {
+		unit = "persons"
+	}
+	fmt.Fprintf(stdout, "%d %s match\n", res.Total, unit)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ad\tarena\tcity\tperson\tnetwork\tposted\ttitle")
+	for _, h := range res.Hits {
+		id := h.ID
+		if *byPerson {
+			id = fmt.Sprintf("%s (+%d)", h.ID, len(h.AdIDs)-1)
+		}
+		posted := ""
+		if !h.PostedAt.IsZero() {
+			posted = h.PostedAt.Format("2006-01-02")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", id, h.Arena, h.City, h.PersonID, h.NetworkID, posted, h.Title)
+	}
+	tw.Flush()
+	for _, f := range splitList(*facets) {
+		fmt.Fprintf(stdout, "\n%s:", f)
+		for _, fc := range res.Facets[f] {
+			fmt.Fprintf(stdout, " %s=%d", fc.Term, fc.Count)
+		}
+		fmt.Fprintln(stdout)
+	}
+	return nil
+}
+
+func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("explain", stderr)
+	dataDir := fs.String("data", "./data", "data directory")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"usage: adcensus explain [--data DIR] AD_ID"}
+	}
+	cl, err := dedupbolt.Open(filepath.Join(*dataDir, clusterStateFile))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	ex, err := cl.Explain(pos[0])
+	if errors.Is(err, dedupbolt.ErrNotFound) {
+		return fmt.Errorf("advert %s is not in the cluster state of %s", pos[0], *dataDir)
+	}
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(ex)
+}
+
+func cmdRuns(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("runs", stderr)
+	dataDir := fs.String("data", "./data", "data directory")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	store, err := crawler.OpenStore(filepath.Join(*dataDir, crawlStateFile))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	runs, err := store.Runs()
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "run\tarena\tstarted\tended\tstatus\tpages\tads\terrors\tconfig\tversion")
+	for _, r := range runs {
+		ended := "-"
+		if !r.Ended.IsZero() {
+			ended = r.Ended.Format(time.RFC3339)
+		}
+		var errs []string
+		for k, v := range r.Errors {
+			errs = append(errs, fmt.Sprintf("%s=%d", k, v))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%.12s\t%s\n", r.ID, r.Arena, r.Started.Format(time.RFC3339), ended,
+			r.Status, r.Pages, r.Ads, strings.Join(errs, ","), r.ConfigHash, r.Version)
+	}
+	return tw.Flush()
+}
+
+// cmdRebuild deletes the cluster state and the index and rebuilds both by
+// replaying the stream; the counts are the same as before.
+func cmdRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("rebuild", stderr)
+	dataDir := fs.String("data", "./data", "data directory")
+	natsURL := fs.String("nats", "", "external NATS URL (default: embedded)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := rebuild(ctx, *dataDir, *natsURL, stderr); err != nil {
+		return err
+	}
+	ix, err := openIndex(*dataDir)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	rows, err := ix.Counts(ctx, []string{"arena"}, index.CountOptions{})
+	if err != nil {
+		return err
+	}
+	_, persons, networks, err := ix.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	printCountTable(stdout, rows, networks, persons)
+	return nil
+}
+
+func rebuild(ctx context.Context, dataDir, natsURL string, stderr io.Writer) error {
+	for _, p := range []string{filepath.Join(dataDir, clusterStateFile), filepath.Join(dataDir, indexDir)} {
+		if err := os.RemoveAll(p); err != nil {
+			return err
+		}
+	}
+	n, err := openNode(ctx, nodeOptions{DataDir: dataDir, NATSURL: natsURL, Logger: newLogger(stderr, levelFor(false))})
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	for _, d := range []string{pipeline.DurableCluster, pipeline.DurableIndex} {
+		if err := n.bus.ResetConsumer(ctx, d); err != nil {
+			return err
+		}
+	}
+	n.startStages(ctx)
+	if err := n.waitIdle(ctx); err != nil {
+		return err
+	}
+	return n.Close()
+}

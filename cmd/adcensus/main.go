@@ -1,0 +1,132 @@
+// Command adcensus crawls online ad arenas, de-duplicates adverts into the
+// distinct persons and networks behind them, and answers searches and
+// de-duplicated count exports. See README.md and docs/.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Version is the software version recorded with every run and export.
+var Version = "0.1.0-dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "adcensus:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+func exitCode(err error) int {
+	if errors.Is(err, flag.ErrHelp) || errors.As(err, new(usageError)) {
+		return 2
+	}
+	return 1
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `adcensus — crawl ad arenas, count distinct persons, export defensible counts
+
+usage: adcensus COMMAND [flags]
+
+  demo                      crawl the bundled demo arenas through the whole pipeline and print counts
+  demo serve                serve the demo arenas on 127.0.0.1:8081 and :8082 (for run --config configs/adcensus.yaml)
+  run --config FILE         the main job: crawl every arena of the config through all stages (embedded NATS)
+  crawl --arena FILE --out ads.jsonl   one crawl of one arena to JSON Lines (no stream)
+  dedup --in ads.jsonl --out assignments.csv   offline de-duplication of a JSON Lines file
+  export counts --by arena,week [--format csv|json]   distinct persons and adverts per group
+  search QUERY              search the indexed adverts
+  explain AD_ID             why an advert belongs to its person and network
+  runs                      list crawl runs
+  rebuild                   delete the cluster state and the index and rebuild them from the stream
+  version                   print the version
+
+Every command that uses stored data takes --data DIR (default ./data).
+Run 'adcensus COMMAND -h' for a command's flags.
+`
+
+// Main runs one command. It is what tests drive.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"no command given"}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "demo":
+		if len(rest) > 0 && rest[0] == "serve" {
+			return cmdDemoServe(ctx, rest[1:], stdout, stderr)
+		}
+		return cmdDemo(ctx, rest, stdout, stderr)
+	case "run":
+		return cmdRun(ctx, rest, stdout, stderr)
+	case "crawl":
+		return cmdCrawl(ctx, rest, stdout, stderr)
+	case "dedup":
+		return cmdDedup(ctx, rest, stdout, stderr)
+	case "export":
+		if len(rest) == 0 || rest[0] != "counts" {
+			return usageError{"usage: adcensus export counts --by arena,week [--data DIR] [--format csv|json]"}
+		}
+		return cmdExportCounts(ctx, rest[1:], stdout, stderr)
+	case "search":
+		return cmdSearch(ctx, rest, stdout, stderr)
+	case "explain":
+		return cmdExplain(ctx, rest, stdout, stderr)
+	case "runs":
+		return cmdRuns(ctx, rest, stdout, stderr)
+	case "rebuild":
+		return cmdRebuild(ctx, rest, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "adcensus", Version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("adcensus "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parse parses flags allowing them after positional arguments too
+// ("search göteborg --data d").
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}

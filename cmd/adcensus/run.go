@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"adcensus/configs"
+	"adcensus/crawler"
+	"adcensus/crawler/demoarena"
+	"adcensus/index"
+	"adcensus/pipeline"
+)
+
+// Config is the main job's config (configs/adcensus.yaml), see docs/RUN.md.
+type Config struct {
+	DataDir string   `yaml:"data_dir"`
+	NATSURL string   `yaml:"nats_url"`
+	Arenas  []string `yaml:"arenas"`
+}
+
+// loadConfig reads the main config; arena paths are relative to its folder.
+func loadConfig(path string) (*Config, []*crawler.ArenaConfig, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := Config{DataDir: "./data"}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(cfg.Arenas) == 0 {
+		return nil, nil, fmt.Errorf("%s: arenas: at least one arena config is required", path)
+	}
+	var arenas []*crawler.ArenaConfig
+	seen := map[string]string{}
+	for _, p := range cfg.Arenas {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(path), p)
+		}
+		a, err := crawler.LoadArena(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		if prev, dup := seen[a.Name]; dup {
+			return nil, nil, fmt.Errorf("%s: arenas: arena name %q used by both %s and %s", path, a.Name, prev, p)
+		}
+		seen[a.Name] = p
+		arenas = append(arenas, a)
+	}
+	return &cfg, arenas, nil
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", stderr)
+	cfgPath := fs.String("config", "configs/adcensus.yaml", "main config file")
+	dataDir := fs.String("data", "", "data directory (default: data_dir of the config)")
+	natsURL := fs.String("nats", "", "external NATS URL (default: nats_url of the config, else embedded)")
+	quiet := fs.Bool("quiet", false, "no progress line")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, arenas, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *dataDir == "" {
+		*dataDir = cfg.DataDir
+	}
+	if *natsURL == "" {
+		*natsURL = cfg.NATSURL
+	}
+	_, err = runPipeline(ctx, runOptions{DataDir: *dataDir, NATSURL: *natsURL, Arenas: arenas, Quiet: *quiet}, stdout, stderr)
+	return err
+}
+
+type runOptions struct {
+	DataDir string
+	NATSURL string
+	Arenas  []*crawler.ArenaConfig
+	Quiet   bool
+}
+
+// runPipeline crawls every arena through all stages, waits until the stream is
+// fully processed and prints the counts table. It returns the count rows by
+// arena (with the total row last).
+func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([]index.CountRow, error) {
+	start := time.Now()
+	log := newLogger(stderr, levelFor(o.Quiet))
+	n, err := openNode(ctx, nodeOptions{DataDir: o.DataDir, NATSURL: o.NATSURL, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	defer n.Close()
+	n.startStages(ctx)
+
+	crawlers := make([]*crawler.Crawler, len(o.Arenas))
+	for i, a := range o.Arenas {
+		crawlers[i], err = crawler.New(a, crawler.Options{
+			Store: n.crawls, Sink: &pipeline.BusSink{Bus: n.bus}, Pseudo: n.pseudo,
+			Logger: log, Version: Version, AutoResume: true,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	prog := startProgress(ctx, stderr, o.Quiet, start, crawlers, &n.counters)
+	var wg sync.WaitGroup
+	errs := make([]error, len(crawlers))
+	runs := make([]*crawler.Run, len(crawlers))
+	for i, c := range crawlers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runs[i], errs[i] = c.Run(ctx)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		prog.stop()
+		return nil, err
+	}
+	err = n.waitIdle(ctx)
+	prog.stop()
+	if err != nil {
+		return nil, err
+	}
+	if err := n.stopStages(); err != nil {
+		return nil, err
+	}
+	rows, err := n.index.Counts(ctx, []string{"arena"}, index.CountOptions{})
+	if err != nil {
+		return nil, err
+	}
+	_, persons, networks, err := n.index.Stats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	printRuns(stdout, runs)
+	fmt.Fprintln(stdout)
+	printCountTable(stdout, rows, networks, persons)
+	fmt.Fprintf(stdout, "\ndone in %s; data in %s (search: adcensus search --data %s QUERY)\n", time.Since(start).Round(10*time.Millisecond), o.DataDir, o.DataDir)
+	return rows, nil
+}
+
+func levelFor(quiet bool) slog.Level {
+	if quiet {
+		return slog.LevelError
+	}
+	return slog.LevelWarn
+}
+
+func printRuns(w io.Writer, runs []*crawler.Run) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\tpages\tads\terrors\tstatus\t")
+	for _, r := range runs {
+		if r == nil {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t\n", r.ID, r.Pages, r.Ads, r.ErrorCount(), r.Status)
+	}
+	tw.Flush()
+}
+
+// printCountTable prints ads and distinct persons per arena and in total.
+func printCountTable(w io.Writer, rows []index.CountRow, networks, _ int) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "arena\tads\tdistinct persons\t")
+	var total *index.CountRow
+	for i := range rows {
+		if rows[i].Total {
+			total = &rows[i]
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t\n", rows[i].Group[0], rows[i].Ads, rows[i].Persons)
+	}
+	if total != nil {
+		fmt.Fprintf(tw, "all arenas\t%d\t%d\t\n", total.Ads, total.Persons)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "networks (persons linked by a shared contact): %d\n", networks)
+}
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo", stderr)
+	dataDir := fs.String("data", "", "data directory to keep the demo's stream, state and index (default: a temporary one, removed afterwards)")
+	quiet := fs.Bool("quiet", false, "no progress line")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *dataDir == "" {
+		tmp, err := os.MkdirTemp("", "adcensus-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		*dataDir = tmp
+	}
+	corpus := demoarena.Generate(demoarena.DefaultSeed)
+	demo, err := demoarena.Start(ctx, corpus)
+	if err != nil {
+		return err
+	}
+	defer demo.Close()
+	arenas, err := demoArenas(demo)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo arenas on 127.0.0.1 (synthetic, adults-only): ")
+	for i, a := range arenas {
+		if i > 0 {
+			fmt.Fprint(stdout, ", ")
+		}
+		fmt.Fprintf(stdout, "%s %s", a.Name, demo.URL(a.Name))
+	}
+	fmt.Fprintln(stdout)
+	rows, err := runPipeline(ctx, runOptions{DataDir: *dataDir, Arenas: arenas, Quiet: *quiet}, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if r.Total {
+			fmt.Fprintf(stdout, "the demo's truth: %d ads by %d persons in %d networks; counted %d persons (%+d)\n",
+				corpus.Ads(), corpus.Persons(), corpus.Networks(), r.Persons, r.Persons-corpus.Persons())
+		}
+	}
+	return nil
+}
+
+// demoArenas loads the bundled demo arena configs and points them at the
+// running demo servers.
+func demoArenas(demo *demoarena.Demo) ([]*crawler.ArenaConfig, error) {
+	names := demo.Arenas()
+	sort.Strings(names)
+	var out []*crawler.ArenaConfig
+	for _, name := range names {
+		file := "arenas/" + name + ".yaml"
+		data, err := configs.Arenas.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("demo arena %s: %w", name, err)
+		}
+		cfg, err := crawler.ParseArena("configs/"+file, data)
+		if err != nil {
+			return nil, err
+		}
+		if err := cfg.Rebase(demo.URL(name)); err != nil {
+			return nil, err
+		}
+		out = append(out, cfg)
+	}
+	return out, nil
+}
+
+func cmdDemoServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo serve", stderr)
+	blomstra := fs.String("blomstra", "127.0.0.1:8081", "address of the blomstra demo arena")
+	nattlinjen := fs.String("nattlinjen", "127.0.0.1:8082", "address of the nattlinjen demo arena")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "serving demo arenas: blomstra http://%s  nattlinjen http://%s  (Ctrl-C to stop)\n", *blomstra, *nattlinjen)
+	err := demoarena.ServeOn(ctx, demoarena.Generate(demoarena.DefaultSeed), map[string]string{"blomstra": *blomstra, "nattlinjen": *nattlinjen})
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

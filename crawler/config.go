@@ -1,0 +1,456 @@
+package crawler
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/andybalholm/cascadia"
+	"gopkg.in/yaml.v3"
+)
+
+// ArenaConfig describes one arena: where to start, which pages are listings
+// and which are adverts, and how to read the fields of an advert. The YAML
+// form is documented in docs/ARENA-CONFIG.md.
+type ArenaConfig struct {
+	Name           string   `yaml:"name"`
+	StartURLs      []string `yaml:"start_urls"`
+	AllowedDomains []string `yaml:"allowed_domains"`
+	AllowPrivate   bool     `yaml:"allow_private"`
+	UserAgent      string   `yaml:"user_agent"`
+	Robots         string   `yaml:"robots"`
+	Limits         Limits   `yaml:"limits"`
+	Listing        Listing  `yaml:"listing"`
+	Detail         Detail   `yaml:"detail"`
+
+	// File is the path the config was loaded from; Hash is the SHA-256 of
+	// its bytes, recorded with every crawl run as provenance.
+	File string `yaml:"-"`
+	Hash string `yaml:"-"`
+
+	listingRe *regexp.Regexp
+	detailRe  *regexp.Regexp
+	lines     map[string]int // field path → line, for errors found after decoding
+}
+
+// Limits bound one crawl of an arena.
+type Limits struct {
+	MaxPages    int      `yaml:"max_pages"`
+	MaxDepth    int      `yaml:"max_depth"`
+	Concurrency int      `yaml:"concurrency"`
+	Delay       Duration `yaml:"delay"`
+	Timeout     Duration `yaml:"timeout"`
+	MaxBody     ByteSize `yaml:"max_body"`
+	MaxImages   int      `yaml:"max_images"`
+}
+
+// Listing describes listing (index) pages.
+type Listing struct {
+	Match string `yaml:"match"`
+	Links string `yaml:"links"`
+	Next  string `yaml:"next"`
+}
+
+// Detail describes advert pages.
+type Detail struct {
+	Match  string           `yaml:"match"`
+	Fields map[string]Field `yaml:"fields"`
+	Images Field            `yaml:"images"`
+	Attrs  map[string]Field `yaml:"attrs"`
+}
+
+// Field says how to read one value from a page.
+type Field struct {
+	Selector string `yaml:"selector"`
+	Attr     string `yaml:"attr"`
+	Regex    string `yaml:"regex"`
+	All      bool   `yaml:"all"`
+
+	sel cascadia.Selector
+	re  *regexp.Regexp
+}
+
+// KnownFields are the advert fields a detail config may extract.
+var KnownFields = []string{"title", "body", "name", "age", "city", "gender", "posted_at", "phones"}
+
+// Duration is a time.Duration written as "250ms", "2s".
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
+	if err != nil {
+		return nodeError(n, "not a duration (like 250ms or 2s): %q", n.Value)
+	}
+	if v < 0 {
+		return nodeError(n, "negative duration %q", n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// ByteSize is a size written as 5MiB, 512KiB, 1000000.
+type ByteSize int64
+
+// UnmarshalYAML parses sizes with an optional KiB/MiB/GiB/KB/MB/GB suffix.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseByteSize(n.Value)
+	if err != nil {
+		return nodeError(n, "%v", err)
+	}
+	*b = ByteSize(v)
+	return nil
+}
+
+// nodeError is an error at a YAML node, reported with its line.
+func nodeError(n *yaml.Node, format string, args ...any) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", n.Line, fmt.Sprintf(format, args...))}}
+}
+
+// ParseByteSize parses "5MiB", "512KiB", "2MB" or a plain number of bytes.
+func ParseByteSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suf string
+		m   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000_000}, {"GB", 1000_000_000}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suf) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suf)), u.m
+			break
+		}
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 || v > (1<<40)/mult {
+		return 0, fmt.Errorf("not a byte size (like 5MiB): %q", s)
+	}
+	return v * mult, nil
+}
+
+// DefaultArenaConfig returns the defaults applied before a file is read.
+func DefaultArenaConfig() ArenaConfig {
+	return ArenaConfig{
+		Robots: "obey",
+		Limits: Limits{
+			MaxPages:    10000,
+			MaxDepth:    100,
+			Concurrency: 2,
+			Delay:       Duration(250 * time.Millisecond),
+			Timeout:     Duration(20 * time.Second),
+			MaxBody:     5 << 20,
+			MaxImages:   8,
+		},
+	}
+}
+
+// ConfigError is an error in a config file, naming file, line and field.
+type ConfigError struct {
+	File  string
+	Line  int
+	Field string
+	Err   error
+}
+
+func (e *ConfigError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %v", loc, e.Field, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", loc, e.Err)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// LoadArena reads and validates an arena config file.
+func LoadArena(path string) (*ArenaConfig, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &ConfigError{File: path, Err: err}
+	}
+	return ParseArena(path, data)
+}
+
+// ParseArena parses and validates an arena config; name is used in errors.
+func ParseArena(name string, data []byte) (*ArenaConfig, error) {
+	cfg := DefaultArenaConfig()
+	cfg.File = name
+	sum := sha256.Sum256(data)
+	cfg.Hash = hex.EncodeToString(sum[:])
+
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		return nil, yamlError(name, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, &ConfigError{File: name, Err: errors.New("empty config")}
+	}
+	cfg.lines = map[string]int{}
+	if err := checkKeys(name, root.Content[0], "", schemaKeys(), cfg.lines); err != nil {
+		return nil, err
+	}
+	if err := root.Content[0].Decode(&cfg); err != nil {
+		ce := yamlError(name, err)
+		for field, line := range cfg.lines {
+			if line == ce.Line && (ce.Field == "" || len(field) > len(ce.Field)) {
+				ce.Field = field
+			}
+		}
+		return nil, ce
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+var yamlLineRe = regexp.MustCompile(`line (\d+): (.*)`)
+
+func yamlError(file string, err error) *ConfigError {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		err = errors.New(te.Errors[0])
+	}
+	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &ConfigError{File: file, Line: line, Err: errors.New(m[2])}
+	}
+	return &ConfigError{File: file, Err: err}
+}
+
+// schema lists the keys allowed at each path; "*" means any key, whose value
+// follows the schema of the path with "*".
+func schemaKeys() map[string][]string {
+	field := []string{"selector", "attr", "regex", "all"}
+	return map[string][]string{
+		"":                {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "robots", "limits", "listing", "detail"},
+		"limits":          {"max_pages", "max_depth", "concurrency", "delay", "timeout", "max_body", "max_images"},
+		"listing":         {"match", "links", "next"},
+		"detail":          {"match", "fields", "images", "attrs"},
+		"detail.fields":   KnownFields,
+		"detail.fields.*": field,
+		"detail.images":   field,
+		"detail.attrs":    {"*"},
+		"detail.attrs.*":  field,
+	}
+}
+
+// checkKeys rejects unknown keys (a typo must not silently disable a field)
+// and records the line of every field path.
+func checkKeys(file string, n *yaml.Node, path string, schema map[string][]string, lines map[string]int) error {
+	allowed, ok := schema[path]
+	if !ok || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	anyKey := len(allowed) == 1 && allowed[0] == "*"
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		full := k.Value
+		if path != "" {
+			full = path + "." + k.Value
+		}
+		lines[full] = k.Line
+		if !anyKey && !contains(allowed, k.Value) {
+			return &ConfigError{File: file, Line: k.Line, Field: full, Err: fmt.Errorf("unknown field (allowed: %s)", strings.Join(allowed, ", "))}
+		}
+		sub := full
+		if _, ok := schema[sub]; !ok {
+			sub = path + ".*"
+		}
+		if err := checkKeys(file, v, sub, schema, lines); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// Validate checks the config without I/O and compiles its selectors and
+// patterns. Errors carry the field path and, when known, the line.
+func (c *ArenaConfig) Validate() error {
+	bad := func(field string, format string, args ...any) error {
+		return &ConfigError{File: c.File, Line: c.line(field), Field: field, Err: fmt.Errorf(format, args...)}
+	}
+	if !nameRe.MatchString(c.Name) {
+		return bad("name", "must be 1-63 lower-case letters, digits, - or _ (got %q)", c.Name)
+	}
+	if len(c.StartURLs) == 0 {
+		return bad("start_urls", "at least one start URL is required")
+	}
+	for i, s := range c.StartURLs {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad(fmt.Sprintf("start_urls[%d]", i), "not an absolute http(s) URL: %q", s)
+		}
+	}
+	switch c.Robots {
+	case "obey", "ignore":
+	default:
+		return bad("robots", "must be obey or ignore (got %q)", c.Robots)
+	}
+	l := c.Limits
+	switch {
+	case l.MaxPages < 1 || l.MaxPages > 100_000_000:
+		return bad("limits.max_pages", "must be between 1 and 100000000 (got %d)", l.MaxPages)
+	case l.MaxDepth < 1 || l.MaxDepth > 1_000_000:
+		return bad("limits.max_depth", "must be between 1 and 1000000 (got %d)", l.MaxDepth)
+	case l.Concurrency < 1 || l.Concurrency > 256:
+		return bad("limits.concurrency", "must be between 1 and 256 (got %d)", l.Concurrency)
+	case time.Duration(l.Delay) > time.Hour:
+		return bad("limits.delay", "longer than an hour")
+	case time.Duration(l.Timeout) < time.Millisecond || time.Duration(l.Timeout) > 10*time.Minute:
+		return bad("limits.timeout", "must be between 1ms and 10m")
+	case l.MaxBody < 1024 || l.MaxBody > 1<<30:
+		return bad("limits.max_body", "must be between 1KiB and 1GiB")
+	case l.MaxImages < 0 || l.MaxImages > 100:
+		return bad("limits.max_images", "must be between 0 and 100 (got %d)", l.MaxImages)
+	}
+	var err error
+	if c.listingRe, err = compileRe(c.Listing.Match); err != nil || c.Listing.Match == "" {
+		if err == nil {
+			err = errors.New("required")
+		}
+		return bad("listing.match", "%v", err)
+	}
+	if c.detailRe, err = compileRe(c.Detail.Match); err != nil || c.Detail.Match == "" {
+		if err == nil {
+			err = errors.New("required")
+		}
+		return bad("detail.match", "%v", err)
+	}
+	if c.detailRe.NumSubexp() < 1 {
+		return bad("detail.match", "needs a capture group for the arena's advert key")
+	}
+	if c.Listing.Links == "" {
+		return bad("listing.links", "required: CSS selector of links to adverts")
+	}
+	for _, f := range []struct {
+		path, sel string
+	}{{"listing.links", c.Listing.Links}, {"listing.next", c.Listing.Next}} {
+		if f.sel == "" {
+			continue
+		}
+		if _, err := cascadia.Compile(f.sel); err != nil {
+			return bad(f.path, "bad CSS selector %q: %v", f.sel, err)
+		}
+	}
+	if _, ok := c.Detail.Fields["title"]; !ok {
+		if _, ok := c.Detail.Fields["body"]; !ok {
+			return bad("detail.fields", "needs at least title or body")
+		}
+	}
+	for name, f := range c.Detail.Fields {
+		if !contains(KnownFields, name) {
+			return bad("detail.fields."+name, "unknown field (known: %s; put others under detail.attrs)", strings.Join(KnownFields, ", "))
+		}
+		if err := f.compile(); err != nil {
+			return bad("detail.fields."+name, "%v", err)
+		}
+		c.Detail.Fields[name] = f
+	}
+	if c.Detail.Images.Selector != "" {
+		if err := c.Detail.Images.compile(); err != nil {
+			return bad("detail.images", "%v", err)
+		}
+	}
+	for name, f := range c.Detail.Attrs {
+		if err := f.compile(); err != nil {
+			return bad("detail.attrs."+name, "%v", err)
+		}
+		c.Detail.Attrs[name] = f
+	}
+	return nil
+}
+
+func (c *ArenaConfig) line(field string) int {
+	for f := field; f != ""; {
+		if l, ok := c.lines[f]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(f, ".[")
+		if i < 0 {
+			break
+		}
+		f = f[:i]
+	}
+	return 0
+}
+
+func compileRe(s string) (*regexp.Regexp, error) {
+	if s == "" {
+		return nil, nil
+	}
+	re, err := regexp.Compile(s)
+	if err != nil {
+		return nil, fmt.Errorf("bad regex %q: %v", s, err)
+	}
+	return re, nil
+}
+
+func (f *Field) compile() error {
+	if f.Selector == "" {
+		return errors.New("selector is required")
+	}
+	sel, err := cascadia.Compile(f.Selector)
+	if err != nil {
+		return fmt.Errorf("bad CSS selector %q: %v", f.Selector, err)
+	}
+	f.sel = sel
+	if f.re, err = compileRe(f.Regex); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Rebase points the config's start URLs and allowed domains at base
+// (scheme://host:port), keeping paths. The demo uses it to crawl its arenas on
+// whatever port they were given.
+func (c *ArenaConfig) Rebase(base string) error {
+	b, err := url.Parse(base)
+	if err != nil || b.Host == "" {
+		return fmt.Errorf("rebase %s: bad base URL %q", c.Name, base)
+	}
+	for i, s := range c.StartURLs {
+		u, _ := url.Parse(s)
+		u.Scheme, u.Host = b.Scheme, b.Host
+		c.StartURLs[i] = u.String()
+	}
+	c.AllowedDomains = nil
+	return nil
+}
+
+// Hosts returns the hosts (host[:port]) the crawl may visit.
+func (c *ArenaConfig) Hosts() []string {
+	if len(c.AllowedDomains) > 0 {
+		return c.AllowedDomains
+	}
+	var hosts []string
+	for _, s := range c.StartURLs {
+		u, _ := url.Parse(s)
+		if !contains(hosts, u.Host) {
+			hosts = append(hosts, u.Host)
+		}
+	}
+	return hosts
+}

@@ -1,0 +1,479 @@
+// Package crawler fetches the listing and advert pages of an arena described
+// by an ArenaConfig, extracts adverts, pseudonymises their contacts, hashes
+// their images and hands them to a Sink (the ADS stream, or a file).
+//
+// Fetching goes through colly with robots.txt honoured, a per-host
+// parallelism and delay, and retries with back-off; the frontier and the set
+// of finished pages live in a bbolt Store, so a crawl resumes after a crash.
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gocolly/colly/v2"
+
+	"adcensus/ad"
+	"adcensus/dedup"
+	"adcensus/dedup/contact"
+)
+
+// Sink receives extracted adverts. Publish returns only when the advert is
+// durably stored (for the stream: acknowledged by JetStream); the crawler
+// marks the page finished only after that.
+type Sink interface {
+	Publish(ctx context.Context, a *ad.Ad) error
+}
+
+// Options configure a Crawler.
+type Options struct {
+	Store   *Store
+	Sink    Sink
+	Pseudo  *contact.Pseudonymiser
+	Logger  *slog.Logger
+	Version string
+	// ResumeID continues that run. Otherwise, with AutoResume, the latest
+	// unfinished run of the arena with the same config is continued.
+	ResumeID    string
+	AutoResume  bool
+	ImageLimits dedup.ImageLimits
+	// RetryBase is the first back-off after a failed fetch (default 500ms);
+	// it doubles per attempt up to 30s, or follows Retry-After.
+	RetryBase time.Duration
+	// Retries is the number of extra attempts on 429, 5xx and timeouts.
+	Retries int
+}
+
+// Stats are live counters of a crawl, safe to read while it runs.
+type Stats struct {
+	Pages    atomic.Int64
+	Ads      atomic.Int64
+	Images   atomic.Int64
+	Errors   atomic.Int64
+	Queued   atomic.Int64
+	InFlight atomic.Int64
+}
+
+// Crawler crawls one arena.
+type Crawler struct {
+	cfg   *ArenaConfig
+	opts  Options
+	log   *slog.Logger
+	Stats Stats
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []Entry
+	run     *Run
+	stopped bool // max_pages reached
+}
+
+// New returns a crawler for cfg.
+func New(cfg *ArenaConfig, opts Options) (*Crawler, error) {
+	if opts.Store == nil || opts.Sink == nil || opts.Pseudo == nil {
+		return nil, errors.New("crawler: Store, Sink and Pseudo are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.RetryBase == 0 {
+		opts.RetryBase = 500 * time.Millisecond
+	}
+	if opts.Retries == 0 {
+		opts.Retries = 3
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	c := &Crawler{cfg: cfg, opts: opts, log: opts.Logger.With("stage", "crawler", "arena", cfg.Name)}
+	c.cond = sync.NewCond(&c.mu)
+	return c, nil
+}
+
+// UserAgent is the honest default User-Agent.
+func UserAgent(version string) string {
+	return "adcensus/" + version + " (research crawler; +https://github.com/adcensus/adcensus)"
+}
+
+// Run crawls until the frontier is empty, max_pages is reached or ctx is
+// cancelled. It resumes an unfinished run of the same arena and config. On
+// cancellation the run stays "running" so the next call resumes it.
+func (c *Crawler) Run(ctx context.Context) (*Run, error) {
+	run, err := c.opts.Store.Begin(c.cfg, c.opts.ResumeID, c.opts.AutoResume, c.opts.Version, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if run.Errors == nil {
+		run.Errors = map[string]int{}
+	}
+	queued, err := c.opts.Store.Queued(run.ID)
+	if err != nil {
+		return nil, err
+	}
+	c.run, c.queue = run, queued
+	c.Stats.Pages.Store(int64(run.Pages))
+	c.Stats.Ads.Store(int64(run.Ads))
+	c.Stats.Errors.Store(int64(run.ErrorCount()))
+	c.Stats.Queued.Store(int64(len(queued)))
+	if run.Resumed > 0 {
+		c.log.Info("resuming crawl", "run", run.ID, "queued", len(queued), "pages_done", run.Pages)
+	} else {
+		c.log.Info("starting crawl", "run", run.ID)
+	}
+
+	col, err := c.collector(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Shutdown order: cancelling ctx wakes every worker blocked on the queue;
+	// Run returns after all workers have finished their current page.
+	stopWake := context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer stopWake()
+	var wg sync.WaitGroup
+	for range c.cfg.Limits.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.worker(ctx, col)
+		}()
+	}
+	wg.Wait()
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ctx.Err() != nil {
+		return run, ctx.Err()
+	}
+	run.Ended = time.Now().UTC()
+	run.Status = "done"
+	if c.stopped {
+		run.Status = "stopped"
+	}
+	if err := c.opts.Store.SaveRun(run); err != nil {
+		return run, err
+	}
+	c.log.Info("crawl finished", "run", run.ID, "status", run.Status, "pages", run.Pages, "ads", run.Ads, "errors", run.ErrorCount())
+	cp := *run
+	return &cp, nil
+}
+
+// next pops the next entry, waiting while other workers may still add some.
+func (c *Crawler) next(ctx context.Context) (Entry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		if ctx.Err() != nil || c.stopped {
+			return Entry{}, false
+		}
+		if len(c.queue) > 0 {
+			if c.run.Pages+int(c.Stats.InFlight.Load()) >= c.cfg.Limits.MaxPages {
+				c.stopped = true
+				c.cond.Broadcast()
+				return Entry{}, false
+			}
+			e := c.queue[0]
+			c.queue = c.queue[1:]
+			c.Stats.Queued.Store(int64(len(c.queue)))
+			c.Stats.InFlight.Add(1)
+			return e, true
+		}
+		if c.Stats.InFlight.Load() == 0 {
+			c.cond.Broadcast()
+			return Entry{}, false
+		}
+		c.cond.Wait()
+	}
+}
+
+func (c *Crawler) worker(ctx context.Context, col *colly.Collector) {
+	for {
+		e, ok := c.next(ctx)
+		if !ok {
+			return
+		}
+		done, add, adsN, errKind := c.process(ctx, col, e)
+		c.mu.Lock()
+		if ctx.Err() != nil && errKind == "cancelled" {
+			// Leave the entry queued in the store: the next run takes it up.
+			c.Stats.InFlight.Add(-1)
+			c.cond.Broadcast()
+			c.mu.Unlock()
+			return
+		}
+		c.run.Pages++
+		c.run.Ads += adsN
+		if errKind != "" {
+			c.run.Errors[errKind]++
+			c.Stats.Errors.Add(1)
+		}
+		added, err := c.opts.Store.Commit(c.run, &done, add)
+		if err != nil {
+			c.log.Error("commit frontier", "err", err)
+			c.run.Errors["state"]++
+		}
+		c.queue = append(c.queue, added...)
+		c.Stats.Pages.Store(int64(c.run.Pages))
+		c.Stats.Ads.Add(int64(adsN))
+		c.Stats.Queued.Store(int64(len(c.queue)))
+		c.Stats.InFlight.Add(-1)
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}
+}
+
+// process fetches and handles one page. It returns the finished entry, the
+// new URLs to queue, the number of adverts published and an error kind
+// ("" when the page was fine).
+func (c *Crawler) process(ctx context.Context, col *colly.Collector, e Entry) (Entry, []Entry, int, string) {
+	done := e
+	fail := func(kind string, err error) (Entry, []Entry, int, string) {
+		done.State, done.Err = "failed", err.Error()
+		c.log.Warn("page failed", "url", e.URL, "kind", kind, "err", err)
+		return done, nil, 0, kind
+	}
+	body, kind, err := c.fetch(ctx, col, e.URL)
+	if err != nil {
+		if ctx.Err() != nil {
+			return done, nil, 0, "cancelled"
+		}
+		return fail(kind, err)
+	}
+	done.State = "done"
+	switch e.Kind {
+	case PageListing:
+		res, err := c.cfg.ExtractListing(e.URL, body)
+		if err != nil {
+			return fail("parse", err)
+		}
+		var add []Entry
+		for _, u := range res.Details {
+			add = append(add, Entry{URL: u, Kind: PageDetail, Depth: e.Depth + 1})
+		}
+		if e.Depth+1 <= c.cfg.Limits.MaxDepth {
+			for _, u := range res.Next {
+				add = append(add, Entry{URL: u, Kind: PageListing, Depth: e.Depth + 1})
+			}
+		}
+		return done, add, 0, ""
+	case PageDetail:
+		a, problems, err := c.cfg.ExtractAd(e.URL, body, time.Now())
+		if err != nil {
+			return fail("parse", err)
+		}
+		for _, p := range problems {
+			c.log.Warn("field problem", "url", e.URL, "problem", p)
+		}
+		c.hashImages(ctx, col, a)
+		for _, p := range c.opts.Pseudo.Apply(a) {
+			c.log.Warn("contact problem", "url", e.URL, "problem", p)
+		}
+		if err := c.opts.Sink.Publish(ctx, a); err != nil {
+			if ctx.Err() != nil {
+				return done, nil, 0, "cancelled"
+			}
+			return fail("publish", err)
+		}
+		return done, nil, 1, ""
+	}
+	return done, nil, 0, ""
+}
+
+// hashImages fetches the advert's images under the same politeness as pages
+// and keeps only their fingerprints.
+func (c *Crawler) hashImages(ctx context.Context, col *colly.Collector, a *ad.Ad) {
+	for i, src := range a.Images {
+		if i >= c.cfg.Limits.MaxImages {
+			break
+		}
+		fp := ad.ImageFP{Src: src}
+		body, _, err := c.fetch(ctx, col, src)
+		if err == nil {
+			fp.Hashes, err = dedup.HashImage(body, c.opts.ImageLimits)
+		}
+		if err != nil {
+			fp.Err = err.Error()
+			c.log.Warn("image failed", "url", src, "err", err)
+		} else {
+			c.Stats.Images.Add(1)
+		}
+		a.ImageFPs = append(a.ImageFPs, fp)
+	}
+}
+
+// fetch GETs a URL through colly, retrying 429, 5xx and timeouts with
+// capped exponential back-off (or Retry-After). It returns the body of a 2xx
+// response or an error with its kind.
+func (c *Crawler) fetch(ctx context.Context, col *colly.Collector, u string) ([]byte, string, error) {
+	var lastErr error
+	kind := "fetch"
+	for attempt := 0; attempt <= c.opts.Retries; attempt++ {
+		if attempt > 0 {
+			wait := c.opts.RetryBase << (attempt - 1)
+			if wait > 30*time.Second {
+				wait = 30 * time.Second
+			}
+			var re *retryAfterError
+			if errors.As(lastErr, &re) && re.after > 0 {
+				wait = re.after
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, "cancelled", ctx.Err()
+			case <-t.C:
+			}
+		}
+		cctx := colly.NewContext()
+		err := col.Request(http.MethodGet, u, nil, cctx, nil)
+		resp, _ := cctx.GetAny("resp").(*colly.Response)
+		if err != nil {
+			if errors.Is(err, colly.ErrRobotsTxtBlocked) {
+				return nil, "robots", err
+			}
+			if ctx.Err() != nil {
+				return nil, "cancelled", ctx.Err()
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				lastErr, kind = fmt.Errorf("timeout: %w", err), "timeout"
+				continue
+			}
+			if errors.Is(err, errPrivateAddress) || errors.Is(err, errRedirect) {
+				return nil, "refused", err
+			}
+			lastErr, kind = err, "fetch"
+			continue
+		}
+		if resp == nil {
+			return nil, "fetch", errors.New("no response")
+		}
+		switch code := resp.StatusCode; {
+		case code >= 200 && code < 300:
+			if int64(len(resp.Body)) > int64(c.cfg.Limits.MaxBody) {
+				return nil, "too_large", fmt.Errorf("body larger than limits.max_body %d bytes: not truncated, skipped", c.cfg.Limits.MaxBody)
+			}
+			return resp.Body, "", nil
+		case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+			lastErr, kind = &retryAfterError{code: code, after: retryAfter(resp.Headers.Get("Retry-After"))}, "status_"+strconv.Itoa(code)
+		case code >= 500:
+			lastErr, kind = fmt.Errorf("HTTP %d", code), "status_5xx"
+		default:
+			return nil, fmt.Sprintf("status_%dxx", code/100), fmt.Errorf("HTTP %d", code)
+		}
+	}
+	return nil, kind, fmt.Errorf("gave up after %d attempts: %w", c.opts.Retries+1, lastErr)
+}
+
+type retryAfterError struct {
+	code  int
+	after time.Duration
+}
+
+func (e *retryAfterError) Error() string {
+	return fmt.Sprintf("HTTP %d (retry after %s)", e.code, e.after)
+}
+
+// retryAfter parses a Retry-After header (seconds or HTTP date), capped at 2 minutes.
+func retryAfter(h string) time.Duration {
+	if h == "" {
+		return 0
+	}
+	var d time.Duration
+	if s, err := strconv.Atoi(h); err == nil {
+		d = time.Duration(s) * time.Second
+	} else if t, err := http.ParseTime(h); err == nil {
+		d = time.Until(t)
+	}
+	return min(max(d, 0), 2*time.Minute)
+}
+
+var (
+	errPrivateAddress = errors.New("refused: private, loopback or link-local address (set allow_private in the arena config to allow)")
+	errRedirect       = errors.New("redirect refused")
+)
+
+// collector builds the colly collector: robots.txt, User-Agent, per-host
+// parallelism and delay, timeouts, body limit, address and redirect checks.
+func (c *Crawler) collector(ctx context.Context) (*colly.Collector, error) {
+	ua := c.cfg.UserAgent
+	if ua == "" {
+		ua = UserAgent(c.opts.Version)
+	}
+	col := colly.NewCollector(
+		colly.UserAgent(ua),
+		colly.AllowURLRevisit(),
+		colly.ParseHTTPErrorResponse(),
+		colly.StdlibContext(ctx),
+		// One byte more than allowed, so an oversized body is detected and
+		// reported instead of being silently cut.
+		colly.MaxBodySize(int(c.cfg.Limits.MaxBody)+1),
+	)
+	col.IgnoreRobotsTxt = c.cfg.Robots == "ignore"
+	allowPrivate := c.cfg.AllowPrivate
+	dialer := &net.Dialer{
+		Timeout: 10 * time.Second,
+		// Control runs after DNS resolution, for every connection, redirects
+		// included: the address checked is the one connected to.
+		Control: func(_, address string, _ syscall.RawConn) error {
+			if allowPrivate {
+				return nil
+			}
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			ip := net.ParseIP(host)
+			if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() {
+				return fmt.Errorf("%s: %w", host, errPrivateAddress)
+			}
+			return nil
+		},
+	}
+	n := c.cfg.Limits.Concurrency
+	col.WithTransport(&http.Transport{
+		DialContext:           dialer.DialContext,
+		MaxIdleConns:          2 * n,
+		MaxIdleConnsPerHost:   n,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: time.Duration(c.cfg.Limits.Timeout),
+	})
+	col.SetRequestTimeout(time.Duration(c.cfg.Limits.Timeout))
+	col.SetRedirectHandler(func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 10 {
+			return fmt.Errorf("%w: more than 10 redirects", errRedirect)
+		}
+		for _, v := range via {
+			if v.URL.String() == req.URL.String() {
+				return fmt.Errorf("%w: redirect loop at %s", errRedirect, req.URL)
+			}
+		}
+		if !c.cfg.hostAllowed(req.URL.Host) {
+			return fmt.Errorf("%w: %s is outside the arena's allowed domains", errRedirect, req.URL.Host)
+		}
+		return nil
+	})
+	if err := col.Limit(&colly.LimitRule{
+		DomainGlob:  "*",
+		Parallelism: n,
+		Delay:       time.Duration(c.cfg.Limits.Delay),
+	}); err != nil {
+		return nil, fmt.Errorf("crawler: limit rule: %w", err)
+	}
+	col.OnResponse(func(r *colly.Response) { r.Ctx.Put("resp", r) })
+	return col, nil
+}

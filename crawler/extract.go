@@ -1,0 +1,307 @@
+package crawler
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"adcensus/ad"
+)
+
+// PageKind says what a URL is to an arena.
+type PageKind int
+
+const (
+	PageOther PageKind = iota
+	PageListing
+	PageDetail
+)
+
+func (k PageKind) String() string {
+	switch k {
+	case PageListing:
+		return "listing"
+	case PageDetail:
+		return "detail"
+	}
+	return "other"
+}
+
+// trackingParams are query parameters that never identify content.
+var trackingParams = regexp.MustCompile(`^(utm_.*|fbclid|gclid|msclkid|mc_cid|mc_eid|_ga|ref|ref_src)$`)
+
+// Canonical resolves ref against base and returns the canonical form of the
+// URL: absolute, no fragment, tracking parameters dropped, remaining
+// parameters sorted. ok is false for non-http(s) links.
+func Canonical(base *url.URL, ref string) (string, bool) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return "", false
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return "", false
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return "", false
+	}
+	u.Fragment, u.RawFragment = "", ""
+	u.Host = strings.ToLower(u.Host)
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			if trackingParams.MatchString(strings.ToLower(k)) {
+				q.Del(k)
+			}
+		}
+		u.RawQuery = q.Encode() // sorted by key
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u.String(), true
+}
+
+// pathQuery is what listing and detail patterns match against.
+func pathQuery(u *url.URL) string {
+	if u.RawQuery != "" {
+		return u.EscapedPath() + "?" + u.RawQuery
+	}
+	return u.EscapedPath()
+}
+
+// Classify says whether a canonical URL is a listing or detail page of the
+// arena and, for a detail page, returns the arena's advert key.
+func (c *ArenaConfig) Classify(raw string) (PageKind, string) {
+	u, err := url.Parse(raw)
+	if err != nil || !c.hostAllowed(u.Host) {
+		return PageOther, ""
+	}
+	pq := pathQuery(u)
+	if m := c.detailRe.FindStringSubmatch(pq); m != nil {
+		return PageDetail, m[1]
+	}
+	if c.listingRe.MatchString(pq) {
+		return PageListing, ""
+	}
+	return PageOther, ""
+}
+
+func (c *ArenaConfig) hostAllowed(host string) bool {
+	host = strings.ToLower(host)
+	for _, h := range c.Hosts() {
+		h = strings.ToLower(h)
+		if host == h || (!strings.Contains(h, ":") && strings.HasSuffix(host, "."+h)) {
+			return true
+		}
+	}
+	return false
+}
+
+// ListingResult is what a listing page yields.
+type ListingResult struct {
+	Details []string // canonical detail URLs, in page order
+	Next    []string // canonical listing URLs to follow
+}
+
+// ExtractListing reads the advert links and pagination of a listing page.
+func (c *ArenaConfig) ExtractListing(pageURL string, body []byte) (*ListingResult, error) {
+	doc, base, err := parse(pageURL, body)
+	if err != nil {
+		return nil, err
+	}
+	res := &ListingResult{}
+	seen := map[string]bool{}
+	add := func(sel string, want PageKind, into *[]string) {
+		doc.Find(sel).Each(func(_ int, s *goquery.Selection) {
+			href, _ := s.Attr("href")
+			u, ok := Canonical(base, href)
+			if !ok || seen[u] {
+				return
+			}
+			if kind, _ := c.Classify(u); kind == want {
+				seen[u] = true
+				*into = append(*into, u)
+			}
+		})
+	}
+	add(c.Listing.Links, PageDetail, &res.Details)
+	if c.Listing.Next != "" {
+		add(c.Listing.Next, PageListing, &res.Next)
+	}
+	return res, nil
+}
+
+// ExtractAd reads an advert from a detail page. Problems lists fields that
+// were present but unusable; the advert is still returned.
+func (c *ArenaConfig) ExtractAd(pageURL string, body []byte, fetched time.Time) (a *ad.Ad, problems []string, err error) {
+	kind, key := c.Classify(pageURL)
+	if kind != PageDetail {
+		return nil, nil, fmt.Errorf("%s is not a detail page of arena %s", pageURL, c.Name)
+	}
+	doc, base, err := parse(pageURL, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	a = &ad.Ad{
+		ID:        ad.ContentID(c.Name, key),
+		Arena:     c.Name,
+		URL:       pageURL,
+		FetchedAt: fetched.UTC(),
+	}
+	for name, f := range c.Detail.Fields {
+		vals := f.values(doc)
+		if len(vals) == 0 {
+			continue
+		}
+		switch name {
+		case "title":
+			a.Title = vals[0]
+		case "body":
+			a.Body = strings.Join(vals, "\n")
+		case "name":
+			a.Name = vals[0]
+		case "city":
+			a.City = vals[0]
+		case "gender":
+			a.Gender = strings.ToLower(vals[0])
+		case "phones":
+			a.Phones = vals
+		case "age":
+			n, err := strconv.Atoi(strings.TrimSpace(vals[0]))
+			if err != nil || n < 0 || n > 150 {
+				problems = append(problems, fmt.Sprintf("age: not an age: %.40q", vals[0]))
+				continue
+			}
+			a.Age = n
+		case "posted_at":
+			t, err := parseTime(vals[0])
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("posted_at: %v", err))
+				continue
+			}
+			a.PostedAt = t
+		}
+	}
+	if c.Detail.Images.Selector != "" {
+		seen := map[string]bool{}
+		for _, v := range c.Detail.Images.values(doc) {
+			if c.Detail.Images.Attr == "srcset" {
+				v = firstSrcset(v)
+			}
+			u, ok := Canonical(base, v)
+			if ok && !seen[u] {
+				seen[u] = true
+				a.Images = append(a.Images, u)
+			}
+		}
+	}
+	if len(c.Detail.Attrs) > 0 {
+		keys := make([]string, 0, len(c.Detail.Attrs))
+		for k := range c.Detail.Attrs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			f := c.Detail.Attrs[k]
+			if vals := f.values(doc); len(vals) > 0 {
+				if a.Attrs == nil {
+					a.Attrs = map[string]string{}
+				}
+				a.Attrs[k] = strings.Join(vals, "; ")
+			}
+		}
+	}
+	if a.Title == "" && a.Body == "" {
+		return a, problems, errors.New("no title and no body found: the page does not look like an advert")
+	}
+	return a, problems, nil
+}
+
+// values returns the non-empty values the field selects, text or attribute,
+// whitespace folded, regex applied.
+func (f Field) values(doc *goquery.Document) []string {
+	var out []string
+	doc.FindMatcher(f.sel).EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		var v string
+		if f.Attr != "" {
+			v, _ = s.Attr(f.Attr)
+		} else {
+			v = s.Text()
+		}
+		v = foldSpace(v)
+		if f.re != nil {
+			m := f.re.FindStringSubmatch(v)
+			switch {
+			case m == nil:
+				v = ""
+			case len(m) > 1:
+				v = strings.TrimSpace(m[1])
+			default:
+				v = m[0]
+			}
+		}
+		if v != "" {
+			out = append(out, v)
+		}
+		return f.All || len(out) == 0
+	})
+	return out
+}
+
+func foldSpace(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func firstSrcset(s string) string {
+	first, _, _ := strings.Cut(s, ",")
+	u, _, _ := strings.Cut(strings.TrimSpace(first), " ")
+	return u
+}
+
+var timeLayouts = []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"}
+
+func parseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a date: %.40q", s)
+}
+
+func parse(pageURL string, body []byte) (*goquery.Document, *url.URL, error) {
+	base, err := url.Parse(pageURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bad page URL: %w", err)
+	}
+	if !utf8.Valid(body) {
+		body = bytes.ToValidUTF8(body, []byte("\uFFFD"))
+	}
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse HTML: %w", err)
+	}
+	if b, ok := doc.Find("base[href]").Attr("href"); ok {
+		if bu, err := url.Parse(b); err == nil {
+			base = base.ResolveReference(bu)
+		}
+	}
+	return doc, base, nil
+}

@@ -1,0 +1,239 @@
+package crawler
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrRunNotFound is returned for an unknown run id.
+var ErrRunNotFound = errors.New("crawl run not found")
+
+// Run is one snapshot crawl of one arena: its identity, provenance and counts.
+type Run struct {
+	ID         string         `json:"id"`
+	Arena      string         `json:"arena"`
+	ConfigFile string         `json:"config_file"`
+	ConfigHash string         `json:"config_hash"`
+	Version    string         `json:"version"`
+	Started    time.Time      `json:"started"`
+	Ended      time.Time      `json:"ended,omitzero"`
+	Status     string         `json:"status"` // running, done, stopped (limit reached)
+	Pages      int            `json:"pages"`
+	Ads        int            `json:"ads"`
+	Errors     map[string]int `json:"errors,omitempty"`
+	Resumed    int            `json:"resumed,omitempty"` // times the run was resumed after an interruption
+}
+
+// ErrorCount is the total of all error kinds.
+func (r *Run) ErrorCount() int {
+	n := 0
+	for _, v := range r.Errors {
+		n += v
+	}
+	return n
+}
+
+// Entry is one URL of a run's frontier.
+type Entry struct {
+	URL   string   `json:"url"`
+	Kind  PageKind `json:"kind"`
+	Depth int      `json:"depth"`
+	State string   `json:"state"` // queued, done, failed
+	Seq   uint64   `json:"seq"`
+	Err   string   `json:"err,omitempty"`
+}
+
+// Store keeps crawl runs and their frontier (queued and finished URLs) in
+// bbolt, so a crawl killed at any point resumes without refetching finished
+// pages or losing queued ones. Colly's own queue pops without ack, so the
+// frontier is ours.
+type Store struct {
+	db *bolt.DB
+}
+
+var bucketRuns = []byte("runs")
+
+// OpenStore opens (creating if needed) the crawl state file.
+func OpenStore(path string) (*Store, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open crawl state %s: %w", path, err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketRuns)
+		return err
+	}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open crawl state %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the state file.
+func (s *Store) Close() error { return s.db.Close() }
+
+func frontierBucket(runID string) []byte { return []byte("frontier/" + runID) }
+
+// Begin returns the run to work on for cfg: the run named by resumeID, else
+// when autoResume is set the latest unfinished run of the arena with the same
+// config hash (an interrupted crawl is resumed), else a new run seeded with
+// the start URLs.
+func (s *Store) Begin(cfg *ArenaConfig, resumeID string, autoResume bool, version string, now time.Time) (*Run, error) {
+	var run *Run
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		runs := tx.Bucket(bucketRuns)
+		if resumeID != "" {
+			v := runs.Get([]byte(resumeID))
+			if v == nil {
+				return fmt.Errorf("%w: %s", ErrRunNotFound, resumeID)
+			}
+			run = &Run{}
+			if err := json.Unmarshal(v, run); err != nil {
+				return err
+			}
+			if run.Arena != cfg.Name {
+				return fmt.Errorf("run %s is of arena %s, not %s", resumeID, run.Arena, cfg.Name)
+			}
+		} else if autoResume {
+			c := runs.Cursor()
+			for k, v := c.Last(); k != nil; k, v = c.Prev() {
+				var r Run
+				if json.Unmarshal(v, &r) != nil || r.Arena != cfg.Name {
+					continue
+				}
+				if r.Status == "running" && r.ConfigHash == cfg.Hash {
+					run = &r
+				}
+				break
+			}
+		}
+		if run != nil {
+			if run.Status == "running" {
+				run.Resumed++
+			}
+			return putJSON(runs, run.ID, run)
+		}
+		run = &Run{
+			ID:         cfg.Name + "-" + now.UTC().Format("20060102T150405.000Z"),
+			Arena:      cfg.Name,
+			ConfigFile: cfg.File,
+			ConfigHash: cfg.Hash,
+			Version:    version,
+			Started:    now.UTC(),
+			Status:     "running",
+			Errors:     map[string]int{},
+		}
+		if err := putJSON(runs, run.ID, run); err != nil {
+			return err
+		}
+		b, err := tx.CreateBucketIfNotExists(frontierBucket(run.ID))
+		if err != nil {
+			return err
+		}
+		for _, u := range cfg.StartURLs {
+			cu, ok := Canonical(nil, u)
+			if !ok || b.Get([]byte(cu)) != nil {
+				continue
+			}
+			seq, _ := b.NextSequence()
+			if err := putJSON(b, cu, Entry{URL: cu, Kind: PageListing, State: "queued", Seq: seq}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// Queued returns the run's queued entries in the order they were added.
+func (s *Store) Queued(runID string) ([]Entry, error) {
+	var out []Entry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(frontierBucket(runID))
+		if b == nil {
+			return fmt.Errorf("%w: %s", ErrRunNotFound, runID)
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var e Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if e.State == "queued" {
+				out = append(out, e)
+			}
+			return nil
+		})
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out, err
+}
+
+// Commit records, in one transaction, that done has finished (state done or
+// failed), adds the URLs in add that the run has not seen before, and saves
+// the run's counters. It returns the entries actually added.
+func (s *Store) Commit(run *Run, done *Entry, add []Entry) ([]Entry, error) {
+	var added []Entry
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		added = added[:0]
+		b := tx.Bucket(frontierBucket(run.ID))
+		if b == nil {
+			return fmt.Errorf("%w: %s", ErrRunNotFound, run.ID)
+		}
+		if done != nil {
+			if err := putJSON(b, done.URL, done); err != nil {
+				return err
+			}
+		}
+		for _, e := range add {
+			if b.Get([]byte(e.URL)) != nil {
+				continue
+			}
+			e.Seq, _ = b.NextSequence()
+			e.State = "queued"
+			if err := putJSON(b, e.URL, e); err != nil {
+				return err
+			}
+			added = append(added, e)
+		}
+		return putJSON(tx.Bucket(bucketRuns), run.ID, run)
+	})
+	return added, err
+}
+
+// SaveRun stores the run record.
+func (s *Store) SaveRun(run *Run) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketRuns), run.ID, run) })
+}
+
+// Runs lists all runs, oldest first.
+func (s *Store) Runs() ([]Run, error) {
+	var out []Run
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRuns).ForEach(func(_, v []byte) error {
+			var r Run
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Started.Before(out[j].Started) })
+	return out, err
+}
+
+func putJSON(b *bolt.Bucket, key string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), data)
+}

@@ -1,0 +1,290 @@
+// Package jetstream adapts the pipeline's Bus to NATS JetStream: an embedded
+// nats-server with file storage in the data directory by default, or an
+// external NATS cluster.
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"adcensus/pipeline"
+)
+
+var _ pipeline.Bus = (*Bus)(nil)
+
+// Options configure the connection.
+type Options struct {
+	// URL of an external NATS server; empty starts an embedded server with
+	// its store under DataDir/nats.
+	URL     string
+	DataDir string
+	// SyncAlways makes the embedded server fsync every write before
+	// acknowledging it (default true: JetStream's default is to fsync every
+	// two minutes, acknowledging before the data is on disk).
+	SyncAlways *bool
+	Logger     *slog.Logger
+	// MaxDeliver is how often a message is delivered before it is given up
+	// and recorded on adcensus.errors (default 5).
+	MaxDeliver int
+}
+
+// Bus is a connection to the stream.
+type Bus struct {
+	ns     *server.Server
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	log    *slog.Logger
+	opts   Options
+
+	// Terminated counts messages given up as malformed.
+	Terminated atomic.Int64
+}
+
+// Open connects to (or starts) NATS and makes sure the stream exists.
+func Open(ctx context.Context, opts Options) (*Bus, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxDeliver == 0 {
+		opts.MaxDeliver = 5
+	}
+	b := &Bus{log: opts.Logger.With("stage", "bus"), opts: opts}
+	var err error
+	if opts.URL == "" {
+		sync := true
+		if opts.SyncAlways != nil {
+			sync = *opts.SyncAlways
+		}
+		b.ns, err = server.NewServer(&server.Options{
+			ServerName: "adcensus-embedded",
+			JetStream:  true,
+			StoreDir:   filepath.Join(opts.DataDir, "nats"),
+			DontListen: true,
+			SyncAlways: sync,
+			NoSigs:     true,
+			NoLog:      true,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("start embedded nats: %w", err)
+		}
+		b.ns.Start()
+		if !b.ns.ReadyForConnections(30 * time.Second) {
+			b.ns.Shutdown()
+			return nil, errors.New("start embedded nats: not ready after 30s")
+		}
+		b.nc, err = nats.Connect("", nats.InProcessServer(b.ns), nats.Name("adcensus"))
+	} else {
+		b.nc, err = nats.Connect(opts.URL, nats.Name("adcensus"), nats.MaxReconnects(-1))
+	}
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("connect nats: %w", err)
+	}
+	b.js, err = jetstream.New(b.nc, jetstream.WithPublishAsyncMaxPending(1024))
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	b.stream, err = b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:       pipeline.Stream,
+		Subjects:   []string{pipeline.StreamSubjects},
+		Storage:    jetstream.FileStorage,
+		Retention:  jetstream.LimitsPolicy,
+		Duplicates: 2 * time.Minute,
+	})
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("create stream %s: %w", pipeline.Stream, err)
+	}
+	return b, nil
+}
+
+// Close drains the connection and stops the embedded server.
+func (b *Bus) Close() error {
+	if b.nc != nil {
+		b.nc.Close()
+	}
+	if b.ns != nil {
+		b.ns.Shutdown()
+		b.ns.WaitForShutdown()
+	}
+	return nil
+}
+
+// Publish implements pipeline.Bus.
+func (b *Bus) Publish(ctx context.Context, subject, msgID string, data []byte, header map[string]string) error {
+	m := nats.NewMsg(subject)
+	m.Data = data
+	for k, v := range header {
+		m.Header.Set(k, v)
+	}
+	var opts []jetstream.PublishOpt
+	if msgID != "" {
+		opts = append(opts, jetstream.WithMsgID(msgID))
+	}
+	if _, err := b.js.PublishMsg(ctx, m, opts...); err != nil {
+		return fmt.Errorf("publish %s: %w", subject, err)
+	}
+	return nil
+}
+
+func (b *Bus) consumer(ctx context.Context, durable string, subjects []string) (jetstream.Consumer, error) {
+	return b.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:        durable,
+		FilterSubjects: subjects,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		AckWait:        2 * time.Minute,
+		MaxDeliver:     b.opts.MaxDeliver,
+		MaxAckPending:  10000,
+	})
+}
+
+// Consume implements pipeline.Bus. Messages are fetched in batches; a batch
+// is acknowledged after the handler returns nil.
+func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, batch int, h pipeline.BatchHandler) error {
+	cons, err := b.consumer(ctx, durable, subjects)
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", durable, err)
+	}
+	log := b.log.With("consumer", durable)
+	for ctx.Err() == nil {
+		mb, err := cons.Fetch(batch, jetstream.FetchMaxWait(200*time.Millisecond))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			log.Warn("fetch", "err", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		var raw []jetstream.Msg
+		var msgs []*pipeline.Msg
+		for m := range mb.Messages() {
+			md, err := m.Metadata()
+			if err != nil {
+				_ = m.Term()
+				continue
+			}
+			pm := &pipeline.Msg{Subject: m.Subject(), Data: m.Data(), Seq: md.Sequence.Stream, Delivered: int(md.NumDelivered)}
+			if hdr := m.Headers(); len(hdr) > 0 {
+				pm.Header = map[string]string{}
+				for k := range hdr {
+					pm.Header[k] = hdr.Get(k)
+				}
+			}
+			raw = append(raw, m)
+			msgs = append(msgs, pm)
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		if err := h(ctx, msgs); err != nil {
+			if ctx.Err() != nil {
+				return nil // unacknowledged messages are redelivered later
+			}
+			log.Warn("batch failed, will be redelivered", "n", len(msgs), "err", err)
+			for _, m := range raw {
+				_ = m.NakWithDelay(time.Second)
+			}
+			continue
+		}
+		for i, m := range raw {
+			if msgs[i].Bad != nil {
+				b.recordBad(ctx, durable, msgs[i])
+				_ = m.Term()
+				continue
+			}
+			if err := m.DoubleAck(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("ack", "seq", msgs[i].Seq, "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+// recordBad keeps a malformed message inspectable on adcensus.errors.
+func (b *Bus) recordBad(ctx context.Context, durable string, m *pipeline.Msg) {
+	b.Terminated.Add(1)
+	b.log.Warn("message rejected", "consumer", durable, "subject", m.Subject, "seq", m.Seq, "err", m.Bad)
+	err := b.Publish(ctx, pipeline.SubjectErrors, "err-"+durable+"-"+strconv.FormatUint(m.Seq, 10), nil, map[string]string{
+		"Adcensus-Consumer": durable,
+		"Adcensus-Subject":  m.Subject,
+		"Adcensus-Seq":      strconv.FormatUint(m.Seq, 10),
+		"Adcensus-Error":    m.Bad.Error(),
+	})
+	if err != nil {
+		b.log.Warn("record rejected message", "err", err)
+	}
+}
+
+// LastHeader implements pipeline.Bus.
+func (b *Bus) LastHeader(ctx context.Context, subject, key string) (string, error) {
+	m, err := b.stream.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return m.Header.Get(key), nil
+}
+
+// Idle implements pipeline.Bus.
+func (b *Bus) Idle(ctx context.Context, durables ...string) (bool, error) {
+	for _, d := range durables {
+		c, err := b.stream.Consumer(ctx, d)
+		if errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			return false, err
+		}
+		if info.NumPending > 0 || info.NumAckPending > 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// ResetConsumer implements pipeline.Bus.
+func (b *Bus) ResetConsumer(ctx context.Context, durable string) error {
+	err := b.stream.DeleteConsumer(ctx, durable)
+	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("reset consumer %s: %w", durable, err)
+	}
+	return nil
+}
+
+// StreamInfo returns the number of messages and bytes in the stream.
+func (b *Bus) StreamInfo(ctx context.Context) (msgs, bytes uint64, err error) {
+	info, err := b.stream.Info(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	return info.State.Msgs, info.State.Bytes, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,255 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"adcensus/ad"
+)
+
+// Fingerprinter turns an advert into its fingerprints (dedup.Fingerprinter).
+// Process returns an error only when ctx is cancelled; unusable parts of
+// an advert are reported in Fingerprinted.Problems.
+type Fingerprinter interface {
+	Process(ctx context.Context, a *ad.Ad) (*ad.Fingerprinted, error)
+}
+
+// Clusterer groups fingerprinted adverts into persons and networks
+// (dedup/bolt.Cluster).
+type Clusterer interface {
+	// AddBatch adds adverts in one transaction and returns, per advert not
+	// seen before, the assignments that changed. Known advert ids are skipped.
+	AddBatch(fps []*ad.Fingerprinted) ([]ad.Assignments, error)
+	// NetworkAssignments returns the current assignments of every advert in
+	// the network of adID.
+	NetworkAssignments(adID string) ([]ad.Assignment, error)
+}
+
+// Indexer is the index stage's store (index.Store).
+type Indexer interface {
+	Apply(ctx context.Context, fps []*ad.Fingerprinted, asg []ad.Assignment) error
+}
+
+// Counters are live counts of what each stage has processed.
+type Counters struct {
+	Fingerprinted atomic.Int64
+	Clustered     atomic.Int64
+	Indexed       atomic.Int64
+	Rejected      atomic.Int64
+}
+
+// FingerprintStage consumes adverts and publishes their fingerprints. It is
+// stateless; several may run on one durable consumer.
+type FingerprintStage struct {
+	Bus      Bus
+	FP       Fingerprinter
+	Workers  int
+	Log      *slog.Logger
+	Counters *Counters
+}
+
+// Run consumes until ctx is cancelled.
+func (s *FingerprintStage) Run(ctx context.Context) error {
+	workers := max(s.Workers, 1)
+	log := s.Log.With("stage", "fingerprint")
+	return s.Bus.Consume(ctx, DurableFingerprint, []string{SubjectAdsAll}, 64, func(ctx context.Context, msgs []*Msg) error {
+		out := make([][]byte, len(msgs))
+		ids := make([]string, len(msgs))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(workers)
+		for i, m := range msgs {
+			var a ad.Ad
+			if err := json.Unmarshal(m.Data, &a); err != nil || a.ID == "" {
+				if err == nil {
+					err = fmt.Errorf("advert without id")
+				}
+				m.Bad = fmt.Errorf("decode advert: %w", err)
+				continue
+			}
+			g.Go(func() error {
+				fp, err := s.FP.Process(gctx, &a)
+				if err != nil {
+					return err
+				}
+				for _, p := range fp.Problems {
+					log.Debug("advert problem", "ad", a.ID, "problem", p)
+				}
+				data, err := json.Marshal(fp)
+				if err != nil {
+					return err
+				}
+				out[i], ids[i] = data, a.ID
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for i, m := range msgs {
+			if out[i] == nil {
+				continue
+			}
+			msgID := "fp-" + strconv.FormatUint(m.Seq, 10)
+			if err := s.Bus.Publish(ctx, SubjectFingerprints, msgID, out[i], map[string]string{"Adcensus-Ad": ids[i]}); err != nil {
+				return err
+			}
+			s.Counters.Fingerprinted.Add(1)
+		}
+		countBad(msgs, &s.Counters.Rejected)
+		return nil
+	})
+}
+
+// ClusterStage consumes fingerprints, updates the person/network state and
+// publishes what changed. It must be the only writer of its state.
+type ClusterStage struct {
+	Bus      Bus
+	Cluster  Clusterer
+	Log      *slog.Logger
+	Counters *Counters
+}
+
+// Run consumes until ctx is cancelled.
+//
+// Exactly-once effect: the state commit happens before the assignments are
+// published, so a crash between the two is repaired on redelivery by
+// republishing the advert's current network assignments. A state rebuilt
+// from an empty file publishes nothing for fingerprints whose assignments
+// are already in the stream (see HeaderCauseSeq), so a replay never
+// duplicates them.
+func (s *ClusterStage) Run(ctx context.Context) error {
+	log := s.Log.With("stage", "cluster")
+	last, err := s.Bus.LastHeader(ctx, SubjectAssignments, HeaderCauseSeq)
+	if err != nil {
+		return fmt.Errorf("cluster: last published assignment: %w", err)
+	}
+	published, _ := strconv.ParseUint(last, 10, 64)
+	return s.Bus.Consume(ctx, DurableCluster, []string{SubjectFingerprints}, 256, func(ctx context.Context, msgs []*Msg) error {
+		var fps []*ad.Fingerprinted
+		seqOf := map[string]*Msg{}
+		for _, m := range msgs {
+			var fp ad.Fingerprinted
+			if err := json.Unmarshal(m.Data, &fp); err != nil || fp.Ad.ID == "" {
+				m.Bad = fmt.Errorf("decode fingerprints: %v", err)
+				continue
+			}
+			if _, dup := seqOf[fp.Ad.ID]; !dup {
+				seqOf[fp.Ad.ID] = m
+			}
+			fps = append(fps, &fp)
+		}
+		outs, err := s.Cluster.AddBatch(fps)
+		if err != nil {
+			return err
+		}
+		changed := map[string]bool{}
+		for _, o := range outs {
+			changed[o.Cause] = true
+			m := seqOf[o.Cause]
+			if m == nil || m.Seq <= published {
+				continue // already in the stream (replay)
+			}
+			if err := s.publish(ctx, m.Seq, o); err != nil {
+				return err
+			}
+		}
+		for id, m := range seqOf {
+			if changed[id] || m.Delivered < 2 || m.Seq <= published {
+				continue
+			}
+			// Redelivered after a crash between commit and publish: the
+			// state has it, the stream may not. Republish current facts.
+			asg, err := s.Cluster.NetworkAssignments(id)
+			if err != nil {
+				return err
+			}
+			log.Info("republishing assignments after redelivery", "ad", id, "n", len(asg))
+			if err := s.publish(ctx, m.Seq, ad.Assignments{Cause: id, Changed: asg}); err != nil {
+				return err
+			}
+		}
+		s.Counters.Clustered.Add(int64(len(fps)))
+		countBad(msgs, &s.Counters.Rejected)
+		return nil
+	})
+}
+
+func (s *ClusterStage) publish(ctx context.Context, seq uint64, o ad.Assignments) error {
+	data, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	cause := strconv.FormatUint(seq, 10)
+	return s.Bus.Publish(ctx, SubjectAssignments, "asg-"+cause, data, map[string]string{HeaderCauseSeq: cause})
+}
+
+// IndexStage consumes fingerprints and assignments into the index.
+type IndexStage struct {
+	Bus      Bus
+	Index    Indexer
+	Log      *slog.Logger
+	Counters *Counters
+}
+
+// Run consumes until ctx is cancelled.
+func (s *IndexStage) Run(ctx context.Context) error {
+	return s.Bus.Consume(ctx, DurableIndex, []string{SubjectFingerprints, SubjectAssignments}, 500, func(ctx context.Context, msgs []*Msg) error {
+		var fps []*ad.Fingerprinted
+		var asg []ad.Assignment
+		for _, m := range msgs {
+			switch m.Subject {
+			case SubjectFingerprints:
+				var fp ad.Fingerprinted
+				if err := json.Unmarshal(m.Data, &fp); err != nil || fp.Ad.ID == "" {
+					m.Bad = fmt.Errorf("decode fingerprints: %v", err)
+					continue
+				}
+				fps = append(fps, &fp)
+			case SubjectAssignments:
+				var a ad.Assignments
+				if err := json.Unmarshal(m.Data, &a); err != nil {
+					m.Bad = fmt.Errorf("decode assignments: %w", err)
+					continue
+				}
+				asg = append(asg, a.Changed...)
+			}
+		}
+		if err := s.Index.Apply(ctx, fps, asg); err != nil {
+			return err
+		}
+		s.Counters.Indexed.Add(int64(len(fps)))
+		countBad(msgs, &s.Counters.Rejected)
+		return nil
+	})
+}
+
+func countBad(msgs []*Msg, n *atomic.Int64) {
+	for _, m := range msgs {
+		if m.Bad != nil {
+			n.Add(1)
+		}
+	}
+}
+
+// BusSink publishes crawled adverts to the stream (crawler.Sink).
+type BusSink struct {
+	Bus Bus
+}
+
+// Publish stores the advert on its arena's subject and returns once the
+// stream has acknowledged it.
+func (s *BusSink) Publish(ctx context.Context, a *ad.Ad) error {
+	c := *a
+	c.V = ad.SchemaVersion
+	data, err := json.Marshal(&c)
+	if err != nil {
+		return err
+	}
+	return s.Bus.Publish(ctx, AdsSubject(a.Arena), "ad-"+a.ID+"-"+a.FetchedAt.Format("20060102"), data, nil)
+}
