@@ -241,7 +241,9 @@ func (b *Bus) LastHeader(ctx context.Context, subject, key string) (string, erro
 	return m.Header.Get(key), nil
 }
 
-// Idle implements pipeline.Bus.
+// Idle implements pipeline.Bus. A consumer is idle when nothing is pending
+// or unacknowledged and its ack floor has reached the last message on its
+// subjects (a freshly created consumer may briefly report zero pending).
 func (b *Bus) Idle(ctx context.Context, durables ...string) (bool, error) {
 	for _, d := range durables {
 		c, err := b.stream.Consumer(ctx, d)
@@ -257,6 +259,22 @@ func (b *Bus) Idle(ctx context.Context, durables ...string) (bool, error) {
 		}
 		if info.NumPending > 0 || info.NumAckPending > 0 {
 			return false, nil
+		}
+		subjects := info.Config.FilterSubjects
+		if info.Config.FilterSubject != "" {
+			subjects = append(subjects, info.Config.FilterSubject)
+		}
+		for _, subj := range subjects {
+			m, err := b.stream.GetLastMsgForSubject(ctx, subj)
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				continue
+			}
+			if err != nil {
+				return false, err
+			}
+			if info.AckFloor.Stream < m.Sequence {
+				return false, nil
+			}
 		}
 	}
 	return true, nil

@@ -1,0 +1,150 @@
+package jetstream_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"adcensus/pipeline"
+	"adcensus/pipeline/jetstream"
+)
+
+func mustOpen(tb testing.TB, dir string) *jetstream.Bus {
+	tb.Helper()
+	b, err := jetstream.Open(context.Background(), jetstream.Options{DataDir: dir, MaxDeliver: 3})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { b.Close() })
+	return b
+}
+
+// checkFor polls f until it returns nil or the timeout passes.
+func checkFor(tb testing.TB, timeout time.Duration, f func() error) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestPublishConsumeDedupAndBadMessages(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b := mustOpen(t, t.TempDir())
+	for i := range 10 {
+		if err := b.Publish(ctx, pipeline.AdsSubject("a"), fmt.Sprintf("m%d", i), []byte(fmt.Sprint(i)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Republishing with the same message id is de-duplicated.
+	if err := b.Publish(ctx, pipeline.AdsSubject("a"), "m3", []byte("3"), nil); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got []string
+	failedOnce := false
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Consume(ctx, "test", []string{pipeline.SubjectAdsAll}, 4, func(ctx context.Context, msgs []*pipeline.Msg) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if !failedOnce {
+				failedOnce = true
+				return errors.New("transient") // whole batch redelivered
+			}
+			for _, m := range msgs {
+				if string(m.Data) == "7" {
+					m.Bad = errors.New("malformed")
+					continue
+				}
+				got = append(got, string(m.Data))
+			}
+			return nil
+		})
+	}()
+	checkFor(t, 10*time.Second, func() error {
+		idle, err := b.Idle(ctx, "test")
+		if err != nil || !idle {
+			return fmt.Errorf("not idle (err %v)", err)
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 9 {
+		t.Fatalf("handled %d messages %v, want 9 (10 distinct ids, the republished one dropped, minus the bad one)", len(got), got)
+	}
+	if b.Terminated.Load() != 1 {
+		t.Fatalf("terminated %d, want 1", b.Terminated.Load())
+	}
+	v, err := b.LastHeader(context.Background(), pipeline.SubjectErrors, "Adcensus-Error")
+	if err != nil || v != "malformed" {
+		t.Fatalf("error record header = %q, %v; want malformed", v, err)
+	}
+}
+
+func TestStreamSurvivesRestartAndConsumerReset(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	b, err := jetstream.Open(ctx, jetstream.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if err := b.Publish(ctx, pipeline.SubjectAssignments, "", []byte("x"), map[string]string{pipeline.HeaderCauseSeq: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Close()
+
+	b = mustOpen(t, dir)
+	v, err := b.LastHeader(ctx, pipeline.SubjectAssignments, pipeline.HeaderCauseSeq)
+	if err != nil || v != "4" {
+		t.Fatalf("after restart last header = %q, %v; want 4", v, err)
+	}
+	if v, err := b.LastHeader(ctx, pipeline.SubjectFingerprints, pipeline.HeaderCauseSeq); err != nil || v != "" {
+		t.Fatalf("empty subject header = %q, %v", v, err)
+	}
+	count := func() int {
+		cctx, cancel := context.WithCancel(ctx)
+		n := 0
+		go func() {
+			checkFor(t, 10*time.Second, func() error {
+				if idle, _ := b.Idle(ctx, "replay"); !idle {
+					return errors.New("not idle")
+				}
+				return nil
+			})
+			cancel()
+		}()
+		b.Consume(cctx, "replay", []string{pipeline.SubjectAssignments}, 10, func(_ context.Context, msgs []*pipeline.Msg) error {
+			n += len(msgs)
+			return nil
+		})
+		return n
+	}
+	if n := count(); n != 5 {
+		t.Fatalf("first consume saw %d, want 5", n)
+	}
+	if err := b.ResetConsumer(ctx, "replay"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 5 {
+		t.Fatalf("replay after reset saw %d, want 5", n)
+	}
+}
