@@ -44,6 +44,7 @@ type node struct {
 
 	cancel context.CancelFunc
 	group  *errgroup.Group
+	closed bool
 }
 
 type nodeOptions struct {
@@ -86,22 +87,37 @@ func openNode(ctx context.Context, o nodeOptions) (*node, error) {
 // Shutdown order (stopStages): cancel the stages' context, wait for every
 // stage to return (each finishes or abandons its current batch, which is
 // then redelivered), then Close closes the stores and the stream.
-func (n *node) startStages(ctx context.Context) {
+func (n *node) startStages(ctx context.Context) { n.startSome(ctx, allStages) }
+
+// Stage names for startSome.
+var allStages = []string{"fingerprint", "cluster", "index"}
+
+func (n *node) startSome(ctx context.Context, stages []string) {
+	on := map[string]bool{}
+	for _, s := range stages {
+		on[s] = true
+	}
 	ctx, n.cancel = context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(ctx)
 	n.group = g
 	// Images on the stream were fetched and hashed by the crawler under its
 	// politeness rules; the fingerprint stage never fetches on its own.
 	fp := dedup.NewFingerprinter(n.pseudo, noImageLoader{}, dedup.DefaultImageLimits())
-	g.Go(func() error {
-		return (&pipeline.FingerprintStage{Bus: n.bus, FP: fp, Workers: runtime.NumCPU(), Log: n.log, Counters: &n.counters}).Run(gctx)
-	})
-	g.Go(func() error {
-		return (&pipeline.ClusterStage{Bus: n.bus, Cluster: n.cluster, Log: n.log, Counters: &n.counters}).Run(gctx)
-	})
-	g.Go(func() error {
-		return (&pipeline.IndexStage{Bus: n.bus, Index: n.index, Log: n.log, Counters: &n.counters}).Run(gctx)
-	})
+	if on["fingerprint"] {
+		g.Go(func() error {
+			return (&pipeline.FingerprintStage{Bus: n.bus, FP: fp, Workers: runtime.NumCPU(), Log: n.log, Counters: &n.counters}).Run(gctx)
+		})
+	}
+	if on["cluster"] {
+		g.Go(func() error {
+			return (&pipeline.ClusterStage{Bus: n.bus, Cluster: n.cluster, Log: n.log, Counters: &n.counters}).Run(gctx)
+		})
+	}
+	if on["index"] {
+		g.Go(func() error {
+			return (&pipeline.IndexStage{Bus: n.bus, Index: n.index, Log: n.log, Counters: &n.counters}).Run(gctx)
+		})
+	}
 }
 
 // waitIdle waits until every stage has processed everything in the stream.
@@ -150,8 +166,13 @@ func (n *node) stopStages() error {
 	return err
 }
 
-// Close stops the stages and closes the stores, then the stream.
+// Close stops the stages and closes the stores, then the stream. Calling it
+// again does nothing.
 func (n *node) Close() error {
+	if n.closed {
+		return nil
+	}
+	n.closed = true
 	errs := []error{n.stopStages()}
 	if n.index != nil {
 		errs = append(errs, n.index.Close())
@@ -184,3 +205,10 @@ type noImageLoader struct{}
 func (noImageLoader) Load(context.Context, string) ([]byte, error) {
 	return nil, errors.New("not hashed by the crawler, and the fingerprint stage does not fetch images")
 }
+
+// The stores satisfy what the pipeline stages need.
+var (
+	_ pipeline.Clusterer     = (*dedupbolt.Cluster)(nil)
+	_ pipeline.Indexer       = (index.Store)(nil)
+	_ pipeline.Fingerprinter = (*dedup.Fingerprinter)(nil)
+)

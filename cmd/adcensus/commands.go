@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -400,5 +402,32 @@ func rebuild(ctx context.Context, dataDir, natsURL string, stderr io.Writer) err
 	if err := n.waitIdle(ctx); err != nil {
 		return err
 	}
+	return n.Close()
+}
+
+// cmdStages runs chosen pipeline stages against a NATS server until
+// interrupted: the scale-out form (see deploy/README.md).
+func cmdStages(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("stages", stderr)
+	dataDir := fs.String("data", "./data", "data directory (key, and the state of the cluster and index stages)")
+	natsURL := fs.String("nats", "", "NATS URL (default: embedded, which only makes sense for all stages in one process)")
+	only := fs.String("only", strings.Join(allStages, ","), "comma-separated stages to run: "+strings.Join(allStages, ", "))
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	stages := splitList(*only)
+	for _, s := range stages {
+		if !slices.Contains(allStages, s) {
+			return usageError{fmt.Sprintf("unknown stage %q (stages: %s)", s, strings.Join(allStages, ", "))}
+		}
+	}
+	n, err := openNode(ctx, nodeOptions{DataDir: *dataDir, NATSURL: *natsURL, Logger: newLogger(stderr, slog.LevelInfo)})
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	n.startSome(ctx, stages)
+	fmt.Fprintf(stdout, "running stages %s (Ctrl-C to stop)\n", strings.Join(stages, ", "))
+	<-ctx.Done()
 	return n.Close()
 }

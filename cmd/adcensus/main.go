@@ -55,6 +55,7 @@ usage: adcensus COMMAND [flags]
   explain AD_ID             why an advert belongs to its person and network
   runs                      list crawl runs
   rebuild                   delete the cluster state and the index and rebuild them from the stream
+  stages --only fingerprint,cluster,index --nats URL   run stages as a separate process (scale-out)
   version                   print the version
 
 Every command that uses stored data takes --data DIR (default ./data).
@@ -91,6 +92,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdExplain(ctx, rest, stdout, stderr)
 	case "runs":
 		return cmdRuns(ctx, rest, stdout, stderr)
+	case "stages":
+		return cmdStages(ctx, rest, stdout, stderr)
 	case "rebuild":
 		return cmdRebuild(ctx, rest, stdout, stderr)
 	case "version", "--version":

@@ -1,0 +1,403 @@
+package bolt_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"adcensus/ad"
+	"adcensus/dedup/bolt"
+)
+
+func MustOpen(tb testing.TB, path string) *bolt.Cluster {
+	tb.Helper()
+	if path == "" {
+		path = filepath.Join(tb.TempDir(), "cluster.db")
+	}
+	c, err := bolt.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+func MustAdd(tb testing.TB, c *bolt.Cluster, fps ...*ad.Fingerprinted) []ad.Assignments {
+	tb.Helper()
+	out, err := c.AddBatch(fps)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+func MustAll(tb testing.TB, c *bolt.Cluster) []ad.Assignment {
+	tb.Helper()
+	var out []ad.Assignment
+	if err := c.All(func(a ad.Assignment) error { out = append(out, a); return nil }); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+func MustAssignment(tb testing.TB, c *bolt.Cluster, id string) ad.Assignment {
+	tb.Helper()
+	a, ok, err := c.Assignment(id)
+	if err != nil || !ok {
+		tb.Fatalf("Assignment(%s): ok=%v err=%v", id, ok, err)
+	}
+	return a
+}
+
+// img is a synthetic image: a pHash and, if mirror != 0, its mirror pHash.
+type img struct{ phash, mirror uint64 }
+
+func fp(id, name string, contacts []string, imgs ...img) *ad.Fingerprinted {
+	f := &ad.Fingerprinted{Ad: ad.Ad{ID: id}, Name: name, Contacts: contacts}
+	for i, im := range imgs {
+		h := map[string]string{"phash": fmt.Sprintf("%016x", im.phash)}
+		if im.mirror != 0 {
+			h["phash_mirror"] = fmt.Sprintf("%016x", im.mirror)
+		}
+		f.Images = append(f.Images, ad.ImageFP{Src: fmt.Sprintf("%s/%d.jpg", id, i), Hashes: h})
+	}
+	return f
+}
+
+// flip returns h with n bits flipped, at positions 0, 7, 14, … (spread
+// over the bands).
+func flip(h uint64, n int) uint64 {
+	for i := range n {
+		h ^= 1 << (uint(i*7) % 64)
+	}
+	return h
+}
+
+const (
+	h1 = 0x8f3a_55c1_0e7d_b249
+	h2 = 0x1234_5678_9abc_def0
+	h3 = 0xf0e1_d2c3_b4a5_9687
+)
+
+func samePerson(t *testing.T, c *bolt.Cluster, a, b string, want bool) {
+	t.Helper()
+	x, y := MustAssignment(t, c, a), MustAssignment(t, c, b)
+	if got := x.PersonID == y.PersonID; got != want {
+		t.Fatalf("same person %s,%s = %v, want %v (%v %v)", a, b, got, want, x, y)
+	}
+}
+
+func sameNetwork(t *testing.T, c *bolt.Cluster, a, b string, want bool) {
+	t.Helper()
+	x, y := MustAssignment(t, c, a), MustAssignment(t, c, b)
+	if got := x.NetworkID == y.NetworkID; got != want {
+		t.Fatalf("same network %s,%s = %v, want %v", a, b, got, want)
+	}
+}
+
+func TestRuleImage(t *testing.T) {
+	c := MustOpen(t, "")
+	MustAdd(t, c,
+		fp("a1", "anna", nil, img{h1, h3}),
+		fp("a2", "bea", nil, img{flip(h1, 8), 0}), // distance 8: same photo
+		fp("a3", "", nil, img{flip(h1, 9), 0}),    // distance 9 from a1, 1 from a2
+		fp("a4", "", nil, img{flip(h3, 2), 0}),    // close to a1's mirror
+		fp("a5", "", nil, img{h2, 0}),
+	)
+	samePerson(t, c, "a1", "a2", true)
+	samePerson(t, c, "a1", "a4", true)
+	samePerson(t, c, "a1", "a5", false)
+	// flip(h1,9) is 1 bit from flip(h1,8): a chain through a2.
+	samePerson(t, c, "a1", "a3", true)
+
+	ex, err := c.Explain("a4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var details []string
+	for _, e := range ex.Evidence {
+		details = append(details, e.A+"-"+e.B+" "+e.Rule+" "+e.Detail)
+	}
+	want := []string{
+		"a1-a2 image phash distance 8",
+		"a1-a4 image phash distance 2 (mirrored)",
+		"a2-a3 image phash distance 1",
+	}
+	if !reflect.DeepEqual(details, want) {
+		t.Fatalf("evidence=%q, want %q", details, want)
+	}
+	if got, want := ex.Person, []string{"a1", "a2", "a3", "a4"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("person=%q, want %q", got, want)
+	}
+	if got, want := ex.PersonID, bolt.PersonID("a1"); got != want {
+		t.Fatalf("person id=%s, want %s", got, want)
+	}
+}
+
+func TestRuleContact(t *testing.T) {
+	c := MustOpen(t, "")
+	tel := []string{"tel:0001"}
+	MustAdd(t, c,
+		fp("b1", "anna", tel, img{h1, 0}),
+		fp("b2", "anna", tel, img{h2, 0}),  // (b) shared contact + same name
+		fp("b3", "cia", tel, img{h3, 0}),   // shared contact, other name: network only
+		fp("b4", "", []string{"tel:0002"}), // (c) blank advert
+		fp("b5", "dora", []string{"tel:0002"}, img{flip(h2, 30), 0}),
+		fp("b6", "", []string{"tel:0009"}),
+		fp("b7", "eva", []string{"tel:0009"}), // (c) b6 is blank
+	)
+	samePerson(t, c, "b1", "b2", true)
+	samePerson(t, c, "b1", "b3", false)
+	sameNetwork(t, c, "b1", "b3", true)
+	samePerson(t, c, "b4", "b5", true)
+	samePerson(t, c, "b6", "b7", true)
+	sameNetwork(t, c, "b1", "b5", false)
+	sameNetwork(t, c, "b1", "b6", false)
+	ads, persons, networks, err := c.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ads != 7 || persons != 4 || networks != 3 {
+		t.Fatalf("stats=%d,%d,%d, want 7,4,3", ads, persons, networks)
+	}
+}
+
+func TestAgencyPhone(t *testing.T) {
+	c := MustOpen(t, "")
+	agency := []string{"tel:agency"}
+	MustAdd(t, c,
+		fp("c1", "anna", agency, img{h1, 0}),
+		fp("c2", "bea", agency, img{h2, 0}),
+		fp("c3", "cia", agency, img{h3, 0}),
+		fp("c4", "anna", []string{"tel:own"}, img{flip(h1, 3), 0}), // anna reposts with her own phone
+	)
+	ads, persons, networks, err := c.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ads != 4 || persons != 3 || networks != 1 {
+		t.Fatalf("stats=%d,%d,%d, want 4,3,1", ads, persons, networks)
+	}
+	samePerson(t, c, "c1", "c4", true)
+	ex, err := c.Explain("c2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := ex.Network, []string{"c1", "c2", "c3", "c4"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("network=%q, want %q", got, want)
+	}
+	var scopes []string
+	for _, e := range ex.Evidence {
+		scopes = append(scopes, e.Scope+":"+e.Rule)
+		if e.Rule == bolt.RuleContact && !strings.Contains(e.Detail, "shared contact tel:agency") {
+			t.Fatalf("detail %q lacks the contact", e.Detail)
+		}
+	}
+	slices.Sort(scopes)
+	if got, want := scopes, []string{"network:contact", "network:contact", "person:image"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("evidence=%q, want %q", got, want)
+	}
+
+	// v1 limitation (docs/DEDUP.md): a blank advert on the agency phone
+	// joins, by rule (c), every person on that phone into one.
+	MustAdd(t, c, fp("c5", "", agency))
+	if _, persons, _, _ := c.Stats(); persons != 1 {
+		t.Fatalf("persons=%d after a blank agency advert, want 1 (rule c chains)", persons)
+	}
+}
+
+func TestIdempotentAndChanged(t *testing.T) {
+	c := MustOpen(t, "")
+	msgs := MustAdd(t, c, fp("d2", "x", nil, img{h1, 0}), fp("d3", "y", nil, img{h2, 0}))
+	if len(msgs) != 2 {
+		t.Fatalf("got %d messages, want 2", len(msgs))
+	}
+	// d1 joins d2: d1 is the new smallest id, so d2 changes too.
+	msgs = MustAdd(t, c, fp("d1", "z", nil, img{flip(h1, 1), 0}), fp("d1", "z", nil, img{flip(h1, 1), 0}))
+	if len(msgs) != 1 {
+		t.Fatalf("got %d messages, want 1 (duplicate in batch skipped)", len(msgs))
+	}
+	p := bolt.PersonID("d1")
+	want := ad.Assignments{Cause: "d1", Changed: []ad.Assignment{
+		{AdID: "d1", PersonID: p, NetworkID: bolt.NetworkID("d1")},
+		{AdID: "d2", PersonID: p, NetworkID: bolt.NetworkID("d1")},
+	}}
+	if !reflect.DeepEqual(msgs[0], want) {
+		t.Fatalf("message=%+v, want %+v", msgs[0], want)
+	}
+	before := MustAll(t, c)
+	if msgs := MustAdd(t, c, fp("d1", "other", []string{"tel:x"}), fp("d3", "y", nil, img{h2, 0})); len(msgs) != 0 {
+		t.Fatalf("re-add returned %+v, want nothing", msgs)
+	}
+	if got := MustAll(t, c); !reflect.DeepEqual(got, before) {
+		t.Fatalf("re-add changed assignments: %v, want %v", got, before)
+	}
+	if ads, _, _, _ := c.Stats(); ads != 3 {
+		t.Fatalf("ads=%d, want 3", ads)
+	}
+}
+
+func TestInvalidAndNotFound(t *testing.T) {
+	c := MustOpen(t, "")
+	if _, err := c.AddBatch([]*ad.Fingerprinted{fp("ok", "", nil), fp("bad\x00id", "", nil)}); !errors.Is(err, bolt.ErrInvalidID) {
+		t.Fatalf("err=%v, want ErrInvalidID", err)
+	}
+	if ads, _, _, _ := c.Stats(); ads != 0 {
+		t.Fatalf("ads=%d after a refused batch, want 0", ads)
+	}
+	if _, err := c.Explain("nope"); !errors.Is(err, bolt.ErrNotFound) {
+		t.Fatalf("err=%v, want ErrNotFound", err)
+	}
+	if _, ok, err := c.Assignment("nope"); ok || err != nil {
+		t.Fatalf("Assignment(nope) ok=%v err=%v", ok, err)
+	}
+}
+
+// synthetic returns n fingerprints of about n/3 persons: reposts with
+// perturbed photos, shared agency phones, blank adverts.
+func synthetic(n int, seed uint64) []*ad.Fingerprinted {
+	r := rand.New(rand.NewPCG(seed, 1))
+	type person struct {
+		name  string
+		phash uint64
+		tel   string
+	}
+	names := []string{"anna", "bea", "cia", "dora", "eva", "fia"}
+	var persons []person
+	for i := range n / 3 {
+		tel := fmt.Sprintf("tel:p%03d", i)
+		if i%5 == 0 {
+			tel = fmt.Sprintf("tel:agency%d", i%3)
+		}
+		persons = append(persons, person{names[r.IntN(len(names))], r.Uint64(), tel})
+	}
+	var out []*ad.Fingerprinted
+	for i := range n {
+		p := persons[r.IntN(len(persons))]
+		id := fmt.Sprintf("ad-%04d", i)
+		kind := r.IntN(5)
+		if kind == 0 && strings.HasPrefix(p.tel, "tel:agency") {
+			kind = 2 // a blank advert on an agency phone would merge its persons (rule c)
+		}
+		switch kind {
+		case 0: // blank advert with the phone only
+			out = append(out, fp(id, "", []string{p.tel}))
+		case 1: // no phone, the photo only
+			out = append(out, fp(id, "", nil, img{p.phash ^ randBits(r, 6), 0}))
+		default:
+			out = append(out, fp(id, p.name, []string{p.tel}, img{p.phash ^ randBits(r, 6), ^p.phash}))
+		}
+	}
+	return out
+}
+
+func randBits(r *rand.Rand, max int) uint64 {
+	var m uint64
+	for range r.IntN(max + 1) {
+		m |= 1 << r.IntN(64)
+	}
+	return m
+}
+
+func TestOrderIndependence(t *testing.T) {
+	fps := synthetic(200, 42)
+	var first []ad.Assignment
+	for run := range 5 {
+		shuffled := slices.Clone(fps)
+		r := rand.New(rand.NewPCG(uint64(run), 7))
+		r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		c := MustOpen(t, "")
+		// replaying the messages must give the same as All
+		fromMsgs := map[string]ad.Assignment{}
+		for len(shuffled) > 0 {
+			k := min(len(shuffled), 1+r.IntN(40))
+			for _, m := range MustAdd(t, c, shuffled[:k]...) {
+				for _, a := range m.Changed {
+					fromMsgs[a.AdID] = a
+				}
+			}
+			shuffled = shuffled[k:]
+		}
+		got := MustAll(t, c)
+		if len(got) != len(fps) {
+			t.Fatalf("run %d: %d assignments, want %d", run, len(got), len(fps))
+		}
+		for _, a := range got {
+			if fromMsgs[a.AdID] != a {
+				t.Fatalf("run %d: messages say %v, All says %v", run, fromMsgs[a.AdID], a)
+			}
+		}
+		if run == 0 {
+			first = got
+			_, persons, networks, _ := c.Stats()
+			t.Logf("200 ads: %d persons, %d networks", persons, networks)
+			if persons < 10 || persons > 150 || networks >= persons {
+				t.Fatalf("implausible clustering: %d persons, %d networks", persons, networks)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(got, first) {
+			t.Fatalf("run %d differs from run 0", run)
+		}
+	}
+}
+
+func TestReopen(t *testing.T) {
+	fps := synthetic(120, 9)
+	one := MustOpen(t, "")
+	MustAdd(t, one, fps...)
+	want := MustAll(t, one)
+
+	path := filepath.Join(t.TempDir(), "state.db")
+	c, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	MustAdd(t, c, fps[60:]...)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c = MustOpen(t, path)
+	MustAdd(t, c, fps[:70]...) // overlaps: 60..69 are redelivered
+	if got := MustAll(t, c); !reflect.DeepEqual(got, want) {
+		t.Fatal("reopened state differs from a single run")
+	}
+	a1, p1, n1, _ := one.Stats()
+	a2, p2, n2, _ := c.Stats()
+	if a1 != a2 || p1 != p2 || n1 != n2 {
+		t.Fatalf("stats %d,%d,%d, want %d,%d,%d", a2, p2, n2, a1, p1, n1)
+	}
+}
+
+func TestAllManyChunks(t *testing.T) {
+	c := MustOpen(t, "")
+	var fps []*ad.Fingerprinted
+	for i := range 2500 {
+		fps = append(fps, fp(fmt.Sprintf("e%05d", i), "", nil))
+	}
+	MustAdd(t, c, fps...)
+	got := MustAll(t, c)
+	if len(got) != 2500 || got[0].AdID != "e00000" || got[2499].AdID != "e02499" {
+		t.Fatalf("All gave %d rows", len(got))
+	}
+	if !slices.IsSortedFunc(got, func(a, b ad.Assignment) int { return strings.Compare(a.AdID, b.AdID) }) {
+		t.Fatal("All not sorted")
+	}
+}
+
+func TestCompareSymmetric(t *testing.T) {
+	fps := synthetic(60, 3)
+	for _, a := range fps {
+		for _, b := range fps {
+			x, y := bolt.Compare(bolt.ProfileOf(a), bolt.ProfileOf(b)), bolt.Compare(bolt.ProfileOf(b), bolt.ProfileOf(a))
+			if x.Scope != y.Scope || x.Rule != y.Rule {
+				t.Fatalf("Compare(%s,%s)=%v but reversed %v", a.Ad.ID, b.Ad.ID, x, y)
+			}
+		}
+	}
+}

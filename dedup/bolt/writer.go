@@ -1,0 +1,334 @@
+package bolt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"adcensus/ad"
+
+	bbolt "go.etcd.io/bbolt"
+)
+
+// writer adds adverts inside one write transaction.
+type writer struct {
+	tx                                          *bbolt.Tx
+	ads, img, contact, adcomp, comp, member, ed *bbolt.Bucket
+	profiles                                    map[string]*Profile // read cache
+	deltas                                      [3]int64            // ads, persons, networks
+}
+
+func newWriter(tx *bbolt.Tx) *writer {
+	return &writer{
+		tx:       tx,
+		ads:      tx.Bucket(bAds),
+		img:      tx.Bucket(bImg),
+		contact:  tx.Bucket(bContact),
+		adcomp:   tx.Bucket(bAdComp),
+		comp:     tx.Bucket(bComp),
+		member:   tx.Bucket(bMember),
+		ed:       tx.Bucket(bEdge),
+		profiles: map[string]*Profile{},
+	}
+}
+
+// ProfileOf extracts what the rules compare from a fingerprinted advert:
+// the normalised name, the sorted unique contacts and the pHashes of the
+// images that have one ("phash", optional "phash_mirror", 16 hex digits).
+func ProfileOf(fp *ad.Fingerprinted) *Profile {
+	p := &Profile{Name: fp.Name}
+	contacts := fp.Contacts
+	if len(contacts) == 0 {
+		contacts = fp.Ad.Contacts
+	}
+	p.Contacts = slices.Compact(slices.Sorted(slices.Values(contacts)))
+	p.Contacts = slices.DeleteFunc(p.Contacts, func(c string) bool {
+		return c == "" || strings.IndexByte(c, 0) >= 0
+	})
+	for _, im := range fp.Images {
+		if im.Err != "" {
+			continue
+		}
+		ph, err := strconv.ParseUint(im.Hashes["phash"], 16, 64)
+		if err != nil {
+			continue
+		}
+		h := ImageHash{PHash: ph}
+		if m, err := strconv.ParseUint(im.Hashes["phash_mirror"], 16, 64); err == nil {
+			h.Mirror, h.HasMirror = m, true
+		}
+		if !slices.Contains(p.Images, h) {
+			p.Images = append(p.Images, h)
+		}
+	}
+	return p
+}
+
+func (w *writer) add(fp *ad.Fingerprinted) (ad.Assignments, bool, error) {
+	id := fp.Ad.ID
+	if w.ads.Get([]byte(id)) != nil {
+		return ad.Assignments{}, false, nil
+	}
+	prof := ProfileOf(fp)
+	buf, err := json.Marshal(prof)
+	if err != nil {
+		return ad.Assignments{}, false, err
+	}
+	if err := w.ads.Put([]byte(id), buf); err != nil {
+		return ad.Assignments{}, false, err
+	}
+	w.profiles[id] = prof
+	for _, scope := range []byte{scopeP, scopeN} {
+		if err := w.newComp(scope, id); err != nil {
+			return ad.Assignments{}, false, err
+		}
+	}
+	w.deltas[0]++
+	w.deltas[1]++
+	w.deltas[2]++
+
+	// Every advert that may share a photo or a contact with this one.
+	cands := map[string]struct{}{}
+	for _, im := range prof.Images {
+		w.imageCandidates(im, cands)
+	}
+	for _, c := range prof.Contacts {
+		prefix := append([]byte(c), 0)
+		cur := w.contact.Cursor()
+		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+			cands[string(k[len(prefix):])] = struct{}{}
+		}
+	}
+	delete(cands, id)
+
+	changed := map[string]struct{}{id: {}}
+	for _, other := range slices.Sorted(maps.Keys(cands)) {
+		op, err := w.profile(other)
+		if err != nil {
+			return ad.Assignments{}, false, err
+		}
+		link := Compare(prof, op)
+		if link.Scope == "" {
+			continue
+		}
+		joinedP := false
+		if link.Scope == ScopePerson {
+			if joinedP, err = w.union(scopeP, id, other, changed); err != nil {
+				return ad.Assignments{}, false, err
+			}
+		}
+		joinedN, err := w.union(scopeN, id, other, changed)
+		if err != nil {
+			return ad.Assignments{}, false, err
+		}
+		if joinedP || joinedN {
+			if err := w.putEdge(id, other, link); err != nil {
+				return ad.Assignments{}, false, err
+			}
+		}
+	}
+
+	if err := w.index(id, prof); err != nil {
+		return ad.Assignments{}, false, err
+	}
+
+	msg := ad.Assignments{Cause: id}
+	for _, a := range slices.Sorted(maps.Keys(changed)) {
+		as, err := assignment(w.tx, a)
+		if err != nil {
+			return ad.Assignments{}, false, err
+		}
+		msg.Changed = append(msg.Changed, as)
+	}
+	return msg, true, nil
+}
+
+func (w *writer) profile(id string) (*Profile, error) {
+	if p, ok := w.profiles[id]; ok {
+		return p, nil
+	}
+	v := w.ads.Get([]byte(id))
+	if v == nil {
+		return nil, fmt.Errorf("corrupt state: indexed advert %q missing", id)
+	}
+	p := &Profile{}
+	if err := json.Unmarshal(v, p); err != nil {
+		return nil, fmt.Errorf("advert %q: %w", id, err)
+	}
+	w.profiles[id] = p
+	return p, nil
+}
+
+func imgKey(kind byte, b int, v uint16, id string) []byte {
+	k := make([]byte, 4, 4+len(id))
+	k[0], k[1] = kind, byte(b)
+	binary.BigEndian.PutUint16(k[2:], v)
+	return append(k, id...)
+}
+
+// imageCandidates adds to cands every advert with an image whose pHash or
+// mirror pHash may be within MaxImageDistance of im (a superset; Compare
+// decides).
+func (w *writer) imageCandidates(im ImageHash, cands map[string]struct{}) {
+	type query struct {
+		h    uint64
+		kind byte
+	}
+	qs := []query{{im.PHash, kindPHash}, {im.PHash, kindMirror}}
+	if im.HasMirror {
+		qs = append(qs, query{im.Mirror, kindPHash})
+	}
+	cur := w.img.Cursor()
+	for _, q := range qs {
+		for b := range bandCount {
+			for _, v := range probes(band(q.h, b)) {
+				prefix := imgKey(q.kind, b, v, "")
+				for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+					cands[string(k[len(prefix):])] = struct{}{}
+				}
+			}
+		}
+	}
+}
+
+// index makes the advert findable by its images and contacts.
+func (w *writer) index(id string, p *Profile) error {
+	for _, im := range p.Images {
+		for b := range bandCount {
+			if err := w.img.Put(imgKey(kindPHash, b, band(im.PHash, b), id), nil); err != nil {
+				return err
+			}
+			if im.HasMirror {
+				if err := w.img.Put(imgKey(kindMirror, b, band(im.Mirror, b), id), nil); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, c := range p.Contacts {
+		k := append(append([]byte(c), 0), id...)
+		if err := w.contact.Put(k, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *writer) newComp(scope byte, id string) error {
+	buf, err := json.Marshal(compRec{Min: id, Size: 1})
+	if err != nil {
+		return err
+	}
+	if err := w.comp.Put(scopeKey(scope, id), buf); err != nil {
+		return err
+	}
+	if err := w.adcomp.Put(scopeKey(scope, id), []byte(id)); err != nil {
+		return err
+	}
+	return w.member.Put(append(memberPrefix(scope, id), id...), nil)
+}
+
+// union joins the components of adverts a and b in scope. It adds to
+// changed every advert whose public id changes, and reports whether two
+// components were joined. The smaller component moves into the larger,
+// so an advert moves O(log n) times.
+func (w *writer) union(scope byte, a, b string, changed map[string]struct{}) (bool, error) {
+	ca, err := compOf(w.tx, scope, a)
+	if err != nil {
+		return false, err
+	}
+	cb, err := compOf(w.tx, scope, b)
+	if err != nil {
+		return false, err
+	}
+	if ca == cb {
+		return false, nil
+	}
+	ra, err := getComp(w.tx, scope, ca)
+	if err != nil {
+		return false, err
+	}
+	rb, err := getComp(w.tx, scope, cb)
+	if err != nil {
+		return false, err
+	}
+	// The members of the component with the larger minimum get a new id.
+	renamed := cb
+	if rb.Min < ra.Min {
+		renamed = ca
+	}
+	forMembers(w.tx, scope, renamed, func(id string) { changed[id] = struct{}{} })
+
+	keep, move, rk, rm := ca, cb, ra, rb
+	if rb.Size > ra.Size || (rb.Size == ra.Size && cb < ca) {
+		keep, move, rk, rm = cb, ca, rb, ra
+	}
+	var moved []string
+	forMembers(w.tx, scope, move, func(id string) { moved = append(moved, id) })
+	for _, id := range moved {
+		if err := w.member.Delete(append(memberPrefix(scope, move), id...)); err != nil {
+			return false, err
+		}
+		if err := w.member.Put(append(memberPrefix(scope, keep), id...), nil); err != nil {
+			return false, err
+		}
+		if err := w.adcomp.Put(scopeKey(scope, id), []byte(keep)); err != nil {
+			return false, err
+		}
+	}
+	rk.Min = min(rk.Min, rm.Min)
+	rk.Size += rm.Size
+	buf, err := json.Marshal(rk)
+	if err != nil {
+		return false, err
+	}
+	if err := w.comp.Put(scopeKey(scope, keep), buf); err != nil {
+		return false, err
+	}
+	if err := w.comp.Delete(scopeKey(scope, move)); err != nil {
+		return false, err
+	}
+	if scope == scopeP {
+		w.deltas[1]--
+	} else {
+		w.deltas[2]--
+	}
+	return true, nil
+}
+
+// putEdge stores the evidence of a link under both of its adverts.
+func (w *writer) putEdge(x, y string, l Link) error {
+	a, b := min(x, y), max(x, y)
+	e := Evidence{A: a, B: b, Scope: l.Scope, Rule: l.Rule, Detail: l.Detail}
+	buf, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	for _, pair := range [][2]string{{a, b}, {b, a}} {
+		k := []byte(pair[0] + "\x00" + pair[1] + "\x00" + l.Scope)
+		if err := w.ed.Put(k, buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *writer) saveCounts() error {
+	meta := w.tx.Bucket(bMeta)
+	for i, d := range w.deltas {
+		if d == 0 {
+			continue
+		}
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], uint64(getCount(meta, i)+d))
+		if err := meta.Put(counterKeys[i], v[:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,277 @@
+// Package contact pseudonymises contact details (phone numbers, e-mail
+// addresses) at the first stage of adcensus: raw values are de-obfuscated,
+// normalised (phones to E.164, e-mails to lower case) and replaced by a keyed
+// HMAC-SHA256, so that raw contacts never reach storage, logs or exports.
+//
+// A pseudonym is "tel:<hex>" or "email:<hex>", the first 16 bytes of
+// HMAC-SHA256(key, normalised value). The same key always yields the same
+// pseudonym; different keys yield unrelated ones.
+package contact
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"adcensus/ad"
+
+	"github.com/nyaruka/phonenumbers/v2"
+)
+
+const (
+	// KeyFile is the name of the secret key file in the data directory.
+	KeyFile = "secret.key"
+	// KeySize is the length of the HMAC key in bytes.
+	KeySize = 32
+	// MaxPhoneLen is the longest raw phone string Phone accepts (the limit
+	// of phonenumbers.Parse).
+	MaxPhoneLen = 250
+	// Region is the default region for numbers written without a country code.
+	Region = "SE"
+
+	// TelPrefix and EmailPrefix start the pseudonyms of phones and e-mails.
+	TelPrefix   = "tel:"
+	EmailPrefix = "email:"
+	// TelPlaceholder and EmailPlaceholder replace found contacts in text.
+	TelPlaceholder   = "[tel]"
+	EmailPlaceholder = "[email]"
+
+	pseudoBytes = 16
+)
+
+// ErrKeyPermissions is returned by LoadOrCreateKey for a key file that
+// group or others may read or write.
+var ErrKeyPermissions = errors.New("secret key file is accessible by group or others")
+
+// LoadOrCreateKey returns the HMAC key stored in <dataDir>/secret.key,
+// creating the directory (0700) and a new random key file (0600) when there
+// is none. An existing key file that is group- or world-accessible is refused
+// with ErrKeyPermissions, as is a file of the wrong length.
+func LoadOrCreateKey(dataDir string) ([]byte, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	path := filepath.Join(dataDir, KeyFile)
+	key, err := readKey(path)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return key, err
+	}
+	key = make([]byte, KeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return readKey(path) // another process created it first
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create key: %w", err)
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write key: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sync key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("close key: %w", err)
+	}
+	return key, nil
+}
+
+func readKey(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("secret key %s: not a regular file", path)
+	}
+	if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%w: %s has mode %04o; run chmod 600 on it", ErrKeyPermissions, path, st.Mode().Perm())
+	}
+	key, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read key: %w", err)
+	}
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("secret key %s: %d bytes, want %d", path, len(key), KeySize)
+	}
+	return key, nil
+}
+
+// Pseudonymiser turns contacts into keyed pseudonyms. It is safe for
+// concurrent use.
+type Pseudonymiser struct {
+	key []byte
+}
+
+// New returns a Pseudonymiser with the given HMAC key (copied).
+func New(key []byte) *Pseudonymiser {
+	return &Pseudonymiser{key: bytes.Clone(key)}
+}
+
+func (p *Pseudonymiser) sum(prefix, value string) string {
+	m := hmac.New(sha256.New, p.key)
+	m.Write([]byte(value))
+	return prefix + hex.EncodeToString(m.Sum(nil)[:pseudoBytes])
+}
+
+// Phone returns the pseudonym of one phone number written as raw (possibly
+// obfuscated), or ok=false when raw is not one valid phone number (too long,
+// unparsable, or not a valid number for its region).
+func (p *Pseudonymiser) Phone(raw string) (pseudo string, ok bool) {
+	e164, ok := NormalisePhone(raw)
+	if !ok {
+		return "", false
+	}
+	return p.sum(TelPrefix, e164), true
+}
+
+// Email returns the pseudonym of an e-mail address (compared in lower case).
+func (p *Pseudonymiser) Email(addr string) string {
+	return p.sum(EmailPrefix, strings.ToLower(strings.TrimSpace(addr)))
+}
+
+// NormalisePhone de-obfuscates raw and returns the number in E.164 form, or
+// ok=false when raw is not one valid phone number. The result is a raw
+// number: never log or store it.
+func NormalisePhone(raw string) (e164 string, ok bool) {
+	if len(raw) > MaxPhoneLen || !utf8.ValidString(raw) {
+		return "", false
+	}
+	clean := deobfuscate(raw, true).text
+	var b strings.Builder
+	for _, r := range clean {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && b.Len() == 0:
+			b.WriteRune(r)
+		}
+	}
+	s := b.String()
+	if len(s) < 3 || len(s) > MaxPhoneLen {
+		return "", false
+	}
+	num, err := phonenumbers.Parse(s, Region)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return "", false
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), true
+}
+
+var emailRE = regexp.MustCompile(`[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,}`)
+
+// Apply pseudonymises the contacts of a in place: phone numbers in a.Phones
+// (each entry one number as shown), and phone numbers and e-mail addresses
+// in a.Title and a.Body. It sets a.Contacts to the sorted, unique union of
+// the pseudonyms found and those already there, clears a.Phones, and
+// replaces every contact found in the text by "[tel]" or "[email]".
+//
+// It returns the problems met (for example a phones entry that is not a
+// valid number); problems never contain a raw phone number. Apply is
+// idempotent.
+func (p *Pseudonymiser) Apply(a *ad.Ad) []string {
+	var problems []string
+	found := slices.Clone(a.Contacts)
+	for i, raw := range a.Phones {
+		if ps, ok := p.Phone(raw); ok {
+			found = append(found, ps)
+			continue
+		}
+		// An entry may hold several numbers ("070-… / 08-…").
+		var n int
+		if len(raw) <= 4*MaxPhoneLen {
+			_, n = p.findPhones(raw, &found)
+		}
+		if n == 0 {
+			problems = append(problems, fmt.Sprintf("phones[%d] %s: not a valid phone number", i, describe(raw)))
+		}
+	}
+	a.Phones = nil
+	a.Title = p.scrub(a.Title, &found)
+	a.Body = p.scrub(a.Body, &found)
+	slices.Sort(found)
+	a.Contacts = slices.Compact(found)
+	if len(a.Contacts) == 0 {
+		a.Contacts = nil
+	}
+	return problems
+}
+
+// describe shows a rejected raw value only when it is too short to be a
+// phone number; otherwise only its length.
+func describe(raw string) string {
+	digits := 0
+	for _, r := range raw {
+		if r >= '0' && r <= '9' {
+			digits++
+		}
+	}
+	if digits <= 4 && utf8.RuneCountInString(raw) <= 12 {
+		return fmt.Sprintf("%q", raw)
+	}
+	return fmt.Sprintf("(%d characters, %d digits)", utf8.RuneCountInString(raw), digits)
+}
+
+// scrub replaces e-mail addresses and phone numbers in text by placeholders
+// and appends their pseudonyms to found.
+func (p *Pseudonymiser) scrub(text string, found *[]string) string {
+	if text == "" {
+		return text
+	}
+	text = emailRE.ReplaceAllStringFunc(text, func(m string) string {
+		*found = append(*found, p.Email(m))
+		return EmailPlaceholder
+	})
+	out, _ := p.findPhones(text, found)
+	return out
+}
+
+// findPhones finds phone numbers in (obfuscated) text, appends their
+// pseudonyms to found and returns text with each number replaced by
+// TelPlaceholder, and the number of numbers found.
+func (p *Pseudonymiser) findPhones(text string, found *[]string) (string, int) {
+	d := deobfuscate(text, false)
+	type span struct{ start, end int }
+	var spans []span
+	for m := range phonenumbers.FindNumbers(d.text, Region) {
+		if !phonenumbers.IsValidNumber(m.Number()) {
+			continue
+		}
+		*found = append(*found, p.sum(TelPrefix, phonenumbers.Format(m.Number(), phonenumbers.E164)))
+		s, e := d.origSpan(m.Start(), m.End())
+		if n := len(spans); n > 0 && s < spans[n-1].end {
+			spans[n-1].end = max(spans[n-1].end, e)
+			continue
+		}
+		spans = append(spans, span{s, e})
+	}
+	if len(spans) == 0 {
+		return text, 0
+	}
+	var b strings.Builder
+	last := 0
+	for _, sp := range spans {
+		b.WriteString(text[last:sp.start])
+		b.WriteString(TelPlaceholder)
+		last = sp.end
+	}
+	b.WriteString(text[last:])
+	return b.String(), len(spans)
+}

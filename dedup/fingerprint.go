@@ -1,0 +1,190 @@
+package dedup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"unicode"
+
+	"adcensus/ad"
+	"adcensus/dedup/contact"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Age bounds: an advertised age outside them is dropped as implausible.
+const (
+	MinAge = 16
+	MaxAge = 99
+)
+
+// Fingerprinter is the stateless fingerprint stage: it pseudonymises an
+// advert and computes what the cluster stage compares. It is safe for
+// concurrent use if its ImageLoader is.
+type Fingerprinter struct {
+	pseudo *contact.Pseudonymiser
+	loader ImageLoader
+	lim    ImageLimits
+}
+
+// NewFingerprinter returns a Fingerprinter. loader may be nil when every
+// advert arrives with ImageFPs already computed (images are then reported
+// as problems).
+func NewFingerprinter(p *contact.Pseudonymiser, loader ImageLoader, lim ImageLimits) *Fingerprinter {
+	return &Fingerprinter{pseudo: p, loader: loader, lim: lim}
+}
+
+// Process fingerprints a copy of a. Whatever cannot be used (a bad phone,
+// an image that fails to load or decode, an implausible age) is listed in
+// Problems and the advert flows on. The error is non-nil only for a nil
+// advert or when ctx is done.
+func (f *Fingerprinter) Process(ctx context.Context, a *ad.Ad) (*ad.Fingerprinted, error) {
+	fp, _, err := f.process(ctx, a)
+	return fp, err
+}
+
+// process is Process that also counts the images that failed.
+func (f *Fingerprinter) process(ctx context.Context, in *ad.Ad) (*ad.Fingerprinted, int, error) {
+	if in == nil {
+		return nil, 0, errors.New("fingerprint: nil advert")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	a := *in
+	a.Phones = append([]string(nil), in.Phones...)
+	a.Contacts = append([]string(nil), in.Contacts...)
+	a.Title = strings.ToValidUTF8(a.Title, "\uFFFD")
+	a.Body = strings.ToValidUTF8(a.Body, "\uFFFD")
+	a.Name = strings.ToValidUTF8(a.Name, "\uFFFD")
+
+	out := &ad.Fingerprinted{}
+	out.Problems = append(out.Problems, f.pseudo.Apply(&a)...)
+	if a.Age != 0 && (a.Age < MinAge || a.Age > MaxAge) {
+		out.Problems = append(out.Problems, fmt.Sprintf("age %d out of range %d-%d: dropped", a.Age, MinAge, MaxAge))
+		a.Age = 0
+	}
+
+	failed := 0
+	if len(a.ImageFPs) > 0 {
+		for _, im := range a.ImageFPs {
+			if im.Err != "" || im.Hashes[HashPHash] == "" {
+				failed++
+				out.Problems = append(out.Problems, imageProblem(im.Src, im.Err))
+				continue
+			}
+			out.Images = append(out.Images, im)
+		}
+	} else if len(a.Images) > 0 {
+		fps := make([]ad.ImageFP, 0, len(a.Images))
+		for _, src := range a.Images {
+			im := ad.ImageFP{Src: src}
+			h, err := f.hash(ctx, src)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, 0, ctx.Err()
+				}
+				im.Err = err.Error()
+				failed++
+				out.Problems = append(out.Problems, imageProblem(src, im.Err))
+			} else {
+				im.Hashes = h
+				out.Images = append(out.Images, im)
+			}
+			fps = append(fps, im)
+		}
+		a.ImageFPs = fps
+	}
+
+	out.Ad = a
+	out.Contacts = slices.Clone(a.Contacts)
+	out.Name = NormaliseName(a.Name)
+	if sig, ok := SimHash(a.Title + "\n" + a.Body); ok {
+		out.TextSig = fmt.Sprintf("simhash:%016x", sig)
+	}
+	return out, failed, nil
+}
+
+func (f *Fingerprinter) hash(ctx context.Context, src string) (map[string]string, error) {
+	if f.loader == nil {
+		return nil, errors.New("no image loader")
+	}
+	data, err := f.loader.Load(ctx, src)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	return HashImage(data, f.lim)
+}
+
+func imageProblem(src, err string) string {
+	if len(src) > 200 {
+		src = src[:200] + "…"
+	}
+	return fmt.Sprintf("image %q: %s", src, err)
+}
+
+// NormaliseName returns name in NFC, lower case, with punctuation and
+// symbols removed and runs of spaces folded to one: "  Anna-Maria!" and
+// "anna maria" both become "anna maria".
+func NormaliseName(name string) string {
+	name = norm.NFC.String(strings.ToLower(strings.ToValidUTF8(name, "")))
+	return strings.Join(strings.FieldsFunc(name, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r)
+	}), " ")
+}
+
+// shingleWords is the number of words in a SimHash shingle.
+const shingleWords = 3
+
+// Tokens splits text into lower-case words of letters and digits (NFC), so
+// that "Göteborg" stays one word whatever its Unicode form.
+func Tokens(text string) []string {
+	text = norm.NFC.String(strings.ToLower(text))
+	return strings.FieldsFunc(text, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r)
+	})
+}
+
+// SimHash returns the 64-bit SimHash of text over shingles of three words
+// (a text of fewer words is one shingle), and ok=false for a text without
+// words. Near-duplicate texts have hashes at a small Hamming distance.
+func SimHash(text string) (uint64, bool) {
+	words := Tokens(text)
+	if len(words) == 0 {
+		return 0, false
+	}
+	var acc [64]int
+	add := func(shingle []string) {
+		h := fnv.New64a()
+		for i, w := range shingle {
+			if i > 0 {
+				h.Write([]byte{' '})
+			}
+			h.Write([]byte(w))
+		}
+		v := h.Sum64()
+		for bit := range 64 {
+			if v&(1<<bit) != 0 {
+				acc[bit]++
+			} else {
+				acc[bit]--
+			}
+		}
+	}
+	if len(words) < shingleWords {
+		add(words)
+	}
+	for i := 0; i+shingleWords <= len(words); i++ {
+		add(words[i : i+shingleWords])
+	}
+	var sig uint64
+	for bit, n := range acc {
+		if n > 0 {
+			sig |= 1 << bit
+		}
+	}
+	return sig, true
+}

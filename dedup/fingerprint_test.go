@@ -1,0 +1,120 @@
+package dedup_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/bits"
+	"strings"
+	"testing"
+
+	"adcensus/ad"
+	"adcensus/dedup"
+	"adcensus/dedup/contact"
+)
+
+// loaderFunc is a function-field fake ImageLoader.
+type loaderFunc func(ctx context.Context, src string) ([]byte, error)
+
+func (f loaderFunc) Load(ctx context.Context, src string) ([]byte, error) { return f(ctx, src) }
+
+func newPseudo() *contact.Pseudonymiser { return contact.New(bytes.Repeat([]byte{1}, 32)) }
+
+func TestProcess(t *testing.T) {
+	jpg := MustJPEG(t, pattern(1, 320, 240), 90)
+	loader := loaderFunc(func(_ context.Context, src string) ([]byte, error) {
+		if src == "ok.jpg" {
+			return jpg, nil
+		}
+		return nil, errors.New("not found")
+	})
+	f := dedup.NewFingerprinter(newPseudo(), loader, dedup.ImageLimits{})
+	in := &ad.Ad{
+		ID:     "x1",
+		Name:   "  Anna-Maria!  ",
+		Age:    12,
+		Title:  "Ny i Göteborg \xff",
+		Body:   "Ring 070-123 45 67",
+		Phones: []string{"0701234567"},
+		Images: []string{"ok.jpg", "gone.jpg"},
+	}
+	fp, err := f.Process(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fp.Name, "anna maria"; got != want {
+		t.Fatalf("name=%q, want %q", got, want)
+	}
+	if got := len(fp.Contacts); got != 1 {
+		t.Fatalf("contacts=%q, want one", fp.Contacts)
+	}
+	if strings.Contains(fp.Ad.Body, "070") || fp.Ad.Phones != nil {
+		t.Fatalf("raw phone survived: body=%q phones=%q", fp.Ad.Body, fp.Ad.Phones)
+	}
+	if in.Phones == nil || in.Body != "Ring 070-123 45 67" {
+		t.Fatal("Process modified its input")
+	}
+	if fp.Ad.Age != 0 || fp.Ad.Title != "Ny i Göteborg \uFFFD" {
+		t.Fatalf("age=%d title=%q", fp.Ad.Age, fp.Ad.Title)
+	}
+	if len(fp.Images) != 1 || fp.Images[0].Src != "ok.jpg" || len(fp.Ad.ImageFPs) != 2 || fp.Ad.ImageFPs[1].Err == "" {
+		t.Fatalf("images=%+v image_fps=%+v", fp.Images, fp.Ad.ImageFPs)
+	}
+	if len(fp.Problems) != 2 || !strings.Contains(fp.Problems[0], "age 12") || !strings.Contains(fp.Problems[1], `image "gone.jpg": load: not found`) {
+		t.Fatalf("problems=%q", fp.Problems)
+	}
+	if !strings.HasPrefix(fp.TextSig, "simhash:") || len(fp.TextSig) != len("simhash:")+16 {
+		t.Fatalf("text sig=%q", fp.TextSig)
+	}
+}
+
+func TestProcessUsesImageFPs(t *testing.T) {
+	loader := loaderFunc(func(context.Context, string) ([]byte, error) {
+		t.Fatal("loader called although image_fps were given")
+		return nil, nil
+	})
+	f := dedup.NewFingerprinter(newPseudo(), loader, dedup.ImageLimits{})
+	fp, err := f.Process(context.Background(), &ad.Ad{
+		ID:     "x2",
+		Images: []string{"a.jpg", "b.jpg"},
+		ImageFPs: []ad.ImageFP{
+			{Src: "a.jpg", Hashes: map[string]string{"phash": "00000000000000ff"}},
+			{Src: "b.jpg", Err: "http 404"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fp.Images) != 1 || len(fp.Problems) != 1 {
+		t.Fatalf("images=%v problems=%q", fp.Images, fp.Problems)
+	}
+}
+
+func TestProcessErrors(t *testing.T) {
+	f := dedup.NewFingerprinter(newPseudo(), nil, dedup.ImageLimits{})
+	if _, err := f.Process(context.Background(), nil); err == nil {
+		t.Fatal("nil advert: want an error")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := f.Process(ctx, &ad.Ad{ID: "x"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err=%v, want context.Canceled", err)
+	}
+}
+
+func TestTokensAndSimHash(t *testing.T) {
+	// "Göteborg" with a combining diaeresis is one word, like the NFC form.
+	if got := dedup.Tokens("Ny i Go\u0308teborg, 24 år!"); strings.Join(got, "|") != "ny|i|göteborg|24|år" {
+		t.Fatalf("tokens=%q", got)
+	}
+	base := "Hej och välkommen till en lugn stund i centrala Göteborg, jag finns här hela veckan och svarar på sms"
+	a, _ := dedup.SimHash(base)
+	b, _ := dedup.SimHash(base + " tack")
+	c, _ := dedup.SimHash("Trevlig massage i Malmö med olja och varma handdukar, boka gärna i förväg via mejl")
+	if near, far := bits.OnesCount64(a^b), bits.OnesCount64(a^c); near >= far || near > 12 {
+		t.Fatalf("near-duplicate distance %d, unrelated %d", near, far)
+	}
+	if _, ok := dedup.SimHash(" ,.! "); ok {
+		t.Fatal("SimHash of no words: want ok=false")
+	}
+}

@@ -1,0 +1,191 @@
+package dedup
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"adcensus/ad"
+	"adcensus/dedup/bolt"
+	"adcensus/dedup/contact"
+)
+
+// OfflineBatch is the number of fingerprints Offline adds to the cluster
+// state per transaction.
+const OfflineBatch = 1000
+
+// OfflineStats counts what Offline did.
+type OfflineStats struct {
+	Read         int `json:"read"`       // valid records read, duplicates included
+	BadLines     int `json:"bad_lines"`  // lines skipped as unreadable
+	Duplicates   int `json:"duplicates"` // records skipped for a repeated ad id (first wins)
+	ImagesFailed int `json:"images_failed"`
+	AdsWritten   int `json:"ads_written"` // CSV rows
+	Persons      int `json:"persons"`
+	Networks     int `json:"networks"`
+}
+
+// Offline de-duplicates a JSON Lines file of adverts (ad.Ad) and writes
+// CSV "ad_id,person_id,network_id" to out, sorted by ad id. Image entries
+// are paths relative to baseDir or http(s) URLs. Unreadable lines are
+// counted, logged by line number and skipped; a repeated ad id is counted
+// and skipped. Clustering uses the same state code as the pipeline, in a
+// temporary file under stateDir that is removed afterwards.
+func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseudonymiser, stateDir string, out io.Writer, log *slog.Logger) (OfflineStats, error) {
+	var st OfflineStats
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("stage", "dedup-offline")
+	if p == nil {
+		return st, errors.New("offline: nil pseudonymiser")
+	}
+	tmp, err := os.MkdirTemp(stateDir, "dedup-")
+	if err != nil {
+		return st, fmt.Errorf("state dir: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	cl, err := bolt.Open(filepath.Join(tmp, "cluster.db"))
+	if err != nil {
+		return st, err
+	}
+	defer cl.Close()
+
+	lim := DefaultImageLimits()
+	fpr := NewFingerprinter(p, FileOrHTTPLoader{BaseDir: baseDir, MaxBytes: lim.MaxBytes}, lim)
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	type result struct {
+		fp     *ad.Fingerprinted
+		failed int
+	}
+	workers := runtime.NumCPU()
+	jobs := make(chan *ad.Ad, 2*workers)
+	results := make(chan result, 2*workers)
+
+	// reader: owns Read, BadLines and Duplicates until jobs is closed.
+	var readStats OfflineStats
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		defer close(jobs)
+		r := ad.NewReader(in)
+		seen := map[string]struct{}{}
+		for {
+			a, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			var le *ad.LineError
+			if errors.As(err, &le) {
+				readStats.BadLines++
+				log.Warn("bad line skipped", "line", le.Line, "err", le.Err)
+				continue
+			}
+			if err != nil {
+				cancel(fmt.Errorf("read: %w", err))
+				return
+			}
+			if !bolt.ValidID(a.ID) {
+				readStats.BadLines++
+				log.Warn("record skipped: id empty, too long or with a 0 byte", "after_records", readStats.Read)
+				continue
+			}
+			readStats.Read++
+			if _, dup := seen[a.ID]; dup {
+				readStats.Duplicates++
+				log.Debug("duplicate ad id skipped", "ad", a.ID)
+				continue
+			}
+			seen[a.ID] = struct{}{}
+			select {
+			case jobs <- a:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for a := range jobs {
+				fp, failed, err := fpr.process(ctx, a)
+				if err != nil {
+					cancel(err)
+					return
+				}
+				select {
+				case results <- result{fp, failed}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+
+	batch := make([]*ad.Fingerprinted, 0, OfflineBatch)
+	flush := func() {
+		if len(batch) == 0 || ctx.Err() != nil {
+			return
+		}
+		if _, err := cl.AddBatch(batch); err != nil {
+			cancel(fmt.Errorf("cluster: %w", err))
+		}
+		batch = batch[:0]
+	}
+	for r := range results {
+		st.ImagesFailed += r.failed
+		for _, pr := range r.fp.Problems {
+			log.Debug("advert problem", "ad", r.fp.Ad.ID, "problem", pr)
+		}
+		batch = append(batch, r.fp)
+		if len(batch) == OfflineBatch {
+			flush()
+		}
+	}
+	flush()
+	<-readDone
+	st.Read, st.BadLines, st.Duplicates = readStats.Read, readStats.BadLines, readStats.Duplicates
+	if err := context.Cause(ctx); err != nil {
+		return st, err
+	}
+
+	w := csv.NewWriter(out)
+	if err := w.Write([]string{"ad_id", "person_id", "network_id"}); err != nil {
+		return st, fmt.Errorf("write csv: %w", err)
+	}
+	err = cl.All(func(a ad.Assignment) error {
+		st.AdsWritten++
+		return w.Write([]string{a.AdID, a.PersonID, a.NetworkID})
+	})
+	if err != nil {
+		return st, fmt.Errorf("write csv: %w", err)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return st, fmt.Errorf("write csv: %w", err)
+	}
+	if _, st.Persons, st.Networks, err = cl.Stats(); err != nil {
+		return st, err
+	}
+	if err := cl.Close(); err != nil {
+		return st, fmt.Errorf("close state: %w", err)
+	}
+	log.Info("dedup done", "read", st.Read, "bad_lines", st.BadLines, "duplicates", st.Duplicates,
+		"images_failed", st.ImagesFailed, "ads", st.AdsWritten, "persons", st.Persons, "networks", st.Networks)
+	return st, nil
+}

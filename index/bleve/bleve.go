@@ -1,0 +1,350 @@
+// Package bleve implements index.Store with a bleve full-text index
+// (ads.bleve) beside a bbolt file (docs.db) that keeps every indexed document
+// by advert id. docs.db is what makes re-indexing on a changed assignment,
+// assignments that arrive before their advert, counts, and rebuilding the
+// bleve index possible; both are projections of the stream.
+package bleve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	blevelib "github.com/blevesearch/bleve/v2"
+	bolt "go.etcd.io/bbolt"
+
+	"adcensus/ad"
+	"adcensus/index"
+)
+
+// File names inside the directory given to Open.
+const (
+	IndexFile = "ads.bleve"
+	DocsFile  = "docs.db"
+)
+
+var (
+	bucketDocs    = []byte("docs")    // ad id → index.Doc JSON
+	bucketPending = []byte("pending") // ad id → ad.Assignment JSON, advert not seen yet
+	bucketMeta    = []byte("meta")
+	keyMapping    = []byte("mapping_version")
+)
+
+// rebuildBatch is the number of documents per bleve batch when rebuilding.
+const rebuildBatch = 1000
+
+var _ index.Store = (*Index)(nil)
+
+// Index is a bleve index of adverts with their documents in bbolt. It is safe
+// for concurrent use.
+type Index struct {
+	dir string
+	bi  blevelib.Index
+	db  *bolt.DB
+}
+
+// Open opens or creates the index in dir. When ads.bleve is missing, or was
+// built with another mapping version, it is (re)built from docs.db.
+func Open(dir string) (*Index, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open index: %w", err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, DocsFile), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", DocsFile, err)
+	}
+	x := &Index{dir: dir, db: db}
+	var stored []byte
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketDocs, bucketPending, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		stored = bytes.Clone(tx.Bucket(bucketMeta).Get(keyMapping))
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", DocsFile, err)
+	}
+	if err := x.openBleve(string(stored)); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return x, nil
+}
+
+func (x *Index) openBleve(storedVersion string) error {
+	path := filepath.Join(x.dir, IndexFile)
+	_, statErr := os.Stat(path)
+	if statErr == nil && storedVersion == mappingVersion {
+		bi, err := blevelib.Open(path)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", IndexFile, err)
+		}
+		x.bi = bi
+		return nil
+	}
+	if statErr != nil && !errors.Is(statErr, os.ErrNotExist) {
+		return fmt.Errorf("open %s: %w", IndexFile, statErr)
+	}
+	// Missing, or built with another mapping: rebuild from docs.db.
+	if err := os.RemoveAll(path); err != nil {
+		return fmt.Errorf("remove old %s: %w", IndexFile, err)
+	}
+	bi, err := blevelib.New(path, newMapping())
+	if err != nil {
+		return fmt.Errorf("create %s: %w", IndexFile, err)
+	}
+	x.bi = bi
+	if err := x.rebuild(); err != nil {
+		bi.Close()
+		return fmt.Errorf("rebuild %s: %w", IndexFile, err)
+	}
+	return x.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyMapping, []byte(mappingVersion))
+	})
+}
+
+// rebuild indexes every document of docs.db into the (new, empty) bleve index.
+func (x *Index) rebuild() error {
+	return x.db.View(func(tx *bolt.Tx) error {
+		batch := x.bi.NewBatch()
+		err := tx.Bucket(bucketDocs).ForEach(func(k, v []byte) error {
+			var d index.Doc
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("doc %q: %w", k, err)
+			}
+			if err := batch.Index(d.ID, bleveDoc(&d)); err != nil {
+				return err
+			}
+			if batch.Size() >= rebuildBatch {
+				if err := x.bi.Batch(batch); err != nil {
+					return err
+				}
+				batch.Reset()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return x.bi.Batch(batch)
+	})
+}
+
+// Close closes the bleve index and docs.db.
+func (x *Index) Close() error {
+	return errors.Join(x.bi.Close(), x.db.Close())
+}
+
+// Apply stores and indexes adverts and assignments: one bbolt transaction
+// and one bleve batch per call. An advert keeps the assignment it already
+// has; an assignment for an advert not yet seen is kept until the advert
+// arrives. Re-applying the same input changes nothing. If the bleve batch
+// fails the bbolt transaction is rolled back, so a retry applies both.
+func (x *Index) Apply(ctx context.Context, fps []*ad.Fingerprinted, asg []ad.Assignment) error {
+	for i, fp := range fps {
+		if fp == nil || fp.Ad.ID == "" {
+			return fmt.Errorf("apply: advert %d: %w: no id", i, index.ErrBadRecord)
+		}
+	}
+	for i, a := range asg {
+		if a.AdID == "" {
+			return fmt.Errorf("apply: assignment %d: %w: no ad id", i, index.ErrBadRecord)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(fps) == 0 && len(asg) == 0 {
+		return nil
+	}
+	return x.db.Update(func(tx *bolt.Tx) error {
+		docs, pending := tx.Bucket(bucketDocs), tx.Bucket(bucketPending)
+		changed := map[string]*index.Doc{}
+		get := func(id string) (*index.Doc, error) {
+			if d, ok := changed[id]; ok {
+				return d, nil
+			}
+			return decodeDoc(docs.Get([]byte(id)))
+		}
+		for _, fp := range fps {
+			d := index.NewDoc(fp)
+			old, err := get(d.ID)
+			if err != nil {
+				return err
+			}
+			if old != nil {
+				d.PersonID, d.NetworkID = old.PersonID, old.NetworkID
+			} else if v := pending.Get([]byte(d.ID)); v != nil {
+				var a ad.Assignment
+				if err := json.Unmarshal(v, &a); err != nil {
+					return fmt.Errorf("pending assignment %q: %w", d.ID, err)
+				}
+				d.PersonID, d.NetworkID = a.PersonID, a.NetworkID
+				if err := pending.Delete([]byte(d.ID)); err != nil {
+					return err
+				}
+			}
+			changed[d.ID] = d
+		}
+		for _, a := range asg {
+			d, err := get(a.AdID)
+			if err != nil {
+				return err
+			}
+			if d == nil {
+				v, err := json.Marshal(a)
+				if err != nil {
+					return err
+				}
+				if err := pending.Put([]byte(a.AdID), v); err != nil {
+					return err
+				}
+				continue
+			}
+			d.PersonID, d.NetworkID = a.PersonID, a.NetworkID
+			changed[d.ID] = d
+		}
+		batch := x.bi.NewBatch()
+		for id, d := range changed {
+			v, err := json.Marshal(d)
+			if err != nil {
+				return err
+			}
+			if bytes.Equal(v, docs.Get([]byte(id))) {
+				continue // already stored and indexed as it is
+			}
+			if err := docs.Put([]byte(id), v); err != nil {
+				return err
+			}
+			if err := batch.Index(id, bleveDoc(d)); err != nil {
+				return fmt.Errorf("index %q: %w", id, err)
+			}
+		}
+		if batch.Size() == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := x.bi.Batch(batch); err != nil {
+			return fmt.Errorf("index batch: %w", err)
+		}
+		return nil
+	})
+}
+
+func decodeDoc(v []byte) (*index.Doc, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var d index.Doc
+	if err := json.Unmarshal(v, &d); err != nil {
+		return nil, fmt.Errorf("decode doc: %w", err)
+	}
+	return &d, nil
+}
+
+// Doc returns the stored document of an advert.
+func (x *Index) Doc(ctx context.Context, id string) (*index.Doc, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	var d *index.Doc
+	err := x.db.View(func(tx *bolt.Tx) error {
+		var err error
+		d, err = decodeDoc(tx.Bucket(bucketDocs).Get([]byte(id)))
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return d, d != nil, nil
+}
+
+// docs returns the stored documents of ids (missing ones are left out).
+func (x *Index) docs(ids []string) (map[string]*index.Doc, error) {
+	out := make(map[string]*index.Doc, len(ids))
+	err := x.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketDocs)
+		for _, id := range ids {
+			d, err := decodeDoc(b.Get([]byte(id)))
+			if err != nil {
+				return err
+			}
+			if d != nil {
+				out[id] = d
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// forEachDoc calls fn for every stored document in one read transaction,
+// checking ctx every 1024 documents.
+func (x *Index) forEachDoc(ctx context.Context, fn func(*index.Doc)) error {
+	return x.db.View(func(tx *bolt.Tx) error {
+		n := 0
+		return tx.Bucket(bucketDocs).ForEach(func(k, v []byte) error {
+			if n++; n%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			d, err := decodeDoc(v)
+			if err != nil {
+				return fmt.Errorf("doc %q: %w", k, err)
+			}
+			fn(d)
+			return nil
+		})
+	})
+}
+
+// Counts counts distinct adverts and persons per group from docs.db (see
+// index.Counter: an advert without an assignment counts as its own person).
+func (x *Index) Counts(ctx context.Context, by []string, opt index.CountOptions) ([]index.CountRow, error) {
+	c, err := index.NewCounter(by)
+	if err != nil {
+		return nil, err
+	}
+	if opt.MinCell < 0 {
+		return nil, fmt.Errorf("counts: min cell %d is negative", opt.MinCell)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := x.forEachDoc(ctx, c.Add); err != nil {
+		return nil, fmt.Errorf("counts: %w", err)
+	}
+	return c.Rows(opt), nil
+}
+
+// Stats returns the number of adverts, distinct persons (an unassigned
+// advert counts as its own person) and distinct non-empty network ids.
+func (x *Index) Stats(ctx context.Context) (ads, persons, networks int, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, 0, err
+	}
+	ps, ns := map[string]struct{}{}, map[string]struct{}{}
+	err = x.forEachDoc(ctx, func(d *index.Doc) {
+		ads++
+		ps[d.Person()] = struct{}{}
+		if d.NetworkID != "" {
+			ns[d.NetworkID] = struct{}{}
+		}
+	})
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("stats: %w", err)
+	}
+	return ads, len(ps), len(ns), nil
+}

@@ -1,0 +1,138 @@
+package index
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	_ "time/tzdata" // weeks and months are Swedish calendar periods on any host
+	"unicode"
+
+	"adcensus/ad"
+)
+
+// Languages of an advert's text, chosen per advert by DetectLang.
+const (
+	LangSwedish = "sv"
+	LangEnglish = "en"
+)
+
+// Doc is the document indexed for one advert and kept beside the index so it
+// can be re-indexed when the advert's assignment changes. It never holds raw
+// contacts: Contacts are keyed-HMAC pseudonyms only.
+type Doc struct {
+	ID        string    `json:"id"`
+	Arena     string    `json:"arena"`
+	URL       string    `json:"url,omitempty"`
+	Title     string    `json:"title,omitempty"`
+	Body      string    `json:"body,omitempty"`
+	Age       int       `json:"age,omitempty"`
+	City      string    `json:"city,omitempty"`
+	Region    string    `json:"region,omitempty"`
+	Gender    string    `json:"gender,omitempty"`
+	Contacts  []string  `json:"contacts,omitempty"`
+	Lang      string    `json:"lang"`
+	PostedAt  time.Time `json:"posted_at,omitzero"`
+	FetchedAt time.Time `json:"fetched_at,omitzero"`
+	Week      string    `json:"week,omitempty"`
+	Month     string    `json:"month,omitempty"`
+	PersonID  string    `json:"person_id,omitempty"`
+	NetworkID string    `json:"network_id,omitempty"`
+}
+
+// pseudonym is the shape of a keyed-HMAC contact pseudonym ("tel:<hex>").
+var pseudonym = regexp.MustCompile(`^[a-z]+:[0-9a-f]{16,}$`)
+
+// NewDoc builds the document of a fingerprinted advert, without assignment.
+// Raw phones are never copied; contacts that do not look like pseudonyms
+// ("kind:hex") are dropped, so a raw number can never reach the index.
+func NewDoc(fp *ad.Fingerprinted) *Doc {
+	a := &fp.Ad
+	d := &Doc{
+		ID:        a.ID,
+		Arena:     a.Arena,
+		URL:       a.URL,
+		Title:     a.Title,
+		Body:      a.Body,
+		Age:       a.Age,
+		City:      strings.TrimSpace(a.City),
+		Region:    strings.TrimSpace(a.Region),
+		Gender:    strings.TrimSpace(a.Gender),
+		Lang:      DetectLang(a.Title + "\n" + a.Body),
+		PostedAt:  a.PostedAt.UTC(),
+		FetchedAt: a.FetchedAt.UTC(),
+	}
+	d.Week, d.Month = Period(a.Time())
+	for _, c := range slices.Concat(fp.Contacts, a.Contacts) {
+		if pseudonym.MatchString(c) {
+			d.Contacts = append(d.Contacts, c)
+		}
+	}
+	slices.Sort(d.Contacts)
+	d.Contacts = slices.Compact(d.Contacts)
+	return d
+}
+
+// Person returns the key the advert is counted under: its person id, or,
+// while the cluster stage has not assigned it yet, "ad:" and its own id
+// (an unassigned advert counts as its own person).
+func (d *Doc) Person() string {
+	if d.PersonID != "" {
+		return d.PersonID
+	}
+	return "ad:" + d.ID
+}
+
+var stockholm = sync.OnceValue(func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Stockholm")
+	if err != nil { // cannot happen with time/tzdata embedded
+		return time.UTC
+	}
+	return loc
+})
+
+// Period returns the ISO week ("2026-W09") and month ("2026-03") of t in
+// Swedish time (Europe/Stockholm), or empty strings for the zero time.
+func Period(t time.Time) (week, month string) {
+	if t.IsZero() {
+		return "", ""
+	}
+	t = t.In(stockholm())
+	y, w := t.ISOWeek()
+	return fmt.Sprintf("%04d-W%02d", y, w), t.Format("2006-01")
+}
+
+// Common function words; whichever language has more of them in a text wins.
+var (
+	stopSv = wordSet("och att det som en är på för med jag har till av inte om du mig mej dig kan ett vi den var så hos eller bara också här min din vill dej ni mycket från hej kontakta ring")
+	stopEn = wordSet("the and to of is in for with you me my your am are be this that it on at not can will here or only also from hello call contact very we our if")
+)
+
+func wordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
+
+// DetectLang guesses whether text is Swedish or English by counting common
+// function words: English only when it has more English than Swedish ones.
+// It is deliberately crude; mixed or unknown text is treated as Swedish.
+func DetectLang(text string) string {
+	var sv, en int
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) }) {
+		if stopSv[w] {
+			sv++
+		}
+		if stopEn[w] {
+			en++
+		}
+	}
+	if en > sv {
+		return LangEnglish
+	}
+	return LangSwedish
+}
