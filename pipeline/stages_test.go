@@ -1,0 +1,133 @@
+package pipeline_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"adcensus/ad"
+	dedupbolt "adcensus/dedup/bolt"
+	"adcensus/pipeline"
+	"adcensus/pipeline/jetstream"
+)
+
+// flakyBus fails the first n publishes of assignments, as a crash between the
+// cluster commit and its publish would.
+type flakyBus struct {
+	pipeline.Bus
+	fail atomic.Int64
+}
+
+func (b *flakyBus) Publish(ctx context.Context, subject, msgID string, data []byte, h map[string]string) error {
+	if subject == pipeline.SubjectAssignments && b.fail.Add(-1) >= 0 {
+		return errors.New("injected publish failure")
+	}
+	return b.Bus.Publish(ctx, subject, msgID, data, h)
+}
+
+func fingerprint(id, name, contact string) *ad.Fingerprinted {
+	return &ad.Fingerprinted{Ad: ad.Ad{ID: id, Arena: "a"}, Name: name, Contacts: []string{contact}}
+}
+
+func waitIdle(t *testing.T, b pipeline.Bus, durables ...string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		idle, err := b.Idle(context.Background(), durables...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if idle {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%v not idle", durables)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestClusterStageRepublishesAfterFailedPublish checks that assignments lost
+// between the state commit and the publish reach the stream on redelivery,
+// so the stream agrees with the state.
+func TestClusterStageRepublishesAfterFailedPublish(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	bus, err := jetstream.Open(ctx, jetstream.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	cl, err := dedupbolt.Open(filepath.Join(dir, "cluster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+
+	fps := []*ad.Fingerprinted{
+		fingerprint("a-1", "anna", "tel:aa"),
+		fingerprint("a-2", "anna", "tel:aa"), // same person as a-1
+		fingerprint("a-3", "bea", "tel:aa"),  // same network, other person
+		fingerprint("a-4", "cleo", "tel:cc"), // alone
+	}
+	for _, fp := range fps {
+		data, _ := json.Marshal(fp)
+		if err := bus.Publish(ctx, pipeline.SubjectFingerprints, "fp-"+fp.Ad.ID, data, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fb := &flakyBus{Bus: bus}
+	fb.fail.Store(1)
+	stage := &pipeline.ClusterStage{Bus: fb, Cluster: cl, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Counters: &pipeline.Counters{}}
+	done := make(chan error, 1)
+	go func() { done <- stage.Run(ctx) }()
+	waitIdle(t, bus, pipeline.DurableCluster)
+
+	// Fold every assignments message in stream order, last writer wins.
+	got := map[string]ad.Assignment{}
+	rctx, rcancel := context.WithCancel(ctx)
+	go func() {
+		waitIdle(t, bus, "reader")
+		rcancel()
+	}()
+	bus.Consume(rctx, "reader", []string{pipeline.SubjectAssignments}, 100, func(_ context.Context, msgs []*pipeline.Msg) error {
+		for _, m := range msgs {
+			var a ad.Assignments
+			if err := json.Unmarshal(m.Data, &a); err != nil {
+				return err
+			}
+			for _, x := range a.Changed {
+				got[x.AdID] = x
+			}
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := cl.All(func(want ad.Assignment) error {
+		n++
+		if got[want.AdID] != want {
+			return fmt.Errorf("stream says %+v, state says %+v", got[want.AdID], want)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(fps) {
+		t.Fatalf("state has %d adverts, want %d", n, len(fps))
+	}
+	if got["a-1"].PersonID != got["a-2"].PersonID || got["a-1"].PersonID == got["a-3"].PersonID || got["a-1"].NetworkID != got["a-3"].NetworkID {
+		t.Fatalf("unexpected grouping: %+v", got)
+	}
+}
