@@ -185,7 +185,10 @@ func WriteCountsCSV(w io.Writer, by []string, rows []CountRow) error {
 		if len(r.Group) != len(by) {
 			return fmt.Errorf("count row has %d group values, want %d", len(r.Group), len(by))
 		}
-		rec := slices.Clone(r.Group)
+		rec := make([]string, 0, len(by)+2)
+		for _, g := range r.Group {
+			rec = append(rec, csvSafe(g))
+		}
 		if r.Suppressed {
 			rec = append(rec, "", "")
 		} else {
@@ -197,6 +200,16 @@ func WriteCountsCSV(w io.Writer, by []string, rows []CountRow) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvSafe keeps a value taken from the web from being run as a formula by
+// a spreadsheet that opens the export: a leading =, +, -, @, tab or CR gets
+// a leading apostrophe (the OWASP CSV-injection advice).
+func csvSafe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }
 
 // jsonRow is a CountRow as written by WriteCountsJSON: suppressed counts are
