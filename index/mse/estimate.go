@@ -1,0 +1,475 @@
+package mse
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// ErrNotIdentifiable is returned (wrapped, with the reason) by Estimate when
+// no finite estimate of the dark figure exists for the table: fewer than two
+// lists with anyone on them, a list that everyone observed is on, or a
+// main-effects model whose maximum likelihood estimate does not exist (for
+// example two lists with no overlap at all).
+var ErrNotIdentifiable = errors.New("mse: dark figure not identifiable")
+
+// Options control Estimate. The zero value selects interactions stepwise by
+// AIC and gives a 95 % parametric-bootstrap interval from 1,000 replicates
+// (seed 0) plus a profile-likelihood interval.
+type Options struct {
+	// Criterion for forward stepwise selection of two-list interactions:
+	// "aic" (default), "bic" (penalty log(observed persons) per parameter),
+	// "pvalue" (SparseMSE: add the pair with the smallest Poisson p-value
+	// while it is below PThreshold), or "none" (main effects only).
+	// Ignored when Interactions is set.
+	Criterion string
+	// Interactions, if non-empty, fixes the model: main effects plus these
+	// pairs, written "A:B" with list names. No selection is done.
+	Interactions []string
+	// PThreshold is the p-value threshold for Criterion "pvalue"
+	// (default 0.02, as in SparseMSE).
+	PThreshold float64
+	// MinImprovement: with "aic"/"bic", a term is added only if it lowers
+	// the criterion by more than this (default 0).
+	MinImprovement float64
+	// MaxInteractions caps the number of interactions selected (0: no cap).
+	MaxInteractions int
+
+	// Level of the confidence intervals (default 0.95).
+	Level float64
+	// Replicates of the parametric bootstrap (0: 1000; negative: none).
+	Replicates int
+	// Seed of the bootstrap; replicate r uses PCG(Seed, r), so results do
+	// not depend on Workers.
+	Seed uint64
+	// Reselect re-runs model selection on every bootstrap replicate, so the
+	// interval reflects model uncertainty (slower). Otherwise the selected
+	// model is refitted.
+	Reselect bool
+	// Workers for the bootstrap (0: GOMAXPROCS).
+	Workers int
+	// NoProfile skips the profile-likelihood interval.
+	NoProfile bool
+}
+
+// Interval is a confidence interval for the total population.
+type Interval struct {
+	Low    float64 `json:"low"`
+	High   float64 `json:"high"`
+	Method string  `json:"method"`
+}
+
+// Coef is one fitted log-linear parameter.
+type Coef struct {
+	Term     string  `json:"term"`
+	Estimate float64 `json:"estimate"`
+	SE       float64 `json:"se"`
+}
+
+// Result is the outcome of Estimate. Counts are persons; Hidden and Total are
+// expected values under the fitted model and are not rounded.
+type Result struct {
+	Lists    []string `json:"lists"`
+	Observed int64    `json:"observed"`
+	Hidden   float64  `json:"hidden"`
+	Total    float64  `json:"total"`
+	// CILow and CIHigh bound the total population: the percentile interval
+	// of the parametric bootstrap (equal to Total when Replicates < 0).
+	CILow    float64 `json:"ci_low"`
+	CIHigh   float64 `json:"ci_high"`
+	Level    float64 `json:"level"`
+	CIMethod string  `json:"ci_method"`
+	// Replicates that gave an estimate, and those that did not (no finite
+	// MLE even after dropping interactions); failures are excluded.
+	Replicates       int `json:"replicates"`
+	FailedReplicates int `json:"failed_replicates"`
+	// Profile is the profile-likelihood interval for the total (nil if
+	// skipped or a bound was not found); Wald is exp(beta_0 ± z se) plus
+	// the observed count, as in SparseMSE's estimatepopulation.0.
+	Profile *Interval `json:"profile_ci,omitempty"`
+	Wald    *Interval `json:"wald_ci,omitempty"`
+
+	Criterion    string   `json:"criterion"`
+	Terms        []string `json:"terms"`        // main effects then interactions
+	Interactions []string `json:"interactions"` // the selected two-list interactions
+	Coefficients []Coef   `json:"coefficients"`
+	LogLik       float64  `json:"loglik"`
+	Deviance     float64  `json:"deviance"`
+	DF           int      `json:"df"` // residual degrees of freedom
+	AIC          float64  `json:"aic"`
+	BIC          float64  `json:"bic"`
+	Warnings     []string `json:"warnings,omitempty"`
+}
+
+func (o Options) withDefaults() (Options, error) {
+	o.Criterion = strings.ToLower(strings.TrimSpace(o.Criterion))
+	if o.Criterion == "" {
+		o.Criterion = "aic"
+	}
+	switch o.Criterion {
+	case "aic", "bic", "pvalue", "none":
+	default:
+		return o, fmt.Errorf("mse: unknown criterion %q (want aic, bic, pvalue or none)", o.Criterion)
+	}
+	if len(o.Interactions) > 0 {
+		o.Criterion = "fixed"
+	}
+	if o.PThreshold == 0 {
+		o.PThreshold = 0.02
+	}
+	if o.Level == 0 {
+		o.Level = 0.95
+	}
+	if !(o.Level > 0 && o.Level < 1) {
+		return o, fmt.Errorf("mse: confidence level %v not in (0, 1)", o.Level)
+	}
+	if o.Replicates == 0 {
+		o.Replicates = 1000
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	return o, nil
+}
+
+// Estimate fits the model chosen by opt to t and estimates the dark figure
+// and the total population with confidence intervals. It returns an error
+// wrapping ErrNotIdentifiable when no finite estimate exists; the Result never
+// holds NaN or infinite values.
+func Estimate(t *Table, opt Options) (*Result, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	k := len(t.Lists)
+	n := make([]float64, len(t.counts))
+	for c, v := range t.counts {
+		n[c] = float64(v)
+	}
+	ds := newDataset(n, k)
+	res := &Result{Lists: append([]string(nil), t.Lists...), Observed: t.Observed(), Level: opt.Level, Criterion: opt.Criterion}
+	if err := ds.check(t.Lists); err != nil {
+		return nil, err
+	}
+	for i := 0; i < k; i++ {
+		if ds.dead&(1<<i) != 0 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("list %s has no one on it: left out of the model", t.Lists[i]))
+		}
+	}
+
+	f := newFitter(k)
+	f.setCounts(n)
+	model, notes, err := selectModel(f, ds, t.Lists, &opt)
+	if err != nil {
+		return nil, err
+	}
+	for _, nt := range notes {
+		verb := "not considered"
+		if opt.Criterion == "fixed" {
+			verb = "dropped"
+		}
+		res.Warnings = append(res.Warnings, fmt.Sprintf("interaction %s %s: %s", termName(nt.pair, t.Lists), verb, nt.reason))
+	}
+
+	hidden := math.Exp(model.beta[0])
+	res.Hidden = hidden
+	res.Total = ds.observed + hidden
+	res.LogLik = model.ll
+	res.AIC = model.aic()
+	res.BIC = model.bic(ds.observed)
+	res.DF = liveCells(f) - len(model.terms)
+	res.Deviance = deviance(f, ds, model)
+	for _, s := range model.terms {
+		if s == 0 {
+			continue
+		}
+		res.Terms = append(res.Terms, termName(s, t.Lists))
+		if popcount(s) == 2 {
+			res.Interactions = append(res.Interactions, termName(s, t.Lists))
+		}
+	}
+	if res.Interactions == nil {
+		res.Interactions = []string{}
+	}
+
+	// Wald interval and standard errors from the observed information.
+	f.evaluate(model.terms, model.beta)
+	if cov, ok := f.covariance(model.terms); ok {
+		p := len(model.terms)
+		for j, s := range model.terms {
+			res.Coefficients = append(res.Coefficients, Coef{Term: termName(s, t.Lists), Estimate: model.beta[j], SE: math.Sqrt(math.Max(0, cov[j*p+j]))})
+		}
+		z := math.Sqrt(chi2Quantile1(opt.Level))
+		se := math.Sqrt(math.Max(0, cov[0]))
+		lo, hi := ds.observed+math.Exp(model.beta[0]-z*se), ds.observed+math.Exp(model.beta[0]+z*se)
+		if finite(lo) && finite(hi) {
+			res.Wald = &Interval{Low: lo, High: hi, Method: "Wald on log(hidden)"}
+		}
+	}
+
+	if !opt.NoProfile {
+		lo, hi, okLo, okHi := profileInterval(f, ds, model, opt.Level)
+		switch {
+		case okLo && okHi:
+			res.Profile = &Interval{Low: lo, High: hi, Method: "profile likelihood"}
+		case !okLo:
+			res.Warnings = append(res.Warnings, "profile-likelihood interval: lower bound not found")
+		default:
+			res.Warnings = append(res.Warnings, "profile-likelihood interval: upper bound not found (likelihood too flat)")
+		}
+	}
+
+	res.CILow, res.CIHigh = res.Total, res.Total
+	res.CIMethod = "none"
+	if opt.Replicates > 0 {
+		totals, failed := bootstrap(ds, model, t.Lists, &opt)
+		res.Replicates, res.FailedReplicates = len(totals), failed
+		if len(totals) == 0 {
+			res.Warnings = append(res.Warnings, "bootstrap: every replicate failed; no interval")
+		} else {
+			res.CILow = quantile(totals, (1-opt.Level)/2)
+			res.CIHigh = quantile(totals, (1+opt.Level)/2)
+			how := "selected model refitted"
+			if opt.Reselect {
+				how = "model re-selected"
+			}
+			res.CIMethod = fmt.Sprintf("parametric bootstrap, percentile, %d replicates, %s", len(totals), how)
+		}
+		if failed > 0 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("bootstrap: %d of %d replicates had no finite estimate and were left out", failed, opt.Replicates))
+		}
+	}
+	return res, nil
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// selectModel fits the model asked for by opt.
+func selectModel(f *fitter, ds *dataset, names []string, opt *Options) (*fitted, []dropNote, error) {
+	switch opt.Criterion {
+	case "fixed":
+		pairs, err := parsePairs(opt.Interactions, names)
+		if err != nil {
+			return nil, nil, err
+		}
+		return fitRobust(f, ds, pairs, false)
+	case "none":
+		return fitRobust(f, ds, nil, false)
+	default:
+		return stepwise(f, ds, opt)
+	}
+}
+
+func parsePairs(specs []string, names []string) ([]uint32, error) {
+	idx := make(map[string]int, len(names))
+	for i, n := range names {
+		idx[n] = i
+	}
+	var pairs []uint32
+	seen := make(map[uint32]bool)
+	for _, s := range specs {
+		a, b, ok := strings.Cut(s, ":")
+		ia, okA := idx[strings.TrimSpace(a)]
+		ib, okB := idx[strings.TrimSpace(b)]
+		if !ok || !okA || !okB || ia == ib {
+			return nil, fmt.Errorf("mse: interaction %q is not two distinct list names joined by ':' (lists: %s)", s, strings.Join(names, ", "))
+		}
+		p := uint32(1)<<ia | uint32(1)<<ib
+		if !seen[p] {
+			seen[p] = true
+			pairs = append(pairs, p)
+		}
+	}
+	return pairs, nil
+}
+
+// termName names a term: "(intercept)", "LA" or "LA:NG".
+func termName(s uint32, names []string) string {
+	if s == 0 {
+		return "(intercept)"
+	}
+	var parts []string
+	for i := range names {
+		if s&(1<<i) != 0 {
+			parts = append(parts, names[i])
+		}
+	}
+	return strings.Join(parts, ":")
+}
+
+// deviance is 2 sum n log(n/mu) - (n - mu) over live observable cells.
+func deviance(f *fitter, ds *dataset, m *fitted) float64 {
+	f.evaluate(m.terms, m.beta)
+	d := 0.0
+	for c := 1; c < len(ds.n); c++ {
+		if !f.live[c] {
+			continue
+		}
+		n, mu := ds.n[c], f.mu[c]
+		if n > 0 {
+			d += n * math.Log(n/mu)
+		}
+		d -= n - mu
+	}
+	return 2 * d
+}
+
+// quantile is the type-7 (linear interpolation) sample quantile; it sorts x.
+func quantile(x []float64, q float64) float64 {
+	sort.Float64s(x)
+	h := q * float64(len(x)-1)
+	lo := math.Floor(h)
+	i := int(lo)
+	if i+1 >= len(x) {
+		return x[len(x)-1]
+	}
+	return x[i] + (h-lo)*(x[i+1]-x[i])
+}
+
+// bootstrap draws opt.Replicates parametric-bootstrap tables from the fitted
+// cell means, refits (or re-selects) on each and returns the finite totals.
+func bootstrap(ds *dataset, model *fitted, names []string, opt *Options) ([]float64, int) {
+	f := newFitter(ds.k)
+	f.setCounts(ds.n)
+	f.evaluate(model.terms, model.beta)
+	mu := append([]float64(nil), f.mu...)
+	var pairs []uint32
+	for _, s := range model.terms {
+		if popcount(s) == 2 {
+			pairs = append(pairs, s)
+		}
+	}
+
+	R := opt.Replicates
+	out := make([]float64, R)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	workers := min(opt.Workers, R)
+	for w := 0; w < workers; w++ {
+		wg.Go(func() {
+			f := newFitter(ds.k)
+			src := rand.NewPCG(0, 0)
+			rng := rand.New(src)
+			nb := make([]float64, len(ds.n))
+			bopt := *opt
+			for {
+				r := int(next.Add(1) - 1)
+				if r >= R {
+					return
+				}
+				src.Seed(opt.Seed, uint64(r))
+				for c := 1; c < len(nb); c++ {
+					nb[c] = poissonRand(rng, mu[c])
+				}
+				out[r] = replicate(f, nb, ds.k, pairs, &bopt, names)
+			}
+		})
+	}
+	wg.Wait()
+	totals := out[:0]
+	failed := 0
+	for _, v := range out {
+		if finite(v) {
+			totals = append(totals, v)
+		} else {
+			failed++
+		}
+	}
+	return totals, failed
+}
+
+// replicate estimates the total for one bootstrap table; NaN on failure.
+func replicate(f *fitter, nb []float64, k int, pairs []uint32, opt *Options, names []string) float64 {
+	ds := newDataset(nb, k)
+	if ds.check(names) != nil {
+		return math.NaN()
+	}
+	f.setCounts(nb)
+	var m *fitted
+	var err error
+	if opt.Reselect {
+		m, _, err = selectModel(f, ds, names, opt)
+	} else {
+		m, _, err = fitRobust(f, ds, pairs, true)
+	}
+	if err != nil {
+		return math.NaN()
+	}
+	tot := ds.observed + math.Exp(m.beta[0])
+	if !finite(tot) {
+		return math.NaN()
+	}
+	return tot
+}
+
+// profileInterval finds the values of beta_0 (log hidden) at which the
+// profile log-likelihood drops chi2_1(level)/2 below its maximum, and returns
+// the corresponding totals.
+func profileInterval(f *fitter, ds *dataset, model *fitted, level float64) (lo, hi float64, okLo, okHi bool) {
+	target := chi2Quantile1(level) / 2
+	b0 := model.beta[0]
+	llMax := model.ll + ds.logFact // kernel scale, as returned by fit
+	beta := make([]float64, len(model.terms))
+	// drop(c) is llMax - profile ll at beta_0 = c; warm starts follow c.
+	last := make([]float64, len(model.terms))
+	drop := func(c float64) (float64, bool) {
+		copy(beta, last)
+		beta[0] = c
+		ll, err := f.fit(model.terms, beta, true, true)
+		if err != nil {
+			return 0, false
+		}
+		copy(last, beta)
+		return llMax - ll, true
+	}
+	bound := func(dir float64) (float64, bool) {
+		copy(last, model.beta)
+		inner, step := b0, 0.1
+		var outer float64
+		for {
+			outer = b0 + dir*step
+			d, ok := drop(outer)
+			if !ok || math.Abs(outer) > divergeInter {
+				return 0, false
+			}
+			if d >= target {
+				break
+			}
+			inner = outer
+			step *= 2
+		}
+		// bisection between inner (drop < target) and outer (drop >= target)
+		for i := 0; i < 60 && math.Abs(outer-inner) > 1e-9; i++ {
+			mid := (inner + outer) / 2
+			d, ok := drop(mid)
+			if !ok {
+				return 0, false
+			}
+			if d >= target {
+				outer = mid
+			} else {
+				inner = mid
+			}
+		}
+		return (inner + outer) / 2, true
+	}
+	cLo, okLo := bound(-1)
+	cHi, okHi := bound(+1)
+	return ds.observed + math.Exp(cLo), ds.observed + math.Exp(cHi), okLo, okHi
+}
+
+func liveCells(f *fitter) int {
+	n := 0
+	for _, ok := range f.live {
+		if ok {
+			n++
+		}
+	}
+	return n
+}
