@@ -25,6 +25,11 @@ type Assignment struct {
 	AdID      string `json:"ad_id"`
 	PersonID  string `json:"person_id"`
 	NetworkID string `json:"network_id"`
+	// Version orders assignments of one advert: a higher version is newer
+	// (the stream sequence of the assignments message that carried it), so
+	// a store that sees them out of order, after a redelivery, keeps the
+	// newest. 0 means unversioned: applied in the order given.
+	Version uint64 `json:"version,omitempty"`
 }
 
 // Assignments is the message on the subject adcensus.assignments: the

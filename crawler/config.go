@@ -370,6 +370,7 @@ func (c *ArenaConfig) Validate() error {
 		c.Detail.Fields[name] = f
 	}
 	if c.Detail.Images.Selector != "" {
+		c.Detail.Images.All = true // every matching image, as documented
 		if err := c.Detail.Images.compile(); err != nil {
 			return bad("detail.images", "%v", err)
 		}

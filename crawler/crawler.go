@@ -70,6 +70,11 @@ type Crawler struct {
 	log   *slog.Logger
 	Stats Stats
 
+	// images caches the fingerprints of images already fetched in this
+	// run: reposts reuse photos, and fetching each once spares the arena.
+	imgMu  sync.Mutex
+	images map[string]ad.ImageFP
+
 	mu      sync.Mutex
 	cond    *sync.Cond
 	queue   []Entry
@@ -94,7 +99,7 @@ func New(cfg *ArenaConfig, opts Options) (*Crawler, error) {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	c := &Crawler{cfg: cfg, opts: opts, log: opts.Logger.With("stage", "crawler", "arena", cfg.Name)}
+	c := &Crawler{cfg: cfg, opts: opts, log: opts.Logger.With("stage", "crawler", "arena", cfg.Name), images: map[string]ad.ImageFP{}}
 	c.cond = sync.NewCond(&c.mu)
 	return c, nil
 }
@@ -298,7 +303,14 @@ func (c *Crawler) hashImages(ctx context.Context, col *colly.Collector, a *ad.Ad
 		if i >= c.cfg.Limits.MaxImages {
 			break
 		}
-		fp := ad.ImageFP{Src: src}
+		c.imgMu.Lock()
+		fp, seen := c.images[src]
+		c.imgMu.Unlock()
+		if seen {
+			a.ImageFPs = append(a.ImageFPs, fp)
+			continue
+		}
+		fp = ad.ImageFP{Src: src}
 		body, _, err := c.fetch(ctx, col, src)
 		if err == nil {
 			fp.Hashes, err = dedup.HashImage(body, c.opts.ImageLimits)
@@ -308,6 +320,13 @@ func (c *Crawler) hashImages(ctx context.Context, col *colly.Collector, a *ad.Ad
 			c.log.Warn("image failed", "url", src, "err", err)
 		} else {
 			c.Stats.Images.Add(1)
+		}
+		if ctx.Err() == nil {
+			c.imgMu.Lock()
+			if len(c.images) < maxCachedImages {
+				c.images[src] = fp
+			}
+			c.imgMu.Unlock()
 		}
 		a.ImageFPs = append(a.ImageFPs, fp)
 	}
@@ -377,6 +396,9 @@ func (c *Crawler) fetch(ctx context.Context, col *colly.Collector, u string) ([]
 	}
 	return nil, kind, fmt.Errorf("gave up after %d attempts: %w", c.opts.Retries+1, lastErr)
 }
+
+// maxCachedImages bounds the per-run image fingerprint cache.
+const maxCachedImages = 100_000
 
 type retryAfterError struct {
 	code  int

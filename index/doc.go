@@ -40,6 +40,9 @@ type Doc struct {
 	Month     string    `json:"month,omitempty"`
 	PersonID  string    `json:"person_id,omitempty"`
 	NetworkID string    `json:"network_id,omitempty"`
+	// AssignVersion is the version of the assignment applied (see
+	// ad.Assignment.Version); an older one arriving later is ignored.
+	AssignVersion uint64 `json:"assign_version,omitempty"`
 }
 
 // pseudonym is the shape of a keyed-HMAC contact pseudonym ("tel:<hex>").

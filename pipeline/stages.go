@@ -217,7 +217,10 @@ func (s *IndexStage) Run(ctx context.Context) error {
 					m.Bad = fmt.Errorf("decode assignments: %w", err)
 					continue
 				}
-				asg = append(asg, a.Changed...)
+				for _, x := range a.Changed {
+					x.Version = m.Seq
+					asg = append(asg, x)
+				}
 			}
 		}
 		if err := s.Index.Apply(ctx, fps, asg); err != nil {

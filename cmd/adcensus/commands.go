@@ -20,7 +20,9 @@ import (
 	"adcensus/dedup"
 	dedupbolt "adcensus/dedup/bolt"
 	"adcensus/dedup/contact"
+	"adcensus/dedup/eval"
 	"adcensus/index"
+	"adcensus/index/mse"
 	"adcensus/pipeline"
 )
 
@@ -430,4 +432,88 @@ func cmdStages(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "running stages %s (Ctrl-C to stop)\n", strings.Join(stages, ", "))
 	<-ctx.Done()
 	return n.Close()
+}
+
+// cmdEval compares predicted assignments with a truth file.
+func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("eval", stderr)
+	truthPath := fs.String("truth", "", "truth CSV: ad_id,person_id,network_id (required)")
+	predPath := fs.String("pred", "", "predicted CSV, as written by 'adcensus dedup' (required)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *truthPath == "" || *predPath == "" {
+		return usageError{"eval needs --truth FILE and --pred FILE"}
+	}
+	read := func(path string) (map[string]eval.Labels, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		m, err := eval.ReadAssignments(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return m, nil
+	}
+	truth, err := read(*truthPath)
+	if err != nil {
+		return err
+	}
+	pred, err := read(*predPath)
+	if err != nil {
+		return err
+	}
+	rep, err := eval.Evaluate(truth, pred)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return rep.WriteText(stdout)
+}
+
+// cmdMSE estimates the persons seen on no list from a capture-history table.
+func cmdMSE(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("mse", stderr)
+	in := fs.String("in", "", "capture-history CSV: one 0/1 column per list, then the count (required)")
+	criterion := fs.String("criterion", "aic", "model selection: aic, bic, pvalue or none")
+	interactions := fs.String("interactions", "", "fix the model: comma-separated pairs A:B (no selection)")
+	replicates := fs.Int("replicates", 1000, "parametric bootstrap replicates (negative: none)")
+	seed := fs.Uint64("seed", 0, "bootstrap seed")
+	reselect := fs.Bool("reselect", false, "re-select the model in every bootstrap replicate")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *in == "" {
+		return usageError{"mse needs --in FILE"}
+	}
+	f, err := os.Open(*in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	table, err := mse.ReadTable(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *in, err)
+	}
+	res, err := mse.Estimate(table, mse.Options{
+		Criterion: *criterion, Interactions: splitList(*interactions), Replicates: *replicates,
+		Seed: *seed, Reselect: *reselect,
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", *in, err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	return res.WriteText(stdout)
 }

@@ -50,6 +50,8 @@ usage: adcensus COMMAND [flags]
   run --config FILE         the main job: crawl every arena of the config through all stages (embedded NATS)
   crawl --arena FILE --out ads.jsonl   one crawl of one arena to JSON Lines (no stream)
   dedup --in ads.jsonl --out assignments.csv   offline de-duplication of a JSON Lines file
+  eval --truth truth.csv --pred assignments.csv   person/network count error, pairwise and B-cubed scores
+  mse --in table.csv        estimate persons seen on no list (log-linear multiple-systems estimation)
   export counts --by arena,week [--format csv|json]   distinct persons and adverts per group
   search QUERY              search the indexed adverts
   explain AD_ID             why an advert belongs to its person and network
@@ -92,6 +94,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdExplain(ctx, rest, stdout, stderr)
 	case "runs":
 		return cmdRuns(ctx, rest, stdout, stderr)
+	case "eval":
+		return cmdEval(ctx, rest, stdout, stderr)
+	case "mse":
+		return cmdMSE(ctx, rest, stdout, stderr)
 	case "stages":
 		return cmdStages(ctx, rest, stdout, stderr)
 	case "rebuild":

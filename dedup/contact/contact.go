@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -169,10 +170,36 @@ func NormalisePhone(raw string) (e164 string, ok bool) {
 		return "", false
 	}
 	num, err := phonenumbers.Parse(s, Region)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
+	if err != nil || !acceptable(num, s, true) {
 		return "", false
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), true
+}
+
+// acceptable says whether a parsed number counts as a contact. A number that
+// libphonenumber's metadata calls valid always does. A number that only has
+// a possible length for its country (new ranges, numbers the metadata does
+// not know, ranges reserved for fiction) counts when it was given as a phone
+// (a phones field) or written with an international prefix in free text:
+// such a number still identifies a contact, and must not stay in the text
+// unpseudonymised. Bare digit runs in free text must be valid, so that
+// prices, dates and ids are not taken for phones.
+func acceptable(num *phonenumbers.PhoneNumber, written string, field bool) bool {
+	if phonenumbers.IsValidNumber(num) {
+		return true
+	}
+	if phonenumbers.IsPossibleNumberWithReason(num) != phonenumbers.IS_POSSIBLE {
+		return false
+	}
+	// A national number never starts with 0 after the country code (the
+	// Italian leading zero is kept apart by the parser), and a run of one
+	// repeated digit is a placeholder, not a contact.
+	nsn := phonenumbers.GetNationalSignificantNumber(num)
+	if nsn == "" || nsn[0] == '0' || strings.Count(nsn, nsn[:1]) == len(nsn) {
+		return false
+	}
+	w := strings.TrimSpace(written)
+	return field || strings.HasPrefix(w, "+") || strings.HasPrefix(w, "00")
 }
 
 var emailRE = regexp.MustCompile(`[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,}`)
@@ -250,8 +277,8 @@ func (p *Pseudonymiser) findPhones(text string, found *[]string) (string, int) {
 	d := deobfuscate(text, false)
 	type span struct{ start, end int }
 	var spans []span
-	for m := range phonenumbers.FindNumbers(d.text, Region) {
-		if !phonenumbers.IsValidNumber(m.Number()) {
+	for m := range phonenumbers.FindNumbersWithLeniency(d.text, Region, phonenumbers.POSSIBLE, math.MaxInt) {
+		if !acceptable(m.Number(), m.RawString(), false) {
 			continue
 		}
 		*found = append(*found, p.sum(TelPrefix, phonenumbers.Format(m.Number(), phonenumbers.E164)))

@@ -167,3 +167,26 @@ func TestLoadOrCreateKey(t *testing.T) {
 		t.Fatalf("err=%v, want ErrKeyPermissions", err)
 	}
 }
+
+// Numbers that only have a possible length (ranges the metadata calls
+// invalid, such as Ofcom's drama range) still identify a contact when given
+// as a phone or written with an international prefix, and never stay raw in
+// the text; a bare digit run in text must be a valid number.
+func TestPossibleButNotValidNumbers(t *testing.T) {
+	p := contact.New(testKey)
+	field := MustPhone(t, p, "+44 7700 900123")
+	if alt := MustPhone(t, p, "0044 7700-900-123"); alt != field {
+		t.Fatalf("two spellings of one possible number differ: %s %s", field, alt)
+	}
+	a := &ad.Ad{ID: "x", Body: "Call +44 7700 900123 today. Ref 7700900123. Price 1500."}
+	p.Apply(a)
+	if len(a.Contacts) != 1 || a.Contacts[0] != field {
+		t.Fatalf("contacts = %v, want [%s]", a.Contacts, field)
+	}
+	if strings.Contains(a.Body, "900123 today") || !strings.Contains(a.Body, "[tel] today") {
+		t.Fatalf("international number not redacted: %q", a.Body)
+	}
+	if !strings.Contains(a.Body, "Price 1500") {
+		t.Fatalf("price taken for a phone: %q", a.Body)
+	}
+}

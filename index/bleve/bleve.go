@@ -182,13 +182,13 @@ func (x *Index) Apply(ctx context.Context, fps []*ad.Fingerprinted, asg []ad.Ass
 				return err
 			}
 			if old != nil {
-				d.PersonID, d.NetworkID = old.PersonID, old.NetworkID
+				d.PersonID, d.NetworkID, d.AssignVersion = old.PersonID, old.NetworkID, old.AssignVersion
 			} else if v := pending.Get([]byte(d.ID)); v != nil {
 				var a ad.Assignment
 				if err := json.Unmarshal(v, &a); err != nil {
 					return fmt.Errorf("pending assignment %q: %w", d.ID, err)
 				}
-				d.PersonID, d.NetworkID = a.PersonID, a.NetworkID
+				d.PersonID, d.NetworkID, d.AssignVersion = a.PersonID, a.NetworkID, a.Version
 				if err := pending.Delete([]byte(d.ID)); err != nil {
 					return err
 				}
@@ -201,6 +201,12 @@ func (x *Index) Apply(ctx context.Context, fps []*ad.Fingerprinted, asg []ad.Ass
 				return err
 			}
 			if d == nil {
+				if v := pending.Get([]byte(a.AdID)); v != nil && a.Version != 0 {
+					var old ad.Assignment
+					if json.Unmarshal(v, &old) == nil && old.Version > a.Version {
+						continue // a newer assignment is already waiting
+					}
+				}
 				v, err := json.Marshal(a)
 				if err != nil {
 					return err
@@ -210,7 +216,11 @@ func (x *Index) Apply(ctx context.Context, fps []*ad.Fingerprinted, asg []ad.Ass
 				}
 				continue
 			}
+			if a.Version != 0 && a.Version < d.AssignVersion {
+				continue // older than the one applied: redelivered late
+			}
 			d.PersonID, d.NetworkID = a.PersonID, a.NetworkID
+			d.AssignVersion = max(d.AssignVersion, a.Version)
 			changed[d.ID] = d
 		}
 		batch := x.bi.NewBatch()

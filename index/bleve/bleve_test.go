@@ -484,3 +484,27 @@ func BenchmarkApply(b *testing.B) {
 		})
 	}
 }
+
+// A redelivered older assignment must not undo a newer one, whether the
+// advert is indexed yet or not.
+func TestOlderAssignmentArrivingLateIsIgnored(t *testing.T) {
+	x := MustOpen(t, "")
+	fps, _ := fixture()
+	newer := ad.Assignment{AdID: "a3", PersonID: "p-new", NetworkID: "n-new", Version: 20}
+	older := ad.Assignment{AdID: "a3", PersonID: "p-old", NetworkID: "n-old", Version: 10}
+	// Before the advert: the pending assignment keeps the newest.
+	MustApply(t, x, nil, []ad.Assignment{newer})
+	MustApply(t, x, nil, []ad.Assignment{older})
+	MustApply(t, x, fps[2:3], nil)
+	if d, _, _ := x.Doc(context.Background(), "a3"); d.PersonID != "p-new" {
+		t.Fatalf("pending: person %q, want p-new", d.PersonID)
+	}
+	// After the advert.
+	MustApply(t, x, nil, []ad.Assignment{older})
+	if d, _, _ := x.Doc(context.Background(), "a3"); d.PersonID != "p-new" {
+		t.Fatalf("indexed: person %q, want p-new", d.PersonID)
+	}
+	if got := MustSearch(t, x, index.Query{Text: "person_id:p-old"}).Total; got != 0 {
+		t.Fatalf("older person searchable: %d hits", got)
+	}
+}

@@ -107,7 +107,47 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 		b.Close()
 		return nil, fmt.Errorf("create stream %s: %w", pipeline.Stream, err)
 	}
+	if b.ns != nil {
+		if err := b.reclaimInFlight(ctx); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
 	return b, nil
+}
+
+// reclaimInFlight makes messages that a previous process took but never
+// acknowledged (it was killed) available at once, instead of after the ack
+// wait. Only for the embedded server: no other process can be holding them.
+// Each consumer with unacknowledged messages is recreated to start after its
+// ack floor; the stages are idempotent, so a message acknowledged out of
+// order and delivered again does no harm.
+func (b *Bus) reclaimInFlight(ctx context.Context) error {
+	for name := range b.stream.ConsumerNames(ctx).Name() {
+		c, err := b.stream.Consumer(ctx, name)
+		if err != nil {
+			return fmt.Errorf("reclaim %s: %w", name, err)
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("reclaim %s: %w", name, err)
+		}
+		if info.NumAckPending == 0 {
+			continue
+		}
+		cfg := info.Config
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = info.AckFloor.Stream + 1
+		cfg.OptStartTime = nil
+		if err := b.stream.DeleteConsumer(ctx, name); err != nil {
+			return fmt.Errorf("reclaim %s: %w", name, err)
+		}
+		if _, err := b.stream.CreateConsumer(ctx, cfg); err != nil {
+			return fmt.Errorf("reclaim %s: %w", name, err)
+		}
+		b.log.Info("reclaimed unacknowledged messages", "consumer", name, "n", info.NumAckPending, "from_seq", cfg.OptStartSeq)
+	}
+	return nil
 }
 
 // Close drains the connection and stops the embedded server.
@@ -140,7 +180,12 @@ func (b *Bus) Publish(ctx context.Context, subject, msgID string, data []byte, h
 }
 
 func (b *Bus) consumer(ctx context.Context, durable string, subjects []string) (jetstream.Consumer, error) {
-	return b.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	if c, err := b.stream.Consumer(ctx, durable); err == nil {
+		return c, nil
+	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, err
+	}
+	return b.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:        durable,
 		FilterSubjects: subjects,
 		AckPolicy:      jetstream.AckExplicitPolicy,

@@ -148,3 +148,48 @@ func TestStreamSurvivesRestartAndConsumerReset(t *testing.T) {
 		t.Fatalf("replay after reset saw %d, want 5", n)
 	}
 }
+
+// Messages taken but not acknowledged by a process that died are delivered
+// again as soon as the embedded server is restarted, not after the ack wait.
+func TestUnacknowledgedMessagesReclaimedOnRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	b, err := jetstream.Open(ctx, jetstream.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		if err := b.Publish(ctx, pipeline.SubjectFingerprints, fmt.Sprint(i), []byte(fmt.Sprint(i)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Take everything, acknowledge the first batch of 2, "die" on the next.
+	cctx, cancel := context.WithCancel(ctx)
+	batches := 0
+	b.Consume(cctx, "w", []string{pipeline.SubjectFingerprints}, 2, func(context.Context, []*pipeline.Msg) error {
+		batches++
+		if batches == 2 {
+			cancel() // this batch stays unacknowledged
+			return errors.New("killed")
+		}
+		return nil
+	})
+	b.Close()
+
+	b = mustOpen(t, dir)
+	var got []string
+	rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer rcancel()
+	b.Consume(rctx, "w", []string{pipeline.SubjectFingerprints}, 10, func(_ context.Context, msgs []*pipeline.Msg) error {
+		for _, m := range msgs {
+			got = append(got, string(m.Data))
+		}
+		if len(got) >= 4 {
+			rcancel()
+		}
+		return nil
+	})
+	if len(got) != 4 || got[0] != "2" {
+		t.Fatalf("after restart got %v within 5s, want [2 3 4 5] (ack wait is 2 minutes)", got)
+	}
+}
