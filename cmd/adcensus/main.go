@@ -47,6 +47,7 @@ usage: adcensus COMMAND [flags]
 
   demo                      crawl the bundled demo arenas through the whole pipeline and print counts
   demo serve                serve the demo arenas on 127.0.0.1:8081 and :8082 (for run --config configs/adcensus.yaml)
+  demo truth                the demo's true assignments as CSV ad_id,person_id,network_id (for eval)
   run --config FILE         the main job: crawl every arena of the config through all stages (embedded NATS)
   crawl --arena FILE --out ads.jsonl   one crawl of one arena to JSON Lines (no stream)
   dedup --in ads.jsonl --out assignments.csv   offline de-duplication of a JSON Lines file
@@ -75,6 +76,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "demo":
 		if len(rest) > 0 && rest[0] == "serve" {
 			return cmdDemoServe(ctx, rest[1:], stdout, stderr)
+		}
+		if len(rest) > 0 && rest[0] == "truth" {
+			return cmdDemoTruth(rest[1:], stdout, stderr)
 		}
 		return cmdDemo(ctx, rest, stdout, stderr)
 	case "run":

@@ -454,3 +454,77 @@ func TestRunKilledAndRestartedCountsTheSame(t *testing.T) {
 		t.Errorf("runs after restart:\n%s", out)
 	}
 }
+
+// TestCrawlDedupEvalCommands drives the documented file-based path: crawl
+// one arena to JSON Lines, de-duplicate the file offline, score it against
+// the demo's truth.
+func TestCrawlDedupEvalCommands(t *testing.T) {
+	corpus, demo := startDemo(t)
+	dir := t.TempDir()
+	base := map[string]string{}
+	for _, name := range demo.Arenas() {
+		base[name] = demo.URL(name)
+	}
+	writeArenaConfigs(t, dir, base)
+	data := filepath.Join(dir, "data")
+	adsPath := filepath.Join(dir, "ads.jsonl")
+	runMain(t, "crawl", "--arena", filepath.Join(dir, "nattlinjen.yaml"), "--out", adsPath, "--data", data, "--quiet")
+
+	f, err := os.Open(adsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ad.NewReader(f)
+	n := 0
+	for {
+		a, err := r.Next()
+		if err != nil {
+			break
+		}
+		n++
+		if len(a.Phones) != 0 {
+			t.Fatalf("crawl --out wrote raw phones for %s", a.ID)
+		}
+	}
+	f.Close()
+	if want := corpus.ArenaAds("nattlinjen"); n != want {
+		t.Fatalf("crawl wrote %d adverts, want %d", n, want)
+	}
+
+	predPath := filepath.Join(dir, "assignments.csv")
+	runMain(t, "dedup", "--in", adsPath, "--out", predPath, "--data", data)
+	pred, err := os.ReadFile(predPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(pred), "ad_id,person_id,network_id\n") {
+		t.Fatalf("dedup output header: %.60q", pred)
+	}
+
+	var truth bytes.Buffer
+	truth.WriteString("ad_id,person_id,network_id\n")
+	for _, line := range strings.Split(runMain(t, "demo", "truth"), "\n") {
+		if strings.HasPrefix(line, "nattlinjen-") {
+			truth.WriteString(line + "\n")
+		}
+	}
+	truthPath := filepath.Join(dir, "truth.csv")
+	if err := os.WriteFile(truthPath, truth.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Persons struct {
+			CountError int `json:"count_error"`
+			BCubed     struct {
+				F1 float64 `json:"f1"`
+			} `json:"bcubed"`
+		} `json:"persons"`
+	}
+	out := runMain(t, "eval", "--truth", truthPath, "--pred", predPath, "--json")
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if rep.Persons.CountError != 0 || rep.Persons.BCubed.F1 != 1 {
+		t.Fatalf("offline dedup on the demo arena: %s", out)
+	}
+}

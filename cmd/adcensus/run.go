@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"adcensus/ad"
 	"adcensus/configs"
 	"adcensus/crawler"
 	"adcensus/crawler/demoarena"
@@ -92,6 +94,8 @@ type runOptions struct {
 	NATSURL string
 	Arenas  []*crawler.ArenaConfig
 	Quiet   bool
+	// Temporary says the data directory is removed afterwards.
+	Temporary bool
 }
 
 // runPipeline crawls every arena through all stages, waits until the stream is
@@ -152,7 +156,11 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 	printRuns(stdout, runs)
 	fmt.Fprintln(stdout)
 	printCountTable(stdout, rows, networks, persons)
-	fmt.Fprintf(stdout, "\ndone in %s; data in %s (search: adcensus search --data %s QUERY)\n", time.Since(start).Round(10*time.Millisecond), o.DataDir, o.DataDir)
+	if o.Temporary {
+		fmt.Fprintf(stdout, "\ndone in %s (data in a temporary directory, removed now; keep it with --data DIR)\n", time.Since(start).Round(10*time.Millisecond))
+	} else {
+		fmt.Fprintf(stdout, "\ndone in %s; data in %s (search: adcensus search --data %s QUERY)\n", time.Since(start).Round(10*time.Millisecond), o.DataDir, o.DataDir)
+	}
 	return rows, nil
 }
 
@@ -201,7 +209,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	if *dataDir == "" {
+	temporary := *dataDir == ""
+	if temporary {
 		tmp, err := os.MkdirTemp("", "adcensus-demo-")
 		if err != nil {
 			return err
@@ -227,7 +236,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%s %s", a.Name, demo.URL(a.Name))
 	}
 	fmt.Fprintln(stdout)
-	rows, err := runPipeline(ctx, runOptions{DataDir: *dataDir, Arenas: arenas, Quiet: *quiet}, stdout, stderr)
+	rows, err := runPipeline(ctx, runOptions{DataDir: *dataDir, Arenas: arenas, Quiet: *quiet, Temporary: temporary}, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -277,4 +286,23 @@ func cmdDemoServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return nil
 	}
 	return err
+}
+
+// cmdDemoTruth writes the demo corpus's true assignments in the format of
+// 'adcensus dedup', so 'adcensus eval' can score a run on the demo.
+func cmdDemoTruth(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo truth", stderr)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	w := csv.NewWriter(stdout)
+	w.Write([]string{"ad_id", "person_id", "network_id"})
+	rows := demoarena.Generate(demoarena.DefaultSeed).Truth()
+	recs := make([][]string, 0, len(rows))
+	for _, r := range rows {
+		recs = append(recs, []string{ad.ContentID(r.Arena, r.Key), r.PersonID, r.NetworkID})
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i][0] < recs[j][0] })
+	w.WriteAll(recs)
+	return w.Error()
 }
