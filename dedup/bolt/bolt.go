@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"adcensus/ad"
@@ -107,6 +108,9 @@ func shortHash(s string) string {
 // Cluster is the clustering state in one bbolt file.
 type Cluster struct {
 	db *bbolt.DB
+
+	mu  sync.Mutex  // serialises AddBatch (one writer) around mem
+	mem *imageIndex // in-memory copy of the image buckets
 }
 
 // Open opens or creates the state file at path.
@@ -134,7 +138,12 @@ func Open(path string) (*Cluster, error) {
 		db.Close()
 		return nil, fmt.Errorf("open cluster state: %w", err)
 	}
-	return &Cluster{db: db}, nil
+	mem := newImageIndex()
+	if err := db.View(mem.load); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("load image index: %w", err)
+	}
+	return &Cluster{db: db, mem: mem}, nil
 }
 
 // Close closes the state file.
@@ -162,9 +171,12 @@ func (c *Cluster) AddBatch(fps []*ad.Fingerprinted) ([]ad.Assignments, error) {
 			return nil, fmt.Errorf("%w: fingerprint %d", ErrInvalidID, i)
 		}
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var out []ad.Assignments
+	var w *writer
 	err := c.db.Update(func(tx *bbolt.Tx) error {
-		w := newWriter(tx)
+		w = newWriter(tx, c.mem)
 		for _, fp := range fps {
 			msg, ok, err := w.add(fp)
 			if err != nil {
@@ -178,6 +190,11 @@ func (c *Cluster) AddBatch(fps []*ad.Fingerprinted) ([]ad.Assignments, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	for key, ids := range w.pending { // committed: now visible to later batches
+		for _, id := range ids {
+			c.mem.add(key, id)
+		}
 	}
 	return out, nil
 }

@@ -21,10 +21,16 @@ type writer struct {
 	ads, img, contact, adcomp, comp, member, ed *bbolt.Bucket
 	profiles                                    map[string]*Profile // read cache
 	deltas                                      [3]int64            // ads, persons, networks
+	// mem is the committed image index; pending holds this transaction's
+	// additions, merged into mem only after a successful commit.
+	mem     *imageIndex
+	pending map[uint32][]string
 }
 
-func newWriter(tx *bbolt.Tx) *writer {
+func newWriter(tx *bbolt.Tx, mem *imageIndex) *writer {
 	return &writer{
+		mem:      mem,
+		pending:  map[uint32][]string{},
 		tx:       tx,
 		ads:      tx.Bucket(bAds),
 		img:      tx.Bucket(bImg),
@@ -183,13 +189,14 @@ func (w *writer) imageCandidates(im ImageHash, cands map[string]struct{}) {
 	if im.HasMirror {
 		qs = append(qs, query{im.Mirror, kindPHash})
 	}
-	cur := w.img.Cursor()
+	add := func(id string) { cands[id] = struct{}{} }
 	for _, q := range qs {
 		for b := range bandCount {
 			for _, v := range probes(band(q.h, b)) {
-				prefix := imgKey(q.kind, b, v, "")
-				for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
-					cands[string(k[len(prefix):])] = struct{}{}
+				key := bucketKey(q.kind, b, v)
+				w.mem.each(key, add)
+				for _, id := range w.pending[key] {
+					cands[id] = struct{}{}
 				}
 			}
 		}
@@ -203,10 +210,14 @@ func (w *writer) index(id string, p *Profile) error {
 			if err := w.img.Put(imgKey(kindPHash, b, band(im.PHash, b), id), nil); err != nil {
 				return err
 			}
+			k := bucketKey(kindPHash, b, band(im.PHash, b))
+			w.pending[k] = append(w.pending[k], id)
 			if im.HasMirror {
 				if err := w.img.Put(imgKey(kindMirror, b, band(im.Mirror, b), id), nil); err != nil {
 					return err
 				}
+				k := bucketKey(kindMirror, b, band(im.Mirror, b))
+				w.pending[k] = append(w.pending[k], id)
 			}
 		}
 	}
