@@ -1,6 +1,7 @@
 package bolt_test
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -400,4 +401,93 @@ func TestCompareSymmetric(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestMatchesPairwiseRules checks the indexed, representative-based search
+// against the definition: persons and networks must be the connected
+// components of Compare over all pairs of adverts.
+func TestMatchesPairwiseRules(t *testing.T) {
+	r := rand.New(rand.NewPCG(42, 7))
+	names := []string{"", "anna", "bea", "cia"}
+	var contacts []string
+	for i := range 40 {
+		contacts = append(contacts, fmt.Sprintf("tel:%02d", i))
+	}
+	photos := []uint64{r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64()}
+	var fps []*ad.Fingerprinted
+	for i := range 300 {
+		var cs []string
+		for range r.IntN(3) {
+			cs = append(cs, contacts[r.IntN(len(contacts))])
+		}
+		var ims []img
+		if r.IntN(3) == 0 {
+			ims = append(ims, img{photos[r.IntN(len(photos))] ^ randBits(r, 4), 0})
+		}
+		fps = append(fps, fp(fmt.Sprintf("ad-%03d", i), names[r.IntN(len(names))], cs, ims...))
+	}
+	// Blank adverts last: they then have to join persons already formed.
+	ordered := slices.Clone(fps)
+	slices.SortStableFunc(ordered, func(a, b *ad.Fingerprinted) int {
+		return cmp.Compare(blankRank(a), blankRank(b))
+	})
+	for _, order := range [][]*ad.Fingerprinted{fps, ordered} {
+		t.Run("", func(t *testing.T) { checkPairwise(t, order, fps) })
+	}
+}
+
+func checkPairwise(t *testing.T, order, fps []*ad.Fingerprinted) {
+	c := MustOpen(t, "")
+	for i := 0; i < len(order); i += 37 {
+		MustAdd(t, c, order[i:min(i+37, len(order))]...)
+	}
+
+	// Union-find over all pairs.
+	n := len(fps)
+	find := func(parent []int, x int) int {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	person, network := make([]int, n), make([]int, n)
+	for i := range n {
+		person[i], network[i] = i, i
+	}
+	profiles := make([]*bolt.Profile, n)
+	for i, f := range fps {
+		profiles[i] = bolt.ProfileOf(f)
+	}
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			l := bolt.Compare(profiles[i], profiles[j])
+			if l.Scope == bolt.ScopePerson {
+				person[find(person, i)] = find(person, j)
+			}
+			if l.Scope != "" {
+				network[find(network, i)] = find(network, j)
+			}
+		}
+	}
+	got := map[string]ad.Assignment{}
+	c.All(func(a ad.Assignment) error { got[a.AdID] = a; return nil })
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			a, b := got[fps[i].Ad.ID], got[fps[j].Ad.ID]
+			if (find(person, i) == find(person, j)) != (a.PersonID == b.PersonID) {
+				t.Fatalf("%s and %s: same person by the rules %v, in the state %v", fps[i].Ad.ID, fps[j].Ad.ID, find(person, i) == find(person, j), a.PersonID == b.PersonID)
+			}
+			if (find(network, i) == find(network, j)) != (a.NetworkID == b.NetworkID) {
+				t.Fatalf("%s and %s: same network by the rules %v, in the state %v", fps[i].Ad.ID, fps[j].Ad.ID, find(network, i) == find(network, j), a.NetworkID == b.NetworkID)
+			}
+		}
+	}
+}
+
+func blankRank(f *ad.Fingerprinted) int {
+	if bolt.ProfileOf(f).Blank() {
+		return 1
+	}
+	return 0
 }

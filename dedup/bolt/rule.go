@@ -140,7 +140,7 @@ const (
 	bandCount  = 4
 	bandBits   = 16
 	bandRadius = MaxImageDistance / bandCount
-	bandLayout = "mih-4x16-r2" // stored in the state; a change needs a rebuild
+	bandLayout = "mih-4x16-r2+contact-class-name" // stored in the state; a change needs a rebuild
 )
 
 func band(h uint64, i int) uint16 { return uint16(h >> (bandBits * i)) }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"adcensus/ad"
 
@@ -47,7 +48,14 @@ func newWriter(tx *bbolt.Tx, mem *imageIndex) *writer {
 // the normalised name, the sorted unique contacts and the pHashes of the
 // images that have one ("phash", optional "phash_mirror", 16 hex digits).
 func ProfileOf(fp *ad.Fingerprinted) *Profile {
-	p := &Profile{Name: fp.Name}
+	// Control characters never belong to a name (and 0 separates the
+	// contact index's keys).
+	p := &Profile{Name: strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, fp.Name)), " ")}
 	contacts := fp.Contacts
 	if len(contacts) == 0 {
 		contacts = fp.Ad.Contacts
@@ -104,11 +112,7 @@ func (w *writer) add(fp *ad.Fingerprinted) (ad.Assignments, bool, error) {
 		w.imageCandidates(im, cands)
 	}
 	for _, c := range prof.Contacts {
-		prefix := append([]byte(c), 0)
-		cur := w.contact.Cursor()
-		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
-			cands[string(k[len(prefix):])] = struct{}{}
-		}
+		w.contactCandidates(c, prof, cands)
 	}
 	delete(cands, id)
 
@@ -203,6 +207,92 @@ func (w *writer) imageCandidates(im ImageHash, cands map[string]struct{}) {
 	}
 }
 
+// Classes of adverts in the contact index: what rules (b) and (c) need to
+// know about an advert without loading it.
+const (
+	classBlank    = 'b' // neither name nor images
+	classNamed    = 'n' // a name
+	classNameless = 'i' // images but no name
+)
+
+func classOf(p *Profile) byte {
+	switch {
+	case p.Name != "":
+		return classNamed
+	case p.Blank():
+		return classBlank
+	}
+	return classNameless
+}
+
+// contactKey is contact, class, name and advert id, 0-separated.
+func contactKey(c string, class byte, name, id string) []byte {
+	k := make([]byte, 0, len(c)+len(name)+len(id)+5)
+	k = append(append(k, c...), 0, class, 0)
+	return append(append(append(k, name...), 0), id...)
+}
+
+// firstUnder returns the advert id of the first key with prefix, or "".
+func firstUnder(cur *bbolt.Cursor, prefix []byte) string {
+	k, _ := cur.Seek(prefix)
+	if k == nil || !bytes.HasPrefix(k, prefix) {
+		return ""
+	}
+	if i := bytes.LastIndexByte(k, 0); i >= 0 {
+		return string(k[i+1:])
+	}
+	return ""
+}
+
+// contactCandidates adds to cands, for one contact of a new advert, one
+// representative of every group the rules could join it with, instead of
+// every advert on the contact (a busy agency phone can carry thousands):
+//
+//   - all adverts on a contact are one network: the first one stands for it;
+//   - all named adverts on it with the same name are one person (rule b): the
+//     first of the name stands for them;
+//   - once a blank advert is on it, everything on it is one person (rule c):
+//     the first blank stands for it;
+//   - a new blank advert joins every person on the contact: the first of
+//     each name and every nameless advert with images.
+//
+// The components reached are exactly those the pairwise rules would join.
+func (w *writer) contactCandidates(c string, prof *Profile, cands map[string]struct{}) {
+	cur := w.contact.Cursor()
+	base := append([]byte(c), 0)
+	add := func(id string) {
+		if id != "" {
+			cands[id] = struct{}{}
+		}
+	}
+	add(firstUnder(cur, base))
+	add(firstUnder(cur, append(slices.Clone(base), classBlank, 0)))
+	if prof.Name != "" {
+		add(firstUnder(cur, contactKey(c, classNamed, prof.Name, "")))
+	}
+	if !prof.Blank() {
+		return
+	}
+	named := append(slices.Clone(base), classNamed, 0)
+	for k, _ := cur.Seek(named); k != nil && bytes.HasPrefix(k, named); {
+		rest := k[len(named):]
+		i := bytes.IndexByte(rest, 0)
+		if i < 0 {
+			break
+		}
+		add(string(rest[i+1:]))
+		// Skip the rest of this name: seek past name + "\x00".
+		next := append(append(slices.Clone(named), rest[:i]...), 1)
+		k, _ = cur.Seek(next)
+	}
+	nameless := append(slices.Clone(base), classNameless, 0)
+	for k, _ := cur.Seek(nameless); k != nil && bytes.HasPrefix(k, nameless); k, _ = cur.Next() {
+		if i := bytes.LastIndexByte(k, 0); i >= 0 {
+			add(string(k[i+1:]))
+		}
+	}
+}
+
 // index makes the advert findable by its images and contacts.
 func (w *writer) index(id string, p *Profile) error {
 	for _, im := range p.Images {
@@ -221,9 +311,9 @@ func (w *writer) index(id string, p *Profile) error {
 			}
 		}
 	}
+	class := classOf(p)
 	for _, c := range p.Contacts {
-		k := append(append([]byte(c), 0), id...)
-		if err := w.contact.Put(k, nil); err != nil {
+		if err := w.contact.Put(contactKey(c, class, p.Name, id), nil); err != nil {
 			return err
 		}
 	}
