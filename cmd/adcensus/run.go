@@ -135,6 +135,9 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		prog.stop()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("interrupted; the same command resumes the crawl where it stopped (%w)", ctx.Err())
+		}
 		return nil, err
 	}
 	err = n.waitIdle(ctx)
