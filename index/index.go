@@ -57,6 +57,9 @@ type Store interface {
 	Counts(ctx context.Context, by []string, opt CountOptions) ([]CountRow, error)
 	// Stats returns the number of adverts, persons and networks indexed.
 	Stats(ctx context.Context) (ads, persons, networks int, err error)
+	// ForEachDoc calls fn for every stored document in advert-id order and
+	// stops at the first error fn returns; fn must not write to the index.
+	ForEachDoc(ctx context.Context, fn func(*Doc) error) error
 	// Doc returns the stored document of an advert, and false if unknown.
 	Doc(ctx context.Context, id string) (*Doc, bool, error)
 	// Close releases the store's files.

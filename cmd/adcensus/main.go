@@ -54,6 +54,8 @@ usage: adcensus COMMAND [flags]
   eval --truth truth.csv --pred assignments.csv   person/network count error, pairwise and B-cubed scores
   mse --in table.csv        estimate persons seen on no list (log-linear multiple-systems estimation)
   export counts --by arena,week [--format csv|json]   distinct persons and adverts per group
+  export overlap [--format text|json] [--min-cell 5]   persons per arena, overlap between arenas, estimate of persons on no arena
+  serve [--addr 127.0.0.1:8080]   serve the JSON API (docs/API.md) on the index
   search QUERY              search the indexed adverts
   explain AD_ID             why an advert belongs to its person and network
   runs                      list crawl runs
@@ -87,9 +89,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdCrawl(ctx, rest, stdout, stderr)
 	case "dedup":
 		return cmdDedup(ctx, rest, stdout, stderr)
+	case "serve":
+		return cmdServe(ctx, rest, stdout, stderr)
 	case "export":
+		if len(rest) > 0 && rest[0] == "overlap" {
+			return cmdExportOverlap(ctx, rest[1:], stdout, stderr)
+		}
 		if len(rest) == 0 || rest[0] != "counts" {
-			return usageError{"usage: adcensus export counts --by arena,week [--data DIR] [--format csv|json]"}
+			return usageError{"usage: adcensus export counts|overlap [flags] (see -h)"}
 		}
 		return cmdExportCounts(ctx, rest[1:], stdout, stderr)
 	case "search":

@@ -299,9 +299,13 @@ func (x *Index) docs(ids []string) (map[string]*index.Doc, error) {
 	return out, err
 }
 
-// forEachDoc calls fn for every stored document in one read transaction,
-// checking ctx every 1024 documents.
-func (x *Index) forEachDoc(ctx context.Context, fn func(*index.Doc)) error {
+// ForEachDoc calls fn for every stored document, in advert-id order, in one
+// read transaction, checking ctx every 1024 documents; it stops at and
+// returns the first error of fn. fn must not write to the index.
+func (x *Index) ForEachDoc(ctx context.Context, fn func(*index.Doc) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	return x.db.View(func(tx *bolt.Tx) error {
 		n := 0
 		return tx.Bucket(bucketDocs).ForEach(func(k, v []byte) error {
@@ -314,8 +318,7 @@ func (x *Index) forEachDoc(ctx context.Context, fn func(*index.Doc)) error {
 			if err != nil {
 				return fmt.Errorf("doc %q: %w", k, err)
 			}
-			fn(d)
-			return nil
+			return fn(d)
 		})
 	})
 }
@@ -333,7 +336,7 @@ func (x *Index) Counts(ctx context.Context, by []string, opt index.CountOptions)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := x.forEachDoc(ctx, c.Add); err != nil {
+	if err := x.ForEachDoc(ctx, func(d *index.Doc) error { c.Add(d); return nil }); err != nil {
 		return nil, fmt.Errorf("counts: %w", err)
 	}
 	return c.Rows(opt), nil
@@ -346,12 +349,13 @@ func (x *Index) Stats(ctx context.Context) (ads, persons, networks int, err erro
 		return 0, 0, 0, err
 	}
 	ps, ns := map[string]struct{}{}, map[string]struct{}{}
-	err = x.forEachDoc(ctx, func(d *index.Doc) {
+	err = x.ForEachDoc(ctx, func(d *index.Doc) error {
 		ads++
 		ps[d.Person()] = struct{}{}
 		if d.NetworkID != "" {
 			ns[d.NetworkID] = struct{}{}
 		}
+		return nil
 	})
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("stats: %w", err)

@@ -1,0 +1,183 @@
+package overlap
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"adcensus/index/mse"
+)
+
+// ReportOptions controls NewReport.
+type ReportOptions struct {
+	// MinCell suppresses small cells: a count from 1 to MinCell-1 is
+	// withheld (written null, Suppressed set). 0 or 1 suppresses nothing.
+	// This is primary suppression only, as in index.CountOptions.
+	MinCell int
+	// NoEstimate skips the multiple-systems estimate.
+	NoEstimate bool
+	// MSE is passed to mse.Estimate.
+	MSE mse.Options
+	// Provenance is written as given (nil is written as {}).
+	Provenance map[string]any
+}
+
+// Cell is a count that may be suppressed: Persons is nil when Suppressed.
+type Cell struct {
+	Persons    *int `json:"persons"`
+	Suppressed bool `json:"suppressed,omitempty"`
+}
+
+func cell(n, minCell int) Cell {
+	if n > 0 && n < minCell {
+		return Cell{Suppressed: true}
+	}
+	return Cell{Persons: &n}
+}
+
+// String is the count, or "suppressed".
+func (c Cell) String() string {
+	if c.Persons == nil {
+		return "suppressed"
+	}
+	return strconv.Itoa(*c.Persons)
+}
+
+// ReportArena is the persons on one arena.
+type ReportArena struct {
+	Arena string `json:"arena"`
+	Cell
+}
+
+// ReportSpread is the persons on exactly Arenas arenas.
+type ReportSpread struct {
+	Arenas int `json:"arenas"`
+	Cell
+}
+
+// ReportPair is the persons on both arenas A and B.
+type ReportPair struct {
+	A string `json:"a"`
+	B string `json:"b"`
+	Cell
+}
+
+// ReportHistory is the persons seen on exactly these arenas.
+type ReportHistory struct {
+	Arenas []string `json:"arenas"`
+	Cell
+}
+
+// Report is an overlap fit to leave the program: every count is suppressed
+// below MinCell, and the estimate, computed from exact counts, reports only
+// aggregates. It is withheld when the observed total itself is suppressed.
+type Report struct {
+	Provenance map[string]any  `json:"provenance"`
+	MinCell    int             `json:"min_cell"`
+	Arenas     []ReportArena   `json:"arenas"`
+	Persons    Cell            `json:"total"`
+	Spread     []ReportSpread  `json:"spread"`
+	Pairs      []ReportPair    `json:"pairs"`
+	Histories  []ReportHistory `json:"histories"`
+	// Estimate is nil when it was skipped or failed; EstimateError then
+	// says why (empty when skipped).
+	Estimate      *mse.Result `json:"estimate"`
+	EstimateError string      `json:"estimate_error,omitempty"`
+}
+
+// NewReport suppresses o's small cells and, unless opt.NoEstimate, adds the
+// multiple-systems estimate. An estimate that cannot be made (too few
+// arenas, not identifiable) is reported in EstimateError, not as an error;
+// an invalid opt.MSE is returned as an error.
+func NewReport(o *Overlap, opt ReportOptions) (*Report, error) {
+	r := &Report{
+		Provenance: opt.Provenance, MinCell: opt.MinCell, Persons: cell(o.Persons, opt.MinCell),
+		Arenas: []ReportArena{}, Spread: []ReportSpread{}, Pairs: []ReportPair{}, Histories: []ReportHistory{},
+	}
+	if r.Provenance == nil {
+		r.Provenance = map[string]any{}
+	}
+	for _, a := range o.PerArena {
+		r.Arenas = append(r.Arenas, ReportArena{Arena: a.Arena, Cell: cell(a.Persons, opt.MinCell)})
+	}
+	for _, s := range o.Spread {
+		r.Spread = append(r.Spread, ReportSpread{Arenas: s.Arenas, Cell: cell(s.Persons, opt.MinCell)})
+	}
+	for _, p := range o.Pairs {
+		r.Pairs = append(r.Pairs, ReportPair{A: p.A, B: p.B, Cell: cell(p.Persons, opt.MinCell)})
+	}
+	for _, h := range o.Histories {
+		r.Histories = append(r.Histories, ReportHistory{Arenas: h.Arenas, Cell: cell(h.Persons, opt.MinCell)})
+	}
+	if opt.NoEstimate {
+		return r, nil
+	}
+	if r.Persons.Suppressed {
+		r.EstimateError = "withheld: the number of persons observed is below the minimum cell size"
+		return r, nil
+	}
+	res, err := o.Estimate(opt.MSE)
+	switch {
+	case err == nil:
+		r.Estimate = res
+	case errors.Is(err, ErrTooFewArenas), errors.Is(err, ErrTooManyArenas), errors.Is(err, mse.ErrNotIdentifiable):
+		r.EstimateError = err.Error()
+	default:
+		return nil, err
+	}
+	return r, nil
+}
+
+// WriteJSON writes r as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes r as human-readable tables.
+func (r *Report) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	p := func(format string, a ...any) { fmt.Fprintf(tw, format, a...) }
+	p("Arenas used and overlap (distinct persons; cells below %d suppressed)\n\n", max(r.MinCell, 1))
+	p("arena\tpersons\n")
+	for _, a := range r.Arenas {
+		p("%s\t%s\n", a.Arena, a.Cell)
+	}
+	p("all arenas\t%s\n\n", r.Persons)
+	p("seen on\tpersons\n")
+	for _, s := range r.Spread {
+		unit := "arenas"
+		if s.Arenas == 1 {
+			unit = "arena"
+		}
+		p("exactly %d %s\t%s\n", s.Arenas, unit, s.Cell)
+	}
+	if len(r.Pairs) > 0 {
+		p("\narena pair\tpersons on both\n")
+		for _, pr := range r.Pairs {
+			p("%s + %s\t%s\n", pr.A, pr.B, pr.Cell)
+		}
+	}
+	p("\ncapture history (exactly these arenas)\tpersons\n")
+	for _, h := range r.Histories {
+		p("%s\t%s\n", strings.Join(h.Arenas, " + "), h.Cell)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	switch {
+	case r.Estimate != nil:
+		return r.Estimate.WriteText(w)
+	case r.EstimateError != "":
+		_, err := fmt.Fprintf(w, "No multiple-systems estimate: %s\n", r.EstimateError)
+		return err
+	}
+	return nil
+}
