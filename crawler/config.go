@@ -73,13 +73,17 @@ type Field struct {
 	Attr     string `yaml:"attr"`
 	Regex    string `yaml:"regex"`
 	All      bool   `yaml:"all"`
+	// Transform lists transforms applied in order to each value after
+	// Regex (see Transforms and docs/ARENA-CONFIG.md).
+	Transform []string `yaml:"transform"`
 
-	sel cascadia.Selector
-	re  *regexp.Regexp
+	sel        cascadia.Selector
+	re         *regexp.Regexp
+	transforms []transformFunc
 }
 
 // KnownFields are the advert fields a detail config may extract.
-var KnownFields = []string{"title", "body", "name", "age", "city", "gender", "posted_at", "phones"}
+var KnownFields = []string{"title", "body", "name", "age", "city", "region", "gender", "posted_at", "phones"}
 
 // Duration is a time.Duration written as "250ms", "2s".
 type Duration time.Duration
@@ -197,7 +201,7 @@ func ParseArena(name string, data []byte) (*ArenaConfig, error) {
 		return nil, &ConfigError{File: name, Err: errors.New("empty config")}
 	}
 	cfg.lines = map[string]int{}
-	if err := checkKeys(name, root.Content[0], "", schemaKeys(), cfg.lines); err != nil {
+	if err := checkKeys(name, root.Content[0], "", "", schemaKeys(), cfg.lines); err != nil {
 		return nil, err
 	}
 	if err := root.Content[0].Decode(&cfg); err != nil {
@@ -232,7 +236,7 @@ func yamlError(file string, err error) *ConfigError {
 // schema lists the keys allowed at each path; "*" means any key, whose value
 // follows the schema of the path with "*".
 func schemaKeys() map[string][]string {
-	field := []string{"selector", "attr", "regex", "all"}
+	field := []string{"selector", "attr", "regex", "all", "transform"}
 	return map[string][]string{
 		"":                {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "robots", "limits", "listing", "detail"},
 		"limits":          {"max_pages", "max_depth", "concurrency", "delay", "timeout", "max_body", "max_images"},
@@ -247,28 +251,28 @@ func schemaKeys() map[string][]string {
 }
 
 // checkKeys rejects unknown keys (a typo must not silently disable a field)
-// and records the line of every field path.
-func checkKeys(file string, n *yaml.Node, path string, schema map[string][]string, lines map[string]int) error {
-	allowed, ok := schema[path]
+// and records the line of every field path. path is the field path in the
+// file ("detail.fields.age"), spath its schema path ("detail.fields.*").
+func checkKeys(file string, n *yaml.Node, path, spath string, schema map[string][]string, lines map[string]int) error {
+	allowed, ok := schema[spath]
 	if !ok || n.Kind != yaml.MappingNode {
 		return nil
 	}
 	anyKey := len(allowed) == 1 && allowed[0] == "*"
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		full := k.Value
+		full, sfull := k.Value, k.Value
 		if path != "" {
-			full = path + "." + k.Value
+			full, sfull = path+"."+k.Value, spath+"."+k.Value
 		}
 		lines[full] = k.Line
 		if !anyKey && !contains(allowed, k.Value) {
 			return &ConfigError{File: file, Line: k.Line, Field: full, Err: fmt.Errorf("unknown field (allowed: %s)", strings.Join(allowed, ", "))}
 		}
-		sub := full
-		if _, ok := schema[sub]; !ok {
-			sub = path + ".*"
+		if _, ok := schema[sfull]; !ok {
+			sfull = spath + ".*"
 		}
-		if err := checkKeys(file, v, sub, schema, lines); err != nil {
+		if err := checkKeys(file, v, full, sfull, schema, lines); err != nil {
 			return err
 		}
 	}
@@ -365,19 +369,19 @@ func (c *ArenaConfig) Validate() error {
 			return bad("detail.fields."+name, "unknown field (known: %s; put others under detail.attrs)", strings.Join(KnownFields, ", "))
 		}
 		if err := f.compile(); err != nil {
-			return bad("detail.fields."+name, "%v", err)
+			return bad("detail.fields."+name+err.sub, "%v", err.err)
 		}
 		c.Detail.Fields[name] = f
 	}
 	if c.Detail.Images.Selector != "" {
 		c.Detail.Images.All = true // every matching image, as documented
 		if err := c.Detail.Images.compile(); err != nil {
-			return bad("detail.images", "%v", err)
+			return bad("detail.images"+err.sub, "%v", err.err)
 		}
 	}
 	for name, f := range c.Detail.Attrs {
 		if err := f.compile(); err != nil {
-			return bad("detail.attrs."+name, "%v", err)
+			return bad("detail.attrs."+name+err.sub, "%v", err.err)
 		}
 		c.Detail.Attrs[name] = f
 	}
@@ -409,17 +413,32 @@ func compileRe(s string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-func (f *Field) compile() error {
+// fieldError is an error in one key of a field; sub is its path below the
+// field (".regex", ".transform[1]").
+type fieldError struct {
+	sub string
+	err error
+}
+
+func (f *Field) compile() *fieldError {
 	if f.Selector == "" {
-		return errors.New("selector is required")
+		return &fieldError{"", errors.New("selector is required")}
 	}
 	sel, err := cascadia.Compile(f.Selector)
 	if err != nil {
-		return fmt.Errorf("bad CSS selector %q: %v", f.Selector, err)
+		return &fieldError{"", fmt.Errorf("bad CSS selector %q: %v", f.Selector, err)}
 	}
 	f.sel = sel
 	if f.re, err = compileRe(f.Regex); err != nil {
-		return err
+		return &fieldError{".regex", err}
+	}
+	f.transforms = nil
+	for i, name := range f.Transform {
+		fn, ok := transformByName(strings.TrimSpace(name))
+		if !ok {
+			return &fieldError{fmt.Sprintf(".transform[%d]", i), fmt.Errorf("unknown transform %q (known: %s)", name, strings.Join(Transforms, ", "))}
+		}
+		f.transforms = append(f.transforms, fn)
 	}
 	return nil
 }

@@ -2,7 +2,8 @@
 // by an ArenaConfig, extracts adverts, pseudonymises their contacts, hashes
 // their images and hands them to a Sink (the ADS stream, or a file).
 //
-// Fetching goes through colly with robots.txt honoured, a per-host
+// Fetching goes through colly behind our own fetcher (fetcher.go): robots.txt
+// and its Crawl-delay honoured, a per-host
 // parallelism and delay, and retries with back-off; the frontier and the set
 // of finished pages live in a bbolt Store, so a crawl resumes after a crash.
 package crawler
@@ -12,15 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
-
-	"github.com/gocolly/colly/v2"
 
 	"adcensus/ad"
 	"adcensus/dedup"
@@ -135,7 +132,11 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 		c.log.Info("starting crawl", "run", run.ID)
 	}
 
-	col, err := c.collector(ctx)
+	ua := c.cfg.UserAgent
+	if ua == "" {
+		ua = UserAgent(c.opts.Version)
+	}
+	col, err := newFetcher(ctx, c.cfg, fetcherOptions{UserAgent: ua, Logger: c.log, Retries: c.opts.Retries, RetryBase: c.opts.RetryBase})
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +204,7 @@ func (c *Crawler) next(ctx context.Context) (Entry, bool) {
 	}
 }
 
-func (c *Crawler) worker(ctx context.Context, col *colly.Collector) {
+func (c *Crawler) worker(ctx context.Context, col *fetcher) {
 	for {
 		e, ok := c.next(ctx)
 		if !ok {
@@ -242,14 +243,14 @@ func (c *Crawler) worker(ctx context.Context, col *colly.Collector) {
 // process fetches and handles one page. It returns the finished entry, the
 // new URLs to queue, the number of adverts published and an error kind
 // ("" when the page was fine).
-func (c *Crawler) process(ctx context.Context, col *colly.Collector, e Entry) (Entry, []Entry, int, string) {
+func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) (Entry, []Entry, int, string) {
 	done := e
 	fail := func(kind string, err error) (Entry, []Entry, int, string) {
 		done.State, done.Err = "failed", err.Error()
 		c.log.Warn("page failed", "url", e.URL, "kind", kind, "err", err)
 		return done, nil, 0, kind
 	}
-	body, kind, err := c.fetch(ctx, col, e.URL)
+	body, kind, err := col.fetch(ctx, e.URL)
 	if err != nil {
 		if ctx.Err() != nil {
 			return done, nil, 0, "cancelled"
@@ -298,7 +299,7 @@ func (c *Crawler) process(ctx context.Context, col *colly.Collector, e Entry) (E
 
 // hashImages fetches the advert's images under the same politeness as pages
 // and keeps only their fingerprints.
-func (c *Crawler) hashImages(ctx context.Context, col *colly.Collector, a *ad.Ad) {
+func (c *Crawler) hashImages(ctx context.Context, col *fetcher, a *ad.Ad) {
 	for i, src := range a.Images {
 		if i >= c.cfg.Limits.MaxImages {
 			break
@@ -311,7 +312,7 @@ func (c *Crawler) hashImages(ctx context.Context, col *colly.Collector, a *ad.Ad
 			continue
 		}
 		fp = ad.ImageFP{Src: src}
-		body, _, err := c.fetch(ctx, col, src)
+		body, _, err := col.fetch(ctx, src)
 		if err == nil {
 			fp.Hashes, err = dedup.HashImage(body, c.opts.ImageLimits)
 		}
@@ -330,71 +331,6 @@ func (c *Crawler) hashImages(ctx context.Context, col *colly.Collector, a *ad.Ad
 		}
 		a.ImageFPs = append(a.ImageFPs, fp)
 	}
-}
-
-// fetch GETs a URL through colly, retrying 429, 5xx and timeouts with
-// capped exponential back-off (or Retry-After). It returns the body of a 2xx
-// response or an error with its kind.
-func (c *Crawler) fetch(ctx context.Context, col *colly.Collector, u string) ([]byte, string, error) {
-	var lastErr error
-	kind := "fetch"
-	for attempt := 0; attempt <= c.opts.Retries; attempt++ {
-		if attempt > 0 {
-			wait := c.opts.RetryBase << (attempt - 1)
-			if wait > 30*time.Second {
-				wait = 30 * time.Second
-			}
-			var re *retryAfterError
-			if errors.As(lastErr, &re) && re.after > 0 {
-				wait = re.after
-			}
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil, "cancelled", ctx.Err()
-			case <-t.C:
-			}
-		}
-		cctx := colly.NewContext()
-		err := col.Request(http.MethodGet, u, nil, cctx, nil)
-		resp, _ := cctx.GetAny("resp").(*colly.Response)
-		if err != nil {
-			if errors.Is(err, colly.ErrRobotsTxtBlocked) {
-				return nil, "robots", err
-			}
-			if ctx.Err() != nil {
-				return nil, "cancelled", ctx.Err()
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				lastErr, kind = fmt.Errorf("timeout: %w", err), "timeout"
-				continue
-			}
-			if errors.Is(err, errPrivateAddress) || errors.Is(err, errRedirect) {
-				return nil, "refused", err
-			}
-			lastErr, kind = err, "fetch"
-			continue
-		}
-		if resp == nil {
-			return nil, "fetch", errors.New("no response")
-		}
-		switch code := resp.StatusCode; {
-		case code >= 200 && code < 300:
-			if int64(len(resp.Body)) > int64(c.cfg.Limits.MaxBody) {
-				return nil, "too_large", fmt.Errorf("body larger than limits.max_body %d bytes: not truncated, skipped", c.cfg.Limits.MaxBody)
-			}
-			return resp.Body, "", nil
-		case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
-			lastErr, kind = &retryAfterError{code: code, after: retryAfter(resp.Headers.Get("Retry-After"))}, "status_"+strconv.Itoa(code)
-		case code >= 500:
-			lastErr, kind = fmt.Errorf("HTTP %d", code), "status_5xx"
-		default:
-			return nil, fmt.Sprintf("status_%dxx", code/100), fmt.Errorf("HTTP %d", code)
-		}
-	}
-	return nil, kind, fmt.Errorf("gave up after %d attempts: %w", c.opts.Retries+1, lastErr)
 }
 
 // maxCachedImages bounds the per-run image fingerprint cache.
@@ -421,81 +357,4 @@ func retryAfter(h string) time.Duration {
 		d = time.Until(t)
 	}
 	return min(max(d, 0), 2*time.Minute)
-}
-
-var (
-	errPrivateAddress = errors.New("refused: private, loopback or link-local address (set allow_private in the arena config to allow)")
-	errRedirect       = errors.New("redirect refused")
-)
-
-// collector builds the colly collector: robots.txt, User-Agent, per-host
-// parallelism and delay, timeouts, body limit, address and redirect checks.
-func (c *Crawler) collector(ctx context.Context) (*colly.Collector, error) {
-	ua := c.cfg.UserAgent
-	if ua == "" {
-		ua = UserAgent(c.opts.Version)
-	}
-	col := colly.NewCollector(
-		colly.UserAgent(ua),
-		colly.AllowURLRevisit(),
-		colly.ParseHTTPErrorResponse(),
-		colly.StdlibContext(ctx),
-		// One byte more than allowed, so an oversized body is detected and
-		// reported instead of being silently cut.
-		colly.MaxBodySize(int(c.cfg.Limits.MaxBody)+1),
-	)
-	col.IgnoreRobotsTxt = c.cfg.Robots == "ignore"
-	allowPrivate := c.cfg.AllowPrivate
-	dialer := &net.Dialer{
-		Timeout: 10 * time.Second,
-		// Control runs after DNS resolution, for every connection, redirects
-		// included: the address checked is the one connected to.
-		Control: func(_, address string, _ syscall.RawConn) error {
-			if allowPrivate {
-				return nil
-			}
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return err
-			}
-			ip := net.ParseIP(host)
-			if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() {
-				return fmt.Errorf("%s: %w", host, errPrivateAddress)
-			}
-			return nil
-		},
-	}
-	n := c.cfg.Limits.Concurrency
-	col.WithTransport(&http.Transport{
-		DialContext:           dialer.DialContext,
-		MaxIdleConns:          2 * n,
-		MaxIdleConnsPerHost:   n,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: time.Duration(c.cfg.Limits.Timeout),
-	})
-	col.SetRequestTimeout(time.Duration(c.cfg.Limits.Timeout))
-	col.SetRedirectHandler(func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 10 {
-			return fmt.Errorf("%w: more than 10 redirects", errRedirect)
-		}
-		for _, v := range via {
-			if v.URL.String() == req.URL.String() {
-				return fmt.Errorf("%w: redirect loop at %s", errRedirect, req.URL)
-			}
-		}
-		if !c.cfg.hostAllowed(req.URL.Host) {
-			return fmt.Errorf("%w: %s is outside the arena's allowed domains", errRedirect, req.URL.Host)
-		}
-		return nil
-	})
-	if err := col.Limit(&colly.LimitRule{
-		DomainGlob:  "*",
-		Parallelism: n,
-		Delay:       time.Duration(c.cfg.Limits.Delay),
-	}); err != nil {
-		return nil, fmt.Errorf("crawler: limit rule: %w", err)
-	}
-	col.OnResponse(func(r *colly.Response) { r.Ctx.Put("resp", r) })
-	return col, nil
 }

@@ -162,7 +162,10 @@ func (c *ArenaConfig) ExtractAd(pageURL string, body []byte, fetched time.Time) 
 		FetchedAt: fetched.UTC(),
 	}
 	for name, f := range c.Detail.Fields {
-		vals := f.values(doc)
+		vals, errs := f.values(doc, fetched)
+		for _, e := range errs {
+			problems = append(problems, fmt.Sprintf("%s: %v", name, e))
+		}
 		if len(vals) == 0 {
 			continue
 		}
@@ -175,6 +178,8 @@ func (c *ArenaConfig) ExtractAd(pageURL string, body []byte, fetched time.Time) 
 			a.Name = vals[0]
 		case "city":
 			a.City = vals[0]
+		case "region":
+			a.Region = NormaliseRegion(vals[0])
 		case "gender":
 			a.Gender = strings.ToLower(vals[0])
 		case "phones":
@@ -189,15 +194,26 @@ func (c *ArenaConfig) ExtractAd(pageURL string, body []byte, fetched time.Time) 
 		case "posted_at":
 			t, err := parseTime(vals[0])
 			if err != nil {
+				// Swedish sites write dates in words ("3 mars 2026",
+				// "igår 14:05"): read those too, relative to the fetch.
+				var serr error
+				if t, serr = ParseSwedishDate(vals[0], fetched); serr == nil {
+					a.PostedAt = t.UTC()
+					continue
+				}
 				problems = append(problems, fmt.Sprintf("posted_at: %v", err))
 				continue
 			}
 			a.PostedAt = t
 		}
 	}
+	if a.Region == "" && a.City != "" {
+		a.Region = RegionOf(a.City)
+	}
 	if c.Detail.Images.Selector != "" {
 		seen := map[string]bool{}
-		for _, v := range c.Detail.Images.values(doc) {
+		imgs, _ := c.Detail.Images.values(doc, fetched)
+		for _, v := range imgs {
 			if c.Detail.Images.Attr == "srcset" {
 				v = firstSrcset(v)
 			}
@@ -216,7 +232,11 @@ func (c *ArenaConfig) ExtractAd(pageURL string, body []byte, fetched time.Time) 
 		sort.Strings(keys)
 		for _, k := range keys {
 			f := c.Detail.Attrs[k]
-			if vals := f.values(doc); len(vals) > 0 {
+			vals, errs := f.values(doc, fetched)
+			for _, e := range errs {
+				problems = append(problems, fmt.Sprintf("attrs.%s: %v", k, e))
+			}
+			if len(vals) > 0 {
 				if a.Attrs == nil {
 					a.Attrs = map[string]string{}
 				}
@@ -231,9 +251,9 @@ func (c *ArenaConfig) ExtractAd(pageURL string, body []byte, fetched time.Time) 
 }
 
 // values returns the non-empty values the field selects, text or attribute,
-// whitespace folded, regex applied.
-func (f Field) values(doc *goquery.Document) []string {
-	var out []string
+// whitespace folded, regex and transforms applied. errs are the values a
+// transform could not read (they are left out of the result).
+func (f Field) values(doc *goquery.Document, now time.Time) (out []string, errs []error) {
 	doc.FindMatcher(f.sel).EachWithBreak(func(_ int, s *goquery.Selection) bool {
 		var v string
 		if f.Attr != "" {
@@ -253,12 +273,22 @@ func (f Field) values(doc *goquery.Document) []string {
 				v = m[0]
 			}
 		}
+		for _, tf := range f.transforms {
+			if v == "" {
+				break
+			}
+			var err error
+			if v, err = tf(v, now); err != nil {
+				errs = append(errs, err)
+				v = ""
+			}
+		}
 		if v != "" {
 			out = append(out, v)
 		}
 		return f.All || len(out) == 0
 	})
-	return out
+	return out, errs
 }
 
 func foldSpace(s string) string {

@@ -1,0 +1,134 @@
+package crawler
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"adcensus/ad"
+	"adcensus/dedup/contact"
+)
+
+// Errors of Check: the config does not read the arena.
+var (
+	ErrNoDetailLinks = errors.New("the listing page yields no detail links: check listing.links and detail.match")
+	ErrNoAdvert      = errors.New("the detail page yields no title and no body: check detail.fields.title and detail.fields.body")
+)
+
+// CheckOptions configure Check.
+type CheckOptions struct {
+	// Pseudo pseudonymises phones with the operator's key; with nil, phones
+	// are shown only as "<n digits>" (and text is scrubbed with a throwaway key).
+	Pseudo  *contact.Pseudonymiser
+	Version string
+	Logger  *slog.Logger
+}
+
+// CheckReport is what one listing page and one advert page of an arena
+// yield under its config. It holds no raw contact: Phones are pseudonyms or
+// digit counts, and the advert's text is scrubbed.
+type CheckReport struct {
+	ListingURL string
+	Listing    *ListingResult
+	DetailURL  string
+	Ad         *ad.Ad   // nil when no detail page was read
+	Phones     []string // one per extracted phone: a pseudonym, or "<n digits>"
+	Problems   []string
+	// Delay is the delay between requests used for the host: the larger of
+	// limits.delay and the Crawl-delay robots.txt gives our User-Agent.
+	Delay, CrawlDelay time.Duration
+}
+
+// Check fetches the first start URL and the first advert it links to,
+// politely (robots.txt, Crawl-delay, one fetcher as in a crawl), and reports
+// what the config extracts. It returns the report so far with
+// ErrNoDetailLinks or ErrNoAdvert when the config reads nothing useful, or
+// with a fetch error.
+func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport, error) {
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	ua := cfg.UserAgent
+	if ua == "" {
+		ua = UserAgent(o.Version)
+	}
+	f, err := newFetcher(ctx, cfg, fetcherOptions{UserAgent: ua, Logger: o.Logger, Retries: 1, RetryBase: time.Second})
+	if err != nil {
+		return nil, err
+	}
+	rep := &CheckReport{}
+	start, ok := Canonical(nil, cfg.StartURLs[0])
+	if !ok {
+		return rep, fmt.Errorf("start_urls[0]: not an http(s) URL: %q", cfg.StartURLs[0])
+	}
+	rep.ListingURL = start
+	defer func() {
+		if u, err := url.Parse(start); err == nil {
+			rep.Delay, rep.CrawlDelay = f.hostDelay(u.Host)
+		}
+	}()
+	if kind, _ := cfg.Classify(start); kind != PageListing {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("start URL %s does not match listing.match %q", start, cfg.Listing.Match))
+	}
+	body, kind, err := f.fetch(ctx, start)
+	if err != nil {
+		return rep, fmt.Errorf("fetch listing %s (%s): %w", start, kind, err)
+	}
+	if rep.Listing, err = cfg.ExtractListing(start, body); err != nil {
+		return rep, fmt.Errorf("listing %s: %w", start, err)
+	}
+	if len(rep.Listing.Details) == 0 {
+		return rep, ErrNoDetailLinks
+	}
+	rep.DetailURL = rep.Listing.Details[0]
+	if body, kind, err = f.fetch(ctx, rep.DetailURL); err != nil {
+		return rep, fmt.Errorf("fetch advert %s (%s): %w", rep.DetailURL, kind, err)
+	}
+	a, problems, err := cfg.ExtractAd(rep.DetailURL, body, time.Now())
+	rep.Problems = append(rep.Problems, problems...)
+	if a == nil {
+		return rep, fmt.Errorf("advert %s: %w", rep.DetailURL, err)
+	}
+	rep.Phones = safePhones(a.Phones, o.Pseudo)
+	pseudo := o.Pseudo
+	if pseudo == nil {
+		key := make([]byte, contact.KeySize)
+		rand.Read(key) // never fails (crypto/rand)
+		pseudo = contact.New(key)
+	}
+	rep.Problems = append(rep.Problems, pseudo.Apply(a)...) // clears a.Phones, scrubs text
+	if o.Pseudo == nil {
+		a.Contacts = nil // pseudonyms under a throwaway key mean nothing
+	}
+	rep.Ad = a
+	if err != nil {
+		return rep, ErrNoAdvert
+	}
+	return rep, nil
+}
+
+// safePhones shows extracted phones without their numbers: as pseudonyms
+// when p is set, otherwise as their count of digits.
+func safePhones(raw []string, p *contact.Pseudonymiser) []string {
+	var out []string
+	for _, r := range raw {
+		digits := 0
+		for _, c := range r {
+			if c >= '0' && c <= '9' {
+				digits++
+			}
+		}
+		if p == nil {
+			out = append(out, fmt.Sprintf("<%d digits>", digits))
+		} else if ps, ok := p.Phone(r); ok {
+			out = append(out, ps)
+		} else {
+			out = append(out, fmt.Sprintf("<%d digits, not a valid number>", digits))
+		}
+	}
+	return out
+}

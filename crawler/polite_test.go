@@ -1,0 +1,138 @@
+package crawler_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"adcensus/crawler"
+	"adcensus/dedup/contact"
+)
+
+// politeSite records, at the server, when each request arrived and how many
+// were in flight at once.
+type politeSite struct {
+	*httptest.Server
+	mu          sync.Mutex
+	starts      []time.Time
+	inFlight    int
+	maxInFlight int
+	robotsHits  int
+}
+
+func newPoliteSite(t *testing.T, robots string) *politeSite {
+	t.Helper()
+	s := &politeSite{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.starts = append(s.starts, time.Now())
+		s.inFlight++
+		s.maxInFlight = max(s.maxInFlight, s.inFlight)
+		if r.URL.Path == "/robots.txt" {
+			s.robotsHits++
+		}
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.inFlight--
+			s.mu.Unlock()
+		}()
+		time.Sleep(5 * time.Millisecond) // long enough for overlaps to show
+		switch {
+		case r.URL.Path == "/robots.txt":
+			fmt.Fprint(w, robots)
+		case r.URL.Path == "/list":
+			for i := 1; i <= 6; i++ {
+				fmt.Fprintf(w, `<a class="ad" href="/ad/%d">ad</a>`, i)
+			}
+		default:
+			fmt.Fprintf(w, `<h1>Annons %s</h1><p class="text">Hej</p>`, r.URL.Path)
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// gaps returns the number of requests and the smallest gap between
+// consecutive request arrivals.
+func (s *politeSite) gaps() (int, time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ts := append([]time.Time(nil), s.starts...)
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
+	minGap := time.Duration(1<<63 - 1)
+	for i := 1; i < len(ts); i++ {
+		minGap = min(minGap, ts[i].Sub(ts[i-1]))
+	}
+	return len(ts), minGap
+}
+
+func politeCrawl(t *testing.T, site *politeSite, concurrency int, delay string) {
+	t.Helper()
+	cfg, err := crawler.ParseArena("polite.yaml", []byte(fmt.Sprintf(`
+name: polite
+start_urls: [%s/list]
+allow_private: true
+limits: {concurrency: %d, delay: %s, timeout: 5s}
+listing: {match: '^/list$', links: a.ad}
+detail:
+  match: '^/ad/(\d+)$'
+  fields: {title: {selector: h1}, body: {selector: .text}}
+`, site.URL, concurrency, delay)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{}
+	c, err := crawler.New(cfg, crawler.Options{Store: mustStore(t, t.TempDir()), Sink: sink, Pseudo: contact.New(bytes.Repeat([]byte{7}, 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(sink.ads), 6; got != want {
+		t.Fatalf("%d adverts, want %d", got, want)
+	}
+}
+
+func TestPolitenessDelayAtTheServer(t *testing.T) {
+	site := newPoliteSite(t, "User-agent: *\nDisallow: /admin/\n")
+	politeCrawl(t, site, 1, "50ms")
+	n, gap := site.gaps()
+	if n != 8 { // robots.txt, listing, six adverts
+		t.Errorf("%d requests, want 8", n)
+	}
+	if site.maxInFlight != 1 {
+		t.Errorf("%d requests in flight at once, want 1", site.maxInFlight)
+	}
+	if gap < 50*time.Millisecond {
+		t.Errorf("smallest gap between requests %v, want at least 50ms", gap)
+	}
+	if site.robotsHits != 1 {
+		t.Errorf("robots.txt read %d times, want once per run", site.robotsHits)
+	}
+}
+
+func TestPolitenessHonoursCrawlDelay(t *testing.T) {
+	// Our group asks for 0.1 s; the config says no delay and 3 in parallel.
+	site := newPoliteSite(t, "User-agent: otherbot\nCrawl-delay: 5\n\nUser-agent: adcensus\nCrawl-delay: 0.1\nDisallow: /admin/\n\nUser-agent: *\nDisallow: /\n")
+	politeCrawl(t, site, 3, "0s")
+	n, gap := site.gaps()
+	if n != 8 {
+		t.Errorf("%d requests, want 8", n)
+	}
+	// robots.txt comes first; every request, the first after robots.txt
+	// included, is at least 100ms after the one before.
+	if gap < 100*time.Millisecond {
+		t.Errorf("smallest gap between requests %v, want at least Crawl-delay 100ms", gap)
+	}
+	if site.robotsHits != 1 {
+		t.Errorf("robots.txt read %d times, want once per run", site.robotsHits)
+	}
+}
