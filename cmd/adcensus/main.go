@@ -52,6 +52,7 @@ usage: adcensus COMMAND [flags]
   run --config FILE         the main job: crawl every arena of the config through all stages (embedded NATS)
   crawl --arena FILE --out ads.jsonl   one crawl of one arena to JSON Lines (no stream)
   dedup --in ads.jsonl --out assignments.csv   offline de-duplication of a JSON Lines file
+  synth --out DIR [--seed N] [--persons N] [--ads N]   write a labelled synthetic corpus (ads.jsonl, images/, truth.csv)
   eval --truth truth.csv --pred assignments.csv   person/network count error, pairwise and B-cubed scores
   mse --in table.csv        estimate persons seen on no list (log-linear multiple-systems estimation)
   export counts --by arena,week [--format csv|json]   distinct persons and adverts per group
@@ -90,6 +91,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdCrawl(ctx, rest, stdout, stderr)
 	case "dedup":
 		return cmdDedup(ctx, rest, stdout, stderr)
+	case "synth":
+		return cmdSynth(ctx, rest, stdout, stderr)
 	case "arena":
 		return cmdArena(ctx, rest, stdout, stderr)
 	case "serve":

@@ -96,7 +96,6 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return err
 }
 
-
 // serialProvenance returns provenance(dataDir) for the API, one call at a
 // time: each opens crawl.db, which bbolt locks.
 func serialProvenance(dataDir string) func(context.Context) map[string]any {

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"adcensus/dedup/synth"
+)
+
+// cmdSynth writes a labelled synthetic corpus for 'adcensus dedup' and
+// 'adcensus eval': ads.jsonl, images/ and truth.csv in --out.
+func cmdSynth(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	d := synth.DefaultOptions()
+	fs := newFlags("synth", stderr)
+	out := fs.String("out", "", "folder to write ads.jsonl, images/ and truth.csv into (required; must not hold a corpus)")
+	seed := fs.Int64("seed", d.Seed, "random seed: the same seed and sizes give the same files")
+	persons := fs.Int("persons", d.Persons, "number of persons")
+	ads := fs.Int("ads", d.Ads, "number of adverts (at least --persons)")
+	asJSON := fs.Bool("json", false, "print the counts as JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{"usage: adcensus synth --out DIR [--seed N] [--persons N] [--ads N]"}
+	}
+	o := d
+	o.Seed, o.Persons, o.Ads = *seed, *persons, *ads
+	if err := o.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	start := time.Now()
+	st, err := synth.Generate(ctx, o, *out)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(stdout, st)
+	}
+	fmt.Fprintf(stdout, "wrote %d adverts of %d persons (%d agency networks of %d persons), %d images from %d base photos in %v → %s\n",
+		st.Ads, st.Persons, st.Networks, st.NetworkPersons, st.Images, st.BaseImages, time.Since(start).Round(time.Millisecond), *out)
+	fmt.Fprintf(stdout, "next: adcensus dedup --in %s --out assignments.csv && adcensus eval --truth %s --pred assignments.csv\n",
+		filepath.Join(*out, synth.AdsFile), filepath.Join(*out, synth.TruthFile))
+	return nil
+}
