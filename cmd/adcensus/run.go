@@ -157,6 +157,12 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 		return nil, err
 	}
 	printRuns(stdout, runs)
+	for _, r := range runs {
+		if r != nil && r.Ads == 0 && r.ErrorCount() > 0 {
+			fmt.Fprintf(stdout, "note: run %s found no adverts and had %d errors: is %s reachable? (the shipped demo configs need 'adcensus demo serve'; 'adcensus arena check %s' shows what fails)\n",
+				r.ID, r.ErrorCount(), r.Arena, r.ConfigFile)
+		}
+	}
 	fmt.Fprintln(stdout)
 	printCountTable(stdout, rows, networks, persons)
 	if o.Temporary {
