@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // SchemaVersion is the version of the JSON Lines advert record. It is written
@@ -65,4 +67,21 @@ func (a *Ad) Time() time.Time {
 func ContentID(arena, key string) string {
 	sum := sha256.Sum256([]byte(strings.ToLower(arena) + "\x00" + key))
 	return arena + "-" + hex.EncodeToString(sum[:8])
+}
+
+// MaxIDLen is the longest advert id the stores accept.
+const MaxIDLen = 1024
+
+// ValidID reports whether id can identify an advert in every store: not
+// empty, at most MaxIDLen bytes, valid UTF-8, no control characters.
+func ValidID(id string) bool {
+	if id == "" || len(id) > MaxIDLen || !utf8.ValidString(id) {
+		return false
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }

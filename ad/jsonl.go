@@ -62,6 +62,9 @@ func (r *Reader) Next() (*Ad, error) {
 		if a.ID == "" {
 			return nil, &LineError{Line: r.line, Err: errors.New(`missing "id"`)}
 		}
+		if !ValidID(a.ID) {
+			return nil, &LineError{Line: r.line, Err: fmt.Errorf(`invalid "id" (control characters or longer than %d bytes)`, MaxIDLen)}
+		}
 		if a.V > SchemaVersion {
 			return nil, &LineError{Line: r.line, Err: fmt.Errorf("record version %d is newer than supported %d", a.V, SchemaVersion)}
 		}

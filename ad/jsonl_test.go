@@ -97,3 +97,22 @@ func TestContentIDStable(t *testing.T) {
 		t.Fatalf("id %q does not name its arena", id)
 	}
 }
+
+func TestValidID(t *testing.T) {
+	for _, tc := range []struct {
+		id   string
+		want bool
+	}{
+		{"blomstra-3f9c2a1b7d4e5f60", true},
+		{"x 1 ö", true},
+		{"", false},
+		{"a\x00b", false},
+		{"a\nb", false},
+		{"\xff", false},
+		{strings.Repeat("a", ad.MaxIDLen+1), false},
+	} {
+		if got := ad.ValidID(tc.id); got != tc.want {
+			t.Errorf("ValidID(%.20q) = %v, want %v", tc.id, got, tc.want)
+		}
+	}
+}

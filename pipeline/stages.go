@@ -65,9 +65,9 @@ func (s *FingerprintStage) Run(ctx context.Context) error {
 		g.SetLimit(workers)
 		for i, m := range msgs {
 			var a ad.Ad
-			if err := json.Unmarshal(m.Data, &a); err != nil || a.ID == "" {
+			if err := json.Unmarshal(m.Data, &a); err != nil || !ad.ValidID(a.ID) {
 				if err == nil {
-					err = fmt.Errorf("advert without id")
+					err = fmt.Errorf("advert without a valid id")
 				}
 				m.Bad = fmt.Errorf("decode advert: %w", err)
 				continue
@@ -135,8 +135,8 @@ func (s *ClusterStage) Run(ctx context.Context) error {
 		seqOf := map[string]*Msg{}
 		for _, m := range msgs {
 			var fp ad.Fingerprinted
-			if err := json.Unmarshal(m.Data, &fp); err != nil || fp.Ad.ID == "" {
-				m.Bad = fmt.Errorf("decode fingerprints: %v", err)
+			if err := json.Unmarshal(m.Data, &fp); err != nil || !ad.ValidID(fp.Ad.ID) {
+				m.Bad = fmt.Errorf("decode fingerprints: %v (or invalid advert id)", err)
 				continue
 			}
 			if _, dup := seqOf[fp.Ad.ID]; !dup {
@@ -206,7 +206,7 @@ func (s *IndexStage) Run(ctx context.Context) error {
 			switch m.Subject {
 			case SubjectFingerprints:
 				var fp ad.Fingerprinted
-				if err := json.Unmarshal(m.Data, &fp); err != nil || fp.Ad.ID == "" {
+				if err := json.Unmarshal(m.Data, &fp); err != nil || !ad.ValidID(fp.Ad.ID) {
 					m.Bad = fmt.Errorf("decode fingerprints: %v", err)
 					continue
 				}

@@ -131,3 +131,45 @@ func TestClusterStageRepublishesAfterFailedPublish(t *testing.T) {
 		t.Fatalf("unexpected grouping: %+v", got)
 	}
 }
+
+// A malformed message is set aside (terminated, recorded on
+// adcensus.errors) and never holds up the good ones around it.
+func TestClusterStageSetsAsideBadMessages(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	bus, err := jetstream.Open(ctx, jetstream.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	cl, err := dedupbolt.Open(filepath.Join(dir, "cluster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	good1, _ := json.Marshal(fingerprint("a-1", "anna", "tel:aa"))
+	badID, _ := json.Marshal(fingerprint("a-\x00", "bea", "tel:bb"))
+	good2, _ := json.Marshal(fingerprint("a-2", "cleo", "tel:cc"))
+	for i, data := range [][]byte{good1, []byte("{not json"), badID, good2} {
+		if err := bus.Publish(ctx, pipeline.SubjectFingerprints, fmt.Sprint("m", i), data, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counters := &pipeline.Counters{}
+	stage := &pipeline.ClusterStage{Bus: bus, Cluster: cl, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Counters: counters}
+	done := make(chan error, 1)
+	go func() { done <- stage.Run(ctx) }()
+	waitIdle(t, bus, pipeline.DurableCluster)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	ads, _, _, err := cl.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ads != 2 || counters.Rejected.Load() != 2 || bus.Terminated.Load() != 2 {
+		t.Fatalf("state has %d adverts, rejected %d, terminated %d; want 2, 2, 2", ads, counters.Rejected.Load(), bus.Terminated.Load())
+	}
+}
