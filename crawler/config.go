@@ -27,9 +27,16 @@ type ArenaConfig struct {
 	AllowPrivate   bool     `yaml:"allow_private"`
 	UserAgent      string   `yaml:"user_agent"`
 	Robots         string   `yaml:"robots"`
-	Limits         Limits   `yaml:"limits"`
-	Listing        Listing  `yaml:"listing"`
-	Detail         Detail   `yaml:"detail"`
+	// Archive is "none" (default) or "warc": every HTTP response of a
+	// crawl is kept as WARC records (warc.go) for re-extraction.
+	Archive string `yaml:"archive"`
+	// Schedule is an optional standard 5-field cron expression
+	// ("0 6 * * 1"), optionally prefixed with CRON_TZ=Area/City, saying
+	// when a scheduler starts a crawl of the arena (schedule.go).
+	Schedule string  `yaml:"schedule"`
+	Limits   Limits  `yaml:"limits"`
+	Listing  Listing `yaml:"listing"`
+	Detail   Detail  `yaml:"detail"`
 
 	// File is the path the config was loaded from; Hash is the SHA-256 of
 	// its bytes, recorded with every crawl run as provenance.
@@ -142,7 +149,8 @@ func ParseByteSize(s string) (int64, error) {
 // DefaultArenaConfig returns the defaults applied before a file is read.
 func DefaultArenaConfig() ArenaConfig {
 	return ArenaConfig{
-		Robots: "obey",
+		Robots:  "obey",
+		Archive: "none",
 		Limits: Limits{
 			MaxPages:    10000,
 			MaxDepth:    100,
@@ -238,7 +246,7 @@ func yamlError(file string, err error) *ConfigError {
 func schemaKeys() map[string][]string {
 	field := []string{"selector", "attr", "regex", "all", "transform"}
 	return map[string][]string{
-		"":                {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "robots", "limits", "listing", "detail"},
+		"":                {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "robots", "archive", "schedule", "limits", "listing", "detail"},
 		"limits":          {"max_pages", "max_depth", "concurrency", "delay", "timeout", "max_body", "max_images"},
 		"listing":         {"match", "links", "next"},
 		"detail":          {"match", "fields", "images", "attrs"},
@@ -312,6 +320,16 @@ func (c *ArenaConfig) Validate() error {
 	case "obey", "ignore":
 	default:
 		return bad("robots", "must be obey or ignore (got %q)", c.Robots)
+	}
+	switch c.Archive {
+	case "none", "warc":
+	default:
+		return bad("archive", "must be none or warc (got %q)", c.Archive)
+	}
+	if c.Schedule != "" {
+		if _, err := ParseSchedule(c.Schedule); err != nil {
+			return bad("schedule", "%v", err)
+		}
 	}
 	l := c.Limits
 	switch {

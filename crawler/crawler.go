@@ -6,6 +6,11 @@
 // and its Crawl-delay honoured, a per-host
 // parallelism and delay, and retries with back-off; the frontier and the set
 // of finished pages live in a bbolt Store, so a crawl resumes after a crash.
+//
+// Optionally every HTTP response is archived as WARC (warc.go) and the
+// adverts can later be rebuilt from the archive with a changed config
+// (reextract.go). Metrics (metrics.go) exposes per-arena counters in the
+// Prometheus text format; Scheduler (schedule.go) starts crawls at cron times.
 package crawler
 
 import (
@@ -48,6 +53,15 @@ type Options struct {
 	RetryBase time.Duration
 	// Retries is the number of extra attempts on 429, 5xx and timeouts.
 	Retries int
+	// WARCDir, when set, archives every HTTP response of the run as WARC
+	// records in WARCDir/<run-id>-NNNNN.warc.gz (warc.go). An arena with
+	// archive: warc needs it set (cmd/adcensus uses DATA/warc).
+	WARCDir string
+	// WARCMaxSize is the size at which WARC files rotate (default 1 GiB).
+	WARCMaxSize int64
+	// Metrics, when set, receives the crawl's counters under the arena's
+	// name (metrics.go); one Metrics serves every crawler of a process.
+	Metrics *Metrics
 }
 
 // Stats are live counters of a crawl, safe to read while it runs.
@@ -62,10 +76,12 @@ type Stats struct {
 
 // Crawler crawls one arena.
 type Crawler struct {
-	cfg   *ArenaConfig
-	opts  Options
-	log   *slog.Logger
-	Stats Stats
+	cfg     *ArenaConfig
+	opts    Options
+	log     *slog.Logger
+	Stats   Stats
+	metrics *ArenaMetrics
+	archive *WARCWriter // nil without WARCDir; set for the length of Run
 
 	// images caches the fingerprints of images already fetched in this
 	// run: reposts reuse photos, and fetching each once spares the arena.
@@ -96,7 +112,14 @@ func New(cfg *ArenaConfig, opts Options) (*Crawler, error) {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	c := &Crawler{cfg: cfg, opts: opts, log: opts.Logger.With("stage", "crawler", "arena", cfg.Name), images: map[string]ad.ImageFP{}}
+	if cfg.Archive == "warc" && opts.WARCDir == "" {
+		return nil, fmt.Errorf("crawler: arena %s has archive: warc but no WARC directory was given", cfg.Name)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics()
+	}
+	c := &Crawler{cfg: cfg, opts: opts, log: opts.Logger.With("stage", "crawler", "arena", cfg.Name), images: map[string]ad.ImageFP{},
+		metrics: opts.Metrics.Arena(cfg.Name)}
 	c.cond = sync.NewCond(&c.mu)
 	return c, nil
 }
@@ -136,7 +159,25 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 	if ua == "" {
 		ua = UserAgent(c.opts.Version)
 	}
-	col, err := newFetcher(ctx, c.cfg, fetcherOptions{UserAgent: ua, Logger: c.log, Retries: c.opts.Retries, RetryBase: c.opts.RetryBase})
+	if c.opts.WARCDir != "" {
+		c.archive, err = NewWARCWriter(c.opts.WARCDir, run.ID, WARCOptions{
+			MaxSize:  c.opts.WARCMaxSize,
+			Software: "adcensus/" + c.opts.Version,
+			Info: []WARCField{{"adcensus-run", run.ID}, {"adcensus-arena", c.cfg.Name},
+				{"adcensus-config-hash", c.cfg.Hash}, {"http-header-user-agent", ua}},
+		})
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err := c.archive.Close(); err != nil {
+				c.log.Error("close WARC archive", "err", err)
+			}
+		}()
+	}
+	c.metrics.Queued.Store(int64(len(queued)))
+	col, err := newFetcher(ctx, c.cfg, fetcherOptions{UserAgent: ua, Logger: c.log, Retries: c.opts.Retries, RetryBase: c.opts.RetryBase,
+		Archive: c.archive, Metrics: c.metrics})
 	if err != nil {
 		return nil, err
 	}
@@ -194,6 +235,8 @@ func (c *Crawler) next(ctx context.Context) (Entry, bool) {
 			c.queue = c.queue[1:]
 			c.Stats.Queued.Store(int64(len(c.queue)))
 			c.Stats.InFlight.Add(1)
+			c.metrics.Queued.Store(int64(len(c.queue)))
+			c.metrics.InFlight.Add(1)
 			return e, true
 		}
 		if c.Stats.InFlight.Load() == 0 {
@@ -211,10 +254,21 @@ func (c *Crawler) worker(ctx context.Context, col *fetcher) {
 			return
 		}
 		done, add, adsN, errKind := c.process(ctx, col, e)
+		if c.archive != nil && errKind != "cancelled" {
+			// The page's WARC records reach the disk before the page is
+			// marked done: a resumed run does not refetch it.
+			if err := c.archive.Sync(); err != nil {
+				c.log.Error("sync WARC archive", "err", err)
+				if errKind == "" {
+					errKind = "archive"
+				}
+			}
+		}
 		c.mu.Lock()
 		if ctx.Err() != nil && errKind == "cancelled" {
 			// Leave the entry queued in the store: the next run takes it up.
 			c.Stats.InFlight.Add(-1)
+			c.metrics.InFlight.Add(-1)
 			c.cond.Broadcast()
 			c.mu.Unlock()
 			return
@@ -235,6 +289,13 @@ func (c *Crawler) worker(ctx context.Context, col *fetcher) {
 		c.Stats.Ads.Add(int64(adsN))
 		c.Stats.Queued.Store(int64(len(c.queue)))
 		c.Stats.InFlight.Add(-1)
+		c.metrics.Pages[e.Kind].Add(1)
+		c.metrics.Ads.Add(int64(adsN))
+		if errKind != "" {
+			c.metrics.Error(errKind)
+		}
+		c.metrics.Queued.Store(int64(len(c.queue)))
+		c.metrics.InFlight.Add(-1)
 		c.cond.Broadcast()
 		c.mu.Unlock()
 	}
@@ -321,6 +382,7 @@ func (c *Crawler) hashImages(ctx context.Context, col *fetcher, a *ad.Ad) {
 			c.log.Warn("image failed", "url", src, "err", err)
 		} else {
 			c.Stats.Images.Add(1)
+			c.metrics.Images.Add(1)
 		}
 		if ctx.Err() == nil {
 			c.imgMu.Lock()

@@ -39,6 +39,8 @@ type fetcher struct {
 	log       *slog.Logger
 	retries   int
 	retryBase time.Duration
+	archive   *WARCWriter   // nil: no archive
+	metrics   *ArenaMetrics // never nil
 
 	mu    sync.Mutex
 	hosts map[string]*hostGate
@@ -49,6 +51,10 @@ type fetcherOptions struct {
 	Logger    *slog.Logger
 	Retries   int           // extra attempts on 429, 5xx and timeouts
 	RetryBase time.Duration // first back-off
+	// Archive, when set, receives every HTTP exchange (robots.txt, pages,
+	// images, error statuses) as WARC request and response records.
+	Archive *WARCWriter
+	Metrics *ArenaMetrics
 }
 
 // hostGate holds the politeness state of one host.
@@ -74,7 +80,11 @@ func newFetcher(ctx context.Context, cfg *ArenaConfig, o fetcherOptions) (*fetch
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	f := &fetcher{cfg: cfg, ua: o.UserAgent, log: o.Logger, retries: o.Retries, retryBase: o.RetryBase, hosts: map[string]*hostGate{}}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics().Arena(cfg.Name)
+	}
+	f := &fetcher{cfg: cfg, ua: o.UserAgent, log: o.Logger, retries: o.Retries, retryBase: o.RetryBase,
+		archive: o.Archive, metrics: o.Metrics, hosts: map[string]*hostGate{}}
 	col := colly.NewCollector(
 		colly.UserAgent(o.UserAgent),
 		colly.AllowURLRevisit(),
@@ -255,6 +265,8 @@ func (f *fetcher) robotsFor(ctx context.Context, u *url.URL, gated bool) (*robot
 		return nil, err
 	}
 	req.Header.Set("User-Agent", f.ua)
+	sent := time.Now()
+	f.metrics.Requests.Add(1)
 	resp, err := f.client.Do(req)
 	if err != nil {
 		return nil, err
@@ -263,6 +275,16 @@ func (f *fetcher) robotsFor(ctx context.Context, u *url.URL, gated bool) (*robot
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRobotsBytes))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", robotsURL, err)
+	}
+	f.metrics.Bytes.Add(int64(len(body)))
+	if f.archive != nil {
+		if err := f.archive.WriteExchange(&Exchange{
+			RequestedURL: robotsURL, URL: resp.Request.URL, Method: http.MethodGet, RequestHeader: req.Header,
+			StatusCode: resp.StatusCode, Header: resp.Header, Body: body, Date: sent,
+			Truncated: len(body) == maxRobotsBytes,
+		}); err != nil {
+			return nil, fmt.Errorf("%w: %v", errArchive, err)
+		}
 	}
 	data, err := robotstxt.FromStatusAndBytes(resp.StatusCode, body)
 	if err != nil {
@@ -310,8 +332,32 @@ func (f *fetcher) get(ctx context.Context, raw string) (*colly.Response, error) 
 	}
 	defer release()
 	cctx := colly.NewContext()
+	sent := time.Now()
+	f.metrics.Requests.Add(1)
 	err = f.col.Request(http.MethodGet, raw, nil, cctx, nil)
 	resp, _ := cctx.GetAny("resp").(*colly.Response)
+	if resp != nil {
+		f.metrics.Bytes.Add(int64(len(resp.Body)))
+		if f.archive != nil {
+			x := &Exchange{RequestedURL: raw, URL: u, Method: http.MethodGet, StatusCode: resp.StatusCode,
+				Body: resp.Body, Date: sent, Truncated: int64(len(resp.Body)) > int64(f.cfg.Limits.MaxBody)}
+			if resp.Headers != nil {
+				x.Header = *resp.Headers
+			}
+			if resp.Request != nil {
+				x.URL = resp.Request.URL
+				if resp.Request.Headers != nil {
+					x.RequestHeader = *resp.Request.Headers
+				}
+			}
+			if x.Truncated {
+				x.Body = x.Body[:f.cfg.Limits.MaxBody]
+			}
+			if aerr := f.archive.WriteExchange(x); aerr != nil {
+				return nil, fmt.Errorf("%w: %v", errArchive, aerr)
+			}
+		}
+	}
 	return resp, err
 }
 
@@ -323,6 +369,7 @@ func (f *fetcher) fetch(ctx context.Context, u string) ([]byte, string, error) {
 	kind := "fetch"
 	for attempt := 0; attempt <= f.retries; attempt++ {
 		if attempt > 0 {
+			f.metrics.Retries.Add(1)
 			wait := f.retryBase << (attempt - 1)
 			if wait > 30*time.Second {
 				wait = 30 * time.Second
@@ -341,6 +388,9 @@ func (f *fetcher) fetch(ctx context.Context, u string) ([]byte, string, error) {
 		}
 		resp, err := f.get(ctx, u)
 		if err != nil {
+			if errors.Is(err, errArchive) {
+				return nil, "archive", err
+			}
 			if errors.Is(err, colly.ErrRobotsTxtBlocked) || errors.Is(err, errRobotsUnreadable) {
 				return nil, "robots", err
 			}
@@ -382,4 +432,5 @@ var (
 	errPrivateAddress   = errors.New("refused: private, loopback or link-local address (set allow_private in the arena config to allow)")
 	errRedirect         = errors.New("redirect refused")
 	errRobotsUnreadable = errors.New("robots.txt unreadable")
+	errArchive          = errors.New("WARC archive write failed")
 )

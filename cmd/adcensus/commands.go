@@ -53,6 +53,7 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	out := fs.String("out", "", "JSON Lines output file (required)")
 	dataDir := fs.String("data", "./data", "data directory (pseudonymisation key and crawl state)")
 	resume := fs.String("resume", "", "continue an interrupted crawl run (see 'adcensus runs'); appends to --out")
+	warcDir := fs.String("warc", "", "archive every HTTP response as WARC in DIR (default: DATA/warc when the arena says archive: warc)")
 	quiet := fs.Bool("quiet", false, "no progress line")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -89,6 +90,7 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c, err := crawler.New(cfg, crawler.Options{
 		Store: store, Sink: &fileSink{f: f, w: ad.NewWriter(f)}, Pseudo: contact.New(key),
 		Logger: log, Version: Version, ResumeID: *resume,
+		WARCDir: warcDirFor(cfg, *dataDir, *warcDir),
 	})
 	if err != nil {
 		return err

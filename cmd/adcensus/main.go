@@ -61,6 +61,8 @@ usage: adcensus COMMAND [flags]
   search QUERY              search the indexed adverts
   explain AD_ID             why an advert belongs to its person and network
   runs                      list crawl runs
+  reextract --warc DIR --arena FILE --out ads.jsonl   rebuild adverts from a WARC archive with a (changed) config, no network
+  schedule list|add|remove  cron schedules of crawls (schedule add ARENA "0 6 * * 1"), run by 'run --schedule'
   rebuild                   delete the cluster state and the index and rebuild them from the stream
   stages --only fingerprint,cluster,index --nats URL   run stages as a separate process (scale-out)
   version                   print the version
@@ -91,6 +93,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdCrawl(ctx, rest, stdout, stderr)
 	case "dedup":
 		return cmdDedup(ctx, rest, stdout, stderr)
+	case "reextract":
+		return cmdReextract(ctx, rest, stdout, stderr)
+	case "schedule":
+		return cmdSchedule(ctx, rest, stdout, stderr)
 	case "synth":
 		return cmdSynth(ctx, rest, stdout, stderr)
 	case "arena":

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -72,6 +74,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dataDir := fs.String("data", "", "data directory (default: data_dir of the config)")
 	natsURL := fs.String("nats", "", "external NATS URL (default: nats_url of the config, else embedded)")
 	quiet := fs.Bool("quiet", false, "no progress line")
+	warc := fs.String("warc", "", "archive every HTTP response as WARC in DIR (default: DATA/warc for arenas with archive: warc)")
+	schedule := fs.Bool("schedule", false, "after the first crawl, keep running: crawl each arena on its schedule (see 'adcensus schedule') until interrupted")
+	metricsAddr := fs.String("metrics", "", "serve crawler metrics in the Prometheus text format at http://ADDR/metrics")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -85,8 +90,35 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *natsURL == "" {
 		*natsURL = cfg.NATSURL
 	}
-	_, err = runPipeline(ctx, runOptions{DataDir: *dataDir, NATSURL: *natsURL, Arenas: arenas, Quiet: *quiet}, stdout, stderr)
+	metrics := crawler.NewMetrics()
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(ctx, *metricsAddr, metrics, stdout)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	_, err = runPipeline(ctx, runOptions{DataDir: *dataDir, NATSURL: *natsURL, Arenas: arenas, Quiet: *quiet,
+		WARCDir: *warc, Metrics: metrics, Schedule: *schedule}, stdout, stderr)
 	return err
+}
+
+// serveMetrics serves /metrics on addr until stop is called.
+func serveMetrics(ctx context.Context, addr string, m *crawler.Metrics, stdout io.Writer) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", ln.Addr())
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}, nil
 }
 
 type runOptions struct {
@@ -96,6 +128,11 @@ type runOptions struct {
 	Quiet   bool
 	// Temporary says the data directory is removed afterwards.
 	Temporary bool
+	WARCDir   string
+	Metrics   *crawler.Metrics
+	// Schedule keeps the pipeline running after the first crawl and crawls
+	// each arena on its schedule until ctx is cancelled.
+	Schedule bool
 }
 
 // runPipeline crawls every arena through all stages, waits until the stream is
@@ -116,6 +153,7 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 		crawlers[i], err = crawler.New(a, crawler.Options{
 			Store: n.crawls, Sink: &pipeline.BusSink{Bus: n.bus}, Pseudo: n.pseudo,
 			Logger: log, Version: Version, AutoResume: true,
+			WARCDir: warcDirFor(a, o.DataDir, o.WARCDir), Metrics: o.Metrics,
 		})
 		if err != nil {
 			return nil, err
@@ -169,6 +207,17 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 		fmt.Fprintf(stdout, "\ndone in %s (data in a temporary directory, removed now; keep it with --data DIR)\n", time.Since(start).Round(10*time.Millisecond))
 	} else {
 		fmt.Fprintf(stdout, "\ndone in %s; data in %s (search: adcensus search --data %s QUERY)\n", time.Since(start).Round(10*time.Millisecond), o.DataDir, o.DataDir)
+	}
+	if o.Schedule {
+		// Shutdown order: cancelling ctx makes the scheduler wait for the
+		// crawls in progress (they stop after their current page and resume
+		// at their next start), then the stages stop, then the node closes.
+		fmt.Fprintln(stdout, "waiting for scheduled crawls (Ctrl-C to stop)")
+		n.startStages(ctx)
+		err := scheduleCrawls(ctx, n, o.Arenas, o.Metrics, o.WARCDir, log)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return rows, err
+		}
 	}
 	return rows, nil
 }

@@ -1,0 +1,207 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"adcensus/ad"
+	"adcensus/dedup"
+	"adcensus/dedup/contact"
+)
+
+// ReextractOptions configure Reextract.
+type ReextractOptions struct {
+	Sink        Sink
+	Pseudo      *contact.Pseudonymiser
+	ImageLimits dedup.ImageLimits
+	Logger      *slog.Logger
+}
+
+// ReextractStats count what Reextract read and wrote.
+type ReextractStats struct {
+	Files     int // files read
+	Responses int // response records
+	Listings  int // 2xx listing pages (not used: adverts come from detail pages)
+	Details   int // 2xx detail pages
+	Ads       int // adverts published
+	Dups      int // detail pages of an advert already published (first one wins)
+	Failed    int // detail pages without an advert (parse error, truncated)
+	Images    int // images hashed from the archive
+	Missing   int // advert images with no 2xx response in the archive
+	Truncated int // files cut in the middle of a record (a crash while writing)
+}
+
+// Reextract rebuilds the adverts of an arena from WARC files written by a
+// crawl (Options.WARCDir), with cfg — possibly changed since the crawl —
+// and without any network access: response records are classified by
+// cfg's listing and detail patterns, detail pages go through ExtractAd
+// (fetch time: the record's WARC-Date), the advert's images are hashed from
+// their archived responses, contacts are pseudonymised, and each advert is
+// published once (the first detail page of an advert id in file order).
+//
+// It reads the files twice: first to hash the images (only hashes are
+// kept in memory), then to extract the adverts. It returns on the first
+// Sink error or malformed record; a file cut at its end is counted in
+// Truncated and the rest of the files are still read.
+func Reextract(ctx context.Context, cfg *ArenaConfig, files []string, o ReextractOptions) (*ReextractStats, error) {
+	if o.Sink == nil || o.Pseudo == nil {
+		return nil, errors.New("reextract: Sink and Pseudo are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	log := o.Logger.With("stage", "reextract", "arena", cfg.Name)
+	st := &ReextractStats{}
+
+	// Pass 1: fingerprints of every image response, by requested URL.
+	images := map[string]ad.ImageFP{}
+	err := eachResponse(ctx, files, st, log, func(uri string, rec *WARCRecord) error {
+		if kind, _ := cfg.Classify(uri); kind != PageOther || strings.HasSuffix(uri, "/robots.txt") {
+			return nil
+		}
+		code, _, body, err := rec.HTTPResponse()
+		if err != nil {
+			return err
+		}
+		fp := ad.ImageFP{Src: uri}
+		switch {
+		case code < 200 || code > 299:
+			fp.Err = fmt.Sprintf("HTTP %d", code)
+		case rec.Get("WARC-Truncated") != "":
+			fp.Err = "truncated in the archive"
+		default:
+			if fp.Hashes, err = dedup.HashImage(body, o.ImageLimits); err != nil {
+				fp.Err = err.Error()
+			} else {
+				st.Images++
+			}
+		}
+		if prev, ok := images[uri]; !ok || prev.Err != "" {
+			images[uri] = fp // a later success replaces an earlier failure
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+
+	// Pass 2: adverts from detail pages.
+	st.Files, st.Responses, st.Truncated = 0, 0, 0
+	seen := map[string]bool{}
+	err = eachResponse(ctx, files, st, log, func(uri string, rec *WARCRecord) error {
+		kind, _ := cfg.Classify(uri)
+		if kind == PageOther {
+			return nil
+		}
+		code, _, body, err := rec.HTTPResponse()
+		if err != nil {
+			return err
+		}
+		if code < 200 || code > 299 {
+			return nil
+		}
+		if kind == PageListing {
+			st.Listings++
+			return nil
+		}
+		st.Details++
+		if rec.Get("WARC-Truncated") != "" {
+			st.Failed++
+			log.Warn("detail page truncated in the archive", "url", uri)
+			return nil
+		}
+		fetched, err := rec.Date()
+		if err != nil {
+			fetched = time.Now()
+		}
+		a, problems, err := cfg.ExtractAd(uri, body, fetched)
+		if err != nil {
+			st.Failed++
+			log.Warn("page failed", "url", uri, "kind", "parse", "err", err)
+			return nil
+		}
+		if seen[a.ID] {
+			st.Dups++
+			return nil
+		}
+		seen[a.ID] = true
+		for _, p := range problems {
+			log.Warn("field problem", "url", uri, "problem", p)
+		}
+		for i, src := range a.Images {
+			if i >= cfg.Limits.MaxImages {
+				break
+			}
+			fp, ok := images[src]
+			if !ok {
+				fp = ad.ImageFP{Src: src, Err: "not in the archive"}
+				st.Missing++
+			}
+			a.ImageFPs = append(a.ImageFPs, fp)
+		}
+		for _, p := range o.Pseudo.Apply(a) {
+			log.Warn("contact problem", "url", uri, "problem", p)
+		}
+		if err := o.Sink.Publish(ctx, a); err != nil {
+			return fmt.Errorf("publish %s: %w", a.ID, err)
+		}
+		st.Ads++
+		return nil
+	})
+	return st, err
+}
+
+// eachResponse calls fn for every response record of files, with the URL
+// the crawler asked for (the target URI unless a redirect intervened).
+func eachResponse(ctx context.Context, files []string, st *ReextractStats, log *slog.Logger, fn func(uri string, rec *WARCRecord) error) error {
+	for _, path := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r, err := OpenWARC(path)
+		if err != nil {
+			return err
+		}
+		st.Files++
+		for {
+			rec, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				st.Truncated++
+				log.Warn("WARC file ends in the middle of a record: the rest of it is skipped", "file", path)
+				break
+			}
+			if err != nil {
+				r.Close()
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			if rec.Type() != WARCResponse {
+				continue
+			}
+			st.Responses++
+			uri := rec.Get(WARCRequestedURI)
+			if uri == "" {
+				uri = rec.TargetURI()
+			}
+			// WARC/1.0 writers may wrap the URI in angle brackets.
+			uri = strings.TrimSuffix(strings.TrimPrefix(uri, "<"), ">")
+			if err := fn(uri, rec); err != nil {
+				r.Close()
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			if err := ctx.Err(); err != nil {
+				r.Close()
+				return err
+			}
+		}
+		r.Close()
+	}
+	return nil
+}
