@@ -22,24 +22,27 @@ const SchemaVersion = 1
 // the crawler replaces raw phones with keyed-HMAC pseudonyms in Contacts and
 // clears Phones before anything is stored, published or logged.
 type Ad struct {
-	V         int               `json:"v,omitempty"`
-	ID        string            `json:"id"`
-	Arena     string            `json:"arena"`
-	URL       string            `json:"url,omitempty"`
-	FetchedAt time.Time         `json:"fetched_at,omitzero"`
-	PostedAt  time.Time         `json:"posted_at,omitzero"`
-	Title     string            `json:"title,omitempty"`
-	Body      string            `json:"body,omitempty"`
-	Name      string            `json:"name,omitempty"`
-	Age       int               `json:"age,omitempty"`
-	City      string            `json:"city,omitempty"`
-	Region    string            `json:"region,omitempty"`
-	Gender    string            `json:"gender,omitempty"`
-	Phones    []string          `json:"phones,omitempty"`
-	Contacts  []string          `json:"contacts,omitempty"`
-	Images    []string          `json:"images,omitempty"`
-	ImageFPs  []ImageFP         `json:"image_fps,omitempty"`
-	Attrs     map[string]string `json:"attrs,omitempty"`
+	V         int       `json:"v,omitempty"`
+	ID        string    `json:"id"`
+	Arena     string    `json:"arena"`
+	URL       string    `json:"url,omitempty"`
+	FetchedAt time.Time `json:"fetched_at,omitzero"`
+	PostedAt  time.Time `json:"posted_at,omitzero"`
+	Title     string    `json:"title,omitempty"`
+	Body      string    `json:"body,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Age       int       `json:"age,omitempty"`
+	City      string    `json:"city,omitempty"`
+	Region    string    `json:"region,omitempty"`
+	Gender    string    `json:"gender,omitempty"`
+	Phones    []string  `json:"phones,omitempty"`
+	Contacts  []string  `json:"contacts,omitempty"`
+	// ContactCountries are the country calling codes ("+46", "+48") of the
+	// phone contacts, sorted, unique: they identify no one.
+	ContactCountries []string          `json:"contact_countries,omitempty"`
+	Images           []string          `json:"images,omitempty"`
+	ImageFPs         []ImageFP         `json:"image_fps,omitempty"`
+	Attrs            map[string]string `json:"attrs,omitempty"`
 }
 
 // ImageFP is the fingerprint of one advert image. Hashes maps a hash kind

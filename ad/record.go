@@ -8,6 +8,9 @@ type Fingerprinted struct {
 	// Contacts are keyed-HMAC pseudonyms of every contact found in the
 	// advert's fields and text, "tel:<hex>", "email:<hex>", sorted, unique.
 	Contacts []string `json:"contacts,omitempty"`
+	// ContactCountries are the country calling codes ("+46") of the phone
+	// contacts, sorted, unique.
+	ContactCountries []string `json:"contact_countries,omitempty"`
 	// Name is the advertised name, normalised (lower case, folded spaces).
 	Name string `json:"name,omitempty"`
 	// Images are the fingerprints of the advert's images that could be

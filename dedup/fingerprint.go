@@ -57,6 +57,7 @@ func (f *Fingerprinter) process(ctx context.Context, in *ad.Ad) (*ad.Fingerprint
 	a := *in
 	a.Phones = append([]string(nil), in.Phones...)
 	a.Contacts = append([]string(nil), in.Contacts...)
+	a.ContactCountries = append([]string(nil), in.ContactCountries...)
 	a.Title = strings.ToValidUTF8(a.Title, "\uFFFD")
 	a.Body = strings.ToValidUTF8(a.Body, "\uFFFD")
 	a.Name = strings.ToValidUTF8(a.Name, "\uFFFD")
@@ -101,6 +102,7 @@ func (f *Fingerprinter) process(ctx context.Context, in *ad.Ad) (*ad.Fingerprint
 
 	out.Ad = a
 	out.Contacts = slices.Clone(a.Contacts)
+	out.ContactCountries = slices.Clone(a.ContactCountries)
 	out.Name = NormaliseName(a.Name)
 	if sig, ok := SimHash(a.Title + "\n" + a.Body); ok {
 		out.TextSig = fmt.Sprintf("simhash:%016x", sig)

@@ -51,13 +51,14 @@ func TestCounter(t *testing.T) {
 			{Group: []string{"*"}, Ads: 6, Persons: 4, Total: true},
 		}},
 		{"week then arena", []string{"week", "arena"}, index.CountOptions{MinCell: 2}, []index.CountRow{
-			{Group: []string{"2026-W09", "annonsia"}, Ads: 2, Persons: 2},
+			// secondary: else the total minus the other cells gives W10
+			{Group: []string{"2026-W09", "annonsia"}, Ads: -1, Persons: -1, Suppressed: true, Suppression: "secondary"},
 			{Group: []string{"2026-W09", "blomstra"}, Ads: 2, Persons: 2},
-			{Group: []string{"2026-W10", "blomstra"}, Ads: -1, Persons: -1, Suppressed: true},
+			{Group: []string{"2026-W10", "blomstra"}, Ads: -1, Persons: -1, Suppressed: true, Suppression: "primary"},
 			{Group: []string{"*", "*"}, Ads: 6, Persons: 4, Total: true},
 		}},
 		{"total suppressed too", nil, index.CountOptions{MinCell: 5}, []index.CountRow{
-			{Group: []string{}, Ads: -1, Persons: -1, Suppressed: true, Total: true},
+			{Group: []string{}, Ads: -1, Persons: -1, Suppressed: true, Suppression: "primary", Total: true},
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,7 +91,7 @@ func TestWriteCountsCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "week,arena,ads,persons\n" +
-		"2026-W09,annonsia,2,2\n" +
+		"2026-W09,annonsia,,\n" +
 		"2026-W09,blomstra,2,2\n" +
 		"2026-W10,blomstra,,\n" +
 		"*,*,6,4\n"

@@ -23,23 +23,33 @@ const (
 // can be re-indexed when the advert's assignment changes. It never holds raw
 // contacts: Contacts are keyed-HMAC pseudonyms only.
 type Doc struct {
-	ID        string    `json:"id"`
-	Arena     string    `json:"arena"`
-	URL       string    `json:"url,omitempty"`
-	Title     string    `json:"title,omitempty"`
-	Body      string    `json:"body,omitempty"`
-	Age       int       `json:"age,omitempty"`
-	City      string    `json:"city,omitempty"`
-	Region    string    `json:"region,omitempty"`
-	Gender    string    `json:"gender,omitempty"`
-	Contacts  []string  `json:"contacts,omitempty"`
-	Lang      string    `json:"lang"`
-	PostedAt  time.Time `json:"posted_at,omitzero"`
-	FetchedAt time.Time `json:"fetched_at,omitzero"`
-	Week      string    `json:"week,omitempty"`
-	Month     string    `json:"month,omitempty"`
-	PersonID  string    `json:"person_id,omitempty"`
-	NetworkID string    `json:"network_id,omitempty"`
+	ID       string   `json:"id"`
+	Arena    string   `json:"arena"`
+	URL      string   `json:"url,omitempty"`
+	Title    string   `json:"title,omitempty"`
+	Body     string   `json:"body,omitempty"`
+	Age      int      `json:"age,omitempty"`
+	City     string   `json:"city,omitempty"`
+	Region   string   `json:"region,omitempty"`
+	Gender   string   `json:"gender,omitempty"`
+	Contacts []string `json:"contacts,omitempty"`
+	// ContactCountries are the country calling codes ("+46", "+48") of the
+	// advert's phone contacts, sorted, unique: all a pattern may know of a
+	// number, which is otherwise only a pseudonym. Filled from
+	// ad.Fingerprinted when the fingerprint stage provides them (see
+	// contactCountries); empty otherwise.
+	ContactCountries []string `json:"contact_countries,omitempty"`
+	// PossibleMinor flags an advert with a sign of youth (see SignsOfYouth):
+	// an indicator for review and for reporting children separately, never
+	// a finding about a person's age.
+	PossibleMinor bool      `json:"possible_minor,omitempty"`
+	Lang          string    `json:"lang"`
+	PostedAt      time.Time `json:"posted_at,omitzero"`
+	FetchedAt     time.Time `json:"fetched_at,omitzero"`
+	Week          string    `json:"week,omitempty"`
+	Month         string    `json:"month,omitempty"`
+	PersonID      string    `json:"person_id,omitempty"`
+	NetworkID     string    `json:"network_id,omitempty"`
 	// AssignVersion is the version of the assignment applied (see
 	// ad.Assignment.Version); an older one arriving later is ignored.
 	AssignVersion uint64 `json:"assign_version,omitempty"`
@@ -75,7 +85,86 @@ func NewDoc(fp *ad.Fingerprinted) *Doc {
 	}
 	slices.Sort(d.Contacts)
 	d.Contacts = slices.Compact(d.Contacts)
+	d.ContactCountries = contactCountries(fp)
+	d.PossibleMinor = len(SignsOfYouth(a.Title+"\n"+a.Body, a.Age)) > 0
 	return d
+}
+
+// contactCountries returns the country calling codes of the advert's
+// phone contacts, as the fingerprint stage found them.
+func contactCountries(fp *ad.Fingerprinted) []string {
+	if len(fp.ContactCountries) > 0 {
+		return fp.ContactCountries
+	}
+	return fp.Ad.ContactCountries
+}
+
+// NormaliseCountries returns calling codes in the form "+46": trimmed,
+// with a leading "+", digits only (others dropped), sorted, unique.
+func NormaliseCountries(codes []string) []string {
+	var out []string
+	for _, c := range codes {
+		c = strings.TrimPrefix(strings.TrimSpace(c), "+")
+		if c == "" || len(c) > 3 || strings.IndexFunc(c, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
+			continue
+		}
+		out = append(out, "+"+c)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// youthPhrases are the signs-of-youth phrases of docs/PATTERNS.md (pattern
+// signs-of-youth); configs/patterns/signs-of-youth.yaml lists the same
+// phrases and a test keeps the two equal.
+var youthPhrases = []string{
+	"ny i branschen", "ung", "ungdom", "tjej", "skoltjej", "skolflicka", "nyss fyllda", "precis fyllt 18",
+	"new to this", "young", "teen", "girl", "schoolgirl", "barely legal", "just turned 18",
+}
+
+// YouthPhrases returns the phrases SignsOfYouth looks for.
+func YouthPhrases() []string { return slices.Clone(youthPhrases) }
+
+// YouthIndicatorVersion changes whenever SignsOfYouth changes; documents
+// indexed under another version keep their old flag until the index is
+// rebuilt from the stream (adcensus rebuild).
+const YouthIndicatorVersion = 1
+
+// SignsOfYouth returns the signs of youth in an advert: the YouthPhrases
+// its text contains as whole words, and "age<18" when an advertised age is
+// under 18. It is an indicator for review, never proof of anyone's age.
+func SignsOfYouth(text string, age int) []string {
+	out := MatchPhrases(text, youthPhrases)
+	if age > 0 && age < 18 {
+		out = append(out, "age<18")
+	}
+	return out
+}
+
+// MatchPhrases returns the phrases that occur in text as whole words (case
+// and punctuation ignored, Unicode letters kept: "Göteborg" is one word), in
+// the order of phrases.
+func MatchPhrases(text string, phrases []string) []string {
+	words := Words(text)
+	var out []string
+	for _, p := range phrases {
+		pw := Words(p)
+		if len(pw) == 0 {
+			continue
+		}
+		for i := 0; i+len(pw) <= len(words); i++ {
+			if slices.Equal(words[i:i+len(pw)], pw) {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Words splits text into lower-case words of letters and digits.
+func Words(text string) []string {
+	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
 // Person returns the key the advert is counted under: its person id, or,

@@ -71,3 +71,37 @@ func TestNewDoc(t *testing.T) {
 		t.Fatalf("raw phone in document: %s", b)
 	}
 }
+
+// Signs of youth are tested with neutral text only (docs/PATTERNS.md).
+func TestSignsOfYouth(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		age  int
+		want []string
+	}{
+		{"Ny i branschen: vi söker en kock till vårt café.", 0, []string{"ny i branschen"}},
+		{"Ungefär tio minuter från stationen.", 0, nil}, // "ung" only as a whole word
+		{"Trädgårdsarbete, ring efter lunch.", 18, nil},
+		{"", 17, []string{"age<18"}},
+	} {
+		if got := index.SignsOfYouth(tc.text, tc.age); !slices.Equal(got, tc.want) {
+			t.Errorf("SignsOfYouth(%q, %d)=%v, want %v", tc.text, tc.age, got, tc.want)
+		}
+	}
+	d := index.NewDoc(&ad.Fingerprinted{Ad: ad.Ad{ID: "a1", Arena: "x", Title: "Ny i branschen", Body: "Vi lagar cyklar."}})
+	if !d.PossibleMinor {
+		t.Fatalf("doc not flagged: %+v", d)
+	}
+	if d := index.NewDoc(&ad.Fingerprinted{Ad: ad.Ad{ID: "a2", Arena: "x", Body: "Vi lagar cyklar."}}); d.PossibleMinor {
+		t.Fatalf("doc flagged: %+v", d)
+	}
+}
+
+func TestMatchPhrasesAndCountries(t *testing.T) {
+	if got, want := index.MatchPhrases("Boka henne! Hon är i Göteborg.", []string{"hon är", "boka henne", "göteborg stad"}), []string{"hon är", "boka henne"}; !slices.Equal(got, want) {
+		t.Fatalf("MatchPhrases=%v, want %v", got, want)
+	}
+	if got, want := index.NormaliseCountries([]string{"48", " +46", "+46", "x1", ""}), []string{"+46", "+48"}; !slices.Equal(got, want) {
+		t.Fatalf("NormaliseCountries=%v, want %v", got, want)
+	}
+}

@@ -131,6 +131,12 @@ const (
 	FieldMonth     = "month"
 	FieldPersonID  = "person_id"
 	FieldNetworkID = "network_id"
+	// FieldContactCountries holds the calling codes ("+46") of the
+	// advert's phone contacts (Doc.ContactCountries).
+	FieldContactCountries = "contact_countries"
+	// FieldPossibleMinor is "true" for an advert with a sign of youth
+	// (Doc.PossibleMinor) and absent otherwise.
+	FieldPossibleMinor = "possible_minor"
 )
 
 // FacetFields returns the keyword fields a Query may facet on.
@@ -138,6 +144,7 @@ func FacetFields() []string {
 	return []string{
 		FieldID, FieldArena, FieldCity, FieldRegion, FieldGender, FieldPersonID,
 		FieldNetworkID, FieldLang, FieldContacts, FieldWeek, FieldMonth,
+		FieldContactCountries, FieldPossibleMinor,
 	}
 }
 

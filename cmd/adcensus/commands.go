@@ -162,8 +162,12 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 	dataDir := fs.String("data", "./data", "data directory")
 	minCell := fs.Int("min-cell", 5, "suppress cells with fewer distinct persons than this (0: no suppression)")
 	out := fs.String("out", "", "output file (default: standard output)")
+	split := fs.String("split", "", `"minors": persons flagged as possible minors and all others in two separate tables`)
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if *split != "" && *split != index.SplitMinors {
+		return usageError{fmt.Sprintf("--split must be %q, not %q", index.SplitMinors, *split)}
 	}
 	if *format != "csv" && *format != "json" {
 		return usageError{fmt.Sprintf("--format must be csv or json, not %q", *format)}
@@ -180,7 +184,7 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer ix.Close()
-	opt := index.CountOptions{MinCell: *minCell}
+	opt := index.CountOptions{MinCell: *minCell, Split: *split}
 	rows, err := ix.Counts(ctx, dims, opt)
 	if err != nil {
 		return err

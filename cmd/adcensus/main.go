@@ -55,9 +55,11 @@ usage: adcensus COMMAND [flags]
   synth --out DIR [--seed N] [--persons N] [--ads N]   write a labelled synthetic corpus (ads.jsonl, images/, truth.csv)
   eval --truth truth.csv --pred assignments.csv   person/network count error, pairwise and B-cubed scores
   mse --in table.csv        estimate persons seen on no list (log-linear multiple-systems estimation)
-  export counts --by arena,week [--format csv|json]   distinct persons and adverts per group
+  export counts --by arena,week [--format csv|json] [--split minors]   distinct persons and adverts per group
   export overlap [--format text|json] [--min-cell 5]   persons per arena, overlap between arenas, estimate of persons on no arena
   serve [--addr 127.0.0.1:8080]   serve the JSON API (docs/API.md) on the index
+  patterns list             list the indicator patterns (configs/patterns/*.yaml)
+  patterns run NAME [--format text|json]   run one pattern on the index (docs/PATTERNS.md)
   search QUERY              search the indexed adverts
   explain AD_ID             why an advert belongs to its person and network
   runs                      list crawl runs
@@ -97,6 +99,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdReextract(ctx, rest, stdout, stderr)
 	case "schedule":
 		return cmdSchedule(ctx, rest, stdout, stderr)
+	case "patterns":
+		return cmdPatterns(ctx, rest, stdout, stderr)
 	case "synth":
 		return cmdSynth(ctx, rest, stdout, stderr)
 	case "arena":

@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -215,30 +216,50 @@ var emailRE = regexp.MustCompile(`[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}
 // idempotent.
 func (p *Pseudonymiser) Apply(a *ad.Ad) []string {
 	var problems []string
-	found := slices.Clone(a.Contacts)
+	found := &collected{contacts: slices.Clone(a.Contacts), countries: slices.Clone(a.ContactCountries)}
 	for i, raw := range a.Phones {
-		if ps, ok := p.Phone(raw); ok {
-			found = append(found, ps)
+		if e164, ok := NormalisePhone(raw); ok {
+			found.phone(p, e164)
 			continue
 		}
 		// An entry may hold several numbers ("070-… / 08-…").
 		var n int
 		if len(raw) <= 4*MaxPhoneLen {
-			_, n = p.findPhones(raw, &found)
+			_, n = p.findPhones(raw, found)
 		}
 		if n == 0 {
 			problems = append(problems, fmt.Sprintf("phones[%d] %s: not a valid phone number", i, describe(raw)))
 		}
 	}
 	a.Phones = nil
-	a.Title = p.scrub(a.Title, &found)
-	a.Body = p.scrub(a.Body, &found)
-	slices.Sort(found)
-	a.Contacts = slices.Compact(found)
-	if len(a.Contacts) == 0 {
-		a.Contacts = nil
-	}
+	a.Title = p.scrub(a.Title, found)
+	a.Body = p.scrub(a.Body, found)
+	a.Contacts = sortedUnique(found.contacts)
+	a.ContactCountries = sortedUnique(found.countries)
 	return problems
+}
+
+// collected gathers what Apply finds: pseudonyms, and the country calling
+// codes ("+46") of the phone numbers, which identify no one and feed the
+// foreign-contact indicator.
+type collected struct {
+	contacts, countries []string
+}
+
+func (c *collected) phone(p *Pseudonymiser, e164 string) {
+	c.contacts = append(c.contacts, p.sum(TelPrefix, e164))
+	if num, err := phonenumbers.Parse(e164, ""); err == nil {
+		c.countries = append(c.countries, "+"+strconv.Itoa(int(num.GetCountryCode())))
+	}
+}
+
+func sortedUnique(xs []string) []string {
+	slices.Sort(xs)
+	xs = slices.Compact(xs)
+	if len(xs) == 0 {
+		return nil
+	}
+	return xs
 }
 
 // describe shows a rejected raw value only when it is too short to be a
@@ -258,12 +279,12 @@ func describe(raw string) string {
 
 // scrub replaces e-mail addresses and phone numbers in text by placeholders
 // and appends their pseudonyms to found.
-func (p *Pseudonymiser) scrub(text string, found *[]string) string {
+func (p *Pseudonymiser) scrub(text string, found *collected) string {
 	if text == "" {
 		return text
 	}
 	text = emailRE.ReplaceAllStringFunc(text, func(m string) string {
-		*found = append(*found, p.Email(m))
+		found.contacts = append(found.contacts, p.Email(m))
 		return EmailPlaceholder
 	})
 	out, _ := p.findPhones(text, found)
@@ -273,7 +294,7 @@ func (p *Pseudonymiser) scrub(text string, found *[]string) string {
 // findPhones finds phone numbers in (obfuscated) text, appends their
 // pseudonyms to found and returns text with each number replaced by
 // TelPlaceholder, and the number of numbers found.
-func (p *Pseudonymiser) findPhones(text string, found *[]string) (string, int) {
+func (p *Pseudonymiser) findPhones(text string, found *collected) (string, int) {
 	d := deobfuscate(text, false)
 	type span struct{ start, end int }
 	var spans []span
@@ -281,7 +302,7 @@ func (p *Pseudonymiser) findPhones(text string, found *[]string) (string, int) {
 		if !acceptable(m.Number(), m.RawString(), false) {
 			continue
 		}
-		*found = append(*found, p.sum(TelPrefix, phonenumbers.Format(m.Number(), phonenumbers.E164)))
+		found.phone(p, phonenumbers.Format(m.Number(), phonenumbers.E164))
 		s, e := d.origSpan(m.Start(), m.End())
 		if n := len(spans); n > 0 && s < spans[n-1].end {
 			spans[n-1].end = max(spans[n-1].end, e)

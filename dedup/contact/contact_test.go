@@ -190,3 +190,14 @@ func TestPossibleButNotValidNumbers(t *testing.T) {
 		t.Fatalf("price taken for a phone: %q", a.Body)
 	}
 }
+
+// Apply records the calling code of every phone number it pseudonymises,
+// for the foreign-contact indicator; never the number.
+func TestApplyRecordsCountries(t *testing.T) {
+	p := contact.New(testKey)
+	a := &ad.Ad{ID: "x", Phones: []string{"070-123 45 67"}, Body: "Or +48 512 345 678."}
+	p.Apply(a)
+	if got, want := strings.Join(a.ContactCountries, ","), "+46,+48"; got != want {
+		t.Fatalf("ContactCountries = %q, want %q", got, want)
+	}
+}

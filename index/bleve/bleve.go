@@ -330,8 +330,8 @@ func (x *Index) Counts(ctx context.Context, by []string, opt index.CountOptions)
 	if err != nil {
 		return nil, err
 	}
-	if opt.MinCell < 0 {
-		return nil, fmt.Errorf("counts: min cell %d is negative", opt.MinCell)
+	if err := opt.Validate(); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

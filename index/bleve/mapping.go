@@ -14,7 +14,7 @@ import (
 
 // mappingVersion is stored in docs.db; when it differs from the stored one,
 // Open rebuilds ads.bleve from docs.db. Bump it with every mapping change.
-const mappingVersion = "1"
+const mappingVersion = "2" // 2: contact_countries, possible_minor
 
 // newMapping returns the explicit index mapping: one document mapping per
 // language (the document's "lang" field picks it), identical except for the
@@ -90,6 +90,12 @@ func bleveDoc(d *index.Doc) map[string]any {
 	put(index.FieldNetworkID, d.NetworkID)
 	if len(d.Contacts) > 0 {
 		m[index.FieldContacts] = d.Contacts
+	}
+	if len(d.ContactCountries) > 0 {
+		m[index.FieldContactCountries] = d.ContactCountries
+	}
+	if d.PossibleMinor {
+		m[index.FieldPossibleMinor] = "true"
 	}
 	if d.Age > 0 {
 		m[index.FieldAge] = d.Age
