@@ -235,6 +235,12 @@ func Estimate(t *Table, opt Options) (*Result, error) {
 		} else {
 			res.CILow = quantile(totals, (1-opt.Level)/2)
 			res.CIHigh = quantile(totals, (1+opt.Level)/2)
+			// A replicate table can hold fewer persons than were seen; the
+			// population cannot, so the interval starts at the observed.
+			if obs := float64(res.Observed); res.CILow < obs {
+				res.CILow = obs
+				res.Warnings = append(res.Warnings, "bootstrap: lower bound raised to the number of persons observed")
+			}
 			how := "selected model refitted"
 			if opt.Reselect {
 				how = "model re-selected"

@@ -535,3 +535,19 @@ func BenchmarkBootstrapUK5Reselect(b *testing.B) {
 		}
 	}
 }
+
+// The interval never starts below the persons actually observed, even when
+// bootstrap tables hold fewer (two heavily overlapping lists).
+func TestIntervalNotBelowObserved(t *testing.T) {
+	tab, err := NewTable([]string{"a", "b"}, map[uint32]int64{0b01: 6, 0b10: 9, 0b11: 61})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Estimate(tab, Options{Replicates: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CILow < float64(res.Observed) || res.CIHigh < res.CILow {
+		t.Fatalf("interval %v–%v with %d observed", res.CILow, res.CIHigh, res.Observed)
+	}
+}
