@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strconv"
 	"sync"
@@ -279,7 +280,13 @@ func (c *Crawler) worker(ctx context.Context, col *fetcher) {
 			c.run.Errors[errKind]++
 			c.Stats.Errors.Add(1)
 		}
-		added, err := c.opts.Store.Commit(c.run, &done, add)
+		snapshot := *c.run
+		snapshot.Errors = maps.Clone(c.run.Errors)
+		c.mu.Unlock()
+		// Committed outside the lock: concurrent workers' commits share one
+		// bbolt transaction and fsync (Store.Commit batches).
+		added, err := c.opts.Store.Commit(&snapshot, &done, add)
+		c.mu.Lock()
 		if err != nil {
 			c.log.Error("commit frontier", "err", err)
 			c.run.Errors["state"]++
