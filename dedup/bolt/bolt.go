@@ -58,10 +58,14 @@ const (
 	scopeN byte = 'N'
 )
 
-// image index kinds: the pHash and the mirrored pHash of each image.
+// image index kinds: the pHash and the mirrored pHash of each image, and
+// the robust hashes of its centred regions and its shifted windows (each
+// region as is and mirrored).
 const (
-	kindPHash  byte = 'p'
-	kindMirror byte = 'm'
+	kindPHash   byte = 'p'
+	kindMirror  byte = 'm'
+	kindCentre  byte = 's'
+	kindShifted byte = 'g'
 )
 
 var counterKeys = [3][]byte{[]byte("ads"), []byte("persons"), []byte("networks")}

@@ -45,8 +45,10 @@ func newWriter(tx *bbolt.Tx, mem *imageIndex) *writer {
 }
 
 // ProfileOf extracts what the rules compare from a fingerprinted advert:
-// the normalised name, the sorted unique contacts and the pHashes of the
-// images that have one ("phash", optional "phash_mirror", 16 hex digits).
+// the normalised name, the sorted unique contacts and the hashes of the
+// images that have a pHash ("phash", optional "phash_mirror", 16 hex
+// digits; optional robust lists "phash_centres" and "phash_shifts", taken
+// only when both parse).
 func ProfileOf(fp *ad.Fingerprinted) *Profile {
 	// Control characters never belong to a name (and 0 separates the
 	// contact index's keys).
@@ -76,7 +78,12 @@ func ProfileOf(fp *ad.Fingerprinted) *Profile {
 		if m, err := strconv.ParseUint(im.Hashes["phash_mirror"], 16, 64); err == nil {
 			h.Mirror, h.HasMirror = m, true
 		}
-		if !slices.Contains(p.Images, h) {
+		sc, err1 := parseHexList(im.Hashes[kindCentres], 2*NumScales)
+		gr, err2 := parseHexList(im.Hashes[kindShifts], 2*NumTiles)
+		if err1 == nil && err2 == nil {
+			h.Scales, h.Grid = sc, gr
+		}
+		if !slices.ContainsFunc(p.Images, h.Equal) {
 			p.Images = append(p.Images, h)
 		}
 	}
@@ -181,9 +188,11 @@ func imgKey(kind byte, b int, v uint16, id string) []byte {
 	return append(k, id...)
 }
 
-// imageCandidates adds to cands every advert with an image whose pHash or
-// mirror pHash may be within MaxImageDistance of im (a superset; Compare
-// decides).
+// imageCandidates adds to cands every advert with an image that compareImages
+// may match with im (a superset; Compare decides): pHash or mirror pHash
+// within MaxImageDistance of im's pHash or mirror, and, for the robust
+// rule, a centred region of one within MaxRobustDistance of a centred
+// region or a shifted window of the other.
 func (w *writer) imageCandidates(im ImageHash, cands map[string]struct{}) {
 	type query struct {
 		h    uint64
@@ -192,6 +201,17 @@ func (w *writer) imageCandidates(im ImageHash, cands map[string]struct{}) {
 	qs := []query{{im.PHash, kindPHash}, {im.PHash, kindMirror}}
 	if im.HasMirror {
 		qs = append(qs, query{im.Mirror, kindPHash})
+	}
+	if im.robust() {
+		for _, h := range im.Scales {
+			qs = append(qs, query{h, kindCentre})
+		}
+		for _, i := range shiftScales {
+			qs = append(qs, query{im.Scales[2*i], kindShifted})
+		}
+		for _, h := range im.Grid {
+			qs = append(qs, query{h, kindCentre})
+		}
 	}
 	add := func(id string) { cands[id] = struct{}{} }
 	for _, q := range qs {
@@ -205,6 +225,22 @@ func (w *writer) imageCandidates(im ImageHash, cands map[string]struct{}) {
 			}
 		}
 	}
+}
+
+// parseHexList parses n 64-bit hashes of 16 hex digits each, concatenated.
+func parseHexList(s string, n int) ([]uint64, error) {
+	if len(s) != 16*n {
+		return nil, fmt.Errorf("hash list of %d hex digits, want %d", len(s), 16*n)
+	}
+	out := make([]uint64, n)
+	for i := range out {
+		v, err := strconv.ParseUint(s[16*i:16*i+16], 16, 64)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
 }
 
 // Classes of adverts in the contact index: what rules (b) and (c) need to
@@ -295,19 +331,36 @@ func (w *writer) contactCandidates(c string, prof *Profile, cands map[string]str
 
 // index makes the advert findable by its images and contacts.
 func (w *writer) index(id string, p *Profile) error {
-	for _, im := range p.Images {
+	put := func(kind byte, h uint64) error {
 		for b := range bandCount {
-			if err := w.img.Put(imgKey(kindPHash, b, band(im.PHash, b), id), nil); err != nil {
+			if err := w.img.Put(imgKey(kind, b, band(h, b), id), nil); err != nil {
 				return err
 			}
-			k := bucketKey(kindPHash, b, band(im.PHash, b))
+			k := bucketKey(kind, b, band(h, b))
 			w.pending[k] = append(w.pending[k], id)
-			if im.HasMirror {
-				if err := w.img.Put(imgKey(kindMirror, b, band(im.Mirror, b), id), nil); err != nil {
-					return err
-				}
-				k := bucketKey(kindMirror, b, band(im.Mirror, b))
-				w.pending[k] = append(w.pending[k], id)
+		}
+		return nil
+	}
+	for _, im := range p.Images {
+		if err := put(kindPHash, im.PHash); err != nil {
+			return err
+		}
+		if im.HasMirror {
+			if err := put(kindMirror, im.Mirror); err != nil {
+				return err
+			}
+		}
+		if !im.robust() {
+			continue
+		}
+		for _, h := range im.Scales {
+			if err := put(kindCentre, h); err != nil {
+				return err
+			}
+		}
+		for _, h := range im.Grid {
+			if err := put(kindShifted, h); err != nil {
+				return err
 			}
 		}
 	}
