@@ -39,6 +39,13 @@ type ImageHash struct {
 	// fingerprinted before they existed.
 	Scales []uint64 `json:",omitempty"`
 	Grid   []uint64 `json:",omitempty"`
+	// Stock is the evidence that the image is a stock photo (stock.go),
+	// "" when it is not (yet); a stock image links no one. SeenNames and
+	// SeenContacts are the distinct names and contacts of the adverts
+	// with a matching image so far, capped at the stock thresholds.
+	Stock        string   `json:",omitempty"`
+	SeenNames    []string `json:",omitempty"`
+	SeenContacts []string `json:",omitempty"`
 }
 
 // Hamming returns the number of differing bits.
@@ -104,7 +111,8 @@ func Compare(a, b *Profile) Link {
 
 // compareImages applies rule (a) to every pair of images: the robust rule
 // (SameImage) when both images carry the robust hashes, else the v1 rule
-// (pHash distance ≤ MaxImageDistance, mirror-aware). The first match in
+// (pHash distance ≤ MaxImageDistance, mirror-aware); stock images
+// (stock.go) are skipped. The first match in
 // image order is the evidence, so the result does not depend on which
 // advert is a.
 func compareImages(a, b *Profile) (Link, bool) {
@@ -112,6 +120,9 @@ func compareImages(a, b *Profile) (Link, bool) {
 	for i := range a.Images {
 		for j := range b.Images {
 			x, y := &a.Images[i], &b.Images[j]
+			if x.Stock != "" || y.Stock != "" {
+				continue
+			}
 			if x.robust() && y.robust() {
 				if ok, detail := SameImage(x, y); ok {
 					return Link{Scope: ScopePerson, Rule: RuleImage, Detail: detail}, true
@@ -165,7 +176,7 @@ const (
 	bandCount  = 4
 	bandBits   = 16
 	bandRadius = MaxImageDistance / bandCount
-	bandLayout = "mih-4x16-r2+centres4-shifts9+contact-class-name" // stored in the state; a change needs a rebuild
+	bandLayout = "mih-4x16-r2+centres4-shifts9+contact-class-name+stock3x3" // stored in the state; a change needs a rebuild
 )
 
 func band(h uint64, i int) uint16 { return uint16(h >> (bandBits * i)) }

@@ -96,13 +96,6 @@ func (w *writer) add(fp *ad.Fingerprinted) (ad.Assignments, bool, error) {
 		return ad.Assignments{}, false, nil
 	}
 	prof := ProfileOf(fp)
-	buf, err := json.Marshal(prof)
-	if err != nil {
-		return ad.Assignments{}, false, err
-	}
-	if err := w.ads.Put([]byte(id), buf); err != nil {
-		return ad.Assignments{}, false, err
-	}
 	w.profiles[id] = prof
 	for _, scope := range []byte{scopeP, scopeN} {
 		if err := w.newComp(scope, id); err != nil {
@@ -118,6 +111,46 @@ func (w *writer) add(fp *ad.Fingerprinted) (ad.Assignments, bool, error) {
 	for _, im := range prof.Images {
 		w.imageCandidates(im, cands)
 	}
+	delete(cands, id)
+
+	// Stock photos (stock.go): this advert's images see the adverts with a
+	// matching image, and those adverts' images see this one.
+	for i := range prof.Images {
+		prof.Images[i].seen(prof)
+	}
+	var flipped []string
+	for _, other := range slices.Sorted(maps.Keys(cands)) {
+		op, err := w.profile(other)
+		if err != nil {
+			return ad.Assignments{}, false, err
+		}
+		dirty, flip := false, false
+		for i := range prof.Images {
+			for j := range op.Images {
+				x, y := &prof.Images[i], &op.Images[j]
+				if !ImagesMatch(x, y) {
+					continue
+				}
+				x.seen(op)
+				if y.Stock == "" {
+					dirty = true
+					flip = y.seen(prof) || flip
+				}
+			}
+		}
+		if dirty {
+			if err := w.putProfile(other, op); err != nil {
+				return ad.Assignments{}, false, err
+			}
+		}
+		if flip {
+			flipped = append(flipped, other)
+		}
+	}
+	if err := w.putProfile(id, prof); err != nil {
+		return ad.Assignments{}, false, err
+	}
+
 	for _, c := range prof.Contacts {
 		w.contactCandidates(c, prof, cands)
 	}
@@ -129,29 +162,18 @@ func (w *writer) add(fp *ad.Fingerprinted) (ad.Assignments, bool, error) {
 		if err != nil {
 			return ad.Assignments{}, false, err
 		}
-		link := Compare(prof, op)
-		if link.Scope == "" {
-			continue
-		}
-		joinedP := false
-		if link.Scope == ScopePerson {
-			if joinedP, err = w.union(scopeP, id, other, changed); err != nil {
-				return ad.Assignments{}, false, err
-			}
-		}
-		joinedN, err := w.union(scopeN, id, other, changed)
-		if err != nil {
+		if err := w.link(id, prof, other, op, changed); err != nil {
 			return ad.Assignments{}, false, err
-		}
-		if joinedP || joinedN {
-			if err := w.putEdge(id, other, link); err != nil {
-				return ad.Assignments{}, false, err
-			}
 		}
 	}
 
 	if err := w.index(id, prof); err != nil {
 		return ad.Assignments{}, false, err
+	}
+	if len(flipped) > 0 {
+		if err := w.rebuild(flipped, changed); err != nil {
+			return ad.Assignments{}, false, err
+		}
 	}
 
 	msg := ad.Assignments{Cause: id}
@@ -163,6 +185,147 @@ func (w *writer) add(fp *ad.Fingerprinted) (ad.Assignments, bool, error) {
 		msg.Changed = append(msg.Changed, as)
 	}
 	return msg, true, nil
+}
+
+// link applies the rules to adverts a and b and joins their components.
+func (w *writer) link(a string, pa *Profile, b string, pb *Profile, changed map[string]struct{}) error {
+	l := Compare(pa, pb)
+	if l.Scope == "" {
+		return nil
+	}
+	joinedP := false
+	var err error
+	if l.Scope == ScopePerson {
+		if joinedP, err = w.union(scopeP, a, b, changed); err != nil {
+			return err
+		}
+	}
+	joinedN, err := w.union(scopeN, a, b, changed)
+	if err != nil {
+		return err
+	}
+	if joinedP || joinedN {
+		return w.putEdge(a, b, l)
+	}
+	return nil
+}
+
+func (w *writer) putProfile(id string, p *Profile) error {
+	buf, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	w.profiles[id] = p
+	return w.ads.Put([]byte(id), buf)
+}
+
+// rebuild recomputes the persons and networks of the networks holding the
+// adverts in flipped, whose images just became stock: links made through
+// those images no longer hold, so components may split. A network is
+// closed under every link, so recomputing its components from the rules
+// over its own adverts (every pair that shares a photo or a contact) gives
+// the components of the rules over all adverts. Every advert whose
+// assignment changes is added to changed.
+func (w *writer) rebuild(flipped []string, changed map[string]struct{}) error {
+	set := map[string]struct{}{}
+	for _, a := range flipped {
+		if _, ok := set[a]; ok {
+			continue
+		}
+		comp, err := compOf(w.tx, scopeN, a)
+		if err != nil {
+			return err
+		}
+		forMembers(w.tx, scopeN, comp, func(id string) { set[id] = struct{}{} })
+	}
+	ids := slices.Sorted(maps.Keys(set))
+	before := make(map[string]ad.Assignment, len(ids))
+	comps := [2]map[string]struct{}{{}, {}}
+	for _, a := range ids {
+		as, err := assignment(w.tx, a)
+		if err != nil {
+			return err
+		}
+		before[a] = as
+		for i, scope := range []byte{scopeP, scopeN} {
+			comp, err := compOf(w.tx, scope, a)
+			if err != nil {
+				return err
+			}
+			comps[i][comp] = struct{}{}
+			if err := w.member.Delete(append(memberPrefix(scope, comp), a...)); err != nil {
+				return err
+			}
+		}
+	}
+	for i, scope := range []byte{scopeP, scopeN} {
+		for comp := range comps[i] {
+			if err := w.comp.Delete(scopeKey(scope, comp)); err != nil {
+				return err
+			}
+		}
+		w.deltas[1+i] += int64(len(ids) - len(comps[i]))
+	}
+	for _, a := range ids {
+		prefix := []byte(a + "\x00")
+		var dead [][]byte
+		cur := w.ed.Cursor()
+		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+			dead = append(dead, slices.Clone(k))
+		}
+		for _, k := range dead {
+			if err := w.ed.Delete(k); err != nil {
+				return err
+			}
+		}
+		for _, scope := range []byte{scopeP, scopeN} {
+			if err := w.newComp(scope, a); err != nil {
+				return err
+			}
+		}
+	}
+	scratch := map[string]struct{}{}
+	for _, a := range ids {
+		pa, err := w.profile(a)
+		if err != nil {
+			return err
+		}
+		cands := map[string]struct{}{}
+		for _, im := range pa.Images {
+			w.imageCandidates(im, cands)
+		}
+		for _, c := range pa.Contacts {
+			prefix := append([]byte(c), 0)
+			cur := w.contact.Cursor()
+			for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+				if i := bytes.LastIndexByte(k, 0); i >= 0 {
+					cands[string(k[i+1:])] = struct{}{}
+				}
+			}
+		}
+		for _, b := range slices.Sorted(maps.Keys(cands)) {
+			if _, in := set[b]; !in || b >= a {
+				continue
+			}
+			pb, err := w.profile(b)
+			if err != nil {
+				return err
+			}
+			if err := w.link(a, pa, b, pb, scratch); err != nil {
+				return err
+			}
+		}
+	}
+	for _, a := range ids {
+		as, err := assignment(w.tx, a)
+		if err != nil {
+			return err
+		}
+		if as != before[a] {
+			changed[a] = struct{}{}
+		}
+	}
+	return nil
 }
 
 func (w *writer) profile(id string) (*Profile, error) {
