@@ -353,6 +353,16 @@ func TestStockOrderIndependence(t *testing.T) {
 	if len(persons) != len(names) {
 		t.Fatalf("stock adverts in %d persons, want %d", len(persons), len(names))
 	}
+	c := MustOpen(t, "")
+	MustAdd(t, c, fps...)
+	ex, err := c.Explain("ad-s000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Stock) == 0 || !strings.Contains(ex.Stock[0], "is stock") {
+		t.Fatalf("no stock evidence: %+v", ex.Stock)
+	}
+	t.Log(ex.Stock[0])
 }
 
 func checkOrderIndependence(t *testing.T, fps []*ad.Fingerprinted) []ad.Assignment {

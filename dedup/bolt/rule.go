@@ -6,8 +6,9 @@ import (
 	"strconv"
 )
 
-// The first-cut rules (docs/DEDUP.md). They are pure functions of two
-// adverts, so the clusters they build do not depend on arrival order.
+// The first-cut rules (docs/DEDUP.md). Compare is a pure function of two
+// adverts; the stock marks it reads on images (stock.go) depend only on
+// the set of adverts. So the clusters do not depend on arrival order.
 
 // MaxImageDistance is the largest pHash Hamming distance at which two
 // images count as the same photo.

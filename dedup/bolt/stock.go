@@ -35,26 +35,28 @@ func ImagesMatch(x, y *ImageHash) bool {
 }
 
 // seen adds an advert's name and contacts to the image's capped sets of
-// distinct names and contacts and reports whether the image just became
-// stock.
-func (h *ImageHash) seen(p *Profile) bool {
+// distinct names and contacts. It reports whether the sets changed and
+// whether the image just became stock.
+func (h *ImageHash) seen(p *Profile) (changed, stock bool) {
 	if h.Stock != "" {
-		return false
+		return false, false
 	}
 	if p.Name != "" && len(h.SeenNames) < StockMinNames && !slices.Contains(h.SeenNames, p.Name) {
 		h.SeenNames = append(h.SeenNames, p.Name)
+		changed = true
 	}
 	for _, c := range p.Contacts {
 		if len(h.SeenContacts) < StockMinContacts && !slices.Contains(h.SeenContacts, c) {
 			h.SeenContacts = append(h.SeenContacts, c)
+			changed = true
 		}
 	}
 	if len(h.SeenNames) >= StockMinNames && len(h.SeenContacts) >= StockMinContacts {
-		h.Stock = fmt.Sprintf("image is stock: seen with ≥ %d names and ≥ %d contacts", StockMinNames, StockMinContacts)
+		h.Stock = fmt.Sprintf("image is stock: seen with %d or more names and %d or more contacts", StockMinNames, StockMinContacts)
 		h.SeenNames, h.SeenContacts = nil, nil
-		return true
+		return true, true
 	}
-	return false
+	return changed, false
 }
 
 // MarkStock is the definition of stock images over a whole set of

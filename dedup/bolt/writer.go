@@ -132,10 +132,8 @@ func (w *writer) add(fp *ad.Fingerprinted) (ad.Assignments, bool, error) {
 					continue
 				}
 				x.seen(op)
-				if y.Stock == "" {
-					dirty = true
-					flip = y.seen(prof) || flip
-				}
+				ch, fl := y.seen(prof)
+				dirty, flip = dirty || ch, flip || fl
 			}
 		}
 		if dirty {
