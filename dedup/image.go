@@ -89,10 +89,13 @@ func HashImage(data []byte, lim ImageLimits) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("phash mirror: %w", err)
 	}
+	scales, grid := robustHashes(small)
 	return map[string]string{
 		HashPHash:       hex64(ph.GetHash()),
 		HashDHash:       hex64(dh.GetHash()),
 		HashPHashMirror: hex64(mh.GetHash()),
+		HashCentres:     hexList(scales[:]),
+		HashShifts:      hexList(grid[:]),
 	}, nil
 }
 

@@ -58,10 +58,14 @@ const (
 	scopeN byte = 'N'
 )
 
-// image index kinds: the pHash and the mirrored pHash of each image.
+// image index kinds: the pHash and the mirrored pHash of each image, and
+// the robust hashes of its centred regions and its shifted windows (each
+// region as is and mirrored).
 const (
-	kindPHash  byte = 'p'
-	kindMirror byte = 'm'
+	kindPHash   byte = 'p'
+	kindMirror  byte = 'm'
+	kindCentre  byte = 's'
+	kindShifted byte = 'g'
 )
 
 var counterKeys = [3][]byte{[]byte("ads"), []byte("persons"), []byte("networks")}
@@ -92,6 +96,9 @@ type Explanation struct {
 	Person    []string   `json:"person"`   // ad ids of the person, sorted
 	Network   []string   `json:"network"`  // ad ids of the network, sorted
 	Evidence  []Evidence `json:"evidence"` // links within the network, sorted
+	// Stock lists the images of the network's adverts that are stock
+	// photos and so link no one: "ad-1 image 0: image is stock: …".
+	Stock []string `json:"stock,omitempty"`
 }
 
 // PersonID is the public id of a person whose smallest ad id is minAdID.
@@ -290,6 +297,17 @@ func (c *Cluster) Explain(adID string) (*Explanation, error) {
 			}
 			forMembers(tx, s.scope, comp, func(id string) { *s.dst = append(*s.dst, id) })
 			slices.Sort(*s.dst)
+		}
+		for _, m := range ex.Network {
+			var p Profile
+			if err := json.Unmarshal(tx.Bucket(bAds).Get([]byte(m)), &p); err != nil {
+				return fmt.Errorf("advert %q: %w", m, err)
+			}
+			for i, im := range p.Images {
+				if im.Stock != "" {
+					ex.Stock = append(ex.Stock, fmt.Sprintf("%s image %d: %s", m, i, im.Stock))
+				}
+			}
 		}
 		seen := map[string]bool{}
 		edges := tx.Bucket(bEdge)

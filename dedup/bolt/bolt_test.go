@@ -306,7 +306,67 @@ func randBits(r *rand.Rand, max int) uint64 {
 }
 
 func TestOrderIndependence(t *testing.T) {
+	checkOrderIndependence(t, synthetic(200, 42))
+}
+
+// TestStockOrderIndependence adds stock photos to the synthetic adverts:
+// each is posted, perturbed, by persons with their own names and phones,
+// and some of them also post it with their own photo, so images become
+// stock after links through them were made, and persons must split.
+func TestStockOrderIndependence(t *testing.T) {
 	fps := synthetic(200, 42)
+	r := rand.New(rand.NewPCG(9, 9))
+	stock := []uint64{r.Uint64(), r.Uint64()}
+	names := []string{"xena", "yola", "zara", "wilma", "vera"}
+	for i := range 40 {
+		who := r.IntN(len(names))
+		ims := []img{{stock[i%2] ^ randBits(r, 4), 0}}
+		if r.IntN(2) == 0 {
+			ims = append(ims, img{uint64(who+1) * 0x9e3779b97f4a7c15, 0})
+		}
+		fps = append(fps, fp(fmt.Sprintf("ad-s%03d", i), names[who], []string{fmt.Sprintf("tel:s%d", who)}, ims...))
+	}
+	var stockImages int
+	profiles := make([]*bolt.Profile, len(fps))
+	for i, f := range fps {
+		profiles[i] = bolt.ProfileOf(f)
+	}
+	bolt.MarkStock(profiles)
+	for _, p := range profiles {
+		for _, im := range p.Images {
+			if im.Stock != "" {
+				stockImages++
+			}
+		}
+	}
+	if stockImages < 40 {
+		t.Fatalf("%d stock images, want at least 40", stockImages)
+	}
+	first := checkOrderIndependence(t, fps)
+	checkPairwise(t, fps, fps)
+	persons := map[string]bool{}
+	for _, a := range first {
+		if strings.HasPrefix(a.AdID, "ad-s") {
+			persons[a.PersonID] = true
+		}
+	}
+	if len(persons) != len(names) {
+		t.Fatalf("stock adverts in %d persons, want %d", len(persons), len(names))
+	}
+	c := MustOpen(t, "")
+	MustAdd(t, c, fps...)
+	ex, err := c.Explain("ad-s000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Stock) == 0 || !strings.Contains(ex.Stock[0], "is stock") {
+		t.Fatalf("no stock evidence: %+v", ex.Stock)
+	}
+	t.Log(ex.Stock[0])
+}
+
+func checkOrderIndependence(t *testing.T, fps []*ad.Fingerprinted) []ad.Assignment {
+	t.Helper()
 	var first []ad.Assignment
 	for run := range 5 {
 		shuffled := slices.Clone(fps)
@@ -346,6 +406,7 @@ func TestOrderIndependence(t *testing.T) {
 			t.Fatalf("run %d differs from run 0", run)
 		}
 	}
+	return first
 }
 
 func TestReopen(t *testing.T) {
@@ -405,7 +466,8 @@ func TestCompareSymmetric(t *testing.T) {
 
 // TestMatchesPairwiseRules checks the indexed, representative-based search
 // against the definition: persons and networks must be the connected
-// components of Compare over all pairs of adverts.
+// components of Compare over all pairs of adverts, once the stock images
+// are marked over the whole set (MarkStock).
 func TestMatchesPairwiseRules(t *testing.T) {
 	r := rand.New(rand.NewPCG(42, 7))
 	names := []string{"", "anna", "bea", "cia"}
@@ -459,6 +521,17 @@ func checkPairwise(t *testing.T, order, fps []*ad.Fingerprinted) {
 	for i, f := range fps {
 		profiles[i] = bolt.ProfileOf(f)
 	}
+	// Stock images are defined over the whole set (stock.go), not by a pair.
+	bolt.MarkStock(profiles)
+	stock := 0
+	for _, p := range profiles {
+		for _, im := range p.Images {
+			if im.Stock != "" {
+				stock++
+			}
+		}
+	}
+	t.Logf("%d stock images", stock)
 	for i := range n {
 		for j := i + 1; j < n; j++ {
 			l := bolt.Compare(profiles[i], profiles[j])

@@ -6,8 +6,9 @@ import (
 	"strconv"
 )
 
-// The first-cut rules (docs/DEDUP.md). They are pure functions of two
-// adverts, so the clusters they build do not depend on arrival order.
+// The first-cut rules (docs/DEDUP.md). Compare is a pure function of two
+// adverts; the stock marks it reads on images (stock.go) depend only on
+// the set of adverts. So the clusters do not depend on arrival order.
 
 // MaxImageDistance is the largest pHash Hamming distance at which two
 // images count as the same photo.
@@ -33,6 +34,19 @@ type ImageHash struct {
 	PHash     uint64
 	Mirror    uint64
 	HasMirror bool
+	// Scales and Grid are the robust hashes (dedup.HashCentres,
+	// dedup.HashShifts): per region its pHash then its mirror's, so
+	// 2 × NumScales and 2 × NumTiles values, or none for an image
+	// fingerprinted before they existed.
+	Scales []uint64 `json:",omitempty"`
+	Grid   []uint64 `json:",omitempty"`
+	// Stock is the evidence that the image is a stock photo (stock.go),
+	// "" when it is not (yet); a stock image links no one. SeenNames and
+	// SeenContacts are the distinct names and contacts of the adverts
+	// with a matching image so far, capped at the stock thresholds.
+	Stock        string   `json:",omitempty"`
+	SeenNames    []string `json:",omitempty"`
+	SeenContacts []string `json:",omitempty"`
 }
 
 // Hamming returns the number of differing bits.
@@ -75,24 +89,12 @@ type Link struct {
 }
 
 // Compare applies the rules to two adverts: the same person when they
-// share a photo (distance ≤ MaxImageDistance), or share a contact and
+// share a photo (compareImages), or share a contact and
 // either have the same non-empty name or one of them is blank; the same
 // network when they share a contact only.
 func Compare(a, b *Profile) Link {
-	best, mirrored := MaxImageDistance+1, false
-	for _, x := range a.Images {
-		for _, y := range b.Images {
-			if d, m := ImageDistance(x, y); d < best {
-				best, mirrored = d, m
-			}
-		}
-	}
-	if best <= MaxImageDistance {
-		detail := "phash distance " + strconv.Itoa(best)
-		if mirrored {
-			detail += " (mirrored)"
-		}
-		return Link{Scope: ScopePerson, Rule: RuleImage, Detail: detail}
+	if l, ok := compareImages(a, b); ok {
+		return l
 	}
 	shared := SharedContact(a.Contacts, b.Contacts)
 	if shared == "" {
@@ -106,6 +108,41 @@ func Compare(a, b *Profile) Link {
 		return Link{Scope: ScopePerson, Rule: RuleContactBlank, Detail: c + " + no name or images"}
 	}
 	return Link{Scope: ScopeNetwork, Rule: RuleContact, Detail: c}
+}
+
+// compareImages applies rule (a) to every pair of images: the robust rule
+// (SameImage) when both images carry the robust hashes, else the v1 rule
+// (pHash distance ≤ MaxImageDistance, mirror-aware); stock images
+// (stock.go) are skipped. The first match in
+// image order is the evidence, so the result does not depend on which
+// advert is a.
+func compareImages(a, b *Profile) (Link, bool) {
+	best, mirrored := MaxImageDistance+1, false
+	for i := range a.Images {
+		for j := range b.Images {
+			x, y := &a.Images[i], &b.Images[j]
+			if x.Stock != "" || y.Stock != "" {
+				continue
+			}
+			if x.robust() && y.robust() {
+				if ok, detail := SameImage(x, y); ok {
+					return Link{Scope: ScopePerson, Rule: RuleImage, Detail: detail}, true
+				}
+				continue
+			}
+			if d, m := ImageDistance(*x, *y); d < best {
+				best, mirrored = d, m
+			}
+		}
+	}
+	if best > MaxImageDistance {
+		return Link{}, false
+	}
+	detail := "phash distance " + strconv.Itoa(best)
+	if mirrored {
+		detail += " (mirrored)"
+	}
+	return Link{Scope: ScopePerson, Rule: RuleImage, Detail: detail}, true
 }
 
 // SharedContact returns the smallest contact in both sorted lists, or "".
@@ -128,7 +165,7 @@ func ShortContact(c string) string {
 	return c
 }
 
-// Multi-index hashing: the 64-bit pHash is cut into bandCount bands of
+// Multi-index hashing: a 64-bit hash is cut into bandCount bands of
 // bandBits bits. Two hashes within MaxImageDistance = 8 differ in at most
 // bandRadius = 2 bits in at least one band (were every band 3 or more bits
 // apart, the hashes would be 12 or more apart), so looking up every value
@@ -140,13 +177,18 @@ const (
 	bandCount  = 4
 	bandBits   = 16
 	bandRadius = MaxImageDistance / bandCount
-	bandLayout = "mih-4x16-r2+contact-class-name" // stored in the state; a change needs a rebuild
+	bandLayout = "mih-4x16-r2+centres4-shifts9+contact-class-name+stock3x3" // stored in the state; a change needs a rebuild
 )
 
 func band(h uint64, i int) uint16 { return uint16(h >> (bandBits * i)) }
 
 // probes is written for bandRadius 2; this fails to compile otherwise.
 var _ = [1]struct{}{}[bandRadius-2]
+
+// The robust hashes are found by the same probes: two within
+// MaxRobustDistance are within bandRadius in some band. This fails to
+// compile otherwise.
+var _ = [1]struct{}{}[(bandRadius+1)*bandCount-1-MaxRobustDistance-1]
 
 // probes returns v and every value within bandRadius bits of it.
 func probes(v uint16) []uint16 {

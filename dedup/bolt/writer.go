@@ -45,8 +45,10 @@ func newWriter(tx *bbolt.Tx, mem *imageIndex) *writer {
 }
 
 // ProfileOf extracts what the rules compare from a fingerprinted advert:
-// the normalised name, the sorted unique contacts and the pHashes of the
-// images that have one ("phash", optional "phash_mirror", 16 hex digits).
+// the normalised name, the sorted unique contacts and the hashes of the
+// images that have a pHash ("phash", optional "phash_mirror", 16 hex
+// digits; optional robust lists "phash_centres" and "phash_shifts", taken
+// only when both parse).
 func ProfileOf(fp *ad.Fingerprinted) *Profile {
 	// Control characters never belong to a name (and 0 separates the
 	// contact index's keys).
@@ -76,7 +78,12 @@ func ProfileOf(fp *ad.Fingerprinted) *Profile {
 		if m, err := strconv.ParseUint(im.Hashes["phash_mirror"], 16, 64); err == nil {
 			h.Mirror, h.HasMirror = m, true
 		}
-		if !slices.Contains(p.Images, h) {
+		sc, err1 := parseHexList(im.Hashes[kindCentres], 2*NumScales)
+		gr, err2 := parseHexList(im.Hashes[kindShifts], 2*NumTiles)
+		if err1 == nil && err2 == nil {
+			h.Scales, h.Grid = sc, gr
+		}
+		if !slices.ContainsFunc(p.Images, h.Equal) {
 			p.Images = append(p.Images, h)
 		}
 	}
@@ -89,13 +96,6 @@ func (w *writer) add(fp *ad.Fingerprinted) (ad.Assignments, bool, error) {
 		return ad.Assignments{}, false, nil
 	}
 	prof := ProfileOf(fp)
-	buf, err := json.Marshal(prof)
-	if err != nil {
-		return ad.Assignments{}, false, err
-	}
-	if err := w.ads.Put([]byte(id), buf); err != nil {
-		return ad.Assignments{}, false, err
-	}
 	w.profiles[id] = prof
 	for _, scope := range []byte{scopeP, scopeN} {
 		if err := w.newComp(scope, id); err != nil {
@@ -111,6 +111,44 @@ func (w *writer) add(fp *ad.Fingerprinted) (ad.Assignments, bool, error) {
 	for _, im := range prof.Images {
 		w.imageCandidates(im, cands)
 	}
+	delete(cands, id)
+
+	// Stock photos (stock.go): this advert's images see the adverts with a
+	// matching image, and those adverts' images see this one.
+	for i := range prof.Images {
+		prof.Images[i].seen(prof)
+	}
+	var flipped []string
+	for _, other := range slices.Sorted(maps.Keys(cands)) {
+		op, err := w.profile(other)
+		if err != nil {
+			return ad.Assignments{}, false, err
+		}
+		dirty, flip := false, false
+		for i := range prof.Images {
+			for j := range op.Images {
+				x, y := &prof.Images[i], &op.Images[j]
+				if !ImagesMatch(x, y) {
+					continue
+				}
+				x.seen(op)
+				ch, fl := y.seen(prof)
+				dirty, flip = dirty || ch, flip || fl
+			}
+		}
+		if dirty {
+			if err := w.putProfile(other, op); err != nil {
+				return ad.Assignments{}, false, err
+			}
+		}
+		if flip {
+			flipped = append(flipped, other)
+		}
+	}
+	if err := w.putProfile(id, prof); err != nil {
+		return ad.Assignments{}, false, err
+	}
+
 	for _, c := range prof.Contacts {
 		w.contactCandidates(c, prof, cands)
 	}
@@ -122,29 +160,18 @@ func (w *writer) add(fp *ad.Fingerprinted) (ad.Assignments, bool, error) {
 		if err != nil {
 			return ad.Assignments{}, false, err
 		}
-		link := Compare(prof, op)
-		if link.Scope == "" {
-			continue
-		}
-		joinedP := false
-		if link.Scope == ScopePerson {
-			if joinedP, err = w.union(scopeP, id, other, changed); err != nil {
-				return ad.Assignments{}, false, err
-			}
-		}
-		joinedN, err := w.union(scopeN, id, other, changed)
-		if err != nil {
+		if err := w.link(id, prof, other, op, changed); err != nil {
 			return ad.Assignments{}, false, err
-		}
-		if joinedP || joinedN {
-			if err := w.putEdge(id, other, link); err != nil {
-				return ad.Assignments{}, false, err
-			}
 		}
 	}
 
 	if err := w.index(id, prof); err != nil {
 		return ad.Assignments{}, false, err
+	}
+	if len(flipped) > 0 {
+		if err := w.rebuild(flipped, changed); err != nil {
+			return ad.Assignments{}, false, err
+		}
 	}
 
 	msg := ad.Assignments{Cause: id}
@@ -156,6 +183,147 @@ func (w *writer) add(fp *ad.Fingerprinted) (ad.Assignments, bool, error) {
 		msg.Changed = append(msg.Changed, as)
 	}
 	return msg, true, nil
+}
+
+// link applies the rules to adverts a and b and joins their components.
+func (w *writer) link(a string, pa *Profile, b string, pb *Profile, changed map[string]struct{}) error {
+	l := Compare(pa, pb)
+	if l.Scope == "" {
+		return nil
+	}
+	joinedP := false
+	var err error
+	if l.Scope == ScopePerson {
+		if joinedP, err = w.union(scopeP, a, b, changed); err != nil {
+			return err
+		}
+	}
+	joinedN, err := w.union(scopeN, a, b, changed)
+	if err != nil {
+		return err
+	}
+	if joinedP || joinedN {
+		return w.putEdge(a, b, l)
+	}
+	return nil
+}
+
+func (w *writer) putProfile(id string, p *Profile) error {
+	buf, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	w.profiles[id] = p
+	return w.ads.Put([]byte(id), buf)
+}
+
+// rebuild recomputes the persons and networks of the networks holding the
+// adverts in flipped, whose images just became stock: links made through
+// those images no longer hold, so components may split. A network is
+// closed under every link, so recomputing its components from the rules
+// over its own adverts (every pair that shares a photo or a contact) gives
+// the components of the rules over all adverts. Every advert whose
+// assignment changes is added to changed.
+func (w *writer) rebuild(flipped []string, changed map[string]struct{}) error {
+	set := map[string]struct{}{}
+	for _, a := range flipped {
+		if _, ok := set[a]; ok {
+			continue
+		}
+		comp, err := compOf(w.tx, scopeN, a)
+		if err != nil {
+			return err
+		}
+		forMembers(w.tx, scopeN, comp, func(id string) { set[id] = struct{}{} })
+	}
+	ids := slices.Sorted(maps.Keys(set))
+	before := make(map[string]ad.Assignment, len(ids))
+	comps := [2]map[string]struct{}{{}, {}}
+	for _, a := range ids {
+		as, err := assignment(w.tx, a)
+		if err != nil {
+			return err
+		}
+		before[a] = as
+		for i, scope := range []byte{scopeP, scopeN} {
+			comp, err := compOf(w.tx, scope, a)
+			if err != nil {
+				return err
+			}
+			comps[i][comp] = struct{}{}
+			if err := w.member.Delete(append(memberPrefix(scope, comp), a...)); err != nil {
+				return err
+			}
+		}
+	}
+	for i, scope := range []byte{scopeP, scopeN} {
+		for comp := range comps[i] {
+			if err := w.comp.Delete(scopeKey(scope, comp)); err != nil {
+				return err
+			}
+		}
+		w.deltas[1+i] += int64(len(ids) - len(comps[i]))
+	}
+	for _, a := range ids {
+		prefix := []byte(a + "\x00")
+		var dead [][]byte
+		cur := w.ed.Cursor()
+		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+			dead = append(dead, slices.Clone(k))
+		}
+		for _, k := range dead {
+			if err := w.ed.Delete(k); err != nil {
+				return err
+			}
+		}
+		for _, scope := range []byte{scopeP, scopeN} {
+			if err := w.newComp(scope, a); err != nil {
+				return err
+			}
+		}
+	}
+	scratch := map[string]struct{}{}
+	for _, a := range ids {
+		pa, err := w.profile(a)
+		if err != nil {
+			return err
+		}
+		cands := map[string]struct{}{}
+		for _, im := range pa.Images {
+			w.imageCandidates(im, cands)
+		}
+		for _, c := range pa.Contacts {
+			prefix := append([]byte(c), 0)
+			cur := w.contact.Cursor()
+			for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+				if i := bytes.LastIndexByte(k, 0); i >= 0 {
+					cands[string(k[i+1:])] = struct{}{}
+				}
+			}
+		}
+		for _, b := range slices.Sorted(maps.Keys(cands)) {
+			if _, in := set[b]; !in || b >= a {
+				continue
+			}
+			pb, err := w.profile(b)
+			if err != nil {
+				return err
+			}
+			if err := w.link(a, pa, b, pb, scratch); err != nil {
+				return err
+			}
+		}
+	}
+	for _, a := range ids {
+		as, err := assignment(w.tx, a)
+		if err != nil {
+			return err
+		}
+		if as != before[a] {
+			changed[a] = struct{}{}
+		}
+	}
+	return nil
 }
 
 func (w *writer) profile(id string) (*Profile, error) {
@@ -181,9 +349,11 @@ func imgKey(kind byte, b int, v uint16, id string) []byte {
 	return append(k, id...)
 }
 
-// imageCandidates adds to cands every advert with an image whose pHash or
-// mirror pHash may be within MaxImageDistance of im (a superset; Compare
-// decides).
+// imageCandidates adds to cands every advert with an image that compareImages
+// may match with im (a superset; Compare decides): pHash or mirror pHash
+// within MaxImageDistance of im's pHash or mirror, and, for the robust
+// rule, a centred region of one within MaxRobustDistance of a centred
+// region or a shifted window of the other.
 func (w *writer) imageCandidates(im ImageHash, cands map[string]struct{}) {
 	type query struct {
 		h    uint64
@@ -192,6 +362,17 @@ func (w *writer) imageCandidates(im ImageHash, cands map[string]struct{}) {
 	qs := []query{{im.PHash, kindPHash}, {im.PHash, kindMirror}}
 	if im.HasMirror {
 		qs = append(qs, query{im.Mirror, kindPHash})
+	}
+	if im.robust() {
+		for _, h := range im.Scales {
+			qs = append(qs, query{h, kindCentre})
+		}
+		for _, i := range shiftScales {
+			qs = append(qs, query{im.Scales[2*i], kindShifted})
+		}
+		for _, h := range im.Grid {
+			qs = append(qs, query{h, kindCentre})
+		}
 	}
 	add := func(id string) { cands[id] = struct{}{} }
 	for _, q := range qs {
@@ -205,6 +386,22 @@ func (w *writer) imageCandidates(im ImageHash, cands map[string]struct{}) {
 			}
 		}
 	}
+}
+
+// parseHexList parses n 64-bit hashes of 16 hex digits each, concatenated.
+func parseHexList(s string, n int) ([]uint64, error) {
+	if len(s) != 16*n {
+		return nil, fmt.Errorf("hash list of %d hex digits, want %d", len(s), 16*n)
+	}
+	out := make([]uint64, n)
+	for i := range out {
+		v, err := strconv.ParseUint(s[16*i:16*i+16], 16, 64)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
 }
 
 // Classes of adverts in the contact index: what rules (b) and (c) need to
@@ -295,19 +492,36 @@ func (w *writer) contactCandidates(c string, prof *Profile, cands map[string]str
 
 // index makes the advert findable by its images and contacts.
 func (w *writer) index(id string, p *Profile) error {
-	for _, im := range p.Images {
+	put := func(kind byte, h uint64) error {
 		for b := range bandCount {
-			if err := w.img.Put(imgKey(kindPHash, b, band(im.PHash, b), id), nil); err != nil {
+			if err := w.img.Put(imgKey(kind, b, band(h, b), id), nil); err != nil {
 				return err
 			}
-			k := bucketKey(kindPHash, b, band(im.PHash, b))
+			k := bucketKey(kind, b, band(h, b))
 			w.pending[k] = append(w.pending[k], id)
-			if im.HasMirror {
-				if err := w.img.Put(imgKey(kindMirror, b, band(im.Mirror, b), id), nil); err != nil {
-					return err
-				}
-				k := bucketKey(kindMirror, b, band(im.Mirror, b))
-				w.pending[k] = append(w.pending[k], id)
+		}
+		return nil
+	}
+	for _, im := range p.Images {
+		if err := put(kindPHash, im.PHash); err != nil {
+			return err
+		}
+		if im.HasMirror {
+			if err := put(kindMirror, im.Mirror); err != nil {
+				return err
+			}
+		}
+		if !im.robust() {
+			continue
+		}
+		for _, h := range im.Scales {
+			if err := put(kindCentre, h); err != nil {
+				return err
+			}
+		}
+		for _, h := range im.Grid {
+			if err := put(kindShifted, h); err != nil {
+				return err
 			}
 		}
 	}
