@@ -160,16 +160,19 @@ func (s *ClusterStage) Run(ctx context.Context) error {
 			}
 		}
 		for id, m := range seqOf {
-			if changed[id] || m.Delivered < 2 || m.Seq <= published {
+			if changed[id] || m.Seq <= published {
 				continue
 			}
-			// Redelivered after a crash between commit and publish: the
-			// state has it, the stream may not. Republish current facts.
+			// Known to the state but its assignments are not known to be in
+			// the stream: redelivered after a crash between commit and
+			// publish (after a restart the delivery count starts again, so
+			// it cannot tell), or the same advert fingerprinted again.
+			// Republishing the current facts is idempotent downstream.
 			asg, err := s.Cluster.NetworkAssignments(id)
 			if err != nil {
 				return err
 			}
-			log.Info("republishing assignments after redelivery", "ad", id, "n", len(asg))
+			log.Debug("republishing current assignments", "ad", id, "n", len(asg))
 			if err := s.publish(ctx, m.Seq, ad.Assignments{Cause: id, Changed: asg}); err != nil {
 				return err
 			}
