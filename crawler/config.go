@@ -15,6 +15,8 @@ import (
 
 	"github.com/andybalholm/cascadia"
 	"gopkg.in/yaml.v3"
+
+	"adcensus/configs"
 )
 
 // ArenaConfig describes one arena: where to start, which pages are listings
@@ -164,25 +166,7 @@ func DefaultArenaConfig() ArenaConfig {
 }
 
 // ConfigError is an error in a config file, naming file, line and field.
-type ConfigError struct {
-	File  string
-	Line  int
-	Field string
-	Err   error
-}
-
-func (e *ConfigError) Error() string {
-	loc := e.File
-	if e.Line > 0 {
-		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
-	}
-	if e.Field != "" {
-		return fmt.Sprintf("%s: %s: %v", loc, e.Field, e.Err)
-	}
-	return fmt.Sprintf("%s: %v", loc, e.Err)
-}
-
-func (e *ConfigError) Unwrap() error { return e.Err }
+type ConfigError = configs.Error
 
 // LoadArena reads and validates an arena config file.
 func LoadArena(path string) (*ArenaConfig, error) {

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"adcensus/configs"
 )
 
 // Levels: what one match of a pattern is.
@@ -80,25 +82,7 @@ type Pattern struct {
 }
 
 // Error is a pattern file error naming the file, the line and the field.
-type Error struct {
-	File  string
-	Line  int
-	Field string
-	Err   error
-}
-
-func (e *Error) Error() string {
-	loc := e.File
-	if e.Line > 0 {
-		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
-	}
-	if e.Field != "" {
-		return fmt.Sprintf("%s: %s: %v", loc, e.Field, e.Err)
-	}
-	return fmt.Sprintf("%s: %v", loc, e.Err)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+type Error = configs.Error
 
 // ErrInvalid is wrapped by every validation error.
 var ErrInvalid = errors.New("invalid pattern")
