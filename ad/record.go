@@ -1,5 +1,10 @@
 package ad
 
+import (
+	"fmt"
+	"strconv"
+)
+
 // Fingerprinted is an advert after the fingerprint stage: the pseudonymised
 // advert plus everything the cluster stage compares. It is what flows on the
 // subject adcensus.fingerprints.
@@ -40,4 +45,22 @@ type Assignment struct {
 type Assignments struct {
 	Cause   string       `json:"cause"` // the advert id whose arrival caused the change
 	Changed []Assignment `json:"changed"`
+}
+
+// ParseHashList parses a hash list value of an ImageFP (kinds holding
+// several hashes, such as "phash_centres"): n 64-bit hashes of 16 hex digits
+// each, concatenated.
+func ParseHashList(s string, n int) ([]uint64, error) {
+	if len(s) != 16*n {
+		return nil, fmt.Errorf("hash list of %d hex digits, want %d", len(s), 16*n)
+	}
+	out := make([]uint64, n)
+	for i := range out {
+		v, err := strconv.ParseUint(s[16*i:16*i+16], 16, 64)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
 }

@@ -5,8 +5,9 @@ import (
 	"image"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
+
+	"adcensus/ad"
 )
 
 // Robust image hash kinds written by HashImage beside the goimagehash
@@ -205,17 +206,4 @@ func hexList(hs []uint64) string {
 
 // ParseHashList parses a list kind (HashCentres, HashShifts): n
 // hashes of 16 hex digits each.
-func ParseHashList(s string, n int) ([]uint64, error) {
-	if len(s) != 16*n {
-		return nil, fmt.Errorf("hash list of %d hex digits, want %d", len(s), 16*n)
-	}
-	out := make([]uint64, n)
-	for i := range out {
-		v, err := strconv.ParseUint(s[16*i:16*i+16], 16, 64)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
-}
+func ParseHashList(s string, n int) ([]uint64, error) { return ad.ParseHashList(s, n) }

@@ -78,8 +78,8 @@ func ProfileOf(fp *ad.Fingerprinted) *Profile {
 		if m, err := strconv.ParseUint(im.Hashes["phash_mirror"], 16, 64); err == nil {
 			h.Mirror, h.HasMirror = m, true
 		}
-		sc, err1 := parseHexList(im.Hashes[kindCentres], 2*NumScales)
-		gr, err2 := parseHexList(im.Hashes[kindShifts], 2*NumTiles)
+		sc, err1 := ad.ParseHashList(im.Hashes[kindCentres], 2*NumScales)
+		gr, err2 := ad.ParseHashList(im.Hashes[kindShifts], 2*NumTiles)
 		if err1 == nil && err2 == nil {
 			h.Scales, h.Grid = sc, gr
 		}
@@ -386,22 +386,6 @@ func (w *writer) imageCandidates(im ImageHash, cands map[string]struct{}) {
 			}
 		}
 	}
-}
-
-// parseHexList parses n 64-bit hashes of 16 hex digits each, concatenated.
-func parseHexList(s string, n int) ([]uint64, error) {
-	if len(s) != 16*n {
-		return nil, fmt.Errorf("hash list of %d hex digits, want %d", len(s), 16*n)
-	}
-	out := make([]uint64, n)
-	for i := range out {
-		v, err := strconv.ParseUint(s[16*i:16*i+16], 16, 64)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
 }
 
 // Classes of adverts in the contact index: what rules (b) and (c) need to
