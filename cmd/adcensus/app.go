@@ -123,6 +123,12 @@ func (n *node) startSome(ctx context.Context, stages []string) {
 // waitIdle waits until every stage has processed everything in the stream.
 // A stage that fails ends the wait with its error.
 func (n *node) waitIdle(ctx context.Context) error {
+	return n.waitIdleOf(ctx, pipeline.DurableFingerprint, pipeline.DurableCluster, pipeline.DurableIndex)
+}
+
+// waitIdleOf waits until the given durable consumers (in flow order) have
+// processed everything in the stream.
+func (n *node) waitIdleOf(ctx context.Context, durables ...string) error {
 	stagesDone := make(chan error, 1)
 	go func() { stagesDone <- n.group.Wait() }()
 	idleInARow := 0
@@ -141,7 +147,7 @@ func (n *node) waitIdle(ctx context.Context) error {
 		}
 		// Checked in flow order: when a stage is idle, all it will ever
 		// publish from what it consumed is already in the stream.
-		idle, err := n.bus.Idle(ctx, pipeline.DurableFingerprint, pipeline.DurableCluster, pipeline.DurableIndex)
+		idle, err := n.bus.Idle(ctx, durables...)
 		if err != nil {
 			return err
 		}

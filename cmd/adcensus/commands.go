@@ -388,8 +388,16 @@ func cmdRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func rebuild(ctx context.Context, dataDir, natsURL string, stderr io.Writer) error {
-	for _, p := range []string{filepath.Join(dataDir, clusterStateFile), filepath.Join(dataDir, indexDir)} {
-		if err := os.RemoveAll(p); err != nil {
+	return rebuildStores(ctx, dataDir, natsURL, stderr, "cluster", "index")
+}
+
+// rebuildStores deletes the stores of the given stages ("cluster",
+// "index"), resets their consumers and replays the stream into them.
+func rebuildStores(ctx context.Context, dataDir, natsURL string, stderr io.Writer, stages ...string) error {
+	files := map[string]string{"cluster": clusterStateFile, "index": indexDir}
+	durables := map[string]string{"cluster": pipeline.DurableCluster, "index": pipeline.DurableIndex}
+	for _, st := range stages {
+		if err := os.RemoveAll(filepath.Join(dataDir, files[st])); err != nil {
 			return err
 		}
 	}
@@ -398,16 +406,50 @@ func rebuild(ctx context.Context, dataDir, natsURL string, stderr io.Writer) err
 		return err
 	}
 	defer n.Close()
-	for _, d := range []string{pipeline.DurableCluster, pipeline.DurableIndex} {
-		if err := n.bus.ResetConsumer(ctx, d); err != nil {
+	var ds []string
+	for _, st := range stages {
+		if err := n.bus.ResetConsumer(ctx, durables[st]); err != nil {
 			return err
 		}
+		ds = append(ds, durables[st])
 	}
-	n.startStages(ctx)
-	if err := n.waitIdle(ctx); err != nil {
+	n.startSome(ctx, stages)
+	if err := n.waitIdleOf(ctx, ds...); err != nil {
 		return err
 	}
 	return n.Close()
+}
+
+// cmdIndex handles 'adcensus index rebuild': a fresh index replayed from
+// the stream (the cluster state is kept).
+func cmdIndex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "rebuild" {
+		return usageError{"usage: adcensus index rebuild [--data DIR] [--nats URL]"}
+	}
+	fs := newFlags("index rebuild", stderr)
+	dataDir := fs.String("data", "./data", "data directory")
+	natsURL := fs.String("nats", "", "external NATS URL (default: embedded)")
+	if _, err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if err := rebuildStores(ctx, *dataDir, *natsURL, stderr, "index"); err != nil {
+		return err
+	}
+	ix, err := openIndex(*dataDir)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	rows, err := ix.Counts(ctx, []string{"arena"}, index.CountOptions{})
+	if err != nil {
+		return err
+	}
+	_, persons, networks, err := ix.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	printCountTable(stdout, rows, networks, persons)
+	return nil
 }
 
 // cmdStages runs chosen pipeline stages against a NATS server until

@@ -65,6 +65,7 @@ usage: adcensus COMMAND [flags]
   runs                      list crawl runs
   reextract --warc DIR --arena FILE --out ads.jsonl   rebuild adverts from a WARC archive with a (changed) config, no network
   schedule list|add|remove  cron schedules of crawls (schedule add ARENA "0 6 * * 1"), run by 'run --schedule'
+  index rebuild             delete the index and replay the stream into a fresh one
   rebuild                   delete the cluster state and the index and rebuild them from the stream
   stages --only fingerprint,cluster,index --nats URL   run stages as a separate process (scale-out)
   version                   print the version
@@ -127,6 +128,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdMSE(ctx, rest, stdout, stderr)
 	case "stages":
 		return cmdStages(ctx, rest, stdout, stderr)
+	case "index":
+		return cmdIndex(ctx, rest, stdout, stderr)
 	case "rebuild":
 		return cmdRebuild(ctx, rest, stdout, stderr)
 	case "version", "--version":

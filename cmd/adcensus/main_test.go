@@ -212,6 +212,12 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Errorf("after replay total = %+v, want %+v", got, total)
 	}
 
+	// The index alone, rebuilt from the stream, counts the same.
+	runMain(t, "index", "rebuild", "--data", dataDir)
+	if got := totalRow(t, indexCounts(t, dataDir, "arena")); got.Ads != total.Ads || got.Persons != total.Persons {
+		t.Errorf("after index rebuild total = %+v, want %+v", got, total)
+	}
+
 	// CLI on the same data: export, search, explain.
 	csvOut := runMain(t, "export", "counts", "--by", "arena,week", "--data", dataDir, "--format", "csv", "--min-cell", "0")
 	recs, err := csv.NewReader(strings.NewReader(csvOut)).ReadAll()
