@@ -3,8 +3,10 @@ package crawler_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -108,6 +110,13 @@ func newTestArena(t *testing.T) *testArena {
 <img data-src="/img/%d.jpg"><span class="price">1000 kr</span></body></html>`, n, phoneAttr, "\xff\xfe", 20+n, phoneAttr, n)
 	})
 	mux.HandleFunc("/img/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/img/3.jpg" {
+			// A decompression bomb: a valid PNG header announcing
+			// 50000×50000 pixels, then garbage.
+			w.Header().Set("Content-Type", "image/png")
+			w.Write(pngBombHeader())
+			return
+		}
 		w.Header().Set("Content-Type", "image/jpeg")
 		w.Write(img)
 	})
@@ -228,6 +237,7 @@ func TestCrawlCapturesEveryAdvertOncePolitely(t *testing.T) {
 	if n := arena.hitCount("/private/ad/99"); n != 0 {
 		t.Errorf("robots.txt-disallowed path requested %d times", n)
 	}
+	sawBomb := false
 	for _, a := range sink.ads {
 		if len(a.Phones) != 0 {
 			t.Fatalf("advert %s still has raw phones %q", a.ID, a.Phones)
@@ -241,9 +251,20 @@ func TestCrawlCapturesEveryAdvertOncePolitely(t *testing.T) {
 		if a.Age < 21 || a.Attrs["price"] != "1000 kr" {
 			t.Fatalf("fields not extracted: age %d attrs %v", a.Age, a.Attrs)
 		}
+		if a.URL == arena.URL+"/ad/3" {
+			// The bomb is refused before decoding; the advert still flows.
+			if len(a.ImageFPs) != 1 || !strings.Contains(a.ImageFPs[0].Err, "too large") || len(a.ImageFPs[0].Hashes) != 0 {
+				t.Fatalf("bomb image not refused: %+v", a.ImageFPs)
+			}
+			sawBomb = true
+			continue
+		}
 		if len(a.ImageFPs) != 1 || a.ImageFPs[0].Hashes["phash"] == "" {
 			t.Fatalf("image not hashed: %+v", a.ImageFPs)
 		}
+	}
+	if !sawBomb {
+		t.Error("the advert with the decompression-bomb image was not published")
 	}
 	if run.Errors["status_4xx"] != 1 {
 		t.Errorf("errors = %v, want one status_4xx (the 404)", run.Errors)
@@ -327,4 +348,18 @@ func TestCrawlRefusesPrivateAddressesByDefault(t *testing.T) {
 	if run.ErrorCount() == 0 {
 		t.Fatalf("refusal not counted: %+v", run)
 	}
+}
+
+// pngBombHeader is the start of a PNG whose IHDR announces 50000×50000
+// pixels (2.5 gigapixels) followed by bytes that are not image data.
+func pngBombHeader() []byte {
+	var b bytes.Buffer
+	b.Write([]byte("\x89PNG\r\n\x1a\n"))
+	ihdr := []byte{0, 0, 0xc3, 0x50, 0, 0, 0xc3, 0x50, 8, 2, 0, 0, 0}
+	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
+	chunk := append([]byte("IHDR"), ihdr...)
+	b.Write(chunk)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	b.Write(bytes.Repeat([]byte{0}, 1024))
+	return b.Bytes()
 }
