@@ -361,13 +361,19 @@ func cmdRuns(_ context.Context, args []string, stdout, stderr io.Writer) error {
 // cmdRebuild deletes the cluster state and the index and rebuilds both by
 // replaying the stream; the counts are the same as before.
 func cmdRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("rebuild", stderr)
+	return rebuildCommand(ctx, "rebuild", args, stdout, stderr, "cluster", "index")
+}
+
+// rebuildCommand parses the flags of a rebuild command, rebuilds the stores
+// of stages from the stream and prints the counts.
+func rebuildCommand(ctx context.Context, name string, args []string, stdout, stderr io.Writer, stages ...string) error {
+	fs := newFlags(name, stderr)
 	dataDir := fs.String("data", "./data", "data directory")
 	natsURL := fs.String("nats", "", "external NATS URL (default: embedded)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := rebuild(ctx, *dataDir, *natsURL, stderr); err != nil {
+	if err := rebuildStores(ctx, *dataDir, *natsURL, stderr, stages...); err != nil {
 		return err
 	}
 	ix, err := openIndex(*dataDir)
@@ -379,11 +385,11 @@ func cmdRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	_, persons, networks, err := ix.Stats(ctx)
+	_, _, networks, err := ix.Stats(ctx)
 	if err != nil {
 		return err
 	}
-	printCountTable(stdout, rows, networks, persons)
+	printCountTable(stdout, rows, networks)
 	return nil
 }
 
@@ -426,30 +432,7 @@ func cmdIndex(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) == 0 || args[0] != "rebuild" {
 		return usageError{"usage: adcensus index rebuild [--data DIR] [--nats URL]"}
 	}
-	fs := newFlags("index rebuild", stderr)
-	dataDir := fs.String("data", "./data", "data directory")
-	natsURL := fs.String("nats", "", "external NATS URL (default: embedded)")
-	if _, err := parse(fs, args[1:]); err != nil {
-		return err
-	}
-	if err := rebuildStores(ctx, *dataDir, *natsURL, stderr, "index"); err != nil {
-		return err
-	}
-	ix, err := openIndex(*dataDir)
-	if err != nil {
-		return err
-	}
-	defer ix.Close()
-	rows, err := ix.Counts(ctx, []string{"arena"}, index.CountOptions{})
-	if err != nil {
-		return err
-	}
-	_, persons, networks, err := ix.Stats(ctx)
-	if err != nil {
-		return err
-	}
-	printCountTable(stdout, rows, networks, persons)
-	return nil
+	return rebuildCommand(ctx, "index rebuild", args[1:], stdout, stderr, "index")
 }
 
 // cmdStages runs chosen pipeline stages against a NATS server until

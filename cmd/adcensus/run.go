@@ -190,7 +190,7 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 	if err != nil {
 		return nil, err
 	}
-	_, persons, networks, err := n.index.Stats(ctx)
+	_, _, networks, err := n.index.Stats(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 		}
 	}
 	fmt.Fprintln(stdout)
-	printCountTable(stdout, rows, networks, persons)
+	printCountTable(stdout, rows, networks)
 	if o.Temporary {
 		fmt.Fprintf(stdout, "\ndone in %s (data in a temporary directory, removed now; keep it with --data DIR)\n", time.Since(start).Round(10*time.Millisecond))
 	} else {
@@ -242,7 +242,7 @@ func printRuns(w io.Writer, runs []*crawler.Run) {
 }
 
 // printCountTable prints ads and distinct persons per arena and in total.
-func printCountTable(w io.Writer, rows []index.CountRow, networks, _ int) {
+func printCountTable(w io.Writer, rows []index.CountRow, networks int) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "arena\tads\tdistinct persons\t")
 	var total *index.CountRow
