@@ -54,23 +54,31 @@ func waitIdle(t *testing.T, b pipeline.Bus, durables ...string) {
 	}
 }
 
+// mustBusAndCluster opens an embedded bus and a cluster state in a temporary
+// directory, both closed at cleanup.
+func mustBusAndCluster(t *testing.T) (*jetstream.Bus, *dedupbolt.Cluster) {
+	t.Helper()
+	dir := t.TempDir()
+	bus, err := jetstream.Open(context.Background(), jetstream.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bus.Close() })
+	cl, err := dedupbolt.Open(filepath.Join(dir, "cluster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	return bus, cl
+}
+
 // TestClusterStageRepublishesAfterFailedPublish checks that assignments lost
 // between the state commit and the publish reach the stream on redelivery,
 // so the stream agrees with the state.
 func TestClusterStageRepublishesAfterFailedPublish(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	dir := t.TempDir()
-	bus, err := jetstream.Open(ctx, jetstream.Options{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bus.Close()
-	cl, err := dedupbolt.Open(filepath.Join(dir, "cluster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	bus, cl := mustBusAndCluster(t)
 
 	fps := []*ad.Fingerprinted{
 		fingerprint("a-1", "anna", "tel:aa"),
@@ -137,17 +145,7 @@ func TestClusterStageRepublishesAfterFailedPublish(t *testing.T) {
 func TestClusterStageSetsAsideBadMessages(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	dir := t.TempDir()
-	bus, err := jetstream.Open(ctx, jetstream.Options{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bus.Close()
-	cl, err := dedupbolt.Open(filepath.Join(dir, "cluster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	bus, cl := mustBusAndCluster(t)
 	good1, _ := json.Marshal(fingerprint("a-1", "anna", "tel:aa"))
 	badID, _ := json.Marshal(fingerprint("a-\x00", "bea", "tel:bb"))
 	good2, _ := json.Marshal(fingerprint("a-2", "cleo", "tel:cc"))
