@@ -338,6 +338,17 @@ func writeArenaConfigs(t *testing.T, dir string, base map[string]string) string 
 	return path
 }
 
+// writeDemoConfigs writes the demo arena configs pointed at the running demo
+// servers into dir (see writeArenaConfigs).
+func writeDemoConfigs(t *testing.T, dir string, demo *demoarena.Demo) string {
+	t.Helper()
+	base := map[string]string{}
+	for _, name := range demo.Arenas() {
+		base[name] = demo.URL(name)
+	}
+	return writeArenaConfigs(t, dir, base)
+}
+
 // slowProxy serves an arena with a delay per request and counts requests by
 // path, so a test can interrupt a crawl half-way.
 type slowProxy struct {
@@ -467,11 +478,7 @@ func TestRunKilledAndRestartedCountsTheSame(t *testing.T) {
 func TestCrawlDedupEvalCommands(t *testing.T) {
 	corpus, demo := startDemo(t)
 	dir := t.TempDir()
-	base := map[string]string{}
-	for _, name := range demo.Arenas() {
-		base[name] = demo.URL(name)
-	}
-	writeArenaConfigs(t, dir, base)
+	writeDemoConfigs(t, dir, demo)
 	data := filepath.Join(dir, "data")
 	adsPath := filepath.Join(dir, "ads.jsonl")
 	runMain(t, "crawl", "--arena", filepath.Join(dir, "nattlinjen.yaml"), "--out", adsPath, "--data", data, "--quiet")

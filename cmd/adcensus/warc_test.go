@@ -42,11 +42,7 @@ func readAds(t *testing.T, path string) map[string]*ad.Ad {
 func TestCrawlWARCThenReextract(t *testing.T) {
 	corpus, demo := startDemo(t)
 	dir := t.TempDir()
-	base := map[string]string{}
-	for _, name := range demo.Arenas() {
-		base[name] = demo.URL(name)
-	}
-	writeArenaConfigs(t, dir, base)
+	writeDemoConfigs(t, dir, demo)
 	arenaPath := filepath.Join(dir, "blomstra.yaml")
 	cfg, err := crawler.LoadArena(arenaPath)
 	if err != nil {
