@@ -11,7 +11,8 @@ import (
 type Fingerprinted struct {
 	Ad Ad `json:"ad"`
 	// Contacts are keyed-HMAC pseudonyms of every contact found in the
-	// advert's fields and text, "tel:<hex>", "email:<hex>", sorted, unique.
+	// advert's fields and text, "tel:<hex>", "email:<hex>",
+	// "handle:<service>:<hex>", sorted, unique.
 	Contacts []string `json:"contacts,omitempty"`
 	// ContactCountries are the country calling codes ("+46") of the phone
 	// contacts, sorted, unique.
@@ -21,8 +22,12 @@ type Fingerprinted struct {
 	// Images are the fingerprints of the advert's images that could be
 	// hashed; images that failed are listed in Problems.
 	Images []ImageFP `json:"images,omitempty"`
-	// TextSig is a near-duplicate signature of title and body (kind:hex).
-	TextSig string `json:"text_sig,omitempty"`
+	// TextMinHash is the MinHash signature of title and body for
+	// near-duplicate texts, "mh128x16:<base64url>" (dedup.ParseMinHash);
+	// empty for a text without words and in records written before it
+	// existed. (Those records may carry "text_sig", a SimHash nothing
+	// reads; it is ignored.)
+	TextMinHash string `json:"text_minhash,omitempty"`
 	// Problems lists what could not be used, with a reason each (for
 	// example an undecodable image). The advert still flows on.
 	Problems []string `json:"problems,omitempty"`

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strings"
 	"unicode"
@@ -104,8 +103,8 @@ func (f *Fingerprinter) process(ctx context.Context, in *ad.Ad) (*ad.Fingerprint
 	out.Contacts = slices.Clone(a.Contacts)
 	out.ContactCountries = slices.Clone(a.ContactCountries)
 	out.Name = NormaliseName(a.Name)
-	if sig, ok := SimHash(a.Title + "\n" + a.Body); ok {
-		out.TextSig = fmt.Sprintf("simhash:%016x", sig)
+	if sig, ok := TextMinHash(a.Title + "\n" + a.Body); ok {
+		out.TextMinHash = sig.String()
 	}
 	return out, failed, nil
 }
@@ -138,9 +137,6 @@ func NormaliseName(name string) string {
 	}), " ")
 }
 
-// shingleWords is the number of words in a SimHash shingle.
-const shingleWords = 3
-
 // Tokens splits text into lower-case words of letters and digits (NFC), so
 // that "Göteborg" stays one word whatever its Unicode form.
 func Tokens(text string) []string {
@@ -148,45 +144,4 @@ func Tokens(text string) []string {
 	return strings.FieldsFunc(text, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r)
 	})
-}
-
-// SimHash returns the 64-bit SimHash of text over shingles of three words
-// (a text of fewer words is one shingle), and ok=false for a text without
-// words. Near-duplicate texts have hashes at a small Hamming distance.
-func SimHash(text string) (uint64, bool) {
-	words := Tokens(text)
-	if len(words) == 0 {
-		return 0, false
-	}
-	var acc [64]int
-	add := func(shingle []string) {
-		h := fnv.New64a()
-		for i, w := range shingle {
-			if i > 0 {
-				h.Write([]byte{' '})
-			}
-			h.Write([]byte(w))
-		}
-		v := h.Sum64()
-		for bit := range 64 {
-			if v&(1<<bit) != 0 {
-				acc[bit]++
-			} else {
-				acc[bit]--
-			}
-		}
-	}
-	if len(words) < shingleWords {
-		add(words)
-	}
-	for i := 0; i+shingleWords <= len(words); i++ {
-		add(words[i : i+shingleWords])
-	}
-	var sig uint64
-	for bit, n := range acc {
-		if n > 0 {
-			sig |= 1 << bit
-		}
-	}
-	return sig, true
 }

@@ -55,8 +55,9 @@ type Doc struct {
 	AssignVersion uint64 `json:"assign_version,omitempty"`
 }
 
-// pseudonym is the shape of a keyed-HMAC contact pseudonym ("tel:<hex>").
-var pseudonym = regexp.MustCompile(`^[a-z]+:[0-9a-f]{16,}$`)
+// pseudonym is the shape of a keyed-HMAC contact pseudonym ("tel:<hex>",
+// "handle:<service>:<hex>").
+var pseudonym = regexp.MustCompile(`^[a-z]+:(?:[a-z]+:)?[0-9a-f]{16,}$`)
 
 // NewDoc builds the document of a fingerprinted advert, without assignment.
 // Raw phones are never copied; contacts that do not look like pseudonyms

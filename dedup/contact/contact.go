@@ -1,11 +1,13 @@
 // Package contact pseudonymises contact details (phone numbers, e-mail
-// addresses) at the first stage of adcensus: raw values are de-obfuscated,
-// normalised (phones to E.164, e-mails to lower case) and replaced by a keyed
-// HMAC-SHA256, so that raw contacts never reach storage, logs or exports.
+// addresses, messaging handles) at the first stage of adcensus: raw values
+// are de-obfuscated, normalised (phones to E.164, e-mails and handles to
+// lower case) and replaced by a keyed HMAC-SHA256, so that raw contacts
+// never reach storage, logs or exports.
 //
-// A pseudonym is "tel:<hex>" or "email:<hex>", the first 16 bytes of
-// HMAC-SHA256(key, normalised value). The same key always yields the same
-// pseudonym; different keys yield unrelated ones.
+// A pseudonym is "tel:<hex>", "email:<hex>" or "handle:<service>:<hex>",
+// the first 16 bytes of HMAC-SHA256(key, normalised value) (for a handle,
+// of "<service>:<handle>"). The same key always yields the same pseudonym;
+// different keys yield unrelated ones.
 package contact
 
 import (
@@ -20,7 +22,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -30,6 +31,7 @@ import (
 	"adcensus/ad"
 
 	"github.com/nyaruka/phonenumbers/v2"
+	"golang.org/x/text/unicode/norm"
 )
 
 const (
@@ -144,9 +146,10 @@ func (p *Pseudonymiser) Phone(raw string) (pseudo string, ok bool) {
 	return p.sum(TelPrefix, e164), true
 }
 
-// Email returns the pseudonym of an e-mail address (compared in lower case).
+// Email returns the pseudonym of an e-mail address (compared in lower
+// case, NFC).
 func (p *Pseudonymiser) Email(addr string) string {
-	return p.sum(EmailPrefix, strings.ToLower(strings.TrimSpace(addr)))
+	return p.sum(EmailPrefix, norm.NFC.String(strings.ToLower(strings.TrimSpace(addr))))
 }
 
 // NormalisePhone de-obfuscates raw and returns the number in E.164 form, or
@@ -177,15 +180,35 @@ func NormalisePhone(raw string) (e164 string, ok bool) {
 	return phonenumbers.Format(num, phonenumbers.E164), true
 }
 
-// acceptable says whether a parsed number counts as a contact. A number that
-// libphonenumber's metadata calls valid always does. A number that only has
-// a possible length for its country (new ranges, numbers the metadata does
-// not know, ranges reserved for fiction) counts when it was given as a phone
-// (a phones field) or written with an international prefix in free text:
-// such a number still identifies a contact, and must not stay in the text
-// unpseudonymised. Bare digit runs in free text must be valid, so that
-// prices, dates and ids are not taken for phones.
+// acceptable says whether a parsed number counts as a contact.
+//
+// In free text (field false) a number must be written as phone numbers are
+// written: with an international prefix ("+46…", "0046…"), a national
+// trunk prefix ("070…", "08-…"), or its country code ("46701234567").
+// Digit runs that start otherwise — dates ("2026-01-05"), order numbers,
+// times ("12.30-13.30"), lists of sizes — are not phones even when the
+// metadata would call them valid Swedish numbers.
+//
+// Then a number that libphonenumber's metadata calls valid counts. A number
+// that only has a possible length for its country (new ranges, numbers the
+// metadata does not know, ranges reserved for fiction) counts when it was
+// given as a phone (a phones field) or written with an international prefix
+// in free text: such a number still identifies a contact, and must not stay
+// in the text unpseudonymised.
 func acceptable(num *phonenumbers.PhoneNumber, written string, field bool) bool {
+	w := strings.TrimSpace(written)
+	international := strings.HasPrefix(w, "+") || strings.HasPrefix(w, "00")
+	if !field && !international {
+		digits := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, w)
+		if !strings.HasPrefix(digits, "0") && !strings.HasPrefix(digits, strconv.Itoa(int(num.GetCountryCode()))) {
+			return false
+		}
+	}
 	if phonenumbers.IsValidNumber(num) {
 		return true
 	}
@@ -199,17 +222,16 @@ func acceptable(num *phonenumbers.PhoneNumber, written string, field bool) bool 
 	if nsn == "" || nsn[0] == '0' || strings.Count(nsn, nsn[:1]) == len(nsn) {
 		return false
 	}
-	w := strings.TrimSpace(written)
-	return field || strings.HasPrefix(w, "+") || strings.HasPrefix(w, "00")
+	return field || international
 }
 
-var emailRE = regexp.MustCompile(`[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,}`)
-
 // Apply pseudonymises the contacts of a in place: phone numbers in a.Phones
-// (each entry one number as shown), and phone numbers and e-mail addresses
+// (each entry one number as shown), and phone numbers, e-mail addresses
+// (plain and obfuscated, see email.go) and messaging handles (handle.go)
 // in a.Title and a.Body. It sets a.Contacts to the sorted, unique union of
 // the pseudonyms found and those already there, clears a.Phones, and
-// replaces every contact found in the text by "[tel]" or "[email]".
+// replaces every contact found in the text by "[tel]", "[email]" or
+// "[handle]".
 //
 // It returns the problems met (for example a phones entry that is not a
 // valid number); problems never contain a raw phone number. Apply is
@@ -277,18 +299,70 @@ func describe(raw string) string {
 	return fmt.Sprintf("(%d characters, %d digits)", utf8.RuneCountInString(raw), digits)
 }
 
-// scrub replaces e-mail addresses and phone numbers in text by placeholders
-// and appends their pseudonyms to found.
+// scrub replaces e-mail addresses, messaging handles and phone numbers in
+// text by placeholders and appends their pseudonyms to found.
 func (p *Pseudonymiser) scrub(text string, found *collected) string {
 	if text == "" {
 		return text
 	}
-	text = emailRE.ReplaceAllStringFunc(text, func(m string) string {
-		found.contacts = append(found.contacts, p.Email(m))
-		return EmailPlaceholder
+	var spans []span
+	for _, e := range findEmails(text) {
+		found.contacts = append(found.contacts, p.Email(e.addr))
+		spans = append(spans, span{e.start, e.end})
+	}
+	text = replaceSpans(text, spans, EmailPlaceholder)
+	spans = spans[:0]
+	var phones []bool
+	for _, h := range findHandles(text) {
+		if h.phone {
+			e164, ok := NormalisePhone(h.value)
+			if !ok {
+				continue
+			}
+			found.phone(p, e164)
+			spans = append(spans, span{h.start, h.end})
+			phones = append(phones, true)
+			continue
+		}
+		phones = append(phones, false)
+		for _, svc := range h.services {
+			found.contacts = append(found.contacts, p.handle(svc, h.value))
+		}
+		spans = append(spans, span{h.start, h.end})
+	}
+	text = replaceSpansWith(text, spans, func(i int) string {
+		if phones[i] {
+			return TelPlaceholder
+		}
+		return HandlePlaceholder
 	})
 	out, _ := p.findPhones(text, found)
 	return out
+}
+
+// replaceSpans replaces the ordered spans of text by placeholder.
+func replaceSpans(text string, spans []span, placeholder string) string {
+	return replaceSpansWith(text, spans, func(int) string { return placeholder })
+}
+
+// replaceSpansWith replaces the ordered spans of text, span i by
+// placeholder(i); a span overlapping the one before is skipped.
+func replaceSpansWith(text string, spans []span, placeholder func(int) string) string {
+	if len(spans) == 0 {
+		return text
+	}
+	var b strings.Builder
+	last := 0
+	for i, sp := range spans {
+		if sp.start < last {
+			continue
+		}
+		b.WriteString(text[last:sp.start])
+		b.WriteString(placeholder(i))
+		last = sp.end
+	}
+	b.WriteString(text[last:])
+	return b.String()
 }
 
 // findPhones finds phone numbers in (obfuscated) text, appends their
@@ -296,7 +370,6 @@ func (p *Pseudonymiser) scrub(text string, found *collected) string {
 // TelPlaceholder, and the number of numbers found.
 func (p *Pseudonymiser) findPhones(text string, found *collected) (string, int) {
 	d := deobfuscate(text, false)
-	type span struct{ start, end int }
 	var spans []span
 	for m := range phonenumbers.FindNumbersWithLeniency(d.text, Region, phonenumbers.POSSIBLE, math.MaxInt) {
 		if !acceptable(m.Number(), m.RawString(), false) {
@@ -310,16 +383,5 @@ func (p *Pseudonymiser) findPhones(text string, found *collected) (string, int) 
 		}
 		spans = append(spans, span{s, e})
 	}
-	if len(spans) == 0 {
-		return text, 0
-	}
-	var b strings.Builder
-	last := 0
-	for _, sp := range spans {
-		b.WriteString(text[last:sp.start])
-		b.WriteString(TelPlaceholder)
-		last = sp.end
-	}
-	b.WriteString(text[last:])
-	return b.String(), len(spans)
+	return replaceSpans(text, spans, TelPlaceholder), len(spans)
 }
