@@ -35,10 +35,13 @@ type ArenaConfig struct {
 	// Schedule is an optional standard 5-field cron expression
 	// ("0 6 * * 1"), optionally prefixed with CRON_TZ=Area/City, saying
 	// when a scheduler starts a crawl of the arena (schedule.go).
-	Schedule string  `yaml:"schedule"`
-	Limits   Limits  `yaml:"limits"`
-	Listing  Listing `yaml:"listing"`
-	Detail   Detail  `yaml:"detail"`
+	Schedule string `yaml:"schedule"`
+	// Canonical adds the arena's own rules to the canonical form of the
+	// URLs found on its pages (extract.go Canonical).
+	Canonical CanonicalRules `yaml:"canonical"`
+	Limits    Limits         `yaml:"limits"`
+	Listing   Listing        `yaml:"listing"`
+	Detail    Detail         `yaml:"detail"`
 
 	// File is the path the config was loaded from; Hash is the SHA-256 of
 	// its bytes, recorded with every crawl run as provenance.
@@ -59,6 +62,15 @@ type Limits struct {
 	Timeout     Duration `yaml:"timeout"`
 	MaxBody     ByteSize `yaml:"max_body"`
 	MaxImages   int      `yaml:"max_images"`
+}
+
+// CanonicalRules extend the built-in canonical URL rules for one arena.
+type CanonicalRules struct {
+	// DropParams are query parameters that never identify content on
+	// this arena (session ids, list positions), dropped from links like
+	// utm_* and fbclid are everywhere; a trailing "*" matches every
+	// parameter starting with the rest ("pos_*").
+	DropParams []string `yaml:"drop_params"`
 }
 
 // Listing describes listing (index) pages.
@@ -230,7 +242,8 @@ func yamlError(file string, err error) *ConfigError {
 func schemaKeys() map[string][]string {
 	field := []string{"selector", "attr", "regex", "all", "transform"}
 	return map[string][]string{
-		"":                {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "robots", "archive", "schedule", "limits", "listing", "detail"},
+		"":                {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "robots", "archive", "schedule", "canonical", "limits", "listing", "detail"},
+		"canonical":       {"drop_params"},
 		"limits":          {"max_pages", "max_depth", "concurrency", "delay", "timeout", "max_body", "max_images"},
 		"listing":         {"match", "links", "next"},
 		"detail":          {"match", "fields", "images", "attrs"},
@@ -313,6 +326,12 @@ func (c *ArenaConfig) Validate() error {
 	if c.Schedule != "" {
 		if _, err := ParseSchedule(c.Schedule); err != nil {
 			return bad("schedule", "%v", err)
+		}
+	}
+	for i, p := range c.Canonical.DropParams {
+		name := strings.TrimSuffix(p, "*")
+		if name == "" || strings.ContainsAny(name, "*?&=#/ \t") {
+			return bad(fmt.Sprintf("canonical.drop_params[%d]", i), "not a query parameter name (optionally ending in *): %q", p)
 		}
 	}
 	l := c.Limits

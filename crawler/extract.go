@@ -74,6 +74,42 @@ func Canonical(base *url.URL, ref string) (string, bool) {
 	return u.String(), true
 }
 
+// canonical is Canonical with the arena's canonical rules applied too
+// (canonical.drop_params).
+func (c *ArenaConfig) canonical(base *url.URL, ref string) (string, bool) {
+	s, ok := Canonical(base, ref)
+	if !ok || len(c.Canonical.DropParams) == 0 {
+		return s, ok
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.RawQuery == "" {
+		return s, ok
+	}
+	q := u.Query()
+	for k := range q {
+		if c.dropParam(k) {
+			q.Del(k)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), true
+}
+
+func (c *ArenaConfig) dropParam(name string) bool {
+	name = strings.ToLower(name)
+	for _, p := range c.Canonical.DropParams {
+		p = strings.ToLower(p)
+		if prefix, ok := strings.CutSuffix(p, "*"); ok {
+			if strings.HasPrefix(name, prefix) {
+				return true
+			}
+		} else if name == p {
+			return true
+		}
+	}
+	return false
+}
+
 // pathQuery is what listing and detail patterns match against.
 func pathQuery(u *url.URL) string {
 	if u.RawQuery != "" {
@@ -127,7 +163,7 @@ func (c *ArenaConfig) ExtractListing(pageURL string, body []byte) (*ListingResul
 	add := func(sel string, want PageKind, into *[]string) {
 		doc.Find(sel).Each(func(_ int, s *goquery.Selection) {
 			href, _ := s.Attr("href")
-			u, ok := Canonical(base, href)
+			u, ok := c.canonical(base, href)
 			if !ok || seen[u] {
 				return
 			}

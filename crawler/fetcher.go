@@ -65,6 +65,10 @@ type hostGate struct {
 	mu    sync.Mutex
 	next  time.Time     // earliest start of the next request
 	delay time.Duration // effective delay between request starts
+	// pausedUntil is when the host may be asked again after it answered
+	// 429 or 503 with Retry-After: the pause holds for every request to
+	// the host, not only the retry of the one that got the answer.
+	pausedUntil time.Time
 
 	robotsMu   sync.Mutex // held while robots.txt is read
 	robotsRead bool
@@ -180,9 +184,9 @@ func (f *fetcher) gate(host string) *hostGate {
 	return g
 }
 
-// acquire waits for a free slot of the host and for its delay since the
-// end of the previous request. The caller must call release when the
-// response has been read.
+// acquire waits for a free slot of the host, for its delay since the
+// previous request and for a Retry-After pause. The caller must call release
+// when the response has been read.
 func (g *hostGate) acquire(ctx context.Context) (release func(), err error) {
 	select {
 	case g.sem <- struct{}{}:
@@ -211,25 +215,45 @@ func (g *hostGate) acquire(ctx context.Context) (release func(), err error) {
 		}
 		<-g.sem
 	}
-	g.mu.Lock()
-	now := time.Now()
-	start := now
-	if g.next.After(now) {
-		start = g.next
-	}
-	g.next = start.Add(g.delay)
-	g.mu.Unlock()
-	if wait := start.Sub(now); wait > 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
+	// Wait until neither the delay nor a pause holds; a pause set while
+	// waiting (another request got a 429) is waited for too.
+	for {
+		g.mu.Lock()
+		now := time.Now()
+		start := now
+		if g.next.After(start) {
+			start = g.next
+		}
+		if g.pausedUntil.After(start) {
+			start = g.pausedUntil
+		}
+		if !start.After(now) {
+			g.next = now.Add(g.delay)
+			g.mu.Unlock()
+			return release, nil
+		}
+		g.mu.Unlock()
+		t := time.NewTimer(start.Sub(now))
 		select {
 		case <-t.C:
 		case <-ctx.Done():
+			t.Stop()
 			release()
 			return nil, ctx.Err()
 		}
 	}
-	return release, nil
+}
+
+// pause keeps every request to the host waiting until now+d.
+func (g *hostGate) pause(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	g.mu.Lock()
+	if until := time.Now().Add(d); until.After(g.pausedUntil) {
+		g.pausedUntil = until
+	}
+	g.mu.Unlock()
 }
 
 // robotsPath is what robots.txt rules are matched against.
@@ -326,7 +350,8 @@ func (f *fetcher) get(ctx context.Context, raw string) (*colly.Response, error) 
 	if group != nil && !group.Test(robotsPath(u)) {
 		return nil, colly.ErrRobotsTxtBlocked
 	}
-	release, err := f.gate(u.Host).acquire(ctx)
+	gate := f.gate(u.Host)
+	release, err := gate.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -336,6 +361,11 @@ func (f *fetcher) get(ctx context.Context, raw string) (*colly.Response, error) 
 	f.metrics.Requests.Add(1)
 	err = f.col.Request(http.MethodGet, raw, nil, cctx, nil)
 	resp, _ := cctx.GetAny("resp").(*colly.Response)
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) && resp.Headers != nil {
+		// Set before release: no request to the host, queued behind this
+		// one or from another worker, starts before Retry-After elapsed.
+		gate.pause(retryAfter(resp.Headers.Get("Retry-After")))
+	}
 	if resp != nil {
 		f.metrics.Bytes.Add(int64(len(resp.Body)))
 		if f.archive != nil {
@@ -370,10 +400,7 @@ func (f *fetcher) fetch(ctx context.Context, u string) ([]byte, string, error) {
 	for attempt := 0; attempt <= f.retries; attempt++ {
 		if attempt > 0 {
 			f.metrics.Retries.Add(1)
-			wait := f.retryBase << (attempt - 1)
-			if wait > 30*time.Second {
-				wait = 30 * time.Second
-			}
+			wait := backoff(f.retryBase, attempt)
 			var re *retryAfterError
 			if errors.As(lastErr, &re) && re.after > 0 {
 				wait = re.after
@@ -426,6 +453,19 @@ func (f *fetcher) fetch(ctx context.Context, u string) ([]byte, string, error) {
 		}
 	}
 	return nil, kind, fmt.Errorf("gave up after %d attempts: %w", f.retries+1, lastErr)
+}
+
+// maxBackoff caps the exponential back-off between attempts.
+const maxBackoff = 30 * time.Second
+
+// backoff is the wait before retry attempt (1, 2, …): base doubled per
+// attempt, capped at maxBackoff (without overflowing for many attempts).
+func backoff(base time.Duration, attempt int) time.Duration {
+	wait := base
+	for i := 1; i < attempt && wait < maxBackoff; i++ {
+		wait *= 2
+	}
+	return min(max(wait, 0), maxBackoff)
 }
 
 var (

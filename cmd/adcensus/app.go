@@ -130,7 +130,10 @@ func (n *node) waitIdle(ctx context.Context) error {
 // processed everything in the stream.
 func (n *node) waitIdleOf(ctx context.Context, durables ...string) error {
 	stagesDone := make(chan error, 1)
-	go func() { stagesDone <- n.group.Wait() }()
+	// The group is read here, not in the goroutine: stopStages and
+	// startStages (run --schedule) replace it while the goroutine waits.
+	g := n.group
+	go func() { stagesDone <- g.Wait() }()
 	idleInARow := 0
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()

@@ -69,6 +69,12 @@ func loadConfig(path string) (*Config, []*crawler.ArenaConfig, error) {
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runCommand(ctx, args, stdout, stderr, time.Now)
+}
+
+// runCommand is cmdRun with the scheduler's clock given: tests start it
+// just before a cron time instead of waiting for a real minute.
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) error {
 	fs := newFlags("run", stderr)
 	cfgPath := fs.String("config", "configs/adcensus.yaml", "main config file")
 	dataDir := fs.String("data", "", "data directory (default: data_dir of the config)")
@@ -99,7 +105,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer stop()
 	}
 	_, err = runPipeline(ctx, runOptions{DataDir: *dataDir, NATSURL: *natsURL, Arenas: arenas, Quiet: *quiet,
-		WARCDir: *warc, Metrics: metrics, Schedule: *schedule}, stdout, stderr)
+		WARCDir: *warc, Metrics: metrics, Schedule: *schedule, Now: now}, stdout, stderr)
 	return err
 }
 
@@ -133,6 +139,8 @@ type runOptions struct {
 	// Schedule keeps the pipeline running after the first crawl and crawls
 	// each arena on its schedule until ctx is cancelled.
 	Schedule bool
+	// Now is the scheduler's clock (default time.Now).
+	Now func() time.Time
 }
 
 // runPipeline crawls every arena through all stages, waits until the stream is
@@ -214,7 +222,7 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 		// at their next start), then the stages stop, then the node closes.
 		fmt.Fprintln(stdout, "waiting for scheduled crawls (Ctrl-C to stop)")
 		n.startStages(ctx)
-		err := scheduleCrawls(ctx, n, o.Arenas, o.Metrics, o.WARCDir, log)
+		err := scheduleCrawls(ctx, n, o, stdout, log)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return rows, err
 		}

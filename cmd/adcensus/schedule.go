@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"adcensus/crawler"
+	"adcensus/index"
 	"adcensus/pipeline"
 )
 
@@ -21,7 +23,7 @@ const scheduleUsage = `usage: adcensus schedule list [--config FILE] [--data DIR
 
 // cmdSchedule lists, adds and removes the crawl schedules stored in
 // crawl.db; a stored schedule overrides the schedule field of the arena's
-// config. 'adcensus run --serve' starts crawls at these times.
+// config. 'adcensus run --schedule' starts crawls at these times.
 func cmdSchedule(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{scheduleUsage}
@@ -115,14 +117,17 @@ func printSchedules(w io.Writer, scheds []crawler.Schedule, now time.Time) error
 // running. A crawl interrupted by shutdown is resumed by the next one
 // (AutoResume). It returns ctx.Err() after the crawls in progress have
 // stopped; it returns at once with an error when a schedule is invalid.
-// With no schedules it just waits for ctx.
-func scheduleCrawls(ctx context.Context, n *node, arenas []*crawler.ArenaConfig, metrics *crawler.Metrics, warcFlag string, log *slog.Logger) error {
+// With no schedules it just waits for ctx. After each scheduled crawl it
+// waits until the stages have processed its adverts and prints one line
+// with the run's and the index's counts for the arena to stdout.
+func scheduleCrawls(ctx context.Context, n *node, o runOptions, stdout io.Writer, log *slog.Logger) error {
+	arenas := o.Arenas
 	stored, err := n.crawls.Schedules()
 	if err != nil {
 		return err
 	}
 	scheds := crawler.MergeSchedules(arenas, stored)
-	s, err := crawler.NewScheduler(scheds, crawler.SchedulerOptions{Logger: log})
+	s, err := crawler.NewScheduler(scheds, crawler.SchedulerOptions{Logger: log, Now: o.Now})
 	if err != nil {
 		return err
 	}
@@ -133,20 +138,39 @@ func scheduleCrawls(ctx context.Context, n *node, arenas []*crawler.ArenaConfig,
 	for _, sc := range scheds {
 		log.Info("crawl scheduled", "arena", sc.Arena, "schedule", sc.Spec, "source", sc.Source)
 	}
+	var outMu sync.Mutex
 	return s.Run(ctx, func(ctx context.Context, arena string) error {
 		cfg := byName[arena]
 		c, err := crawler.New(cfg, crawler.Options{
 			Store: n.crawls, Sink: &pipeline.BusSink{Bus: n.bus}, Pseudo: n.pseudo,
-			Logger: log, Version: Version, AutoResume: true, Metrics: metrics,
-			WARCDir: warcDirFor(cfg, n.dataDir, warcFlag),
+			Logger: log, Version: Version, AutoResume: true, Metrics: o.Metrics,
+			WARCDir: warcDirFor(cfg, n.dataDir, o.WARCDir),
 		})
 		if err != nil {
 			return err
 		}
 		run, err := c.Run(ctx)
-		if run != nil && err == nil {
-			log.Info("scheduled crawl finished", "run", run.ID, "status", run.Status, "pages", run.Pages, "ads", run.Ads, "errors", run.ErrorCount())
+		if err != nil {
+			return err
 		}
-		return err
+		log.Info("scheduled crawl finished", "run", run.ID, "status", run.Status, "pages", run.Pages, "ads", run.Ads, "errors", run.ErrorCount())
+		if err := n.waitIdle(ctx); err != nil {
+			return fmt.Errorf("scheduled run %s: waiting for the stages: %w", run.ID, err)
+		}
+		rows, err := n.index.Counts(ctx, []string{"arena"}, index.CountOptions{})
+		if err != nil {
+			return err
+		}
+		indexed := index.CountRow{}
+		for _, r := range rows {
+			if !r.Total && len(r.Group) == 1 && r.Group[0] == arena {
+				indexed = r
+			}
+		}
+		outMu.Lock()
+		fmt.Fprintf(stdout, "scheduled run %s of %s %s: %d pages, %d ads, %d errors; index: %d ads, %d persons in %s\n",
+			run.ID, arena, run.Status, run.Pages, run.Ads, run.ErrorCount(), indexed.Ads, indexed.Persons, arena)
+		outMu.Unlock()
+		return nil
 	})
 }
