@@ -37,6 +37,18 @@ type Sink interface {
 	Publish(ctx context.Context, a *ad.Ad) error
 }
 
+// AsyncSink is a Sink that can also store adverts without waiting, so that
+// many are in flight at once (pipeline.BusSink: JetStream's asynchronous
+// publishing). done is called exactly once, from another goroutine, with nil
+// once the advert is durably stored or with the error that lost it; it must
+// not block. When PublishAsync returns an error nothing was sent and done
+// is not called. The crawler marks a page finished only after done(nil) of
+// its advert, so the durability contract of Publish holds.
+type AsyncSink interface {
+	Sink
+	PublishAsync(ctx context.Context, a *ad.Ad, done func(error)) error
+}
+
 // Options configure a Crawler.
 type Options struct {
 	Store   *Store
@@ -63,6 +75,12 @@ type Options struct {
 	// Metrics, when set, receives the crawl's counters under the arena's
 	// name (metrics.go); one Metrics serves every crawler of a process.
 	Metrics *Metrics
+	// PublishWindow is the most pages, beyond the ones being fetched, that
+	// may be waiting for their adverts to be stored and their commit
+	// (default DefaultPublishWindow). Workers go on fetching while adverts
+	// are stored; the pages are committed to the frontier as the
+	// acknowledgements arrive.
+	PublishWindow int
 }
 
 // Stats are live counters of a crawl, safe to read while it runs.
@@ -72,7 +90,7 @@ type Stats struct {
 	Images   atomic.Int64
 	Errors   atomic.Int64
 	Queued   atomic.Int64
-	InFlight atomic.Int64
+	InFlight atomic.Int64 // pages taken from the queue and not yet committed
 }
 
 // Crawler crawls one arena.
@@ -86,12 +104,17 @@ type Crawler struct {
 
 	// images caches the fingerprints of images already fetched in this
 	// run: reposts reuse photos, and fetching each once spares the arena.
-	imgMu  sync.Mutex
-	images map[string]ad.ImageFP
+	images imageCache
+
+	// ready holds finished pages (their adverts stored) for the committer,
+	// which wakes on readyC.
+	readyMu sync.Mutex
+	ready   []*page
+	readyC  chan struct{}
 
 	mu      sync.Mutex
 	cond    *sync.Cond
-	queue   []Entry
+	queue   queue
 	run     *Run
 	stopped bool // max_pages reached
 }
@@ -119,11 +142,19 @@ func New(cfg *ArenaConfig, opts Options) (*Crawler, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics()
 	}
-	c := &Crawler{cfg: cfg, opts: opts, log: opts.Logger.With("stage", "crawler", "arena", cfg.Name), images: map[string]ad.ImageFP{},
-		metrics: opts.Metrics.Arena(cfg.Name)}
+	if opts.PublishWindow <= 0 {
+		opts.PublishWindow = DefaultPublishWindow
+	}
+	c := &Crawler{cfg: cfg, opts: opts, log: opts.Logger.With("stage", "crawler", "arena", cfg.Name),
+		metrics: opts.Metrics.Arena(cfg.Name), readyC: make(chan struct{}, 1)}
 	c.cond = sync.NewCond(&c.mu)
 	return c, nil
 }
+
+// DefaultPublishWindow is Options.PublishWindow's default. After a crash
+// up to limits.concurrency + the window pages of an arena are fetched again
+// (their adverts are de-duplicated by the stream and the cluster stage).
+const DefaultPublishWindow = 256
 
 // UserAgent is the honest default User-Agent.
 func UserAgent(version string) string {
@@ -145,7 +176,8 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.run, c.queue = run, queued
+	c.run, c.queue = run, queue{}
+	c.queue.push(queued...)
 	c.Stats.Pages.Store(int64(run.Pages))
 	c.Stats.Ads.Store(int64(run.Ads))
 	c.Stats.Errors.Store(int64(run.ErrorCount()))
@@ -190,6 +222,11 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 		c.mu.Unlock()
 	})
 	defer stopWake()
+	stopCommitter, committerDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(committerDone)
+		c.commitLoop(stopCommitter)
+	}()
 	var wg sync.WaitGroup
 	for range c.cfg.Limits.Concurrency {
 		wg.Add(1)
@@ -199,6 +236,16 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 		}()
 	}
 	wg.Wait()
+	// Pages whose adverts are still being stored finish (committed, or on
+	// cancellation left queued) before the run is closed: the store and the
+	// sink stay open until Run returns.
+	c.mu.Lock()
+	for c.Stats.InFlight.Load() > 0 {
+		c.cond.Wait()
+	}
+	c.mu.Unlock()
+	close(stopCommitter)
+	<-committerDone
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -218,7 +265,8 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 	return &cp, nil
 }
 
-// next pops the next entry, waiting while other workers may still add some.
+// next pops the next entry, waiting while other workers may still add some
+// and while the publish window is full.
 func (c *Crawler) next(ctx context.Context) (Entry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -226,17 +274,16 @@ func (c *Crawler) next(ctx context.Context) (Entry, bool) {
 		if ctx.Err() != nil || c.stopped {
 			return Entry{}, false
 		}
-		if len(c.queue) > 0 {
+		if c.queue.len() > 0 && c.Stats.InFlight.Load() < int64(c.cfg.Limits.Concurrency+c.opts.PublishWindow) {
 			if c.run.Pages+int(c.Stats.InFlight.Load()) >= c.cfg.Limits.MaxPages {
 				c.stopped = true
 				c.cond.Broadcast()
 				return Entry{}, false
 			}
-			e := c.queue[0]
-			c.queue = c.queue[1:]
-			c.Stats.Queued.Store(int64(len(c.queue)))
+			e := c.queue.pop(2 * (c.cfg.Limits.Concurrency + c.opts.PublishWindow))
+			c.Stats.Queued.Store(int64(c.queue.len()))
 			c.Stats.InFlight.Add(1)
-			c.metrics.Queued.Store(int64(len(c.queue)))
+			c.metrics.Queued.Store(int64(c.queue.len()))
 			c.metrics.InFlight.Add(1)
 			return e, true
 		}
@@ -248,121 +295,264 @@ func (c *Crawler) next(ctx context.Context) (Entry, bool) {
 	}
 }
 
+// queue is the in-memory copy of a run's queued entries, in the order they
+// were found, with listing pages and detail pages apart: a listing page is
+// taken first while fewer than low detail pages wait. Listings feed the
+// workers (their links are queued only once they are committed), so
+// fetching them ahead keeps every worker busy, and the detail backlog they
+// create stays bounded.
+type queue struct {
+	listings, details []Entry
+}
+
+func (q *queue) len() int { return len(q.listings) + len(q.details) }
+
+func (q *queue) push(es ...Entry) {
+	for _, e := range es {
+		if e.Kind == PageDetail {
+			q.details = append(q.details, e)
+		} else {
+			q.listings = append(q.listings, e)
+		}
+	}
+}
+
+// pop takes the next entry; the queue must not be empty.
+func (q *queue) pop(low int) Entry {
+	var e Entry
+	if len(q.listings) > 0 && len(q.details) < low {
+		e, q.listings = q.listings[0], q.listings[1:]
+	} else {
+		e, q.details = q.details[0], q.details[1:]
+	}
+	return e
+}
+
+// page is one entry taken from the queue, on its way to the commit.
+type page struct {
+	entry    Entry   // as taken from the queue
+	done     Entry   // its final state: done or failed
+	add      []Entry // links found on it
+	ad       *ad.Ad  // its advert, to be stored before the commit
+	ads      int     // adverts stored
+	errKind  string  // "" when the page was fine
+	attempts int     // attempts to store the advert
+}
+
+// worker fetches and extracts pages. A page with an advert is handed to the
+// sink and the worker goes on; the page reaches the committer (commitLoop)
+// when the advert is stored.
 func (c *Crawler) worker(ctx context.Context, col *fetcher) {
 	for {
 		e, ok := c.next(ctx)
 		if !ok {
 			return
 		}
-		done, add, adsN, errKind := c.process(ctx, col, e)
-		if c.archive != nil && errKind != "cancelled" {
-			// The page's WARC records reach the disk before the page is
-			// marked done: a resumed run does not refetch it.
-			if err := c.archive.Sync(); err != nil {
-				c.log.Error("sync WARC archive", "err", err)
-				if errKind == "" {
-					errKind = "archive"
-				}
-			}
+		p := c.process(ctx, col, e)
+		switch {
+		case p.errKind == "cancelled":
+			c.abandon(p)
+		case p.ad != nil:
+			c.publish(ctx, p)
+		default:
+			c.finish(p)
 		}
-		c.mu.Lock()
-		if ctx.Err() != nil && errKind == "cancelled" {
-			// Leave the entry queued in the store: the next run takes it up.
-			c.Stats.InFlight.Add(-1)
-			c.metrics.InFlight.Add(-1)
-			c.cond.Broadcast()
-			c.mu.Unlock()
-			return
-		}
-		c.run.Pages++
-		c.run.Ads += adsN
-		if errKind != "" {
-			c.run.Errors[errKind]++
-			c.Stats.Errors.Add(1)
-		}
-		snapshot := *c.run
-		snapshot.Errors = maps.Clone(c.run.Errors)
-		c.mu.Unlock()
-		// Committed outside the lock: concurrent workers' commits share one
-		// bbolt transaction and fsync (Store.Commit batches).
-		added, err := c.opts.Store.Commit(&snapshot, &done, add)
-		c.mu.Lock()
-		if err != nil {
-			c.log.Error("commit frontier", "err", err)
-			c.run.Errors["state"]++
-		}
-		c.queue = append(c.queue, added...)
-		c.Stats.Pages.Store(int64(c.run.Pages))
-		c.Stats.Ads.Add(int64(adsN))
-		c.Stats.Queued.Store(int64(len(c.queue)))
-		c.Stats.InFlight.Add(-1)
-		c.metrics.Pages[e.Kind].Add(1)
-		c.metrics.Ads.Add(int64(adsN))
-		if errKind != "" {
-			c.metrics.Error(errKind)
-		}
-		c.metrics.Queued.Store(int64(len(c.queue)))
-		c.metrics.InFlight.Add(-1)
-		c.cond.Broadcast()
-		c.mu.Unlock()
 	}
 }
 
-// process fetches and handles one page. It returns the finished entry, the
-// new URLs to queue, the number of adverts published and an error kind
-// ("" when the page was fine).
-func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) (Entry, []Entry, int, string) {
-	done := e
-	fail := func(kind string, err error) (Entry, []Entry, int, string) {
-		done.State, done.Err = "failed", err.Error()
+// publish stores the page's advert, asynchronously when the sink can.
+func (c *Crawler) publish(ctx context.Context, p *page) {
+	p.attempts++
+	as, ok := c.opts.Sink.(AsyncSink)
+	if !ok {
+		c.published(ctx, p, c.opts.Sink.Publish(ctx, p.ad))
+		return
+	}
+	if err := as.PublishAsync(ctx, p.ad, func(err error) { c.published(ctx, p, err) }); err != nil {
+		c.published(ctx, p, err)
+	}
+}
+
+// published continues a page once its advert is stored or failed. It does
+// not block (it may run in the sink's acknowledgement handler). A failed
+// advert is sent again with back-off up to Options.Retries times, then its
+// page is recorded as failed with kind "publish"; on cancellation the page
+// is left queued in the store, so a resumed run fetches and stores it.
+func (c *Crawler) published(ctx context.Context, p *page, err error) {
+	if err == nil {
+		p.ads = 1
+		c.finish(p)
+		return
+	}
+	if ctx.Err() != nil {
+		c.abandon(p)
+		return
+	}
+	if p.attempts <= c.opts.Retries {
+		wait := min(c.opts.RetryBase<<(p.attempts-1), 30*time.Second)
+		c.log.Warn("storing advert failed, retrying", "url", p.entry.URL, "attempt", p.attempts, "in", wait, "err", err)
+		go func() {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				c.publish(ctx, p)
+			case <-ctx.Done():
+				c.abandon(p)
+			}
+		}()
+		return
+	}
+	p.done.State, p.done.Err, p.errKind = "failed", err.Error(), "publish"
+	c.log.Warn("page failed", "url", p.entry.URL, "kind", p.errKind, "err", err)
+	c.finish(p)
+}
+
+// finish hands a page to the committer.
+func (c *Crawler) finish(p *page) {
+	c.readyMu.Lock()
+	c.ready = append(c.ready, p)
+	c.readyMu.Unlock()
+	select {
+	case c.readyC <- struct{}{}:
+	default:
+	}
+}
+
+// abandon gives a page up without committing it: it stays queued in the
+// store and the next run takes it up.
+func (c *Crawler) abandon(*page) {
+	c.mu.Lock()
+	c.Stats.InFlight.Add(-1)
+	c.metrics.InFlight.Add(-1)
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+// commitLoop commits finished pages until stop is closed (Run closes it
+// when no page is in flight). Whatever has finished since the last commit
+// goes into one bbolt transaction: one fsync for many pages.
+func (c *Crawler) commitLoop(stop <-chan struct{}) {
+	for {
+		select {
+		case <-c.readyC:
+		case <-stop:
+			return
+		}
+		c.readyMu.Lock()
+		batch := c.ready
+		c.ready = nil
+		c.readyMu.Unlock()
+		if len(batch) > 0 {
+			c.commit(batch)
+		}
+	}
+}
+
+// commit marks a batch of finished pages done or failed in the frontier,
+// queues the links they found and saves the run's counters, in one
+// transaction.
+func (c *Crawler) commit(batch []*page) {
+	if c.archive != nil {
+		// The pages' WARC records reach the disk before the pages are
+		// marked done: a resumed run does not refetch them.
+		if err := c.archive.Sync(); err != nil {
+			c.log.Error("sync WARC archive", "err", err)
+			for _, p := range batch {
+				if p.errKind == "" {
+					p.errKind = "archive"
+				}
+			}
+		}
+	}
+	commits := make([]PageCommit, len(batch))
+	c.mu.Lock()
+	for i, p := range batch {
+		c.run.Pages++
+		c.run.Ads += p.ads
+		if p.errKind != "" {
+			c.run.Errors[p.errKind]++
+			c.Stats.Errors.Add(1)
+		}
+		commits[i] = PageCommit{Done: p.done, Add: p.add}
+	}
+	snapshot := *c.run
+	snapshot.Errors = maps.Clone(c.run.Errors)
+	c.mu.Unlock()
+	added, err := c.opts.Store.CommitPages(&snapshot, commits)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		c.log.Error("commit frontier", "pages", len(batch), "err", err)
+		c.run.Errors["state"] += len(batch)
+		c.Stats.Errors.Add(int64(len(batch)))
+		c.metrics.ErrorN("state", int64(len(batch)))
+	}
+	c.queue.push(added...)
+	c.Stats.Pages.Store(int64(c.run.Pages))
+	c.Stats.Queued.Store(int64(c.queue.len()))
+	c.Stats.InFlight.Add(-int64(len(batch)))
+	c.metrics.Queued.Store(int64(c.queue.len()))
+	c.metrics.InFlight.Add(-int64(len(batch)))
+	for _, p := range batch {
+		c.Stats.Ads.Add(int64(p.ads))
+		c.metrics.Pages[p.entry.Kind].Add(1)
+		c.metrics.Ads.Add(int64(p.ads))
+		if p.errKind != "" {
+			c.metrics.Error(p.errKind)
+		}
+	}
+	c.cond.Broadcast()
+}
+
+// process fetches and extracts one page. Its errKind is "" when the page
+// was fine and "cancelled" when ctx was cancelled while fetching.
+func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
+	p := &page{entry: e, done: e}
+	fail := func(kind string, err error) *page {
+		p.done.State, p.done.Err, p.errKind = "failed", err.Error(), kind
 		c.log.Warn("page failed", "url", e.URL, "kind", kind, "err", err)
-		return done, nil, 0, kind
+		return p
 	}
 	body, kind, err := col.fetch(ctx, e.URL)
 	if err != nil {
 		if ctx.Err() != nil {
-			return done, nil, 0, "cancelled"
+			p.errKind = "cancelled"
+			return p
 		}
 		return fail(kind, err)
 	}
-	done.State = "done"
+	p.done.State = "done"
 	switch e.Kind {
 	case PageListing:
 		res, err := c.cfg.ExtractListing(e.URL, body)
 		if err != nil {
 			return fail("parse", err)
 		}
-		var add []Entry
+		p.add = make([]Entry, 0, len(res.Details)+len(res.Next))
 		for _, u := range res.Details {
-			add = append(add, Entry{URL: u, Kind: PageDetail, Depth: e.Depth + 1})
+			p.add = append(p.add, Entry{URL: u, Kind: PageDetail, Depth: e.Depth + 1})
 		}
 		if e.Depth+1 <= c.cfg.Limits.MaxDepth {
 			for _, u := range res.Next {
-				add = append(add, Entry{URL: u, Kind: PageListing, Depth: e.Depth + 1})
+				p.add = append(p.add, Entry{URL: u, Kind: PageListing, Depth: e.Depth + 1})
 			}
 		}
-		return done, add, 0, ""
 	case PageDetail:
 		a, problems, err := c.cfg.ExtractAd(e.URL, body, time.Now())
 		if err != nil {
 			return fail("parse", err)
 		}
-		for _, p := range problems {
-			c.log.Warn("field problem", "url", e.URL, "problem", p)
+		for _, pr := range problems {
+			c.log.Warn("field problem", "url", e.URL, "problem", pr)
 		}
 		c.hashImages(ctx, col, a)
-		for _, p := range c.opts.Pseudo.Apply(a) {
-			c.log.Warn("contact problem", "url", e.URL, "problem", p)
+		for _, pr := range c.opts.Pseudo.Apply(a) {
+			c.log.Warn("contact problem", "url", e.URL, "problem", pr)
 		}
-		if err := c.opts.Sink.Publish(ctx, a); err != nil {
-			if ctx.Err() != nil {
-				return done, nil, 0, "cancelled"
-			}
-			return fail("publish", err)
-		}
-		return done, nil, 1, ""
+		p.ad = a
 	}
-	return done, nil, 0, ""
+	return p
 }
 
 // hashImages fetches the advert's images under the same politeness as pages
@@ -372,9 +562,7 @@ func (c *Crawler) hashImages(ctx context.Context, col *fetcher, a *ad.Ad) {
 		if i >= c.cfg.Limits.MaxImages {
 			break
 		}
-		c.imgMu.Lock()
-		fp, seen := c.images[src]
-		c.imgMu.Unlock()
+		fp, seen := c.images.get(src)
 		if seen {
 			a.ImageFPs = append(a.ImageFPs, fp)
 			continue
@@ -392,18 +580,45 @@ func (c *Crawler) hashImages(ctx context.Context, col *fetcher, a *ad.Ad) {
 			c.metrics.Images.Add(1)
 		}
 		if ctx.Err() == nil {
-			c.imgMu.Lock()
-			if len(c.images) < maxCachedImages {
-				c.images[src] = fp
-			}
-			c.imgMu.Unlock()
+			c.images.put(src, fp)
 		}
 		a.ImageFPs = append(a.ImageFPs, fp)
 	}
 }
 
-// maxCachedImages bounds the per-run image fingerprint cache.
-const maxCachedImages = 100_000
+// imageCache remembers the fingerprints of recently fetched images, in
+// two generations of at most imageGeneration entries: when the current one
+// is full it becomes the old one and the previous old one is dropped, so
+// memory stays bounded over any number of pages while images seen again
+// recently (reposts) are not refetched.
+type imageCache struct {
+	mu       sync.Mutex
+	cur, old map[string]ad.ImageFP
+}
+
+const imageGeneration = 20_000
+
+func (ic *imageCache) get(src string) (ad.ImageFP, bool) {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	if fp, ok := ic.cur[src]; ok {
+		return fp, true
+	}
+	fp, ok := ic.old[src]
+	return fp, ok
+}
+
+func (ic *imageCache) put(src string, fp ad.ImageFP) {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	if ic.cur == nil {
+		ic.cur = map[string]ad.ImageFP{}
+	}
+	if len(ic.cur) >= imageGeneration {
+		ic.old, ic.cur = ic.cur, make(map[string]ad.ImageFP, imageGeneration)
+	}
+	ic.cur[src] = fp
+}
 
 type retryAfterError struct {
 	code  int

@@ -54,9 +54,12 @@ func (m *Metrics) Arena(name string) *ArenaMetrics {
 }
 
 // Error counts one error of a kind.
-func (a *ArenaMetrics) Error(kind string) {
+func (a *ArenaMetrics) Error(kind string) { a.ErrorN(kind, 1) }
+
+// ErrorN counts n errors of a kind.
+func (a *ArenaMetrics) ErrorN(kind string, n int64) {
 	a.mu.Lock()
-	a.errors[kind]++
+	a.errors[kind] += n
 	a.mu.Unlock()
 }
 

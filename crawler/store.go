@@ -71,11 +71,6 @@ func OpenStore(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open crawl state %s: %w", path, err)
 	}
-	// Commit batches the workers' page commits; with a handful of workers a
-	// long batch delay only adds latency (bbolt's default is 10 ms for 1000
-	// callers), so a batch closes after 2 ms or 16 commits.
-	db.MaxBatchDelay = 2 * time.Millisecond
-	db.MaxBatchSize = 16
 	return &Store{db: db}, nil
 }
 
@@ -160,6 +155,16 @@ func (s *Store) Begin(cfg *ArenaConfig, resumeID string, autoResume bool, versio
 
 // Queued returns the run's queued entries in the order they were added.
 func (s *Store) Queued(runID string) ([]Entry, error) {
+	return s.entries(runID, func(e *Entry) bool { return e.State == "queued" })
+}
+
+// Finished returns the run's entries committed as done or failed, in the
+// order they were added.
+func (s *Store) Finished(runID string) ([]Entry, error) {
+	return s.entries(runID, func(e *Entry) bool { return e.State != "queued" })
+}
+
+func (s *Store) entries(runID string, keep func(*Entry) bool) ([]Entry, error) {
 	var out []Entry
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(frontierBucket(runID))
@@ -171,7 +176,7 @@ func (s *Store) Queued(runID string) ([]Entry, error) {
 			if err := json.Unmarshal(v, &e); err != nil {
 				return err
 			}
-			if e.State == "queued" {
+			if keep(&e) {
 				out = append(out, e)
 			}
 			return nil
@@ -181,41 +186,61 @@ func (s *Store) Queued(runID string) ([]Entry, error) {
 	return out, err
 }
 
-// Commit records, in one transaction, that done has finished (state done or
-// failed), adds the URLs in add that the run has not seen before, and saves
-// the run's counters. It returns the entries actually added.
-//
-// Concurrent calls are coalesced into one transaction (bbolt's Batch), so
-// the workers of a crawl share fsyncs; the function is idempotent, as Batch
-// requires. A run record saved by an earlier call may land after a later
-// one; Run's final SaveRun writes the final counts.
+// PageCommit is one finished page for CommitPages: its final entry (state
+// done or failed) and the links found on it.
+type PageCommit struct {
+	Done Entry
+	Add  []Entry
+}
+
+// Commit records that done has finished and adds the URLs in add that the
+// run has not seen before (CommitPages with one page).
 func (s *Store) Commit(run *Run, done *Entry, add []Entry) ([]Entry, error) {
+	var pages []PageCommit
+	if done != nil {
+		pages = []PageCommit{{Done: *done, Add: add}}
+	} else if len(add) > 0 {
+		pages = []PageCommit{{Add: add}}
+	}
+	return s.CommitPages(run, pages)
+}
+
+// CommitPages records, in one transaction (one fsync), that the pages have
+// finished, adds the links they found that the run has not seen before, and
+// saves the run's counters. It returns the entries actually added, in
+// order. The frontier bucket is the run's visited set: a URL is queued once
+// per run, however often it is found, and nothing of it is kept in memory.
+func (s *Store) CommitPages(run *Run, pages []PageCommit) ([]Entry, error) {
 	var added []Entry
-	err := s.db.Batch(func(tx *bolt.Tx) error {
-		added = added[:0]
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(frontierBucket(run.ID))
 		if b == nil {
 			return fmt.Errorf("%w: %s", ErrRunNotFound, run.ID)
 		}
-		if done != nil {
-			if err := putJSON(b, done.URL, done); err != nil {
-				return err
+		for i := range pages {
+			if d := &pages[i].Done; d.URL != "" {
+				if err := putJSON(b, d.URL, d); err != nil {
+					return err
+				}
 			}
-		}
-		for _, e := range add {
-			if b.Get([]byte(e.URL)) != nil {
-				continue
+			for _, e := range pages[i].Add {
+				if b.Get([]byte(e.URL)) != nil {
+					continue
+				}
+				e.Seq, _ = b.NextSequence()
+				e.State = "queued"
+				if err := putJSON(b, e.URL, e); err != nil {
+					return err
+				}
+				added = append(added, e)
 			}
-			e.Seq, _ = b.NextSequence()
-			e.State = "queued"
-			if err := putJSON(b, e.URL, e); err != nil {
-				return err
-			}
-			added = append(added, e)
 		}
 		return putJSON(tx.Bucket(bucketRuns), run.ID, run)
 	})
-	return added, err
+	if err != nil {
+		return nil, err
+	}
+	return added, nil
 }
 
 // SaveRun stores the run record.

@@ -37,6 +37,15 @@ type Bus interface {
 	// acknowledged it. msgID de-duplicates republishing within the stream's
 	// duplicate window.
 	Publish(ctx context.Context, subject, msgID string, data []byte, header map[string]string) error
+	// PublishAsync sends one message without waiting for the stream, so
+	// that many messages are in flight at once. done is called exactly
+	// once, from another goroutine, with nil after the stream has
+	// acknowledged (durably stored, or recognised as a duplicate by msgID)
+	// the message, or with the error that lost it; done must not block.
+	// When PublishAsync itself returns an error the message was not sent
+	// and done is not called. It may block while too many messages are in
+	// flight.
+	PublishAsync(ctx context.Context, subject, msgID string, data []byte, header map[string]string, done func(error)) error
 	// Consume delivers batches of up to batch messages on subjects from the
 	// durable consumer until ctx is cancelled; it returns nil then.
 	Consume(ctx context.Context, durable string, subjects []string, batch int, h BatchHandler) error

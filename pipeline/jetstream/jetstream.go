@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,9 +48,37 @@ type Bus struct {
 	log    *slog.Logger
 	opts   Options
 
+	// pending maps a message sent asynchronously (*nats.Msg) to its done
+	// callback until the stream acknowledges it or it fails.
+	pending sync.Map
+
+	// PublishAsync hands messages to the batcher (batcher.go) through
+	// queue; atomic is set when the stream accepts atomic batches.
+	atomic    bool
+	queue     chan *asyncMsg
+	sendMu    sync.RWMutex
+	closed    chan struct{}
+	closeOnce sync.Once
+	batcher   sync.WaitGroup
+
 	// Terminated counts messages given up as malformed.
 	Terminated atomic.Int64
+	// AtomicBatches counts the atomic batches of PublishAsync the stream
+	// stored (each with one fsync) and BatchedMsgs the messages in them;
+	// BatchesRefused counts those it refused, whose messages were then
+	// published one by one (batcher.go).
+	AtomicBatches, BatchedMsgs, BatchesRefused atomic.Int64
 }
+
+// Async publishing: at most asyncMaxPending messages of a connection wait
+// for their acknowledgement; a publisher beyond that waits up to
+// asyncStallWait for room, and an acknowledgement not received within
+// asyncAckTimeout fails its message (the caller retries or reports it).
+const (
+	asyncMaxPending = 4096
+	asyncStallWait  = 30 * time.Second
+	asyncAckTimeout = 30 * time.Second
+)
 
 // Open connects to (or starts) NATS and makes sure the stream exists.
 func Open(ctx context.Context, opts Options) (*Bus, error) {
@@ -59,7 +88,8 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 	if opts.MaxDeliver == 0 {
 		opts.MaxDeliver = 5
 	}
-	b := &Bus{log: opts.Logger.With("stage", "bus"), opts: opts}
+	b := &Bus{log: opts.Logger.With("stage", "bus"), opts: opts,
+		queue: make(chan *asyncMsg, asyncMaxPending), closed: make(chan struct{})}
 	var err error
 	if opts.URL == "" {
 		sync := true
@@ -91,7 +121,16 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 		b.Close()
 		return nil, fmt.Errorf("connect nats: %w", err)
 	}
-	b.js, err = jetstream.New(b.nc, jetstream.WithPublishAsyncMaxPending(1024))
+	b.js, err = jetstream.New(b.nc,
+		jetstream.WithPublishAsyncMaxPending(asyncMaxPending),
+		jetstream.WithPublishAsyncTimeout(asyncAckTimeout),
+		jetstream.WithPublishAsyncAckHandler(func(_ jetstream.JetStream, m *nats.Msg, _ *jetstream.PubAck) {
+			b.resolve(m, nil)
+		}),
+		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
+			b.resolve(m, fmt.Errorf("publish %s: %w", m.Subject, err))
+		}),
+	)
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
@@ -102,11 +141,20 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 		Storage:    jetstream.FileStorage,
 		Retention:  jetstream.LimitsPolicy,
 		Duplicates: 2 * time.Minute,
+		// Atomic batches let PublishAsync store many messages with one
+		// fsync (batcher.go); a server older than 2.12 ignores the field.
+		AllowAtomicPublish: true,
 	})
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("create stream %s: %w", pipeline.Stream, err)
 	}
+	b.atomic = b.stream.CachedInfo().Config.AllowAtomicPublish
+	b.batcher.Add(1)
+	go func() {
+		defer b.batcher.Done()
+		b.runBatcher()
+	}()
 	if b.ns != nil {
 		if err := b.reclaimInFlight(ctx); err != nil {
 			b.Close()
@@ -150,11 +198,22 @@ func (b *Bus) reclaimInFlight(ctx context.Context) error {
 	return nil
 }
 
-// Close drains the connection and stops the embedded server.
+// Close closes the connection and stops the embedded server. Messages of
+// PublishAsync still waiting for their acknowledgement fail with
+// pipeline.ErrClosed (they may or may not have been stored).
 func (b *Bus) Close() error {
+	b.closeOnce.Do(func() { close(b.closed) })
+	b.sendMu.Lock() // no PublishAsync is between its check of closed and its send
+	b.sendMu.Unlock()
+	b.batcher.Wait()
+	b.failQueued()
 	if b.nc != nil {
 		b.nc.Close()
 	}
+	b.pending.Range(func(k, _ any) bool {
+		b.resolve(k.(*nats.Msg), pipeline.ErrClosed)
+		return true
+	})
 	if b.ns != nil {
 		b.ns.Shutdown()
 		b.ns.WaitForShutdown()

@@ -193,3 +193,100 @@ func TestUnacknowledgedMessagesReclaimedOnRestart(t *testing.T) {
 		t.Fatalf("after restart got %v within 5s, want [2 3 4 5] (ack wait is 2 minutes)", got)
 	}
 }
+
+// PublishAsync groups concurrent messages into atomic batches (one fsync
+// each), calls done only after the stream has stored them, and
+// de-duplicates republished messages: a batch refused for a duplicate is
+// published again message by message.
+func TestPublishAsyncBatchesAndDeduplicates(t *testing.T) {
+	ctx := context.Background()
+	b := mustOpen(t, t.TempDir())
+	publish := func(ids []int) {
+		t.Helper()
+		var wg sync.WaitGroup
+		errs := make(chan error, len(ids))
+		for _, i := range ids {
+			wg.Add(1)
+			err := b.PublishAsync(ctx, pipeline.AdsSubject("a"), fmt.Sprintf("m%d", i), []byte(fmt.Sprint(i)), map[string]string{"K": "v"}, func(err error) {
+				errs <- err
+				wg.Done()
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	count := func() uint64 {
+		t.Helper()
+		n, _, err := b.StreamInfo(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	var ids []int
+	for i := range 1000 {
+		ids = append(ids, i)
+	}
+	publish(ids)
+	if n := count(); n != 1000 {
+		t.Fatalf("stream holds %d messages after 1000 were acknowledged, want 1000", n)
+	}
+	batches := b.AtomicBatches.Load()
+	if batches == 0 || batches >= 500 {
+		t.Errorf("%d atomic batches for 1000 messages published at once, want grouping", batches)
+	}
+	// Republished after a "crash": 300 known ids and 20 new ones.
+	ids = ids[:0]
+	for i := 400; i < 720; i++ {
+		ids = append(ids, i+(i/700)*600) // 400..699 known, 1300..1319 new
+	}
+	publish(ids)
+	if n := count(); n != 1020 {
+		t.Fatalf("stream holds %d messages after republishing, want 1020", n)
+	}
+	if b.BatchesRefused.Load() == 0 {
+		t.Error("no batch was refused for its duplicates")
+	}
+	// The stored messages are consumed as usual, with their headers.
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go b.Consume(cctx, "async", []string{pipeline.SubjectAdsAll}, 256, func(_ context.Context, msgs []*pipeline.Msg) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range msgs {
+			if m.Header["K"] != "v" {
+				return fmt.Errorf("message %s lost its header", m.Data)
+			}
+			seen[string(m.Data)] = true
+		}
+		return nil
+	})
+	checkFor(t, 10*time.Second, func() error {
+		idle, err := b.Idle(ctx, "async")
+		if err != nil || !idle {
+			return fmt.Errorf("not idle (err %v)", err)
+		}
+		return nil
+	})
+	cancel()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 1020 {
+		t.Fatalf("consumed %d distinct messages, want 1020", len(seen))
+	}
+
+	b.Close()
+	if err := b.PublishAsync(ctx, pipeline.AdsSubject("a"), "late", nil, nil, func(error) {}); !errors.Is(err, pipeline.ErrClosed) {
+		t.Fatalf("PublishAsync after Close: %v, want ErrClosed", err)
+	}
+}
