@@ -5,7 +5,9 @@
 //
 // The state is a projection of the fingerprint stream: delete the file and
 // replay the stream, in any order, to get the same assignments back.
-// A Cluster has one writer; bbolt serialises concurrent AddBatch calls.
+// It is held in memory (state.go), loaded when the file opens, and every
+// AddBatch writes what it changed in one bbolt transaction. A Cluster has
+// one writer; concurrent calls wait for each other.
 package bolt
 
 import (
@@ -13,7 +15,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -35,47 +36,30 @@ var (
 // MaxIDLen is the longest advert id the cluster stores.
 const MaxIDLen = 1024
 
-// Buckets of the state file. Keys joining several ids use a 0 byte, which
-// valid advert ids never contain.
+// Buckets of the state file. Adverts are numbered in the order they
+// entered the state (ref, 4 bytes big-endian in keys), so a batch's new
+// adverts append to every bucket instead of touching pages all over the
+// B+trees (real ad ids are hashes). The image and contact indexes and the
+// members of each component live in memory only (state.go) and are
+// rebuilt from these when the file opens.
 var (
-	bAds     = []byte("ads")     // ad id → Profile (JSON)
-	bImg     = []byte("img")     // kind, band, value(2), ad id → ""
-	bContact = []byte("contact") // contact, 0, ad id → ""
-	bAdComp  = []byte("adcomp")  // scope, ad id → component key
-	bComp    = []byte("comp")    // scope, component key → compRec (JSON)
-	bMember  = []byte("member")  // scope, component key, 0, ad id → ""
-	bEdge    = []byte("edge")    // ad id, 0, other ad id, 0, scope → Evidence (JSON)
-	bMeta    = []byte("meta")    // counters and the index layout
+	bAds    = []byte("ads")  // ref → ad id and Profile (encode.go)
+	bAdComp = []byte("comp") // ref → ref of its person's root, ref of its network's root
+	bEdge   = []byte("edge") // ref, other ref (smaller ad id), scope byte → rule, 0, detail
+	bMeta   = []byte("meta") // the layout
 
-	allBuckets = [][]byte{bAds, bImg, bContact, bAdComp, bComp, bMember, bEdge, bMeta}
+	allBuckets = [][]byte{bAds, bAdComp, bEdge, bMeta}
 
 	keyLayout = []byte("layout")
 )
 
-// Component scopes: persons and networks are each a union-find over ad ids.
+// Component scopes in edge keys.
 const (
 	scopeP byte = 'P'
 	scopeN byte = 'N'
 )
 
-// image index kinds: the pHash and the mirrored pHash of each image, and
-// the robust hashes of its centred regions and its shifted windows (each
-// region as is and mirrored).
-const (
-	kindPHash   byte = 'p'
-	kindMirror  byte = 'm'
-	kindCentre  byte = 's'
-	kindShifted byte = 'g'
-)
-
-var counterKeys = [3][]byte{[]byte("ads"), []byte("persons"), []byte("networks")}
-
-// compRec is one component (person or network). Its key is the id of one
-// member and never shown; its public id derives from Min.
-type compRec struct {
-	Min  string `json:"min"`
-	Size int    `json:"size"`
-}
+func refKey(ref uint32) []byte { return binary.BigEndian.AppendUint32(nil, ref) }
 
 // Evidence is one link between two adverts and why it was made. Only links
 // that joined two components are kept, so the evidence of a person or a
@@ -112,17 +96,33 @@ func shortHash(s string) string {
 	return hex.EncodeToString(sum[:6])
 }
 
-// Cluster is the clustering state in one bbolt file.
+// Cluster is the clustering state: in memory (state.go) for speed, in one
+// bbolt file for durability. Every AddBatch is one bbolt transaction
+// (fsynced on commit); the memory is only ever ahead of the file inside
+// AddBatch, and is reloaded from the file when a transaction fails.
 type Cluster struct {
 	db *bbolt.DB
 
-	mu  sync.Mutex  // serialises AddBatch (one writer) around mem
-	mem *imageIndex // in-memory copy of the image buckets
+	mu     sync.Mutex // one writer; readers wait for it, so they see committed state
+	st     *state
+	broken error // set when the state could not be reloaded
 }
 
-// Open opens or creates the state file at path.
+// Open opens or creates the state file at path and loads it.
+//
+// bbolt options: the freelist is not written on commit (NoFreelistSync)
+// but rebuilt by a scan when the file opens, and kept as a hash map
+// (FreelistMapType); with a large file a synced array freelist made every
+// commit rewrite it. Commits stay fsynced: the cluster stage acknowledges
+// fingerprints only after AddBatch returns, so a crash loses no committed
+// batch. (NoSync would be safe only because the state is a projection
+// that a replay of the stream rebuilds; it is not used.)
 func Open(path string) (*Cluster, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:        5 * time.Second,
+		NoFreelistSync: true,
+		FreelistType:   bbolt.FreelistMapType,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open cluster state: %w", err)
 	}
@@ -135,9 +135,9 @@ func Open(path string) (*Cluster, error) {
 		meta := tx.Bucket(bMeta)
 		switch v := meta.Get(keyLayout); {
 		case v == nil:
-			return meta.Put(keyLayout, []byte(bandLayout))
-		case string(v) != bandLayout:
-			return fmt.Errorf("state has image index %q, this build uses %q: delete it and replay", v, bandLayout)
+			return meta.Put(keyLayout, []byte(stateLayout))
+		case string(v) != stateLayout:
+			return fmt.Errorf("state has layout %q, this build uses %q: delete it and replay", v, stateLayout)
 		}
 		return nil
 	})
@@ -145,12 +145,23 @@ func Open(path string) (*Cluster, error) {
 		db.Close()
 		return nil, fmt.Errorf("open cluster state: %w", err)
 	}
-	mem := newImageIndex()
-	if err := db.View(mem.load); err != nil {
+	c := &Cluster{db: db}
+	if err := c.reload(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("load image index: %w", err)
+		return nil, err
 	}
-	return &Cluster{db: db, mem: mem}, nil
+	return c, nil
+}
+
+func (c *Cluster) reload() error {
+	return c.db.View(func(tx *bbolt.Tx) error {
+		st, err := load(tx)
+		if err != nil {
+			return fmt.Errorf("load cluster state: %w", err)
+		}
+		c.st = st
+		return nil
+	})
 }
 
 // Close closes the state file.
@@ -180,28 +191,17 @@ func (c *Cluster) AddBatch(fps []*ad.Fingerprinted) ([]ad.Assignments, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []ad.Assignments
-	var w *writer
-	err := c.db.Update(func(tx *bbolt.Tx) error {
-		w = newWriter(tx, c.mem)
-		for _, fp := range fps {
-			msg, ok, err := w.add(fp)
-			if err != nil {
-				return fmt.Errorf("add %s: %w", fp.Ad.ID, err)
-			}
-			if ok {
-				out = append(out, msg)
-			}
-		}
-		return w.saveCounts()
-	})
-	if err != nil {
-		return nil, err
+	if c.broken != nil {
+		return nil, c.broken
 	}
-	for key, ids := range w.pending { // committed: now visible to later batches
-		for _, id := range ids {
-			c.mem.add(key, id)
+	b := newBatch(c.st)
+	out := b.run(fps)
+	err := c.db.Update(b.commit)
+	if err != nil {
+		if lerr := c.reload(); lerr != nil {
+			c.broken = fmt.Errorf("cluster state unusable after a failed commit (%v): %w", err, lerr)
 		}
+		return nil, err
 	}
 	return out, nil
 }
@@ -209,219 +209,149 @@ func (c *Cluster) AddBatch(fps []*ad.Fingerprinted) ([]ad.Assignments, error) {
 // Assignment returns the person and network of one advert, ok=false when
 // the advert is unknown.
 func (c *Cluster) Assignment(adID string) (as ad.Assignment, ok bool, err error) {
-	err = c.db.View(func(tx *bbolt.Tx) error {
-		if tx.Bucket(bAds).Get([]byte(adID)) == nil {
-			return nil
-		}
-		ok = true
-		as, err = assignment(tx, adID)
-		return err
-	})
-	return as, ok, err
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.broken != nil {
+		return as, false, c.broken
+	}
+	ref, ok := c.st.pos[adID]
+	if !ok {
+		return as, false, nil
+	}
+	return c.st.assignment(ref), true, nil
 }
 
-// allChunk is the number of adverts All reads per read transaction, so that
-// a slow fn never holds a long transaction open.
+// allChunk is the number of adverts All reads at a time.
 const allChunk = 1000
 
 // All calls fn with the assignment of every advert, sorted by ad id, and
-// stops at the first error fn returns. fn may call other Cluster methods.
+// stops at the first error fn returns. fn may call other Cluster methods;
+// adverts added meanwhile are not visited.
 func (c *Cluster) All(fn func(ad.Assignment) error) error {
-	var after []byte
-	for {
-		batch := make([]ad.Assignment, 0, allChunk)
-		err := c.db.View(func(tx *bbolt.Tx) error {
-			cur := tx.Bucket(bAds).Cursor()
-			var k []byte
-			if after == nil {
-				k, _ = cur.First()
-			} else if k, _ = cur.Seek(after); bytes.Equal(k, after) {
-				k, _ = cur.Next()
-			}
-			for ; k != nil && len(batch) < allChunk; k, _ = cur.Next() {
-				as, err := assignment(tx, string(k))
-				if err != nil {
-					return err
-				}
-				batch = append(batch, as)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+	c.mu.Lock()
+	if c.broken != nil {
+		c.mu.Unlock()
+		return c.broken
+	}
+	refs := make([]uint32, len(c.st.ids))
+	for i := range refs {
+		refs[i] = uint32(i)
+	}
+	ids := c.st.ids
+	c.mu.Unlock()
+	slices.SortFunc(refs, func(x, y uint32) int { return strings.Compare(ids[x], ids[y]) })
+	for len(refs) > 0 {
+		chunk := refs[:min(allChunk, len(refs))]
+		refs = refs[len(chunk):]
+		batch := make([]ad.Assignment, 0, len(chunk))
+		c.mu.Lock()
+		for _, r := range chunk {
+			batch = append(batch, c.st.assignment(r))
 		}
+		c.mu.Unlock()
 		for _, as := range batch {
 			if err := fn(as); err != nil {
 				return err
 			}
 		}
-		if len(batch) < allChunk {
-			return nil
-		}
-		after = []byte(batch[len(batch)-1].AdID)
 	}
+	return nil
 }
 
 // Stats returns the numbers of adverts, persons and networks.
 func (c *Cluster) Stats() (ads, persons, networks int, err error) {
-	err = c.db.View(func(tx *bbolt.Tx) error {
-		meta := tx.Bucket(bMeta)
-		ads = int(getCount(meta, 0))
-		persons = int(getCount(meta, 1))
-		networks = int(getCount(meta, 2))
-		return nil
-	})
-	return ads, persons, networks, err
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.broken != nil {
+		return 0, 0, 0, c.broken
+	}
+	return len(c.st.ids), c.st.count[0], c.st.count[1], nil
 }
 
 // Explain returns the person and network of an advert, their members and
 // the evidence linking them, or ErrNotFound.
 func (c *Cluster) Explain(adID string) (*Explanation, error) {
-	var ex *Explanation
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.broken != nil {
+		return nil, c.broken
+	}
+	s := c.st
+	ref, ok := s.pos[adID]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, adID)
+	}
+	as := s.assignment(ref)
+	ex := &Explanation{AdID: adID, PersonID: as.PersonID, NetworkID: as.NetworkID}
+	for sc, dst := range []*[]string{&ex.Person, &ex.Network} {
+		for _, m := range s.members[sc][s.comp[sc][ref]] {
+			*dst = append(*dst, s.ids[m])
+		}
+		slices.Sort(*dst)
+	}
+	for _, m := range ex.Network {
+		for i, im := range s.profs[s.pos[m]].Images {
+			if im.Stock != "" {
+				ex.Stock = append(ex.Stock, fmt.Sprintf("%s image %d: %s", m, i, im.Stock))
+			}
+		}
+	}
 	err := c.db.View(func(tx *bbolt.Tx) error {
-		if tx.Bucket(bAds).Get([]byte(adID)) == nil {
-			return fmt.Errorf("%w: %q", ErrNotFound, adID)
-		}
-		as, err := assignment(tx, adID)
-		if err != nil {
-			return err
-		}
-		ex = &Explanation{AdID: adID, PersonID: as.PersonID, NetworkID: as.NetworkID}
-		for _, s := range []struct {
-			scope byte
-			dst   *[]string
-		}{{scopeP, &ex.Person}, {scopeN, &ex.Network}} {
-			comp, err := compOf(tx, s.scope, adID)
-			if err != nil {
-				return err
-			}
-			forMembers(tx, s.scope, comp, func(id string) { *s.dst = append(*s.dst, id) })
-			slices.Sort(*s.dst)
-		}
+		// A link is stored under one of its adverts, both in the network.
+		cur := tx.Bucket(bEdge).Cursor()
 		for _, m := range ex.Network {
-			var p Profile
-			if err := json.Unmarshal(tx.Bucket(bAds).Get([]byte(m)), &p); err != nil {
-				return fmt.Errorf("advert %q: %w", m, err)
-			}
-			for i, im := range p.Images {
-				if im.Stock != "" {
-					ex.Stock = append(ex.Stock, fmt.Sprintf("%s image %d: %s", m, i, im.Stock))
-				}
-			}
-		}
-		seen := map[string]bool{}
-		edges := tx.Bucket(bEdge)
-		for _, m := range ex.Network {
-			prefix := append([]byte(m), 0)
-			cur := edges.Cursor()
+			prefix := refKey(s.pos[m])
 			for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
-				var e Evidence
-				if err := json.Unmarshal(v, &e); err != nil {
-					return fmt.Errorf("edge %q: %w", k, err)
+				rule, detail, ok := strings.Cut(string(v), "\x00")
+				if len(k) != 9 || !ok {
+					return fmt.Errorf("corrupt state: edge %x", k)
 				}
-				if key := e.A + "\x00" + e.B + "\x00" + e.Scope; !seen[key] {
-					seen[key] = true
-					ex.Evidence = append(ex.Evidence, e)
+				o := binary.BigEndian.Uint32(k[4:])
+				if int(o) >= len(s.ids) {
+					return fmt.Errorf("corrupt state: edge %x", k)
 				}
+				e := Evidence{A: s.ids[o], B: m, Scope: ScopeNetwork, Rule: rule, Detail: detail}
+				if e.A > e.B {
+					e.A, e.B = e.B, e.A
+				}
+				if k[8] == scopeP {
+					e.Scope = ScopePerson
+				}
+				ex.Evidence = append(ex.Evidence, e)
 			}
 		}
-		slices.SortFunc(ex.Evidence, func(x, y Evidence) int {
-			return strings.Compare(x.A+"\x00"+x.B+"\x00"+x.Scope, y.A+"\x00"+y.B+"\x00"+y.Scope)
-		})
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	slices.SortFunc(ex.Evidence, func(x, y Evidence) int {
+		return strings.Compare(x.A+"\x00"+x.B+"\x00"+x.Scope, y.A+"\x00"+y.B+"\x00"+y.Scope)
+	})
 	return ex, nil
 }
 
-// ---- reading helpers, for read and write transactions ----
-
-func scopeKey(scope byte, id string) []byte {
-	k := make([]byte, 0, 1+len(id))
-	return append(append(k, scope), id...)
-}
-
-func compOf(tx *bbolt.Tx, scope byte, adID string) (string, error) {
-	v := tx.Bucket(bAdComp).Get(scopeKey(scope, adID))
-	if v == nil {
-		return "", fmt.Errorf("corrupt state: advert %q has no %c component", adID, scope)
-	}
-	return string(v), nil
-}
-
-func getComp(tx *bbolt.Tx, scope byte, key string) (compRec, error) {
-	var r compRec
-	v := tx.Bucket(bComp).Get(scopeKey(scope, key))
-	if v == nil {
-		return r, fmt.Errorf("corrupt state: %c component %q missing", scope, key)
-	}
-	if err := json.Unmarshal(v, &r); err != nil {
-		return r, fmt.Errorf("%c component %q: %w", scope, key, err)
-	}
-	return r, nil
-}
-
-func minOf(tx *bbolt.Tx, scope byte, adID string) (string, error) {
-	comp, err := compOf(tx, scope, adID)
-	if err != nil {
-		return "", err
-	}
-	r, err := getComp(tx, scope, comp)
-	return r.Min, err
-}
-
-func assignment(tx *bbolt.Tx, adID string) (ad.Assignment, error) {
-	p, err := minOf(tx, scopeP, adID)
-	if err != nil {
-		return ad.Assignment{}, err
-	}
-	n, err := minOf(tx, scopeN, adID)
-	if err != nil {
-		return ad.Assignment{}, err
-	}
-	return ad.Assignment{AdID: adID, PersonID: PersonID(p), NetworkID: NetworkID(n)}, nil
-}
-
-func memberPrefix(scope byte, comp string) []byte {
-	return append(scopeKey(scope, comp), 0)
-}
-
-func forMembers(tx *bbolt.Tx, scope byte, comp string, fn func(id string)) {
-	prefix := memberPrefix(scope, comp)
-	cur := tx.Bucket(bMember).Cursor()
-	for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
-		fn(string(k[len(prefix):]))
-	}
-}
-
-func getCount(meta *bbolt.Bucket, i int) int64 {
-	v := meta.Get(counterKeys[i])
-	if len(v) != 8 {
-		return 0
-	}
-	return int64(binary.BigEndian.Uint64(v))
-}
-
 // NetworkAssignments returns the current assignments of every advert in the
-// network of adID (ErrNotFound for an unknown advert). The cluster stage
-// republishes them when a redelivered advert finds its state already
-// committed, so assignments lost between commit and publish are restored.
+// network of adID, sorted by ad id (ErrNotFound for an unknown advert).
+// The cluster stage republishes them when a redelivered advert finds its
+// state already committed, so assignments lost between commit and publish
+// are restored.
 func (c *Cluster) NetworkAssignments(adID string) ([]ad.Assignment, error) {
-	ex, err := c.Explain(adID)
-	if err != nil {
-		return nil, err
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.broken != nil {
+		return nil, c.broken
 	}
-	out := make([]ad.Assignment, 0, len(ex.Network))
-	for _, id := range ex.Network {
-		a, ok, err := c.Assignment(id)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, a)
-		}
+	s := c.st
+	ref, ok := s.pos[adID]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, adID)
 	}
+	ms := s.members[1][s.comp[1][ref]]
+	out := make([]ad.Assignment, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, s.assignment(m))
+	}
+	slices.SortFunc(out, func(x, y ad.Assignment) int { return strings.Compare(x.AdID, y.AdID) })
 	return out, nil
 }

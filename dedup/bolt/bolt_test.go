@@ -564,3 +564,118 @@ func blankRank(f *ad.Fingerprinted) int {
 	}
 	return 0
 }
+
+// TestMatchesPairwiseRulesRobust is TestMatchesPairwiseRules with the
+// robust image hashes: copies of a few photos that are close in only one
+// hash pair, at distances around MaxRobustDistance (8, 10, 12), in every
+// combination the rules compare (centred regions at the same,
+// neighbouring and farther scales; centre against shifted window, both
+// ways), mixed with v1 images (pHash only) close to a photo's pHash or
+// mirror. The state's multi-index lookup must find exactly the links of
+// the pairwise definition.
+func TestMatchesPairwiseRulesRobust(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 11))
+	balanced := func() uint64 {
+		var h uint64
+		for _, i := range r.Perm(64)[:32] {
+			h |= 1 << i
+		}
+		return h
+	}
+	// near returns h with k set bits moved (distance 2k).
+	near := func(h uint64, k int) uint64 {
+		var on, off []int
+		for i := range 64 {
+			if h>>i&1 == 1 {
+				on = append(on, i)
+			} else {
+				off = append(off, i)
+			}
+		}
+		r.Shuffle(len(on), func(i, j int) { on[i], on[j] = on[j], on[i] })
+		r.Shuffle(len(off), func(i, j int) { off[i], off[j] = off[j], off[i] })
+		for i := range k {
+			h ^= 1<<on[i] | 1<<off[i]
+		}
+		return h
+	}
+	const nHashes = 2 + 2*bolt.NumScales + 2*bolt.NumTiles
+	type photo [nHashes]uint64 // p, m, scales, grid
+	random := func() (p photo) {
+		for i := range p {
+			p[i] = balanced()
+		}
+		return p
+	}
+	var bases []photo
+	for range 6 {
+		bases = append(bases, random())
+	}
+	scale := func(i int) int { return 2 + i }                   // index of Scales[i]
+	grid := func(i int) int { return 2 + 2*bolt.NumScales + i } // index of Grid[i]
+	hexs := func(hs []uint64) string {
+		var sb strings.Builder
+		for _, h := range hs {
+			fmt.Fprintf(&sb, "%016x", h)
+		}
+		return sb.String()
+	}
+	names := []string{"", "anna", "bea", "cia", "dora"}
+	var fps []*ad.Fingerprinted
+	for n := range 160 {
+		base := bases[r.IntN(len(bases))]
+		c := random()
+		k := 4 + r.IntN(3) // distance 8, 10 or 12
+		switch mode := r.IntN(5); mode {
+		case 0: // a whole copy, slightly changed
+			for i := range c {
+				c[i] = near(base[i], r.IntN(2))
+			}
+		case 1: // one centred region close to one of the photo's, scales 0–2 apart
+			si := r.IntN(bolt.NumScales)
+			sj := min(bolt.NumScales-1, max(0, si+r.IntN(5)-2))
+			c[scale(2*si+r.IntN(2))] = near(base[scale(2*sj+r.IntN(2))], k)
+		case 2: // a shifted window close to a centred region (any scale)
+			c[grid(r.IntN(2*bolt.NumTiles))] = near(base[scale(2*r.IntN(bolt.NumScales)+r.IntN(2))], k)
+		case 3: // a centred region close to a shifted window
+			c[scale(2*r.IntN(bolt.NumScales)+r.IntN(2))] = near(base[grid(r.IntN(2*bolt.NumTiles))], k)
+		case 4: // v1 only: pHash near the photo's pHash or mirror
+			c[0] = near(base[r.IntN(2)], 2+r.IntN(4))
+		}
+		im := map[string]string{"phash": hexs(c[:1]), "phash_mirror": hexs(c[1:2])}
+		if r.IntN(6) != 0 { // most images carry the robust hashes
+			im["phash_centres"] = hexs(c[2 : 2+2*bolt.NumScales])
+			im["phash_shifts"] = hexs(c[2+2*bolt.NumScales:])
+		}
+		var cs []string
+		if r.IntN(3) == 0 {
+			cs = []string{fmt.Sprintf("tel:%02d", r.IntN(30))}
+		}
+		fps = append(fps, &ad.Fingerprinted{
+			Ad:       ad.Ad{ID: fmt.Sprintf("ad-%03d", n)},
+			Name:     names[r.IntN(len(names))],
+			Contacts: cs,
+			Images:   []ad.ImageFP{{Src: "x.jpg", Hashes: im}},
+		})
+	}
+	// The corpus must exercise each way of matching.
+	kinds := map[string]int{}
+	for i, a := range fps {
+		for _, b := range fps[i+1:] {
+			if l := bolt.Compare(bolt.ProfileOf(a), bolt.ProfileOf(b)); l.Rule == bolt.RuleImage {
+				kinds[strings.Fields(l.Detail)[1]]++
+			}
+		}
+	}
+	t.Logf("image links by kind: %v", kinds)
+	for _, k := range []string{"centre", "shifted-window", "distance"} {
+		if kinds[k] < 10 {
+			t.Fatalf("only %d %q image links in the corpus", kinds[k], k)
+		}
+	}
+	shuffled := slices.Clone(fps)
+	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	for _, order := range [][]*ad.Fingerprinted{fps, shuffled} {
+		t.Run("", func(t *testing.T) { checkPairwise(t, order, fps) })
+	}
+}

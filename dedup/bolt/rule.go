@@ -165,42 +165,7 @@ func ShortContact(c string) string {
 	return c
 }
 
-// Multi-index hashing: a 64-bit hash is cut into bandCount bands of
-// bandBits bits. Two hashes within MaxImageDistance = 8 differ in at most
-// bandRadius = 2 bits in at least one band (were every band 3 or more bits
-// apart, the hashes would be 12 or more apart), so looking up every value
-// within bandRadius of each band finds every candidate: 4 × 137 probes per
-// hash. A probe selects ~1/65536 of the images, where nine exact 7-bit
-// bands would select 9/128 of them per hash (a scan of ~1/5 of all images
-// for the three hash pairs compared).
-const (
-	bandCount  = 4
-	bandBits   = 16
-	bandRadius = MaxImageDistance / bandCount
-	bandLayout = "mih-4x16-r2+centres4-shifts9+contact-class-name+stock3x3" // stored in the state; a change needs a rebuild
-)
-
-func band(h uint64, i int) uint16 { return uint16(h >> (bandBits * i)) }
-
-// probes is written for bandRadius 2; this fails to compile otherwise.
-var _ = [1]struct{}{}[bandRadius-2]
-
-// The robust hashes are found by the same probes: two within
-// MaxRobustDistance are within bandRadius in some band. This fails to
-// compile otherwise.
-var _ = [1]struct{}{}[(bandRadius+1)*bandCount-1-MaxRobustDistance-1]
-
-// probes returns v and every value within bandRadius bits of it.
-func probes(v uint16) []uint16 {
-	out := make([]uint16, 0, 1+bandBits+bandBits*(bandBits-1)/2)
-	out = append(out, v)
-	for i := range bandBits {
-		out = append(out, v^1<<i)
-	}
-	for i := range bandBits {
-		for j := i + 1; j < bandBits; j++ {
-			out = append(out, v^1<<i^1<<j)
-		}
-	}
-	return out
-}
+// stateLayout is stored in the state file; a build with another layout
+// refuses the file ("delete it and replay"). The image index
+// (memindex.go) is rebuilt at open, so its layout is not part of it.
+const stateLayout = "refs+profiles-bin1+comp2+edges-bin1-once+stock3x3"

@@ -1,0 +1,281 @@
+package bolt
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"adcensus/ad"
+
+	bbolt "go.etcd.io/bbolt"
+)
+
+// state is the clustering state in memory: every profile, the image and
+// contact indexes and the union-find of both scopes. It mirrors the
+// committed bbolt file, which holds the profiles, each advert's
+// components and the evidence; Open rebuilds the indexes from them.
+// Adverts are numbered (ref) in the order they entered the state.
+type state struct {
+	ids   []string          // ref → advert id
+	pos   map[string]uint32 // advert id → ref
+	profs []*Profile        // ref → profile
+
+	// Union-find per scope (0 persons, 1 networks), with member lists: the
+	// smaller component moves into the larger, so an advert moves
+	// O(log n) times. A component is named by its root, one of its
+	// adverts; its public id derives from its smallest ad id (minOf).
+	comp    [2][]uint32   // ref → root
+	members [2][][]uint32 // root → members; nil for non-roots
+	minOf   [2][]uint32   // root → ref of the smallest ad id
+	count   [2]int        // components
+
+	imgs []imgRef    // image → (advert, index in its profile)
+	img  *imageIndex // every image, this batch's included
+
+	contacts map[string]*contactGroup
+	strs     map[string]string // interned names and contacts
+}
+
+type imgRef struct {
+	ad uint32
+	i  uint16
+}
+
+func newState() *state {
+	return &state{
+		pos:      map[string]uint32{},
+		img:      newImageIndex(),
+		contacts: map[string]*contactGroup{},
+		strs:     map[string]string{},
+	}
+}
+
+func (s *state) intern(x string) string {
+	if v, ok := s.strs[x]; ok {
+		return v
+	}
+	s.strs[x] = x
+	return x
+}
+
+// addAdvert enters a new advert as its own person and network and returns
+// its ref. It does not index it.
+func (s *state) addAdvert(id string, p *Profile) uint32 {
+	ref := uint32(len(s.ids))
+	s.ids = append(s.ids, id)
+	s.pos[id] = ref
+	s.profs = append(s.profs, p)
+	for sc := range 2 {
+		s.comp[sc] = append(s.comp[sc], ref)
+		s.members[sc] = append(s.members[sc], []uint32{ref})
+		s.minOf[sc] = append(s.minOf[sc], ref)
+		s.count[sc]++
+	}
+	return ref
+}
+
+// indexImages numbers the advert's images and files them in x unless nil.
+func (s *state) indexImages(ref uint32, x *imageIndex) {
+	for i := range s.profs[ref].Images {
+		n := uint32(len(s.imgs))
+		s.imgs = append(s.imgs, imgRef{ref, uint16(i)})
+		if x != nil {
+			x.put(&s.profs[ref].Images[i], n)
+		}
+	}
+}
+
+// indexContacts enters the advert in the contact groups.
+func (s *state) indexContacts(ref uint32) {
+	p := s.profs[ref]
+	for _, c := range p.Contacts {
+		g := s.contacts[c]
+		if g == nil {
+			g = &contactGroup{blank: -1, named: map[string]uint32{}}
+			s.contacts[c] = g
+		}
+		g.add(ref, p)
+	}
+}
+
+func (s *state) assignment(ref uint32) ad.Assignment {
+	return ad.Assignment{
+		AdID:      s.ids[ref],
+		PersonID:  PersonID(s.ids[s.minOf[0][s.comp[0][ref]]]),
+		NetworkID: NetworkID(s.ids[s.minOf[1][s.comp[1][ref]]]),
+	}
+}
+
+// union joins the components of a and b in scope sc. It adds to changed
+// every advert whose public id changes, to moved every advert that got a
+// new root, and reports whether two components were joined.
+func (s *state) union(sc int, a, b uint32, changed map[uint32]struct{}, moved func(sc int, ref uint32)) bool {
+	ra, rb := s.comp[sc][a], s.comp[sc][b]
+	if ra == rb {
+		return false
+	}
+	ma, mb := s.minOf[sc][ra], s.minOf[sc][rb]
+	// The members of the component with the larger minimum get a new id.
+	renamed, small := rb, ma
+	if s.ids[mb] < s.ids[ma] {
+		renamed, small = ra, mb
+	}
+	for _, m := range s.members[sc][renamed] {
+		changed[m] = struct{}{}
+	}
+	keep, move := ra, rb
+	if la, lb := len(s.members[sc][ra]), len(s.members[sc][rb]); lb > la || (lb == la && s.ids[rb] < s.ids[ra]) {
+		keep, move = rb, ra
+	}
+	for _, m := range s.members[sc][move] {
+		s.comp[sc][m] = keep
+		moved(sc, m)
+	}
+	s.members[sc][keep] = append(s.members[sc][keep], s.members[sc][move]...)
+	s.members[sc][move] = nil
+	s.minOf[sc][keep] = small
+	s.count[sc]--
+	return true
+}
+
+// reset makes ref its own component in both scopes; the caller has taken
+// its whole components apart (rebuild).
+func (s *state) reset(ref uint32) {
+	for sc := range 2 {
+		s.comp[sc][ref] = ref
+		s.members[sc][ref] = append(s.members[sc][ref][:0:0], ref)
+		s.minOf[sc][ref] = ref
+	}
+}
+
+// load fills a fresh state from the committed file.
+func load(tx *bbolt.Tx) (*state, error) {
+	s := newState()
+	err := tx.Bucket(bAds).ForEach(func(k, v []byte) error {
+		if len(k) != 4 || binary.BigEndian.Uint32(k) != uint32(len(s.ids)) {
+			return fmt.Errorf("corrupt state: advert key %x, want %d", k, len(s.ids))
+		}
+		id, p, err := decodeProfile(v, s.intern)
+		if err != nil {
+			return fmt.Errorf("advert %d: %w", len(s.ids), err)
+		}
+		if _, dup := s.pos[id]; dup || !ValidID(id) {
+			return fmt.Errorf("corrupt state: advert %d has id %q, invalid or repeated", len(s.ids), id)
+		}
+		ref := s.addAdvert(id, p)
+		s.indexImages(ref, s.img)
+		s.indexContacts(ref)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Components: ref → root of its person, root of its network.
+	n := uint32(len(s.ids))
+	m := uint32(0)
+	err = tx.Bucket(bAdComp).ForEach(func(k, v []byte) error {
+		if len(k) != 4 || len(v) != 8 || binary.BigEndian.Uint32(k) != m {
+			return fmt.Errorf("corrupt state: components %x of %x", v, k)
+		}
+		for sc := range 2 {
+			r := binary.BigEndian.Uint32(v[4*sc:])
+			if r >= n {
+				return fmt.Errorf("corrupt state: components %x of %x", v, k)
+			}
+			s.comp[sc][m] = r
+		}
+		m++
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if m != n {
+		return nil, fmt.Errorf("corrupt state: %d adverts, %d with components", n, m)
+	}
+	s.count = [2]int{}
+	for sc := range 2 {
+		for ref := range s.ids {
+			s.members[sc][ref] = nil
+		}
+		for ref := range s.ids {
+			r := s.comp[sc][ref]
+			if s.comp[sc][r] != r {
+				return nil, fmt.Errorf("corrupt state: root %q of %q is not its own root", s.ids[r], s.ids[ref])
+			}
+			if s.members[sc][r] == nil {
+				s.count[sc]++
+				s.minOf[sc][r] = uint32(ref)
+			} else if s.ids[ref] < s.ids[s.minOf[sc][r]] {
+				s.minOf[sc][r] = uint32(ref)
+			}
+			s.members[sc][r] = append(s.members[sc][r], uint32(ref))
+		}
+	}
+	return s, nil
+}
+
+// contactGroup is what the contact representatives need to know about the
+// adverts on one contact (see candidates).
+type contactGroup struct {
+	all      []uint32          // every advert on it, in arrival order
+	blank    int32             // first blank advert, -1 when none
+	named    map[string]uint32 // first advert of each name
+	names    []uint32          // the same, in order
+	nameless []uint32          // nameless adverts with images
+}
+
+func (g *contactGroup) add(ref uint32, p *Profile) {
+	g.all = append(g.all, ref)
+	switch {
+	case p.Name != "":
+		if _, ok := g.named[p.Name]; !ok {
+			g.named[p.Name] = ref
+			g.names = append(g.names, ref)
+		}
+	case p.Blank():
+		if g.blank < 0 {
+			g.blank = int32(ref)
+		}
+	default:
+		g.nameless = append(g.nameless, ref)
+	}
+}
+
+// candidates calls fn with one representative of every group of adverts
+// on the contact that the rules could join an advert with profile p with,
+// instead of every advert on it (a busy agency phone carries thousands):
+//
+//   - all adverts on a contact are one network: the first stands for it;
+//   - all named adverts on it with the same name are one person (rule b):
+//     the first of the name stands for them;
+//   - once a blank advert is on it, everything on it is one person (rule
+//     c): the first blank stands for it;
+//   - a new blank advert joins every person on the contact: when no blank
+//     advert is there yet, the first of each name and every nameless
+//     advert with images.
+//
+// The components reached are exactly those the pairwise rules would join
+// (TestMatchesPairwiseRules).
+func (g *contactGroup) candidates(p *Profile, fn func(ref uint32)) {
+	if len(g.all) == 0 {
+		return
+	}
+	fn(g.all[0])
+	if g.blank >= 0 {
+		fn(uint32(g.blank))
+	}
+	if p.Name != "" {
+		if r, ok := g.named[p.Name]; ok {
+			fn(r)
+		}
+	}
+	if !p.Blank() || g.blank >= 0 {
+		return
+	}
+	for _, r := range g.names {
+		fn(r)
+	}
+	for _, r := range g.nameless {
+		fn(r)
+	}
+}
