@@ -1,11 +1,8 @@
 package dedup
 
 import (
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"hash/fnv"
-	"math"
 	"slices"
 	"strings"
 	"unicode"
@@ -15,6 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"adcensus/dedup/contact"
+	"adcensus/dedup/textsig"
 )
 
 // Text fingerprints (docs/DEDUP.md, "Text").
@@ -27,49 +25,22 @@ import (
 // sentence of one or two words is one shingle), so reordering sentences
 // changes no shingle.
 //
-// The MinHash signature keeps, for each of MinHashSize seeded hash
-// functions, the low 16 bits of the least hash of any shingle (b-bit
-// MinHash). Two signatures agree in a position with probability J + (1−J)
-// 2⁻¹⁶, J the Jaccard similarity of the shingle sets, so the share of equal
-// positions estimates J (standard error √(J(1−J)/128) ≈ 0.035 at J = 0.8).
-//
-// LSH: the signature is cut into MinHashBands bands of MinHashRows rows;
-// two texts are candidates when they agree on a whole band. The
-// probability is 1 − (1 − J⁸)¹⁶: 0.06 at J = 0.5, 0.61 at 0.7, 0.95 at
-// 0.8, 0.9996 at 0.9 (threshold ≈ (1/16)^(1/8) ≈ 0.71). BandKeys gives the
-// keys for an index; a candidate is then confirmed with Jaccard.
+// The signature itself (MinHash, LSH band keys, NearText, the template
+// thresholds) lives in the leaf package dedup/textsig, which dedup/bolt
+// also imports; the names below are kept for callers of this package.
 const (
-	MinHashSize  = 128
-	MinHashBands = 16
-	MinHashRows  = MinHashSize / MinHashBands
+	MinHashSize  = textsig.Size
+	MinHashBands = textsig.Bands
+	MinHashRows  = textsig.Rows
 	// MinHashKind prefixes the encoded signature in
 	// ad.Fingerprinted.TextMinHash.
-	MinHashKind = "mh128x16"
+	MinHashKind = textsig.Kind
 	// textShingleWords is the number of words in a shingle.
 	textShingleWords = 3
 )
 
 // MinHash is a b-bit MinHash signature of a text (16 bits per position).
-type MinHash [MinHashSize]uint16
-
-// minHashSeeds are the seeds of the hash functions, fixed forever: a
-// signature is only comparable with signatures made with the same seeds.
-var minHashSeeds = func() (s [MinHashSize]uint64) {
-	x := uint64(0x6164636e73757331) // "adcnsus1"
-	for i := range s {
-		x += 0x9e3779b97f4a7c15
-		s[i] = mix64(x)
-	}
-	return s
-}()
-
-// mix64 is the SplitMix64 finaliser: a bijection that spreads every input
-// bit over the output.
-func mix64(z uint64) uint64 {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
+type MinHash = textsig.MinHash
 
 var (
 	textFold         = cases.Fold()
@@ -156,26 +127,7 @@ func SentenceHashes(sentences [][]string) []uint64 {
 
 // NewMinHash returns the signature of a set of shingle hashes, and
 // ok=false for an empty set.
-func NewMinHash(shingles []uint64) (m MinHash, ok bool) {
-	if len(shingles) == 0 {
-		return m, false
-	}
-	var mins [MinHashSize]uint64
-	for i := range mins {
-		mins[i] = math.MaxUint64
-	}
-	for _, x := range shingles {
-		for i, seed := range minHashSeeds {
-			if h := mix64(x ^ seed); h < mins[i] {
-				mins[i] = h
-			}
-		}
-	}
-	for i, v := range mins {
-		m[i] = uint16(v)
-	}
-	return m, true
-}
+func NewMinHash(shingles []uint64) (MinHash, bool) { return textsig.New(shingles) }
 
 // TextMinHash returns the signature of a text, and ok=false for a text
 // without words.
@@ -183,87 +135,25 @@ func TextMinHash(text string) (MinHash, bool) {
 	return NewMinHash(TextShingles(TextSentences(text), nil))
 }
 
-// Jaccard estimates the Jaccard similarity of the shingle sets of two
-// signatures: the share of positions where they agree.
-func (m *MinHash) Jaccard(o *MinHash) float64 {
-	n := 0
-	for i := range m {
-		if m[i] == o[i] {
-			n++
-		}
-	}
-	return float64(n) / MinHashSize
-}
-
-// BandKeys returns the LSH keys of the signature: for each band, a 64-bit
-// hash of the band's index and rows. Two signatures are LSH candidates when
-// they share a key (keys of different bands never collide on purpose).
-func (m *MinHash) BandKeys() [MinHashBands]uint64 {
-	var keys [MinHashBands]uint64
-	for b := range keys {
-		k := mix64(uint64(b) + 0x5bd1e995)
-		for r := range MinHashRows {
-			k = mix64(k ^ uint64(m[b*MinHashRows+r]))
-		}
-		keys[b] = k
-	}
-	return keys
-}
-
-// String encodes the signature as MinHashKind ":" base64url (no padding)
-// of its positions, 16-bit little-endian: 180 characters.
-func (m *MinHash) String() string {
-	var b [2 * MinHashSize]byte
-	for i, v := range m {
-		binary.LittleEndian.PutUint16(b[2*i:], v)
-	}
-	return MinHashKind + ":" + base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// ParseMinHash decodes a signature written by String.
-func ParseMinHash(s string) (MinHash, error) {
-	var m MinHash
-	kind, val, ok := strings.Cut(s, ":")
-	if !ok || kind != MinHashKind {
-		return m, fmt.Errorf("text minhash: kind %q, want %q", kind, MinHashKind)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(val)
-	if err != nil {
-		return m, fmt.Errorf("text minhash: %w", err)
-	}
-	if len(b) != 2*MinHashSize {
-		return m, fmt.Errorf("text minhash: %d bytes, want %d", len(b), 2*MinHashSize)
-	}
-	for i := range m {
-		m[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	return m, nil
-}
+// ParseMinHash decodes a signature written by MinHash.String.
+func ParseMinHash(s string) (MinHash, error) { return textsig.Parse(s) }
 
 // NearText says whether two texts are near-duplicates at threshold t: they
 // share an LSH band key (BandKeys) and their estimated Jaccard is at least
 // t. It is symmetric, and it is what an index of band keys finds.
-func NearText(a, b *MinHash, t float64) (float64, bool) {
-	ka, kb := a.BandKeys(), b.BandKeys()
-	for i := range ka {
-		if ka[i] == kb[i] {
-			j := a.Jaccard(b)
-			return j, j >= t
-		}
-	}
-	return 0, false
-}
+func NearText(a, b *MinHash, t float64) (float64, bool) { return textsig.Near(a, b, t) }
 
-// Template thresholds: a text is a shared template when its near-duplicate
-// group (NearText, the advert itself included) carries at least
-// TemplateMinNames distinct non-empty names and TemplateMinContacts
-// distinct contacts, as for stock photos (dedup/bolt/stock.go).
+// Template thresholds (textsig): a text is a shared template when its
+// near-duplicate group (NearText, the advert itself included) carries at
+// least TemplateMinNames distinct non-empty names and TemplateMinContacts
+// distinct contacts, as for stock photos (dedup/bolt/stock.go). The
+// cluster state applies the same definition (dedup/bolt/template.go).
 const (
-	TemplateMinNames    = 3
-	TemplateMinContacts = 3
+	TemplateMinNames    = textsig.TemplateMinNames
+	TemplateMinContacts = textsig.TemplateMinContacts
 	// DefaultTextJaccard is the least estimated Jaccard at which two texts
 	// are near-duplicates (see docs/DEDUP.md for the measurements).
-	DefaultTextJaccard = 0.7
+	DefaultTextJaccard = textsig.DefaultJaccard
 )
 
 // TextGroups recognises near-duplicate texts and shared templates among

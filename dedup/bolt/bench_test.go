@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 
 	"adcensus/ad"
 	"adcensus/dedup/bolt"
+	"adcensus/dedup/textsig"
 )
 
 // BenchmarkAddBatch adds batches of 1000 synthetic adverts to a growing
@@ -52,7 +54,9 @@ func BenchmarkAddBatch(b *testing.B) {
 //	CLUSTER_1M=1 go test -run '^$' -bench 'Cluster/images=v1/ads=1000000' -benchtime 1x -timeout 30m ./dedup/bolt/
 //
 // images=v1 carries the pHash and mirror pHash per image (rule (a) v1);
-// images=robust also carries the 26 robust hashes (rule (a) v1.1).
+// images=robust also carries the 26 robust hashes (rule (a) v1.1). Both
+// carry text signatures (rule (d), templates); images=v1-notext is the
+// v1 corpus without them (the same adverts otherwise), for comparison.
 func BenchmarkCluster(b *testing.B) {
 	v1, robust := []int{100_000}, []int{20_000}
 	if os.Getenv("CLUSTER_1M") != "" {
@@ -69,7 +73,7 @@ func BenchmarkCluster(b *testing.B) {
 		}
 		robust = v1
 	}
-	for _, kind := range []string{"v1", "robust"} {
+	for _, kind := range []string{"v1", "v1-notext", "robust"} {
 		sizes := v1
 		if kind == "robust" {
 			sizes = robust
@@ -77,7 +81,7 @@ func BenchmarkCluster(b *testing.B) {
 		for _, n := range sizes {
 			b.Run(fmt.Sprintf("images=%s/ads=%d", kind, n), func(b *testing.B) {
 				for b.Loop() {
-					runCluster(b, n, kind == "robust")
+					runCluster(b, n, kind == "robust", kind != "v1-notext")
 				}
 			})
 		}
@@ -86,9 +90,10 @@ func BenchmarkCluster(b *testing.B) {
 
 const clusterBatch = 1000
 
-func runCluster(b *testing.B, n int, robust bool) {
+func runCluster(b *testing.B, n int, robust, texts bool) {
 	b.StopTimer()
 	g := newCorpus(n, 1, robust)
+	g.texts = texts
 	c := MustOpen(b, "")
 	var peakHeap uint64
 	var ms runtime.MemStats
@@ -121,7 +126,7 @@ func runCluster(b *testing.B, n int, robust bool) {
 	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(vmHWM())/(1<<20), "peak-RSS-MiB")
 	b.StartTimer()
-	b.Logf("%d adverts (%d true persons): %d persons, %d networks, %d stock-photo adverts", n, g.truePersons, persons, networks, g.stockAds)
+	b.Logf("%d adverts (%d true persons, texts %v): %d persons, %d networks, %d stock-photo adverts", n, g.truePersons, texts, persons, networks, g.stockAds)
 }
 
 // cpuTime is the process's user and system CPU time so far.
@@ -167,9 +172,19 @@ func vmHWM() uint64 {
 //     contact on 3 %;
 //   - agencies: 10 % of persons belong to one of n/800 agencies (about 20
 //     persons each) whose phone is on 80 % of their adverts;
-//   - stock photos: 5 % of adverts add one of 200 stock photos.
+//   - stock photos: 5 % of adverts add one of 200 stock photos;
+//   - texts (unless turned off; their own random stream, so the rest is
+//     the same either way): 10 % of adverts without one, 5 % an edited
+//     copy of one of 50 web templates, 50 % of an agency person's
+//     adverts on the agency phone an edited copy of the agency's text,
+//     the rest an edited copy of the person's own text (up to 12 of 128
+//     MinHash positions changed).
 type corpus struct {
 	r           *rand.Rand
+	tr          *rand.Rand // texts
+	texts       bool
+	webTexts    []textsig.MinHash
+	agencyTexts map[string]textsig.MinHash
 	robust      bool
 	persons     []cPerson
 	stock       []cPhoto
@@ -185,6 +200,7 @@ type cPerson struct {
 	agency string
 	email  string
 	photos []cPhoto
+	text   textsig.MinHash
 }
 
 // cPhoto holds a photo's hashes: pHash, mirror pHash and, for robust
@@ -193,7 +209,10 @@ type cPhoto []uint64
 
 func newCorpus(n int, seed uint64, robust bool) *corpus {
 	r := rand.New(rand.NewPCG(seed, 0xc1))
-	g := &corpus{r: r, robust: robust}
+	g := &corpus{r: r, robust: robust, tr: rand.New(rand.NewPCG(seed, 0x7e)), agencyTexts: map[string]textsig.MinHash{}}
+	for range 50 {
+		g.webTexts = append(g.webTexts, randSig(g.tr))
+	}
 	for i := range 300 {
 		g.names = append(g.names, fmt.Sprintf("name%03d", i))
 	}
@@ -214,6 +233,10 @@ func newCorpus(n int, seed uint64, robust bool) *corpus {
 		p.email = fmt.Sprintf("email:%016x", uint64(i)*0x9e3779b97f4a7c15^seed)
 		for range 1 + r.IntN(4) {
 			p.photos = append(p.photos, g.photo())
+		}
+		p.text = randSig(g.tr)
+		if _, ok := g.agencyTexts[p.agency]; p.agency != "" && !ok {
+			g.agencyTexts[p.agency] = randSig(g.tr)
 		}
 		g.persons = append(g.persons, p)
 	}
@@ -277,6 +300,24 @@ func (g *corpus) image(ph cPhoto, id string, i int) ad.ImageFP {
 	return ad.ImageFP{Src: fmt.Sprintf("%s/%d.jpg", id, i), Hashes: m}
 }
 
+// text gives advert f of person p a text signature, or none.
+func (g *corpus) text(f *ad.Fingerprinted, p *cPerson) {
+	tr := g.tr
+	base := p.text
+	switch x := tr.IntN(100); {
+	case x < 10:
+		return
+	case x < 15:
+		base = g.webTexts[tr.IntN(len(g.webTexts))]
+	case x < 65 && p.agency != "" && slices.Contains(f.Contacts, p.agency):
+		base = g.agencyTexts[p.agency]
+	}
+	for range tr.IntN(13) {
+		base[tr.IntN(textsig.Size)] = uint16(tr.Uint32())
+	}
+	f.TextMinHash = base.String()
+}
+
 // next returns the next k adverts.
 func (g *corpus) next(k int) []*ad.Fingerprinted {
 	r := g.r
@@ -296,6 +337,9 @@ func (g *corpus) next(k int) []*ad.Fingerprinted {
 		}
 		if r.IntN(10) == 0 {
 			f.Contacts = append(f.Contacts, p.email)
+		}
+		if g.texts {
+			g.text(f, p)
 		}
 		if p.agency == "" && len(f.Contacts) > 0 && r.IntN(50) == 0 {
 			f.Name = "" // blank: phone only

@@ -83,6 +83,9 @@ type Explanation struct {
 	// Stock lists the images of the network's adverts that are stock
 	// photos and so link no one: "ad-1 image 0: image is stock: …".
 	Stock []string `json:"stock,omitempty"`
+	// Templates lists the adverts of the network whose text is a shared
+	// template and so links no one: "ad-1 text: text is a template: …".
+	Templates []string `json:"templates,omitempty"`
 }
 
 // PersonID is the public id of a person whose smallest ad id is minAdID.
@@ -294,6 +297,9 @@ func (c *Cluster) Explain(adID string) (*Explanation, error) {
 			if im.Stock != "" {
 				ex.Stock = append(ex.Stock, fmt.Sprintf("%s image %d: %s", m, i, im.Stock))
 			}
+		}
+		if t := s.profs[s.pos[m]].Text; t != nil && t.Template {
+			ex.Templates = append(ex.Templates, m+" text: "+templateEvidence)
 		}
 	}
 	err := c.db.View(func(tx *bbolt.Tx) error {

@@ -488,6 +488,10 @@ func TestMatchesPairwiseRules(t *testing.T) {
 		}
 		fps = append(fps, fp(fmt.Sprintf("ad-%03d", i), names[r.IntN(len(names))], cs, ims...))
 	}
+	// Texts (rule d, templates): copies of a few texts at Jaccard around
+	// the threshold, some changed in every band (near but no shared band
+	// key), some without a signature (records from before texts).
+	addTexts(rand.New(rand.NewPCG(42, 8)), fps, 40)
 	// Blank adverts last: they then have to join persons already formed.
 	ordered := slices.Clone(fps)
 	slices.SortStableFunc(ordered, func(a, b *ad.Fingerprinted) int {
@@ -523,6 +527,14 @@ func checkPairwise(t *testing.T, order, fps []*ad.Fingerprinted) {
 	}
 	// Stock images are defined over the whole set (stock.go), not by a pair.
 	bolt.MarkStock(profiles)
+	// Template texts likewise (template.go).
+	bolt.MarkTemplates(profiles)
+	templates := 0
+	for _, p := range profiles {
+		if p.Text != nil && p.Text.Template {
+			templates++
+		}
+	}
 	stock := 0
 	for _, p := range profiles {
 		for _, im := range p.Images {
@@ -531,10 +543,12 @@ func checkPairwise(t *testing.T, order, fps []*ad.Fingerprinted) {
 			}
 		}
 	}
-	t.Logf("%d stock images", stock)
+	t.Logf("%d stock images, %d template texts", stock, templates)
+	rules := map[string]int{}
 	for i := range n {
 		for j := i + 1; j < n; j++ {
 			l := bolt.Compare(profiles[i], profiles[j])
+			rules[l.Rule]++
 			if l.Scope == bolt.ScopePerson {
 				person[find(person, i)] = find(person, j)
 			}
@@ -543,6 +557,8 @@ func checkPairwise(t *testing.T, order, fps []*ad.Fingerprinted) {
 			}
 		}
 	}
+	delete(rules, "")
+	t.Logf("links by rule: %v", rules)
 	got := map[string]ad.Assignment{}
 	c.All(func(a ad.Assignment) error { got[a.AdID] = a; return nil })
 	for i := range n {

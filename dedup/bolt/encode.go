@@ -13,9 +13,13 @@ import (
 //	id, name, contacts (count, then each), images (count, then each)
 //	image: flags (1 mirror, 2 stock), pHash, [mirror], scales (count, each),
 //	       grid (count, each), [stock], seen names, seen contacts
+//	text: flags (0 none, 1 text, 2 template), then for a text its
+//	      signature (256 bytes, 16-bit big-endian positions), seen
+//	      names, seen contacts
 //
 // Strings and counts are uvarint-prefixed, hashes 8 bytes big-endian.
-const profileVersion = 1
+// Version 2 added the text.
+const profileVersion = 2
 
 const (
 	flagMirror = 1 << iota
@@ -71,7 +75,20 @@ func encodeProfile(b []byte, id string, p *Profile) []byte {
 		b = appendStrings(b, h.SeenNames)
 		b = appendStrings(b, h.SeenContacts)
 	}
-	return b
+	t := p.Text
+	if t == nil {
+		return append(b, 0)
+	}
+	flags := byte(tHasText)
+	if t.Template {
+		flags |= tTemplate
+	}
+	b = append(b, flags)
+	for _, v := range t.Sig {
+		b = binary.BigEndian.AppendUint16(b, v)
+	}
+	b = appendStrings(b, t.SeenNames)
+	return appendStrings(b, t.SeenContacts)
 }
 
 var errShort = errors.New("truncated")
@@ -171,6 +188,18 @@ func decodeProfile(b []byte, intern func(string) string) (string, *Profile, erro
 			}
 			h.SeenNames, h.SeenContacts = d.strings(intern), d.strings(intern)
 		}
+	}
+	if flags := d.bytes(1); flags != nil && flags[0]&tHasText != 0 {
+		t := &TextSig{Template: flags[0]&tTemplate != 0}
+		if sig := d.bytes(2 * len(t.Sig)); sig != nil {
+			for i := range t.Sig {
+				t.Sig[i] = binary.BigEndian.Uint16(sig[2*i:])
+			}
+		}
+		t.SeenNames, t.SeenContacts = d.strings(intern), d.strings(intern)
+		p.Text = t
+	} else if flags != nil && flags[0] != 0 {
+		d.err = fmt.Errorf("text flags %d", flags[0])
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = fmt.Errorf("%d bytes left over", len(d.b))

@@ -6,9 +6,10 @@ import (
 	"strconv"
 )
 
-// The first-cut rules (docs/DEDUP.md). Compare is a pure function of two
-// adverts; the stock marks it reads on images (stock.go) depend only on
-// the set of adverts. So the clusters do not depend on arrival order.
+// The rules (docs/DEDUP.md). Compare is a pure function of two adverts;
+// the stock marks it reads on images (stock.go) and the template marks on
+// texts (template.go) depend only on the set of adverts. So the clusters
+// do not depend on arrival order.
 
 // MaxImageDistance is the largest pHash Hamming distance at which two
 // images count as the same photo.
@@ -19,6 +20,7 @@ const (
 	RuleImage        = "image"         // same photo (pHash, mirror-aware)
 	RuleContactName  = "contact+name"  // shared contact and same name
 	RuleContactBlank = "contact+blank" // shared contact, one advert has neither name nor images
+	RuleTextName     = "text+name"     // near-duplicate texts, neither a template, and same name
 	RuleContact      = "contact"       // shared contact only: same network, not same person
 )
 
@@ -75,6 +77,7 @@ type Profile struct {
 	Name     string   // normalised; "" when none
 	Contacts []string // sorted pseudonyms
 	Images   []ImageHash
+	Text     *TextSig // nil when the advert has no text signature
 }
 
 // Blank reports whether the advert has neither name nor images, so a
@@ -89,23 +92,29 @@ type Link struct {
 }
 
 // Compare applies the rules to two adverts: the same person when they
-// share a photo (compareImages), or share a contact and
-// either have the same non-empty name or one of them is blank; the same
-// network when they share a contact only.
+// share a photo (compareImages), or share a contact and either have the
+// same non-empty name or one of them is blank, or have near-duplicate
+// texts that are not templates and the same non-empty name
+// (compareTexts); the same network when they share a contact only.
 func Compare(a, b *Profile) Link {
 	if l, ok := compareImages(a, b); ok {
 		return l
 	}
 	shared := SharedContact(a.Contacts, b.Contacts)
+	c := "shared contact " + ShortContact(shared)
+	if shared != "" {
+		switch {
+		case a.Name != "" && a.Name == b.Name:
+			return Link{Scope: ScopePerson, Rule: RuleContactName, Detail: c + " + name " + a.Name}
+		case a.Blank() || b.Blank():
+			return Link{Scope: ScopePerson, Rule: RuleContactBlank, Detail: c + " + no name or images"}
+		}
+	}
+	if l, ok := compareTexts(a, b); ok {
+		return l
+	}
 	if shared == "" {
 		return Link{}
-	}
-	c := "shared contact " + ShortContact(shared)
-	switch {
-	case a.Name != "" && a.Name == b.Name:
-		return Link{Scope: ScopePerson, Rule: RuleContactName, Detail: c + " + name " + a.Name}
-	case a.Blank() || b.Blank():
-		return Link{Scope: ScopePerson, Rule: RuleContactBlank, Detail: c + " + no name or images"}
 	}
 	return Link{Scope: ScopeNetwork, Rule: RuleContact, Detail: c}
 }
@@ -168,4 +177,4 @@ func ShortContact(c string) string {
 // stateLayout is stored in the state file; a build with another layout
 // refuses the file ("delete it and replay"). The image index
 // (memindex.go) is rebuilt at open, so its layout is not part of it.
-const stateLayout = "refs+profiles-bin1+comp2+edges-bin1-once+stock3x3"
+const stateLayout = "refs+profiles-bin2+comp2+edges-bin1-once+stock3x3+text-mh128x16-tmpl3x3"

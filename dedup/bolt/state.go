@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"adcensus/ad"
+	"adcensus/dedup/textsig"
 
 	bbolt "go.etcd.io/bbolt"
 )
@@ -33,6 +34,13 @@ type state struct {
 
 	contacts map[string]*contactGroup
 	strs     map[string]string // interned names and contacts
+
+	// Texts (template.go): the LSH index, per advert its text flags, and
+	// the visit stamps of a text scan.
+	text   *textIndex
+	tflag  []uint8
+	tvisit []uint32
+	tgen   uint32
 }
 
 type imgRef struct {
@@ -46,6 +54,7 @@ func newState() *state {
 		img:      newImageIndex(),
 		contacts: map[string]*contactGroup{},
 		strs:     map[string]string{},
+		text:     newTextIndex(),
 	}
 }
 
@@ -64,6 +73,15 @@ func (s *state) addAdvert(id string, p *Profile) uint32 {
 	s.ids = append(s.ids, id)
 	s.pos[id] = ref
 	s.profs = append(s.profs, p)
+	var fl uint8
+	if p.Text != nil {
+		fl = tHasText
+		if p.Text.Template {
+			fl |= tTemplate
+		}
+	}
+	s.tflag = append(s.tflag, fl)
+	s.tvisit = append(s.tvisit, 0)
 	for sc := range 2 {
 		s.comp[sc] = append(s.comp[sc], ref)
 		s.members[sc] = append(s.members[sc], []uint32{ref})
@@ -82,6 +100,19 @@ func (s *state) indexImages(ref uint32, x *imageIndex) {
 			x.put(&s.profs[ref].Images[i], n)
 		}
 	}
+}
+
+// indexText files the advert's text under its band keys (nil: computed).
+func (s *state) indexText(ref uint32, keys *[textsig.Bands]uint64) {
+	t := s.profs[ref].Text
+	if t == nil {
+		return
+	}
+	if keys == nil {
+		k := t.Sig.BandKeys()
+		keys = &k
+	}
+	s.text.put(keys, ref)
 }
 
 // indexContacts enters the advert in the contact groups.
@@ -164,6 +195,7 @@ func load(tx *bbolt.Tx) (*state, error) {
 		ref := s.addAdvert(id, p)
 		s.indexImages(ref, s.img)
 		s.indexContacts(ref)
+		s.indexText(ref, nil)
 		return nil
 	})
 	if err != nil {

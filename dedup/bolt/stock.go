@@ -41,16 +41,7 @@ func (h *ImageHash) seen(p *Profile) (changed, stock bool) {
 	if h.Stock != "" {
 		return false, false
 	}
-	if p.Name != "" && len(h.SeenNames) < StockMinNames && !slices.Contains(h.SeenNames, p.Name) {
-		h.SeenNames = append(h.SeenNames, p.Name)
-		changed = true
-	}
-	for _, c := range p.Contacts {
-		if len(h.SeenContacts) < StockMinContacts && !slices.Contains(h.SeenContacts, c) {
-			h.SeenContacts = append(h.SeenContacts, c)
-			changed = true
-		}
-	}
+	changed = addSeen(&h.SeenNames, &h.SeenContacts, p, StockMinNames, StockMinContacts)
 	if len(h.SeenNames) >= StockMinNames && len(h.SeenContacts) >= StockMinContacts {
 		h.Stock = fmt.Sprintf("image is stock: seen with %d or more names and %d or more contacts", StockMinNames, StockMinContacts)
 		h.SeenNames, h.SeenContacts = nil, nil

@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"adcensus/ad"
+	"adcensus/dedup/textsig"
 
 	bbolt "go.etcd.io/bbolt"
 )
@@ -20,7 +21,9 @@ import (
 // the normalised name, the sorted unique contacts and the hashes of the
 // images that have a pHash ("phash", optional "phash_mirror", 16 hex
 // digits; optional robust lists "phash_centres" and "phash_shifts", taken
-// only when both parse).
+// only when both parse) and the text signature ("text_minhash", taken when
+// it parses; an advert without one has no text and rule (d) and the
+// template marks leave it alone).
 func ProfileOf(fp *ad.Fingerprinted) *Profile {
 	// Control characters never belong to a name (and 0 separates the
 	// contact index's keys).
@@ -38,6 +41,11 @@ func ProfileOf(fp *ad.Fingerprinted) *Profile {
 	p.Contacts = slices.DeleteFunc(p.Contacts, func(c string) bool {
 		return c == "" || strings.IndexByte(c, 0) >= 0
 	})
+	if fp.TextMinHash != "" {
+		if sig, err := textsig.Parse(fp.TextMinHash); err == nil {
+			p.Text = &TextSig{Sig: sig}
+		}
+	}
 	for _, im := range fp.Images {
 		if im.Err != "" {
 			continue
@@ -138,7 +146,13 @@ func (b *batch) run(fps []*ad.Fingerprinted) []ad.Assignments {
 func (b *batch) chunk(fps []*ad.Fingerprinted, out []ad.Assignments) []ad.Assignments {
 	s := b.s
 	profs := make([]*Profile, len(fps))
-	parallel(len(fps), func(k int) { profs[k] = ProfileOf(fps[k]) })
+	keys := make([][textsig.Bands]uint64, len(fps))
+	parallel(len(fps), func(k int) {
+		profs[k] = ProfileOf(fps[k])
+		if t := profs[k].Text; t != nil {
+			keys[k] = t.Sig.BandKeys()
+		}
+	})
 	// Image numbers the chunk's images will get in s.imgs, in order.
 	first := make([]int, len(fps)+1)
 	first[0] = len(s.imgs)
@@ -162,7 +176,7 @@ func (b *batch) chunk(fps []*ad.Fingerprinted, out []ad.Assignments) []ad.Assign
 		}
 	})
 	for k, fp := range fps {
-		out = append(out, b.add(fp.Ad.ID, profs[k], found[k]))
+		out = append(out, b.add(fp.Ad.ID, profs[k], found[k], &keys[k]))
 	}
 	return out
 }
@@ -212,8 +226,8 @@ func (b *batch) lookup(p *Profile, keep func(ad uint32) bool) []match {
 }
 
 // add adds one new advert whose images match the images found (of the
-// state and of the batch's earlier adverts).
-func (b *batch) add(id string, prof *Profile, found []match) ad.Assignments {
+// state and of the batch's earlier adverts); keys are its text's band keys.
+func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Bands]uint64) ad.Assignments {
 	s := b.s
 	prof.Name = s.intern(prof.Name)
 	for i, c := range prof.Contacts {
@@ -265,9 +279,11 @@ func (b *batch) add(id string, prof *Profile, found []match) ad.Assignments {
 			g.candidates(prof, func(r uint32) { cands[r] = struct{}{} })
 		}
 	}
+	flipped = b.texts(ref, keys, cands, flipped)
 	delete(cands, ref)
 	s.indexContacts(ref)
 	s.indexImages(ref, s.img)
+	s.indexText(ref, keys)
 
 	changed := map[uint32]struct{}{ref: {}}
 	for _, other := range b.sorted(cands) {
@@ -281,6 +297,78 @@ func (b *batch) add(id string, prof *Profile, found []match) ad.Assignments {
 		msg.Changed = append(msg.Changed, s.assignment(r))
 	}
 	return msg
+}
+
+// texts updates the template marks of a new advert's text (ref, band keys
+// keys) and of the texts near it, and adds to cands the adverts rule (d)
+// may link it with. It returns flipped with the adverts whose text just
+// became a template appended.
+//
+// The new text sees every near text and every near text that is not a
+// template sees it. Once the new text is a template, near texts that are
+// templates have nothing to learn from it and nothing to teach it, so a
+// busy band key of a template costs a pass over flags. Of the adverts rule
+// (d) links it with, one per person is enough: the others are already
+// joined to it.
+func (b *batch) texts(ref uint32, keys *[textsig.Bands]uint64, cands map[uint32]struct{}, flipped []uint32) []uint32 {
+	s := b.s
+	prof := s.profs[ref]
+	t := prof.Text
+	if t == nil {
+		return flipped
+	}
+	if _, fl := t.seen(prof); fl {
+		s.tflag[ref] |= tTemplate
+	}
+	var same []uint32 // near, with the same name
+	s.textScan(&t.Sig, keys, nil, func() bool { return t.Template }, func(r uint32, _ float64) {
+		op := s.profs[r]
+		if _, fl := t.seen(op); fl {
+			s.tflag[ref] |= tTemplate
+		}
+		ch, fl := op.Text.seen(prof)
+		if ch {
+			b.dirtyProf[r] = struct{}{}
+		}
+		if fl {
+			s.tflag[r] |= tTemplate
+			flipped = append(flipped, r)
+		}
+		if prof.Name != "" && op.Name == prof.Name {
+			same = append(same, r)
+		}
+	})
+	if t.Template {
+		return flipped
+	}
+	roots := map[uint32]struct{}{}
+	for _, r := range same {
+		if s.tflag[r]&tTemplate != 0 {
+			continue
+		}
+		if _, ok := roots[s.comp[0][r]]; !ok {
+			roots[s.comp[0][r]] = struct{}{}
+			cands[r] = struct{}{}
+		}
+	}
+	return flipped
+}
+
+// textCands adds to cands the adverts that rule (d) may link advert a
+// with (a's text is no template and a has a name), among those keep
+// accepts: one per person.
+func (b *batch) textCands(a uint32, keys *[textsig.Bands]uint64, keep func(uint32) bool, cands map[uint32]struct{}) {
+	s := b.s
+	pa := s.profs[a]
+	roots := map[uint32]struct{}{}
+	s.textScan(&pa.Text.Sig, keys, func(r uint32) bool {
+		return s.tflag[r]&tTemplate == 0 && s.profs[r].Name == pa.Name && (keep == nil || keep(r))
+	}, func() bool { return true }, func(r uint32, _ float64) {
+		if _, ok := roots[s.comp[0][r]]; !ok {
+			roots[s.comp[0][r]] = struct{}{}
+			cands[r] = struct{}{}
+		}
+	})
 }
 
 // sorted returns the refs of set in ad id order.
@@ -314,11 +402,11 @@ func (b *batch) link(x, y uint32, changed map[uint32]struct{}) {
 }
 
 // rebuild recomputes the persons and networks of the networks holding the
-// adverts in flipped, whose images just became stock: links made through
-// those images no longer hold, so components may split. A network is
+// adverts in flipped, whose images just became stock or whose text just
+// became a template: links made through them no longer hold, so components may split. A network is
 // closed under every link, so re-adding its adverts one by one in ad id
 // order, as if new (exact image matches among them, contact
-// representatives among them), gives the components of the rules over
+// representatives among them, text near-duplicates among them), gives the components of the rules over
 // all adverts. Every advert whose assignment changes is added to changed.
 // The work is proportional to the networks rebuilt, not to the state.
 func (b *batch) rebuild(flipped []uint32, changed map[uint32]struct{}) {
@@ -368,6 +456,10 @@ func (b *batch) rebuild(flipped []uint32, changed map[uint32]struct{}) {
 			if pa.Images[m.i].Stock == "" && s.profs[r.ad].Images[r.i].Stock == "" {
 				cands[r.ad] = struct{}{}
 			}
+		}
+		if t := pa.Text; t != nil && !t.Template && pa.Name != "" {
+			k := t.Sig.BandKeys()
+			b.textCands(a, &k, keep, cands)
 		}
 		for _, c := range pa.Contacts {
 			g := groups[c]
