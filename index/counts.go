@@ -249,15 +249,30 @@ func (c *Counter) Rows(opt CountOptions) []CountRow {
 	for i, l := range cells {
 		leafVals[i] = vals(l)
 	}
-	s := newSuppressor(leafVals, dims, func(i int) (int, map[string]struct{}) { return cells[i].ads, cells[i].persons })
 	// Published totals: the total row of each table (the mask holding only
 	// the table dimension), or the grand total (the empty mask).
 	totalMask := 0
 	if opt.Split != "" {
 		totalMask = 1
 	}
+	leafOf := func(i int) (int, map[string]struct{}) { return cells[i].ads, cells[i].persons }
+	big := len(cells) > exactLimit
+	var personsOf func(int) bool
+	if big { // the hypercube method needs the persons of published totals only
+		personsOf = func(mask int) bool { return mask == totalMask }
+	}
+	s := newSuppressor(leafVals, dims, leafOf, personsOf)
 	s.publish(totalMask)
-	s.run(opt.MinCell)
+	switch {
+	case !big:
+		s.run(opt.MinCell)
+	case s.hypercubeApplies(opt.MinCell):
+		s.runHypercube(opt.MinCell)
+	default: // a small published total: the exact method, all persons counted
+		s = newSuppressor(leafVals, dims, leafOf, nil)
+		s.publish(totalMask)
+		s.run(opt.MinCell)
+	}
 
 	rows := make([]CountRow, 0, len(cells)+len(tables))
 	for _, t := range tables {
@@ -445,10 +460,17 @@ type suppressor struct {
 	leaves   []*supItem
 	totals   []*supItem // every non-leaf total, any mask
 	byMask   map[int]map[string]*supItem
+	vals     [][]string // the group values of each leaf
+	// fellBack is set when runHypercube used the exact method, partial
+	// when it used a box over fewer dimensions for some cell.
+	fellBack, partial bool
 }
 
-func newSuppressor(vals [][]string, dims int, leaf func(i int) (ads int, persons map[string]struct{})) *suppressor {
-	s := &suppressor{full: 1<<dims - 1, byMask: map[int]map[string]*supItem{}}
+// newSuppressor builds the leaves and every total. The persons of a total
+// (a union of its leaves' persons, the costliest part on large tables) are
+// counted only for the masks personsOf accepts (nil: all); others get -1.
+func newSuppressor(vals [][]string, dims int, leaf func(i int) (ads int, persons map[string]struct{}), personsOf func(mask int) bool) *suppressor {
+	s := &suppressor{full: 1<<dims - 1, byMask: map[int]map[string]*supItem{}, vals: vals}
 	keyOf := func(v []string, mask int) string {
 		var parts []string
 		for d := range dims {
@@ -461,14 +483,17 @@ func newSuppressor(vals [][]string, dims int, leaf func(i int) (ads int, persons
 	for mask := 0; mask <= s.full; mask++ {
 		s.byMask[mask] = map[string]*supItem{}
 		union := map[string]map[string]struct{}{}
+		count := mask != s.full && (personsOf == nil || personsOf(mask))
 		for i, v := range vals {
 			ads, persons := leaf(i)
 			k := keyOf(v, mask)
 			it := s.byMask[mask][k]
 			if it == nil {
-				it = &supItem{mask: mask, key: k}
+				it = &supItem{mask: mask, key: k, persons: -1}
 				s.byMask[mask][k] = it
-				union[k] = map[string]struct{}{}
+				if count {
+					union[k] = map[string]struct{}{}
+				}
 				if mask == s.full {
 					it.published = true
 					s.leaves = append(s.leaves, it)
@@ -478,8 +503,12 @@ func newSuppressor(vals [][]string, dims int, leaf func(i int) (ads int, persons
 			}
 			it.leaves = append(it.leaves, i)
 			it.ads += ads
-			for p := range persons {
-				union[k][p] = struct{}{}
+			if mask == s.full { // a leaf: its own persons
+				it.persons = len(persons)
+			} else if count {
+				for p := range persons {
+					union[k][p] = struct{}{}
+				}
 			}
 		}
 		for k, u := range union {
@@ -694,7 +723,7 @@ func (s *suppressor) protect(v *supItem) bool {
 	slices.SortStableFunc(cands, smallest)
 	var tots []*supItem
 	for _, it := range s.totals {
-		if it.published && it.state == "" {
+		if it.published && it.state == "" && len(it.leaves) > 0 { // an empty sum is 0 whatever is shown
 			tots = append(tots, it)
 		}
 	}
@@ -726,4 +755,54 @@ func (s *suppressor) protect(v *supItem) bool {
 	}
 	cands[0].state = SuppressSecondary
 	return true
+}
+
+// SuppressAdditive applies primary and secondary suppression to a table
+// whose every published number is a sum of leaf cells, such as the arena
+// overlap (leaves: the capture histories; sums: persons per arena, per
+// pair, per number of arenas, the total). values are the leaves' counts;
+// each of sums lists the leaves (indexes into values) it adds up. A leaf
+// or sum from 1 to minCell-1 is suppressed "primary"; further ones
+// "secondary", smallest first, until no suppressed number follows from the
+// visible ones, by linear algebra or with the bounds every leaf obeys
+// (each holds at least one; see suppress_bounds.go). Leaves must be at
+// least 1. The returned slices hold "",
+// SuppressPrimary or SuppressSecondary per leaf and per sum. minCell 0 or
+// 1 suppresses nothing.
+func SuppressAdditive(values []int, sums [][]int, minCell int) (leaves, totals []string) {
+	s := &suppressor{}
+	for i, v := range values {
+		s.leaves = append(s.leaves, &supItem{key: fmt.Sprintf("%08d", i), leaves: []int{i}, ads: v, persons: v, published: true})
+	}
+	for j, sum := range sums {
+		it := &supItem{key: fmt.Sprintf("t%08d", j), leaves: slices.Clone(sum), published: true}
+		for _, i := range sum {
+			it.ads += values[i]
+		}
+		it.persons = it.ads
+		s.totals = append(s.totals, it)
+	}
+	s.run(minCell)
+	// Then against the bounds attack (every leaf holds at least one): the
+	// tables this is for are small enough for linear programming.
+	if minCell > 1 {
+		given := map[*supItem]bool{}
+		for range len(s.leaves) + len(s.totals) {
+			v := s.boundsPinned(given)
+			if v == nil {
+				break
+			}
+			if !s.protect(v) {
+				given[v] = true
+			}
+		}
+	}
+	leaves, totals = make([]string, len(values)), make([]string, len(sums))
+	for i, l := range s.leaves {
+		leaves[i] = l.state
+	}
+	for j, t := range s.totals {
+		totals[j] = t.state
+	}
+	return leaves, totals
 }

@@ -457,7 +457,10 @@ func (s *server) exportCounts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	opt := index.CountOptions{MinCell: minCell}
+	opt := index.CountOptions{MinCell: minCell, Split: r.URL.Query().Get("split")}
+	if err := opt.Validate(); err != nil {
+		return badRequest("split=%q: want %q or nothing", opt.Split, index.SplitMinors)
+	}
 	rows, err := s.store.Counts(r.Context(), by, opt)
 	if err != nil {
 		return err

@@ -543,3 +543,84 @@ func (s *safeWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// split=minors gives the same two tables as the CLI's --split minors.
+func TestExportCountsSplitMinors(t *testing.T) {
+	x := MustIndex(t)
+	// P4 gets a second advert with a sign of youth (neutral text): P4 and
+	// all its adverts go to the possible_minors table.
+	young := &ad.Fingerprinted{Ad: ad.Ad{ID: "a6", Arena: "b", City: "Lund", Title: "Ny i branschen", Body: "Hej, välkommen.",
+		Gender: "kvinna", PostedAt: day("2026-03-03"), FetchedAt: day("2026-03-03")}}
+	if err := x.Apply(context.Background(), []*ad.Fingerprinted{young}, []ad.Assignment{{AdID: "a6", PersonID: "P4", NetworkID: "N4"}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := MustServer(t, x, docSource(x), api.Options{})
+
+	r := MustGet(t, srv, "/api/export/counts?by=arena&format=csv&min_cell=0&split=minors")
+	wantStatus(t, r, "csv split", http.StatusOK)
+	want := "table,arena,ads,persons\n" +
+		"possible_minors,a,1,1\n" +
+		"possible_minors,b,1,1\n" +
+		"possible_minors,*,2,1\n" +
+		"others,a,4,3\n" +
+		"others,b,3,3\n" +
+		"others,c,3,3\n" +
+		"others,*,10,5\n"
+	if got := string(r.body); got != want {
+		t.Fatalf("csv:\n%s\nwant:\n%s", got, want)
+	}
+	opt := index.CountOptions{Split: index.SplitMinors}
+	rows, err := x.Counts(context.Background(), []string{"arena"}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := index.WriteCountsCSV(&b, []string{"arena"}, rows); err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(r.body) {
+		t.Fatalf("API csv differs from the CLI's writer:\n%s\n%s", r.body, b.String())
+	}
+
+	r = MustGet(t, srv, "/api/export/counts?by=arena&min_cell=2&split=minors")
+	wantStatus(t, r, "json split", http.StatusOK)
+	type jrow struct {
+		Group       map[string]string `json:"group"`
+		Persons     *int              `json:"persons"`
+		Suppression string            `json:"suppression"`
+		Total       bool              `json:"total"`
+	}
+	got := decode[struct {
+		Split          string  `json:"split"`
+		Rows           *[]jrow `json:"rows"`
+		PossibleMinors []jrow  `json:"possible_minors"`
+		Others         []jrow  `json:"others"`
+	}](t, r)
+	if got.Split != "minors" || got.Rows != nil || len(got.PossibleMinors) != 3 || len(got.Others) != 4 {
+		t.Fatalf("split export=%+v", got)
+	}
+	// P4 alone in the minors table: every cell of it is below 2 persons.
+	for _, row := range got.PossibleMinors {
+		if row.Persons != nil || row.Suppression != index.SuppressPrimary {
+			t.Fatalf("possible_minors row %+v not suppressed", row)
+		}
+	}
+	// The unsplit export's total minus the others total would give the
+	// minors total away, so the others total is withheld too.
+	if tot := got.Others[3]; !tot.Total || tot.Persons != nil || tot.Suppression != index.SuppressSecondary {
+		t.Fatalf("others total=%+v, want secondary suppression", tot)
+	}
+	// Arena c has no possible minor: its others row is the arena's total.
+	if row := got.Others[2]; row.Group["arena"] != "c" || row.Persons == nil || *row.Persons != 3 {
+		t.Fatalf("others row c=%+v", row)
+	}
+
+	for _, path := range []string{"/api/export/counts?split=adults", "/api/export/counts?split=MINORS"} {
+		wantStatus(t, MustGet(t, srv, path), path, http.StatusBadRequest)
+	}
+	// Without split the export is as before: one table over everyone.
+	r = MustGet(t, srv, "/api/export/counts?by=arena&format=csv&min_cell=0")
+	if got, want := string(r.body), "arena,ads,persons\na,5,4\nb,4,4\nc,3,3\n*,12,6\n"; got != want {
+		t.Fatalf("unsplit csv:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -1,8 +1,10 @@
-// Package bleve implements index.Store with a bleve full-text index
-// (ads.bleve) beside a bbolt file (docs.db) that keeps every indexed document
-// by advert id. docs.db is what makes re-indexing on a changed assignment,
+// Package bleve implements index.Store with bleve full-text indexes, one
+// per month of the adverts' posted time (ads.bleve/p2026-03, …; see
+// shards.go), beside a bbolt file (docs.db) that keeps every indexed
+// document by advert id, and a compact copy of its count fields
+// (facts.go). docs.db is what makes re-indexing on a changed assignment,
 // assignments that arrive before their advert, counts, and rebuilding the
-// bleve index possible; both are projections of the stream.
+// bleve indexes possible; both are projections of the stream.
 package bleve
 
 import (
@@ -40,12 +42,12 @@ const rebuildBatch = 1000
 
 var _ index.Store = (*Index)(nil)
 
-// Index is a bleve index of adverts with their documents in bbolt. It is safe
-// for concurrent use.
+// Index is a bleve index of adverts, sharded by month (see shards.go), with
+// their documents in bbolt. It is safe for concurrent use.
 type Index struct {
-	dir string
-	bi  blevelib.Index
-	db  *bolt.DB
+	dir    string
+	shards *shards
+	db     *bolt.DB
 }
 
 // Open opens or creates the index in dir. When ads.bleve is missing, or was
@@ -67,7 +69,7 @@ func Open(dir string) (*Index, error) {
 			}
 		}
 		stored = bytes.Clone(tx.Bucket(bucketMeta).Get(keyMapping))
-		return nil
+		return ensureFacts(tx)
 	})
 	if err != nil {
 		db.Close()
@@ -84,27 +86,31 @@ func (x *Index) openBleve(storedVersion string) error {
 	path := filepath.Join(x.dir, IndexFile)
 	_, statErr := os.Stat(path)
 	if statErr == nil && storedVersion == mappingVersion {
-		bi, err := blevelib.Open(path)
+		s, err := openShards(path)
 		if err != nil {
-			return fmt.Errorf("open %s: %w", IndexFile, err)
+			return err
 		}
-		x.bi = bi
+		x.shards = s
 		return nil
 	}
 	if statErr != nil && !errors.Is(statErr, os.ErrNotExist) {
 		return fmt.Errorf("open %s: %w", IndexFile, statErr)
 	}
-	// Missing, or built with another mapping: rebuild from docs.db.
+	// Missing, or built with another mapping: rebuild from docs.db. The
+	// mapping version is cleared first, so a rebuild cut short is redone.
+	err := x.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyMapping) })
+	if err != nil {
+		return fmt.Errorf("rebuild %s: %w", IndexFile, err)
+	}
 	if err := os.RemoveAll(path); err != nil {
 		return fmt.Errorf("remove old %s: %w", IndexFile, err)
 	}
-	bi, err := blevelib.New(path, newMapping())
-	if err != nil {
+	if err := os.MkdirAll(path, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", IndexFile, err)
 	}
-	x.bi = bi
+	x.shards = &shards{root: path, m: map[string]blevelib.Index{}}
 	if err := x.rebuild(); err != nil {
-		bi.Close()
+		x.shards.close()
 		return fmt.Errorf("rebuild %s: %w", IndexFile, err)
 	}
 	return x.db.Update(func(tx *bolt.Tx) error {
@@ -112,43 +118,43 @@ func (x *Index) openBleve(storedVersion string) error {
 	})
 }
 
-// rebuild indexes every document of docs.db into the (new, empty) bleve index.
+// rebuild indexes every document of docs.db into the (new, empty) shards.
 func (x *Index) rebuild() error {
 	return x.db.View(func(tx *bolt.Tx) error {
-		batch := x.bi.NewBatch()
+		b := newBatches(x.shards)
 		err := tx.Bucket(bucketDocs).ForEach(func(k, v []byte) error {
 			var d index.Doc
 			if err := json.Unmarshal(v, &d); err != nil {
 				return fmt.Errorf("doc %q: %w", k, err)
 			}
-			if err := batch.Index(d.ID, bleveDoc(&d)); err != nil {
+			if err := b.index(shardKey(&d), d.ID, bleveDoc(&d)); err != nil {
 				return err
 			}
-			if batch.Size() >= rebuildBatch {
-				if err := x.bi.Batch(batch); err != nil {
-					return err
-				}
-				batch.Reset()
+			if b.size() >= rebuildBatch {
+				return b.flush()
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		return x.bi.Batch(batch)
+		return b.flush()
 	})
 }
 
-// Close closes the bleve index and docs.db.
+// Close closes the shards and docs.db.
 func (x *Index) Close() error {
-	return errors.Join(x.bi.Close(), x.db.Close())
+	return errors.Join(x.shards.close(), x.db.Close())
 }
 
 // Apply stores and indexes adverts and assignments: one bbolt transaction
-// and one bleve batch per call. An advert keeps the assignment it already
-// has; an assignment for an advert not yet seen is kept until the advert
-// arrives. Re-applying the same input changes nothing. If the bleve batch
-// fails the bbolt transaction is rolled back, so a retry applies both.
+// and one bleve batch per shard touched (applied in parallel). An advert
+// keeps the assignment it already has; an assignment for an advert not yet
+// seen is kept until the advert arrives; an advert whose dates move it to
+// another month's shard is deleted from the old one. Re-applying the same
+// input changes nothing. If a bleve batch fails the bbolt transaction is
+// rolled back, so a retry applies everything again (indexing is
+// idempotent, so shards whose batch did succeed are unharmed).
 func (x *Index) Apply(ctx context.Context, fps []*ad.Fingerprinted, asg []ad.Assignment) error {
 	for i, fp := range fps {
 		if fp == nil || fp.Ad.ID == "" {
@@ -167,7 +173,7 @@ func (x *Index) Apply(ctx context.Context, fps []*ad.Fingerprinted, asg []ad.Ass
 		return nil
 	}
 	return x.db.Update(func(tx *bolt.Tx) error {
-		docs, pending := tx.Bucket(bucketDocs), tx.Bucket(bucketPending)
+		docs, pending, facts := tx.Bucket(bucketDocs), tx.Bucket(bucketPending), tx.Bucket(bucketFacts)
 		changed := map[string]*index.Doc{}
 		get := func(id string) (*index.Doc, error) {
 			if d, ok := changed[id]; ok {
@@ -223,29 +229,45 @@ func (x *Index) Apply(ctx context.Context, fps []*ad.Fingerprinted, asg []ad.Ass
 			d.AssignVersion = max(d.AssignVersion, a.Version)
 			changed[d.ID] = d
 		}
-		batch := x.bi.NewBatch()
+		b := newBatches(x.shards)
 		for id, d := range changed {
 			v, err := json.Marshal(d)
 			if err != nil {
 				return err
 			}
-			if bytes.Equal(v, docs.Get([]byte(id))) {
+			prev := docs.Get([]byte(id))
+			if bytes.Equal(v, prev) {
 				continue // already stored and indexed as it is
+			}
+			key := shardKey(d)
+			if prev != nil {
+				old, err := decodeDoc(prev)
+				if err != nil {
+					return fmt.Errorf("doc %q: %w", id, err)
+				}
+				if ok := shardKey(old); ok != key { // its dates changed
+					if err := b.delete(ok, id); err != nil {
+						return err
+					}
+				}
 			}
 			if err := docs.Put([]byte(id), v); err != nil {
 				return err
 			}
-			if err := batch.Index(id, bleveDoc(d)); err != nil {
+			if err := facts.Put([]byte(id), encodeFacts(d)); err != nil {
+				return err
+			}
+			if err := b.index(key, id, bleveDoc(d)); err != nil {
 				return fmt.Errorf("index %q: %w", id, err)
 			}
 		}
-		if batch.Size() == 0 {
+		if b.size() == 0 {
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := x.bi.Batch(batch); err != nil {
+		if err := b.flush(); err != nil {
 			return fmt.Errorf("index batch: %w", err)
 		}
 		return nil
@@ -323,8 +345,9 @@ func (x *Index) ForEachDoc(ctx context.Context, fn func(*index.Doc) error) error
 	})
 }
 
-// Counts counts distinct adverts and persons per group from docs.db (see
-// index.Counter: an advert without an assignment counts as its own person).
+// Counts counts distinct adverts and persons per group from the facts
+// bucket of docs.db (see facts.go and index.Counter: an advert without an
+// assignment counts as its own person).
 func (x *Index) Counts(ctx context.Context, by []string, opt index.CountOptions) ([]index.CountRow, error) {
 	c, err := index.NewCounter(by)
 	if err != nil {
@@ -336,7 +359,7 @@ func (x *Index) Counts(ctx context.Context, by []string, opt index.CountOptions)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := x.ForEachDoc(ctx, func(d *index.Doc) error { c.Add(d); return nil }); err != nil {
+	if err := x.forEachFact(ctx, c.Add); err != nil {
 		return nil, fmt.Errorf("counts: %w", err)
 	}
 	return c.Rows(opt), nil
@@ -349,13 +372,12 @@ func (x *Index) Stats(ctx context.Context) (ads, persons, networks int, err erro
 		return 0, 0, 0, err
 	}
 	ps, ns := map[string]struct{}{}, map[string]struct{}{}
-	err = x.ForEachDoc(ctx, func(d *index.Doc) error {
+	err = x.forEachFact(ctx, func(d *index.Doc) {
 		ads++
 		ps[d.Person()] = struct{}{}
 		if d.NetworkID != "" {
 			ns[d.NetworkID] = struct{}{}
 		}
-		return nil
 	})
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("stats: %w", err)

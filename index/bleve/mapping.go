@@ -14,7 +14,7 @@ import (
 
 // mappingVersion is stored in docs.db; when it differs from the stored one,
 // Open rebuilds ads.bleve from docs.db. Bump it with every mapping change.
-const mappingVersion = "2" // 2: contact_countries, possible_minor
+const mappingVersion = "3" // 2: contact_countries, possible_minor; 3: monthly shards
 
 // newMapping returns the explicit index mapping: one document mapping per
 // language (the document's "lang" field picks it), identical except for the

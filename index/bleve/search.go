@@ -1,9 +1,13 @@
 package bleve
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"time"
 
 	blevelib "github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
@@ -15,12 +19,23 @@ import (
 )
 
 // sortOrder is best score first, ties by advert id, so pages are stable.
-var sortOrder = []string{"-_score", "_id"}
+// The id is read from the "id" keyword field's docvalues rather than "_id",
+// which would load a stored field for every matching advert.
+var sortOrder = []string{"-_score", index.FieldID}
+
+// allFacetTerms is the facet size asked of each shard when several are
+// searched: every term, so that the merged counts are exact.
+const allFacetTerms = 1 << 24
 
 // Search runs q. Text is parsed with the bleve query-string syntax; terms on
 // text fields (or on no field) are analysed with both the Swedish and the
 // English analyzer, so each advert is matched in the language it was indexed
 // in. Facet counts are over all matching adverts, also with GroupByPerson.
+//
+// The shards the query can match (see plan) are searched in parallel and
+// their hits merged by score, then advert id; facet counts are summed.
+// Scores are computed per shard (term statistics of that month), so a hit's
+// score can differ from what one index of every advert would give.
 func (x *Index) Search(ctx context.Context, q index.Query) (*index.Result, error) {
 	bq, err := parseQuery(q.Text)
 	if err != nil {
@@ -28,6 +43,14 @@ func (x *Index) Search(ctx context.Context, q index.Query) (*index.Result, error
 	}
 	if q.From < 0 {
 		return nil, fmt.Errorf("%w: from %d is negative", index.ErrBadQuery, q.From)
+	}
+	for _, f := range q.Facets {
+		if !slices.Contains(index.FacetFields(), f) {
+			return nil, fmt.Errorf("%w: cannot facet on %q: facet fields are %v", index.ErrBadQuery, f, index.FacetFields())
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	size := q.Size
 	if size <= 0 {
@@ -38,37 +61,87 @@ func (x *Index) Search(ctx context.Context, q index.Query) (*index.Result, error
 	if facetSize <= 0 {
 		facetSize = index.DefaultFacetSize
 	}
-	var req *blevelib.SearchRequest
-	if q.GroupByPerson {
-		req = blevelib.NewSearchRequestOptions(bq, index.MaxGroupScan, 0, false)
-		req.Fields = []string{index.FieldPersonID}
-	} else {
-		req = blevelib.NewSearchRequestOptions(bq, size, q.From, false)
-	}
-	req.SortBy(sortOrder)
-	for _, f := range q.Facets {
-		if !slices.Contains(index.FacetFields(), f) {
-			return nil, fmt.Errorf("%w: cannot facet on %q: facet fields are %v", index.ErrBadQuery, f, index.FacetFields())
+	parts := plan(bq, x.shards.list())
+	one := len(parts) == 1
+	request := func(sq query.Query) *blevelib.SearchRequest {
+		var req *blevelib.SearchRequest
+		switch {
+		case q.GroupByPerson:
+			req = blevelib.NewSearchRequestOptions(sq, index.MaxGroupScan+1, 0, false)
+			req.Fields = []string{index.FieldPersonID}
+		case one:
+			req = blevelib.NewSearchRequestOptions(sq, size, q.From, false)
+		default:
+			req = blevelib.NewSearchRequestOptions(sq, q.From+size, 0, false)
 		}
-		req.AddFacet(f, blevelib.NewFacetRequest(f, facetSize))
+		req.SortBy(sortOrder)
+		fs := facetSize
+		if !one {
+			fs = allFacetTerms
+		}
+		for _, f := range q.Facets {
+			req.AddFacet(f, blevelib.NewFacetRequest(f, fs))
+		}
+		return req
 	}
-	res, err := x.bi.SearchInContext(ctx, req)
-	if err != nil {
+	results := make([]*blevelib.SearchResult, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		run := func() { results[i], errs[i] = p.bi.SearchInContext(ctx, request(p.q)) }
+		if len(parts) == 1 {
+			run()
+			break
+		}
+		wg.Go(run)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	out := &index.Result{Total: res.Total, Facets: facets(res.Facets)}
+
+	out := &index.Result{}
+	var all search.DocumentMatchCollection
+	fr := search.FacetResults{}
+	for _, r := range results {
+		out.Total += r.Total
+		all = append(all, r.Hits...)
+		fr.Merge(r.Facets)
+	}
+	for name := range fr {
+		fr.Fixup(name, facetSize)
+	}
+	if len(q.Facets) > 0 {
+		out.Facets = facets(fr)
+		if out.Facets == nil {
+			out.Facets = map[string][]index.FacetCount{}
+		}
+		for _, f := range q.Facets { // a facet with no shard to search
+			if _, ok := out.Facets[f]; !ok {
+				out.Facets[f] = []index.FacetCount{}
+			}
+		}
+	}
+	if !one {
+		slices.SortFunc(all, func(a, b *search.DocumentMatch) int {
+			return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.ID, b.ID))
+		})
+	}
 	var hits []index.Hit
 	if q.GroupByPerson {
-		if res.Total > index.MaxGroupScan {
-			return nil, fmt.Errorf("%w: %d adverts match, at most %d can be grouped", index.ErrTooBroad, res.Total, index.MaxGroupScan)
+		if out.Total > index.MaxGroupScan {
+			return nil, fmt.Errorf("%w: %d adverts match, at most %d can be grouped", index.ErrTooBroad, out.Total, index.MaxGroupScan)
 		}
-		groups := groupByPerson(res.Hits)
+		groups := groupByPerson(all)
 		out.Total = uint64(len(groups))
 		if q.From < len(groups) {
 			hits = groups[q.From:min(q.From+size, len(groups))]
 		}
 	} else {
-		for _, h := range res.Hits {
+		if !one {
+			all = all[min(q.From, len(all)):min(q.From+size, len(all))]
+		}
+		for _, h := range all {
 			hits = append(hits, index.Hit{ID: h.ID, Score: h.Score})
 		}
 	}
@@ -77,6 +150,123 @@ func (x *Index) Search(ctx context.Context, q index.Query) (*index.Result, error
 	}
 	out.Hits = hits
 	return out, nil
+}
+
+// part is the query to run on one shard.
+type part struct {
+	key string
+	bi  blevelib.Index
+	q   query.Query
+}
+
+// plan returns the shards q can match, each with the query to run on it.
+// A required posted_at range (a DateRangeQuery among the Must clauses of
+// the query-string's boolean query) skips posted shards outside the range
+// and every shard of adverts without posted_at; it is dropped on a shard
+// whose whole month lies inside it (every advert there satisfies it, and
+// a range over many numeric terms is the costliest part of such a query),
+// and made an unscored filter on the shards it cuts. Either way it adds
+// nothing to the score, so scores agree between shards; a query of only
+// ranges matches everything in the covered shards.
+func plan(q query.Query, all []shard) []part {
+	bq, ok := q.(*query.BooleanQuery)
+	var conj *query.ConjunctionQuery
+	if ok {
+		conj, _ = bq.Must.(*query.ConjunctionQuery)
+	}
+	var ranges []int // positions in conj.Conjuncts
+	if conj != nil {
+		for i, c := range conj.Conjuncts {
+			if r, ok := c.(*query.DateRangeQuery); ok && r.FieldVal == index.FieldPostedAt {
+				ranges = append(ranges, i)
+			}
+		}
+	}
+	if len(ranges) == 0 {
+		out := make([]part, len(all))
+		for i, s := range all {
+			out[i] = part{key: s.key, bi: s.bi, q: q}
+		}
+		return out
+	}
+	var out []part
+	for _, s := range all {
+		start, end, posted := postedSpan(s.key)
+		if !posted {
+			continue // no posted_at: a required range cannot match
+		}
+		var kept []query.Query
+		disjoint := false
+		for _, i := range ranges {
+			r := conj.Conjuncts[i].(*query.DateRangeQuery)
+			switch relate(r, start, end) {
+			case outside:
+				disjoint = true
+			case overlaps:
+				kept = append(kept, r)
+			}
+		}
+		if disjoint {
+			continue
+		}
+		nc := *conj
+		nc.Conjuncts = nil
+		for i, c := range conj.Conjuncts {
+			if !slices.Contains(ranges, i) {
+				nc.Conjuncts = append(nc.Conjuncts, c)
+			}
+		}
+		if len(nc.Conjuncts) == 0 {
+			nc.Conjuncts = []query.Query{query.NewMatchAllQuery()}
+		}
+		nb := *bq
+		nb.Must = &nc
+		switch {
+		case len(kept) == 1 && bq.Filter == nil:
+			nb.Filter = kept[0]
+		case len(kept) > 0:
+			f := query.NewConjunctionQuery(kept)
+			if bq.Filter != nil {
+				f.AddQuery(bq.Filter)
+			}
+			nb.Filter = f
+		}
+		out = append(out, part{key: s.key, bi: s.bi, q: &nb})
+	}
+	return out
+}
+
+// How a date range relates to a shard's [start, end).
+const (
+	overlaps = iota
+	outside  // no time of the shard is in the range
+	covers   // every time of the shard is in the range
+)
+
+func relate(r *query.DateRangeQuery, start, end time.Time) int {
+	incl := func(p *bool, def bool) bool {
+		if p == nil {
+			return def
+		}
+		return *p
+	}
+	lo, hi := r.Start.Time, r.End.Time
+	loIncl, hiIncl := incl(r.InclusiveStart, true), incl(r.InclusiveEnd, false)
+	// Outside: the range ends before start, or starts at or after end.
+	if !hi.IsZero() && (hi.Before(start) || (hi.Equal(start) && !hiIncl)) {
+		return outside
+	}
+	if !lo.IsZero() && !lo.Before(end) {
+		return outside
+	}
+	// Covers: the range starts at or before start and ends at or after end
+	// (the shard's times are all before end).
+	loOK := lo.IsZero() || lo.Before(start) || (lo.Equal(start) && loIncl)
+	hiOK := hi.IsZero() || !hi.Before(end)
+	if loOK && hiOK {
+		return covers
+	}
+	return overlaps
 }
 
 // groupByPerson folds hits, best first, into one hit per person in the order

@@ -149,32 +149,19 @@ func TestReportSuppression(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got struct {
-		Total  map[string]any   `json:"total"`
 		Spread []map[string]any `json:"spread"`
-		Pairs  []map[string]any `json:"pairs"`
 		Hist   []map[string]any `json:"histories"`
 	}
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := got.Total["persons"], 6.0; got != want {
-		t.Fatalf("total=%v, want %v", got, want)
+	// p5 alone on all three arenas is a primary cell; with primary
+	// suppression only, total − spread 1 − spread 2 would give it away.
+	if got.Spread[2]["suppression"] != index.SuppressPrimary {
+		t.Fatalf("spread 3 = %v, want primary suppression", got.Spread[2])
 	}
-	wantSpread := []map[string]any{
-		{"arenas": 1.0, "persons": 3.0},
-		{"arenas": 2.0, "persons": 2.0},
-		{"arenas": 3.0, "persons": nil, "suppressed": true},
-	}
-	if !reflect.DeepEqual(got.Spread, wantSpread) {
-		t.Fatalf("spread=%v\nwant %v", got.Spread, wantSpread)
-	}
-	wantPairs := []map[string]any{
-		{"a": "a", "b": "b", "persons": 2.0},
-		{"a": "a", "b": "c", "persons": nil, "suppressed": true},
-		{"a": "b", "b": "c", "persons": 2.0},
-	}
-	if !reflect.DeepEqual(got.Pairs, wantPairs) {
-		t.Fatalf("pairs=%v\nwant %v", got.Pairs, wantPairs)
+	if d := derivable(MustCompute(t, smallSet()), r); len(d) > 0 {
+		t.Fatalf("suppressed cells derivable from the visible ones: %v", d)
 	}
 	for _, h := range got.Hist {
 		if h["persons"] == 1.0 {
@@ -281,4 +268,176 @@ func ExampleOverlap_Estimate() {
 	fmt.Printf("observed %d, estimated total within 4%% of 10000: %v\n", res.Observed, math.Abs(res.Total-10_000) < 400)
 	// Output:
 	// observed 7946, estimated total within 4% of 10000: true
+}
+
+// reportCells lists every count of a report as a sum of capture histories
+// (indexes into r.Histories), with its name and cell.
+func reportCells(r *overlap.Report) (names []string, sums [][]int, cells []overlap.Cell) {
+	has := func(h overlap.ReportHistory, a string) bool { return slices.Contains(h.Arenas, a) }
+	add := func(name string, c overlap.Cell, keep func(h overlap.ReportHistory) bool) {
+		var sum []int
+		for i, h := range r.Histories {
+			if keep(h) {
+				sum = append(sum, i)
+			}
+		}
+		names, sums, cells = append(names, name), append(sums, sum), append(cells, c)
+	}
+	for _, h := range r.Histories {
+		add("history "+strings.Join(h.Arenas, "+"), h.Cell, func(o overlap.ReportHistory) bool { return slices.Equal(o.Arenas, h.Arenas) })
+	}
+	for _, a := range r.Arenas {
+		add("arena "+a.Arena, a.Cell, func(h overlap.ReportHistory) bool { return has(h, a.Arena) })
+	}
+	for _, sp := range r.Spread {
+		add(fmt.Sprintf("spread %d", sp.Arenas), sp.Cell, func(h overlap.ReportHistory) bool { return len(h.Arenas) == sp.Arenas })
+	}
+	for _, p := range r.Pairs {
+		add("pair "+p.A+"+"+p.B, p.Cell, func(h overlap.ReportHistory) bool { return has(h, p.A) && has(h, p.B) })
+	}
+	add("total", r.Persons, func(overlap.ReportHistory) bool { return true })
+	return names, sums, cells
+}
+
+// derivable attacks r: it enumerates every assignment of counts (at least
+// 1, at most o.Persons) to the withheld histories that agrees with every
+// visible count, and returns the names of the withheld counts that take
+// one value only.
+func derivable(o *overlap.Overlap, r *overlap.Report) []string {
+	names, sums, cells := reportCells(r)
+	vals := make([]int, len(r.Histories))
+	var unknown []int
+	for i, h := range r.Histories {
+		if h.Persons != nil {
+			vals[i] = *h.Persons
+		} else {
+			unknown = append(unknown, i)
+		}
+	}
+	seen := make([]map[int]bool, len(names))
+	for i := range seen {
+		seen[i] = map[int]bool{}
+	}
+	var try func(k int)
+	try = func(k int) {
+		if k == len(unknown) {
+			total := make([]int, len(sums))
+			for j, sum := range sums {
+				for _, i := range sum {
+					total[j] += vals[i]
+				}
+				if c := cells[j]; c.Persons != nil && *c.Persons != total[j] {
+					return
+				}
+			}
+			for j := range sums {
+				seen[j][total[j]] = true
+			}
+			return
+		}
+		for v := 1; v <= o.Persons; v++ {
+			vals[unknown[k]] = v
+			try(k + 1)
+		}
+	}
+	try(0)
+	var out []string
+	for j, c := range cells {
+		if c.Suppressed && len(seen[j]) < 2 {
+			out = append(out, fmt.Sprintf("%s = %v", names[j], slices.Sorted(maps.Keys(seen[j]))))
+		}
+	}
+	return out
+}
+
+// A table where primary suppression alone is undone by subtraction: the
+// one person on both arenas is arena a's total minus the persons on a
+// only. Secondary suppression must withhold more, and nothing withheld may
+// be derivable.
+func TestReportSecondarySuppression(t *testing.T) {
+	var docs overlap.Docs
+	person := func(id string, arenas ...string) {
+		for _, a := range arenas {
+			docs = append(docs, &index.Doc{ID: id + a, Arena: a, PersonID: id})
+		}
+	}
+	for i := range 6 {
+		person(fmt.Sprintf("a%d", i), "a")
+	}
+	for i := range 5 {
+		person(fmt.Sprintf("b%d", i), "b")
+	}
+	for i := range 3 {
+		person(fmt.Sprintf("c%d", i), "c")
+	}
+	person("ab", "a", "b")
+	for i := range 5 {
+		person(fmt.Sprintf("bc%d", i), "b", "c")
+	}
+	o := MustCompute(t, docs)
+	r, err := overlap.NewReport(o, overlap.ReportOptions{MinCell: 5, NoEstimate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Primary only: the a+b history (1) and the c history (3), the a+b
+	// pair (1) are withheld; arena a (7) − history a (6) gives a+b.
+	names, _, cells := reportCells(r)
+	var primary []string
+	exact := map[string]int{}
+	for i, h := range o.Histories {
+		exact[names[i]] = h.Persons
+	}
+	for j, c := range cells {
+		if c.Suppression == index.SuppressPrimary {
+			primary = append(primary, names[j])
+		}
+	}
+	slices.Sort(primary)
+	if want := []string{"history a+b", "history c", "pair a+b", "pair a+c"}; !slices.Equal(primary, want) {
+		// pair a+c is 0 and so never suppressed; keep the list honest.
+		if want := []string{"history a+b", "history c", "pair a+b"}; !slices.Equal(primary, want) {
+			t.Fatalf("primary cells %v, want %v", primary, want)
+		}
+	}
+	weak := &overlap.Report{Histories: slices.Clone(r.Histories), Arenas: slices.Clone(r.Arenas), Spread: slices.Clone(r.Spread),
+		Pairs: slices.Clone(r.Pairs), Persons: r.Persons}
+	unsuppress := func(c *overlap.Cell, n int) {
+		if c.Suppression == index.SuppressSecondary {
+			*c = overlap.Cell{Persons: &n}
+		}
+	}
+	for i := range weak.Histories {
+		unsuppress(&weak.Histories[i].Cell, o.Histories[i].Persons)
+	}
+	for i := range weak.Arenas {
+		unsuppress(&weak.Arenas[i].Cell, o.PerArena[i].Persons)
+	}
+	for i := range weak.Spread {
+		unsuppress(&weak.Spread[i].Cell, o.Spread[i].Persons)
+	}
+	for i := range weak.Pairs {
+		unsuppress(&weak.Pairs[i].Cell, o.Pairs[i].Persons)
+	}
+	unsuppress(&weak.Persons, o.Persons)
+	if d := derivable(o, weak); len(d) == 0 {
+		t.Fatalf("primary suppression alone is not attackable here; the test proves nothing")
+	}
+	secondary := 0
+	for _, c := range cells {
+		if c.Suppression == index.SuppressSecondary {
+			secondary++
+		}
+	}
+	if secondary == 0 {
+		t.Fatalf("no secondary suppression")
+	}
+	if d := derivable(o, r); len(d) > 0 {
+		t.Fatalf("suppressed cells derivable from the visible ones: %v", d)
+	}
+	// Visible counts are exact.
+	for j, c := range cells {
+		if n, ok := exact[names[j]]; ok && c.Persons != nil && *c.Persons != n {
+			t.Fatalf("%s = %d, want %d", names[j], *c.Persons, n)
+		}
+	}
 }

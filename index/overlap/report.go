@@ -5,18 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"adcensus/index"
 	"adcensus/index/mse"
 )
 
 // ReportOptions controls NewReport.
 type ReportOptions struct {
 	// MinCell suppresses small cells: a count from 1 to MinCell-1 is
-	// withheld (written null, Suppressed set). 0 or 1 suppresses nothing.
-	// This is primary suppression only, as in index.CountOptions.
+	// withheld (written null, Suppressed set, Suppression "primary"), then
+	// further counts ("secondary") until no withheld count can be derived
+	// from the visible ones (index.SuppressAdditive; docs/OVERLAP.md).
+	// 0 or 1 suppresses nothing.
 	MinCell int
 	// NoEstimate skips the multiple-systems estimate.
 	NoEstimate bool
@@ -26,17 +30,54 @@ type ReportOptions struct {
 	Provenance map[string]any
 }
 
-// Cell is a count that may be suppressed: Persons is nil when Suppressed.
+// Cell is a count that may be suppressed: Persons is nil when Suppressed,
+// and Suppression says why ("primary": below the minimum; "secondary":
+// withheld so that a primary cell cannot be derived from the others).
 type Cell struct {
-	Persons    *int `json:"persons"`
-	Suppressed bool `json:"suppressed,omitempty"`
+	Persons     *int   `json:"persons"`
+	Suppressed  bool   `json:"suppressed,omitempty"`
+	Suppression string `json:"suppression,omitempty"`
 }
 
-func cell(n, minCell int) Cell {
-	if n > 0 && n < minCell {
-		return Cell{Suppressed: true}
+func cell(n int, suppression string) Cell {
+	if suppression != "" {
+		return Cell{Suppressed: true, Suppression: suppression}
 	}
 	return Cell{Persons: &n}
+}
+
+// suppression computes which counts of o to withhold. Every count of the
+// report is a sum of capture histories (a person has exactly one), so the
+// histories are the leaves and the rest their sums.
+func suppression(o *Overlap, minCell int) (histories, arenas, spread, pairs []string, total string) {
+	values := make([]int, len(o.Histories))
+	for i, h := range o.Histories {
+		values[i] = h.Persons
+	}
+	has := func(h History, a string) bool { _, ok := slices.BinarySearch(h.Arenas, a); return ok }
+	var sums [][]int
+	add := func(keep func(h History) bool) {
+		var sum []int
+		for i, h := range o.Histories {
+			if keep(h) {
+				sum = append(sum, i)
+			}
+		}
+		sums = append(sums, sum)
+	}
+	for _, a := range o.PerArena {
+		add(func(h History) bool { return has(h, a.Arena) })
+	}
+	for _, sp := range o.Spread {
+		add(func(h History) bool { return len(h.Arenas) == sp.Arenas })
+	}
+	for _, p := range o.Pairs {
+		add(func(h History) bool { return has(h, p.A) && has(h, p.B) })
+	}
+	add(func(History) bool { return true })
+	histories, st := index.SuppressAdditive(values, sums, minCell)
+	na, ns, np := len(o.PerArena), len(o.Spread), len(o.Pairs)
+	return histories, st[:na], st[na : na+ns], st[na+ns : na+ns+np], st[na+ns+np]
 }
 
 // String is the count, or "suppressed".
@@ -94,30 +135,32 @@ type Report struct {
 // arenas, not identifiable) is reported in EstimateError, not as an error;
 // an invalid opt.MSE is returned as an error.
 func NewReport(o *Overlap, opt ReportOptions) (*Report, error) {
+	hs, as, ss, ps, ts := suppression(o, opt.MinCell)
 	r := &Report{
-		Provenance: opt.Provenance, MinCell: opt.MinCell, Persons: cell(o.Persons, opt.MinCell),
+		Provenance: opt.Provenance, MinCell: opt.MinCell, Persons: cell(o.Persons, ts),
 		Arenas: []ReportArena{}, Spread: []ReportSpread{}, Pairs: []ReportPair{}, Histories: []ReportHistory{},
 	}
 	if r.Provenance == nil {
 		r.Provenance = map[string]any{}
 	}
-	for _, a := range o.PerArena {
-		r.Arenas = append(r.Arenas, ReportArena{Arena: a.Arena, Cell: cell(a.Persons, opt.MinCell)})
+	for i, a := range o.PerArena {
+		r.Arenas = append(r.Arenas, ReportArena{Arena: a.Arena, Cell: cell(a.Persons, as[i])})
 	}
-	for _, s := range o.Spread {
-		r.Spread = append(r.Spread, ReportSpread{Arenas: s.Arenas, Cell: cell(s.Persons, opt.MinCell)})
+	for i, s := range o.Spread {
+		r.Spread = append(r.Spread, ReportSpread{Arenas: s.Arenas, Cell: cell(s.Persons, ss[i])})
 	}
-	for _, p := range o.Pairs {
-		r.Pairs = append(r.Pairs, ReportPair{A: p.A, B: p.B, Cell: cell(p.Persons, opt.MinCell)})
+	for i, p := range o.Pairs {
+		r.Pairs = append(r.Pairs, ReportPair{A: p.A, B: p.B, Cell: cell(p.Persons, ps[i])})
 	}
-	for _, h := range o.Histories {
-		r.Histories = append(r.Histories, ReportHistory{Arenas: h.Arenas, Cell: cell(h.Persons, opt.MinCell)})
+	for i, h := range o.Histories {
+		r.Histories = append(r.Histories, ReportHistory{Arenas: h.Arenas, Cell: cell(h.Persons, hs[i])})
 	}
 	if opt.NoEstimate {
 		return r, nil
 	}
 	if r.Persons.Suppressed {
-		r.EstimateError = "withheld: the number of persons observed is below the minimum cell size"
+		// The estimate reports the observed total.
+		r.EstimateError = "withheld: the number of persons observed is suppressed"
 		return r, nil
 	}
 	res, err := o.Estimate(opt.MSE)
