@@ -139,7 +139,7 @@ func (p *Pseudonymiser) sum(prefix, value string) string {
 // obfuscated), or ok=false when raw is not one valid phone number (too long,
 // unparsable, or not a valid number for its region).
 func (p *Pseudonymiser) Phone(raw string) (pseudo string, ok bool) {
-	e164, ok := NormalisePhone(raw)
+	e164, _, ok := normalisePhone(raw)
 	if !ok {
 		return "", false
 	}
@@ -156,8 +156,15 @@ func (p *Pseudonymiser) Email(addr string) string {
 // ok=false when raw is not one valid phone number. The result is a raw
 // number: never log or store it.
 func NormalisePhone(raw string) (e164 string, ok bool) {
+	e164, _, ok = normalisePhone(raw)
+	return e164, ok
+}
+
+// normalisePhone is NormalisePhone, also returning the country calling
+// code.
+func normalisePhone(raw string) (e164 string, countryCode int32, ok bool) {
 	if len(raw) > MaxPhoneLen || !utf8.ValidString(raw) {
-		return "", false
+		return "", 0, false
 	}
 	clean := deobfuscate(raw, true).text
 	var b strings.Builder
@@ -171,13 +178,13 @@ func NormalisePhone(raw string) (e164 string, ok bool) {
 	}
 	s := b.String()
 	if len(s) < 3 || len(s) > MaxPhoneLen {
-		return "", false
+		return "", 0, false
 	}
 	num, err := phonenumbers.Parse(s, Region)
 	if err != nil || !acceptable(num, s, true) {
-		return "", false
+		return "", 0, false
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), true
+	return phonenumbers.Format(num, phonenumbers.E164), num.GetCountryCode(), true
 }
 
 // acceptable says whether a parsed number counts as a contact.
@@ -240,8 +247,8 @@ func (p *Pseudonymiser) Apply(a *ad.Ad) []string {
 	var problems []string
 	found := &collected{contacts: slices.Clone(a.Contacts), countries: slices.Clone(a.ContactCountries)}
 	for i, raw := range a.Phones {
-		if e164, ok := NormalisePhone(raw); ok {
-			found.phone(p, e164)
+		if e164, cc, ok := normalisePhone(raw); ok {
+			found.phone(p, e164, cc)
 			continue
 		}
 		// An entry may hold several numbers ("070-… / 08-…").
@@ -268,11 +275,10 @@ type collected struct {
 	contacts, countries []string
 }
 
-func (c *collected) phone(p *Pseudonymiser, e164 string) {
+// phone adds the pseudonym of a number and its country calling code.
+func (c *collected) phone(p *Pseudonymiser, e164 string, countryCode int32) {
 	c.contacts = append(c.contacts, p.sum(TelPrefix, e164))
-	if num, err := phonenumbers.Parse(e164, ""); err == nil {
-		c.countries = append(c.countries, "+"+strconv.Itoa(int(num.GetCountryCode())))
-	}
+	c.countries = append(c.countries, "+"+strconv.Itoa(int(countryCode)))
 }
 
 func sortedUnique(xs []string) []string {
@@ -315,11 +321,11 @@ func (p *Pseudonymiser) scrub(text string, found *collected) string {
 	var phones []bool
 	for _, h := range findHandles(text) {
 		if h.phone {
-			e164, ok := NormalisePhone(h.value)
+			e164, cc, ok := normalisePhone(h.value)
 			if !ok {
 				continue
 			}
-			found.phone(p, e164)
+			found.phone(p, e164, cc)
 			spans = append(spans, span{h.start, h.end})
 			phones = append(phones, true)
 			continue
@@ -371,17 +377,27 @@ func replaceSpansWith(text string, spans []span, placeholder func(int) string) s
 func (p *Pseudonymiser) findPhones(text string, found *collected) (string, int) {
 	d := deobfuscate(text, false)
 	var spans []span
-	for m := range phonenumbers.FindNumbersWithLeniency(d.text, Region, phonenumbers.POSSIBLE, math.MaxInt) {
-		if !acceptable(m.Number(), m.RawString(), false) {
-			continue
+	match := func(num *phonenumbers.PhoneNumber, raw string, start, end int) {
+		if !acceptable(num, raw, false) {
+			return
 		}
-		found.phone(p, phonenumbers.Format(m.Number(), phonenumbers.E164))
-		s, e := d.origSpan(m.Start(), m.End())
+		found.phone(p, phonenumbers.Format(num, phonenumbers.E164), num.GetCountryCode())
+		s, e := d.origSpan(start, end)
 		if n := len(spans); n > 0 && s < spans[n-1].end {
 			spans[n-1].end = max(spans[n-1].end, e)
-			continue
+			return
 		}
 		spans = append(spans, span{s, e})
+	}
+	for ws, we := range phoneWindows(d.text) {
+		w := d.text[ws:we]
+		if num, ok := simplePhoneWindow(w); ok {
+			match(num, w, ws, we)
+			continue
+		}
+		for m := range phonenumbers.FindNumbersWithLeniency(w, Region, phonenumbers.POSSIBLE, math.MaxInt) {
+			match(m.Number(), m.RawString(), ws+m.Start(), ws+m.End())
+		}
 	}
 	return replaceSpans(text, spans, TelPlaceholder), len(spans)
 }

@@ -2,6 +2,7 @@ package contact
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -47,6 +48,9 @@ type deobfuscated struct {
 
 // origSpan maps the byte range [s, e) of d.text back to the original text.
 func (d *deobfuscated) origSpan(s, e int) (int, int) {
+	if d.src == nil { // d.text is the original text
+		return s, e
+	}
 	return d.src[s].start, d.src[e-1].end
 }
 
@@ -68,10 +72,62 @@ func digitOf(r rune) (byte, bool) {
 	return 0, false
 }
 
-func tokenise(s string) []token {
-	var toks []token
+// digitStrings holds the one-digit strings, so that tokens need not
+// allocate them.
+const digitStrings = "0123456789"
+
+// maxNumberWordRunes is the length of the longest number word.
+const maxNumberWordRunes = 5
+
+// numberWord returns the digit a word of letters stands for.
+func numberWord(w string) (byte, bool) {
+	if len(w) > 4*maxNumberWordRunes {
+		return 0, false
+	}
+	var buf [maxNumberWordRunes]byte
+	n := 0
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= utf8.RuneSelf {
+			// Lower-casing maps rune to rune; non-ASCII letters may
+			// lower-case to ASCII ones (U+0130 to "i").
+			if utf8.RuneCountInString(w) > maxNumberWordRunes {
+				return 0, false
+			}
+			d, ok := numberWords[strings.ToLower(w)]
+			return d, ok
+		}
+		if n == len(buf) {
+			return 0, false
+		}
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[n] = c
+		n++
+	}
+	d, ok := numberWords[string(buf[:n])]
+	return d, ok
+}
+
+// oRun says whether a word of letters is all "o" once lower-cased: only
+// "o" and "O" lower-case to "o".
+func oRun(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] != 'o' && w[i] != 'O' {
+			return false
+		}
+	}
+	return true
+}
+
+// tokenise appends the tokens of s to toks.
+func tokenise(toks []token, s string) []token {
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
 		j := i + size
 		if d, ok := digitOf(r); ok {
 			conv := r > '9'
@@ -84,25 +140,28 @@ func tokenise(s string) []token {
 				j += len("\u20e3")
 				conv = true
 			}
-			toks = append(toks, token{kind: tDigit, start: i, end: j, out: string(d), conv: conv})
+			toks = append(toks, token{kind: tDigit, start: i, end: j, out: digitStrings[d-'0' : d-'0'+1], conv: conv})
 			i = j
 			continue
 		}
 		if unicode.IsLetter(r) {
 			for j < len(s) {
-				r2, n := utf8.DecodeRuneInString(s[j:])
+				r2, n := rune(s[j]), 1
+				if r2 >= utf8.RuneSelf {
+					r2, n = utf8.DecodeRuneInString(s[j:])
+				}
 				if !unicode.IsLetter(r2) {
 					break
 				}
 				j += n
 			}
-			w := strings.ToLower(s[i:j])
-			if d, ok := numberWords[w]; ok {
-				toks = append(toks, token{kind: tWord, start: i, end: j, out: string(d), conv: true})
-			} else if strings.Trim(w, "o") == "" {
+			w := s[i:j]
+			if d, ok := numberWord(w); ok {
+				toks = append(toks, token{kind: tWord, start: i, end: j, out: digitStrings[d-'0' : d-'0'+1], conv: true})
+			} else if oRun(w) {
 				toks = append(toks, token{kind: tWord, start: i, end: j, out: strings.Repeat("0", j-i), conv: true, oRun: true})
 			} else {
-				toks = append(toks, token{kind: tOther, start: i, end: j, out: s[i:j]})
+				toks = append(toks, token{kind: tOther, start: i, end: j, out: w})
 			}
 			i = j
 			continue
@@ -120,6 +179,71 @@ func tokenise(s string) []token {
 	return toks
 }
 
+// tokenPool holds token slices for deobfuscate.
+var tokenPool = sync.Pool{New: func() any { return new([]token) }}
+
+// deobWriter builds the text of a deobfuscated and its map to the
+// original. While everything written is the original text, byte for byte
+// at the same place, it only counts; the text and the map are made at the
+// first change.
+type deobWriter struct {
+	s    string
+	n    int  // bytes of s written unchanged so far
+	copy bool // b and src are in use
+	b    []byte
+	src  []span
+}
+
+func (w *deobWriter) materialise() {
+	w.copy = true
+	w.b = make([]byte, w.n, len(w.s)+16)
+	copy(w.b, w.s[:w.n])
+	w.src = make([]span, w.n, len(w.s)+16)
+	for k := range w.n {
+		w.src[k] = span{k, k + 1}
+	}
+}
+
+// verbatim writes s[start:end] as it is.
+func (w *deobWriter) verbatim(start, end int) {
+	if !w.copy && w.n == start {
+		w.n = end
+		return
+	}
+	if !w.copy {
+		w.materialise()
+	}
+	w.b = append(w.b, w.s[start:end]...)
+	for k := start; k < end; k++ {
+		w.src = append(w.src, span{k, k + 1})
+	}
+}
+
+// emit writes str for the original bytes sp.
+func (w *deobWriter) emit(str string, sp span) {
+	if !w.copy && w.n == sp.start && len(str) == 1 && sp.end == sp.start+1 && str[0] == w.s[sp.start] {
+		w.n = sp.end
+		return
+	}
+	if !w.copy {
+		w.materialise()
+	}
+	w.b = append(w.b, str...)
+	for range len(str) {
+		w.src = append(w.src, sp)
+	}
+}
+
+func (w *deobWriter) result() deobfuscated {
+	if !w.copy && w.n == len(w.s) {
+		return deobfuscated{text: w.s}
+	}
+	if !w.copy {
+		w.materialise()
+	}
+	return deobfuscated{text: string(w.b), src: w.src}
+}
+
 // deobfuscate rewrites obfuscated phone numbers in s as plain digit strings:
 // full-width and keycap digits, letters O/o inside digit runs, digits
 // written as words. Runs that need no conversion are kept as written, with
@@ -130,25 +254,20 @@ func tokenise(s string) []token {
 // converted run must have at least minRunDigits digits; a phone field
 // (aggressive true) converts every number word and O.
 func deobfuscate(s string, aggressive bool) deobfuscated {
-	toks := tokenise(s)
-	d := deobfuscated{src: make([]span, 0, len(s))}
-	var b strings.Builder
-	b.Grow(len(s))
-	emit := func(str string, sp span) {
-		b.WriteString(str)
-		for range len(str) {
-			d.src = append(d.src, sp)
-		}
-	}
+	pooled := tokenPool.Get().(*[]token)
+	toks := tokenise((*pooled)[:0], s)
+	defer func() {
+		clear(toks) // drop the references to s
+		*pooled = toks[:0]
+		tokenPool.Put(pooled)
+	}()
+	w := &deobWriter{s: s}
 	verbatim := func(t token) {
 		if t.kind == tOther && t.out != s[t.start:t.end] {
-			emit(t.out, span{t.start, t.end})
+			w.emit(t.out, span{t.start, t.end})
 			return
 		}
-		for k := t.start; k < t.end; k++ {
-			b.WriteByte(s[k])
-			d.src = append(d.src, span{k, k + 1})
-		}
+		w.verbatim(t.start, t.end)
 	}
 	// subRun emits toks[a:b] (units and separators, no tOther).
 	subRun := func(a, z int) {
@@ -181,7 +300,7 @@ func deobfuscate(s string, aggressive bool) deobfuscated {
 		for _, t := range toks[a:z] {
 			switch {
 			case conv && digits >= min && t.kind != tSep:
-				emit(t.out, span{t.start, t.end})
+				w.emit(t.out, span{t.start, t.end})
 			case conv && digits >= min:
 				// separators inside a converted run are dropped
 			default:
@@ -228,6 +347,5 @@ func deobfuscate(s string, aggressive bool) deobfuscated {
 		}
 		i = end
 	}
-	d.text = b.String()
-	return d
+	return w.result()
 }

@@ -46,6 +46,8 @@ var (
 	emailAny = regexp.MustCompile(`(?i)(` + emailLocal + `)(` + atSymbol + `|` + atBracket + `|` + atSnabel + `|` + atBare + `)` +
 		`(` + emailLabel + `(?:(?:` + dotBracket + `|` + dotWord + `|` + dotSpaced + `|` + dotPlain + `)` + emailLabel + `)+)`)
 	emailDot = regexp.MustCompile(`(?i)` + dotBracket + `|` + dotWord + `|` + dotSpaced + `|` + dotPlain)
+	// emailAnchored is emailAny matched at the start of its input only.
+	emailAnchored = regexp.MustCompile(`^(?:` + emailAny.String() + `)`)
 )
 
 // fileExtensions are top-level domains that are far more often file names.
@@ -83,14 +85,15 @@ type emailSpan struct {
 // findEmails returns the e-mail addresses in text, plain and obfuscated,
 // in order; rejected look-alikes are not returned.
 func findEmails(text string) []emailSpan {
+	next := nextEmail
+	if needsFullScan(text) {
+		next = nextEmailRegexp
+	}
 	var out []emailSpan
 	for pos := 0; pos < len(text); {
-		m := emailAny.FindStringSubmatchIndex(text[pos:])
+		m := next(text, pos)
 		if m == nil {
 			break
-		}
-		for i := range m {
-			m[i] += pos
 		}
 		start, end := m[0], m[1]
 		local, at, domain := text[m[2]:m[3]], text[m[4]:m[5]], text[m[6]:m[7]]
@@ -108,6 +111,148 @@ func findEmails(text string) []emailSpan {
 		}
 	}
 	return out
+}
+
+// nextEmailRegexp returns the submatch indices, in text, of the leftmost
+// match of emailAny at or after pos, or nil.
+func nextEmailRegexp(text string, pos int) []int {
+	m := emailAny.FindStringSubmatchIndex(text[pos:])
+	for i := range m {
+		m[i] += pos
+	}
+	return m
+}
+
+// nextEmail returns what nextEmailRegexp returns, without running the
+// expression over the whole text. Every match of emailAny has an "at
+// part" made of white space and opening brackets and then an indicator:
+// "@", "＠", "at" (with white space or an opening bracket before it and
+// white space or a closing bracket after it) or "snabel" (with white space
+// or an opening bracket before it). The match starts in the run of
+// local-part characters just before that white space and those brackets,
+// and if a match starts anywhere in that run, one starts at the run's
+// beginning (or at pos, if the run begins before it). So the leftmost
+// match is found by trying the expression, anchored, at that beginning for
+// each indicator in turn; those beginnings never decrease. Each anchored
+// attempt sees the text only up to the first character no match can hold
+// (emailEnd). Texts for which needsFullScan holds get the full scan.
+func nextEmail(text string, pos int) []int {
+	tried := -1
+	for x := pos; ; x++ {
+		x = atIndicator(text, x)
+		if x < 0 {
+			return nil
+		}
+		c := max(pos, emailStart(text, x))
+		if c <= tried {
+			continue
+		}
+		tried = c
+		if m := emailAnchored.FindStringSubmatchIndex(text[c:emailEnd(text, c)]); m != nil {
+			for i := range m {
+				m[i] += c
+			}
+			return m
+		}
+	}
+}
+
+// atIndicator returns the index of the first indicator of an at part (see
+// nextEmail) at or after from, or -1.
+func atIndicator(text string, from int) int {
+	for i := from; i < len(text); i++ {
+		switch text[i] {
+		case '@':
+			return i
+		case 0xEF: // "＠" is EF BC A0
+			if strings.HasPrefix(text[i:], "＠") {
+				return i
+			}
+		case 'a', 'A':
+			if i > 0 && i+2 < len(text) && text[i+1]|0x20 == 't' && atBefore(text[i-1]) && atAfter(text[i+2]) {
+				return i
+			}
+		case 's', 'S':
+			if i > 0 && atBefore(text[i-1]) && hasPrefixFold(text[i:], "snabel") {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// atBefore and atAfter are the bytes that may stand before and after an
+// indicator word of an at part: white space (\s) and brackets.
+func atBefore(b byte) bool {
+	switch b {
+	case ' ', '\t', '\n', '\f', '\r', '(', '[', '{', '<':
+		return true
+	}
+	return false
+}
+
+func atAfter(b byte) bool {
+	switch b {
+	case ' ', '\t', '\n', '\f', '\r', ')', ']', '}', '>':
+		return true
+	}
+	return false
+}
+
+// emailStart returns where a match whose at part has its indicator at x
+// would start: before the white space and opening brackets in front of x,
+// and before the local-part characters in front of those.
+func emailStart(text string, x int) int {
+	i := x
+	for i > 0 && atBefore(text[i-1]) {
+		i--
+	}
+	for i > 0 {
+		r, n := utf8.DecodeLastRuneInString(text[:i])
+		if !isLocalRune(r) {
+			break
+		}
+		i -= n
+	}
+	return i
+}
+
+// emailEnd returns the index of the first character at or after c that no
+// match of emailAny can hold, or len(text).
+func emailEnd(text string, c int) int {
+	for i := c; i < len(text); {
+		b := text[i]
+		if b < utf8.RuneSelf {
+			if !emailASCII[b] {
+				return i
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(text[i:])
+		if r != '＠' && r != '．' && !unicode.IsLetter(r) && !unicode.IsNumber(r) {
+			return i
+		}
+		i += n
+	}
+	return len(text)
+}
+
+// emailASCII marks the ASCII characters a match of emailAny may hold.
+var emailASCII = func() (t [utf8.RuneSelf]bool) {
+	for _, c := range "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-@ \t\n\f\r()[]{}<>" {
+		t[c] = true
+	}
+	return t
+}()
+
+// isLocalRune says whether r may be in the local part (emailLocal).
+func isLocalRune(r rune) bool {
+	switch r {
+	case '.', '_', '%', '+', '-':
+		return true
+	}
+	return unicode.IsLetter(r) || unicode.IsNumber(r)
 }
 
 func boundaryAfter(text string, end int) bool {

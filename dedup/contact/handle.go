@@ -57,7 +57,9 @@ var (
 	handleRE = regexp.MustCompile(`(?i)(` + handleKW + `)((?:` + handleList + `(?:` + handleKW + `))*)` + handleSfx +
 		`(` + handleSep + `)(@?)(` + handleVal + `)`)
 	handleKWRE = regexp.MustCompile(`(?i)` + handleKW)
-	profileRE  = regexp.MustCompile(`(?i)(?:https?://)?(?:www\.)?(t\.me|telegram\.me|telegram\.dog|instagram\.com|instagr\.am|` +
+	// handleAnchored is handleRE matched at the start of its input only.
+	handleAnchored = regexp.MustCompile(`^(?:` + handleRE.String() + `)`)
+	profileRE      = regexp.MustCompile(`(?i)(?:https?://)?(?:www\.)?(t\.me|telegram\.me|telegram\.dog|instagram\.com|instagr\.am|` +
 		`snapchat\.com/add|kik\.me|onlyfans\.com|twitter\.com|x\.com|wa\.me)/(@?)([A-Za-z0-9._\-]+)`)
 )
 
@@ -159,8 +161,79 @@ func runeAt(text string, i int) rune {
 // findHandles returns the handles in text, in order, profile links first
 // resolved where they overlap keyword matches.
 func findHandles(text string) []handleSpan {
+	full := needsFullScan(text)
 	var out []handleSpan
-	for _, m := range profileRE.FindAllStringSubmatchIndex(text, -1) {
+	if full {
+		out = profileHandles(text, 0, len(text))
+	} else if a, b, ok := profileLinkSpan(text); ok {
+		out = profileHandles(text, a, b)
+	}
+	inLink := func(i int) bool {
+		return slices.ContainsFunc(out, func(s handleSpan) bool { return i >= s.start && i < s.end })
+	}
+	if full {
+		for pos := 0; pos < len(text); {
+			m := handleRE.FindStringSubmatchIndex(text[pos:])
+			if m == nil {
+				break
+			}
+			for i := range m {
+				if m[i] >= 0 {
+					m[i] += pos
+				}
+			}
+			if hs, ok := keywordHandle(text, m); ok && !inLink(hs.start) {
+				out = append(out, hs)
+				pos = m[1]
+				continue
+			}
+			pos = m[3] // past the first keyword
+		}
+	} else {
+		// The same matches as above: a match of handleRE starts with a
+		// keyword, and keywordHandle refuses every match whose keyword
+		// follows a word character, ".", "/" or "@"; the end of such a
+		// match's first keyword (where the search above goes on) is never
+		// past the next keyword that follows none of those. So handleRE is
+		// tried, anchored, only where such a keyword starts.
+		for pos := 0; pos < len(text); {
+			t := nextKeyword(text, pos)
+			if t < 0 {
+				break
+			}
+			m := handleAnchored.FindStringSubmatchIndex(text[t:])
+			if m == nil {
+				pos = t + 1 // a keyword starts with an ASCII letter
+				continue
+			}
+			for i := range m {
+				if m[i] >= 0 {
+					m[i] += t
+				}
+			}
+			if hs, ok := keywordHandle(text, m); ok && !inLink(hs.start) {
+				out = append(out, hs)
+				pos = m[1]
+				continue
+			}
+			pos = m[3] // past the first keyword
+		}
+	}
+	slices.SortFunc(out, func(a, b handleSpan) int { return a.start - b.start })
+	return out
+}
+
+// profileHandles returns the handles (and wa.me phone numbers) of the
+// profile links in text[from:to], where all matches of profileRE in text
+// lie.
+func profileHandles(text string, from, to int) []handleSpan {
+	var out []handleSpan
+	for _, m := range profileRE.FindAllStringSubmatchIndex(text[from:to], -1) {
+		for i := range m {
+			if m[i] >= 0 {
+				m[i] += from
+			}
+		}
 		if b := runeBefore(text, m[0]); isWordRune(b) || b == '.' || b == '-' || b == '/' {
 			continue
 		}
@@ -181,28 +254,100 @@ func findHandles(text string) []handleSpan {
 		}
 		out = append(out, handleSpan{start: m[4], end: m[4] + len(strings.TrimRight(text[m[4]:m[7]], ".-")), services: []string{svc}, value: h})
 	}
-	inLink := func(i int) bool {
-		return slices.ContainsFunc(out, func(s handleSpan) bool { return i >= s.start && i < s.end })
-	}
-	for pos := 0; pos < len(text); {
-		m := handleRE.FindStringSubmatchIndex(text[pos:])
-		if m == nil {
-			break
-		}
-		for i := range m {
-			if m[i] >= 0 {
-				m[i] += pos
+	return out
+}
+
+// profileLinkSpan returns the part of text where the matches of profileRE
+// lie, and ok=false when there is none. Every match has a profile host (in
+// some ASCII case) followed by "/", at most len("https://www.") bytes
+// after the match's start, and ends where the run of handle characters
+// after that "/" (and an "@") ends; such a run cannot pass a later "/".
+func profileLinkSpan(text string) (from, to int, ok bool) {
+	first, last := -1, -1
+	for j := strings.IndexByte(text, '/'); j >= 0; {
+		for _, host := range profileHostList {
+			if len(host) <= j && strings.EqualFold(text[j-len(host):j], host) {
+				if first < 0 {
+					first = j
+				}
+				last = j
+				break
 			}
 		}
-		if hs, ok := keywordHandle(text, m); ok && !inLink(hs.start) {
-			out = append(out, hs)
-			pos = m[1]
+		k := strings.IndexByte(text[j+1:], '/')
+		if k < 0 {
+			break
+		}
+		j += 1 + k
+	}
+	if first < 0 {
+		return 0, 0, false
+	}
+	from = max(0, first-maxProfileHostLen-len("https://www."))
+	to = last + 1
+	if to < len(text) && text[to] == '@' {
+		to++
+	}
+	for to < len(text) && isHandleByte(text[to]) {
+		to++
+	}
+	return from, to, true
+}
+
+// isHandleByte says whether c is in profileRE's handle class [A-Za-z0-9._\-].
+func isHandleByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+}
+
+// profileHostList is the hosts of profileHosts, and maxProfileHostLen the
+// longest.
+var profileHostList, maxProfileHostLen = func() ([]string, int) {
+	var hosts []string
+	n := 0
+	for h := range profileHosts {
+		hosts = append(hosts, h)
+		n = max(n, len(h))
+	}
+	slices.Sort(hosts)
+	return hosts, n
+}()
+
+// keywordPrefixes are the beginnings of handleKW's keywords: every match
+// of handleRE starts with one of them, in some ASCII case.
+var keywordPrefixes = func() (ps []string) {
+	for _, kw := range strings.Split(handleKW, "|") {
+		kw, _, _ = strings.Cut(kw, `\`) // whats\s?app
+		ps = append(ps, kw)
+	}
+	return ps
+}()
+
+// keywordFirst marks the bytes a keyword prefix starts with.
+var keywordFirst = func() (t [256]bool) {
+	for _, p := range keywordPrefixes {
+		t[p[0]] = true
+		t[p[0]-'a'+'A'] = true
+	}
+	return t
+}()
+
+// nextKeyword returns the index of the first keyword at or after from that
+// follows no word character, ".", "/" or "@", or -1.
+func nextKeyword(text string, from int) int {
+	for i := from; i < len(text); i++ {
+		if !keywordFirst[text[i]] {
 			continue
 		}
-		pos = m[3] // past the first keyword
+		if b := runeBefore(text, i); isWordRune(b) || b == '.' || b == '/' || b == '@' {
+			continue
+		}
+		for _, p := range keywordPrefixes {
+			if hasPrefixFold(text[i:], p) {
+				return i
+			}
+		}
 	}
-	slices.SortFunc(out, func(a, b handleSpan) int { return a.start - b.start })
-	return out
+	return -1
 }
 
 // keywordHandle checks one match of handleRE.
