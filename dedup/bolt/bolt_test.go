@@ -499,6 +499,13 @@ func TestMatchesPairwiseRules(t *testing.T) {
 	})
 	for _, order := range [][]*ad.Fingerprinted{fps, ordered} {
 		t.Run("", func(t *testing.T) { checkPairwise(t, order, fps) })
+		// Again with the image index merging every few hashes, so most
+		// lookups go through its merged arrays rather than its pending
+		// lists.
+		t.Run("merges", func(t *testing.T) {
+			defer bolt.SetMergeMin(3)()
+			checkPairwise(t, order, fps)
+		})
 	}
 }
 
@@ -693,5 +700,9 @@ func TestMatchesPairwiseRulesRobust(t *testing.T) {
 	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	for _, order := range [][]*ad.Fingerprinted{fps, shuffled} {
 		t.Run("", func(t *testing.T) { checkPairwise(t, order, fps) })
+		t.Run("merges", func(t *testing.T) {
+			defer bolt.SetMergeMin(3)()
+			checkPairwise(t, order, fps)
+		})
 	}
 }

@@ -30,6 +30,7 @@ type state struct {
 	count   [2]int        // components
 
 	imgs []imgRef    // image → (advert, index in its profile)
+	ihs  []uint64    // image n → pHash at 2n, mirror pHash at 2n+1
 	img  *imageIndex // every image, this batch's included
 
 	contacts map[string]*contactGroup
@@ -46,6 +47,28 @@ type state struct {
 type imgRef struct {
 	ad uint32
 	i  uint16
+	fl uint16 // imgMirror, imgRobust
+}
+
+// Image flags (imgRef.fl), so a candidate image can be checked against
+// the v1 rule from s.ihs without reading its profile.
+const (
+	imgMirror = 1 // HasMirror
+	imgRobust = 2 // carries the robust hashes
+)
+
+// v1Distance is ImageDistance between h and image n, from s.ihs.
+func (s *state) v1Distance(h *ImageHash, n uint32) int {
+	fl := s.imgs[n].fl
+	p, m := s.ihs[2*n], s.ihs[2*n+1]
+	d := Hamming(h.PHash, p)
+	if h.HasMirror {
+		d = min(d, Hamming(h.Mirror, p))
+	}
+	if fl&imgMirror != 0 {
+		d = min(d, Hamming(h.PHash, m))
+	}
+	return d
 }
 
 func newState() *state {
@@ -95,9 +118,18 @@ func (s *state) addAdvert(id string, p *Profile) uint32 {
 func (s *state) indexImages(ref uint32, x *imageIndex) {
 	for i := range s.profs[ref].Images {
 		n := uint32(len(s.imgs))
-		s.imgs = append(s.imgs, imgRef{ref, uint16(i)})
+		h := &s.profs[ref].Images[i]
+		var fl uint16
+		if h.HasMirror {
+			fl |= imgMirror
+		}
+		if h.robust() {
+			fl |= imgRobust
+		}
+		s.imgs = append(s.imgs, imgRef{ref, uint16(i), fl})
+		s.ihs = append(s.ihs, h.PHash, h.Mirror)
 		if x != nil {
-			x.put(&s.profs[ref].Images[i], n)
+			x.put(h, n)
 		}
 	}
 }

@@ -207,17 +207,27 @@ func parallel(n int, fn func(k int)) {
 func (b *batch) lookup(p *Profile, keep func(ad uint32) bool) []match {
 	var out []match
 	var cand []uint32
+	var ps []probe
 	for i := range p.Images {
 		h := &p.Images[i]
+		robust := h.robust()
 		cand = cand[:0]
-		b.s.img.lookup(h, func(img uint32) { cand = append(cand, img) })
+		b.s.img.lookup(h, &ps, func(img uint32) { cand = append(cand, img) })
 		slices.Sort(cand)
 		for _, img := range slices.Compact(cand) {
 			r := b.s.imgs[img]
 			if keep != nil && !keep(r.ad) {
 				continue
 			}
-			if ImagesMatch(h, &b.s.profs[r.ad].Images[r.i]) {
+			// ImagesMatch, without reading the other profile when the v1
+			// rule applies (either image lacks the robust hashes).
+			var ok bool
+			if robust && r.fl&imgRobust != 0 {
+				ok = ImagesMatch(h, &b.s.profs[r.ad].Images[r.i])
+			} else {
+				ok = b.s.v1Distance(h, img) <= MaxImageDistance
+			}
+			if ok {
 				out = append(out, match{uint16(i), img})
 			}
 		}
