@@ -28,6 +28,16 @@ const (
 // under 1e-4.
 const MaxRobustDistance = 10
 
+// MaxRobustAlone is the largest robust distance at which a shared photo
+// links two adverts on its own. Between MaxRobustAlone and
+// MaxRobustDistance the photo link needs a second, independent signal
+// (the same name, a shared contact, or near-duplicate non-template texts):
+// a fixed false-match rate f over N photos gives ≈ f·N²/2 chance links,
+// which at distance 10 (f ≈ 1e-4) joins strangers as soon as an arena
+// holds a few thousand photos; at ≤ 8 the rate is ≈ 5e-5 on the training
+// split and ≈ 5e-6 held out (docs/DEDUP.md).
+const MaxRobustAlone = 8
+
 // NoDistance is larger than any Hamming distance of 64-bit hashes.
 const NoDistance = 65
 
@@ -87,19 +97,25 @@ func ShiftDistance(a, b *ImageHash) int {
 // shiftScales are the centred regions compared with shifted windows.
 var shiftScales = [...]int{1, 2}
 
-// SameImage is the robust image rule: two images are the same photo when
-// their centred regions (ScaleDistance) or a centred region and a shifted
-// window (ShiftDistance) are within MaxRobustDistance. detail says which,
-// for the evidence.
+// SameImage is the robust image rule as the stock-photo count uses it: two
+// images are the same photo when RobustDistance is within
+// MaxRobustDistance. detail says which regions matched, for the evidence.
 func SameImage(a, b *ImageHash) (ok bool, detail string) {
+	d, detail := RobustDistance(a, b)
+	return d <= MaxRobustDistance, detail
+}
+
+// RobustDistance is the smallest distance between the centred regions of
+// two images at the same or neighbouring scales (ScaleDistance) or, when
+// that is over MaxRobustDistance, between a centred region and a shifted
+// window (ShiftDistance), with the evidence text of that distance.
+func RobustDistance(a, b *ImageHash) (d int, detail string) {
 	d, sa, sb := ScaleDistance(a, b)
 	if d <= MaxRobustDistance {
-		return true, fmt.Sprintf("image centre distance %d (centres %d%%/%d%%)", d, scalePercent[sa], scalePercent[sb])
+		return d, fmt.Sprintf("image centre distance %d (centres %d%%/%d%%)", d, scalePercent[sa], scalePercent[sb])
 	}
-	if d := ShiftDistance(a, b); d <= MaxRobustDistance {
-		return true, fmt.Sprintf("image shifted-window distance %d", d)
-	}
-	return false, ""
+	d = ShiftDistance(a, b)
+	return d, fmt.Sprintf("image shifted-window distance %d", d)
 }
 
 // Equal reports whether two image hashes hold the same values.

@@ -1,9 +1,11 @@
 package bolt
 
 import (
+	"fmt"
 	"math/bits"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // The rules (docs/DEDUP.md). Compare is a pure function of two adverts;
@@ -120,13 +122,14 @@ func Compare(a, b *Profile) Link {
 }
 
 // compareImages applies rule (a) to every pair of images: the robust rule
-// (SameImage) when both images carry the robust hashes, else the v1 rule
-// (pHash distance ≤ MaxImageDistance, mirror-aware); stock images
-// (stock.go) are skipped. The first match in
-// image order is the evidence, so the result does not depend on which
-// advert is a.
+// when both images carry the robust hashes, else the v1 rule (pHash
+// distance ≤ MaxImageDistance, mirror-aware); stock images (stock.go) are
+// skipped. A robust match links on its own at distance ≤ MaxRobustAlone;
+// at a larger distance up to MaxRobustDistance only with a second signal
+// (corroboration). The closest pair of images is the evidence.
 func compareImages(a, b *Profile) (Link, bool) {
 	best, mirrored := MaxImageDistance+1, false
+	robust, robustDetail := NoDistance, ""
 	for i := range a.Images {
 		for j := range b.Images {
 			x, y := &a.Images[i], &b.Images[j]
@@ -134,8 +137,8 @@ func compareImages(a, b *Profile) (Link, bool) {
 				continue
 			}
 			if x.robust() && y.robust() {
-				if ok, detail := SameImage(x, y); ok {
-					return Link{Scope: ScopePerson, Rule: RuleImage, Detail: detail}, true
+				if d, detail := RobustDistance(x, y); d < robust {
+					robust, robustDetail = d, detail
 				}
 				continue
 			}
@@ -144,14 +147,40 @@ func compareImages(a, b *Profile) (Link, bool) {
 			}
 		}
 	}
-	if best > MaxImageDistance {
-		return Link{}, false
+	if robust <= MaxRobustAlone {
+		return Link{Scope: ScopePerson, Rule: RuleImage, Detail: robustDetail}, true
 	}
-	detail := "phash distance " + strconv.Itoa(best)
-	if mirrored {
-		detail += " (mirrored)"
+	if best <= MaxImageDistance {
+		detail := "phash distance " + strconv.Itoa(best)
+		if mirrored {
+			detail += " (mirrored)"
+		}
+		return Link{Scope: ScopePerson, Rule: RuleImage, Detail: detail}, true
 	}
-	return Link{Scope: ScopePerson, Rule: RuleImage, Detail: detail}, true
+	if robust <= MaxRobustDistance {
+		if also := corroboration(a, b); also != "" {
+			return Link{Scope: ScopePerson, Rule: RuleImage, Detail: robustDetail + " + " + also}, true
+		}
+	}
+	return Link{}, false
+}
+
+// corroboration names a second signal that two adverts are one person,
+// independent of their photos: the same non-empty name, a shared contact,
+// or near-duplicate texts neither of which is a template; "" when none.
+func corroboration(a, b *Profile) string {
+	if a.Name != "" && a.Name == b.Name {
+		return "name " + a.Name
+	}
+	if c := SharedContact(a.Contacts, b.Contacts); c != "" {
+		return "shared contact " + ShortContact(c)
+	}
+	if a.Text != nil && b.Text != nil && !a.Text.Template && !b.Text.Template {
+		if j, ok := nearTexts(a, b); ok {
+			return fmt.Sprintf("text jaccard %.2f", j)
+		}
+	}
+	return ""
 }
 
 // SharedContact returns the smallest contact in both sorted lists, or "".
@@ -164,12 +193,11 @@ func SharedContact(a, b []string) string {
 	return ""
 }
 
-// ShortContact abbreviates a pseudonym for display: "tel:ab12cd34…".
+// ShortContact abbreviates a pseudonym for display: "tel:ab12cd34…",
+// "handle:snapchat:ab12cd34…" (the hex after the last colon is cut).
 func ShortContact(c string) string {
-	for i := 0; i < len(c); i++ {
-		if c[i] == ':' && len(c) > i+1+8 {
-			return c[:i+1+8] + "…"
-		}
+	if i := strings.LastIndexByte(c, ':'); i >= 0 && len(c) > i+1+8 {
+		return c[:i+1+8] + "…"
 	}
 	return c
 }
@@ -177,4 +205,4 @@ func ShortContact(c string) string {
 // stateLayout is stored in the state file; a build with another layout
 // refuses the file ("delete it and replay"). The image index
 // (memindex.go) is rebuilt at open, so its layout is not part of it.
-const stateLayout = "refs+profiles-bin2+comp2+edges-bin1-once+stock3x3+text-mh128x16-tmpl3x3"
+const stateLayout = "refs+profiles-bin2+comp2+edges-bin1-once+stock3x3+text-mh128x16-tmpl3x3+img8-corr10"
