@@ -598,38 +598,10 @@ func blankRank(f *ad.Fingerprinted) int {
 // the pairwise definition.
 func TestMatchesPairwiseRulesRobust(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 11))
-	balanced := func() uint64 {
-		var h uint64
-		for _, i := range r.Perm(64)[:32] {
-			h |= 1 << i
-		}
-		return h
-	}
 	// near returns h with k set bits moved (distance 2k).
-	near := func(h uint64, k int) uint64 {
-		var on, off []int
-		for i := range 64 {
-			if h>>i&1 == 1 {
-				on = append(on, i)
-			} else {
-				off = append(off, i)
-			}
-		}
-		r.Shuffle(len(on), func(i, j int) { on[i], on[j] = on[j], on[i] })
-		r.Shuffle(len(off), func(i, j int) { off[i], off[j] = off[j], off[i] })
-		for i := range k {
-			h ^= 1<<on[i] | 1<<off[i]
-		}
-		return h
-	}
-	const nHashes = 2 + 2*bolt.NumScales + 2*bolt.NumTiles
-	type photo [nHashes]uint64 // p, m, scales, grid
-	random := func() (p photo) {
-		for i := range p {
-			p[i] = balanced()
-		}
-		return p
-	}
+	near := func(h uint64, k int) uint64 { return movedBits(r, h, k) }
+	type photo = robustPhoto // p, m, scales, grid
+	random := func() photo { return randomPhoto(r) }
 	var bases []photo
 	for range 6 {
 		bases = append(bases, random())
