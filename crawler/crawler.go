@@ -154,7 +154,7 @@ func New(cfg *ArenaConfig, opts Options) (*Crawler, error) {
 // DefaultPublishWindow is Options.PublishWindow's default. After a crash
 // up to limits.concurrency + the window pages of an arena are fetched again
 // (their adverts are de-duplicated by the stream and the cluster stage).
-const DefaultPublishWindow = 256
+const DefaultPublishWindow = 512
 
 // UserAgent is the honest default User-Agent.
 func UserAgent(version string) string {

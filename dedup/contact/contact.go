@@ -163,6 +163,12 @@ func NormalisePhone(raw string) (e164 string, ok bool) {
 // normalisePhone is NormalisePhone, also returning the country calling
 // code.
 func normalisePhone(raw string) (e164 string, countryCode int32, ok bool) {
+	return normalisePhoneIn(raw, nil)
+}
+
+// normalisePhoneIn is normalisePhone, parsing through found's memo (nil:
+// no memo).
+func normalisePhoneIn(raw string, found *collected) (e164 string, countryCode int32, ok bool) {
 	if len(raw) > MaxPhoneLen || !utf8.ValidString(raw) {
 		return "", 0, false
 	}
@@ -180,11 +186,11 @@ func normalisePhone(raw string) (e164 string, countryCode int32, ok bool) {
 	if len(s) < 3 || len(s) > MaxPhoneLen {
 		return "", 0, false
 	}
-	num, err := phonenumbers.Parse(s, Region)
-	if err != nil || !acceptable(num, s, true) {
+	pp := found.parse(s)
+	if pp.num == nil || !acceptableParsed(pp, s, true) {
 		return "", 0, false
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), num.GetCountryCode(), true
+	return pp.e164(), pp.num.GetCountryCode(), true
 }
 
 // acceptable says whether a parsed number counts as a contact.
@@ -203,6 +209,13 @@ func normalisePhone(raw string) (e164 string, countryCode int32, ok bool) {
 // in free text: such a number still identifies a contact, and must not stay
 // in the text unpseudonymised.
 func acceptable(num *phonenumbers.PhoneNumber, written string, field bool) bool {
+	return acceptableParsed(&parsedPhone{num: num}, written, field)
+}
+
+// acceptableParsed is acceptable for a number parsed through a memo, whose
+// validity is then looked up once.
+func acceptableParsed(pp *parsedPhone, written string, field bool) bool {
+	num := pp.num
 	w := strings.TrimSpace(written)
 	international := strings.HasPrefix(w, "+") || strings.HasPrefix(w, "00")
 	if !field && !international {
@@ -216,7 +229,7 @@ func acceptable(num *phonenumbers.PhoneNumber, written string, field bool) bool 
 			return false
 		}
 	}
-	if phonenumbers.IsValidNumber(num) {
+	if pp.isValid() {
 		return true
 	}
 	if phonenumbers.IsPossibleNumberWithReason(num) != phonenumbers.IS_POSSIBLE {
@@ -247,7 +260,7 @@ func (p *Pseudonymiser) Apply(a *ad.Ad) []string {
 	var problems []string
 	found := &collected{contacts: slices.Clone(a.Contacts), countries: slices.Clone(a.ContactCountries)}
 	for i, raw := range a.Phones {
-		if e164, cc, ok := normalisePhone(raw); ok {
+		if e164, cc, ok := normalisePhoneIn(raw, found); ok {
 			found.phone(p, e164, cc)
 			continue
 		}
@@ -273,6 +286,65 @@ func (p *Pseudonymiser) Apply(a *ad.Ad) []string {
 // foreign-contact indicator.
 type collected struct {
 	contacts, countries []string
+	// parsed memoises libphonenumber's work per number (its digits, with
+	// a leading "+" when written so): an advert usually shows the same
+	// number in its phones field and in its text, and parsing is the
+	// dearest part of Apply.
+	parsed map[string]*parsedPhone
+}
+
+// parsedPhone is what libphonenumber made of one number's digits, with
+// the checks on it done at most once.
+type parsedPhone struct {
+	num                    *phonenumbers.PhoneNumber // nil: did not parse
+	validDone, valid       bool
+	possibleDone, possible bool
+	formatted              string
+}
+
+// parse parses digits (only digits, after an optional "+") for Region,
+// once per Apply; c may be nil (no memo). The number parsed is the one
+// phonenumbers.Parse returns (no raw input kept); the caller must not
+// change it.
+func (c *collected) parse(digits string) *parsedPhone {
+	if c != nil {
+		if pp, ok := c.parsed[digits]; ok {
+			return pp
+		}
+	}
+	pp := &parsedPhone{}
+	if num, err := phonenumbers.Parse(digits, Region); err == nil {
+		pp.num = num
+	}
+	if c != nil {
+		if c.parsed == nil {
+			c.parsed = map[string]*parsedPhone{}
+		}
+		c.parsed[digits] = pp
+	}
+	return pp
+}
+
+func (pp *parsedPhone) isValid() bool {
+	if !pp.validDone {
+		pp.valid, pp.validDone = phonenumbers.IsValidNumber(pp.num), true
+	}
+	return pp.valid
+}
+
+func (pp *parsedPhone) isPossible() bool {
+	if !pp.possibleDone {
+		pp.possible, pp.possibleDone = phonenumbers.IsPossibleNumber(pp.num), true
+	}
+	return pp.possible
+}
+
+// e164 is the number in E.164 form.
+func (pp *parsedPhone) e164() string {
+	if pp.formatted == "" {
+		pp.formatted = phonenumbers.Format(pp.num, phonenumbers.E164)
+	}
+	return pp.formatted
 }
 
 // phone adds the pseudonym of a number and its country calling code.
@@ -321,7 +393,7 @@ func (p *Pseudonymiser) scrub(text string, found *collected) string {
 	var phones []bool
 	for _, h := range findHandles(text) {
 		if h.phone {
-			e164, cc, ok := normalisePhone(h.value)
+			e164, cc, ok := normalisePhoneIn(h.value, found)
 			if !ok {
 				continue
 			}
@@ -377,11 +449,11 @@ func replaceSpansWith(text string, spans []span, placeholder func(int) string) s
 func (p *Pseudonymiser) findPhones(text string, found *collected) (string, int) {
 	d := deobfuscate(text, false)
 	var spans []span
-	match := func(num *phonenumbers.PhoneNumber, raw string, start, end int) {
-		if !acceptable(num, raw, false) {
+	match := func(pp *parsedPhone, raw string, start, end int) {
+		if !acceptableParsed(pp, raw, false) {
 			return
 		}
-		found.phone(p, phonenumbers.Format(num, phonenumbers.E164), num.GetCountryCode())
+		found.phone(p, pp.e164(), pp.num.GetCountryCode())
 		s, e := d.origSpan(start, end)
 		if n := len(spans); n > 0 && s < spans[n-1].end {
 			spans[n-1].end = max(spans[n-1].end, e)
@@ -391,12 +463,12 @@ func (p *Pseudonymiser) findPhones(text string, found *collected) (string, int) 
 	}
 	for ws, we := range phoneWindows(d.text) {
 		w := d.text[ws:we]
-		if num, ok := simplePhoneWindow(w); ok {
-			match(num, w, ws, we)
+		if pp, ok := simplePhoneWindow(w, found); ok {
+			match(pp, w, ws, we)
 			continue
 		}
 		for m := range phonenumbers.FindNumbersWithLeniency(w, Region, phonenumbers.POSSIBLE, math.MaxInt) {
-			match(m.Number(), m.RawString(), ws+m.Start(), ws+m.End())
+			match(&parsedPhone{num: m.Number()}, m.RawString(), ws+m.Start(), ws+m.End())
 		}
 	}
 	return replaceSpans(text, spans, TelPlaceholder), len(spans)

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/nyaruka/phonenumbers/v2"
 )
 
 // Fast paths. The scans of email.go, handle.go and findPhones are defined
@@ -183,7 +181,12 @@ func trimPhoneWindow(text string, start, end int) (int, int) {
 // as it is done here, with the raw input fields cleared, and finds nothing
 // after the window's end; when it does not, the matcher goes on to look
 // for numbers inside the candidate, and ok is false.
-func simplePhoneWindow(w string) (num *phonenumbers.PhoneNumber, ok bool) {
+//
+// The window is parsed as its digits (and leading "+") alone, through
+// found's memo (nil: none): libphonenumber strips the separators of such a
+// window before parsing, so the number is the same, and the matcher's
+// result has the raw input fields cleared anyway.
+func simplePhoneWindow(w string, found *collected) (pp *parsedPhone, ok bool) {
 	i := 0
 	if strings.HasPrefix(w, "+") {
 		i = 1
@@ -216,12 +219,15 @@ func simplePhoneWindow(w string) (num *phonenumbers.PhoneNumber, ok bool) {
 	if groups == 0 || seps > 0 {
 		return nil, false
 	}
-	num = &phonenumbers.PhoneNumber{}
-	if err := phonenumbers.ParseAndKeepRawInputToNumber(w, Region, num); err != nil || !phonenumbers.IsPossibleNumber(num) {
+	key := make([]byte, 0, len(w))
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; c >= '0' && c <= '9' || c == '+' {
+			key = append(key, c)
+		}
+	}
+	pp = found.parse(string(key))
+	if pp.num == nil || !pp.isPossible() {
 		return nil, false
 	}
-	num.CountryCodeSource = nil
-	num.RawInput = nil
-	num.PreferredDomesticCarrierCode = nil
-	return num, true
+	return pp, true
 }
