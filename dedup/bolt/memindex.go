@@ -3,6 +3,7 @@ package bolt
 import (
 	"math/bits"
 	"slices"
+	"sync"
 )
 
 // imageIndex is the multi-index over image hashes, in memory only: it is
@@ -69,7 +70,7 @@ type group struct {
 	// Scratch of merge.
 	mergeH []uint64
 	mergeI []uint32
-	keys   []uint64
+	keys   [maxBands][]uint64
 }
 
 // csr is one band of a group: cell c = v*n+l (list l of band value v)
@@ -171,55 +172,76 @@ func (gr *group) merge(g int) {
 		pi = append(pi, gr.pendI[l]...)
 	}
 	gr.mergeH, gr.mergeI = ph, pi
+	// The bands are independent: large merges, which copy the arrays,
+	// run them in parallel.
 	at := 0
+	var wg sync.WaitGroup
 	for b := range lay.n {
-		c := &gr.bands[b]
-		cells := n << lay.bits[b]
-		if c.offs == nil {
-			c.offs = make([]uint32, cells+1)
+		if a := at; total >= parallelMerge {
+			wg.Go(func() { gr.mergeBand(g, b, a, total) })
+		} else {
+			gr.mergeBand(g, b, at, total)
 		}
-		mask := uint64(1)<<lay.bits[b] - 1
-		// Pending entries as bucket<<32 | index into ph, sorted.
-		keys := gr.keys[:0]
-		j := 0
-		for l := range n {
-			for range gr.pendH[l] {
-				keys = append(keys, uint64(int(ph[j]>>at&mask)*n+l)<<32|uint64(j))
-				j++
-			}
-		}
-		slices.Sort(keys)
-		gr.keys = keys
-		at2 := at + lay.bits[b]
-		c.folds, c.imgs = extend(c.folds, total), extend(c.imgs, total)
-		o, w := uint32(gr.n), uint32(total) // end of the old entries left, of the free space
-		for i := len(keys) - 1; i >= 0; i-- {
-			cell, j := int(keys[i]>>32), uint32(keys[i])
-			end := c.offs[cell+1]
-			run := o - end
-			copy(c.folds[w-run:w], c.folds[end:o])
-			copy(c.imgs[w-run:w], c.imgs[end:o])
-			w -= run + 1
-			o = end
-			c.folds[w] = uint32(bits.RotateLeft64(ph[j], -at2))
-			c.imgs[w] = pi[j]
-		}
-		// Boundaries: bucket k starts after the pending entries of the
-		// buckets before it.
-		p := uint32(0)
-		for k := range cells + 1 {
-			for int(p) < len(keys) && int(keys[p]>>32) < k {
-				p++
-			}
-			c.offs[k] += p
-		}
-		at = at2
+		at += lay.bits[b]
 	}
+	wg.Wait()
 	for l := range n {
 		gr.pendH[l] = gr.pendH[l][:0]
 		gr.pendI[l] = gr.pendI[l][:0]
 	}
 	gr.n, gr.npend = total, 0
+}
+
+// parallelMerge is the least number of hashes whose merge runs the bands
+// in parallel (a variable so tests can exercise both).
+var parallelMerge = 1 << 14
+
+// mergeBand merges the pending hashes of group g (gathered in mergeH and
+// mergeI) into band b, which starts at bit at; total is the number of
+// hashes after the merge.
+func (gr *group) mergeBand(g, b, at, total int) {
+	n, lay := groupLists[g], groupLayout[g]
+	ph, pi := gr.mergeH, gr.mergeI
+	c := &gr.bands[b]
+	cells := n << lay.bits[b]
+	if c.offs == nil {
+		c.offs = make([]uint32, cells+1)
+	}
+	mask := uint64(1)<<lay.bits[b] - 1
+	// Pending entries as bucket<<32 | index into ph, sorted.
+	keys := gr.keys[b][:0]
+	j := 0
+	for l := range n {
+		for range gr.pendH[l] {
+			keys = append(keys, uint64(int(ph[j]>>at&mask)*n+l)<<32|uint64(j))
+			j++
+		}
+	}
+	slices.Sort(keys)
+	gr.keys[b] = keys
+	at2 := at + lay.bits[b]
+	c.folds, c.imgs = extend(c.folds, total), extend(c.imgs, total)
+	o, w := uint32(gr.n), uint32(total) // end of the old entries left, of the free space
+	for i := len(keys) - 1; i >= 0; i-- {
+		cell, j := int(keys[i]>>32), uint32(keys[i])
+		end := c.offs[cell+1]
+		run := o - end
+		copy(c.folds[w-run:w], c.folds[end:o])
+		copy(c.imgs[w-run:w], c.imgs[end:o])
+		w -= run + 1
+		o = end
+		c.folds[w] = uint32(bits.RotateLeft64(ph[j], -at2))
+		c.imgs[w] = pi[j]
+	}
+	// Boundaries: bucket k starts after the pending entries of the
+	// buckets before it.
+	p := uint32(0)
+	for k := range cells + 1 {
+		for int(p) < len(keys) && int(keys[p]>>32) < k {
+			p++
+		}
+		c.offs[k] += p
+	}
 }
 
 // extend returns s lengthened to n, its contents kept, reallocated with

@@ -72,13 +72,14 @@ func (s *state) v1Distance(h *ImageHash, n uint32) int {
 }
 
 func newState() *state {
-	return &state{
+	s := &state{
 		pos:      map[string]uint32{},
 		img:      newImageIndex(),
 		contacts: map[string]*contactGroup{},
 		strs:     map[string]string{},
-		text:     newTextIndex(),
 	}
+	s.text = newTextIndex(func(r uint32) *textsig.MinHash { return &s.profs[r].Text.Sig })
+	return s
 }
 
 func (s *state) intern(x string) string {
@@ -144,7 +145,7 @@ func (s *state) indexText(ref uint32, keys *[textsig.Bands]uint64) {
 		k := t.Sig.BandKeys()
 		keys = &k
 	}
-	s.text.put(keys, ref)
+	s.text.put(&t.Sig, keys, ref)
 }
 
 // indexContacts enters the advert in the contact groups.

@@ -34,6 +34,9 @@ func ImagesMatch(x, y *ImageHash) bool {
 	return d <= MaxImageDistance
 }
 
+// stockEvidence is an image's Stock once it is stock.
+var stockEvidence = fmt.Sprintf("image is stock: seen with %d or more names and %d or more contacts", StockMinNames, StockMinContacts)
+
 // seen adds an advert's name and contacts to the image's capped sets of
 // distinct names and contacts. It reports whether the sets changed and
 // whether the image just became stock.
@@ -43,7 +46,7 @@ func (h *ImageHash) seen(p *Profile) (changed, stock bool) {
 	}
 	changed = addSeen(&h.SeenNames, &h.SeenContacts, p, StockMinNames, StockMinContacts)
 	if len(h.SeenNames) >= StockMinNames && len(h.SeenContacts) >= StockMinContacts {
-		h.Stock = fmt.Sprintf("image is stock: seen with %d or more names and %d or more contacts", StockMinNames, StockMinContacts)
+		h.Stock = stockEvidence
 		h.SeenNames, h.SeenContacts = nil, nil
 		return true, true
 	}

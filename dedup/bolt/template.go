@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"adcensus/dedup/textsig"
@@ -27,15 +28,19 @@ const (
 var templateEvidence = fmt.Sprintf("text is a template: near-duplicates seen with %d or more names and %d or more contacts", TemplateMinNames, TemplateMinContacts)
 
 // TextSig is an advert's text signature and its template mark.
+//
+// The signature comes last so that the pointers come first: the garbage
+// collector scans an object only up to its last pointer, and a million
+// profiles' signatures are 256 MB it need not walk.
 type TextSig struct {
-	Sig textsig.MinHash
 	// Template is set when the text is a template (above). SeenNames and
 	// SeenContacts are the distinct names and contacts of the adverts with
 	// a near-duplicate text so far, capped at the thresholds; nil once a
 	// template.
-	Template     bool
 	SeenNames    []string `json:",omitempty"`
 	SeenContacts []string `json:",omitempty"`
+	Template     bool
+	Sig          textsig.MinHash
 }
 
 // seen adds an advert's name and contacts to the text's capped sets. It
@@ -122,43 +127,126 @@ func MarkTemplates(profiles []*Profile) {
 }
 
 // textIndex files every advert with a text under its LSH band keys, in
-// memory only (rebuilt when the state opens). Most keys belong to one
-// advert, so a key maps to that advert directly, or, with listBit set, to
-// a list.
+// memory only (rebuilt when the state opens). Each band has an
+// open-addressing table (linear probing) of 64-bit slots: the key's high
+// 32 bits beside a value, the advert itself (ref+1) when the key has one
+// advert, which most have, or, with listBit set, a list of them. The
+// slot of a key is given by its high bits, so the table grows without
+// the full keys. Equal high bits are confirmed on the text of an advert
+// under the slot: the same band rows, or, when the rows differ (a rare
+// collision), the same full key, so the index finds exactly the adverts
+// that share a band key. A slot is 8 bytes with no pointers where a Go
+// map held 16 bytes and more per key, and the GC has nothing to scan.
 type textIndex struct {
-	keys  map[uint64]uint32
+	bands [textsig.Bands]textTable
 	lists [][]uint32
+	sig   func(ref uint32) *textsig.MinHash // an indexed advert's signature
+}
+
+type textTable struct {
+	slots []uint64
+	n     int // occupied
+	shift uint
 }
 
 const listBit = 1 << 31
 
-func newTextIndex() *textIndex { return &textIndex{keys: map[uint64]uint32{}} }
+func newTextIndex(sig func(ref uint32) *textsig.MinHash) *textIndex {
+	return &textIndex{sig: sig}
+}
 
-func (x *textIndex) put(keys *[textsig.Bands]uint64, ref uint32) {
-	for _, k := range keys {
-		v, ok := x.keys[k]
-		switch {
-		case !ok:
-			x.keys[k] = ref
-		case v&listBit != 0:
-			x.lists[v&^listBit] = append(x.lists[v&^listBit], ref)
-		default:
-			x.keys[k] = uint32(len(x.lists)) | listBit
-			x.lists = append(x.lists, []uint32{v, ref})
+// first is an advert filed under slot value v.
+func (x *textIndex) first(v uint32) uint32 {
+	if v&listBit != 0 {
+		return x.lists[v&^listBit][0]
+	}
+	return v - 1
+}
+
+// sameKey says whether the adverts under slot value v have band key k in
+// band b (sig: the signature k belongs to).
+func (x *textIndex) sameKey(b int, k uint64, sig *textsig.MinHash, v uint32) bool {
+	o := x.sig(x.first(v))
+	if [textsig.Rows]uint16(sig[b*textsig.Rows:]) == [textsig.Rows]uint16(o[b*textsig.Rows:]) {
+		return true
+	}
+	return o.BandKeys()[b] == k
+}
+
+// find returns the slot of key k in band b's table, or the empty slot
+// where it goes.
+func (x *textIndex) find(b int, k uint64, sig *textsig.MinHash) (int, bool) {
+	t := &x.bands[b]
+	hi := k >> 32
+	mask := len(t.slots) - 1
+	for i := int(hi >> t.shift); ; i = (i + 1) & mask {
+		e := t.slots[i]
+		if e == 0 {
+			return i, false
+		}
+		if e>>32 == hi && x.sameKey(b, k, sig, uint32(e)) {
+			return i, true
 		}
 	}
 }
 
-// get returns the adverts filed under key k (one may be put in buf).
-func (x *textIndex) get(k uint64, buf *[1]uint32) []uint32 {
-	v, ok := x.keys[k]
-	switch {
-	case !ok:
+// grow doubles band b's table (or makes it).
+func (t *textTable) grow() {
+	old := t.slots
+	size := max(2*len(old), 1024)
+	t.slots = make([]uint64, size)
+	t.shift = uint(32 - bits.TrailingZeros(uint(size)))
+	mask := size - 1
+	for _, e := range old {
+		if e == 0 {
+			continue
+		}
+		i := int(e >> 32 >> t.shift)
+		for t.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = e
+	}
+}
+
+// put files advert ref (signature sig, band keys keys).
+func (x *textIndex) put(sig *textsig.MinHash, keys *[textsig.Bands]uint64, ref uint32) {
+	for b, k := range keys {
+		t := &x.bands[b]
+		if 4*(t.n+1) > 3*len(t.slots) {
+			t.grow()
+		}
+		i, ok := x.find(b, k, sig)
+		if !ok {
+			t.slots[i] = k>>32<<32 | uint64(ref+1)
+			t.n++
+			continue
+		}
+		v := uint32(t.slots[i])
+		if v&listBit != 0 {
+			x.lists[v&^listBit] = append(x.lists[v&^listBit], ref)
+			continue
+		}
+		t.slots[i] = k>>32<<32 | uint64(uint32(len(x.lists))|listBit)
+		x.lists = append(x.lists, []uint32{v - 1, ref})
+	}
+}
+
+// get returns the adverts filed under key k of band b (sig: the signature
+// k belongs to), in the order they were filed (one may be put in buf).
+func (x *textIndex) get(b int, k uint64, sig *textsig.MinHash, buf *[1]uint32) []uint32 {
+	if len(x.bands[b].slots) == 0 {
 		return nil
-	case v&listBit != 0:
+	}
+	i, ok := x.find(b, k, sig)
+	if !ok {
+		return nil
+	}
+	v := uint32(x.bands[b].slots[i])
+	if v&listBit != 0 {
 		return x.lists[v&^listBit]
 	}
-	buf[0] = v
+	buf[0] = v - 1
 	return buf[:]
 }
 
@@ -182,8 +270,8 @@ func (s *state) textScan(sig *textsig.MinHash, keys *[textsig.Bands]uint64, keep
 		s.tgen = 1
 	}
 	var buf [1]uint32
-	for _, k := range keys {
-		for _, r := range s.text.get(k, &buf) {
+	for b, k := range keys {
+		for _, r := range s.text.get(b, k, sig, &buf) {
 			if s.tvisit[r] == s.tgen {
 				continue
 			}

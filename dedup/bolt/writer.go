@@ -206,13 +206,15 @@ func parallel(n int, fn func(k int)) {
 // filters the adverts considered.
 func (b *batch) lookup(p *Profile, keep func(ad uint32) bool) []match {
 	var out []match
-	var cand []uint32
-	var ps []probe
+	sc := scratchPool.Get().(*lookupScratch)
+	defer scratchPool.Put(sc)
+	cand := sc.cand[:0]
+	defer func() { sc.cand = cand }()
 	for i := range p.Images {
 		h := &p.Images[i]
 		robust := h.robust()
 		cand = cand[:0]
-		b.s.img.lookup(h, &ps, func(img uint32) { cand = append(cand, img) })
+		b.s.img.lookup(h, &sc.ps, func(img uint32) { cand = append(cand, img) })
 		slices.Sort(cand)
 		for _, img := range slices.Compact(cand) {
 			r := b.s.imgs[img]
@@ -235,6 +237,16 @@ func (b *batch) lookup(p *Profile, keep func(ad uint32) bool) []match {
 	return out
 }
 
+// lookupScratch is the scratch space of one lookup, kept between lookups
+// (a lookup gathers a few hundred probes and candidates; allocating them
+// afresh for every advert was a fifth of all allocation).
+type lookupScratch struct {
+	ps   []probe
+	cand []uint32
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(lookupScratch) }}
+
 // add adds one new advert whose images match the images found (of the
 // state and of the batch's earlier adverts); keys are its text's band keys.
 func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Bands]uint64) ad.Assignments {
@@ -254,8 +266,8 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 	}
 	slices.SortFunc(found, func(x, y match) int {
 		rx, ry := s.imgs[x.img], s.imgs[y.img]
-		if c := strings.Compare(s.ids[rx.ad], s.ids[ry.ad]); c != 0 {
-			return c
+		if rx.ad != ry.ad {
+			return strings.Compare(s.ids[rx.ad], s.ids[ry.ad]) // ids are unique
 		}
 		if x.i != y.i {
 			return int(x.i) - int(y.i)
@@ -496,9 +508,18 @@ func (b *batch) rebuild(flipped []uint32, changed map[uint32]struct{}) {
 func (b *batch) commit(tx *bbolt.Tx) error {
 	s := b.s
 	ads := tx.Bucket(bAds)
-	for _, r := range sortedRefs(b.dirtyProf) {
-		// bbolt keeps the value until the commit: no buffer reuse.
-		if err := ads.Put(refKey(r), encodeProfile(nil, s.ids[r], s.profs[r])); err != nil {
+	// The profiles are encoded in parallel, then written in order. bbolt
+	// keeps the values until the commit: no buffer reuse.
+	dirty := sortedRefs(b.dirtyProf)
+	enc := make([][]byte, len(dirty))
+	parallel(len(dirty), func(k int) {
+		p := s.profs[dirty[k]]
+		// Room for a profile with a text and v1 images, so the encoding
+		// rarely reallocates.
+		enc[k] = encodeProfile(make([]byte, 0, 384+160*len(p.Images)), s.ids[dirty[k]], p)
+	})
+	for k, r := range dirty {
+		if err := ads.Put(refKey(r), enc[k]); err != nil {
 			return err
 		}
 	}
