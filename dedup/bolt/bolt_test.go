@@ -410,8 +410,20 @@ func checkOrderIndependence(t *testing.T, fps []*ad.Fingerprinted) []ad.Assignme
 }
 
 func TestReopen(t *testing.T) {
-	fps := synthetic(120, 9)
-	one := MustOpen(t, "")
+	one, c := reopened(t, synthetic(120, 9), 60, 70)
+	a1, p1, n1, _ := one.Stats()
+	a2, p2, n2, _ := c.Stats()
+	if a1 != a2 || p1 != p2 || n1 != n2 {
+		t.Fatalf("stats %d,%d,%d, want %d,%d,%d", a2, p2, n2, a1, p1, n1)
+	}
+}
+
+// reopened adds fps to a fresh state in one run (one), and to a state
+// file in two: fps[from:], then, after closing and reopening, fps[:upto]
+// (from..upto-1 are redelivered). The two must hold the same assignments.
+func reopened(t *testing.T, fps []*ad.Fingerprinted, from, upto int) (one, c *bolt.Cluster) {
+	t.Helper()
+	one = MustOpen(t, "")
 	MustAdd(t, one, fps...)
 	want := MustAll(t, one)
 
@@ -420,20 +432,16 @@ func TestReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	MustAdd(t, c, fps[60:]...)
+	MustAdd(t, c, fps[from:]...)
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
 	c = MustOpen(t, path)
-	MustAdd(t, c, fps[:70]...) // overlaps: 60..69 are redelivered
+	MustAdd(t, c, fps[:upto]...)
 	if got := MustAll(t, c); !reflect.DeepEqual(got, want) {
 		t.Fatal("reopened state differs from a single run")
 	}
-	a1, p1, n1, _ := one.Stats()
-	a2, p2, n2, _ := c.Stats()
-	if a1 != a2 || p1 != p2 || n1 != n2 {
-		t.Fatalf("stats %d,%d,%d, want %d,%d,%d", a2, p2, n2, a1, p1, n1)
-	}
+	return one, c
 }
 
 func TestAllManyChunks(t *testing.T) {

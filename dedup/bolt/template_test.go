@@ -3,7 +3,6 @@ package bolt_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -256,24 +255,7 @@ func TestTemplateOrderIndependence(t *testing.T) {
 // their old behaviour.
 func TestTextReopen(t *testing.T) {
 	fps := textual(200, 8)
-	one := MustOpen(t, "")
-	MustAdd(t, one, fps...)
-	want := MustAll(t, one)
-
-	path := filepath.Join(t.TempDir(), "state.db")
-	c, err := bolt.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	MustAdd(t, c, fps[100:]...)
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	c = MustOpen(t, path)
-	MustAdd(t, c, fps[:120]...) // 100..119 are redelivered
-	if got := MustAll(t, c); !reflect.DeepEqual(got, want) {
-		t.Fatal("reopened state differs from a single run")
-	}
+	one, c := reopened(t, fps, 100, 120)
 	ex1, err := one.Explain(fps[0].Ad.ID)
 	if err != nil {
 		t.Fatal(err)
