@@ -4,7 +4,15 @@ package demoarena
 // non-explicit on purpose: the demo arenas look like escort directories in
 // layout only.
 
-type city struct{ Name, Region string }
+// Town is a Swedish town and its län.
+type Town struct{ Name, Region string }
+
+type city = Town
+
+// Towns returns the Swedish towns synthetic adverts are placed in, with
+// their län, largest first (the demo and dedup/synth draw the first ones
+// more often). The slice is a copy.
+func Towns() []Town { return append([]Town(nil), cities...) }
 
 // cities are Swedish towns with their län; the first ones are drawn more
 // often (see pickCity).

@@ -1,40 +1,15 @@
 package synth
 
+import "adcensus/crawler/demoarena"
+
 // The word lists the corpus is drawn from. Everything here is bland,
 // non-explicit and about adults: the corpus looks like an escort directory
 // only in its structure (names, ages, cities, phones, photos, reposts).
 
-type city struct{ Name, Region string }
+type city = demoarena.Town
 
-var cities = []city{
-	{"Stockholm", "Stockholms län"},
-	{"Göteborg", "Västra Götalands län"},
-	{"Malmö", "Skåne län"},
-	{"Uppsala", "Uppsala län"},
-	{"Västerås", "Västmanlands län"},
-	{"Örebro", "Örebro län"},
-	{"Linköping", "Östergötlands län"},
-	{"Helsingborg", "Skåne län"},
-	{"Jönköping", "Jönköpings län"},
-	{"Norrköping", "Östergötlands län"},
-	{"Lund", "Skåne län"},
-	{"Umeå", "Västerbottens län"},
-	{"Gävle", "Gävleborgs län"},
-	{"Borås", "Västra Götalands län"},
-	{"Södertälje", "Stockholms län"},
-	{"Eskilstuna", "Södermanlands län"},
-	{"Karlstad", "Värmlands län"},
-	{"Växjö", "Kronobergs län"},
-	{"Sundsvall", "Västernorrlands län"},
-	{"Luleå", "Norrbottens län"},
-	{"Halmstad", "Hallands län"},
-	{"Kalmar", "Kalmar län"},
-	{"Falun", "Dalarnas län"},
-	{"Kristianstad", "Skåne län"},
-	{"Östersund", "Jämtlands län"},
-	{"Karlskrona", "Blekinge län"},
-	{"Visby", "Gotlands län"},
-}
+// cities are the demo corpus's towns with their län, largest first.
+var cities = demoarena.Towns()
 
 // arenaStyle is a synthetic arena and the watermark it stamps on uploads.
 type arenaStyle struct {
