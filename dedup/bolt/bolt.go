@@ -214,14 +214,30 @@ func (c *Cluster) AddBatch(fps []*ad.Fingerprinted) ([]ad.Assignments, error) {
 func (c *Cluster) Assignment(adID string) (as ad.Assignment, ok bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.broken != nil {
-		return as, false, c.broken
-	}
-	ref, ok := c.st.pos[adID]
+	ref, ok, err := c.lookup(adID)
 	if !ok {
-		return as, false, nil
+		return as, false, err
 	}
 	return c.st.assignment(ref), true, nil
+}
+
+// lookup returns the ref of an advert, ok=false when the state is unusable
+// (err) or the advert unknown (err nil). c.mu must be held.
+func (c *Cluster) lookup(adID string) (ref uint32, ok bool, err error) {
+	if c.broken != nil {
+		return 0, false, c.broken
+	}
+	ref, ok = c.st.pos[adID]
+	return ref, ok, nil
+}
+
+// mustLookup is lookup with an unknown advert as ErrNotFound.
+func (c *Cluster) mustLookup(adID string) (uint32, error) {
+	ref, ok, err := c.lookup(adID)
+	if err == nil && !ok {
+		err = fmt.Errorf("%w: %q", ErrNotFound, adID)
+	}
+	return ref, err
 }
 
 // allChunk is the number of adverts All reads at a time.
@@ -276,14 +292,11 @@ func (c *Cluster) Stats() (ads, persons, networks int, err error) {
 func (c *Cluster) Explain(adID string) (*Explanation, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.broken != nil {
-		return nil, c.broken
+	ref, err := c.mustLookup(adID)
+	if err != nil {
+		return nil, err
 	}
 	s := c.st
-	ref, ok := s.pos[adID]
-	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrNotFound, adID)
-	}
 	as := s.assignment(ref)
 	ex := &Explanation{AdID: adID, PersonID: as.PersonID, NetworkID: as.NetworkID}
 	for sc, dst := range []*[]string{&ex.Person, &ex.Network} {
@@ -302,7 +315,7 @@ func (c *Cluster) Explain(adID string) (*Explanation, error) {
 			ex.Templates = append(ex.Templates, m+" text: "+templateEvidence)
 		}
 	}
-	err := c.db.View(func(tx *bbolt.Tx) error {
+	err = c.db.View(func(tx *bbolt.Tx) error {
 		// A link is stored under one of its adverts, both in the network.
 		cur := tx.Bucket(bEdge).Cursor()
 		for _, m := range ex.Network {
@@ -345,14 +358,11 @@ func (c *Cluster) Explain(adID string) (*Explanation, error) {
 func (c *Cluster) NetworkAssignments(adID string) ([]ad.Assignment, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.broken != nil {
-		return nil, c.broken
+	ref, err := c.mustLookup(adID)
+	if err != nil {
+		return nil, err
 	}
 	s := c.st
-	ref, ok := s.pos[adID]
-	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrNotFound, adID)
-	}
 	ms := s.members[1][s.comp[1][ref]]
 	out := make([]ad.Assignment, 0, len(ms))
 	for _, m := range ms {
