@@ -106,9 +106,11 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 			sample("adcensus_crawler_pages_total", a.Pages[k].Load(), "arena", n, "kind", k.String())
 		}
 	})
-	family("adcensus_crawler_ads_total", "counter", "Adverts extracted and accepted by the sink.", func(n string, a *ArenaMetrics) {
-		sample("adcensus_crawler_ads_total", a.Ads.Load(), "arena", n)
-	})
+	// perArena is a family with one sample per arena, read from v.
+	perArena := func(name, typ, help string, v func(*ArenaMetrics) *atomic.Int64) {
+		family(name, typ, help, func(n string, a *ArenaMetrics) { sample(name, v(a).Load(), "arena", n) })
+	}
+	perArena("adcensus_crawler_ads_total", "counter", "Adverts extracted and accepted by the sink.", func(a *ArenaMetrics) *atomic.Int64 { return &a.Ads })
 	family("adcensus_crawler_errors_total", "counter", "Failed pages by error kind.", func(n string, a *ArenaMetrics) {
 		a.mu.Lock()
 		kinds := make([]string, 0, len(a.errors))
@@ -125,24 +127,12 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 			sample("adcensus_crawler_errors_total", vals[i], "arena", n, "kind", k)
 		}
 	})
-	family("adcensus_crawler_images_total", "counter", "Images fetched and hashed.", func(n string, a *ArenaMetrics) {
-		sample("adcensus_crawler_images_total", a.Images.Load(), "arena", n)
-	})
-	family("adcensus_crawler_response_bytes_total", "counter", "Bytes of response bodies received (pages, images, robots.txt).", func(n string, a *ArenaMetrics) {
-		sample("adcensus_crawler_response_bytes_total", a.Bytes.Load(), "arena", n)
-	})
-	family("adcensus_crawler_requests_total", "counter", "HTTP requests sent, robots.txt and retries included.", func(n string, a *ArenaMetrics) {
-		sample("adcensus_crawler_requests_total", a.Requests.Load(), "arena", n)
-	})
-	family("adcensus_crawler_retries_total", "counter", "Requests repeated after a 429, 5xx or timeout.", func(n string, a *ArenaMetrics) {
-		sample("adcensus_crawler_retries_total", a.Retries.Load(), "arena", n)
-	})
-	family("adcensus_crawler_queued", "gauge", "URLs in the frontier waiting to be fetched.", func(n string, a *ArenaMetrics) {
-		sample("adcensus_crawler_queued", a.Queued.Load(), "arena", n)
-	})
-	family("adcensus_crawler_in_flight", "gauge", "Pages being fetched and handled now.", func(n string, a *ArenaMetrics) {
-		sample("adcensus_crawler_in_flight", a.InFlight.Load(), "arena", n)
-	})
+	perArena("adcensus_crawler_images_total", "counter", "Images fetched and hashed.", func(a *ArenaMetrics) *atomic.Int64 { return &a.Images })
+	perArena("adcensus_crawler_response_bytes_total", "counter", "Bytes of response bodies received (pages, images, robots.txt).", func(a *ArenaMetrics) *atomic.Int64 { return &a.Bytes })
+	perArena("adcensus_crawler_requests_total", "counter", "HTTP requests sent, robots.txt and retries included.", func(a *ArenaMetrics) *atomic.Int64 { return &a.Requests })
+	perArena("adcensus_crawler_retries_total", "counter", "Requests repeated after a 429, 5xx or timeout.", func(a *ArenaMetrics) *atomic.Int64 { return &a.Retries })
+	perArena("adcensus_crawler_queued", "gauge", "URLs in the frontier waiting to be fetched.", func(a *ArenaMetrics) *atomic.Int64 { return &a.Queued })
+	perArena("adcensus_crawler_in_flight", "gauge", "Pages being fetched and handled now.", func(a *ArenaMetrics) *atomic.Int64 { return &a.InFlight })
 	n, err := w.Write(b.Bytes())
 	return int64(n), err
 }
