@@ -478,7 +478,7 @@ func TestCompareSymmetric(t *testing.T) {
 // are marked over the whole set (MarkStock).
 func TestMatchesPairwiseRules(t *testing.T) {
 	r := rand.New(rand.NewPCG(42, 7))
-	names := []string{"", "anna", "bea", "cia"}
+	names := []string{"", "anna", "anna k", "anna l", "bea", "cia"}
 	var contacts []string
 	for i := range 40 {
 		contacts = append(contacts, fmt.Sprintf("tel:%02d", i))
@@ -623,7 +623,7 @@ func TestMatchesPairwiseRulesRobust(t *testing.T) {
 		}
 		return sb.String()
 	}
-	names := []string{"", "anna", "bea", "cia", "dora"}
+	names := []string{"", "anna", "anna k", "anna karlsson", "bea", "cia", "dora"}
 	var fps []*ad.Fingerprinted
 	for n := range 160 {
 		base := bases[r.IntN(len(bases))]

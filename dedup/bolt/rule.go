@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The rules (docs/DEDUP.md). Compare is a pure function of two adverts;
@@ -106,8 +108,8 @@ func Compare(a, b *Profile) Link {
 	c := "shared contact " + ShortContact(shared)
 	if shared != "" {
 		switch {
-		case a.Name != "" && a.Name == b.Name:
-			return Link{Scope: ScopePerson, Rule: RuleContactName, Detail: c + " + name " + a.Name}
+		case NamesAgree(a.Name, b.Name):
+			return Link{Scope: ScopePerson, Rule: RuleContactName, Detail: c + " + " + nameEvidence(a.Name, b.Name)}
 		case a.Blank() || b.Blank():
 			return Link{Scope: ScopePerson, Rule: RuleContactBlank, Detail: c + " + no name or images"}
 		}
@@ -169,8 +171,8 @@ func compareImages(a, b *Profile) (Link, bool) {
 // independent of their photos: the same non-empty name, a shared contact,
 // or near-duplicate texts neither of which is a template; "" when none.
 func corroboration(a, b *Profile) string {
-	if a.Name != "" && a.Name == b.Name {
-		return "name " + a.Name
+	if NamesAgree(a.Name, b.Name) {
+		return nameEvidence(a.Name, b.Name)
 	}
 	if c := SharedContact(a.Contacts, b.Contacts); c != "" {
 		return "shared contact " + ShortContact(c)
@@ -181,6 +183,72 @@ func corroboration(a, b *Profile) string {
 		}
 	}
 	return ""
+}
+
+// NamesAgree reports whether two normalised names can be one person's:
+// the same non-empty name, or the same but for a surname initial. A
+// person writes "Anna" in one advert and "Anna K." in the next, so
+// "anna" agrees with "anna k", and "anna k" with "anna karlsson"; "anna
+// k" and "anna l" do not agree (an agency tells two Annas apart that
+// way), nor do "anna" and "anna maria". It is symmetric.
+func NamesAgree(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if a == b {
+		return true
+	}
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	ia, ib := strings.LastIndexByte(a, ' '), strings.LastIndexByte(b, ' ')
+	if ia < 0 {
+		return false
+	}
+	if a[:ia] == b { // "anna k" against "anna"
+		return isInitial(a[ia+1:])
+	}
+	if ib < 0 || a[:ia] != b[:ib] {
+		return false
+	}
+	// "anna karlsson" against "anna k": the initial starts the other's
+	// last word.
+	return isInitial(b[ib+1:]) && !isInitial(a[ia+1:]) && strings.HasPrefix(a[ia+1:], b[ib+1:])
+}
+
+// isInitial reports whether a word of a normalised name is one letter.
+func isInitial(w string) bool {
+	r, n := utf8.DecodeRuneInString(w)
+	return n > 0 && n == len(w) && unicode.IsLetter(r)
+}
+
+// nameKey is what two agreeing names share (NamesAgree): the name
+// without its last word, or the whole of a one-word name ("anna k",
+// "anna karlsson" and "anna" all give "anna").
+func nameKey(n string) string {
+	if i := strings.LastIndexByte(n, ' '); i >= 0 {
+		return n[:i]
+	}
+	return n
+}
+
+// nameBase is a name without a trailing initial ("anna k" → "anna"),
+// what the stock and template marks count as one name, so one person
+// writing her name both ways counts once. "anna karlsson" stays.
+func nameBase(n string) string {
+	if i := strings.LastIndexByte(n, ' '); i >= 0 && isInitial(n[i+1:]) {
+		return n[:i]
+	}
+	return n
+}
+
+// nameEvidence describes the names two adverts agree on: "name anna", or
+// "names anna / anna k".
+func nameEvidence(a, b string) string {
+	if a == b {
+		return "name " + a
+	}
+	return "names " + min(a, b) + " / " + max(a, b)
 }
 
 // SharedContact returns the smallest contact in both sorted lists, or "".
@@ -205,4 +273,4 @@ func ShortContact(c string) string {
 // stateLayout is stored in the state file; a build with another layout
 // refuses the file ("delete it and replay"). The image index
 // (memindex.go) is rebuilt at open, so its layout is not part of it.
-const stateLayout = "refs+profiles-bin2+comp2+edges-bin1-once+stock3x3+text-mh128x16-tmpl3x3+img8-corr10"
+const stateLayout = "refs+profiles-bin2+comp2+edges-bin1-once+stock3x3+text-mh128x16-tmpl3x3+img8-corr10+names-initial"

@@ -3,6 +3,7 @@ package bolt
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"adcensus/ad"
 	"adcensus/dedup/textsig"
@@ -154,7 +155,7 @@ func (s *state) indexContacts(ref uint32) {
 	for _, c := range p.Contacts {
 		g := s.contacts[c]
 		if g == nil {
-			g = &contactGroup{blank: -1, named: map[string]uint32{}}
+			g = &contactGroup{blank: -1, named: map[string][]namedRef{}}
 			s.contacts[c] = g
 		}
 		g.add(ref, p)
@@ -282,19 +283,28 @@ func load(tx *bbolt.Tx) (*state, error) {
 // contactGroup is what the contact representatives need to know about the
 // adverts on one contact (see candidates).
 type contactGroup struct {
-	all      []uint32          // every advert on it, in arrival order
-	blank    int32             // first blank advert, -1 when none
-	named    map[string]uint32 // first advert of each name
-	names    []uint32          // the same, in order
-	nameless []uint32          // nameless adverts with images
+	all   []uint32 // every advert on it, in arrival order
+	blank int32    // first blank advert, -1 when none
+	// named holds the first advert of each name, filed under its nameKey,
+	// so the names that agree with a name (NamesAgree) are in one list.
+	named    map[string][]namedRef
+	names    []uint32 // the first advert of each name, in order
+	nameless []uint32 // nameless adverts with images
+}
+
+// namedRef is the first advert on a contact with a name.
+type namedRef struct {
+	name string
+	ref  uint32
 }
 
 func (g *contactGroup) add(ref uint32, p *Profile) {
 	g.all = append(g.all, ref)
 	switch {
 	case p.Name != "":
-		if _, ok := g.named[p.Name]; !ok {
-			g.named[p.Name] = ref
+		k := nameKey(p.Name)
+		if !slices.ContainsFunc(g.named[k], func(n namedRef) bool { return n.name == p.Name }) {
+			g.named[k] = append(g.named[k], namedRef{p.Name, ref})
 			g.names = append(g.names, ref)
 		}
 	case p.Blank():
@@ -312,7 +322,9 @@ func (g *contactGroup) add(ref uint32, p *Profile) {
 //
 //   - all adverts on a contact are one network: the first stands for it;
 //   - all named adverts on it with the same name are one person (rule b):
-//     the first of the name stands for them;
+//     the first of the name stands for them, and a named advert is
+//     compared with the first of every name that agrees with its own
+//     (NamesAgree: "anna" with "anna k");
 //   - once a blank advert is on it, everything on it is one person (rule
 //     c): the first blank stands for it;
 //   - a new blank advert joins every person on the contact: when no blank
@@ -330,8 +342,10 @@ func (g *contactGroup) candidates(p *Profile, fn func(ref uint32)) {
 		fn(uint32(g.blank))
 	}
 	if p.Name != "" {
-		if r, ok := g.named[p.Name]; ok {
-			fn(r)
+		for _, n := range g.named[nameKey(p.Name)] {
+			if NamesAgree(n.name, p.Name) {
+				fn(n.ref)
+			}
 		}
 	}
 	if !p.Blank() || g.blank >= 0 {

@@ -58,11 +58,12 @@ func (t *TextSig) seen(p *Profile) (changed, template bool) {
 	return changed, false
 }
 
-// addSeen adds p's non-empty name and its contacts to the capped sets of
-// distinct names and contacts, and reports whether they changed.
+// addSeen adds p's non-empty name (its nameBase, so "anna" and "anna k"
+// count once) and its contacts to the capped sets of distinct names and
+// contacts, and reports whether they changed.
 func addSeen(names, contacts *[]string, p *Profile, maxNames, maxContacts int) (changed bool) {
-	if p.Name != "" && len(*names) < maxNames && !slices.Contains(*names, p.Name) {
-		*names = append(*names, p.Name)
+	if n := nameBase(p.Name); n != "" && len(*names) < maxNames && !slices.Contains(*names, n) {
+		*names = append(*names, n)
 		changed = true
 	}
 	for _, c := range p.Contacts {
@@ -93,16 +94,16 @@ func nearTexts(a, b *Profile) (float64, bool) {
 }
 
 // compareTexts is rule (d): near-duplicate texts, neither a template, and
-// the same non-empty name.
+// agreeing names (NamesAgree).
 func compareTexts(a, b *Profile) (Link, bool) {
-	if a.Name == "" || a.Name != b.Name || a.Text == nil || b.Text == nil || a.Text.Template || b.Text.Template {
+	if !NamesAgree(a.Name, b.Name) || a.Text == nil || b.Text == nil || a.Text.Template || b.Text.Template {
 		return Link{}, false
 	}
 	j, ok := nearTexts(a, b)
 	if !ok {
 		return Link{}, false
 	}
-	return Link{Scope: ScopePerson, Rule: RuleTextName, Detail: fmt.Sprintf("text jaccard %.2f + name %s", j, a.Name)}, true
+	return Link{Scope: ScopePerson, Rule: RuleTextName, Detail: fmt.Sprintf("text jaccard %.2f + %s", j, nameEvidence(a.Name, b.Name))}, true
 }
 
 // MarkTemplates is the definition of template texts over a whole set of

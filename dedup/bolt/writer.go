@@ -342,7 +342,7 @@ func (b *batch) texts(ref uint32, keys *[textsig.Bands]uint64, cands map[uint32]
 	if _, fl := t.seen(prof); fl {
 		s.tflag[ref] |= tTemplate
 	}
-	var same []uint32 // near, with the same name
+	var same []uint32 // near, with an agreeing name (NamesAgree)
 	s.textScan(&t.Sig, keys, nil, func() bool { return t.Template }, func(r uint32, _ float64) {
 		op := s.profs[r]
 		if _, fl := t.seen(op); fl {
@@ -356,7 +356,7 @@ func (b *batch) texts(ref uint32, keys *[textsig.Bands]uint64, cands map[uint32]
 			s.tflag[r] |= tTemplate
 			flipped = append(flipped, r)
 		}
-		if prof.Name != "" && op.Name == prof.Name {
+		if NamesAgree(op.Name, prof.Name) {
 			same = append(same, r)
 		}
 	})
@@ -384,7 +384,7 @@ func (b *batch) textCands(a uint32, keys *[textsig.Bands]uint64, keep func(uint3
 	pa := s.profs[a]
 	roots := map[uint32]struct{}{}
 	s.textScan(&pa.Text.Sig, keys, func(r uint32) bool {
-		return s.tflag[r]&tTemplate == 0 && s.profs[r].Name == pa.Name && (keep == nil || keep(r))
+		return s.tflag[r]&tTemplate == 0 && NamesAgree(s.profs[r].Name, pa.Name) && (keep == nil || keep(r))
 	}, func() bool { return true }, func(r uint32, _ float64) {
 		if _, ok := roots[s.comp[0][r]]; !ok {
 			roots[s.comp[0][r]] = struct{}{}
@@ -486,7 +486,7 @@ func (b *batch) rebuild(flipped []uint32, changed map[uint32]struct{}) {
 		for _, c := range pa.Contacts {
 			g := groups[c]
 			if g == nil {
-				g = &contactGroup{blank: -1, named: map[string]uint32{}}
+				g = &contactGroup{blank: -1, named: map[string][]namedRef{}}
 				groups[c] = g
 			}
 			g.candidates(pa, func(r uint32) { cands[r] = struct{}{} })
