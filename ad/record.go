@@ -3,6 +3,7 @@ package ad
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Fingerprinted is an advert after the fingerprint stage: the pseudonymised
@@ -68,4 +69,27 @@ func ParseHashList(s string, n int) ([]uint64, error) {
 		out[i] = v
 	}
 	return out, nil
+}
+
+// Kinds of the problems in Fingerprinted.Problems, for counting. Every
+// problem string starts with its kind's word (a phones entry with
+// "phones[i]").
+const (
+	ProblemImage = "image" // an image that could not be loaded, decoded or hashed
+	ProblemAge   = "age"   // an absurd age, dropped
+	ProblemPhone = "phone" // a phones entry that is no phone number
+	ProblemText  = "text"  // no words in title and body: no text signature
+	ProblemOther = "other"
+)
+
+// ProblemKind returns the kind of a problem string of Fingerprinted.Problems.
+func ProblemKind(p string) string {
+	word, _, _ := strings.Cut(p, " ")
+	switch {
+	case word == ProblemImage, word == ProblemAge, word == ProblemText:
+		return word
+	case strings.HasPrefix(word, "phones["):
+		return ProblemPhone
+	}
+	return ProblemOther
 }

@@ -105,6 +105,8 @@ func (f *Fingerprinter) process(ctx context.Context, in *ad.Ad) (*ad.Fingerprint
 	out.Name = NormaliseName(a.Name)
 	if sig, ok := TextMinHash(a.Title + "\n" + a.Body); ok {
 		out.TextMinHash = sig.String()
+	} else {
+		out.Problems = append(out.Problems, "text without words in title or body: no text signature, so the text rule leaves the advert alone")
 	}
 	return out, failed, nil
 }

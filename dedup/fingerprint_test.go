@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 
@@ -79,6 +80,7 @@ func TestProcessUsesImageFPs(t *testing.T) {
 	f := dedup.NewFingerprinter(newPseudo(), loader, dedup.ImageLimits{})
 	fp, err := f.Process(context.Background(), &ad.Ad{
 		ID:     "x2",
+		Body:   "Hej från Göteborg",
 		Images: []string{"a.jpg", "b.jpg"},
 		ImageFPs: []ad.ImageFP{
 			{Src: "a.jpg", Hashes: map[string]string{"phash": "00000000000000ff"}},
@@ -88,8 +90,30 @@ func TestProcessUsesImageFPs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fp.Images) != 1 || len(fp.Problems) != 1 {
+	if len(fp.Images) != 1 || len(fp.Problems) != 1 || ad.ProblemKind(fp.Problems[0]) != ad.ProblemImage {
 		t.Fatalf("images=%v problems=%q", fp.Images, fp.Problems)
+	}
+}
+
+// An advert without words still flows on, with the reason it has no text
+// signature; each problem names its kind.
+func TestProcessCountsProblemKinds(t *testing.T) {
+	f := dedup.NewFingerprinter(newPseudo(), loaderFunc(func(context.Context, string) ([]byte, error) {
+		return nil, errors.New("not found")
+	}), dedup.ImageLimits{})
+	fp, err := f.Process(context.Background(), &ad.Ad{
+		ID: "x3", Title: " … ", Body: "!!! \u00a0", Age: -4, Phones: []string{"070-12"}, Images: []string{"gone.jpg"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, p := range fp.Problems {
+		kinds[ad.ProblemKind(p)]++
+	}
+	want := map[string]int{ad.ProblemAge: 1, ad.ProblemImage: 1, ad.ProblemPhone: 1, ad.ProblemText: 1}
+	if !maps.Equal(kinds, want) || fp.TextMinHash != "" || fp.Ad.ID != "x3" {
+		t.Fatalf("problems=%q (kinds %v, want %v), minhash %q", fp.Problems, kinds, want, fp.TextMinHash)
 	}
 }
 

@@ -27,9 +27,14 @@ type OfflineStats struct {
 	BadLines     int `json:"bad_lines"`  // lines skipped as unreadable
 	Duplicates   int `json:"duplicates"` // records skipped for a repeated ad id (first wins)
 	ImagesFailed int `json:"images_failed"`
-	AdsWritten   int `json:"ads_written"` // CSV rows
-	Persons      int `json:"persons"`
-	Networks     int `json:"networks"`
+	// Problems of the other kinds (ad.ProblemKind), counted per problem;
+	// the adverts are kept without what could not be used.
+	AgesDropped   int `json:"ages_dropped"`
+	PhonesInvalid int `json:"phones_invalid"`
+	EmptyTexts    int `json:"empty_texts"`
+	AdsWritten    int `json:"ads_written"` // CSV rows
+	Persons       int `json:"persons"`
+	Networks      int `json:"networks"`
 }
 
 // Offline de-duplicates a JSON Lines file of adverts (ad.Ad) and writes
@@ -151,6 +156,14 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 		st.ImagesFailed += r.failed
 		for _, pr := range r.fp.Problems {
 			log.Debug("advert problem", "ad", r.fp.Ad.ID, "problem", pr)
+			switch ad.ProblemKind(pr) {
+			case ad.ProblemAge:
+				st.AgesDropped++
+			case ad.ProblemPhone:
+				st.PhonesInvalid++
+			case ad.ProblemText:
+				st.EmptyTexts++
+			}
 		}
 		batch = append(batch, r.fp)
 		if len(batch) == OfflineBatch {
@@ -186,6 +199,7 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 		return st, fmt.Errorf("close state: %w", err)
 	}
 	log.Info("dedup done", "read", st.Read, "bad_lines", st.BadLines, "duplicates", st.Duplicates,
-		"images_failed", st.ImagesFailed, "ads", st.AdsWritten, "persons", st.Persons, "networks", st.Networks)
+		"images_failed", st.ImagesFailed, "ages_dropped", st.AgesDropped, "phones_invalid", st.PhonesInvalid,
+		"empty_texts", st.EmptyTexts, "ads", st.AdsWritten, "persons", st.Persons, "networks", st.Networks)
 	return st, nil
 }

@@ -65,6 +65,9 @@ func TestOffline(t *testing.T) {
 	add(ad.Ad{ID: "a1", Arena: "t", Name: "Someone else"}) // duplicate id: first wins
 	add(ad.Ad{ID: "a7", Arena: "u", Name: "Dora", Images: []string{srv.URL + "/m2.jpg"}})
 	add(ad.Ad{ID: "a8", Arena: "u", Name: "Eva", Images: []string{"img/4.jpg"}})
+	// An absurd age and a phones entry that is no number: counted, the
+	// advert kept (its text is one word, so it has a signature).
+	add(ad.Ad{ID: "a9", Arena: "u", Name: "Fia", Age: 300, Phones: []string{"12"}, Body: "Hej"})
 
 	var out, logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -77,7 +80,8 @@ func TestOffline(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// persons {a1,a2} {a3,a7} {a4,a5} {a8}; networks {a1,a2,a3,a7} {a4,a5} {a8}
+	// persons {a1,a2} {a3,a7} {a4,a5} {a8} {a9}; networks {a1,a2,a3,a7}
+	// {a4,a5} {a8} {a9}
 	row := func(id, p, n string) string { return id + "," + bolt.PersonID(p) + "," + bolt.NetworkID(n) + "\n" }
 	want := "ad_id,person_id,network_id\n" +
 		row("a1", "a1", "a1") +
@@ -86,11 +90,14 @@ func TestOffline(t *testing.T) {
 		row("a4", "a4", "a4") +
 		row("a5", "a4", "a4") +
 		row("a7", "a3", "a1") +
-		row("a8", "a8", "a8")
+		row("a8", "a8", "a8") +
+		row("a9", "a9", "a9")
 	if got := out.String(); got != want {
 		t.Fatalf("csv:\n%s\nwant:\n%s", got, want)
 	}
-	wantStats := dedup.OfflineStats{Read: 8, BadLines: 1, Duplicates: 1, ImagesFailed: 2, AdsWritten: 7, Persons: 4, Networks: 3}
+	// a1, a3, a4, a7 and a8 have neither title nor body: empty texts.
+	wantStats := dedup.OfflineStats{Read: 9, BadLines: 1, Duplicates: 1, ImagesFailed: 2, AgesDropped: 1, PhonesInvalid: 1, EmptyTexts: 5,
+		AdsWritten: 8, Persons: 5, Networks: 4}
 	if st != wantStats {
 		t.Fatalf("stats=%+v, want %+v", st, wantStats)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -42,6 +43,52 @@ type Counters struct {
 	Clustered     atomic.Int64
 	Indexed       atomic.Int64
 	Rejected      atomic.Int64
+	// Problems met by the fingerprint stage, by kind (ad.ProblemKind):
+	// the adverts flow on without what could not be used.
+	ImageProblems atomic.Int64
+	AgeProblems   atomic.Int64
+	PhoneProblems atomic.Int64
+	TextProblems  atomic.Int64
+	OtherProblems atomic.Int64
+}
+
+// CountProblems adds an advert's problems to the counters of their kinds.
+func (c *Counters) CountProblems(problems []string) {
+	for _, p := range problems {
+		switch ad.ProblemKind(p) {
+		case ad.ProblemImage:
+			c.ImageProblems.Add(1)
+		case ad.ProblemAge:
+			c.AgeProblems.Add(1)
+		case ad.ProblemPhone:
+			c.PhoneProblems.Add(1)
+		case ad.ProblemText:
+			c.TextProblems.Add(1)
+		default:
+			c.OtherProblems.Add(1)
+		}
+	}
+}
+
+// ProblemSummary describes the counted problems, "" when there were none:
+// "images 1, ages 2".
+func (c *Counters) ProblemSummary() string {
+	var parts []string
+	for _, k := range []struct {
+		what string
+		n    int64
+	}{
+		{"images", c.ImageProblems.Load()},
+		{"ages", c.AgeProblems.Load()},
+		{"phones entries", c.PhoneProblems.Load()},
+		{"empty texts", c.TextProblems.Load()},
+		{"other", c.OtherProblems.Load()},
+	} {
+		if k.n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k.what, k.n))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // FingerprintStage consumes adverts and publishes their fingerprints. It is
@@ -61,6 +108,7 @@ func (s *FingerprintStage) Run(ctx context.Context) error {
 	return s.Bus.Consume(ctx, DurableFingerprint, []string{SubjectAdsAll}, 64, func(ctx context.Context, msgs []*Msg) error {
 		out := make([][]byte, len(msgs))
 		ids := make([]string, len(msgs))
+		problems := make([][]string, len(msgs))
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(workers)
 		for i, m := range msgs {
@@ -84,7 +132,7 @@ func (s *FingerprintStage) Run(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				out[i], ids[i] = data, a.ID
+				out[i], ids[i], problems[i] = data, a.ID, fp.Problems
 				return nil
 			})
 		}
@@ -100,6 +148,7 @@ func (s *FingerprintStage) Run(ctx context.Context) error {
 				return err
 			}
 			s.Counters.Fingerprinted.Add(1)
+			s.Counters.CountProblems(problems[i])
 		}
 		countBad(msgs, &s.Counters.Rejected)
 		return nil

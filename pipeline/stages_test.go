@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"adcensus/ad"
+	"adcensus/dedup"
+	"adcensus/dedup/contact"
 	dedupbolt "adcensus/dedup/bolt"
 	"adcensus/pipeline"
 	"adcensus/pipeline/jetstream"
@@ -169,5 +171,42 @@ func TestClusterStageSetsAsideBadMessages(t *testing.T) {
 	}
 	if ads != 2 || counters.Rejected.Load() != 2 || bus.Terminated.Load() != 2 {
 		t.Fatalf("state has %d adverts, rejected %d, terminated %d; want 2, 2, 2", ads, counters.Rejected.Load(), bus.Terminated.Load())
+	}
+}
+
+// The fingerprint stage counts the problems of the adverts it passes on,
+// by kind; the adverts themselves flow on.
+func TestFingerprintStageCountsProblems(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	bus, _ := mustBusAndCluster(t)
+	for _, a := range []ad.Ad{
+		{ID: "p-1", Arena: "a", Body: "Hej från Lund", Age: 300, Phones: []string{"12"}},
+		{ID: "p-2", Arena: "a", Images: []string{"missing.jpg"}},
+		{ID: "p-3", Arena: "a", Body: "Hej från Malmö", Age: 30},
+	} {
+		data, _ := json.Marshal(a)
+		if err := bus.Publish(ctx, pipeline.AdsSubject(a.Arena), a.ID, data, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lim := dedup.DefaultImageLimits()
+	counters := &pipeline.Counters{}
+	stage := &pipeline.FingerprintStage{Bus: bus, Workers: 2, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Counters: counters,
+		FP: dedup.NewFingerprinter(contact.New([]byte("test key")), dedup.FileOrHTTPLoader{BaseDir: t.TempDir(), MaxBytes: lim.MaxBytes}, lim)}
+	done := make(chan error, 1)
+	go func() { done <- stage.Run(ctx) }()
+	waitIdle(t, bus, pipeline.DurableFingerprint)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := counters.Fingerprinted.Load(); got != 3 {
+		t.Fatalf("fingerprinted %d adverts, want 3", got)
+	}
+	// p-1: an absurd age and a phones entry that is no number; p-2: an
+	// image that cannot be loaded and no text.
+	if got, want := counters.ProblemSummary(), "images 1, ages 1, phones entries 1, empty texts 1"; got != want {
+		t.Fatalf("problems %q, want %q", got, want)
 	}
 }

@@ -203,6 +203,9 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 		return nil, err
 	}
 	printRuns(stdout, runs)
+	if p := n.counters.ProblemSummary(); p != "" {
+		fmt.Fprintf(stdout, "problems met in adverts (counted; the adverts were kept without what could not be used): %s\n", p)
+	}
 	for _, r := range runs {
 		if r != nil && r.Ads == 0 && r.ErrorCount() > 0 {
 			fmt.Fprintf(stdout, "note: run %s found no adverts and had %d errors: is %s reachable? (the shipped demo configs need 'adcensus demo serve'; 'adcensus arena check %s' shows what fails)\n",
