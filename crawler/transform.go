@@ -9,6 +9,8 @@ import (
 	"time"
 	_ "time/tzdata" // Europe/Stockholm must load on hosts without a zoneinfo database
 	"unicode"
+
+	"adcensus/crawler/places"
 )
 
 // Transforms are the names a field's `transform` list may hold. They run in
@@ -79,23 +81,9 @@ func parsePrice(v string) (string, error) {
 	return b.String(), nil
 }
 
-var foldReplacer = strings.NewReplacer(
-	"å", "a", "ä", "a", "á", "a", "à", "a", "â", "a", "ã", "a", "ą", "a", "ă", "a",
-	"Å", "A", "Ä", "A", "Á", "A", "À", "A", "Â", "A", "Ã", "A", "Ą", "A", "Ă", "A",
-	"ö", "o", "ø", "o", "ó", "o", "ò", "o", "ô", "o", "õ", "o",
-	"Ö", "O", "Ø", "O", "Ó", "O", "Ò", "O", "Ô", "O", "Õ", "O",
-	"é", "e", "è", "e", "ê", "e", "ë", "e", "ę", "e", "É", "E", "È", "E", "Ê", "E", "Ë", "E", "Ę", "E",
-	"ü", "u", "ú", "u", "ù", "u", "û", "u", "Ü", "U", "Ú", "U", "Ù", "U", "Û", "U",
-	"í", "i", "ì", "i", "î", "i", "ï", "i", "Í", "I", "Ì", "I", "Î", "I", "Ï", "I",
-	"ç", "c", "ć", "c", "Ç", "C", "Ć", "C", "ñ", "n", "ń", "n", "Ñ", "N", "Ń", "N",
-	"ś", "s", "ș", "s", "ş", "s", "Ś", "S", "Ș", "S", "Ş", "S", "ț", "t", "ţ", "t", "Ț", "T", "Ţ", "T",
-	"ż", "z", "ź", "z", "Ż", "Z", "Ź", "Z", "ł", "l", "Ł", "L", "ý", "y", "ÿ", "y", "Ý", "Y",
-	"æ", "ae", "Æ", "AE", "ß", "ss",
-)
-
 // Fold removes diacritics from Latin letters: "Malmö" → "Malmo",
 // "Umeå" → "Umea". Other characters are kept.
-func Fold(s string) string { return foldReplacer.Replace(s) }
+func Fold(s string) string { return places.Fold(s) }
 
 var stockholm = mustLoadStockholm()
 

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"adcensus/ad"
+	"adcensus/crawler/places"
 	"adcensus/dedup/contact"
 
 	"golang.org/x/text/unicode/norm"
@@ -60,6 +61,13 @@ func (f *Fingerprinter) process(ctx context.Context, in *ad.Ad) (*ad.Fingerprint
 	a.Title = strings.ToValidUTF8(a.Title, "\uFFFD")
 	a.Body = strings.ToValidUTF8(a.Body, "\uFFFD")
 	a.Name = strings.ToValidUTF8(a.Name, "\uFFFD")
+	a.City = NormaliseCity(a.City)
+	if a.Region != "" {
+		a.Region = NormaliseRegion(a.Region)
+	} else {
+		a.Region = places.RegionOf(a.City)
+	}
+	a.Gender = NormaliseGender(a.Gender)
 
 	out := &ad.Fingerprinted{}
 	out.Problems = append(out.Problems, f.pseudo.Apply(&a)...)

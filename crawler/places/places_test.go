@@ -1,13 +1,13 @@
-package crawler_test
+package places_test
 
 import (
 	"testing"
 
-	"adcensus/crawler"
+	"adcensus/crawler/places"
 )
 
 func TestKommunerList(t *testing.T) {
-	ks := crawler.Kommuner()
+	ks := places.Kommuner()
 	if got, want := len(ks), 290; got != want {
 		t.Fatalf("%d kommuner, want %d", got, want)
 	}
@@ -25,7 +25,7 @@ func TestKommunerList(t *testing.T) {
 	}
 	// Every kommun finds itself.
 	for _, k := range ks {
-		if got := crawler.RegionOf(k.Kommun); got != k.Lan {
+		if got := places.RegionOf(k.Kommun); got != k.Lan {
 			t.Errorf("RegionOf(%q) = %q, want %q", k.Kommun, got, k.Lan)
 		}
 	}
@@ -54,7 +54,7 @@ func TestRegionOf(t *testing.T) {
 		{"Oslo", ""},
 		{"", ""},
 	} {
-		if got := crawler.RegionOf(tc.city); got != tc.want {
+		if got := places.RegionOf(tc.city); got != tc.want {
 			t.Errorf("RegionOf(%q) = %q, want %q", tc.city, got, tc.want)
 		}
 	}
@@ -68,7 +68,7 @@ func TestNormaliseRegion(t *testing.T) {
 		{"Stockholms län", "Stockholms län"},
 		{"Nordland", "Nordland"},
 	} {
-		if got := crawler.NormaliseRegion(tc.in); got != tc.want {
+		if got := places.NormaliseRegion(tc.in); got != tc.want {
 			t.Errorf("NormaliseRegion(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
