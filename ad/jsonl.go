@@ -26,15 +26,18 @@ func (e *LineError) Unwrap() error { return e.Err }
 // Reader reads adverts from JSON Lines. Bad lines are returned as *LineError
 // from Next and skipped; the next call continues with the following line.
 type Reader struct {
-	r    *bufio.Reader
-	line int
+	r        *bufio.Reader
+	line     int
+	problems []string
 }
 
 // NewReader returns a Reader on r.
 func NewReader(r io.Reader) *Reader { return &Reader{r: bufio.NewReaderSize(r, 64<<10)} }
 
 // Next returns the next advert, io.EOF at the end, or a *LineError for a
-// line that is not a valid record (too long, not JSON, invalid UTF-8, no id).
+// line that is not a valid record (too long, not a JSON object, invalid
+// UTF-8, no id, a newer version). Fields of another type are read
+// leniently (Decode); Problems lists those that were dropped.
 func (r *Reader) Next() (*Ad, error) {
 	for {
 		line, tooLong, err := r.readLine()
@@ -45,6 +48,7 @@ func (r *Reader) Next() (*Ad, error) {
 		if tooLong {
 			return nil, &LineError{Line: r.line, Err: fmt.Errorf("record longer than %d bytes", MaxLineBytes)}
 		}
+		r.problems = nil
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			if err != nil {
@@ -55,22 +59,18 @@ func (r *Reader) Next() (*Ad, error) {
 		if !utf8.Valid(line) {
 			return nil, &LineError{Line: r.line, Err: errors.New("invalid UTF-8")}
 		}
-		var a Ad
-		if err := json.Unmarshal(line, &a); err != nil {
+		a, problems, err := Decode(line)
+		if err != nil {
 			return nil, &LineError{Line: r.line, Err: err}
 		}
-		if a.ID == "" {
-			return nil, &LineError{Line: r.line, Err: errors.New(`missing "id"`)}
-		}
-		if !ValidID(a.ID) {
-			return nil, &LineError{Line: r.line, Err: fmt.Errorf(`invalid "id" (control characters or longer than %d bytes)`, MaxIDLen)}
-		}
-		if a.V > SchemaVersion {
-			return nil, &LineError{Line: r.line, Err: fmt.Errorf("record version %d is newer than supported %d", a.V, SchemaVersion)}
-		}
-		return &a, nil
+		r.problems = problems
+		return a, nil
 	}
 }
+
+// Problems returns the problems of the record Next returned last: fields
+// that could not be read and were dropped (Decode).
+func (r *Reader) Problems() []string { return r.problems }
 
 // readLine reads one line of at most MaxLineBytes; longer lines are consumed
 // and reported as tooLong.

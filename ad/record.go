@@ -80,13 +80,15 @@ const (
 	ProblemPhone = "phone" // a phones entry that is no phone number
 	ProblemText  = "text"  // no words in title and body: no text signature
 	ProblemOther = "other"
+	// ProblemField (lenient.go): a field of another type that could not
+	// be read, dropped.
 )
 
 // ProblemKind returns the kind of a problem string of Fingerprinted.Problems.
 func ProblemKind(p string) string {
 	word, _, _ := strings.Cut(p, " ")
 	switch {
-	case word == ProblemImage, word == ProblemAge, word == ProblemText:
+	case word == ProblemImage, word == ProblemAge, word == ProblemText, word == ProblemField:
 		return word
 	case strings.HasPrefix(word, "phones["):
 		return ProblemPhone

@@ -32,6 +32,7 @@ type OfflineStats struct {
 	AgesDropped   int `json:"ages_dropped"`
 	PhonesInvalid int `json:"phones_invalid"`
 	EmptyTexts    int `json:"empty_texts"`
+	FieldsDropped int `json:"fields_dropped"` // fields of another type that could not be read
 	AdsWritten    int `json:"ads_written"` // CSV rows
 	Persons       int `json:"persons"`
 	Networks      int `json:"networks"`
@@ -74,7 +75,11 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 		failed int
 	}
 	workers := runtime.NumCPU()
-	jobs := make(chan *ad.Ad, 2*workers)
+	type job struct {
+		a        *ad.Ad
+		problems []string // fields the reader dropped
+	}
+	jobs := make(chan job, 2*workers)
 	results := make(chan result, 2*workers)
 
 	// reader: owns Read, BadLines and Duplicates until jobs is closed.
@@ -113,7 +118,7 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 			}
 			seen[a.ID] = struct{}{}
 			select {
-			case jobs <- a:
+			case jobs <- job{a, r.Problems()}:
 			case <-ctx.Done():
 				return
 			}
@@ -123,12 +128,13 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for a := range jobs {
-				fp, failed, err := fpr.process(ctx, a)
+			for j := range jobs {
+				fp, failed, err := fpr.process(ctx, j.a)
 				if err != nil {
 					cancel(err)
 					return
 				}
+				fp.Problems = append(j.problems, fp.Problems...)
 				select {
 				case results <- result{fp, failed}:
 				case <-ctx.Done():
@@ -163,6 +169,8 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 				st.PhonesInvalid++
 			case ad.ProblemText:
 				st.EmptyTexts++
+			case ad.ProblemField:
+				st.FieldsDropped++
 			}
 		}
 		batch = append(batch, r.fp)
@@ -200,6 +208,6 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 	}
 	log.Info("dedup done", "read", st.Read, "bad_lines", st.BadLines, "duplicates", st.Duplicates,
 		"images_failed", st.ImagesFailed, "ages_dropped", st.AgesDropped, "phones_invalid", st.PhonesInvalid,
-		"empty_texts", st.EmptyTexts, "ads", st.AdsWritten, "persons", st.Persons, "networks", st.Networks)
+		"empty_texts", st.EmptyTexts, "fields_dropped", st.FieldsDropped, "ads", st.AdsWritten, "persons", st.Persons, "networks", st.Networks)
 	return st, nil
 }

@@ -68,6 +68,9 @@ func TestOffline(t *testing.T) {
 	// An absurd age and a phones entry that is no number: counted, the
 	// advert kept (its text is one word, so it has a signature).
 	add(ad.Ad{ID: "a9", Arena: "u", Name: "Fia", Age: 300, Phones: []string{"12"}, Body: "Hej"})
+	// Typed differently: one phone as text (read), an age in words
+	// (dropped, counted): the advert is kept.
+	in.WriteString(`{"id":"a10","arena":"u","name":"Gia","age":"tjugo","phones":"+46 70 999 88 77","body":"Hej"}` + "\n")
 
 	var out, logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -80,11 +83,12 @@ func TestOffline(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// persons {a1,a2} {a3,a7} {a4,a5} {a8} {a9}; networks {a1,a2,a3,a7}
-	// {a4,a5} {a8} {a9}
+	// persons {a1,a2} {a3,a7} {a4,a5} {a8} {a9} {a10}; networks
+	// {a1,a2,a3,a7} {a4,a5} {a8} {a9} {a10}
 	row := func(id, p, n string) string { return id + "," + bolt.PersonID(p) + "," + bolt.NetworkID(n) + "\n" }
 	want := "ad_id,person_id,network_id\n" +
 		row("a1", "a1", "a1") +
+		row("a10", "a10", "a10") +
 		row("a2", "a1", "a1") +
 		row("a3", "a3", "a1") +
 		row("a4", "a4", "a4") +
@@ -96,8 +100,8 @@ func TestOffline(t *testing.T) {
 		t.Fatalf("csv:\n%s\nwant:\n%s", got, want)
 	}
 	// a1, a3, a4, a7 and a8 have neither title nor body: empty texts.
-	wantStats := dedup.OfflineStats{Read: 9, BadLines: 1, Duplicates: 1, ImagesFailed: 2, AgesDropped: 1, PhonesInvalid: 1, EmptyTexts: 5,
-		AdsWritten: 8, Persons: 5, Networks: 4}
+	wantStats := dedup.OfflineStats{Read: 10, BadLines: 1, Duplicates: 1, ImagesFailed: 2, AgesDropped: 1, PhonesInvalid: 1, EmptyTexts: 5,
+		FieldsDropped: 1, AdsWritten: 9, Persons: 6, Networks: 5}
 	if st != wantStats {
 		t.Fatalf("stats=%+v, want %+v", st, wantStats)
 	}

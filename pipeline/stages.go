@@ -49,6 +49,7 @@ type Counters struct {
 	AgeProblems   atomic.Int64
 	PhoneProblems atomic.Int64
 	TextProblems  atomic.Int64
+	FieldProblems atomic.Int64
 	OtherProblems atomic.Int64
 }
 
@@ -64,6 +65,8 @@ func (c *Counters) CountProblems(problems []string) {
 			c.PhoneProblems.Add(1)
 		case ad.ProblemText:
 			c.TextProblems.Add(1)
+		case ad.ProblemField:
+			c.FieldProblems.Add(1)
 		default:
 			c.OtherProblems.Add(1)
 		}
@@ -82,6 +85,7 @@ func (c *Counters) ProblemSummary() string {
 		{"ages", c.AgeProblems.Load()},
 		{"phones entries", c.PhoneProblems.Load()},
 		{"empty texts", c.TextProblems.Load()},
+		{"unreadable fields", c.FieldProblems.Load()},
 		{"other", c.OtherProblems.Load()},
 	} {
 		if k.n > 0 {
@@ -112,19 +116,17 @@ func (s *FingerprintStage) Run(ctx context.Context) error {
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(workers)
 		for i, m := range msgs {
-			var a ad.Ad
-			if err := json.Unmarshal(m.Data, &a); err != nil || !ad.ValidID(a.ID) {
-				if err == nil {
-					err = fmt.Errorf("advert without a valid id")
-				}
+			a, fieldProblems, err := ad.Decode(m.Data)
+			if err != nil {
 				m.Bad = fmt.Errorf("decode advert: %w", err)
 				continue
 			}
 			g.Go(func() error {
-				fp, err := s.FP.Process(gctx, &a)
+				fp, err := s.FP.Process(gctx, a)
 				if err != nil {
 					return err
 				}
+				fp.Problems = append(fieldProblems, fp.Problems...)
 				for _, p := range fp.Problems {
 					log.Debug("advert problem", "ad", a.ID, "problem", p)
 				}

@@ -190,6 +190,11 @@ func TestFingerprintStageCountsProblems(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A producer that types a field differently: the age is dropped, the
+	// advert kept.
+	if err := bus.Publish(ctx, pipeline.AdsSubject("a"), "p-4", []byte(`{"id":"p-4","arena":"a","age":"tjugo","body":"Hej"}`), nil); err != nil {
+		t.Fatal(err)
+	}
 	lim := dedup.DefaultImageLimits()
 	counters := &pipeline.Counters{}
 	stage := &pipeline.FingerprintStage{Bus: bus, Workers: 2, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Counters: counters,
@@ -201,12 +206,12 @@ func TestFingerprintStageCountsProblems(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if got := counters.Fingerprinted.Load(); got != 3 {
-		t.Fatalf("fingerprinted %d adverts, want 3", got)
+	if got := counters.Fingerprinted.Load(); got != 4 {
+		t.Fatalf("fingerprinted %d adverts, want 4", got)
 	}
 	// p-1: an absurd age and a phones entry that is no number; p-2: an
-	// image that cannot be loaded and no text.
-	if got, want := counters.ProblemSummary(), "images 1, ages 1, phones entries 1, empty texts 1"; got != want {
+	// image that cannot be loaded and no text; p-4: an unreadable field.
+	if got, want := counters.ProblemSummary(), "images 1, ages 1, phones entries 1, empty texts 1, unreadable fields 1"; got != want {
 		t.Fatalf("problems %q, want %q", got, want)
 	}
 }
