@@ -33,7 +33,7 @@ type OfflineStats struct {
 	PhonesInvalid int `json:"phones_invalid"`
 	EmptyTexts    int `json:"empty_texts"`
 	FieldsDropped int `json:"fields_dropped"` // fields of another type that could not be read
-	AdsWritten    int `json:"ads_written"` // CSV rows
+	AdsWritten    int `json:"ads_written"`    // CSV rows
 	Persons       int `json:"persons"`
 	Networks      int `json:"networks"`
 }

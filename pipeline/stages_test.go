@@ -14,8 +14,8 @@ import (
 
 	"adcensus/ad"
 	"adcensus/dedup"
-	"adcensus/dedup/contact"
 	dedupbolt "adcensus/dedup/bolt"
+	"adcensus/dedup/contact"
 	"adcensus/pipeline"
 	"adcensus/pipeline/jetstream"
 )
