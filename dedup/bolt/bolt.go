@@ -86,6 +86,10 @@ type Explanation struct {
 	// Templates lists the adverts of the network whose text is a shared
 	// template and so links no one: "ad-1 text: text is a template: …".
 	Templates []string `json:"templates,omitempty"`
+	// Shared lists the network's multi-name contacts, on which a blank
+	// advert is tied to no one person: "tel:ab12cd34…: used with 2 or
+	// more names".
+	Shared []string `json:"shared,omitempty"`
 }
 
 // PersonID is the public id of a person whose smallest ad id is minAdID.
@@ -314,7 +318,12 @@ func (c *Cluster) Explain(adID string) (*Explanation, error) {
 		if t := s.profs[s.pos[m]].Text; t != nil && t.Template {
 			ex.Templates = append(ex.Templates, m+" text: "+templateEvidence)
 		}
+		for _, c := range s.profs[s.pos[m]].Multi {
+			ex.Shared = append(ex.Shared, fmt.Sprintf("%s: used with %d or more names, so a blank advert on it is tied to no one person", ShortContact(c), MultiNameMin))
+		}
 	}
+	slices.Sort(ex.Shared)
+	ex.Shared = slices.Compact(ex.Shared)
 	err = c.db.View(func(tx *bbolt.Tx) error {
 		// A link is stored under one of its adverts, both in the network.
 		cur := tx.Bucket(bEdge).Cursor()

@@ -204,11 +204,13 @@ func TestAgencyPhone(t *testing.T) {
 		t.Fatalf("evidence=%q, want %q", got, want)
 	}
 
-	// v1 limitation (docs/DEDUP.md): a blank advert on the agency phone
-	// joins, by rule (c), every person on that phone into one.
+	// A blank advert on the agency phone, which carries several names,
+	// says nothing of which person posted it: it stays apart from every
+	// named person (before v1.6, rule (c) joined them all into one), in
+	// the agency's network.
 	MustAdd(t, c, fp("c5", "", agency))
-	if _, persons, _, _ := c.Stats(); persons != 1 {
-		t.Fatalf("persons=%d after a blank agency advert, want 1 (rule c chains)", persons)
+	if _, persons, networks, _ := c.Stats(); persons != 4 || networks != 1 {
+		t.Fatalf("persons=%d networks=%d after a blank agency advert, want 4 and 1", persons, networks)
 	}
 }
 
@@ -542,8 +544,10 @@ func checkPairwise(t *testing.T, order, fps []*ad.Fingerprinted) {
 	}
 	// Stock images are defined over the whole set (stock.go), not by a pair.
 	bolt.MarkStock(profiles)
-	// Template texts likewise (template.go).
+	// Template texts likewise (template.go), and multi-name contacts
+	// (rule c).
 	bolt.MarkTemplates(profiles)
+	bolt.MarkMultiName(profiles)
 	templates := 0
 	for _, p := range profiles {
 		if p.Text != nil && p.Text.Template {

@@ -1,9 +1,13 @@
 package bolt_test
 
 import (
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"adcensus/ad"
 	"adcensus/dedup/bolt"
 )
 
@@ -84,4 +88,91 @@ func TestStockCountsNameVariantsOnce(t *testing.T) {
 	// A third name: the photo is stock and links no one.
 	samePerson(t, c, "s1", "s3", false)
 	samePerson(t, c, "s1", "s2", false)
+}
+
+// A blank advert joins the one person of a phone, until the phone shows a
+// second name: then the links through it no longer hold, in whatever
+// order the adverts come, and reopening the state keeps it so.
+func TestBlankAdvertOnMultiNameContact(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.db")
+	c := MustOpen(t, path)
+	MustAdd(t, c,
+		fp("m1", "anna", []string{"tel:1"}),
+		fp("m2", "", []string{"tel:1"}), // blank: anna's, as far as we know
+		fp("m3", "", []string{"tel:1", "tel:9"}),
+	)
+	samePerson(t, c, "m1", "m2", true)
+	samePerson(t, c, "m2", "m3", true)
+	msgs := MustAdd(t, c, fp("m4", "bea", []string{"tel:1"}))
+	samePerson(t, c, "m1", "m2", false) // the phone is an agency's now
+	samePerson(t, c, "m2", "m3", true)  // its blank adverts stay one
+	samePerson(t, c, "m4", "m2", false)
+	sameNetwork(t, c, "m1", "m4", true)
+	sameNetwork(t, c, "m2", "m4", true)
+	// The split is published: m2 and m3 leave anna's person.
+	moved := map[string]bool{}
+	for _, m := range msgs {
+		for _, a := range m.Changed {
+			moved[a.AdID] = true
+		}
+	}
+	if !moved["m2"] || !moved["m3"] {
+		t.Fatalf("changed %v, want m2 and m3 among them", moved)
+	}
+	ex, err := c.Explain("m2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Shared) != 1 || !strings.Contains(ex.Shared[0], "tel:1") {
+		t.Fatalf("explain lists multi-name contacts %q, want tel:1", ex.Shared)
+	}
+	want := MustAll(t, c)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c = MustOpen(t, path)
+	// After reopening, a new blank advert on the agency phone joins the
+	// blank ones only.
+	MustAdd(t, c, fp("m5", "", []string{"tel:1"}))
+	samePerson(t, c, "m5", "m2", true)
+	samePerson(t, c, "m5", "m1", false)
+	// and a named advert arriving after it is not tied to it either.
+	MustAdd(t, c, fp("m9", "cleo", []string{"tel:1"}))
+	samePerson(t, c, "m9", "m5", false)
+	got := MustAll(t, c)
+	for i := range want {
+		if got[i].AdID != want[i].AdID || got[i].PersonID != want[i].PersonID {
+			t.Fatalf("after reopening %v, before %v", got[i], want[i])
+		}
+	}
+	// Any arrival order, in any batches, gives the same persons: anna's
+	// blank adverts on tel:1 are tied to no one once bea shows there, and
+	// on tel:2 (one person's names) the blank advert is hers.
+	fps := []*ad.Fingerprinted{
+		fp("m1", "anna", []string{"tel:1"}), fp("m2", "", []string{"tel:1"}), fp("m3", "", []string{"tel:1", "tel:9"}),
+		fp("m4", "bea", []string{"tel:1"}), fp("m5", "", []string{"tel:1"}), fp("m6", "anna k", []string{"tel:2"}),
+		fp("m7", "", []string{"tel:2"}), fp("m8", "anna", []string{"tel:2"}),
+	}
+	var first []ad.Assignment
+	for run := range 8 {
+		r := rand.New(rand.NewPCG(uint64(run), 3))
+		order := slices.Clone(fps)
+		r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		c := MustOpen(t, "")
+		for len(order) > 0 {
+			k := 1 + r.IntN(len(order))
+			MustAdd(t, c, order[:k]...)
+			order = order[k:]
+		}
+		if run == 0 {
+			samePerson(t, c, "m7", "m8", true)
+			samePerson(t, c, "m6", "m8", true)
+			samePerson(t, c, "m5", "m1", false)
+			first = MustAll(t, c)
+			continue
+		}
+		if got := MustAll(t, c); !slices.Equal(got, first) {
+			t.Fatalf("order %d: %v, want %v", run, got, first)
+		}
+	}
 }

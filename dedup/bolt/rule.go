@@ -82,6 +82,10 @@ type Profile struct {
 	Contacts []string // sorted pseudonyms
 	Images   []ImageHash
 	Text     *TextSig // nil when the advert has no text signature
+	// Multi lists the advert's contacts that are multi-name contacts
+	// (MarkMultiName): sorted, nil for most adverts. Like the stock
+	// marks it depends on the set of adverts, not their order.
+	Multi []string `json:",omitempty"`
 }
 
 // Blank reports whether the advert has neither name nor images, so a
@@ -107,11 +111,11 @@ func Compare(a, b *Profile) Link {
 	shared := SharedContact(a.Contacts, b.Contacts)
 	c := "shared contact " + ShortContact(shared)
 	if shared != "" {
-		switch {
-		case NamesAgree(a.Name, b.Name):
+		if NamesAgree(a.Name, b.Name) {
 			return Link{Scope: ScopePerson, Rule: RuleContactName, Detail: c + " + " + nameEvidence(a.Name, b.Name)}
-		case a.Blank() || b.Blank():
-			return Link{Scope: ScopePerson, Rule: RuleContactBlank, Detail: c + " + no name or images"}
+		}
+		if l, ok := compareBlank(a, b); ok {
+			return l
 		}
 	}
 	if l, ok := compareTexts(a, b); ok {
@@ -121,6 +125,67 @@ func Compare(a, b *Profile) Link {
 		return Link{}
 	}
 	return Link{Scope: ScopeNetwork, Rule: RuleContact, Detail: c}
+}
+
+// compareBlank is rule (c): a shared contact and one advert blank (no
+// name, no images). A contact that carries two or more names (Multi) is
+// an agency's or a third party's: a blank advert on it says nothing of
+// which of its persons posted it, so there it joins only other blank
+// adverts (the contact's unnamed person) and the network.
+func compareBlank(a, b *Profile) (Link, bool) {
+	if !a.Blank() && !b.Blank() {
+		return Link{}, false
+	}
+	both := a.Blank() && b.Blank()
+	for _, c := range a.Contacts {
+		if _, ok := slices.BinarySearch(b.Contacts, c); !ok {
+			continue
+		}
+		if !both && (a.multi(c) || b.multi(c)) {
+			continue
+		}
+		return Link{Scope: ScopePerson, Rule: RuleContactBlank, Detail: "shared contact " + ShortContact(c) + " + no name or images"}, true
+	}
+	return Link{}, false
+}
+
+// MarkMultiName is the definition of multi-name contacts over a whole set
+// of adverts (the state keeps the same marks incrementally): a contact is
+// one when the adverts on it carry at least MultiNameMin distinct names
+// (nameBase, so "anna" and "anna k" count once). It sets Profile.Multi.
+func MarkMultiName(profiles []*Profile) {
+	bases := map[string]map[string]struct{}{}
+	for _, p := range profiles {
+		if b := nameBase(p.Name); b != "" {
+			for _, c := range p.Contacts {
+				if bases[c] == nil {
+					bases[c] = map[string]struct{}{}
+				}
+				bases[c][b] = struct{}{}
+			}
+		}
+	}
+	for _, p := range profiles {
+		p.Multi = nil
+		for _, c := range p.Contacts {
+			if len(bases[c]) >= MultiNameMin {
+				p.Multi = append(p.Multi, c)
+			}
+		}
+	}
+}
+
+// setMulti marks contact c of the advert a multi-name contact.
+func (p *Profile) setMulti(c string) {
+	if i, ok := slices.BinarySearch(p.Multi, c); !ok {
+		p.Multi = slices.Insert(p.Multi, i, c)
+	}
+}
+
+// multi reports whether contact c of the advert is a multi-name contact.
+func (p *Profile) multi(c string) bool {
+	_, ok := slices.BinarySearch(p.Multi, c)
+	return ok
 }
 
 // compareImages applies rule (a) to every pair of images: the robust rule
@@ -273,4 +338,4 @@ func ShortContact(c string) string {
 // stateLayout is stored in the state file; a build with another layout
 // refuses the file ("delete it and replay"). The image index
 // (memindex.go) is rebuilt at open, so its layout is not part of it.
-const stateLayout = "refs+profiles-bin2+comp2+edges-bin1-once+stock3x3+text-mh128x16-tmpl3x3+img8-corr10+names-initial"
+const stateLayout = "refs+profiles-bin2+comp2+edges-bin1-once+stock3x3+text-mh128x16-tmpl3x3+img8-corr10+names-initial+multiname2"

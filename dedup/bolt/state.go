@@ -149,8 +149,11 @@ func (s *state) indexText(ref uint32, keys *[textsig.Bands]uint64) {
 	s.text.put(&t.Sig, keys, ref)
 }
 
-// indexContacts enters the advert in the contact groups.
-func (s *state) indexContacts(ref uint32) {
+// indexContacts enters the advert in the contact groups and keeps the
+// multi-name marks (Profile.Multi) of the adverts on them. It reports
+// whether a contact that carries a blank advert just became a multi-name
+// contact: links of rule (c) through it may no longer hold.
+func (s *state) indexContacts(ref uint32) (rebuild bool) {
 	p := s.profs[ref]
 	for _, c := range p.Contacts {
 		g := s.contacts[c]
@@ -158,8 +161,17 @@ func (s *state) indexContacts(ref uint32) {
 			g = &contactGroup{blank: -1, named: map[string][]namedRef{}}
 			s.contacts[c] = g
 		}
-		g.add(ref, p)
+		switch {
+		case g.add(ref, p):
+			for _, r := range g.all {
+				s.profs[r].setMulti(c)
+			}
+			rebuild = rebuild || g.blank >= 0
+		case g.multi:
+			p.setMulti(c)
+		}
 	}
+	return rebuild
 }
 
 func (s *state) assignment(ref uint32) ad.Assignment {
@@ -290,7 +302,18 @@ type contactGroup struct {
 	named    map[string][]namedRef
 	names    []uint32 // the first advert of each name, in order
 	nameless []uint32 // nameless adverts with images
+	// bases are the distinct name bases seen on the contact until it is
+	// a multi-name contact (MultiNameMin of them); then multi is set and
+	// bases dropped.
+	bases []string
+	multi bool
 }
+
+// MultiNameMin is the number of distinct names (nameBase) on a contact
+// that make it a multi-name contact: an agency's or a third party's
+// phone, on which a blank advert cannot be tied to any one person (rule
+// (c), compareBlank).
+const MultiNameMin = 2
 
 // namedRef is the first advert on a contact with a name.
 type namedRef struct {
@@ -298,8 +321,16 @@ type namedRef struct {
 	ref  uint32
 }
 
-func (g *contactGroup) add(ref uint32, p *Profile) {
+// add enters an advert in the group and reports whether the contact just
+// became a multi-name contact.
+func (g *contactGroup) add(ref uint32, p *Profile) (flipped bool) {
 	g.all = append(g.all, ref)
+	if b := nameBase(p.Name); b != "" && !g.multi && !slices.Contains(g.bases, b) {
+		g.bases = append(g.bases, b)
+		if len(g.bases) >= MultiNameMin {
+			g.multi, g.bases, flipped = true, nil, true
+		}
+	}
 	switch {
 	case p.Name != "":
 		k := nameKey(p.Name)
@@ -314,6 +345,7 @@ func (g *contactGroup) add(ref uint32, p *Profile) {
 	default:
 		g.nameless = append(g.nameless, ref)
 	}
+	return flipped
 }
 
 // candidates calls fn with one representative of every group of adverts
@@ -329,16 +361,19 @@ func (g *contactGroup) add(ref uint32, p *Profile) {
 //     c): the first blank stands for it;
 //   - a new blank advert joins every person on the contact: when no blank
 //     advert is there yet, the first of each name and every nameless
-//     advert with images.
+//     advert with images;
+//   - on a multi-name contact (multi, the contact's final mark) a blank
+//     advert joins only the other blank adverts, which the first blank
+//     stands for, and a named one no blank advert.
 //
 // The components reached are exactly those the pairwise rules would join
 // (TestMatchesPairwiseRules).
-func (g *contactGroup) candidates(p *Profile, fn func(ref uint32)) {
+func (g *contactGroup) candidates(p *Profile, multi bool, fn func(ref uint32)) {
 	if len(g.all) == 0 {
 		return
 	}
 	fn(g.all[0])
-	if g.blank >= 0 {
+	if g.blank >= 0 && (!multi || p.Blank()) {
 		fn(uint32(g.blank))
 	}
 	if p.Name != "" {
@@ -348,7 +383,7 @@ func (g *contactGroup) candidates(p *Profile, fn func(ref uint32)) {
 			}
 		}
 	}
-	if !p.Blank() || g.blank >= 0 {
+	if !p.Blank() || g.blank >= 0 || multi {
 		return
 	}
 	for _, r := range g.names {

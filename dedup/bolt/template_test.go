@@ -180,6 +180,7 @@ func pairwisePersons(fps []*ad.Fingerprinted, templates bool) int {
 		profiles[i] = bolt.ProfileOf(f)
 	}
 	bolt.MarkStock(profiles)
+	bolt.MarkMultiName(profiles)
 	if templates {
 		bolt.MarkTemplates(profiles)
 	}

@@ -298,12 +298,18 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 	}
 	for _, c := range prof.Contacts {
 		if g := s.contacts[c]; g != nil {
-			g.candidates(prof, func(r uint32) { cands[r] = struct{}{} })
+			g.candidates(prof, g.multi, func(r uint32) { cands[r] = struct{}{} })
 		}
 	}
 	flipped = b.texts(ref, keys, cands, flipped)
 	delete(cands, ref)
-	s.indexContacts(ref)
+	if s.indexContacts(ref) {
+		// A contact with a blank advert just got its second name: the
+		// networks on it are re-added under the new mark (the new advert
+		// is linked to the contact's first advert below, so one network
+		// holds them all).
+		flipped = append(flipped, ref)
+	}
 	s.indexImages(ref, s.img)
 	s.indexText(ref, keys)
 
@@ -489,7 +495,7 @@ func (b *batch) rebuild(flipped []uint32, changed map[uint32]struct{}) {
 				g = &contactGroup{blank: -1, named: map[string][]namedRef{}}
 				groups[c] = g
 			}
-			g.candidates(pa, func(r uint32) { cands[r] = struct{}{} })
+			g.candidates(pa, s.contacts[c].multi, func(r uint32) { cands[r] = struct{}{} })
 			g.add(a, pa)
 		}
 		done[a] = struct{}{}
