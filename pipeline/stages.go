@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -141,16 +142,20 @@ func (s *FingerprintStage) Run(ctx context.Context) error {
 		if err := g.Wait(); err != nil {
 			return err
 		}
+		var pub []outMsg
 		for i, m := range msgs {
-			if out[i] == nil {
-				continue
+			if out[i] != nil {
+				pub = append(pub, outMsg{SubjectFingerprints, "fp-" + strconv.FormatUint(m.Seq, 10), out[i], map[string]string{"Adcensus-Ad": ids[i]}})
 			}
-			msgID := "fp-" + strconv.FormatUint(m.Seq, 10)
-			if err := s.Bus.Publish(ctx, SubjectFingerprints, msgID, out[i], map[string]string{"Adcensus-Ad": ids[i]}); err != nil {
-				return err
+		}
+		if err := publishAll(ctx, s.Bus, pub); err != nil {
+			return err
+		}
+		for i := range msgs {
+			if out[i] != nil {
+				s.Counters.Fingerprinted.Add(1)
+				s.Counters.CountProblems(problems[i])
 			}
-			s.Counters.Fingerprinted.Add(1)
-			s.Counters.CountProblems(problems[i])
 		}
 		countBad(msgs, &s.Counters.Rejected)
 		return nil
@@ -200,13 +205,14 @@ func (s *ClusterStage) Run(ctx context.Context) error {
 			return err
 		}
 		changed := map[string]bool{}
+		var pub []outMsg
 		for _, o := range outs {
 			changed[o.Cause] = true
 			m := seqOf[o.Cause]
 			if m == nil || m.Seq <= published {
 				continue // already in the stream (replay)
 			}
-			if err := s.publish(ctx, m.Seq, o); err != nil {
+			if pub, err = appendAssignments(pub, m.Seq, o); err != nil {
 				return err
 			}
 		}
@@ -224,9 +230,12 @@ func (s *ClusterStage) Run(ctx context.Context) error {
 				return err
 			}
 			log.Debug("republishing current assignments", "ad", id, "n", len(asg))
-			if err := s.publish(ctx, m.Seq, ad.Assignments{Cause: id, Changed: asg}); err != nil {
+			if pub, err = appendAssignments(pub, m.Seq, ad.Assignments{Cause: id, Changed: asg}); err != nil {
 				return err
 			}
+		}
+		if err := publishAll(ctx, s.Bus, pub); err != nil {
+			return err
 		}
 		s.Counters.Clustered.Add(int64(len(fps)))
 		countBad(msgs, &s.Counters.Rejected)
@@ -234,13 +243,60 @@ func (s *ClusterStage) Run(ctx context.Context) error {
 	})
 }
 
-func (s *ClusterStage) publish(ctx context.Context, seq uint64, o ad.Assignments) error {
+// appendAssignments appends the assignments message caused by the
+// fingerprints message at stream sequence seq.
+func appendAssignments(pub []outMsg, seq uint64, o ad.Assignments) ([]outMsg, error) {
 	data, err := json.Marshal(o)
 	if err != nil {
-		return err
+		return pub, err
 	}
 	cause := strconv.FormatUint(seq, 10)
-	return s.Bus.Publish(ctx, SubjectAssignments, "asg-"+cause, data, map[string]string{HeaderCauseSeq: cause})
+	return append(pub, outMsg{SubjectAssignments, "asg-" + cause, data, map[string]string{HeaderCauseSeq: cause}}), nil
+}
+
+// outMsg is a message a stage publishes.
+type outMsg struct {
+	subject, id string
+	data        []byte
+	header      map[string]string
+}
+
+// publishAll publishes a batch's output messages, in order, without
+// waiting for each (Bus.PublishAsync: on JetStream they share atomic
+// batches and so fsyncs), and returns once the stream has acknowledged
+// every one, or with the first error. A stage acknowledges its input only
+// after that, so nothing is lost; on an error the input is redelivered
+// and the messages already stored are recognised as duplicates by their
+// ids.
+func publishAll(ctx context.Context, bus Bus, msgs []outMsg) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if first == nil {
+			first = err
+		}
+		mu.Unlock()
+	}
+	for _, m := range msgs {
+		wg.Add(1)
+		err := bus.PublishAsync(ctx, m.subject, m.id, m.data, m.header, func(err error) {
+			if err != nil {
+				fail(fmt.Errorf("publish %s %s: %w", m.subject, m.id, err))
+			}
+			wg.Done()
+		})
+		if err != nil {
+			wg.Done()
+			fail(fmt.Errorf("publish %s %s: %w", m.subject, m.id, err))
+			break
+		}
+	}
+	wg.Wait()
+	return first
 }
 
 // IndexStage consumes fingerprints and assignments into the index.

@@ -34,6 +34,16 @@ func (b *flakyBus) Publish(ctx context.Context, subject, msgID string, data []by
 	return b.Bus.Publish(ctx, subject, msgID, data, h)
 }
 
+// PublishAsync loses the message as a stream that never stored it would:
+// done reports the error.
+func (b *flakyBus) PublishAsync(ctx context.Context, subject, msgID string, data []byte, h map[string]string, done func(error)) error {
+	if subject == pipeline.SubjectAssignments && b.fail.Add(-1) >= 0 {
+		go done(errors.New("injected publish failure"))
+		return nil
+	}
+	return b.Bus.PublishAsync(ctx, subject, msgID, data, h, done)
+}
+
 func fingerprint(id, name, contact string) *ad.Fingerprinted {
 	return &ad.Fingerprinted{Ad: ad.Ad{ID: id, Arena: "a"}, Name: name, Contacts: []string{contact}}
 }
@@ -58,7 +68,7 @@ func waitIdle(t *testing.T, b pipeline.Bus, durables ...string) {
 
 // mustBusAndCluster opens an embedded bus and a cluster state in a temporary
 // directory, both closed at cleanup.
-func mustBusAndCluster(t *testing.T) (*jetstream.Bus, *dedupbolt.Cluster) {
+func mustBusAndCluster(t testing.TB) (*jetstream.Bus, *dedupbolt.Cluster) {
 	t.Helper()
 	dir := t.TempDir()
 	bus, err := jetstream.Open(context.Background(), jetstream.Options{DataDir: dir})
