@@ -19,6 +19,7 @@ func cmdSynth(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	seed := fs.Int64("seed", d.Seed, "random seed: the same seed and sizes give the same files")
 	persons := fs.Int("persons", d.Persons, "number of persons")
 	ads := fs.Int("ads", d.Ads, "number of adverts (at least --persons)")
+	blank := fs.Float64("blank-share", 0, "share of adverts posted blank: no name, no photos (default none)")
 	asJSON := fs.Bool("json", false, "print the counts as JSON")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -27,7 +28,7 @@ func cmdSynth(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{"usage: adcensus synth --out DIR [--seed N] [--persons N] [--ads N]"}
 	}
 	o := d
-	o.Seed, o.Persons, o.Ads = *seed, *persons, *ads
+	o.Seed, o.Persons, o.Ads, o.BlankShare = *seed, *persons, *ads, *blank
 	if err := o.Validate(); err != nil {
 		return usageError{err.Error()}
 	}

@@ -74,6 +74,10 @@ type Options struct {
 	// NameVariantShare is the share of persons who sometimes write their
 	// name differently ("Anna K.") (default 0.1).
 	NameVariantShare float64 `json:"name_variant_share"`
+	// BlankShare is the share of adverts posted blank: no name and no
+	// photos, a short "new in town, call" text on the person's or the
+	// agency's number (default none; the default corpus has none).
+	BlankShare float64 `json:"blank_share"`
 	// Start and Days bound the posting times (defaults 2026-01-05, 90).
 	Start time.Time `json:"start"`
 	Days  int       `json:"days"`
@@ -123,6 +127,7 @@ func (o Options) withDefaults() Options {
 	setF(&o.NoPhotoShare, d.NoPhotoShare)
 	setF(&o.StockShare, d.StockShare)
 	setF(&o.NameVariantShare, d.NameVariantShare)
+	setF(&o.BlankShare, d.BlankShare)
 	if o.Start.IsZero() {
 		o.Start = d.Start
 	}
@@ -144,7 +149,7 @@ func (o Options) Validate() error {
 		"network_share": o.NetworkShare, "phone_change_share": o.PhoneChangeShare,
 		"obfuscate_share": o.ObfuscateShare, "touring_share": o.TouringShare,
 		"no_photo_share": o.NoPhotoShare, "stock_share": o.StockShare,
-		"name_variant_share": o.NameVariantShare,
+		"name_variant_share": o.NameVariantShare, "blank_share": o.BlankShare,
 	} {
 		if v > 1 {
 			return fmt.Errorf("%s: %g, want at most 1", name, v)
@@ -177,6 +182,7 @@ type Stats struct {
 	StockPersons     int `json:"stock_persons"`
 	// SharedNames counts names used by two or more persons.
 	SharedNames int `json:"shared_names"`
+	BlankAds    int `json:"blank_ads"` // adverts without name and photos (Options.BlankShare)
 }
 
 type person struct {
@@ -231,6 +237,7 @@ type gen struct {
 	nets    []*network
 	// phoneInText counts the adverts with a number in the body.
 	phoneInText int
+	blankAds    int
 }
 
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
@@ -655,11 +662,22 @@ func (g *gen) makeAds() ([]*ad.Ad, []*person, []variantSpec) {
 				textPhone = spell(r, nums[0], style())
 				g.phoneInText++
 			}
-			a.Title, a.Body = g.text(p, c, a.Age, a.Name, textPhone)
+			// A blank advert (only drawn when asked for, so that the
+			// default corpus stays as it was): no name, no photos.
+			blank := g.o.BlankShare > 0 && chance(r, g.o.BlankShare)
+			if blank {
+				a.Name = ""
+				a.Title, a.Body = g.blankText(p, c, textPhone)
+				g.blankAds++
+			} else {
+				a.Title, a.Body = g.text(p, c, a.Age, a.Name, textPhone)
+			}
 
 			// Photos.
 			var show []int
-			if len(p.photos) > 0 && !chance(r, 0.06) {
+			if blank {
+				// none
+			} else if len(p.photos) > 0 && !chance(r, 0.06) {
 				k := 1 + r.IntN(len(p.photos))
 				perm := r.Perm(len(p.photos))[:k]
 				if chance(r, 0.8) && !slices.Contains(perm, 0) {
@@ -669,7 +687,7 @@ func (g *gen) makeAds() ([]*ad.Ad, []*person, []variantSpec) {
 					show = append(show, p.photos[j])
 				}
 			}
-			if p.stock >= 0 && (p.stockOnly || chance(r, 0.6)) {
+			if !blank && p.stock >= 0 && (p.stockOnly || chance(r, 0.6)) {
 				show = append(show, p.stock)
 			}
 			for _, b := range show {
@@ -710,6 +728,18 @@ func (g *gen) makeAds() ([]*ad.Ad, []*person, []variantSpec) {
 		ads[i], owners[i] = pl.a, pl.p
 	}
 	return ads, owners, variants
+}
+
+// blankText writes a blank advert's title and body: no name, the city,
+// the closing and the number line of the person's language.
+func (g *gen) blankText(p *person, c city, phone string) (string, string) {
+	l := p.lng
+	lines := []string{pick(g.r, l.Closings)}
+	if phone != "" {
+		lines = append(lines, l.PhoneLines[p.tpl.phoneLine])
+	}
+	rep := strings.NewReplacer("{C}", c.Name, "{T}", c.Name, "{P}", phone)
+	return rep.Replace(pick(g.r, l.BlankTitles)), rep.Replace(strings.Join(lines, "\n"))
 }
 
 // text writes the title and body of one advert: the person's (or agency's)
@@ -854,6 +884,7 @@ func (g *gen) stats(ads []*ad.Ad) Stats {
 	}
 	st.Phones = len(phones)
 	st.AdsPhoneInText = g.phoneInText
+	st.BlankAds = g.blankAds
 	st.TruthNetworks = len(g.nets) + len(g.persons) - st.NetworkPersons
 	for _, a := range ads {
 		st.ImageRefs += len(a.Images)

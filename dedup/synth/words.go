@@ -76,6 +76,7 @@ var (
 type lang struct {
 	Titles, Intros, Middles, Closings, PhoneLines, Extras []string
 	Tour, TourTitle                                       string
+	BlankTitles                                           []string // no name
 	AgencyLines                                           []string
 	Synonyms                                              [][2]string
 }
@@ -130,8 +131,9 @@ var sv = lang{
 		"Obs: nytt nummer.",
 		"Lediga tider i kväll.",
 	},
-	Tour:      "Besöker {T} den här veckan.",
-	TourTitle: "{N} på besök i {T}",
+	Tour:        "Besöker {T} den här veckan.",
+	TourTitle:   "{N} på besök i {T}",
+	BlankTitles: []string{"Ny i {C} – ring nu", "Ledig i kväll i {C}", "Sällskap i {C}"},
 	AgencyLines: []string{
 		"Bokning sker via vår reception dygnet runt.",
 		"Ring receptionen för tider och information.",
@@ -196,8 +198,9 @@ var en = lang{
 		"Note: new number.",
 		"Free tonight.",
 	},
-	Tour:      "Visiting {T} this week.",
-	TourTitle: "{N} visiting {T}",
+	Tour:        "Visiting {T} this week.",
+	TourTitle:   "{N} visiting {T}",
+	BlankTitles: []string{"New in {C} – call now", "Free tonight in {C}", "Company in {C}"},
 	AgencyLines: []string{
 		"Bookings through our reception day and night.",
 		"Call the reception for times and information.",
