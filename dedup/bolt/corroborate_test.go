@@ -49,6 +49,13 @@ func copyAt(r *rand.Rand, p robustPhoto, d int) robustPhoto {
 	return c
 }
 
+// windowAt returns c with its first shifted window at distance d from
+// p's 86 % centre.
+func windowAt(r *rand.Rand, c, p robustPhoto, d int) robustPhoto {
+	c[2+2*bolt.NumScales] = movedBits(r, p[2+2], d/2)
+	return c
+}
+
 func robustFP(id, name string, contacts []string, p robustPhoto) *ad.Fingerprinted {
 	hexs := func(hs []uint64) string {
 		var sb strings.Builder
@@ -88,6 +95,9 @@ func TestImageLinkNeedsCorroborationAtTheEdge(t *testing.T) {
 		{"distance 10 + text", withText(robustFP("x", "bea", nil, copyAt(r, p, bolt.MaxRobustDistance)), nearSig(r, txt, 4)), true, "image centre distance 10 (centres 86%/86%) + text jaccard 0.9"},
 		{"distance 10 + other text", withText(robustFP("x", "bea", nil, copyAt(r, p, bolt.MaxRobustDistance)), randSig(r)), false, ""},
 		{"distance 12 + name", robustFP("x", "anna", nil, copyAt(r, p, bolt.MaxRobustDistance+2)), false, ""},
+		// The robust distance is the least over centres and shifted
+		// windows: centres at 10 do not hide a window at 8.
+		{"centres 10, window 8 alone", robustFP("x", "bea", nil, windowAt(r, copyAt(r, p, bolt.MaxRobustDistance), p, bolt.MaxRobustAlone)), true, "image shifted-window distance 8"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -105,17 +105,28 @@ func SameImage(a, b *ImageHash) (ok bool, detail string) {
 	return d <= MaxRobustDistance, detail
 }
 
-// RobustDistance is the smallest distance between the centred regions of
-// two images at the same or neighbouring scales (ScaleDistance) or, when
-// that is over MaxRobustDistance, between a centred region and a shifted
-// window (ShiftDistance), with the evidence text of that distance.
+// sameImage is SameImage without the evidence text, for the index lookup
+// and the stock marks (ImagesMatch): the shifted windows are compared only
+// when no centred regions match.
+func sameImage(a, b *ImageHash) bool {
+	if d, _, _ := ScaleDistance(a, b); d <= MaxRobustDistance {
+		return true
+	}
+	return ShiftDistance(a, b) <= MaxRobustDistance
+}
+
+// RobustDistance is the least distance over the hash pairs the robust
+// rule compares: centred regions at the same or neighbouring scales
+// (ScaleDistance) and centred regions against shifted windows
+// (ShiftDistance), with the evidence text of that distance (the centres
+// on a tie). It is NoDistance when either image lacks the robust hashes.
+// It is symmetric.
 func RobustDistance(a, b *ImageHash) (d int, detail string) {
 	d, sa, sb := ScaleDistance(a, b)
-	if d <= MaxRobustDistance {
-		return d, fmt.Sprintf("image centre distance %d (centres %d%%/%d%%)", d, scalePercent[sa], scalePercent[sb])
+	if s := ShiftDistance(a, b); s < d {
+		return s, fmt.Sprintf("image shifted-window distance %d", s)
 	}
-	d = ShiftDistance(a, b)
-	return d, fmt.Sprintf("image shifted-window distance %d", d)
+	return d, fmt.Sprintf("image centre distance %d (centres %d%%/%d%%)", d, scalePercent[max(sa, 0)], scalePercent[max(sb, 0)])
 }
 
 // Equal reports whether two image hashes hold the same values.

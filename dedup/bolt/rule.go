@@ -338,4 +338,4 @@ func ShortContact(c string) string {
 // stateLayout is stored in the state file; a build with another layout
 // refuses the file ("delete it and replay"). The image index
 // (memindex.go) is rebuilt at open, so its layout is not part of it.
-const stateLayout = "refs+profiles-bin2+comp2+edges-bin1-once+stock3x3+text-mh128x16-tmpl3x3+img8-corr10+names-initial+multiname2"
+const stateLayout = "refs+profiles-bin2+comp2+edges-bin1-once+stock3x3+text-mh128x16-tmpl3x3+imgleast8-corr10+names-initial+multiname2"

@@ -27,8 +27,7 @@ const (
 // distance ≤ MaxImageDistance, mirror-aware.
 func ImagesMatch(x, y *ImageHash) bool {
 	if x.robust() && y.robust() {
-		ok, _ := SameImage(x, y)
-		return ok
+		return sameImage(x, y)
 	}
 	d, _ := ImageDistance(*x, *y)
 	return d <= MaxImageDistance
