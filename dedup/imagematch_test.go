@@ -608,7 +608,7 @@ func corpusPerson(a, b *bolt.Profile, rules []corpusRule) []bool {
 		return out
 	}
 	second := func() bool {
-		if a.Name != "" && a.Name == b.Name || bolt.SharedContact(a.Contacts, b.Contacts) != "" {
+		if bolt.NamesAgree(a.Name, b.Name) || bolt.SharedContact(a.Contacts, b.Contacts) != "" {
 			return true
 		}
 		// near non-template texts: rule (d) between the texts under one name
