@@ -62,6 +62,19 @@ type Store interface {
 	ForEachDoc(ctx context.Context, fn func(*Doc) error) error
 	// Doc returns the stored document of an advert, and false if unknown.
 	Doc(ctx context.Context, id string) (*Doc, bool, error)
+	// ForEachFact calls fn for every advert, in advert-id order, with a
+	// Doc holding only its count fields (ID, Arena, Week, Month, Region,
+	// City, Gender, PersonID, NetworkID, PossibleMinor), without decoding
+	// the full document; the Doc is reused between calls, so fn must not
+	// keep it. It stops at the first error fn returns; fn must not write
+	// to the index.
+	ForEachFact(ctx context.Context, fn func(*Doc) error) error
+	// Facts returns the facts of the person (field FieldPersonID) or the
+	// network (FieldNetworkID) with the given id over all of its adverts;
+	// Facts.Ads is 0 when it has none. It returns ErrBadQuery for another
+	// field or an empty id, and ErrTooBroad when more than MaxGroupScan
+	// adverts have the id.
+	Facts(ctx context.Context, field, id string) (*Facts, error)
 	// Close releases the store's files.
 	Close() error
 }

@@ -57,6 +57,7 @@ usage: adcensus COMMAND [flags]
   mse --in table.csv        estimate persons seen on no list (log-linear multiple-systems estimation)
   export counts --by arena,week [--format csv|json] [--split minors]   distinct persons and adverts per group
   export overlap [--format text|json] [--min-cell 5]   persons per arena, overlap between arenas, estimate of persons on no arena
+  export facts [--format csv|json] [--min-cell 5]   persons by adverts, arenas, cities; networks by persons, cities
   serve [--addr 127.0.0.1:8080]   serve the JSON API (docs/API.md) on the index
   patterns list             list the indicator patterns (configs/patterns/*.yaml)
   patterns run NAME [--format text|json]   run one pattern on the index (docs/PATTERNS.md)
@@ -112,8 +113,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if len(rest) > 0 && rest[0] == "overlap" {
 			return cmdExportOverlap(ctx, rest[1:], stdout, stderr)
 		}
+		if len(rest) > 0 && rest[0] == "facts" {
+			return cmdExportFacts(ctx, rest[1:], stdout, stderr)
+		}
 		if len(rest) == 0 || rest[0] != "counts" {
-			return usageError{"usage: adcensus export counts|overlap [flags] (see -h)"}
+			return usageError{"usage: adcensus export counts|overlap|facts [flags] (see -h)"}
 		}
 		return cmdExportCounts(ctx, rest[1:], stdout, stderr)
 	case "search":

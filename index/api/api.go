@@ -1,12 +1,13 @@
 // Package api serves the index over HTTP as JSON: search, a person's and a
-// network's adverts, count exports (the same writers as the CLI), the arena
-// overlap with its multiple-systems estimate, and an OpenAPI 3.0 description
-// of itself (openapi.json). See docs/API.md.
+// network's adverts and facts, count and facts exports (the same writers as
+// the CLI), the arena overlap with its multiple-systems estimate, and an
+// OpenAPI 3.0 description of itself (openapi.json). See docs/API.md.
 //
 // The API is read-only. It never returns raw contacts: documents hold only
-// pseudonyms and hits carry none. Errors are JSON {"error": "..."}: bad
-// input is 400, an unknown person or network 404; anything else is 500 with
-// the cause logged, not returned.
+// pseudonyms, hits carry none, and the contacts of a person or network are
+// those pseudonyms. Errors are JSON {"error": "..."}: bad input is 400, an
+// unknown person or network 404; anything else is 500 with the cause
+// logged, not returned.
 package api
 
 import (
@@ -74,6 +75,7 @@ func Paths() []string {
 		"/api/persons/{id}",
 		"/api/networks/{id}",
 		"/api/export/counts",
+		"/api/export/facts",
 		"/api/overlap",
 		"/api/openapi.json",
 	}
@@ -108,6 +110,7 @@ func New(store index.Store, src overlap.DocSource, opts Options) http.Handler {
 	s.handle("GET /api/persons/{id}", s.person)
 	s.handle("GET /api/networks/{id}", s.network)
 	s.handle("GET /api/export/counts", s.exportCounts)
+	s.handle("GET /api/export/facts", s.exportFacts)
 	s.handle("GET /api/overlap", s.overlap)
 	s.handle("GET /api/openapi.json", s.openAPI)
 	s.mux.HandleFunc("/", s.notFound)
@@ -324,7 +327,8 @@ func quote(id string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(id) + `"`
 }
 
-// PersonResponse is the body of /api/persons/{id}.
+// PersonResponse is the body of /api/persons/{id}. Everything but Adverts
+// is over all of the person's adverts (index.Facts).
 type PersonResponse struct {
 	PersonID string `json:"person_id"`
 	// Ads is the number of the person's adverts; Adverts is one page of
@@ -332,12 +336,29 @@ type PersonResponse struct {
 	Ads      uint64             `json:"ads"`
 	Arenas   []index.FacetCount `json:"arenas"`
 	Networks []index.FacetCount `json:"networks"`
-	Cities   []index.FacetCount `json:"cities"`
+	// Cities counts adverts per city: touring shows as many cities.
+	Cities []index.FacetCount `json:"cities"`
+	// FirstSeen and LastSeen are the earliest and latest advert time
+	// (posted_at, else fetched_at); absent when no advert is dated.
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	// MonthsActive is the number of months with an advert; Months counts
+	// adverts per month, in month order.
+	MonthsActive int                `json:"months_active"`
+	Months       []index.FacetCount `json:"months"`
+	// Contacts counts adverts per contact pseudonym (keyed HMAC, never a
+	// raw number).
+	Contacts []index.FacetCount `json:"contacts"`
 	Adverts  []index.Hit        `json:"adverts"`
 }
 
-// facetAll is the facet size asking for every term a person could have.
-const facetAll = 1000
+func newPersonResponse(id string, f *index.Facts, adverts []index.Hit) PersonResponse {
+	return PersonResponse{
+		PersonID: id, Ads: uint64(f.Ads), Arenas: nonNil(f.Arenas), Networks: nonNil(f.Networks), Cities: nonNil(f.Cities),
+		FirstSeen: f.FirstSeen, LastSeen: f.LastSeen, MonthsActive: f.MonthsActive, Months: nonNil(f.Months),
+		Contacts: nonNil(f.Contacts), Adverts: nonNil(adverts),
+	}
+}
 
 func (s *server) person(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
@@ -349,29 +370,26 @@ func (s *server) person(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if adID, ok := strings.CutPrefix(id, "ad:"); ok {
-		return s.unassigned(w, r, id, adID)
+		return s.unassigned(w, r, id, adID, from)
 	}
-	res, err := s.store.Search(r.Context(), index.Query{
-		Text: index.FieldPersonID + ":" + quote(id), Size: size, From: from,
-		Facets: []string{index.FieldArena, index.FieldNetworkID, index.FieldCity}, FacetSize: facetAll,
-	})
+	f, err := s.store.Facts(r.Context(), index.FieldPersonID, id)
 	if err != nil {
 		return err
 	}
-	if res.Total == 0 {
+	if f.Ads == 0 {
 		return fmt.Errorf("person %q: %w", id, errNotFound)
 	}
-	writeJSON(w, http.StatusOK, PersonResponse{
-		PersonID: id, Ads: res.Total, Adverts: nonNil(res.Hits),
-		Arenas: nonNil(res.Facets[index.FieldArena]), Networks: nonNil(res.Facets[index.FieldNetworkID]),
-		Cities: nonNil(res.Facets[index.FieldCity]),
-	})
+	res, err := s.store.Search(r.Context(), index.Query{Text: index.FieldPersonID + ":" + quote(id), Size: size, From: from})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newPersonResponse(id, f, res.Hits))
 	return nil
 }
 
 // unassigned answers for "ad:<id>", the person of an advert not yet
 // assigned (index.Doc.Person).
-func (s *server) unassigned(w http.ResponseWriter, r *http.Request, id, adID string) error {
+func (s *server) unassigned(w http.ResponseWriter, r *http.Request, id, adID string, from int) error {
 	d, ok, err := s.store.Doc(r.Context(), adID)
 	if err != nil {
 		return err
@@ -379,16 +397,13 @@ func (s *server) unassigned(w http.ResponseWriter, r *http.Request, id, adID str
 	if !ok || d.PersonID != "" {
 		return fmt.Errorf("person %q: %w", id, errNotFound)
 	}
-	one := func(term string) []index.FacetCount {
-		if term == "" {
-			return []index.FacetCount{}
-		}
-		return []index.FacetCount{{Term: term, Count: 1}}
+	b := index.NewFactsBuilder()
+	b.Add(d)
+	var adverts []index.Hit
+	if from == 0 {
+		adverts = []index.Hit{{ID: d.ID, Arena: d.Arena, Title: d.Title, City: d.City, NetworkID: d.NetworkID, PostedAt: d.PostedAt}}
 	}
-	writeJSON(w, http.StatusOK, PersonResponse{
-		PersonID: id, Ads: 1, Arenas: one(d.Arena), Networks: one(d.NetworkID), Cities: one(d.City),
-		Adverts: []index.Hit{{ID: d.ID, Arena: d.Arena, Title: d.Title, City: d.City, NetworkID: d.NetworkID, PostedAt: d.PostedAt}},
-	})
+	writeJSON(w, http.StatusOK, newPersonResponse(id, b.Facts(), adverts))
 	return nil
 }
 
@@ -402,15 +417,27 @@ func (s *server) page(r *http.Request) (size, from int, err error) {
 	return min(size, index.MaxSize), from, nil
 }
 
-// NetworkResponse is the body of /api/networks/{id}.
+// NetworkResponse is the body of /api/networks/{id}. Everything but
+// Members is over all of the network's adverts (index.Facts).
 type NetworkResponse struct {
 	NetworkID string `json:"network_id"`
-	// Persons is the number of persons in the network; Members is one page
-	// of them (size, from), each the person's best advert with AdIDs.
+	// Persons is the number of persons in the network (its size); Members
+	// is one page of them (size, from), each the person's best advert
+	// with AdIDs.
 	Persons uint64 `json:"persons"`
-	// Arenas counts the network's adverts per arena.
-	Arenas  []index.FacetCount `json:"arenas"`
-	Members []index.Hit        `json:"members"`
+	// Ads is the number of the network's adverts.
+	Ads int `json:"ads"`
+	// Arenas and Cities count the network's adverts per arena and city.
+	Arenas []index.FacetCount `json:"arenas"`
+	Cities []index.FacetCount `json:"cities"`
+	// FirstSeen, LastSeen, MonthsActive, Months and Contacts are as in
+	// PersonResponse, over every advert of every member.
+	FirstSeen    time.Time          `json:"first_seen,omitzero"`
+	LastSeen     time.Time          `json:"last_seen,omitzero"`
+	MonthsActive int                `json:"months_active"`
+	Months       []index.FacetCount `json:"months"`
+	Contacts     []index.FacetCount `json:"contacts"`
+	Members      []index.Hit        `json:"members"`
 }
 
 func (s *server) network(w http.ResponseWriter, r *http.Request) error {
@@ -422,19 +449,56 @@ func (s *server) network(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	f, err := s.store.Facts(r.Context(), index.FieldNetworkID, id)
+	if err != nil {
+		return err
+	}
+	if f.Ads == 0 {
+		return fmt.Errorf("network %q: %w", id, errNotFound)
+	}
 	res, err := s.store.Search(r.Context(), index.Query{
 		Text: index.FieldNetworkID + ":" + quote(id), Size: size, From: from, GroupByPerson: true,
-		Facets: []string{index.FieldArena}, FacetSize: facetAll,
 	})
 	if err != nil {
 		return err
 	}
-	if res.Total == 0 {
-		return fmt.Errorf("network %q: %w", id, errNotFound)
-	}
 	writeJSON(w, http.StatusOK, NetworkResponse{
-		NetworkID: id, Persons: res.Total, Arenas: nonNil(res.Facets[index.FieldArena]), Members: nonNil(res.Hits),
+		NetworkID: id, Persons: uint64(f.Persons), Ads: f.Ads, Arenas: nonNil(f.Arenas), Cities: nonNil(f.Cities),
+		FirstSeen: f.FirstSeen, LastSeen: f.LastSeen, MonthsActive: f.MonthsActive, Months: nonNil(f.Months),
+		Contacts: nonNil(f.Contacts), Members: nonNil(res.Hits),
 	})
+	return nil
+}
+
+func (s *server) exportFacts(w http.ResponseWriter, r *http.Request) error {
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "json"
+	}
+	if format != "csv" && format != "json" {
+		return badRequest("format=%q: want csv or json", format)
+	}
+	minCell, err := s.minCell(r)
+	if err != nil {
+		return err
+	}
+	rep, err := index.ReportFacts(r.Context(), s.store, index.FactsOptions{MinCell: minCell, Provenance: s.provenance(r.Context())})
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if format == "csv" {
+		if err := rep.WriteCSV(&buf); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Disposition", `attachment; filename="facts.csv"`)
+		writeBody(w, http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+		return nil
+	}
+	if err := rep.WriteJSON(&buf); err != nil {
+		return err
+	}
+	writeBody(w, http.StatusOK, "application/json; charset=utf-8", buf.Bytes())
 	return nil
 }
 

@@ -510,6 +510,10 @@ func (failingStore) Search(context.Context, index.Query) (*index.Result, error) 
 func (failingStore) Counts(context.Context, []string, index.CountOptions) ([]index.CountRow, error) {
 	return nil, errSecret
 }
+func (failingStore) Facts(context.Context, string, string) (*index.Facts, error) {
+	return nil, errSecret
+}
+func (failingStore) ForEachFact(context.Context, func(*index.Doc) error) error { return errSecret }
 
 type failingSource struct{}
 
@@ -519,7 +523,7 @@ func TestInternalErrorsAreHiddenAndLogged(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&safeWriter{w: &logs}, nil))
 	srv := MustServer(t, failingStore{}, failingSource{}, api.Options{Logger: logger})
-	for _, path := range []string{"/api/search", "/api/persons/P1", "/api/networks/N1", "/api/export/counts", "/api/overlap"} {
+	for _, path := range []string{"/api/search", "/api/persons/P1", "/api/networks/N1", "/api/export/counts", "/api/export/facts", "/api/overlap"} {
 		r := MustGet(t, srv, path)
 		wantStatus(t, r, path, http.StatusInternalServerError)
 		if strings.Contains(string(r.body), "secret") {

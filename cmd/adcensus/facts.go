@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"adcensus/index"
+)
+
+// cmdExportFacts writes the facts export (docs/EXPORTS.md): persons by
+// number of adverts, arenas and cities, networks by number of persons and
+// cities, as counts per band with small cells suppressed. It reads only
+// the count fields of every advert (index.Store.ForEachFact).
+func cmdExportFacts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("export facts", stderr)
+	dataDir := fs.String("data", "./data", "data directory")
+	format := fs.String("format", "csv", "csv or json")
+	minCell := fs.Int("min-cell", 5, "suppress bands with fewer persons (networks) than this (0: no suppression)")
+	out := fs.String("out", "", "output file (default: standard output)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *format != "csv" && *format != "json" {
+		return usageError{fmt.Sprintf("--format must be csv or json, not %q", *format)}
+	}
+	if *minCell < 0 {
+		return usageError{"--min-cell must be 0 or more"}
+	}
+	ix, err := openIndex(*dataDir)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	rep, err := index.ReportFacts(ctx, ix, index.FactsOptions{MinCell: *minCell, Provenance: provenance(*dataDir)})
+	if err != nil {
+		return err
+	}
+	w := stdout
+	var f *os.File
+	if *out != "" {
+		if f, err = os.Create(*out); err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	if *format == "csv" {
+		err = rep.WriteCSV(w)
+	} else {
+		err = rep.WriteJSON(w)
+	}
+	if err != nil {
+		return err
+	}
+	if f != nil {
+		return f.Close()
+	}
+	return nil
+}
