@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 
 	"adcensus/ad"
 	"adcensus/index"
+	"adcensus/index/overlap"
 )
 
 // Facts reads a person's adverts from every monthly shard, and
@@ -115,5 +117,38 @@ func TestFactsManyAdverts(t *testing.T) {
 	}
 	if f.Ads != 310 || f.MonthsActive != 2 || !f.LastSeen.Equal(day("2026-04-10")) {
 		t.Fatalf("facts: ads=%d months=%v last=%v, want 310, 2 months, 2026-04-10", f.Ads, f.Months, f.LastSeen)
+	}
+}
+
+// The overlap export reads arenas and persons from the facts bucket; it
+// must equal the overlap of the full documents.
+func TestOverlapFromFactsEqualsDocs(t *testing.T) {
+	x := MustOpen(t, "")
+	fps := []*ad.Fingerprinted{
+		fp("a1", "blomstra", "S", "Hej.", "Lund", 30, "2026-01-20"),
+		fp("a2", "annonsia", "S", "Hej.", "Lund", 30, "2026-02-14"),
+		fp("a3", "nattlinjen", "S", "Hej.", "Umeå", 30, "2026-03-09"),
+		fp("a4", "blomstra", "S", "Hej.", "Umeå", 30, "2026-03-10"),
+		fp("a5", "annonsia", "S", "Hej.", "Lund", 30, "2026-03-10"), // unassigned: its own person
+	}
+	MustApply(t, x, fps, []ad.Assignment{
+		{AdID: "a1", PersonID: "P1", NetworkID: "N1"}, {AdID: "a2", PersonID: "P1", NetworkID: "N1"},
+		{AdID: "a3", PersonID: "P2", NetworkID: "N2"}, {AdID: "a4", PersonID: "P2", NetworkID: "N2"},
+	})
+	ctx := context.Background()
+	var docs overlap.Docs
+	if err := x.ForEachDoc(ctx, func(d *index.Doc) error { c := *d; docs = append(docs, &c); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	fromFacts, err := overlap.Compute(ctx, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromDocs, err := overlap.Compute(ctx, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fromFacts, fromDocs) || fromFacts.Persons != 3 {
+		t.Fatalf("overlap from facts %+v\nfrom documents %+v", fromFacts, fromDocs)
 	}
 }

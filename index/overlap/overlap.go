@@ -103,11 +103,22 @@ func (c *Collector) PersonArenas(person string) []string {
 	return out
 }
 
+// factSource is a DocSource that can also list the short facts of every
+// advert (arena, person, …) without decoding whole documents: the bleve
+// index (index.Store.ForEachFact). Collect uses it when it can.
+type factSource interface {
+	ForEachFact(ctx context.Context, fn func(*index.Doc) error) error
+}
+
 // Collect walks src and returns a Collector holding every document's person
 // and arena.
 func Collect(ctx context.Context, src DocSource) (*Collector, error) {
 	c := NewCollector()
-	err := src.ForEachDoc(ctx, func(d *index.Doc) error {
+	each := src.ForEachDoc
+	if fs, ok := src.(factSource); ok {
+		each = fs.ForEachFact
+	}
+	err := each(ctx, func(d *index.Doc) error {
 		c.Add(d)
 		return nil
 	})
