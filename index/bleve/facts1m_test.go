@@ -8,6 +8,7 @@ import (
 
 	"adcensus/index"
 	"adcensus/index/bleve"
+	"adcensus/index/overlap"
 )
 
 // BenchmarkFactsExport1M runs the facts export (min cell 5, CSV to
@@ -97,6 +98,35 @@ func BenchmarkEntityFacts1M(b *testing.B) {
 			if _, err := x.Search(ctx, index.Query{Text: index.FieldPersonID + `:"P0100000"`, Size: 100}); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// BenchmarkOverlapExport1M computes the arena overlap (export overlap) on
+// the 1,000,000-advert index from the facts bucket, beside the same from
+// the full documents (what it did before), in the same run.
+func BenchmarkOverlapExport1M(b *testing.B) {
+	dir, _ := bench1M(b)
+	x, err := bleve.Open(filepath.Join(dir, "ours"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer x.Close()
+	ctx := context.Background()
+	b.Run("from=facts", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := overlap.Compute(ctx, x); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("baseline=full-documents", func(b *testing.B) {
+		for b.Loop() {
+			c := overlap.NewCollector()
+			if err := x.ForEachDoc(ctx, func(d *index.Doc) error { c.Add(d); return nil }); err != nil {
+				b.Fatal(err)
+			}
+			c.Overlap()
 		}
 	})
 }
