@@ -686,3 +686,26 @@ func TestMatchesPairwiseRulesRobust(t *testing.T) {
 		})
 	}
 }
+
+// TestReloadEqualsMemory: after every batch of a corpus with stock photos,
+// templates, agencies and rebuilds, the state loaded from the file equals
+// the state in memory, profiles (marks, seen sets) and components
+// included.
+func TestReloadEqualsMemory(t *testing.T) {
+	const n = 6000
+	g := newCorpus(n, 3, false)
+	g.texts = true
+	c := MustOpen(t, "")
+	for done := 0; done < n; done += 500 {
+		MustAdd(t, c, g.next(500)...)
+		if err := bolt.CheckReload(c); err != nil {
+			t.Fatalf("after %d adverts: %v", done+500, err)
+		}
+	}
+	// A batch of redelivered adverts changes nothing and still reloads.
+	if err := bolt.CheckReload(c); err != nil {
+		t.Fatal(err)
+	}
+	_, persons, networks, _ := c.Stats()
+	t.Logf("%d adverts, %d persons, %d networks, %d with stock photos", n, persons, networks, g.stockAds)
+}

@@ -42,6 +42,8 @@ type state struct {
 	tflag  []uint8
 	tvisit []uint32
 	tgen   uint32
+
+	nlog uint64 // records in the log (the next record's key)
 }
 
 type imgRef struct {
@@ -211,51 +213,28 @@ func (s *state) reset(ref uint32) {
 	}
 }
 
-// load fills a fresh state from the committed file.
+// load fills a fresh state from the committed file: it replays the log,
+// record by record (encode.go).
 func load(tx *bbolt.Tx) (*state, error) {
 	s := newState()
-	err := tx.Bucket(bAds).ForEach(func(k, v []byte) error {
-		if len(k) != 4 || binary.BigEndian.Uint32(k) != uint32(len(s.ids)) {
-			return fmt.Errorf("corrupt state: advert key %x, want %d", k, len(s.ids))
+	var hasComp []bool
+	err := tx.Bucket(bLog).ForEach(func(k, v []byte) error {
+		if len(k) != 8 || binary.BigEndian.Uint64(k) != s.nlog {
+			return fmt.Errorf("corrupt state: log key %x, want %d", k, s.nlog)
 		}
-		id, p, err := decodeProfile(v, s.intern)
-		if err != nil {
-			return fmt.Errorf("advert %d: %w", len(s.ids), err)
+		if err := s.replay(v, &hasComp); err != nil {
+			return fmt.Errorf("corrupt state: log record %d: %w", s.nlog, err)
 		}
-		if _, dup := s.pos[id]; dup || !ValidID(id) {
-			return fmt.Errorf("corrupt state: advert %d has id %q, invalid or repeated", len(s.ids), id)
-		}
-		ref := s.addAdvert(id, p)
-		s.indexImages(ref, s.img)
-		s.indexContacts(ref)
-		s.indexText(ref, nil)
+		s.nlog++
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Components: ref → root of its person, root of its network.
-	n := uint32(len(s.ids))
-	m := uint32(0)
-	err = tx.Bucket(bAdComp).ForEach(func(k, v []byte) error {
-		if len(k) != 4 || len(v) != 8 || binary.BigEndian.Uint32(k) != m {
-			return fmt.Errorf("corrupt state: components %x of %x", v, k)
+	for ref, ok := range hasComp {
+		if !ok {
+			return nil, fmt.Errorf("corrupt state: advert %d has no components", ref)
 		}
-		for sc := range 2 {
-			r := binary.BigEndian.Uint32(v[4*sc:])
-			if r >= n {
-				return fmt.Errorf("corrupt state: components %x of %x", v, k)
-			}
-			s.comp[sc][m] = r
-		}
-		m++
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if m != n {
-		return nil, fmt.Errorf("corrupt state: %d adverts, %d with components", n, m)
 	}
 	s.count = [2]int{}
 	for sc := range 2 {
@@ -277,6 +256,62 @@ func load(tx *bbolt.Tx) (*state, error) {
 		}
 	}
 	return s, nil
+}
+
+// replay applies one log record (encode.go) to the state; hasComp
+// tracks which adverts got their components.
+func (s *state) replay(v []byte, hasComp *[]bool) error {
+	d := &decoder{b: v}
+	for range d.uvarint() {
+		enc := d.bytes(d.uvarint())
+		if d.err != nil {
+			break
+		}
+		id, p, err := decodeProfile(enc, s.intern)
+		if err != nil {
+			return fmt.Errorf("advert %d: %w", len(s.ids), err)
+		}
+		if _, dup := s.pos[id]; dup || !ValidID(id) {
+			return fmt.Errorf("advert %d has id %q, invalid or repeated", len(s.ids), id)
+		}
+		ref := s.addAdvert(id, p)
+		s.indexImages(ref, s.img)
+		s.indexContacts(ref)
+		s.indexText(ref, nil)
+		*hasComp = append(*hasComp, false)
+	}
+	n := uint64(len(s.ids))
+	for range d.uvarint() {
+		ref := d.num()
+		if d.err == nil && ref >= n {
+			return fmt.Errorf("patch of advert %d of %d", ref, n)
+		}
+		if d.err != nil {
+			break
+		}
+		p := s.profs[ref]
+		d.patch(p, s.intern)
+		if p.Text != nil && p.Text.Template {
+			s.tflag[ref] |= tTemplate
+		} else {
+			s.tflag[ref] &^= tTemplate
+		}
+	}
+	for range d.uvarint() {
+		ref, r0, r1 := d.num(), d.num(), d.num()
+		if d.err != nil {
+			break
+		}
+		if ref >= n || r0 >= n || r1 >= n {
+			return fmt.Errorf("components %d, %d of advert %d of %d", r0, r1, ref, n)
+		}
+		s.comp[0][ref], s.comp[1][ref] = uint32(r0), uint32(r1)
+		(*hasComp)[ref] = true
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.err = fmt.Errorf("%d bytes left over", len(d.b))
+	}
+	return d.err
 }
 
 // contactGroup is what the contact representatives need to know about the

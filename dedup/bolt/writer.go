@@ -79,7 +79,8 @@ func ProfileOf(fp *ad.Fingerprinted) *Profile {
 // the batch see earlier ones; if the transaction fails, the Cluster
 // reloads the state from the file.
 type batch struct {
-	s *state
+	s    *state
+	base uint32 // refs from base on are new in this batch
 
 	dirtyProf map[uint32]struct{}
 	dirtyComp map[uint32]struct{}
@@ -102,6 +103,7 @@ type match struct {
 func newBatch(s *state) *batch {
 	return &batch{
 		s:         s,
+		base:      uint32(len(s.ids)),
 		dirtyProf: map[uint32]struct{}{},
 		dirtyComp: map[uint32]struct{}{},
 		edges:     map[edgeKey]Link{},
@@ -504,31 +506,51 @@ func (b *batch) rebuild(flipped []uint32, changed map[uint32]struct{}) {
 	}
 }
 
-// commit writes the batch in the transaction, keys in order.
+// commit writes the batch in the transaction: one log record (encode.go)
+// and the evidence, keys in order.
 func (b *batch) commit(tx *bbolt.Tx) error {
 	s := b.s
-	ads := tx.Bucket(bAds)
-	// The profiles are encoded in parallel, then written in order. bbolt
-	// keeps the values until the commit: no buffer reuse.
+	// New adverts are whole profiles, earlier ones patches, encoded in
+	// parallel, then gathered into the record.
 	dirty := sortedRefs(b.dirtyProf)
 	enc := make([][]byte, len(dirty))
 	parallel(len(dirty), func(k int) {
-		p := s.profs[dirty[k]]
+		r := dirty[k]
+		p := s.profs[r]
+		if r < b.base {
+			enc[k] = encodePatch(make([]byte, 0, 64), r, p)
+			return
+		}
 		// Room for a profile with a text and v1 images, so the encoding
 		// rarely reallocates.
-		enc[k] = encodeProfile(make([]byte, 0, 384+160*len(p.Images)), s.ids[dirty[k]], p)
+		enc[k] = encodeProfile(make([]byte, 0, 384+160*len(p.Images)), s.ids[r], p)
 	})
-	for k, r := range dirty {
-		if err := ads.Put(refKey(r), enc[k]); err != nil {
-			return err
-		}
+	comps := sortedRefs(b.dirtyComp)
+	old, _ := slices.BinarySearch(dirty, b.base)
+	size := 3*binary.MaxVarintLen32 + 3*binary.MaxVarintLen32*len(comps)
+	for _, e := range enc {
+		size += binary.MaxVarintLen32 + len(e)
 	}
-	comp := tx.Bucket(bAdComp)
-	for _, r := range sortedRefs(b.dirtyComp) {
-		v := binary.BigEndian.AppendUint32(refKey(s.comp[0][r]), s.comp[1][r])
-		if err := comp.Put(refKey(r), v); err != nil {
+	rec := make([]byte, 0, size)
+	rec = binary.AppendUvarint(rec, uint64(len(dirty)-old))
+	for _, e := range enc[old:] {
+		rec = append(binary.AppendUvarint(rec, uint64(len(e))), e...)
+	}
+	rec = binary.AppendUvarint(rec, uint64(old))
+	for _, e := range enc[:old] {
+		rec = append(rec, e...)
+	}
+	rec = binary.AppendUvarint(rec, uint64(len(comps)))
+	for _, r := range comps {
+		rec = binary.AppendUvarint(rec, uint64(r))
+		rec = binary.AppendUvarint(rec, uint64(s.comp[0][r]))
+		rec = binary.AppendUvarint(rec, uint64(s.comp[1][r]))
+	}
+	if len(dirty) > 0 || len(comps) > 0 {
+		if err := tx.Bucket(bLog).Put(binary.BigEndian.AppendUint64(nil, s.nlog), rec); err != nil {
 			return err
 		}
+		s.nlog++ // a failed commit reloads the state
 	}
 	ed := tx.Bucket(bEdge)
 	for _, r := range sortedRefs(b.wiped) {
