@@ -43,7 +43,8 @@ type state struct {
 	tvisit []uint32
 	tgen   uint32
 
-	nlog uint64 // records in the log (the next record's key)
+	nlog  uint64     // records in the log (the next record's key)
+	tprep []textPrep // scratch of a chunk's text lookups (writer.go)
 }
 
 type imgRef struct {

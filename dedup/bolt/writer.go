@@ -86,6 +86,7 @@ type batch struct {
 	dirtyComp map[uint32]struct{}
 	edges     map[edgeKey]Link
 	wiped     map[uint32]struct{}
+	pend      [][]pendingAssignment // per advert added, its changed assignments
 }
 
 // edgeKey is a link between adverts lo < hi (by ad id) in one scope.
@@ -142,6 +143,7 @@ func (b *batch) run(fps []*ad.Fingerprinted) []ad.Assignments {
 		todo = todo[len(chunk):]
 		out = b.chunk(chunk, out)
 	}
+	parallel(len(out), func(i int) { out[i].Changed = b.assignments(b.pend[i]) })
 	return out
 }
 
@@ -161,9 +163,30 @@ func (b *batch) chunk(fps []*ad.Fingerprinted, out []ad.Assignments) []ad.Assign
 	for k, p := range profs {
 		first[k+1] = first[k] + len(p.Images)
 	}
+	// The advert and image index (in its profile) of image img, in the
+	// state or in the chunk, and the chunk's texts by band key.
+	imageOf := func(img uint32) (string, uint16) {
+		if int(img) < first[0] {
+			r := s.imgs[img]
+			return s.ids[r.ad], r.i
+		}
+		j, _ := slices.BinarySearch(first, int(img)+1)
+		return fps[j-1].Ad.ID, uint16(int(img) - first[j-1])
+	}
+	texts := chunkTexts(profs, keys)
 	// Neither the index nor the profiles change until the adverts are
-	// added.
+	// added: the images are looked up, the matches put in the order add
+	// takes them, and the texts' band keys looked up in the text index.
 	found := make([][]match, len(fps))
+	if len(s.tprep) < len(fps) {
+		s.tprep = make([]textPrep, chunkSize)
+	}
+	tprep := s.tprep[:len(fps)]
+	defer func() {
+		for k := range tprep { // keep no index lists alive
+			tprep[k].lists = [textsig.Bands][]uint32{}
+		}
+	}()
 	parallel(len(fps), func(k int) {
 		found[k] = b.lookup(profs[k], nil)
 		for i := range profs[k].Images {
@@ -176,11 +199,103 @@ func (b *batch) chunk(fps []*ad.Fingerprinted, out []ad.Assignments) []ad.Assign
 				}
 			}
 		}
+		slices.SortFunc(found[k], func(x, y match) int {
+			ax, ix := imageOf(x.img)
+			ay, iy := imageOf(y.img)
+			return cmp.Or(strings.Compare(ax, ay), cmp.Compare(x.i, y.i), cmp.Compare(ix, iy)) // ids are unique
+		})
+		tprep[k].prepare(s, profs[k], &keys[k], k, texts)
 	})
+	base := uint32(len(s.ids))
 	for k, fp := range fps {
-		out = append(out, b.add(fp.Ad.ID, profs[k], found[k], &keys[k]))
+		out = append(out, b.add(fp.Ad.ID, profs[k], found[k], &keys[k], &tprep[k], base))
 	}
 	return out
+}
+
+// chunkKey is the band key of the text of a chunk's advert k.
+type chunkKey struct {
+	key uint64
+	k   int
+}
+
+// chunkTexts returns, per band, the band keys of the chunk's texts
+// sorted by key and advert.
+func chunkTexts(profs []*Profile, keys [][textsig.Bands]uint64) *[textsig.Bands][]chunkKey {
+	var out [textsig.Bands][]chunkKey
+	var wg sync.WaitGroup
+	for h := range 2 {
+		wg.Go(func() {
+			for b := h; b < textsig.Bands; b += 2 {
+				for k, p := range profs {
+					if p.Text != nil {
+						out[b] = append(out[b], chunkKey{keys[k][b], k})
+					}
+				}
+				slices.SortFunc(out[b], func(x, y chunkKey) int { return cmp.Or(cmp.Compare(x.key, y.key), cmp.Compare(x.k, y.k)) })
+			}
+		})
+	}
+	wg.Wait()
+	return &out
+}
+
+// textPrep is what a chunk's advert k finds under its text's band keys
+// before the chunk is added: per band the adverts in the text index and
+// the chunk's earlier adverts with the same key (inner, band<<16 | k,
+// in order), which add files before it. Together they are the lists
+// textScan would read when the advert is added, in the same order.
+type textPrep struct {
+	lists [textsig.Bands][]uint32
+	one   [textsig.Bands]uint32
+	inner []uint32
+}
+
+func (tp *textPrep) prepare(s *state, p *Profile, keys *[textsig.Bands]uint64, k int, texts *[textsig.Bands][]chunkKey) {
+	tp.inner = tp.inner[:0]
+	if p.Text == nil {
+		return
+	}
+	for b, key := range keys {
+		tp.lists[b] = s.text.get(b, key, &p.Text.Sig, (*[1]uint32)(tp.one[b:b+1]))
+		ks := texts[b]
+		i, _ := slices.BinarySearchFunc(ks, key, func(x chunkKey, key uint64) int { return cmp.Compare(x.key, key) })
+		for ; i < len(ks) && ks[i].key == key && ks[i].k < k; i++ {
+			tp.inner = append(tp.inner, uint32(b)<<16|uint32(ks[i].k))
+		}
+	}
+}
+
+// scan is textScan over the prepared lists (the chunk's first advert has
+// ref base), without keep.
+func (tp *textPrep) scan(s *state, sig *textsig.MinHash, base uint32, skipTemplates func() bool, fn func(ref uint32)) {
+	s.tgen++
+	if s.tgen == 0 { // wrapped: clear the stamps
+		clear(s.tvisit)
+		s.tgen = 1
+	}
+	visit := func(r uint32) {
+		if s.tvisit[r] == s.tgen {
+			return
+		}
+		if s.tflag[r]&tTemplate != 0 && skipTemplates() {
+			return
+		}
+		// Found under a shared key: near when the Jaccard is high enough.
+		s.tvisit[r] = s.tgen
+		if sig.Jaccard(&s.profs[r].Text.Sig) >= TextJaccard {
+			fn(r)
+		}
+	}
+	in := tp.inner
+	for b := range textsig.Bands {
+		for _, r := range tp.lists[b] {
+			visit(r)
+		}
+		for ; len(in) > 0 && int(in[0]>>16) == b; in = in[1:] {
+			visit(base + in[0]&0xffff)
+		}
+	}
 }
 
 // parallel calls fn(0) … fn(n−1), spread over the cores for large n.
@@ -251,7 +366,7 @@ var scratchPool = sync.Pool{New: func() any { return new(lookupScratch) }}
 
 // add adds one new advert whose images match the images found (of the
 // state and of the batch's earlier adverts); keys are its text's band keys.
-func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Bands]uint64) ad.Assignments {
+func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Bands]uint64, tp *textPrep, base uint32) ad.Assignments {
 	s := b.s
 	prof.Name = s.intern(prof.Name)
 	for i, c := range prof.Contacts {
@@ -266,16 +381,7 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 	for i := range prof.Images {
 		prof.Images[i].seen(prof)
 	}
-	slices.SortFunc(found, func(x, y match) int {
-		rx, ry := s.imgs[x.img], s.imgs[y.img]
-		if rx.ad != ry.ad {
-			return strings.Compare(s.ids[rx.ad], s.ids[ry.ad]) // ids are unique
-		}
-		if x.i != y.i {
-			return int(x.i) - int(y.i)
-		}
-		return int(rx.i) - int(ry.i)
-	})
+	// found is sorted by the other advert's id, then image (chunk).
 	cands := map[uint32]struct{}{}
 	var flipped []uint32
 	for _, m := range found {
@@ -303,7 +409,7 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 			g.candidates(prof, func(r uint32) { cands[r] = struct{}{} })
 		}
 	}
-	flipped = b.texts(ref, keys, cands, flipped)
+	flipped = b.texts(ref, tp, base, cands, flipped)
 	delete(cands, ref)
 	s.indexContacts(ref)
 	s.indexImages(ref, s.img)
@@ -316,15 +422,51 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 	if len(flipped) > 0 {
 		b.rebuild(flipped, changed)
 	}
-	msg := ad.Assignments{Cause: id}
-	for _, r := range b.sorted(changed) {
-		msg.Changed = append(msg.Changed, s.assignment(r))
+	// The assignments are written out when the batch is done (run), from
+	// the smallest members now.
+	pa := make([]pendingAssignment, 0, len(changed))
+	for r := range changed {
+		pa = append(pa, pendingAssignment{r, [2]uint32{s.minOf[0][s.comp[0][r]], s.minOf[1][s.comp[1][r]]}})
 	}
-	return msg
+	b.pend = append(b.pend, pa)
+	return ad.Assignments{Cause: id}
 }
 
-// texts updates the template marks of a new advert's text (ref, band keys
-// keys) and of the texts near it, and adds to cands the adverts rule (d)
+// pendingAssignment is an advert's new assignment: the smallest members
+// of its person and network, whose ids name them.
+type pendingAssignment struct {
+	ref uint32
+	min [2]uint32
+}
+
+// assignments returns the assignments of pa sorted by ad id.
+func (b *batch) assignments(pa []pendingAssignment) []ad.Assignment {
+	s := b.s
+	slices.SortFunc(pa, func(x, y pendingAssignment) int { return strings.Compare(s.ids[x.ref], s.ids[y.ref]) })
+	out := make([]ad.Assignment, len(pa))
+	// A component renamed by a join gives many adverts the same ids.
+	var last [2]uint32
+	var lastID [2]string
+	for i, a := range pa {
+		out[i].AdID = s.ids[a.ref]
+		for sc, id := range [2]*string{&out[i].PersonID, &out[i].NetworkID} {
+			if lastID[sc] == "" || last[sc] != a.min[sc] {
+				last[sc] = a.min[sc]
+				if sc == 0 {
+					lastID[sc] = PersonID(s.ids[a.min[sc]])
+				} else {
+					lastID[sc] = NetworkID(s.ids[a.min[sc]])
+				}
+			}
+			*id = lastID[sc]
+		}
+	}
+	return out
+}
+
+// texts updates the template marks of a new advert's text (ref, its band
+// keys' lists tp, prepared when its chunk began at ref base) and of the
+// texts near it, and adds to cands the adverts rule (d)
 // may link it with. It returns flipped with the adverts whose text just
 // became a template appended.
 //
@@ -334,7 +476,7 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 // busy band key of a template costs a pass over flags. Of the adverts rule
 // (d) links it with, one per person is enough: the others are already
 // joined to it.
-func (b *batch) texts(ref uint32, keys *[textsig.Bands]uint64, cands map[uint32]struct{}, flipped []uint32) []uint32 {
+func (b *batch) texts(ref uint32, tp *textPrep, base uint32, cands map[uint32]struct{}, flipped []uint32) []uint32 {
 	s := b.s
 	prof := s.profs[ref]
 	t := prof.Text
@@ -345,7 +487,7 @@ func (b *batch) texts(ref uint32, keys *[textsig.Bands]uint64, cands map[uint32]
 		s.tflag[ref] |= tTemplate
 	}
 	var same []uint32 // near, with the same name
-	s.textScan(&t.Sig, keys, nil, func() bool { return t.Template }, func(r uint32, _ float64) {
+	tp.scan(s, &t.Sig, base, func() bool { return t.Template }, func(r uint32) {
 		op := s.profs[r]
 		if _, fl := t.seen(op); fl {
 			s.tflag[ref] |= tTemplate
