@@ -127,8 +127,10 @@ func (b *batch) run(fps []*ad.Fingerprinted) []ad.Assignments {
 	// New adverts, first copy of each id.
 	var todo []*ad.Fingerprinted
 	seen := map[string]struct{}{}
-	for _, fp := range fps {
-		if _, ok := s.pos[fp.Ad.ID]; ok {
+	known := make([]bool, len(fps))
+	parallel(len(fps), func(i int) { _, known[i] = s.pos[fps[i].Ad.ID] })
+	for i, fp := range fps {
+		if known[i] {
 			continue
 		}
 		if _, ok := seen[fp.Ad.ID]; ok {
@@ -204,7 +206,7 @@ func (b *batch) chunk(fps []*ad.Fingerprinted, out []ad.Assignments) []ad.Assign
 			ay, iy := imageOf(y.img)
 			return cmp.Or(strings.Compare(ax, ay), cmp.Compare(x.i, y.i), cmp.Compare(ix, iy)) // ids are unique
 		})
-		tprep[k].prepare(s, profs[k], &keys[k], k, texts)
+		tprep[k].prepare(s, profs[k], &keys[k], k, profs, keys, texts)
 	})
 	base := uint32(len(s.ids))
 	for k, fp := range fps {
@@ -244,24 +246,86 @@ func chunkTexts(profs []*Profile, keys [][textsig.Bands]uint64) *[textsig.Bands]
 // before the chunk is added: per band the adverts in the text index and
 // the chunk's earlier adverts with the same key (inner, band<<16 | k,
 // in order), which add files before it. Together they are the lists
-// textScan would read when the advert is added, in the same order.
+// textScan would read when the advert is added, in the same order. It
+// also keeps which of them are near (their Jaccard does not change)
+// when there are few, and where each key is in the index's tables, so
+// add need not look them up again.
 type textPrep struct {
 	lists [textsig.Bands][]uint32
 	one   [textsig.Bands]uint32
 	inner []uint32
+	// near holds, when known, the Jaccard test of the entries of lists,
+	// band after band, one bit each; innerNear flags inner entries.
+	near  uint64
+	known bool
+	slot  [textsig.Bands]int32 // -1: table empty
+	size  [textsig.Bands]int32 // of the table when slot was found
+	found [textsig.Bands]bool
+	// interned: the name and contacts are the state's interned strings.
+	interned bool
 }
 
-func (tp *textPrep) prepare(s *state, p *Profile, keys *[textsig.Bands]uint64, k int, texts *[textsig.Bands][]chunkKey) {
+// innerNear flags an inner entry whose text is near.
+const innerNear = 1 << 15
+
+func (tp *textPrep) prepare(s *state, p *Profile, keys *[textsig.Bands]uint64, k int, profs []*Profile, keysOf [][textsig.Bands]uint64, texts *[textsig.Bands][]chunkKey) {
 	tp.inner = tp.inner[:0]
+	tp.known = false
+	// Interned strings (the map is only read while the chunk prepares).
+	tp.interned = true
+	if v, ok := s.strs[p.Name]; ok {
+		p.Name = v
+	} else {
+		tp.interned = false
+	}
+	for i, c := range p.Contacts {
+		if v, ok := s.strs[c]; ok {
+			p.Contacts[i] = v
+		} else {
+			tp.interned = false
+		}
+	}
 	if p.Text == nil {
 		return
 	}
+	sig := &p.Text.Sig
+	x := s.text
+	total := 0
 	for b, key := range keys {
-		tp.lists[b] = s.text.get(b, key, &p.Text.Sig, (*[1]uint32)(tp.one[b:b+1]))
+		tp.lists[b], tp.slot[b], tp.size[b] = nil, -1, int32(len(x.bands[b].slots))
+		if len(x.bands[b].slots) > 0 {
+			i, ok := x.find(b, key, sig)
+			tp.slot[b], tp.found[b] = int32(i), ok
+			if ok {
+				if v := uint32(x.bands[b].slots[i]); v&listBit != 0 {
+					tp.lists[b] = x.lists[v&^listBit]
+				} else {
+					tp.one[b] = v - 1
+					tp.lists[b] = tp.one[b : b+1]
+				}
+			}
+		}
+		total += len(tp.lists[b])
 		ks := texts[b]
 		i, _ := slices.BinarySearchFunc(ks, key, func(x chunkKey, key uint64) int { return cmp.Compare(x.key, key) })
 		for ; i < len(ks) && ks[i].key == key && ks[i].k < k; i++ {
-			tp.inner = append(tp.inner, uint32(b)<<16|uint32(ks[i].k))
+			e := uint32(b)<<16 | uint32(ks[i].k)
+			if sig.Jaccard(&profs[ks[i].k].Text.Sig) >= TextJaccard {
+				e |= innerNear
+			}
+			tp.inner = append(tp.inner, e)
+		}
+	}
+	if total <= 64 {
+		tp.known, tp.near = true, 0
+		n := 0
+		for b := range textsig.Bands {
+			for _, r := range tp.lists[b] {
+				if sig.Jaccard(&s.profs[r].Text.Sig) >= TextJaccard {
+					tp.near |= 1 << n
+				}
+				n++
+			}
 		}
 	}
 }
@@ -274,7 +338,9 @@ func (tp *textPrep) scan(s *state, sig *textsig.MinHash, base uint32, skipTempla
 		clear(s.tvisit)
 		s.tgen = 1
 	}
-	visit := func(r uint32) {
+	// visit is textScan's test of one entry; near is its Jaccard test,
+	// -1 when not prepared.
+	visit := func(r uint32, near int) {
 		if s.tvisit[r] == s.tgen {
 			return
 		}
@@ -283,18 +349,67 @@ func (tp *textPrep) scan(s *state, sig *textsig.MinHash, base uint32, skipTempla
 		}
 		// Found under a shared key: near when the Jaccard is high enough.
 		s.tvisit[r] = s.tgen
-		if sig.Jaccard(&s.profs[r].Text.Sig) >= TextJaccard {
+		if near < 0 {
+			near = 0
+			if sig.Jaccard(&s.profs[r].Text.Sig) >= TextJaccard {
+				near = 1
+			}
+		}
+		if near == 1 {
 			fn(r)
 		}
 	}
 	in := tp.inner
+	n := 0
 	for b := range textsig.Bands {
 		for _, r := range tp.lists[b] {
-			visit(r)
+			near := -1
+			if tp.known {
+				near = int(tp.near >> n & 1)
+			}
+			n++
+			visit(r, near)
 		}
 		for ; len(in) > 0 && int(in[0]>>16) == b; in = in[1:] {
-			visit(base + in[0]&0xffff)
+			visit(base+in[0]&(innerNear-1), int(in[0]>>15&1))
 		}
+	}
+}
+
+// put files the advert (ref, text sig, band keys keys) in the text index
+// as textIndex.put does, at the slots prepared where the tables have not
+// changed since.
+func (tp *textPrep) put(x *textIndex, sig *textsig.MinHash, keys *[textsig.Bands]uint64, ref uint32) {
+	for b, k := range keys {
+		t := &x.bands[b]
+		if 4*(t.n+1) > 3*len(t.slots) {
+			t.grow()
+		}
+		var i int
+		var ok bool
+		switch j := int(tp.slot[b]); {
+		case j >= 0 && int(tp.size[b]) == len(t.slots) && tp.found[b]:
+			// Found then: still there (slots are never emptied).
+			i, ok = j, true
+		case j >= 0 && int(tp.size[b]) == len(t.slots) && t.slots[j] == 0:
+			// Not found then, and no key took the slot since: still
+			// absent, since a key filed since would be in it.
+			i = j
+		default:
+			i, ok = x.find(b, k, sig)
+		}
+		if !ok {
+			t.slots[i] = k>>32<<32 | uint64(ref+1)
+			t.n++
+			continue
+		}
+		v := uint32(t.slots[i])
+		if v&listBit != 0 {
+			x.lists[v&^listBit] = append(x.lists[v&^listBit], ref)
+			continue
+		}
+		t.slots[i] = k>>32<<32 | uint64(uint32(len(x.lists))|listBit)
+		x.lists = append(x.lists, []uint32{v - 1, ref})
 	}
 }
 
@@ -368,9 +483,11 @@ var scratchPool = sync.Pool{New: func() any { return new(lookupScratch) }}
 // state and of the batch's earlier adverts); keys are its text's band keys.
 func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Bands]uint64, tp *textPrep, base uint32) ad.Assignments {
 	s := b.s
-	prof.Name = s.intern(prof.Name)
-	for i, c := range prof.Contacts {
-		prof.Contacts[i] = s.intern(c)
+	if !tp.interned {
+		prof.Name = s.intern(prof.Name)
+		for i, c := range prof.Contacts {
+			prof.Contacts[i] = s.intern(c)
+		}
 	}
 	ref := s.addAdvert(id, prof)
 	b.dirtyProf[ref] = struct{}{}
@@ -413,7 +530,9 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 	delete(cands, ref)
 	s.indexContacts(ref)
 	s.indexImages(ref, s.img)
-	s.indexText(ref, keys)
+	if prof.Text != nil {
+		tp.put(s.text, &prof.Text.Sig, keys, ref)
+	}
 
 	changed := map[uint32]struct{}{ref: {}}
 	for _, other := range b.sorted(cands) {
