@@ -211,7 +211,11 @@ func (c *Cluster) AddBatch(fps []*ad.Fingerprinted) ([]ad.Assignments, error) {
 	}
 	b := newBatch(c.st)
 	out := b.run(fps)
+	// The messages are written out while the batch commits.
+	var wg sync.WaitGroup
+	wg.Go(func() { b.finish(out) })
 	err := c.db.Update(b.commit)
+	wg.Wait()
 	if err != nil {
 		if lerr := c.reload(); lerr != nil {
 			c.broken = fmt.Errorf("cluster state unusable after a failed commit (%v): %w", err, lerr)

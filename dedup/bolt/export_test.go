@@ -19,6 +19,15 @@ func SetMergeMin(n int) (restore func()) {
 	return func() { mergeMin, parallelMerge = old, oldPar }
 }
 
+// SetChunkSize sets the number of adverts added per chunk, for tests
+// whose batches must span several chunks; the returned function restores
+// it.
+func SetChunkSize(n int) (restore func()) {
+	old := chunkSize
+	chunkSize = n
+	return func() { chunkSize = old }
+}
+
 // CheckReload loads the committed state from c's file afresh, as Open
 // does, and reports the first way it differs from c's state in memory
 // (nil when they are the same).

@@ -29,9 +29,10 @@ type state struct {
 	minOf   [2][]uint32   // root → ref of the smallest ad id
 	count   [2]int        // components
 
-	imgs []imgRef    // image → (advert, index in its profile)
-	ihs  []uint64    // image n → pHash at 2n, mirror pHash at 2n+1
-	img  *imageIndex // every image, this batch's included
+	imgs    []imgRef    // image → (advert, index in its profile)
+	indexed int         // images 0 … indexed−1 are filed in img
+	ihs     []uint64    // image n → pHash at 2n, mirror pHash at 2n+1
+	img     *imageIndex // every image, this batch's included
 
 	contacts map[string]*contactGroup
 	strs     map[string]string // interned names and contacts
@@ -59,20 +60,6 @@ const (
 	imgMirror = 1 // HasMirror
 	imgRobust = 2 // carries the robust hashes
 )
-
-// v1Distance is ImageDistance between h and image n, from s.ihs.
-func (s *state) v1Distance(h *ImageHash, n uint32) int {
-	fl := s.imgs[n].fl
-	p, m := s.ihs[2*n], s.ihs[2*n+1]
-	d := Hamming(h.PHash, p)
-	if h.HasMirror {
-		d = min(d, Hamming(h.Mirror, p))
-	}
-	if fl&imgMirror != 0 {
-		d = min(d, Hamming(h.PHash, m))
-	}
-	return d
-}
 
 func newState() *state {
 	s := &state{
@@ -118,7 +105,8 @@ func (s *state) addAdvert(id string, p *Profile) uint32 {
 	return ref
 }
 
-// indexImages numbers the advert's images and files them in x unless nil.
+// indexImages numbers the advert's images and files them in x unless nil
+// (then indexPending files them).
 func (s *state) indexImages(ref uint32, x *imageIndex) {
 	for i := range s.profs[ref].Images {
 		n := uint32(len(s.imgs))
@@ -134,8 +122,18 @@ func (s *state) indexImages(ref uint32, x *imageIndex) {
 		s.ihs = append(s.ihs, h.PHash, h.Mirror)
 		if x != nil {
 			x.put(h, n)
+			s.indexed = len(s.imgs)
 		}
 	}
+}
+
+// indexPending files the images numbered but not yet in the index.
+func (s *state) indexPending() {
+	for n := s.indexed; n < len(s.imgs); n++ {
+		r := s.imgs[n]
+		s.img.put(&s.profs[r.ad].Images[r.i], uint32(n))
+	}
+	s.indexed = len(s.imgs)
 }
 
 // indexText files the advert's text under its band keys (nil: computed).

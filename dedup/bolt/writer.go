@@ -113,13 +113,12 @@ func newBatch(s *state) *batch {
 }
 
 // Adverts are added in chunks of chunkSize: the images of a chunk's
-// adverts are looked up in parallel, among those of the state (index) and
-// of the chunk's earlier adverts (compared directly); the adverts are then
-// added one by one. parallelMin is the smallest chunk spread over cores.
-const (
-	chunkSize   = 512
-	parallelMin = 64
-)
+// adverts are looked up in parallel (run), the adverts are then added one
+// by one. parallelMin is the smallest chunk spread over cores.
+// (chunkSize is a variable so tests can make batches of many chunks.)
+var chunkSize = 512
+
+const parallelMin = 64
 
 // run adds the adverts and returns the messages, as AddBatch.
 func (b *batch) run(fps []*ad.Fingerprinted) []ad.Assignments {
@@ -140,77 +139,177 @@ func (b *batch) run(fps []*ad.Fingerprinted) []ad.Assignments {
 		todo = append(todo, fp)
 	}
 	out := make([]ad.Assignments, 0, len(todo))
+	var chunks [][]*ad.Fingerprinted
 	for len(todo) > 0 {
-		chunk := todo[:min(chunkSize, len(todo))]
-		todo = todo[len(chunk):]
-		out = b.chunk(chunk, out)
+		chunks = append(chunks, todo[:min(chunkSize, len(todo))])
+		todo = todo[len(chunks[len(chunks)-1]):]
 	}
-	parallel(len(out), func(i int) { out[i].Changed = b.assignments(b.pend[i]) })
+	if len(chunks) == 0 {
+		return out
+	}
+	// Chunk i+1's images are matched while chunk i's adverts are added:
+	// against the image index, which holds the images of the chunks
+	// before i (add numbers a chunk's images but files them only when the
+	// chunk is done, s.indexPending), and directly against chunk i's and
+	// its own earlier adverts' images. So the lookup, the larger part of
+	// the work, runs on the other core beside the serial adding.
+	cur := b.newChunk(chunks[0], uint32(len(s.ids)), len(s.imgs))
+	b.match(cur, nil, s.view())
+	for i := range chunks {
+		var next *chunkIn
+		var wg sync.WaitGroup
+		if i+1 < len(chunks) {
+			v := s.view()
+			wg.Go(func() {
+				next = b.newChunk(chunks[i+1], cur.base+uint32(len(cur.fps)), cur.first[len(cur.fps)])
+				b.match(next, cur, v)
+			})
+		}
+		out = b.addChunk(cur, out)
+		wg.Wait()
+		s.indexPending()
+		cur = next
+	}
 	return out
 }
 
-func (b *batch) chunk(fps []*ad.Fingerprinted, out []ad.Assignments) []ad.Assignments {
-	s := b.s
-	profs := make([]*Profile, len(fps))
-	keys := make([][textsig.Bands]uint64, len(fps))
+// finish writes out the assignments of the messages run returned.
+func (b *batch) finish(out []ad.Assignments) {
+	parallel(len(out), func(i int) { out[i].Changed = b.assignments(b.pend[i]) })
+}
+
+// chunkIn is a chunk of new adverts: their profiles, their texts' band
+// keys, the numbers their images will get in s.imgs (first[k] for advert
+// k, first[len] the next chunk's), their flat v1 hashes and the ref of
+// the first.
+type chunkIn struct {
+	fps   []*ad.Fingerprinted
+	profs []*Profile
+	keys  [][textsig.Bands]uint64
+	first []int
+	flat  []flatImage
+	base  uint32
+	found [][]match // per advert, its images' matches, in add's order
+}
+
+// flatImage is one of a chunk's images for direct comparison.
+type flatImage struct {
+	ph, mh uint64
+	h      *ImageHash
+}
+
+// match reports whether images x and y match (ImagesMatch).
+func (f *flatImage) match(x *ImageHash) bool {
+	if x.robust() && f.h.robust() {
+		return ImagesMatch(x, f.h)
+	}
+	d := Hamming(x.PHash, f.ph)
+	if x.HasMirror {
+		d = min(d, Hamming(x.Mirror, f.ph))
+	}
+	if f.h.HasMirror {
+		d = min(d, Hamming(x.PHash, f.mh))
+	}
+	return d <= MaxImageDistance
+}
+
+// newChunk parses the adverts of a chunk whose first advert gets ref base
+// and whose first image gets number img.
+func (b *batch) newChunk(fps []*ad.Fingerprinted, base uint32, img int) *chunkIn {
+	c := &chunkIn{
+		fps:   fps,
+		profs: make([]*Profile, len(fps)),
+		keys:  make([][textsig.Bands]uint64, len(fps)),
+		first: make([]int, len(fps)+1),
+		base:  base,
+	}
 	parallel(len(fps), func(k int) {
-		profs[k] = ProfileOf(fps[k])
-		if t := profs[k].Text; t != nil {
-			keys[k] = t.Sig.BandKeys()
+		c.profs[k] = ProfileOf(fps[k])
+		if t := c.profs[k].Text; t != nil {
+			c.keys[k] = t.Sig.BandKeys()
 		}
 	})
-	// Image numbers the chunk's images will get in s.imgs, in order.
-	first := make([]int, len(fps)+1)
-	first[0] = len(s.imgs)
-	for k, p := range profs {
-		first[k+1] = first[k] + len(p.Images)
-	}
-	// The advert and image index (in its profile) of image img, in the
-	// state or in the chunk, and the chunk's texts by band key.
-	imageOf := func(img uint32) (string, uint16) {
-		if int(img) < first[0] {
-			r := s.imgs[img]
-			return s.ids[r.ad], r.i
+	c.first[0] = img
+	for k, p := range c.profs {
+		c.first[k+1] = c.first[k] + len(p.Images)
+		for i := range p.Images {
+			h := &p.Images[i]
+			c.flat = append(c.flat, flatImage{h.PHash, h.Mirror, h})
 		}
-		j, _ := slices.BinarySearch(first, int(img)+1)
-		return fps[j-1].Ad.ID, uint16(int(img) - first[j-1])
 	}
-	texts := chunkTexts(profs, keys)
-	// Neither the index nor the profiles change until the adverts are
-	// added: the images are looked up, the matches put in the order add
-	// takes them, and the texts' band keys looked up in the text index.
-	found := make([][]match, len(fps))
-	if len(s.tprep) < len(fps) {
+	return c
+}
+
+// match finds the matches of chunk c's images, in parallel: in the image
+// index (its images up to the chunk before c, through view v), among the
+// images of prev, the chunk before c when it is not in the index, and
+// among c's earlier adverts; then puts them in the order add takes them.
+// It reads only what adding prev's adverts leaves alone.
+func (b *batch) match(c, prev *chunkIn, v *view) {
+	c.found = make([][]match, len(c.fps))
+	inIndex := c.first[0]
+	if prev != nil {
+		inIndex = prev.first[0]
+	}
+	// The advert and image index (in its profile) of image img.
+	imageOf := func(img uint32) (string, uint16) {
+		if int(img) < inIndex {
+			r := v.imgs[img]
+			return v.ids[r.ad], r.i
+		}
+		ch := c
+		if int(img) < c.first[0] {
+			ch = prev
+		}
+		j, _ := slices.BinarySearch(ch.first, int(img)+1)
+		return ch.fps[j-1].Ad.ID, uint16(int(img) - ch.first[j-1])
+	}
+	parallel(len(c.fps), func(k int) {
+		p := c.profs[k]
+		found := b.lookup(v, p, nil, false)
+		for i := range p.Images {
+			x := &p.Images[i]
+			if prev != nil {
+				for y := range prev.flat {
+					if prev.flat[y].match(x) {
+						found = append(found, match{uint16(i), uint32(prev.first[0] + y)})
+					}
+				}
+			}
+			for y := range c.first[k] - c.first[0] {
+				if c.flat[y].match(x) {
+					found = append(found, match{uint16(i), uint32(c.first[0] + y)})
+				}
+			}
+		}
+		slices.SortFunc(found, func(x, y match) int {
+			ax, ix := imageOf(x.img)
+			ay, iy := imageOf(y.img)
+			return cmp.Or(strings.Compare(ax, ay), cmp.Compare(x.i, y.i), cmp.Compare(ix, iy)) // ids are unique
+		})
+		c.found[k] = found
+	})
+}
+
+// addChunk looks the chunk's texts up in the text index (in parallel:
+// nothing changes meanwhile), then adds its adverts one by one.
+func (b *batch) addChunk(c *chunkIn, out []ad.Assignments) []ad.Assignments {
+	s := b.s
+	texts := chunkTexts(c.profs, c.keys)
+	if len(s.tprep) < len(c.fps) {
 		s.tprep = make([]textPrep, chunkSize)
 	}
-	tprep := s.tprep[:len(fps)]
+	tprep := s.tprep[:len(c.fps)]
 	defer func() {
 		for k := range tprep { // keep no index lists alive
 			tprep[k].lists = [textsig.Bands][]uint32{}
 		}
 	}()
-	parallel(len(fps), func(k int) {
-		found[k] = b.lookup(profs[k], nil)
-		for i := range profs[k].Images {
-			x := &profs[k].Images[i]
-			for j := range k {
-				for y := range profs[j].Images {
-					if ImagesMatch(x, &profs[j].Images[y]) {
-						found[k] = append(found[k], match{uint16(i), uint32(first[j] + y)})
-					}
-				}
-			}
-		}
-		slices.SortFunc(found[k], func(x, y match) int {
-			ax, ix := imageOf(x.img)
-			ay, iy := imageOf(y.img)
-			return cmp.Or(strings.Compare(ax, ay), cmp.Compare(x.i, y.i), cmp.Compare(ix, iy)) // ids are unique
-		})
-		tprep[k].prepare(s, profs[k], &keys[k], k, profs, keys, texts)
+	parallel(len(c.fps), func(k int) {
+		tprep[k].prepare(s, c.profs[k], &c.keys[k], k, c.profs, c.keys, texts)
 	})
-	base := uint32(len(s.ids))
-	for k, fp := range fps {
-		out = append(out, b.add(fp.Ad.ID, profs[k], found[k], &keys[k], &tprep[k], base))
+	for k, fp := range c.fps {
+		out = append(out, b.add(fp.Ad.ID, c.profs[k], c.found[k], &c.keys[k], &tprep[k], c.base))
 	}
 	return out
 }
@@ -433,10 +532,36 @@ func parallel(n int, fn func(k int)) {
 	wg.Wait()
 }
 
+// view is what a lookup reads of the state, so that a lookup can run
+// while adverts are added (appending to these).
+type view struct {
+	imgs  []imgRef
+	ihs   []uint64
+	profs []*Profile
+	ids   []string
+}
+
+func (s *state) view() *view { return &view{s.imgs, s.ihs, s.profs, s.ids} }
+
+// v1Distance is ImageDistance between h and image n, from v.ihs.
+func (v *view) v1Distance(h *ImageHash, n uint32) int {
+	fl := v.imgs[n].fl
+	p, m := v.ihs[2*n], v.ihs[2*n+1]
+	d := Hamming(h.PHash, p)
+	if h.HasMirror {
+		d = min(d, Hamming(h.Mirror, p))
+	}
+	if fl&imgMirror != 0 {
+		d = min(d, Hamming(h.PHash, m))
+	}
+	return d
+}
+
 // lookup returns the images of p that match images in the state's index,
-// each (image of p, image of the state) pair once. keep, when set,
-// filters the adverts considered.
-func (b *batch) lookup(p *Profile, keep func(ad uint32) bool) []match {
+// each (image of p, image of the state) pair once, and, when unindexed is
+// set, the images numbered but not yet filed in the index (the chunk
+// being added). keep, when set, filters the adverts considered.
+func (b *batch) lookup(v *view, p *Profile, keep func(ad uint32) bool, unindexed bool) []match {
 	var out []match
 	sc := scratchPool.Get().(*lookupScratch)
 	defer scratchPool.Put(sc)
@@ -448,8 +573,14 @@ func (b *batch) lookup(p *Profile, keep func(ad uint32) bool) []match {
 		cand = cand[:0]
 		b.s.img.lookup(h, &sc.ps, func(img uint32) { cand = append(cand, img) })
 		slices.Sort(cand)
-		for _, img := range slices.Compact(cand) {
-			r := b.s.imgs[img]
+		cand = slices.Compact(cand)
+		if unindexed {
+			for img := b.s.indexed; img < len(v.imgs); img++ {
+				cand = append(cand, uint32(img))
+			}
+		}
+		for _, img := range cand {
+			r := v.imgs[img]
 			if keep != nil && !keep(r.ad) {
 				continue
 			}
@@ -457,9 +588,9 @@ func (b *batch) lookup(p *Profile, keep func(ad uint32) bool) []match {
 			// rule applies (either image lacks the robust hashes).
 			var ok bool
 			if robust && r.fl&imgRobust != 0 {
-				ok = ImagesMatch(h, &b.s.profs[r.ad].Images[r.i])
+				ok = ImagesMatch(h, &v.profs[r.ad].Images[r.i])
 			} else {
-				ok = b.s.v1Distance(h, img) <= MaxImageDistance
+				ok = v.v1Distance(h, img) <= MaxImageDistance
 			}
 			if ok {
 				out = append(out, match{uint16(i), img})
@@ -529,7 +660,7 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 	flipped = b.texts(ref, tp, base, cands, flipped)
 	delete(cands, ref)
 	s.indexContacts(ref)
-	s.indexImages(ref, s.img)
+	s.indexImages(ref, nil) // filed when the chunk is done (run)
 	if prof.Text != nil {
 		tp.put(s.text, &prof.Text.Sig, keys, ref)
 	}
@@ -736,7 +867,7 @@ func (b *batch) rebuild(flipped []uint32, changed map[uint32]struct{}) {
 	for _, a := range ids {
 		pa := s.profs[a]
 		cands := map[uint32]struct{}{}
-		for _, m := range b.lookup(pa, keep) {
+		for _, m := range b.lookup(s.view(), pa, keep, true) {
 			r := s.imgs[m.img]
 			if pa.Images[m.i].Stock == "" && s.profs[r.ad].Images[r.i].Stock == "" {
 				cands[r.ad] = struct{}{}
