@@ -211,7 +211,7 @@ func (c *Cluster) AddBatch(fps []*ad.Fingerprinted) ([]ad.Assignments, error) {
 	}
 	b := newBatch(c.st)
 	out := b.run(fps)
-	// The messages are written out while the batch commits.
+	// The messages are written out while the batch commits (finish).
 	var wg sync.WaitGroup
 	wg.Go(func() { b.finish(out) })
 	err := c.db.Update(b.commit)

@@ -41,6 +41,7 @@ type state struct {
 	// the visit stamps of a text scan.
 	text   *textIndex
 	tflag  []uint8
+	sigs   [][]textsig.MinHash // pages of signatures by ref (sig)
 	tvisit []uint32
 	tgen   uint32
 
@@ -68,8 +69,19 @@ func newState() *state {
 		contacts: map[string]*contactGroup{},
 		strs:     map[string]string{},
 	}
-	s.text = newTextIndex(func(r uint32) *textsig.MinHash { return &s.profs[r].Text.Sig })
+	s.text = newTextIndex(s.sig)
 	return s
+}
+
+// Text signatures are also kept in a slab of fixed pages, by ref, so a
+// lookup reads one cache line where the profile took three dependent
+// reads (the profile, its text, the signature), and the garbage collector
+// has nothing to scan there.
+const sigPageBits = 12
+
+// sig is the text signature of advert ref (zero when it has no text).
+func (s *state) sig(ref uint32) *textsig.MinHash {
+	return &s.sigs[ref>>sigPageBits][ref&(1<<sigPageBits-1)]
 }
 
 func (s *state) intern(x string) string {
@@ -81,11 +93,14 @@ func (s *state) intern(x string) string {
 }
 
 // addAdvert enters a new advert as its own person and network and returns
-// its ref. It does not index it.
-func (s *state) addAdvert(id string, p *Profile) uint32 {
+// its ref. It does not index it, and enters its id in s.pos only when pos
+// is set (a batch enters its adverts' ids while it commits).
+func (s *state) addAdvert(id string, p *Profile, pos bool) uint32 {
 	ref := uint32(len(s.ids))
 	s.ids = append(s.ids, id)
-	s.pos[id] = ref
+	if pos {
+		s.pos[id] = ref
+	}
 	s.profs = append(s.profs, p)
 	var fl uint8
 	if p.Text != nil {
@@ -95,6 +110,12 @@ func (s *state) addAdvert(id string, p *Profile) uint32 {
 		}
 	}
 	s.tflag = append(s.tflag, fl)
+	if ref&(1<<sigPageBits-1) == 0 {
+		s.sigs = append(s.sigs, make([]textsig.MinHash, 1<<sigPageBits))
+	}
+	if p.Text != nil {
+		*s.sig(ref) = p.Text.Sig
+	}
 	s.tvisit = append(s.tvisit, 0)
 	for sc := range 2 {
 		s.comp[sc] = append(s.comp[sc], ref)
@@ -127,13 +148,14 @@ func (s *state) indexImages(ref uint32, x *imageIndex) {
 	}
 }
 
-// indexPending files the images numbered but not yet in the index.
-func (s *state) indexPending() {
-	for n := s.indexed; n < len(s.imgs); n++ {
-		r := s.imgs[n]
-		s.img.put(&s.profs[r.ad].Images[r.i], uint32(n))
+// indexPending files the images numbered but not yet in the index, up
+// to image upTo, reading them through v.
+func (s *state) indexPending(v *view, upTo int) {
+	for n := s.indexed; n < upTo; n++ {
+		r := v.imgs[n]
+		s.img.put(&v.profs[r.ad].Images[r.i], uint32(n))
 	}
-	s.indexed = len(s.imgs)
+	s.indexed = max(s.indexed, upTo)
 }
 
 // indexText files the advert's text under its band keys (nil: computed).
@@ -273,7 +295,7 @@ func (s *state) replay(v []byte, hasComp *[]bool) error {
 		if _, dup := s.pos[id]; dup || !ValidID(id) {
 			return fmt.Errorf("advert %d has id %q, invalid or repeated", len(s.ids), id)
 		}
-		ref := s.addAdvert(id, p)
+		ref := s.addAdvert(id, p, true)
 		s.indexImages(ref, s.img)
 		s.indexContacts(ref)
 		s.indexText(ref, nil)

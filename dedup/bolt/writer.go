@@ -87,6 +87,9 @@ type batch struct {
 	edges     map[edgeKey]Link
 	wiped     map[uint32]struct{}
 	pend      [][]pendingAssignment // per advert added, its changed assignments
+	// indexed is closed when the images being filed beside the adding
+	// are in the image index (run); nil when none are.
+	indexed chan struct{}
 }
 
 // edgeKey is a link between adverts lo < hi (by ad id) in one scope.
@@ -116,7 +119,7 @@ func newBatch(s *state) *batch {
 // adverts are looked up in parallel (run), the adverts are then added one
 // by one. parallelMin is the smallest chunk spread over cores.
 // (chunkSize is a variable so tests can make batches of many chunks.)
-var chunkSize = 512
+var chunkSize = 128
 
 const parallelMin = 64
 
@@ -148,34 +151,55 @@ func (b *batch) run(fps []*ad.Fingerprinted) []ad.Assignments {
 		return out
 	}
 	// Chunk i+1's images are matched while chunk i's adverts are added:
-	// against the image index, which holds the images of the chunks
-	// before i (add numbers a chunk's images but files them only when the
-	// chunk is done, s.indexPending), and directly against chunk i's and
-	// its own earlier adverts' images. So the lookup, the larger part of
-	// the work, runs on the other core beside the serial adding.
+	// against the image index, which then holds the images of the chunks
+	// before i (add numbers a chunk's images; they are filed, beside the
+	// adding, just before the match of the chunk after next), and
+	// directly against chunk i's and its own earlier adverts' images. So
+	// the lookup, the larger part of the work, runs on the other core
+	// beside the serial adding. The last chunk's images are filed while
+	// the batch commits (AddBatch).
 	cur := b.newChunk(chunks[0], uint32(len(s.ids)), len(s.imgs))
 	b.match(cur, nil, s.view())
 	for i := range chunks {
 		var next *chunkIn
-		var wg sync.WaitGroup
+		b.indexed = nil
+		matched := make(chan struct{})
 		if i+1 < len(chunks) {
-			v := s.view()
-			wg.Go(func() {
+			v, upTo, indexed := s.view(), cur.first[0], make(chan struct{})
+			b.indexed = indexed
+			go func() {
+				defer close(matched)
+				s.indexPending(v, upTo)
+				close(indexed)
 				next = b.newChunk(chunks[i+1], cur.base+uint32(len(cur.fps)), cur.first[len(cur.fps)])
 				b.match(next, cur, v)
-			})
+			}()
+		} else {
+			close(matched)
 		}
 		out = b.addChunk(cur, out)
-		wg.Wait()
-		s.indexPending()
+		<-matched
 		cur = next
 	}
+	b.indexed = nil
 	return out
 }
 
-// finish writes out the assignments of the messages run returned.
+// finish writes out the assignments of the messages run returned, enters
+// the new adverts' ids in s.pos (nothing in run reads them there: run has
+// checked the batch's ids first) and files the images still to be filed
+// in the image index. It runs while the batch commits.
 func (b *batch) finish(out []ad.Assignments) {
+	s := b.s
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for r := b.base; r < uint32(len(s.ids)); r++ {
+			s.pos[s.ids[r]] = r
+		}
+		s.indexPending(s.view(), len(s.imgs))
+	})
 	parallel(len(out), func(i int) { out[i].Changed = b.assignments(b.pend[i]) })
+	wg.Wait()
 }
 
 // chunkIn is a chunk of new adverts: their profiles, their texts' band
@@ -420,7 +444,7 @@ func (tp *textPrep) prepare(s *state, p *Profile, keys *[textsig.Bands]uint64, k
 		n := 0
 		for b := range textsig.Bands {
 			for _, r := range tp.lists[b] {
-				if sig.Jaccard(&s.profs[r].Text.Sig) >= TextJaccard {
+				if sig.Jaccard(s.sig(r)) >= TextJaccard {
 					tp.near |= 1 << n
 				}
 				n++
@@ -450,7 +474,7 @@ func (tp *textPrep) scan(s *state, sig *textsig.MinHash, base uint32, skipTempla
 		s.tvisit[r] = s.tgen
 		if near < 0 {
 			near = 0
-			if sig.Jaccard(&s.profs[r].Text.Sig) >= TextJaccard {
+			if sig.Jaccard(s.sig(r)) >= TextJaccard {
 				near = 1
 			}
 		}
@@ -620,7 +644,7 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 			prof.Contacts[i] = s.intern(c)
 		}
 	}
-	ref := s.addAdvert(id, prof)
+	ref := s.addAdvert(id, prof, false)
 	b.dirtyProf[ref] = struct{}{}
 	b.dirtyComp[ref] = struct{}{}
 
@@ -867,6 +891,9 @@ func (b *batch) rebuild(flipped []uint32, changed map[uint32]struct{}) {
 	for _, a := range ids {
 		pa := s.profs[a]
 		cands := map[uint32]struct{}{}
+		if b.indexed != nil {
+			<-b.indexed // the index is being filed beside the adding
+		}
 		for _, m := range b.lookup(s.view(), pa, keep, true) {
 			r := s.imgs[m.img]
 			if pa.Images[m.i].Stock == "" && s.profs[r.ad].Images[r.i].Stock == "" {
