@@ -49,7 +49,7 @@ const MaxIDLen = 1024
 // component live in memory only (state.go) and are rebuilt from these
 // when the file opens.
 var (
-	bLog  = []byte("log")  // batch number (8 bytes big-endian) → record
+	bLog  = []byte("log")  // batch number (8 bytes big-endian), piece (4) → record piece
 	bEdge = []byte("edge") // ref, other ref (smaller ad id), scope byte → rule, 0, detail
 	bMeta = []byte("meta") // the layout
 
@@ -60,7 +60,7 @@ var (
 
 // storeLayout names the storage of the state (the log above), beside
 // the rules' stateLayout; a file with either different is refused.
-const storeLayout = "log1"
+const storeLayout = "log2"
 
 // fileLayout is the layout stored in the file.
 const fileLayout = stateLayout + "+" + storeLayout

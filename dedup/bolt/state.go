@@ -239,16 +239,36 @@ func (s *state) reset(ref uint32) {
 func load(tx *bbolt.Tx) (*state, error) {
 	s := newState()
 	var hasComp []bool
-	err := tx.Bucket(bLog).ForEach(func(k, v []byte) error {
-		if len(k) != 8 || binary.BigEndian.Uint64(k) != s.nlog {
-			return fmt.Errorf("corrupt state: log key %x, want %d", k, s.nlog)
+	// A record is stored in pieces (logKey); rec gathers them.
+	var rec []byte
+	var pieces uint32
+	flush := func() error {
+		if pieces == 0 {
+			return nil
 		}
-		if err := s.replay(v, &hasComp); err != nil {
+		if err := s.replay(rec, &hasComp); err != nil {
 			return fmt.Errorf("corrupt state: log record %d: %w", s.nlog, err)
 		}
 		s.nlog++
+		rec, pieces = rec[:0], 0
+		return nil
+	}
+	err := tx.Bucket(bLog).ForEach(func(k, v []byte) error {
+		if len(k) == 12 && binary.BigEndian.Uint64(k) == s.nlog+1 && binary.BigEndian.Uint32(k[8:]) == 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if len(k) != 12 || binary.BigEndian.Uint64(k) != s.nlog || binary.BigEndian.Uint32(k[8:]) != pieces {
+			return fmt.Errorf("corrupt state: log key %x, want record %d piece %d", k, s.nlog, pieces)
+		}
+		rec = append(rec, v...)
+		pieces++
 		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		return nil, err
 	}
