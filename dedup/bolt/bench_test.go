@@ -2,6 +2,7 @@ package bolt_test
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
@@ -125,8 +126,17 @@ func runCluster(b *testing.B, n int, robust, texts bool) {
 	b.ReportMetric(cpu.Seconds(), "cpu-s/run")
 	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(vmHWM())/(1<<20), "peak-RSS-MiB")
+	// A digest of every assignment, so runs of different code on the
+	// same corpus can be checked for identical results, not only counts.
+	sum := sha256.New()
+	if err := c.All(func(as ad.Assignment) error {
+		fmt.Fprintf(sum, "%s %s %s\n", as.AdID, as.PersonID, as.NetworkID)
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
 	b.StartTimer()
-	b.Logf("%d adverts (%d true persons, texts %v): %d persons, %d networks, %d stock-photo adverts", n, g.truePersons, texts, persons, networks, g.stockAds)
+	b.Logf("%d adverts (%d true persons, texts %v): %d persons, %d networks, %d stock-photo adverts, assignments sha256 %x", n, g.truePersons, texts, persons, networks, g.stockAds, sum.Sum(nil)[:8])
 }
 
 // cpuTime is the process's user and system CPU time so far.

@@ -36,22 +36,34 @@ var (
 // MaxIDLen is the longest advert id the cluster stores.
 const MaxIDLen = 1024
 
-// Buckets of the state file. Adverts are numbered in the order they
-// entered the state (ref, 4 bytes big-endian in keys), so a batch's new
-// adverts append to every bucket instead of touching pages all over the
-// B+trees (real ad ids are hashes). The image and contact indexes and the
-// members of each component live in memory only (state.go) and are
-// rebuilt from these when the file opens.
+// Buckets of the state file. The log holds one record per AddBatch that
+// changed anything (encode.go): the batch's new adverts, numbered in the
+// order they entered the state (ref), with their profiles, then patches
+// of the marks and seen sets of earlier adverts, then the new roots of
+// every advert that changed component. Each commit thus appends one
+// value instead of rewriting pages all over the B+trees: an earlier
+// advert that matches a new one changes, and rewriting its page cost
+// four times the bytes of the new adverts. Open replays the log. Edges
+// are kept by ref (4 bytes big-endian), so Explain reads an advert's
+// links directly. The image and contact indexes and the members of each
+// component live in memory only (state.go) and are rebuilt from these
+// when the file opens.
 var (
-	bAds    = []byte("ads")  // ref → ad id and Profile (encode.go)
-	bAdComp = []byte("comp") // ref → ref of its person's root, ref of its network's root
-	bEdge   = []byte("edge") // ref, other ref (smaller ad id), scope byte → rule, 0, detail
-	bMeta   = []byte("meta") // the layout
+	bLog  = []byte("log")  // batch number (8 bytes big-endian), piece (4) → record piece
+	bEdge = []byte("edge") // ref, other ref (smaller ad id), scope byte → rule, 0, detail
+	bMeta = []byte("meta") // the layout
 
-	allBuckets = [][]byte{bAds, bAdComp, bEdge, bMeta}
+	allBuckets = [][]byte{bLog, bEdge, bMeta}
 
 	keyLayout = []byte("layout")
 )
+
+// storeLayout names the storage of the state (the log above), beside
+// the rules' stateLayout; a file with either different is refused.
+const storeLayout = "log2"
+
+// fileLayout is the layout stored in the file.
+const fileLayout = stateLayout + "+" + storeLayout
 
 // Component scopes in edge keys.
 const (
@@ -142,9 +154,9 @@ func Open(path string) (*Cluster, error) {
 		meta := tx.Bucket(bMeta)
 		switch v := meta.Get(keyLayout); {
 		case v == nil:
-			return meta.Put(keyLayout, []byte(stateLayout))
-		case string(v) != stateLayout:
-			return fmt.Errorf("state has layout %q, this build uses %q: delete it and replay", v, stateLayout)
+			return meta.Put(keyLayout, []byte(fileLayout))
+		case string(v) != fileLayout:
+			return fmt.Errorf("state has layout %q, this build uses %q: delete it and replay", v, fileLayout)
 		}
 		return nil
 	})
@@ -203,7 +215,11 @@ func (c *Cluster) AddBatch(fps []*ad.Fingerprinted) ([]ad.Assignments, error) {
 	}
 	b := newBatch(c.st)
 	out := b.run(fps)
+	// The messages are written out while the batch commits (finish).
+	var wg sync.WaitGroup
+	wg.Go(func() { b.finish(out) })
 	err := c.db.Update(b.commit)
+	wg.Wait()
 	if err != nil {
 		if lerr := c.reload(); lerr != nil {
 			c.broken = fmt.Errorf("cluster state unusable after a failed commit (%v): %w", err, lerr)

@@ -519,10 +519,23 @@ func TestMatchesPairwiseRules(t *testing.T) {
 	}
 }
 
+// checkPairwise adds the adverts in order, in batches of 37, once in
+// chunks of the usual size and once in chunks of 5 (so a chunk's images
+// are looked up while the chunk before is added), and checks both states
+// against the components of Compare over all pairs of fps.
 func checkPairwise(t *testing.T, order, fps []*ad.Fingerprinted) {
 	c := MustOpen(t, "")
 	for i := 0; i < len(order); i += 37 {
 		MustAdd(t, c, order[i:min(i+37, len(order))]...)
+	}
+	small := MustOpen(t, "")
+	restore := bolt.SetChunkSize(5)
+	for i := 0; i < len(order); i += 37 {
+		MustAdd(t, small, order[i:min(i+37, len(order))]...)
+	}
+	restore()
+	if !reflect.DeepEqual(MustAll(t, small), MustAll(t, c)) {
+		t.Fatal("chunks of 5 give other assignments")
 	}
 
 	// Union-find over all pairs.
@@ -689,4 +702,41 @@ func TestMatchesPairwiseRulesRobust(t *testing.T) {
 			checkPairwise(t, order, fps)
 		})
 	}
+}
+
+// TestReloadEqualsMemory: after every batch of a corpus with stock photos,
+// templates, agencies and rebuilds (batches of 500 in chunks of 128), the
+// state loaded from the file equals the state in memory, profiles (marks,
+// seen sets) and components included; and the assignments equal those of
+// the whole corpus added as one chunk.
+func TestReloadEqualsMemory(t *testing.T) {
+	const n = 6000
+	g := newCorpus(n, 3, false)
+	g.texts = true
+	c := MustOpen(t, "")
+	one := MustOpen(t, "") // the same in chunks of 128
+	defer bolt.SetChunkSize(128)()
+	var all []*ad.Fingerprinted
+	for done := 0; done < n; done += 500 {
+		fps := g.next(500)
+		all = append(all, fps...)
+		MustAdd(t, c, fps...)
+		if err := bolt.CheckReload(c); err != nil {
+			t.Fatalf("after %d adverts: %v", done+500, err)
+		}
+	}
+	// A batch of redelivered adverts changes nothing and still reloads.
+	MustAdd(t, c, all[:700]...)
+	if err := bolt.CheckReload(c); err != nil {
+		t.Fatal(err)
+	}
+	// One batch, one chunk of 6,000: the same assignments.
+	restore := bolt.SetChunkSize(n)
+	MustAdd(t, one, all...)
+	restore()
+	if !reflect.DeepEqual(MustAll(t, one), MustAll(t, c)) {
+		t.Fatal("chunks of 128 and one chunk give other assignments")
+	}
+	_, persons, networks, _ := c.Stats()
+	t.Logf("%d adverts, %d persons, %d networks, %d with stock photos", n, persons, networks, g.stockAds)
 }

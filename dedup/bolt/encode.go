@@ -209,3 +209,92 @@ func decodeProfile(b []byte, intern func(string) string) (string, *Profile, erro
 	}
 	return id, p, nil
 }
+
+// A log record is everything one AddBatch committed (writer.go, commit),
+// stored under its batch number in the log bucket:
+//
+//	new adverts: count, then per advert the length and encodeProfile of
+//	             its id and profile, in ref order (the refs follow those
+//	             of the records before)
+//	patches:     count, then per earlier advert whose marks or seen sets
+//	             changed, encodePatch
+//	components:  count, then per advert whose roots changed its ref, the
+//	             root of its person and the root of its network
+//
+// all counts and numbers uvarints. Replaying the records in order (load)
+// gives the committed state. An advert is thus written whole once, when
+// it arrives; later changes append small patches instead of rewriting
+// pages all over the file.
+
+// encodePatch appends ref and the parts of its profile p that change after
+// the advert has arrived: per image its stock mark and seen sets, then the
+// text's flags (0 none, 1 text, 2 template) and seen sets.
+func encodePatch(b []byte, ref uint32, p *Profile) []byte {
+	b = binary.AppendUvarint(b, uint64(ref))
+	b = binary.AppendUvarint(b, uint64(len(p.Images)))
+	for i := range p.Images {
+		h := &p.Images[i]
+		if h.Stock != "" {
+			b = appendString(append(b, flagStock), h.Stock)
+		} else {
+			b = append(b, 0)
+		}
+		b = appendStrings(b, h.SeenNames)
+		b = appendStrings(b, h.SeenContacts)
+	}
+	t := p.Text
+	if t == nil {
+		return append(b, 0)
+	}
+	flags := byte(tHasText)
+	if t.Template {
+		flags |= tTemplate
+	}
+	b = append(b, flags)
+	b = appendStrings(b, t.SeenNames)
+	return appendStrings(b, t.SeenContacts)
+}
+
+// num reads a uvarint that counts nothing (a ref).
+func (d *decoder) num() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errShort
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// patch applies what encodePatch wrote (after the ref) to p.
+func (d *decoder) patch(p *Profile, intern func(string) string) {
+	if n := d.uvarint(); d.err == nil && n != len(p.Images) {
+		d.err = fmt.Errorf("patch of %d images, the profile has %d", n, len(p.Images))
+		return
+	}
+	for i := range p.Images {
+		h := &p.Images[i]
+		flags := d.bytes(1)
+		if flags == nil {
+			return
+		}
+		h.Stock = ""
+		if flags[0]&flagStock != 0 {
+			h.Stock = d.string(intern)
+		}
+		h.SeenNames, h.SeenContacts = d.strings(intern), d.strings(intern)
+	}
+	flags := d.bytes(1)
+	switch {
+	case flags == nil:
+	case (flags[0]&tHasText != 0) != (p.Text != nil) || flags[0]&^(tHasText|tTemplate) != 0:
+		d.err = fmt.Errorf("patch text flags %d", flags[0])
+	case p.Text != nil:
+		t := p.Text
+		t.Template = flags[0]&tTemplate != 0
+		t.SeenNames, t.SeenContacts = d.strings(intern), d.strings(intern)
+	}
+}

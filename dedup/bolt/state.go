@@ -30,9 +30,10 @@ type state struct {
 	minOf   [2][]uint32   // root → ref of the smallest ad id
 	count   [2]int        // components
 
-	imgs []imgRef    // image → (advert, index in its profile)
-	ihs  []uint64    // image n → pHash at 2n, mirror pHash at 2n+1
-	img  *imageIndex // every image, this batch's included
+	imgs    []imgRef    // image → (advert, index in its profile)
+	indexed int         // images 0 … indexed−1 are filed in img
+	ihs     []uint64    // image n → pHash at 2n, mirror pHash at 2n+1
+	img     *imageIndex // every image, this batch's included
 
 	contacts map[string]*contactGroup
 	strs     map[string]string // interned names and contacts
@@ -41,8 +42,12 @@ type state struct {
 	// the visit stamps of a text scan.
 	text   *textIndex
 	tflag  []uint8
+	sigs   [][]textsig.MinHash // pages of signatures by ref (sig)
 	tvisit []uint32
 	tgen   uint32
+
+	nlog  uint64     // records in the log (the next record's key)
+	tprep []textPrep // scratch of a chunk's text lookups (writer.go)
 }
 
 type imgRef struct {
@@ -58,20 +63,6 @@ const (
 	imgRobust = 2 // carries the robust hashes
 )
 
-// v1Distance is ImageDistance between h and image n, from s.ihs.
-func (s *state) v1Distance(h *ImageHash, n uint32) int {
-	fl := s.imgs[n].fl
-	p, m := s.ihs[2*n], s.ihs[2*n+1]
-	d := Hamming(h.PHash, p)
-	if h.HasMirror {
-		d = min(d, Hamming(h.Mirror, p))
-	}
-	if fl&imgMirror != 0 {
-		d = min(d, Hamming(h.PHash, m))
-	}
-	return d
-}
-
 func newState() *state {
 	s := &state{
 		pos:      map[string]uint32{},
@@ -79,8 +70,19 @@ func newState() *state {
 		contacts: map[string]*contactGroup{},
 		strs:     map[string]string{},
 	}
-	s.text = newTextIndex(func(r uint32) *textsig.MinHash { return &s.profs[r].Text.Sig })
+	s.text = newTextIndex(s.sig)
 	return s
+}
+
+// Text signatures are also kept in a slab of fixed pages, by ref, so a
+// lookup reads one cache line where the profile took three dependent
+// reads (the profile, its text, the signature), and the garbage collector
+// has nothing to scan there.
+const sigPageBits = 12
+
+// sig is the text signature of advert ref (zero when it has no text).
+func (s *state) sig(ref uint32) *textsig.MinHash {
+	return &s.sigs[ref>>sigPageBits][ref&(1<<sigPageBits-1)]
 }
 
 func (s *state) intern(x string) string {
@@ -92,11 +94,14 @@ func (s *state) intern(x string) string {
 }
 
 // addAdvert enters a new advert as its own person and network and returns
-// its ref. It does not index it.
-func (s *state) addAdvert(id string, p *Profile) uint32 {
+// its ref. It does not index it, and enters its id in s.pos only when pos
+// is set (a batch enters its adverts' ids while it commits).
+func (s *state) addAdvert(id string, p *Profile, pos bool) uint32 {
 	ref := uint32(len(s.ids))
 	s.ids = append(s.ids, id)
-	s.pos[id] = ref
+	if pos {
+		s.pos[id] = ref
+	}
 	s.profs = append(s.profs, p)
 	var fl uint8
 	if p.Text != nil {
@@ -106,6 +111,12 @@ func (s *state) addAdvert(id string, p *Profile) uint32 {
 		}
 	}
 	s.tflag = append(s.tflag, fl)
+	if ref&(1<<sigPageBits-1) == 0 {
+		s.sigs = append(s.sigs, make([]textsig.MinHash, 1<<sigPageBits))
+	}
+	if p.Text != nil {
+		*s.sig(ref) = p.Text.Sig
+	}
 	s.tvisit = append(s.tvisit, 0)
 	for sc := range 2 {
 		s.comp[sc] = append(s.comp[sc], ref)
@@ -116,7 +127,8 @@ func (s *state) addAdvert(id string, p *Profile) uint32 {
 	return ref
 }
 
-// indexImages numbers the advert's images and files them in x unless nil.
+// indexImages numbers the advert's images and files them in x unless nil
+// (then indexPending files them).
 func (s *state) indexImages(ref uint32, x *imageIndex) {
 	for i := range s.profs[ref].Images {
 		n := uint32(len(s.imgs))
@@ -132,8 +144,19 @@ func (s *state) indexImages(ref uint32, x *imageIndex) {
 		s.ihs = append(s.ihs, h.PHash, h.Mirror)
 		if x != nil {
 			x.put(h, n)
+			s.indexed = len(s.imgs)
 		}
 	}
+}
+
+// indexPending files the images numbered but not yet in the index, up
+// to image upTo, reading them through v.
+func (s *state) indexPending(v *view, upTo int) {
+	for n := s.indexed; n < upTo; n++ {
+		r := v.imgs[n]
+		s.img.put(&v.profs[r.ad].Images[r.i], uint32(n))
+	}
+	s.indexed = max(s.indexed, upTo)
 }
 
 // indexText files the advert's text under its band keys (nil: computed).
@@ -224,51 +247,48 @@ func (s *state) reset(ref uint32) {
 	}
 }
 
-// load fills a fresh state from the committed file.
+// load fills a fresh state from the committed file: it replays the log,
+// record by record (encode.go).
 func load(tx *bbolt.Tx) (*state, error) {
 	s := newState()
-	err := tx.Bucket(bAds).ForEach(func(k, v []byte) error {
-		if len(k) != 4 || binary.BigEndian.Uint32(k) != uint32(len(s.ids)) {
-			return fmt.Errorf("corrupt state: advert key %x, want %d", k, len(s.ids))
+	var hasComp []bool
+	// A record is stored in pieces (logKey); rec gathers them.
+	var rec []byte
+	var pieces uint32
+	flush := func() error {
+		if pieces == 0 {
+			return nil
 		}
-		id, p, err := decodeProfile(v, s.intern)
-		if err != nil {
-			return fmt.Errorf("advert %d: %w", len(s.ids), err)
+		if err := s.replay(rec, &hasComp); err != nil {
+			return fmt.Errorf("corrupt state: log record %d: %w", s.nlog, err)
 		}
-		if _, dup := s.pos[id]; dup || !ValidID(id) {
-			return fmt.Errorf("corrupt state: advert %d has id %q, invalid or repeated", len(s.ids), id)
-		}
-		ref := s.addAdvert(id, p)
-		s.indexImages(ref, s.img)
-		s.indexContacts(ref)
-		s.indexText(ref, nil)
+		s.nlog++
+		rec, pieces = rec[:0], 0
 		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	// Components: ref → root of its person, root of its network.
-	n := uint32(len(s.ids))
-	m := uint32(0)
-	err = tx.Bucket(bAdComp).ForEach(func(k, v []byte) error {
-		if len(k) != 4 || len(v) != 8 || binary.BigEndian.Uint32(k) != m {
-			return fmt.Errorf("corrupt state: components %x of %x", v, k)
-		}
-		for sc := range 2 {
-			r := binary.BigEndian.Uint32(v[4*sc:])
-			if r >= n {
-				return fmt.Errorf("corrupt state: components %x of %x", v, k)
+	err := tx.Bucket(bLog).ForEach(func(k, v []byte) error {
+		if len(k) == 12 && binary.BigEndian.Uint64(k) == s.nlog+1 && binary.BigEndian.Uint32(k[8:]) == 0 {
+			if err := flush(); err != nil {
+				return err
 			}
-			s.comp[sc][m] = r
 		}
-		m++
+		if len(k) != 12 || binary.BigEndian.Uint64(k) != s.nlog || binary.BigEndian.Uint32(k[8:]) != pieces {
+			return fmt.Errorf("corrupt state: log key %x, want record %d piece %d", k, s.nlog, pieces)
+		}
+		rec = append(rec, v...)
+		pieces++
 		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		return nil, err
 	}
-	if m != n {
-		return nil, fmt.Errorf("corrupt state: %d adverts, %d with components", n, m)
+	for ref, ok := range hasComp {
+		if !ok {
+			return nil, fmt.Errorf("corrupt state: advert %d has no components", ref)
+		}
 	}
 	s.count = [2]int{}
 	for sc := range 2 {
@@ -290,6 +310,62 @@ func load(tx *bbolt.Tx) (*state, error) {
 		}
 	}
 	return s, nil
+}
+
+// replay applies one log record (encode.go) to the state; hasComp
+// tracks which adverts got their components.
+func (s *state) replay(v []byte, hasComp *[]bool) error {
+	d := &decoder{b: v}
+	for range d.uvarint() {
+		enc := d.bytes(d.uvarint())
+		if d.err != nil {
+			break
+		}
+		id, p, err := decodeProfile(enc, s.intern)
+		if err != nil {
+			return fmt.Errorf("advert %d: %w", len(s.ids), err)
+		}
+		if _, dup := s.pos[id]; dup || !ValidID(id) {
+			return fmt.Errorf("advert %d has id %q, invalid or repeated", len(s.ids), id)
+		}
+		ref := s.addAdvert(id, p, true)
+		s.indexImages(ref, s.img)
+		s.indexContacts(ref)
+		s.indexText(ref, nil)
+		*hasComp = append(*hasComp, false)
+	}
+	n := uint64(len(s.ids))
+	for range d.uvarint() {
+		ref := d.num()
+		if d.err == nil && ref >= n {
+			return fmt.Errorf("patch of advert %d of %d", ref, n)
+		}
+		if d.err != nil {
+			break
+		}
+		p := s.profs[ref]
+		d.patch(p, s.intern)
+		if p.Text != nil && p.Text.Template {
+			s.tflag[ref] |= tTemplate
+		} else {
+			s.tflag[ref] &^= tTemplate
+		}
+	}
+	for range d.uvarint() {
+		ref, r0, r1 := d.num(), d.num(), d.num()
+		if d.err != nil {
+			break
+		}
+		if ref >= n || r0 >= n || r1 >= n {
+			return fmt.Errorf("components %d, %d of advert %d of %d", r0, r1, ref, n)
+		}
+		s.comp[0][ref], s.comp[1][ref] = uint32(r0), uint32(r1)
+		(*hasComp)[ref] = true
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.err = fmt.Errorf("%d bytes left over", len(d.b))
+	}
+	return d.err
 }
 
 // contactGroup is what the contact representatives need to know about the

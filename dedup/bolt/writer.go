@@ -79,12 +79,17 @@ func ProfileOf(fp *ad.Fingerprinted) *Profile {
 // the batch see earlier ones; if the transaction fails, the Cluster
 // reloads the state from the file.
 type batch struct {
-	s *state
+	s    *state
+	base uint32 // refs from base on are new in this batch
 
 	dirtyProf map[uint32]struct{}
 	dirtyComp map[uint32]struct{}
 	edges     map[edgeKey]Link
 	wiped     map[uint32]struct{}
+	pend      [][]pendingAssignment // per advert added, its changed assignments
+	// indexed is closed when the images being filed beside the adding
+	// are in the image index (run); nil when none are.
+	indexed chan struct{}
 }
 
 // edgeKey is a link between adverts lo < hi (by ad id) in one scope.
@@ -102,6 +107,7 @@ type match struct {
 func newBatch(s *state) *batch {
 	return &batch{
 		s:         s,
+		base:      uint32(len(s.ids)),
 		dirtyProf: map[uint32]struct{}{},
 		dirtyComp: map[uint32]struct{}{},
 		edges:     map[edgeKey]Link{},
@@ -110,13 +116,12 @@ func newBatch(s *state) *batch {
 }
 
 // Adverts are added in chunks of chunkSize: the images of a chunk's
-// adverts are looked up in parallel, among those of the state (index) and
-// of the chunk's earlier adverts (compared directly); the adverts are then
-// added one by one. parallelMin is the smallest chunk spread over cores.
-const (
-	chunkSize   = 512
-	parallelMin = 64
-)
+// adverts are looked up in parallel (run), the adverts are then added one
+// by one. parallelMin is the smallest chunk spread over cores.
+// (chunkSize is a variable so tests can make batches of many chunks.)
+var chunkSize = 128
+
+const parallelMin = 64
 
 // run adds the adverts and returns the messages, as AddBatch.
 func (b *batch) run(fps []*ad.Fingerprinted) []ad.Assignments {
@@ -124,8 +129,10 @@ func (b *batch) run(fps []*ad.Fingerprinted) []ad.Assignments {
 	// New adverts, first copy of each id.
 	var todo []*ad.Fingerprinted
 	seen := map[string]struct{}{}
-	for _, fp := range fps {
-		if _, ok := s.pos[fp.Ad.ID]; ok {
+	known := make([]bool, len(fps))
+	parallel(len(fps), func(i int) { _, known[i] = s.pos[fps[i].Ad.ID] })
+	for i, fp := range fps {
+		if known[i] {
 			continue
 		}
 		if _, ok := seen[fp.Ad.ID]; ok {
@@ -135,50 +142,398 @@ func (b *batch) run(fps []*ad.Fingerprinted) []ad.Assignments {
 		todo = append(todo, fp)
 	}
 	out := make([]ad.Assignments, 0, len(todo))
+	var chunks [][]*ad.Fingerprinted
 	for len(todo) > 0 {
-		chunk := todo[:min(chunkSize, len(todo))]
-		todo = todo[len(chunk):]
-		out = b.chunk(chunk, out)
+		chunks = append(chunks, todo[:min(chunkSize, len(todo))])
+		todo = todo[len(chunks[len(chunks)-1]):]
+	}
+	if len(chunks) == 0 {
+		return out
+	}
+	// Chunk i+1's images are matched while chunk i's adverts are added:
+	// against the image index, which then holds the images of the chunks
+	// before i (add numbers a chunk's images; they are filed, beside the
+	// adding, just before the match of the chunk after next), and
+	// directly against chunk i's and its own earlier adverts' images. So
+	// the lookup, the larger part of the work, runs on the other core
+	// beside the serial adding. The last chunk's images are filed while
+	// the batch commits (AddBatch).
+	cur := b.newChunk(chunks[0], uint32(len(s.ids)), len(s.imgs))
+	b.match(cur, nil, s.view())
+	for i := range chunks {
+		var next *chunkIn
+		b.indexed = nil
+		matched := make(chan struct{})
+		if i+1 < len(chunks) {
+			v, upTo, indexed := s.view(), cur.first[0], make(chan struct{})
+			b.indexed = indexed
+			go func() {
+				defer close(matched)
+				s.indexPending(v, upTo)
+				close(indexed)
+				next = b.newChunk(chunks[i+1], cur.base+uint32(len(cur.fps)), cur.first[len(cur.fps)])
+				b.match(next, cur, v)
+			}()
+		} else {
+			close(matched)
+		}
+		out = b.addChunk(cur, out)
+		<-matched
+		cur = next
+	}
+	b.indexed = nil
+	return out
+}
+
+// finish writes out the assignments of the messages run returned, enters
+// the new adverts' ids in s.pos (nothing in run reads them there: run has
+// checked the batch's ids first) and files the images still to be filed
+// in the image index. It runs while the batch commits.
+func (b *batch) finish(out []ad.Assignments) {
+	s := b.s
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for r := b.base; r < uint32(len(s.ids)); r++ {
+			s.pos[s.ids[r]] = r
+		}
+		s.indexPending(s.view(), len(s.imgs))
+	})
+	parallel(len(out), func(i int) { out[i].Changed = b.assignments(b.pend[i]) })
+	wg.Wait()
+}
+
+// chunkIn is a chunk of new adverts: their profiles, their texts' band
+// keys, the numbers their images will get in s.imgs (first[k] for advert
+// k, first[len] the next chunk's), their flat v1 hashes and the ref of
+// the first.
+type chunkIn struct {
+	fps   []*ad.Fingerprinted
+	profs []*Profile
+	keys  [][textsig.Bands]uint64
+	first []int
+	flat  []flatImage
+	base  uint32
+	found [][]match // per advert, its images' matches, in add's order
+}
+
+// flatImage is one of a chunk's images for direct comparison.
+type flatImage struct {
+	ph, mh uint64
+	h      *ImageHash
+}
+
+// match reports whether images x and y match (ImagesMatch).
+func (f *flatImage) match(x *ImageHash) bool {
+	if x.robust() && f.h.robust() {
+		return ImagesMatch(x, f.h)
+	}
+	d := Hamming(x.PHash, f.ph)
+	if x.HasMirror {
+		d = min(d, Hamming(x.Mirror, f.ph))
+	}
+	if f.h.HasMirror {
+		d = min(d, Hamming(x.PHash, f.mh))
+	}
+	return d <= MaxImageDistance
+}
+
+// newChunk parses the adverts of a chunk whose first advert gets ref base
+// and whose first image gets number img.
+func (b *batch) newChunk(fps []*ad.Fingerprinted, base uint32, img int) *chunkIn {
+	c := &chunkIn{
+		fps:   fps,
+		profs: make([]*Profile, len(fps)),
+		keys:  make([][textsig.Bands]uint64, len(fps)),
+		first: make([]int, len(fps)+1),
+		base:  base,
+	}
+	parallel(len(fps), func(k int) {
+		c.profs[k] = ProfileOf(fps[k])
+		if t := c.profs[k].Text; t != nil {
+			c.keys[k] = t.Sig.BandKeys()
+		}
+	})
+	c.first[0] = img
+	for k, p := range c.profs {
+		c.first[k+1] = c.first[k] + len(p.Images)
+		for i := range p.Images {
+			h := &p.Images[i]
+			c.flat = append(c.flat, flatImage{h.PHash, h.Mirror, h})
+		}
+	}
+	return c
+}
+
+// match finds the matches of chunk c's images, in parallel: in the image
+// index (its images up to the chunk before c, through view v), among the
+// images of prev, the chunk before c when it is not in the index, and
+// among c's earlier adverts; then puts them in the order add takes them.
+// It reads only what adding prev's adverts leaves alone.
+func (b *batch) match(c, prev *chunkIn, v *view) {
+	c.found = make([][]match, len(c.fps))
+	inIndex := c.first[0]
+	if prev != nil {
+		inIndex = prev.first[0]
+	}
+	// The advert and image index (in its profile) of image img.
+	imageOf := func(img uint32) (string, uint16) {
+		if int(img) < inIndex {
+			r := v.imgs[img]
+			return v.ids[r.ad], r.i
+		}
+		ch := c
+		if int(img) < c.first[0] {
+			ch = prev
+		}
+		j, _ := slices.BinarySearch(ch.first, int(img)+1)
+		return ch.fps[j-1].Ad.ID, uint16(int(img) - ch.first[j-1])
+	}
+	parallel(len(c.fps), func(k int) {
+		p := c.profs[k]
+		found := b.lookup(v, p, nil, false)
+		for i := range p.Images {
+			x := &p.Images[i]
+			if prev != nil {
+				for y := range prev.flat {
+					if prev.flat[y].match(x) {
+						found = append(found, match{uint16(i), uint32(prev.first[0] + y)})
+					}
+				}
+			}
+			for y := range c.first[k] - c.first[0] {
+				if c.flat[y].match(x) {
+					found = append(found, match{uint16(i), uint32(c.first[0] + y)})
+				}
+			}
+		}
+		slices.SortFunc(found, func(x, y match) int {
+			ax, ix := imageOf(x.img)
+			ay, iy := imageOf(y.img)
+			return cmp.Or(strings.Compare(ax, ay), cmp.Compare(x.i, y.i), cmp.Compare(ix, iy)) // ids are unique
+		})
+		c.found[k] = found
+	})
+}
+
+// addChunk looks the chunk's texts up in the text index (in parallel:
+// nothing changes meanwhile), then adds its adverts one by one.
+func (b *batch) addChunk(c *chunkIn, out []ad.Assignments) []ad.Assignments {
+	s := b.s
+	texts := chunkTexts(c.profs, c.keys)
+	if len(s.tprep) < len(c.fps) {
+		s.tprep = make([]textPrep, chunkSize)
+	}
+	tprep := s.tprep[:len(c.fps)]
+	defer func() {
+		for k := range tprep { // keep no index lists alive
+			tprep[k].lists = [textsig.Bands][]uint32{}
+		}
+	}()
+	parallel(len(c.fps), func(k int) {
+		tprep[k].prepare(s, c.profs[k], &c.keys[k], k, c.profs, c.keys, texts)
+	})
+	for k, fp := range c.fps {
+		out = append(out, b.add(fp.Ad.ID, c.profs[k], c.found[k], &c.keys[k], &tprep[k], c.base))
 	}
 	return out
 }
 
-func (b *batch) chunk(fps []*ad.Fingerprinted, out []ad.Assignments) []ad.Assignments {
-	s := b.s
-	profs := make([]*Profile, len(fps))
-	keys := make([][textsig.Bands]uint64, len(fps))
-	parallel(len(fps), func(k int) {
-		profs[k] = ProfileOf(fps[k])
-		if t := profs[k].Text; t != nil {
-			keys[k] = t.Sig.BandKeys()
-		}
-	})
-	// Image numbers the chunk's images will get in s.imgs, in order.
-	first := make([]int, len(fps)+1)
-	first[0] = len(s.imgs)
-	for k, p := range profs {
-		first[k+1] = first[k] + len(p.Images)
-	}
-	// Neither the index nor the profiles change until the adverts are
-	// added.
-	found := make([][]match, len(fps))
-	parallel(len(fps), func(k int) {
-		found[k] = b.lookup(profs[k], nil)
-		for i := range profs[k].Images {
-			x := &profs[k].Images[i]
-			for j := range k {
-				for y := range profs[j].Images {
-					if ImagesMatch(x, &profs[j].Images[y]) {
-						found[k] = append(found[k], match{uint16(i), uint32(first[j] + y)})
+// chunkKey is the band key of the text of a chunk's advert k.
+type chunkKey struct {
+	key uint64
+	k   int
+}
+
+// chunkTexts returns, per band, the band keys of the chunk's texts
+// sorted by key and advert.
+func chunkTexts(profs []*Profile, keys [][textsig.Bands]uint64) *[textsig.Bands][]chunkKey {
+	var out [textsig.Bands][]chunkKey
+	var wg sync.WaitGroup
+	for h := range 2 {
+		wg.Go(func() {
+			for b := h; b < textsig.Bands; b += 2 {
+				for k, p := range profs {
+					if p.Text != nil {
+						out[b] = append(out[b], chunkKey{keys[k][b], k})
 					}
+				}
+				slices.SortFunc(out[b], func(x, y chunkKey) int { return cmp.Or(cmp.Compare(x.key, y.key), cmp.Compare(x.k, y.k)) })
+			}
+		})
+	}
+	wg.Wait()
+	return &out
+}
+
+// textPrep is what a chunk's advert k finds under its text's band keys
+// before the chunk is added: per band the adverts in the text index and
+// the chunk's earlier adverts with the same key (inner, band<<16 | k,
+// in order), which add files before it. Together they are the lists
+// textScan would read when the advert is added, in the same order. It
+// also keeps which of them are near (their Jaccard does not change)
+// when there are few, and where each key is in the index's tables, so
+// add need not look them up again.
+type textPrep struct {
+	lists [textsig.Bands][]uint32
+	one   [textsig.Bands]uint32
+	inner []uint32
+	// near holds, when known, the Jaccard test of the entries of lists,
+	// band after band, one bit each; innerNear flags inner entries.
+	near  uint64
+	known bool
+	slot  [textsig.Bands]int32 // -1: table empty
+	size  [textsig.Bands]int32 // of the table when slot was found
+	found [textsig.Bands]bool
+	// interned: the name and contacts are the state's interned strings.
+	interned bool
+}
+
+// innerNear flags an inner entry whose text is near.
+const innerNear = 1 << 15
+
+func (tp *textPrep) prepare(s *state, p *Profile, keys *[textsig.Bands]uint64, k int, profs []*Profile, keysOf [][textsig.Bands]uint64, texts *[textsig.Bands][]chunkKey) {
+	tp.inner = tp.inner[:0]
+	tp.known = false
+	// Interned strings (the map is only read while the chunk prepares).
+	tp.interned = true
+	if v, ok := s.strs[p.Name]; ok {
+		p.Name = v
+	} else {
+		tp.interned = false
+	}
+	for i, c := range p.Contacts {
+		if v, ok := s.strs[c]; ok {
+			p.Contacts[i] = v
+		} else {
+			tp.interned = false
+		}
+	}
+	if p.Text == nil {
+		return
+	}
+	sig := &p.Text.Sig
+	x := s.text
+	total := 0
+	for b, key := range keys {
+		tp.lists[b], tp.slot[b], tp.size[b] = nil, -1, int32(len(x.bands[b].slots))
+		if len(x.bands[b].slots) > 0 {
+			i, ok := x.find(b, key, sig)
+			tp.slot[b], tp.found[b] = int32(i), ok
+			if ok {
+				if v := uint32(x.bands[b].slots[i]); v&listBit != 0 {
+					tp.lists[b] = x.lists[v&^listBit]
+				} else {
+					tp.one[b] = v - 1
+					tp.lists[b] = tp.one[b : b+1]
 				}
 			}
 		}
-	})
-	for k, fp := range fps {
-		out = append(out, b.add(fp.Ad.ID, profs[k], found[k], &keys[k]))
+		total += len(tp.lists[b])
+		ks := texts[b]
+		i, _ := slices.BinarySearchFunc(ks, key, func(x chunkKey, key uint64) int { return cmp.Compare(x.key, key) })
+		for ; i < len(ks) && ks[i].key == key && ks[i].k < k; i++ {
+			e := uint32(b)<<16 | uint32(ks[i].k)
+			if sig.Jaccard(&profs[ks[i].k].Text.Sig) >= TextJaccard {
+				e |= innerNear
+			}
+			tp.inner = append(tp.inner, e)
+		}
 	}
-	return out
+	if total <= 64 {
+		tp.known, tp.near = true, 0
+		n := 0
+		for b := range textsig.Bands {
+			for _, r := range tp.lists[b] {
+				if sig.Jaccard(s.sig(r)) >= TextJaccard {
+					tp.near |= 1 << n
+				}
+				n++
+			}
+		}
+	}
+}
+
+// scan is textScan over the prepared lists (the chunk's first advert has
+// ref base), without keep.
+func (tp *textPrep) scan(s *state, sig *textsig.MinHash, base uint32, skipTemplates func() bool, fn func(ref uint32)) {
+	s.tgen++
+	if s.tgen == 0 { // wrapped: clear the stamps
+		clear(s.tvisit)
+		s.tgen = 1
+	}
+	// visit is textScan's test of one entry; near is its Jaccard test,
+	// -1 when not prepared.
+	visit := func(r uint32, near int) {
+		if s.tvisit[r] == s.tgen {
+			return
+		}
+		if s.tflag[r]&tTemplate != 0 && skipTemplates() {
+			return
+		}
+		// Found under a shared key: near when the Jaccard is high enough.
+		s.tvisit[r] = s.tgen
+		if near < 0 {
+			near = 0
+			if sig.Jaccard(s.sig(r)) >= TextJaccard {
+				near = 1
+			}
+		}
+		if near == 1 {
+			fn(r)
+		}
+	}
+	in := tp.inner
+	n := 0
+	for b := range textsig.Bands {
+		for _, r := range tp.lists[b] {
+			near := -1
+			if tp.known {
+				near = int(tp.near >> n & 1)
+			}
+			n++
+			visit(r, near)
+		}
+		for ; len(in) > 0 && int(in[0]>>16) == b; in = in[1:] {
+			visit(base+in[0]&(innerNear-1), int(in[0]>>15&1))
+		}
+	}
+}
+
+// put files the advert (ref, text sig, band keys keys) in the text index
+// as textIndex.put does, at the slots prepared where the tables have not
+// changed since.
+func (tp *textPrep) put(x *textIndex, sig *textsig.MinHash, keys *[textsig.Bands]uint64, ref uint32) {
+	for b, k := range keys {
+		t := &x.bands[b]
+		if 4*(t.n+1) > 3*len(t.slots) {
+			t.grow()
+		}
+		var i int
+		var ok bool
+		switch j := int(tp.slot[b]); {
+		case j >= 0 && int(tp.size[b]) == len(t.slots) && tp.found[b]:
+			// Found then: still there (slots are never emptied).
+			i, ok = j, true
+		case j >= 0 && int(tp.size[b]) == len(t.slots) && t.slots[j] == 0:
+			// Not found then, and no key took the slot since: still
+			// absent, since a key filed since would be in it.
+			i = j
+		default:
+			i, ok = x.find(b, k, sig)
+		}
+		if !ok {
+			t.slots[i] = k>>32<<32 | uint64(ref+1)
+			t.n++
+			continue
+		}
+		v := uint32(t.slots[i])
+		if v&listBit != 0 {
+			x.lists[v&^listBit] = append(x.lists[v&^listBit], ref)
+			continue
+		}
+		t.slots[i] = k>>32<<32 | uint64(uint32(len(x.lists))|listBit)
+		x.lists = append(x.lists, []uint32{v - 1, ref})
+	}
 }
 
 // parallel calls fn(0) … fn(n−1), spread over the cores for large n.
@@ -201,10 +556,36 @@ func parallel(n int, fn func(k int)) {
 	wg.Wait()
 }
 
+// view is what a lookup reads of the state, so that a lookup can run
+// while adverts are added (appending to these).
+type view struct {
+	imgs  []imgRef
+	ihs   []uint64
+	profs []*Profile
+	ids   []string
+}
+
+func (s *state) view() *view { return &view{s.imgs, s.ihs, s.profs, s.ids} }
+
+// v1Distance is ImageDistance between h and image n, from v.ihs.
+func (v *view) v1Distance(h *ImageHash, n uint32) int {
+	fl := v.imgs[n].fl
+	p, m := v.ihs[2*n], v.ihs[2*n+1]
+	d := Hamming(h.PHash, p)
+	if h.HasMirror {
+		d = min(d, Hamming(h.Mirror, p))
+	}
+	if fl&imgMirror != 0 {
+		d = min(d, Hamming(h.PHash, m))
+	}
+	return d
+}
+
 // lookup returns the images of p that match images in the state's index,
-// each (image of p, image of the state) pair once. keep, when set,
-// filters the adverts considered.
-func (b *batch) lookup(p *Profile, keep func(ad uint32) bool) []match {
+// each (image of p, image of the state) pair once, and, when unindexed is
+// set, the images numbered but not yet filed in the index (the chunk
+// being added). keep, when set, filters the adverts considered.
+func (b *batch) lookup(v *view, p *Profile, keep func(ad uint32) bool, unindexed bool) []match {
 	var out []match
 	sc := scratchPool.Get().(*lookupScratch)
 	defer scratchPool.Put(sc)
@@ -216,8 +597,14 @@ func (b *batch) lookup(p *Profile, keep func(ad uint32) bool) []match {
 		cand = cand[:0]
 		b.s.img.lookup(h, &sc.ps, func(img uint32) { cand = append(cand, img) })
 		slices.Sort(cand)
-		for _, img := range slices.Compact(cand) {
-			r := b.s.imgs[img]
+		cand = slices.Compact(cand)
+		if unindexed {
+			for img := b.s.indexed; img < len(v.imgs); img++ {
+				cand = append(cand, uint32(img))
+			}
+		}
+		for _, img := range cand {
+			r := v.imgs[img]
 			if keep != nil && !keep(r.ad) {
 				continue
 			}
@@ -225,9 +612,9 @@ func (b *batch) lookup(p *Profile, keep func(ad uint32) bool) []match {
 			// rule applies (either image lacks the robust hashes).
 			var ok bool
 			if robust && r.fl&imgRobust != 0 {
-				ok = ImagesMatch(h, &b.s.profs[r.ad].Images[r.i])
+				ok = ImagesMatch(h, &v.profs[r.ad].Images[r.i])
 			} else {
-				ok = b.s.v1Distance(h, img) <= MaxImageDistance
+				ok = v.v1Distance(h, img) <= MaxImageDistance
 			}
 			if ok {
 				out = append(out, match{uint16(i), img})
@@ -249,13 +636,15 @@ var scratchPool = sync.Pool{New: func() any { return new(lookupScratch) }}
 
 // add adds one new advert whose images match the images found (of the
 // state and of the batch's earlier adverts); keys are its text's band keys.
-func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Bands]uint64) ad.Assignments {
+func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Bands]uint64, tp *textPrep, base uint32) ad.Assignments {
 	s := b.s
-	prof.Name = s.intern(prof.Name)
-	for i, c := range prof.Contacts {
-		prof.Contacts[i] = s.intern(c)
+	if !tp.interned {
+		prof.Name = s.intern(prof.Name)
+		for i, c := range prof.Contacts {
+			prof.Contacts[i] = s.intern(c)
+		}
 	}
-	ref := s.addAdvert(id, prof)
+	ref := s.addAdvert(id, prof, false)
 	b.dirtyProf[ref] = struct{}{}
 	b.dirtyComp[ref] = struct{}{}
 
@@ -264,16 +653,7 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 	for i := range prof.Images {
 		prof.Images[i].seen(prof)
 	}
-	slices.SortFunc(found, func(x, y match) int {
-		rx, ry := s.imgs[x.img], s.imgs[y.img]
-		if rx.ad != ry.ad {
-			return strings.Compare(s.ids[rx.ad], s.ids[ry.ad]) // ids are unique
-		}
-		if x.i != y.i {
-			return int(x.i) - int(y.i)
-		}
-		return int(rx.i) - int(ry.i)
-	})
+	// found is sorted by the other advert's id, then image (chunk).
 	cands := map[uint32]struct{}{}
 	var flipped []uint32
 	for _, m := range found {
@@ -301,7 +681,7 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 			g.candidates(prof, g.multi, func(r uint32) { cands[r] = struct{}{} })
 		}
 	}
-	flipped = b.texts(ref, keys, cands, flipped)
+	flipped = b.texts(ref, tp, base, cands, flipped)
 	delete(cands, ref)
 	if s.indexContacts(ref) {
 		// A contact with a blank advert just got its second name: the
@@ -310,8 +690,10 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 		// holds them all).
 		flipped = append(flipped, ref)
 	}
-	s.indexImages(ref, s.img)
-	s.indexText(ref, keys)
+	s.indexImages(ref, nil) // filed when the chunk is done (run)
+	if prof.Text != nil {
+		tp.put(s.text, &prof.Text.Sig, keys, ref)
+	}
 
 	changed := map[uint32]struct{}{ref: {}}
 	for _, other := range b.sorted(cands) {
@@ -320,15 +702,51 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 	if len(flipped) > 0 {
 		b.rebuild(flipped, changed)
 	}
-	msg := ad.Assignments{Cause: id}
-	for _, r := range b.sorted(changed) {
-		msg.Changed = append(msg.Changed, s.assignment(r))
+	// The assignments are written out when the batch is done (run), from
+	// the smallest members now.
+	pa := make([]pendingAssignment, 0, len(changed))
+	for r := range changed {
+		pa = append(pa, pendingAssignment{r, [2]uint32{s.minOf[0][s.comp[0][r]], s.minOf[1][s.comp[1][r]]}})
 	}
-	return msg
+	b.pend = append(b.pend, pa)
+	return ad.Assignments{Cause: id}
 }
 
-// texts updates the template marks of a new advert's text (ref, band keys
-// keys) and of the texts near it, and adds to cands the adverts rule (d)
+// pendingAssignment is an advert's new assignment: the smallest members
+// of its person and network, whose ids name them.
+type pendingAssignment struct {
+	ref uint32
+	min [2]uint32
+}
+
+// assignments returns the assignments of pa sorted by ad id.
+func (b *batch) assignments(pa []pendingAssignment) []ad.Assignment {
+	s := b.s
+	slices.SortFunc(pa, func(x, y pendingAssignment) int { return strings.Compare(s.ids[x.ref], s.ids[y.ref]) })
+	out := make([]ad.Assignment, len(pa))
+	// A component renamed by a join gives many adverts the same ids.
+	var last [2]uint32
+	var lastID [2]string
+	for i, a := range pa {
+		out[i].AdID = s.ids[a.ref]
+		for sc, id := range [2]*string{&out[i].PersonID, &out[i].NetworkID} {
+			if lastID[sc] == "" || last[sc] != a.min[sc] {
+				last[sc] = a.min[sc]
+				if sc == 0 {
+					lastID[sc] = PersonID(s.ids[a.min[sc]])
+				} else {
+					lastID[sc] = NetworkID(s.ids[a.min[sc]])
+				}
+			}
+			*id = lastID[sc]
+		}
+	}
+	return out
+}
+
+// texts updates the template marks of a new advert's text (ref, its band
+// keys' lists tp, prepared when its chunk began at ref base) and of the
+// texts near it, and adds to cands the adverts rule (d)
 // may link it with. It returns flipped with the adverts whose text just
 // became a template appended.
 //
@@ -338,7 +756,7 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 // busy band key of a template costs a pass over flags. Of the adverts rule
 // (d) links it with, one per person is enough: the others are already
 // joined to it.
-func (b *batch) texts(ref uint32, keys *[textsig.Bands]uint64, cands map[uint32]struct{}, flipped []uint32) []uint32 {
+func (b *batch) texts(ref uint32, tp *textPrep, base uint32, cands map[uint32]struct{}, flipped []uint32) []uint32 {
 	s := b.s
 	prof := s.profs[ref]
 	t := prof.Text
@@ -349,7 +767,7 @@ func (b *batch) texts(ref uint32, keys *[textsig.Bands]uint64, cands map[uint32]
 		s.tflag[ref] |= tTemplate
 	}
 	var same []uint32 // near, with an agreeing name (NamesAgree)
-	s.textScan(&t.Sig, keys, nil, func() bool { return t.Template }, func(r uint32, _ float64) {
+	tp.scan(s, &t.Sig, base, func() bool { return t.Template }, func(r uint32) {
 		op := s.profs[r]
 		if _, fl := t.seen(op); fl {
 			s.tflag[ref] |= tTemplate
@@ -479,7 +897,10 @@ func (b *batch) rebuild(flipped []uint32, changed map[uint32]struct{}) {
 	for _, a := range ids {
 		pa := s.profs[a]
 		cands := map[uint32]struct{}{}
-		for _, m := range b.lookup(pa, keep) {
+		if b.indexed != nil {
+			<-b.indexed // the index is being filed beside the adding
+		}
+		for _, m := range b.lookup(s.view(), pa, keep, true) {
 			r := s.imgs[m.img]
 			if pa.Images[m.i].Stock == "" && s.profs[r.ad].Images[r.i].Stock == "" {
 				cands[r.ad] = struct{}{}
@@ -510,31 +931,56 @@ func (b *batch) rebuild(flipped []uint32, changed map[uint32]struct{}) {
 	}
 }
 
-// commit writes the batch in the transaction, keys in order.
+// commit writes the batch in the transaction: one log record (encode.go)
+// and the evidence, keys in order.
 func (b *batch) commit(tx *bbolt.Tx) error {
 	s := b.s
-	ads := tx.Bucket(bAds)
-	// The profiles are encoded in parallel, then written in order. bbolt
-	// keeps the values until the commit: no buffer reuse.
+	// New adverts are whole profiles, earlier ones patches, encoded in
+	// parallel, then gathered into the record.
 	dirty := sortedRefs(b.dirtyProf)
 	enc := make([][]byte, len(dirty))
 	parallel(len(dirty), func(k int) {
-		p := s.profs[dirty[k]]
+		r := dirty[k]
+		p := s.profs[r]
+		if r < b.base {
+			enc[k] = encodePatch(make([]byte, 0, 64), r, p)
+			return
+		}
 		// Room for a profile with a text and v1 images, so the encoding
 		// rarely reallocates.
-		enc[k] = encodeProfile(make([]byte, 0, 384+160*len(p.Images)), s.ids[dirty[k]], p)
+		enc[k] = encodeProfile(make([]byte, 0, 384+160*len(p.Images)), s.ids[r], p)
 	})
-	for k, r := range dirty {
-		if err := ads.Put(refKey(r), enc[k]); err != nil {
-			return err
-		}
+	comps := sortedRefs(b.dirtyComp)
+	old, _ := slices.BinarySearch(dirty, b.base)
+	size := 3*binary.MaxVarintLen32 + 3*binary.MaxVarintLen32*len(comps)
+	for _, e := range enc {
+		size += binary.MaxVarintLen32 + len(e)
 	}
-	comp := tx.Bucket(bAdComp)
-	for _, r := range sortedRefs(b.dirtyComp) {
-		v := binary.BigEndian.AppendUint32(refKey(s.comp[0][r]), s.comp[1][r])
-		if err := comp.Put(refKey(r), v); err != nil {
-			return err
+	rec := make([]byte, 0, size)
+	rec = binary.AppendUvarint(rec, uint64(len(dirty)-old))
+	for _, e := range enc[old:] {
+		rec = append(binary.AppendUvarint(rec, uint64(len(e))), e...)
+	}
+	rec = binary.AppendUvarint(rec, uint64(old))
+	for _, e := range enc[:old] {
+		rec = append(rec, e...)
+	}
+	rec = binary.AppendUvarint(rec, uint64(len(comps)))
+	for _, r := range comps {
+		rec = binary.AppendUvarint(rec, uint64(r))
+		rec = binary.AppendUvarint(rec, uint64(s.comp[0][r]))
+		rec = binary.AppendUvarint(rec, uint64(s.comp[1][r]))
+	}
+	if len(dirty) > 0 || len(comps) > 0 {
+		log := tx.Bucket(bLog)
+		for i := uint32(0); len(rec) > 0; i++ {
+			n := min(len(rec), logPiece)
+			if err := log.Put(logKey(s.nlog, i), rec[:n]); err != nil {
+				return err
+			}
+			rec = rec[n:]
 		}
+		s.nlog++ // a failed commit reloads the state
 	}
 	ed := tx.Bucket(bEdge)
 	for _, r := range sortedRefs(b.wiped) {
@@ -570,6 +1016,17 @@ func (b *batch) commit(tx *bbolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// A log record is stored in pieces of at most logPiece bytes under
+// logKey(record, piece): bbolt never splits a leaf of four entries or
+// fewer, so a record stored whole (≈ 0.5 MB per 1,000 adverts) was
+// rewritten with the next ones, five times the bytes of the old layout;
+// two pieces fit a 4 KiB page, and a commit rewrites at most the last.
+const logPiece = 1984
+
+func logKey(record uint64, piece uint32) []byte {
+	return binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, record), piece)
 }
 
 func sortedRefs(set map[uint32]struct{}) []uint32 {
