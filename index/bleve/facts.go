@@ -85,25 +85,8 @@ func ensureFacts(tx *bolt.Tx) error {
 }
 
 // forEachFact calls fn with every advert's facts (a Doc holding only the
-// fields of encodeFacts, reused between calls), in advert-id order.
+// fields of encodeFacts, reused between calls), in advert-id order
+// (ForEachFact without an error from fn).
 func (x *Index) forEachFact(ctx context.Context, fn func(*index.Doc)) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return x.db.View(func(tx *bolt.Tx) error {
-		var d index.Doc
-		n := 0
-		return tx.Bucket(bucketFacts).ForEach(func(k, v []byte) error {
-			if n++; n%4096 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			if err := decodeFacts(k, v, &d); err != nil {
-				return err
-			}
-			fn(&d)
-			return nil
-		})
-	})
+	return x.ForEachFact(ctx, func(d *index.Doc) error { fn(d); return nil })
 }
