@@ -218,19 +218,27 @@ func (x *textIndex) put(sig *textsig.MinHash, keys *[textsig.Bands]uint64, ref u
 			t.grow()
 		}
 		i, ok := x.find(b, k, sig)
-		if !ok {
-			t.slots[i] = k>>32<<32 | uint64(ref+1)
-			t.n++
-			continue
-		}
-		v := uint32(t.slots[i])
-		if v&listBit != 0 {
-			x.lists[v&^listBit] = append(x.lists[v&^listBit], ref)
-			continue
-		}
-		t.slots[i] = k>>32<<32 | uint64(uint32(len(x.lists))|listBit)
-		x.lists = append(x.lists, []uint32{v - 1, ref})
+		x.fileAt(b, i, ok, k, ref)
 	}
+}
+
+// fileAt files advert ref under key k of band b at slot i, which holds
+// the key when ok and is the empty slot for it otherwise: a key's first
+// advert sits in the slot itself, later ones in a list.
+func (x *textIndex) fileAt(b, i int, ok bool, k uint64, ref uint32) {
+	t := &x.bands[b]
+	if !ok {
+		t.slots[i] = k>>32<<32 | uint64(ref+1)
+		t.n++
+		return
+	}
+	v := uint32(t.slots[i])
+	if v&listBit != 0 {
+		x.lists[v&^listBit] = append(x.lists[v&^listBit], ref)
+		return
+	}
+	t.slots[i] = k>>32<<32 | uint64(uint32(len(x.lists))|listBit)
+	x.lists = append(x.lists, []uint32{v - 1, ref})
 }
 
 // get returns the adverts filed under key k of band b (sig: the signature

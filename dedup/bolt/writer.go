@@ -521,18 +521,7 @@ func (tp *textPrep) put(x *textIndex, sig *textsig.MinHash, keys *[textsig.Bands
 		default:
 			i, ok = x.find(b, k, sig)
 		}
-		if !ok {
-			t.slots[i] = k>>32<<32 | uint64(ref+1)
-			t.n++
-			continue
-		}
-		v := uint32(t.slots[i])
-		if v&listBit != 0 {
-			x.lists[v&^listBit] = append(x.lists[v&^listBit], ref)
-			continue
-		}
-		t.slots[i] = k>>32<<32 | uint64(uint32(len(x.lists))|listBit)
-		x.lists = append(x.lists, []uint32{v - 1, ref})
+		x.fileAt(b, i, ok, k, ref)
 	}
 }
 
