@@ -58,7 +58,8 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 		return st, fmt.Errorf("state dir: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	cl, err := bolt.Open(filepath.Join(tmp, "cluster.db"))
+	// The state is removed afterwards: its commits need no fsync.
+	cl, err := bolt.OpenScratch(filepath.Join(tmp, "cluster.db"))
 	if err != nil {
 		return st, err
 	}

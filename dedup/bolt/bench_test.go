@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -57,7 +58,9 @@ func BenchmarkAddBatch(b *testing.B) {
 // images=v1 carries the pHash and mirror pHash per image (rule (a) v1);
 // images=robust also carries the 26 robust hashes (rule (a) v1.1). Both
 // carry text signatures (rule (d), templates); images=v1-notext is the
-// v1 corpus without them (the same adverts otherwise), for comparison.
+// v1 corpus without them (the same adverts otherwise), for comparison;
+// images=v1-scratch is the v1 corpus clustered as `adcensus dedup` does
+// it, into a scratch state whose commits are not fsynced (OpenScratch).
 func BenchmarkCluster(b *testing.B) {
 	v1, robust := []int{100_000}, []int{20_000}
 	if os.Getenv("CLUSTER_1M") != "" {
@@ -74,7 +77,7 @@ func BenchmarkCluster(b *testing.B) {
 		}
 		robust = v1
 	}
-	for _, kind := range []string{"v1", "v1-notext", "robust"} {
+	for _, kind := range []string{"v1", "v1-notext", "v1-scratch", "robust"} {
 		sizes := v1
 		if kind == "robust" {
 			sizes = robust
@@ -82,7 +85,7 @@ func BenchmarkCluster(b *testing.B) {
 		for _, n := range sizes {
 			b.Run(fmt.Sprintf("images=%s/ads=%d", kind, n), func(b *testing.B) {
 				for b.Loop() {
-					runCluster(b, n, kind == "robust", kind != "v1-notext")
+					runCluster(b, n, kind == "robust", kind != "v1-notext", kind == "v1-scratch")
 				}
 			})
 		}
@@ -91,11 +94,20 @@ func BenchmarkCluster(b *testing.B) {
 
 const clusterBatch = 1000
 
-func runCluster(b *testing.B, n int, robust, texts bool) {
+func runCluster(b *testing.B, n int, robust, texts, scratch bool) {
 	b.StopTimer()
 	g := newCorpus(n, 1, robust)
 	g.texts = texts
-	c := MustOpen(b, "")
+	var c *bolt.Cluster
+	if scratch {
+		var err error
+		if c, err = bolt.OpenScratch(filepath.Join(b.TempDir(), "scratch.db")); err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+	} else {
+		c = MustOpen(b, "")
+	}
 	var peakHeap uint64
 	var ms runtime.MemStats
 	var busy, cpu time.Duration

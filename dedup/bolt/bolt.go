@@ -136,11 +136,20 @@ type Cluster struct {
 // fingerprints only after AddBatch returns, so a crash loses no committed
 // batch. (NoSync would be safe only because the state is a projection
 // that a replay of the stream rebuilds; it is not used.)
-func Open(path string) (*Cluster, error) {
+func Open(path string) (*Cluster, error) { return open(path, false) }
+
+// OpenScratch opens a state for one offline run whose file is removed
+// afterwards (dedup.Offline): as Open, but commits are not fsynced
+// (bbolt NoSync). A crash loses nothing that a rerun does not redo; the
+// streaming cluster stage, whose commits must survive one, uses Open.
+func OpenScratch(path string) (*Cluster, error) { return open(path, true) }
+
+func open(path string, scratch bool) (*Cluster, error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout:        5 * time.Second,
 		NoFreelistSync: true,
 		FreelistType:   bbolt.FreelistMapType,
+		NoSync:         scratch,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open cluster state: %w", err)
