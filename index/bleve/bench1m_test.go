@@ -365,14 +365,10 @@ func BenchmarkFacetedQuery1M(b *testing.B) {
 // with secondary suppression) from the 1,000,000-advert index, CSV
 // written to io.Discard.
 func BenchmarkCounts1M(b *testing.B) {
-	dir, _ := bench1M(b)
-	x, err := bleve.Open(filepath.Join(dir, "ours"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer x.Close()
+	x := ours1M(b)
 	by := []string{index.DimArena, index.DimWeek, index.DimRegion}
 	var rows []index.CountRow
+	var err error
 	for b.Loop() {
 		rows, err = x.Counts(context.Background(), by, index.CountOptions{MinCell: 5})
 		if err != nil {

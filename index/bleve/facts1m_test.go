@@ -17,16 +17,12 @@ import (
 // distribution gathered from the full documents (ForEachDoc), which is
 // what reading the facts bucket avoids.
 func BenchmarkFactsExport1M(b *testing.B) {
-	dir, _ := bench1M(b)
-	x, err := bleve.Open(filepath.Join(dir, "ours"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer x.Close()
+	x := ours1M(b)
 	ctx := context.Background()
 	b.Run("export=facts", func(b *testing.B) {
 		b.ReportAllocs()
 		var rep *index.FactsReport
+		var err error
 		for b.Loop() {
 			if rep, err = index.ReportFacts(ctx, x, index.FactsOptions{MinCell: 5}); err != nil {
 				b.Fatal(err)
@@ -69,12 +65,7 @@ func BenchmarkFactsExport1M(b *testing.B) {
 // index, beside the search for the person's first page of adverts that
 // the endpoint already ran.
 func BenchmarkEntityFacts1M(b *testing.B) {
-	dir, _ := bench1M(b)
-	x, err := bleve.Open(filepath.Join(dir, "ours"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer x.Close()
+	x := ours1M(b)
 	ctx := context.Background()
 	for _, c := range []struct{ name, field, id string }{
 		{"person", index.FieldPersonID, "P0100000"},
@@ -82,6 +73,7 @@ func BenchmarkEntityFacts1M(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			var f *index.Facts
+			var err error
 			for b.Loop() {
 				if f, err = x.Facts(ctx, c.field, c.id); err != nil {
 					b.Fatal(err)
@@ -106,12 +98,7 @@ func BenchmarkEntityFacts1M(b *testing.B) {
 // the 1,000,000-advert index from the facts bucket, beside the same from
 // the full documents (what it did before), in the same run.
 func BenchmarkOverlapExport1M(b *testing.B) {
-	dir, _ := bench1M(b)
-	x, err := bleve.Open(filepath.Join(dir, "ours"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer x.Close()
+	x := ours1M(b)
 	ctx := context.Background()
 	b.Run("from=facts", func(b *testing.B) {
 		for b.Loop() {
@@ -129,4 +116,16 @@ func BenchmarkOverlapExport1M(b *testing.B) {
 			c.Overlap()
 		}
 	})
+}
+
+// ours1M opens our index of the 1,000,000-advert benchmark corpus
+// (bench1M), closed when the benchmark ends.
+func ours1M(b *testing.B) *bleve.Index {
+	dir, _ := bench1M(b)
+	x, err := bleve.Open(filepath.Join(dir, "ours"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { x.Close() })
+	return x
 }
