@@ -189,27 +189,29 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	w := stdout
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return err
+	return writeOutput(stdout, *out, func(w io.Writer) error {
+		if *format == "csv" {
+			return index.WriteCountsCSV(w, dims, rows)
 		}
-		defer f.Close()
-		w = f
+		return index.WriteCountsJSON(w, dims, rows, opt, provenance(*dataDir))
+	})
+}
+
+// writeOutput calls write with the file at path (created, and closed with
+// its error reported), or with stdout when path is "".
+func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) error {
+	if path == "" {
+		return write(stdout)
 	}
-	if *format == "csv" {
-		err = index.WriteCountsCSV(w, dims, rows)
-	} else {
-		err = index.WriteCountsJSON(w, dims, rows, opt, provenance(*dataDir))
-	}
+	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if f, ok := w.(*os.File); ok && *out != "" {
-		return f.Close()
+	if err := write(f); err != nil {
+		f.Close()
+		return err
 	}
-	return nil
+	return f.Close()
 }
 
 // provenance describes where exported numbers come from: the software, the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"adcensus/index"
 )
@@ -37,25 +36,10 @@ func cmdExportFacts(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	w := stdout
-	var f *os.File
-	if *out != "" {
-		if f, err = os.Create(*out); err != nil {
-			return err
+	return writeOutput(stdout, *out, func(w io.Writer) error {
+		if *format == "csv" {
+			return rep.WriteCSV(w)
 		}
-		defer f.Close()
-		w = f
-	}
-	if *format == "csv" {
-		err = rep.WriteCSV(w)
-	} else {
-		err = rep.WriteJSON(w)
-	}
-	if err != nil {
-		return err
-	}
-	if f != nil {
-		return f.Close()
-	}
-	return nil
+		return rep.WriteJSON(w)
+	})
 }
