@@ -36,6 +36,11 @@ type OfflineStats struct {
 	AdsWritten    int `json:"ads_written"`    // CSV rows
 	Persons       int `json:"persons"`
 	Networks      int `json:"networks"`
+	// Unattributable counts the adverts with no contact, no name and no
+	// image that could be hashed: no rule can link them to another
+	// advert, so each is a person of its own in Persons. It says how much
+	// of the count rests on adverts that carry nothing to attribute.
+	Unattributable int `json:"unattributable"`
 }
 
 // Offline de-duplicates a JSON Lines file of adverts (ad.Ad) and writes
@@ -174,6 +179,9 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 				st.FieldsDropped++
 			}
 		}
+		if len(r.fp.Contacts) == 0 && r.fp.Name == "" && len(r.fp.Images) == 0 {
+			st.Unattributable++
+		}
 		batch = append(batch, r.fp)
 		if len(batch) == OfflineBatch {
 			flush()
@@ -209,6 +217,6 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 	}
 	log.Info("dedup done", "read", st.Read, "bad_lines", st.BadLines, "duplicates", st.Duplicates,
 		"images_failed", st.ImagesFailed, "ages_dropped", st.AgesDropped, "phones_invalid", st.PhonesInvalid,
-		"empty_texts", st.EmptyTexts, "fields_dropped", st.FieldsDropped, "ads", st.AdsWritten, "persons", st.Persons, "networks", st.Networks)
+		"empty_texts", st.EmptyTexts, "fields_dropped", st.FieldsDropped, "ads", st.AdsWritten, "persons", st.Persons, "unattributable", st.Unattributable, "networks", st.Networks)
 	return st, nil
 }
