@@ -453,6 +453,41 @@ func TestImageMatchQuality(t *testing.T) {
 			}
 		}
 	}
+	// By kind of base photo: a whole tile at its native detail, or a
+	// quarter of one scaled up 2× (smooth, few details: where pHash bits
+	// near the median flip). Pairs across kinds are different photos and
+	// counted with the quarters.
+	whole := func(bi int) bool { return bi%5 == 0 } // harnessBases: a tile, then its 4 quarters
+	fmt.Fprintf(&out, "\n| rule | split | whole photos: recall / FMR | quarter crops scaled up 2×: recall / FMR |\n| --- | --- | --- | --- |\n")
+	for _, rw := range rows {
+		if rw.name != candidates && rw.name != alone && rw.name != "pHash ≤ 8 (v1)" {
+			continue
+		}
+		for _, sp := range splits[:2] {
+			var c [2][4]int // [quarter?] tp, pos, fp, neg
+			for i := range sp.hashes {
+				for j := i + 1; j < len(sp.hashes); j++ {
+					k := 1
+					if whole(sp.base[i]) && whole(sp.base[j]) {
+						k = 0
+					}
+					m := rw.rule(&sp.hashes[i], &sp.hashes[j])
+					o := 2
+					if sp.base[i] == sp.base[j] {
+						o = 0
+					}
+					c[k][o+1]++
+					if m {
+						c[k][o]++
+					}
+				}
+			}
+			cell := func(c [4]int) string {
+				return fmt.Sprintf("%.3f (%d/%d) / %.1e (%d/%d)", float64(c[0])/float64(c[1]), c[0], c[1], float64(c[2])/float64(c[3]), c[2], c[3])
+			}
+			fmt.Fprintf(&out, "| %s | %s | %s | %s |\n", rw.name, sp.name, cell(c[0]), cell(c[1]))
+		}
+	}
 	t.Log(out.String())
 	if heldRecall < 0.85 {
 		t.Errorf("held-out recall %.3f, want ≥ 0.85", heldRecall)
