@@ -98,7 +98,9 @@ func TestDiagSplits(t *testing.T) {
 		for k := range fr {
 			keys = append(keys, k)
 		}
-		sort.Slice(keys, func(i, j int) bool { return len(fr[keys[i]]) > len(fr[keys[j]]) || len(fr[keys[i]]) == len(fr[keys[j]]) && keys[i] < keys[j] })
+		sort.Slice(keys, func(i, j int) bool {
+			return len(fr[keys[i]]) > len(fr[keys[j]]) || len(fr[keys[i]]) == len(fr[keys[j]]) && keys[i] < keys[j]
+		})
 		// every fragment but the largest: its closest pair to the others
 		for _, k := range keys[1:] {
 			best, bestRank, ex := "", 99, ""
