@@ -3,8 +3,10 @@ package synth_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -82,6 +84,22 @@ func TestDiagSplits(t *testing.T) {
 		}
 		frags[tp][pp] = append(frags[tp][pp], i)
 	}
+	// Adverts with neither a contact nor an image: only their text can
+	// tie them to anyone.
+	predSize := map[string]int{}
+	for _, a := range ads {
+		predSize[pred[a.ID].Person]++
+	}
+	bare, bareAlone := 0, 0
+	for i, p := range profs {
+		if len(p.Contacts) == 0 && len(p.Images) == 0 {
+			bare++
+			if predSize[pred[ads[i].ID].Person] == 1 {
+				bareAlone++
+			}
+		}
+	}
+	t.Logf("%d adverts with neither contact nor image, %d of them a person alone", bare, bareAlone)
 	kinds := map[string]int{}
 	examples := map[string][]string{}
 	var tps []string
@@ -114,6 +132,9 @@ func TestDiagSplits(t *testing.T) {
 						if rank < bestRank {
 							best, bestRank = kind, rank
 							ex = fmt.Sprintf("%s %q / %s %q", ads[i].ID, ads[i].Name, ads[j].ID, ads[j].Name)
+							if rank == 1 {
+								ex += stockOwners(profs, ads, truth, i)
+							}
 						}
 					}
 				}
@@ -180,4 +201,134 @@ func splitKind(a, b *bolt.Profile) (string, int) {
 		return "no shared contact, a side without photos, text not near", 10
 	}
 	return "nothing shared", 11
+}
+
+// TestDiagMerges (SYNTH_SPLITS_DIR, SYNTH_SPLITS_PRED as TestDiagSplits):
+// the links (bolt.Compare, marks over the whole corpus) between adverts of
+// different true persons, or of different true networks, inside one
+// predicted network, by rule.
+func TestDiagMerges(t *testing.T) {
+	dir := os.Getenv("SYNTH_SPLITS_DIR")
+	if dir == "" {
+		t.Skip("SYNTH_SPLITS_DIR=corpus SYNTH_SPLITS_PRED=pred.csv")
+	}
+	predPath := os.Getenv("SYNTH_SPLITS_PRED")
+	truth := readTruth(t, dir)
+	ads := readAds(t, dir)
+	pf, err := os.Open(predPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, err := eval.ReadAssignments(pf)
+	pf.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	profs := profilesOf(t, dir, ads)
+	byNet := map[string][]int{}
+	for i, a := range ads {
+		byNet[pred[a.ID].Network] = append(byNet[pred[a.ID].Network], i)
+	}
+	kinds := map[string]int{}
+	examples := map[string][]string{}
+	for _, members := range byNet {
+		for x, i := range members {
+			for _, j := range members[x+1:] {
+				ti, tj := truth[ads[i].ID], truth[ads[j].ID]
+				if ti.Person == tj.Person {
+					continue
+				}
+				l := bolt.Compare(profs[i], profs[j])
+				if l.Scope == "" {
+					continue
+				}
+				kind := l.Scope + "/" + l.Rule
+				if l.Scope == bolt.ScopePerson {
+					kind += " (different persons)"
+				} else if ti.Network != tj.Network {
+					kind += " (different networks)"
+				} else {
+					continue
+				}
+				kinds[kind]++
+				if len(examples[kind]) < 5 {
+					examples[kind] = append(examples[kind], fmt.Sprintf("%s %q (%s) / %s %q (%s): %s",
+						ads[i].ID, ads[i].Name, ti.Person, ads[j].ID, ads[j].Name, tj.Person, l.Detail))
+				}
+			}
+		}
+	}
+	for k, n := range kinds {
+		t.Logf("%5d  %s", n, k)
+		for _, e := range examples[k] {
+			t.Logf("        %s", e)
+		}
+	}
+}
+
+// stockOwners describes who posts the stock images of advert i: the true
+// persons of the adverts with a matching image, and their names.
+func stockOwners(profs []*bolt.Profile, ads []*ad.Ad, truth map[string]eval.Labels, i int) string {
+	out := ""
+	for x := range profs[i].Images {
+		h := &profs[i].Images[x]
+		if h.Stock == "" {
+			continue
+		}
+		persons, names := map[string]bool{}, map[string]bool{}
+		for j, q := range profs {
+			if slices.ContainsFunc(q.Images, func(y bolt.ImageHash) bool { return bolt.ImagesMatch(h, &y) }) {
+				persons[truth[ads[j].ID].Person] = true
+				names[q.Name] = true
+			}
+		}
+		out += fmt.Sprintf(" [image %d: %d true persons, names %v]", x, len(persons), slices.Sorted(maps.Keys(names)))
+	}
+	return out
+}
+
+// TestDiagTextPairs (SYNTH_SPLITS_DIR): pairs of adverts with
+// near-duplicate texts (NearText 0.7), neither a template, by how their
+// names relate, counted by truth: would rule (d) gain or lose if it
+// accepted a pair where one advert gives no name?
+func TestDiagTextPairs(t *testing.T) {
+	dir := os.Getenv("SYNTH_SPLITS_DIR")
+	if dir == "" {
+		t.Skip("SYNTH_SPLITS_DIR=corpus")
+	}
+	truth := readTruth(t, dir)
+	ads := readAds(t, dir)
+	profs := profilesOf(t, dir, ads)
+	type key struct {
+		rel  string
+		same bool
+	}
+	counts := map[key]int{}
+	for i, a := range profs {
+		if a.Text == nil || a.Text.Template {
+			continue
+		}
+		for j := i + 1; j < len(profs); j++ {
+			b := profs[j]
+			if b.Text == nil || b.Text.Template {
+				continue
+			}
+			if _, near := dedup.NearText(&a.Text.Sig, &b.Text.Sig, 0.7); !near {
+				continue
+			}
+			rel := "names disagree"
+			switch {
+			case bolt.NamesAgree(a.Name, b.Name):
+				rel = "names agree"
+			case a.Name == "" && b.Name == "":
+				rel = "both nameless"
+			case a.Name == "" || b.Name == "":
+				rel = "one nameless"
+			}
+			counts[key{rel, truth[ads[i].ID].Person == truth[ads[j].ID].Person}]++
+		}
+	}
+	for _, rel := range []string{"names agree", "one nameless", "both nameless", "names disagree"} {
+		t.Logf("%-15s same person %6d, different persons %6d", rel, counts[key{rel, true}], counts[key{rel, false}])
+	}
 }
