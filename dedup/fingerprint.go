@@ -139,11 +139,15 @@ func imageProblem(src, err string) string {
 
 // NormaliseName returns name in NFC, lower case, with punctuation and
 // symbols removed and runs of spaces folded to one: "  Anna-Maria!" and
-// "anna maria" both become "anna maria".
+// "anna maria" both become "anna maria". What only shapes a removed
+// symbol goes with it: variation selectors (the U+FE0F of "❤️"),
+// format characters (the zero-width joiner of emoji sequences) and
+// enclosing marks (the keycap U+20E3), so "❤️ Anna ❤️" is "anna".
 func NormaliseName(name string) string {
 	name = norm.NFC.String(strings.ToLower(strings.ToValidUTF8(name, "")))
 	return strings.Join(strings.FieldsFunc(name, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r)
+		return unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) ||
+			unicode.Is(unicode.Variation_Selector, r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Me, r)
 	}), " ")
 }
 

@@ -135,3 +135,27 @@ func TestTokens(t *testing.T) {
 		t.Fatalf("tokens=%q", got)
 	}
 }
+
+// TestNormaliseNameEmoji: what only shapes an emoji (variation selector,
+// zero-width joiner, keycap mark) goes with it, so decorated names are
+// the plain name; letters with combining marks stay.
+func TestNormaliseNameEmoji(t *testing.T) {
+	for in, want := range map[string]string{
+		"❤️ Victoria ❤️":    "victoria",
+		"Victoria ❤️":       "victoria",
+		"✨Grace✨":           "grace",
+		"Grace A. ❤️":       "grace a",
+		"👩\u200d🦰 Lisa":     "lisa",
+		"Ola 1\ufe0f\u20e3": "ola 1",
+		"ANNA":              "anna",
+		"Zo\u0065\u0301":    "zoé",
+		"Anna\u200bMaria":   "anna maria",
+		"Q\u0323ira":        "q\u0323ira",
+		"*Anna*":            "anna",
+		"~ Anna K. ~":       "anna k",
+	} {
+		if got := dedup.NormaliseName(in); got != want {
+			t.Errorf("NormaliseName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -52,7 +52,7 @@ usage: adcensus COMMAND [flags]
   run --config FILE         the main job: crawl every arena of the config through all stages (embedded NATS)
   crawl --arena FILE --out ads.jsonl   one crawl of one arena to JSON Lines (no stream)
   dedup --in ads.jsonl --out assignments.csv   offline de-duplication of a JSON Lines file
-  synth --out DIR [--seed N] [--persons N] [--ads N]   write a labelled synthetic corpus (ads.jsonl, images/, truth.csv)
+  synth --out DIR [--seed N] [--persons N] [--ads N] [--style varied]   write a labelled synthetic corpus (ads.jsonl, images/, truth.csv)
   eval --truth truth.csv --pred assignments.csv   person/network count error, pairwise and B-cubed scores
   mse --in table.csv        estimate persons seen on no list (log-linear multiple-systems estimation)
   export counts --by arena,week [--format csv|json] [--split minors]   distinct persons and adverts per group

@@ -20,15 +20,16 @@ func cmdSynth(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	persons := fs.Int("persons", d.Persons, "number of persons")
 	ads := fs.Int("ads", d.Ads, "number of adverts (at least --persons)")
 	blank := fs.Float64("blank-share", 0, "share of adverts posted blank: no name, no photos (default none)")
+	style := fs.String("style", "", "how the corpus is built: empty for the default corpus, or \"varied\" (a corpus built differently: see docs/DEDUP.md)")
 	asJSON := fs.Bool("json", false, "print the counts as JSON")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
-		return usageError{"usage: adcensus synth --out DIR [--seed N] [--persons N] [--ads N]"}
+		return usageError{"usage: adcensus synth --out DIR [--seed N] [--persons N] [--ads N] [--blank-share F] [--style varied]"}
 	}
 	o := d
-	o.Seed, o.Persons, o.Ads, o.BlankShare = *seed, *persons, *ads, *blank
+	o.Seed, o.Persons, o.Ads, o.BlankShare, o.Style = *seed, *persons, *ads, *blank, *style
 	if err := o.Validate(); err != nil {
 		return usageError{err.Error()}
 	}

@@ -519,6 +519,66 @@ func TestMatchesPairwiseRules(t *testing.T) {
 	}
 }
 
+// TestMatchesPairwiseRulesOwnedContacts is TestMatchesPairwiseRules on
+// contacts that mostly carry one name (a person's own phone), with many
+// nameless adverts with and without photos, so rule (c) for blank and
+// nameless adverts (compareNameless) joins across them, and a few
+// contacts turn multi-name late.
+func TestMatchesPairwiseRulesOwnedContacts(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 7))
+	names := []string{"anna", "anna k", "anna k", "bea", "cia", "dora"}
+	var contacts []string
+	owner := map[string]string{}
+	for i := range 30 {
+		c := fmt.Sprintf("tel:%02d", i)
+		contacts = append(contacts, c)
+		owner[c] = names[r.IntN(len(names))]
+	}
+	var photos []uint64
+	for range 60 {
+		photos = append(photos, r.Uint64())
+	}
+	var fps []*ad.Fingerprinted
+	for i := range 240 {
+		var cs []string
+		switch x := r.IntN(20); {
+		case x < 17:
+			cs = []string{contacts[r.IntN(len(contacts))]}
+		case x < 19:
+			cs = []string{contacts[r.IntN(len(contacts))], contacts[r.IntN(len(contacts))]}
+		}
+		name := ""
+		switch x := r.IntN(20); {
+		case x < 14 && len(cs) > 0:
+			name = owner[cs[0]]
+			if name == "anna k" && r.IntN(3) == 0 {
+				name = "anna l" // one name base, but not agreeing names
+			}
+		case x < 15:
+			name = names[r.IntN(len(names))]
+		}
+		var ims []img
+		if r.IntN(10) < 7 {
+			ims = append(ims, img{photos[r.IntN(len(photos))] ^ randBits(r, 4), 0})
+		}
+		fps = append(fps, fp(fmt.Sprintf("ad-%03d", i), name, cs, ims...))
+	}
+	addTexts(rand.New(rand.NewPCG(43, 8)), fps, 30)
+	ordered := slices.Clone(fps)
+	slices.SortStableFunc(ordered, func(a, b *ad.Fingerprinted) int {
+		return cmp.Compare(blankRank(b), blankRank(a)) // blank adverts first
+	})
+	reversed := slices.Clone(fps)
+	slices.Reverse(reversed)
+	for _, order := range [][]*ad.Fingerprinted{fps, ordered, reversed} {
+		t.Run("", func(t *testing.T) { checkPairwise(t, order, fps) })
+		t.Run("merges", func(t *testing.T) {
+			defer bolt.SetMergeMin(3)()
+			checkPairwise(t, order, fps)
+		})
+	}
+}
+
 // checkPairwise adds the adverts in order, in batches of 37, once in
 // chunks of the usual size and once in chunks of 5 (so a chunk's images
 // are looked up while the chunk before is added), and checks both states

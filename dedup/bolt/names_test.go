@@ -1,6 +1,7 @@
 package bolt_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -168,6 +169,98 @@ func TestBlankAdvertOnMultiNameContact(t *testing.T) {
 			samePerson(t, c, "m7", "m8", true)
 			samePerson(t, c, "m6", "m8", true)
 			samePerson(t, c, "m5", "m1", false)
+			first = MustAll(t, c)
+			continue
+		}
+		if got := MustAll(t, c); !slices.Equal(got, first) {
+			t.Fatalf("order %d: %v, want %v", run, got, first)
+		}
+	}
+}
+
+// TestNamelessAdvertOnContact: on a contact that carries one name, an
+// advert without a name but with photos is that person's (rule c,
+// compareNameless); once a second name shows on the contact it is tied
+// to no one by the contact, and two nameless adverts with different
+// photos are never joined by a contact alone. Any arrival order gives
+// the same persons.
+func TestNamelessAdvertOnContact(t *testing.T) {
+	x, y, z := img{0x0123456789abcdef, 0}, img{0xfedcba9876543210, 0}, img{0x0f0f0f0f0f0f0f0f, 0}
+	path := filepath.Join(t.TempDir(), "c.db")
+	c := MustOpen(t, path)
+	MustAdd(t, c,
+		fp("n1", "", []string{"tel:1"}, x),
+		fp("n2", "", []string{"tel:1"}, y),
+	)
+	samePerson(t, c, "n1", "n2", false) // no name on the contact yet
+	sameNetwork(t, c, "n1", "n2", true)
+	MustAdd(t, c, fp("n3", "anna", []string{"tel:1"}))
+	samePerson(t, c, "n1", "n3", true)
+	samePerson(t, c, "n2", "n3", true)
+	MustAdd(t, c, fp("n4", "", []string{"tel:1", "tel:7"}, z), fp("n5", "anna k", []string{"tel:1"}))
+	samePerson(t, c, "n4", "n3", true)
+	samePerson(t, c, "n5", "n1", true)
+	if ex, err := c.Explain("n4"); err != nil || !strings.Contains(fmt.Sprint(ex.Evidence), bolt.RuleContactNameless) {
+		t.Fatalf("explain n4: %v %+v, want a %s link", err, ex.Evidence, bolt.RuleContactNameless)
+	}
+	msgs := MustAdd(t, c, fp("n6", "bea", []string{"tel:1"}))
+	samePerson(t, c, "n1", "n3", false) // the phone is an agency's now
+	samePerson(t, c, "n1", "n2", false)
+	samePerson(t, c, "n3", "n5", true) // anna and anna k stay one (rule b)
+	sameNetwork(t, c, "n1", "n6", true)
+	moved := map[string]bool{}
+	for _, m := range msgs {
+		for _, a := range m.Changed {
+			moved[a.AdID] = true
+		}
+	}
+	if !moved["n2"] || !moved["n3"] || !moved["n4"] {
+		t.Fatalf("changed %v, want n2, n3 and n4 among them (n1 keeps its id)", moved)
+	}
+	want := MustAll(t, c)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c = MustOpen(t, path)
+	if got := MustAll(t, c); !slices.Equal(got, want) {
+		t.Fatalf("after reopening %v, before %v", got, want)
+	}
+	// A nameless advert on the agency phone joins no one by it.
+	MustAdd(t, c, fp("n7", "", []string{"tel:1"}, x))
+	samePerson(t, c, "n7", "n1", true) // the same photo (rule a)
+	samePerson(t, c, "n7", "n3", false)
+	// On a contact with one name base, a name that does not agree with
+	// the first ("anna l" after "anna k") still joins its nameless
+	// adverts, and through them the first name.
+	MustAdd(t, c, fp("n14", "anna k", []string{"tel:4"}), fp("n15", "", []string{"tel:4"}, y))
+	MustAdd(t, c, fp("n16", "anna l", []string{"tel:4"}))
+	samePerson(t, c, "n16", "n15", true)
+	samePerson(t, c, "n16", "n14", true)
+
+	fps := []*ad.Fingerprinted{
+		fp("n1", "", []string{"tel:1"}, x), fp("n2", "", []string{"tel:1"}, y), fp("n3", "anna", []string{"tel:1"}),
+		fp("n4", "", []string{"tel:1", "tel:7"}, z), fp("n5", "anna k", []string{"tel:1"}), fp("n6", "bea", []string{"tel:1"}),
+		fp("n8", "cleo", []string{"tel:2"}), fp("n9", "", []string{"tel:2"}, y), fp("n10", "", []string{"tel:2", "tel:7"}, x),
+		fp("n11", "cleo", []string{"tel:2"}), fp("n12", "", []string{"tel:3"}, z), fp("n13", "", []string{"tel:3"}, x),
+	}
+	var first []ad.Assignment
+	for run := range 8 {
+		r := rand.New(rand.NewPCG(uint64(run), 5))
+		order := slices.Clone(fps)
+		r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		c := MustOpen(t, "")
+		for len(order) > 0 {
+			k := 1 + r.IntN(len(order))
+			MustAdd(t, c, order[:k]...)
+			order = order[k:]
+		}
+		if run == 0 {
+			samePerson(t, c, "n8", "n9", true)    // cleo's phone
+			samePerson(t, c, "n9", "n10", true)   // through cleo
+			samePerson(t, c, "n12", "n4", true)   // photo z
+			samePerson(t, c, "n13", "n10", true)  // photo x
+			samePerson(t, c, "n12", "n13", false) // tel:3 carries no name
+			samePerson(t, c, "n3", "n1", false)   // tel:1 is multi-name
 			first = MustAll(t, c)
 			continue
 		}

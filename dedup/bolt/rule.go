@@ -24,8 +24,11 @@ const (
 	RuleImage        = "image"         // same photo (pHash, mirror-aware)
 	RuleContactName  = "contact+name"  // shared contact and same name
 	RuleContactBlank = "contact+blank" // shared contact, one advert has neither name nor images
-	RuleTextName     = "text+name"     // near-duplicate texts, neither a template, and same name
-	RuleContact      = "contact"       // shared contact only: same network, not same person
+	// RuleContactNameless: a shared contact that is no multi-name
+	// contact, one advert named and the other nameless (with images).
+	RuleContactNameless = "contact+nameless"
+	RuleTextName        = "text+name" // near-duplicate texts, neither a template, and same name
+	RuleContact         = "contact"   // shared contact only: same network, not same person
 )
 
 // Evidence scopes: a person link joins two adverts into one person (and
@@ -117,6 +120,9 @@ func Compare(a, b *Profile) Link {
 		if l, ok := compareBlank(a, b); ok {
 			return l
 		}
+		if l, ok := compareNameless(a, b); ok {
+			return l
+		}
 	}
 	if l, ok := compareTexts(a, b); ok {
 		return l
@@ -145,6 +151,30 @@ func compareBlank(a, b *Profile) (Link, bool) {
 			continue
 		}
 		return Link{Scope: ScopePerson, Rule: RuleContactBlank, Detail: "shared contact " + ShortContact(c) + " + no name or images"}, true
+	}
+	return Link{}, false
+}
+
+// compareNameless is rule (c) for a nameless advert with images: on a
+// contact that carries one name only (no multi-name contact), the
+// contact is that advertiser's, so an advert on it that gives no name is
+// hers whether or not it shows photos (they may be new, or edited beyond
+// the image rule). It joins the named adverts on the contact; two
+// nameless adverts with images are not joined by the contact alone (an
+// agency that never writes names would be one person). On a multi-name
+// contact only the photos can tie it to one of the persons.
+func compareNameless(a, b *Profile) (Link, bool) {
+	if a.Name == "" {
+		a, b = b, a
+	}
+	if a.Name == "" || b.Name != "" || len(b.Images) == 0 {
+		return Link{}, false
+	}
+	for _, c := range b.Contacts {
+		if _, ok := slices.BinarySearch(a.Contacts, c); !ok || a.multi(c) || b.multi(c) {
+			continue
+		}
+		return Link{Scope: ScopePerson, Rule: RuleContactNameless, Detail: "shared contact " + ShortContact(c) + " + no name on one (name " + a.Name + ")"}, true
 	}
 	return Link{}, false
 }
@@ -338,4 +368,4 @@ func ShortContact(c string) string {
 // stateLayout is stored in the state file; a build with another layout
 // refuses the file ("delete it and replay"). The image index
 // (memindex.go) is rebuilt at open, so its layout is not part of it.
-const stateLayout = "refs+profiles-bin2+comp2+edges-bin1-once+stock3x3+text-mh128x16-tmpl3x3+imgleast8-corr10+names-initial+multiname2"
+const stateLayout = "refs+profiles-bin2+comp2+edges-bin1-once+stock3x3+text-mh128x16-tmpl3x3+imgleast8-corr10+names-initial+multiname2+nameless1"

@@ -174,8 +174,8 @@ func (s *state) indexText(ref uint32, keys *[textsig.Bands]uint64) {
 
 // indexContacts enters the advert in the contact groups and keeps the
 // multi-name marks (Profile.Multi) of the adverts on them. It reports
-// whether a contact that carries a blank advert just became a multi-name
-// contact: links of rule (c) through it may no longer hold.
+// whether a contact that carries a blank or a nameless advert just became
+// a multi-name contact: links of rule (c) through it may no longer hold.
 func (s *state) indexContacts(ref uint32) (rebuild bool) {
 	p := s.profs[ref]
 	for _, c := range p.Contacts {
@@ -189,7 +189,7 @@ func (s *state) indexContacts(ref uint32) (rebuild bool) {
 			for _, r := range g.all {
 				s.profs[r].setMulti(c)
 			}
-			rebuild = rebuild || g.blank >= 0
+			rebuild = rebuild || g.blank >= 0 || len(g.nameless) > 0
 		case g.multi:
 			p.setMulti(c)
 		}
@@ -440,7 +440,12 @@ func (g *contactGroup) add(ref uint32, p *Profile) (flipped bool) {
 //     advert with images;
 //   - on a multi-name contact (multi, the contact's final mark) a blank
 //     advert joins only the other blank adverts, which the first blank
-//     stands for, and a named one no blank advert.
+//     stands for, and a named one no blank advert;
+//   - on a contact that is not multi-name, a nameless advert with images
+//     joins every named one (compareNameless): the first of each name
+//     stands for them; a named advert joins every nameless one with
+//     images, and once a named advert is on the contact they are all one
+//     person with it, so the first nameless one stands for them.
 //
 // The components reached are exactly those the pairwise rules would join
 // (TestMatchesPairwiseRules).
@@ -456,6 +461,20 @@ func (g *contactGroup) candidates(p *Profile, multi bool, fn func(ref uint32)) {
 		for _, n := range g.named[nameKey(p.Name)] {
 			if NamesAgree(n.name, p.Name) {
 				fn(n.ref)
+			}
+		}
+	}
+	if !multi {
+		switch {
+		case p.Name != "" && len(g.names) > 0 && len(g.nameless) > 0:
+			fn(g.nameless[0])
+		case p.Name != "":
+			for _, r := range g.nameless {
+				fn(r)
+			}
+		case !p.Blank():
+			for _, r := range g.names {
+				fn(r)
 			}
 		}
 	}

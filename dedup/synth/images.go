@@ -209,6 +209,13 @@ type variantSpec struct {
 	bright  float64
 	tint    [3]float64
 	quality int
+	// Set by StyleVaried only (zero: not done): a vertical scale other
+	// than scale, a rotation in degrees, a text banner across the photo.
+	scaleY      float64
+	rotate      float64
+	banner      string
+	bannerY     float64 // centre of the banner, fraction of the height
+	bannerAlpha uint8
 }
 
 func newVariant(r *rand.Rand, base, arena int, name string) variantSpec {
@@ -236,7 +243,11 @@ func (v *variantSpec) apply(base *image.RGBA) ([]byte, error) {
 	w, h := float64(b.Dx()), float64(b.Dy())
 	cr := image.Rect(int(w*v.crop[0]), int(h*v.crop[1]), b.Dx()-int(w*v.crop[2]), b.Dy()-int(h*v.crop[3]))
 	dw := max(16, int(math.Round(float64(cr.Dx())*v.scale)))
-	dh := max(16, int(math.Round(float64(cr.Dy())*v.scale)))
+	sy := v.scale
+	if v.scaleY != 0 {
+		sy = v.scaleY
+	}
+	dh := max(16, int(math.Round(float64(cr.Dy())*sy)))
 	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
 	draw.BiLinear.Scale(dst, dst.Bounds(), base, cr, draw.Src, nil)
 	if v.mirror {
@@ -249,6 +260,9 @@ func (v *variantSpec) apply(base *image.RGBA) ([]byte, error) {
 				}
 			}
 		}
+	}
+	if v.rotate != 0 {
+		dst = rotateCover(dst, v.rotate)
 	}
 	if v.bright != 0 || v.tint != [3]float64{} {
 		var lut [3][256]uint8
@@ -263,6 +277,9 @@ func (v *variantSpec) apply(base *image.RGBA) ([]byte, error) {
 			dst.Pix[i+1] = lut[1][dst.Pix[i+1]]
 			dst.Pix[i+2] = lut[2][dst.Pix[i+2]]
 		}
+	}
+	if v.banner != "" {
+		drawBanner(dst, v.banner, v.bannerY, v.bannerAlpha)
 	}
 	stamp(dst, arenas[v.arena])
 	var buf bytes.Buffer

@@ -78,6 +78,10 @@ type Options struct {
 	// photos, a short "new in town, call" text on the person's or the
 	// agency's number (default none; the default corpus has none).
 	BlankShare float64 `json:"blank_share"`
+	// Style chooses how the corpus is built: StyleDefault ("") or
+	// StyleVaried, a corpus built differently (varied.go). The default
+	// corpus does not depend on the code of the other styles.
+	Style string `json:"style,omitempty"`
 	// Start and Days bound the posting times (defaults 2026-01-05, 90).
 	Start time.Time `json:"start"`
 	Days  int       `json:"days"`
@@ -144,6 +148,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("ads: %d, want at least persons (%d)", o.Ads, o.Persons)
 	case o.Days < 1:
 		return fmt.Errorf("days: %d, want at least 1", o.Days)
+	case o.Style != StyleDefault && o.Style != StyleVaried:
+		return fmt.Errorf("style: %q, want %q or %q", o.Style, StyleDefault, StyleVaried)
 	}
 	for name, v := range map[string]float64{
 		"network_share": o.NetworkShare, "phone_change_share": o.PhoneChangeShare,
@@ -200,7 +206,8 @@ type person struct {
 	arenas      []int
 	phones      []string // own numbers, in order of use
 	switches    []time.Time
-	agencyOwn   bool // an agency member who also shows an own number
+	tourPhones  []string // StyleVaried: a number per tour stop, or none
+	agencyOwn   bool     // an agency member who also shows an own number
 	obfuscate   bool
 	styles      []int
 	phoneField  float64
@@ -208,6 +215,7 @@ type person struct {
 	nPhotos     int
 	photos      []int // base indices
 	stock       int   // base index of a stock photo, -1 none
+	varied      variedPerson
 	stockOnly   bool
 	tpl         textTpl
 	price       string
@@ -252,6 +260,9 @@ func Generate(ctx context.Context, opt Options, dir string) (Stats, error) {
 		return st, fmt.Errorf("synth options: %w", err)
 	}
 	o := opt.withDefaults()
+	if o.Style == StyleVaried {
+		o = o.variedDefaults()
+	}
 	for _, name := range []string{AdsFile, TruthFile, imagesDir} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 			return st, fmt.Errorf("synth: %s already exists in %s", name, dir)
@@ -263,7 +274,11 @@ func Generate(ctx context.Context, opt Options, dir string) (Stats, error) {
 		return st, err
 	}
 	g := &gen{o: o, r: rand.New(rand.NewPCG(uint64(o.Seed), 0x73796e7468)), used: map[string]bool{}}
-	g.makePersons()
+	if g.varied() {
+		g.makePersonsVaried()
+	} else {
+		g.makePersons()
+	}
 
 	t, err := loadTiles()
 	if err != nil {
@@ -612,15 +627,23 @@ func (g *gen) makeAds() ([]*ad.Ad, []*person, []variantSpec) {
 
 			// Touring: the window is cut into one segment per city.
 			c := p.home
+			stop := 0
 			if len(p.tour) > 0 {
 				stops := append([]city{p.home}, p.tour...)
 				seg := int(float64(len(stops)) * float64(t.Sub(p.from)) / float64(p.to.Sub(p.from)+1))
-				c = stops[min(seg, len(stops)-1)]
+				stop = min(seg, len(stops)-1)
+				c = stops[stop]
 			}
 			a.City, a.Region = c.Name, c.Region
-			a.Name = p.name
-			if p.nameVariant != "" && chance(r, 0.35) {
-				a.Name = p.nameVariant
+			textName := p.name
+			if g.varied() {
+				a.Name, textName = g.nameVaried(p, arena)
+			} else {
+				a.Name = p.name
+				if p.nameVariant != "" && chance(r, 0.35) {
+					a.Name = p.nameVariant
+				}
+				textName = a.Name
 			}
 			if !chance(r, 0.08) {
 				a.Age = p.age
@@ -639,6 +662,10 @@ func (g *gen) makeAds() ([]*ad.Ad, []*person, []variantSpec) {
 			}
 			if len(p.phones) > 0 && (p.netIdx < 0 || len(nums) == 0 || chance(r, 0.3)) {
 				cur, prev := p.phoneAt(t)
+				if stop > 0 && len(p.tourPhones) >= stop {
+					// A touring number, bought for the stop.
+					cur, prev = p.tourPhones[stop-1], ""
+				}
 				nums = append(nums, cur)
 				if prev != "" && chance(r, 0.15) {
 					nums = append(nums, prev)
@@ -646,7 +673,7 @@ func (g *gen) makeAds() ([]*ad.Ad, []*person, []variantSpec) {
 			}
 			style := func() int {
 				if chance(r, 0.1) {
-					return r.IntN(numStyles)
+					return r.IntN(g.numStyles())
 				}
 				return pick(r, p.styles)
 			}
@@ -654,12 +681,12 @@ func (g *gen) makeAds() ([]*ad.Ad, []*person, []variantSpec) {
 			inText := len(nums) > 0 && (chance(r, p.phoneText) || (!inField && chance(r, 0.7)))
 			if inField {
 				for _, n := range nums {
-					a.Phones = append(a.Phones, spell(r, n, style()))
+					a.Phones = append(a.Phones, g.spell(n, style()))
 				}
 			}
 			textPhone := ""
 			if inText {
-				textPhone = spell(r, nums[0], style())
+				textPhone = g.spell(nums[0], style())
 				g.phoneInText++
 			}
 			// A blank advert (only drawn when asked for, so that the
@@ -669,6 +696,8 @@ func (g *gen) makeAds() ([]*ad.Ad, []*person, []variantSpec) {
 				a.Name = ""
 				a.Title, a.Body = g.blankText(p, c, textPhone)
 				g.blankAds++
+			} else if g.varied() {
+				a.Title, a.Body = g.textVaried(p, c, a.Age, textName, textPhone)
 			} else {
 				a.Title, a.Body = g.text(p, c, a.Age, a.Name, textPhone)
 			}
@@ -706,7 +735,12 @@ func (g *gen) makeAds() ([]*ad.Ad, []*person, []variantSpec) {
 				if !ok {
 					idx = len(variants)
 					sum := sha256.Sum256(fmt.Appendf(nil, "synth/%d/image/%d", g.o.Seed, idx))
-					variants = append(variants, newVariant(r, b, arena, hex.EncodeToString(sum[:8])+".jpg"))
+					name := hex.EncodeToString(sum[:8]) + ".jpg"
+					if g.varied() {
+						variants = append(variants, newVariantVaried(r, b, arena, name))
+					} else {
+						variants = append(variants, newVariant(r, b, arena, name))
+					}
 					vIndex[vk] = idx
 				}
 				a.Images = append(a.Images, imagesDir+"/"+variants[idx].name)
@@ -861,6 +895,9 @@ func (g *gen) stats(ads []*ad.Ad) Stats {
 			st.NetworkPersons++
 		}
 		for _, n := range p.phones {
+			phones[n] = true
+		}
+		for _, n := range p.tourPhones {
 			phones[n] = true
 		}
 		if len(p.switches) > 0 {

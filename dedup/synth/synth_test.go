@@ -341,3 +341,15 @@ func scores(t *testing.T, dir string) {
 			n.TrueClusters, n.PredClusters, 100*n.RelativeCountError, n.BCubed.Precision, n.BCubed.Recall, n.BCubed.F1)
 	}
 }
+
+// TestScoreCorpora scores the rules and the baselines on corpora written
+// by 'adcensus synth' (any style): SYNTH_SCORE_DIRS="dir1 dir2 …".
+func TestScoreCorpora(t *testing.T) {
+	dirs := strings.Fields(os.Getenv("SYNTH_SCORE_DIRS"))
+	if len(dirs) == 0 {
+		t.Skip(`set SYNTH_SCORE_DIRS="dir …" to score corpora written by adcensus synth`)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) { scores(t, dir) })
+	}
+}
