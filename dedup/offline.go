@@ -36,11 +36,14 @@ type OfflineStats struct {
 	AdsWritten    int `json:"ads_written"`    // CSV rows
 	Persons       int `json:"persons"`
 	Networks      int `json:"networks"`
-	// Unattributable counts the adverts with no contact, no name and no
-	// image that could be hashed: no rule can link them to another
-	// advert, so each is a person of its own in Persons. It says how much
-	// of the count rests on adverts that carry nothing to attribute.
-	Unattributable int `json:"unattributable"`
+	// PersonsWithoutContactOrPhoto counts the persons none of whose
+	// adverts has a contact or an image that could be hashed. Only a
+	// near-duplicate text with the same name can have joined their
+	// adverts (an advert with no name either is always a person of its
+	// own), so they are the least certain part of Persons: each may be a
+	// person, or a fragment of one counted elsewhere. The count thus lies
+	// between Persons − PersonsWithoutContactOrPhoto and Persons.
+	PersonsWithoutContactOrPhoto int `json:"persons_without_contact_or_photo"`
 }
 
 // Offline de-duplicates a JSON Lines file of adverts (ad.Ad) and writes
@@ -154,6 +157,10 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 		close(results)
 	}()
 
+	// Adverts with neither a contact nor a hashable image, and per person
+	// whether every advert seen so far is one (PersonsWithoutContactOrPhoto).
+	bare := map[string]struct{}{}
+	barePerson := map[string]bool{}
 	batch := make([]*ad.Fingerprinted, 0, OfflineBatch)
 	flush := func() {
 		if len(batch) == 0 || ctx.Err() != nil {
@@ -179,8 +186,8 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 				st.FieldsDropped++
 			}
 		}
-		if len(r.fp.Contacts) == 0 && r.fp.Name == "" && len(r.fp.Images) == 0 {
-			st.Unattributable++
+		if len(r.fp.Contacts) == 0 && len(r.fp.Images) == 0 {
+			bare[r.fp.Ad.ID] = struct{}{}
 		}
 		batch = append(batch, r.fp)
 		if len(batch) == OfflineBatch {
@@ -200,6 +207,10 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 	}
 	err = cl.All(func(a ad.Assignment) error {
 		st.AdsWritten++
+		_, b := bare[a.AdID]
+		if all, seen := barePerson[a.PersonID]; !seen || all {
+			barePerson[a.PersonID] = b
+		}
 		return w.Write([]string{a.AdID, a.PersonID, a.NetworkID})
 	})
 	if err != nil {
@@ -212,11 +223,16 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 	if _, st.Persons, st.Networks, err = cl.Stats(); err != nil {
 		return st, err
 	}
+	for _, all := range barePerson {
+		if all {
+			st.PersonsWithoutContactOrPhoto++
+		}
+	}
 	if err := cl.Close(); err != nil {
 		return st, fmt.Errorf("close state: %w", err)
 	}
 	log.Info("dedup done", "read", st.Read, "bad_lines", st.BadLines, "duplicates", st.Duplicates,
 		"images_failed", st.ImagesFailed, "ages_dropped", st.AgesDropped, "phones_invalid", st.PhonesInvalid,
-		"empty_texts", st.EmptyTexts, "fields_dropped", st.FieldsDropped, "ads", st.AdsWritten, "persons", st.Persons, "unattributable", st.Unattributable, "networks", st.Networks)
+		"empty_texts", st.EmptyTexts, "fields_dropped", st.FieldsDropped, "ads", st.AdsWritten, "persons", st.Persons, "persons_without_contact_or_photo", st.PersonsWithoutContactOrPhoto, "networks", st.Networks)
 	return st, nil
 }

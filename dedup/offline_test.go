@@ -72,9 +72,13 @@ func TestOffline(t *testing.T) {
 	// (dropped, counted): the advert is kept.
 	in.WriteString(`{"id":"a10","arena":"u","name":"Gia","age":"tjugo","phones":"+46 70 999 88 77","body":"Hej"}` + "\n")
 	// Nothing to attribute: no contact, no name, no image that could be
-	// hashed. Each stays a person of its own, and is counted as such.
+	// hashed. Each stays a person of its own; with a9 (its phone is no
+	// number) they are the persons without contact or photo.
 	add(ad.Ad{ID: "a11", Arena: "u", Body: "Välkommen"})
 	add(ad.Ad{ID: "a12", Arena: "u", Body: "Välkommen", Images: []string{"img/broken.jpg"}})
+	// No contact and no photo, but a10's text and name: joined to a10,
+	// whose phone makes that person one with a contact.
+	add(ad.Ad{ID: "a14", Arena: "u", Name: "Gia", Body: "Hej"})
 
 	var out, logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -87,14 +91,15 @@ func TestOffline(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// persons {a1,a2} {a3,a7} {a4,a5} {a8} {a9} {a10} {a11} {a12};
-	// networks {a1,a2,a3,a7} {a4,a5} {a8} {a9} {a10} {a11} {a12}
+	// persons {a1,a2} {a3,a7} {a4,a5} {a8} {a9} {a10,a14} {a11} {a12};
+	// networks {a1,a2,a3,a7} {a4,a5} {a8} {a9} {a10,a14} {a11} {a12}
 	row := func(id, p, n string) string { return id + "," + bolt.PersonID(p) + "," + bolt.NetworkID(n) + "\n" }
 	want := "ad_id,person_id,network_id\n" +
 		row("a1", "a1", "a1") +
 		row("a10", "a10", "a10") +
 		row("a11", "a11", "a11") +
 		row("a12", "a12", "a12") +
+		row("a14", "a10", "a10") +
 		row("a2", "a1", "a1") +
 		row("a3", "a3", "a1") +
 		row("a4", "a4", "a4") +
@@ -106,8 +111,8 @@ func TestOffline(t *testing.T) {
 		t.Fatalf("csv:\n%s\nwant:\n%s", got, want)
 	}
 	// a1, a3, a4, a7 and a8 have neither title nor body: empty texts.
-	wantStats := dedup.OfflineStats{Read: 12, BadLines: 1, Duplicates: 1, ImagesFailed: 3, AgesDropped: 1, PhonesInvalid: 1, EmptyTexts: 5,
-		FieldsDropped: 1, AdsWritten: 11, Persons: 8, Networks: 7, Unattributable: 2}
+	wantStats := dedup.OfflineStats{Read: 13, BadLines: 1, Duplicates: 1, ImagesFailed: 3, AgesDropped: 1, PhonesInvalid: 1, EmptyTexts: 5,
+		FieldsDropped: 1, AdsWritten: 12, Persons: 8, Networks: 7, PersonsWithoutContactOrPhoto: 3}
 	if st != wantStats {
 		t.Fatalf("stats=%+v, want %+v", st, wantStats)
 	}

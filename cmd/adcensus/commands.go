@@ -150,8 +150,8 @@ func cmdDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := w.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "read %d adverts (%d bad lines, %d duplicate ids skipped; problems kept: %d images failed, %d absurd ages dropped, %d invalid phones entries, %d empty texts, %d unreadable fields dropped); wrote %d assignments: %d persons (%d of them single adverts with no contact, name or photo, which no rule can link) in %d networks → %s\n",
-		stats.Read, stats.BadLines, stats.Duplicates, stats.ImagesFailed, stats.AgesDropped, stats.PhonesInvalid, stats.EmptyTexts, stats.FieldsDropped, stats.AdsWritten, stats.Persons, stats.Unattributable, stats.Networks, *out)
+	fmt.Fprintf(stdout, "read %d adverts (%d bad lines, %d duplicate ids skipped; problems kept: %d images failed, %d absurd ages dropped, %d invalid phones entries, %d empty texts, %d unreadable fields dropped); wrote %d assignments: %d persons (%d of them with neither a contact nor a photo on any advert, so the count lies between %d and %d) in %d networks → %s\n",
+		stats.Read, stats.BadLines, stats.Duplicates, stats.ImagesFailed, stats.AgesDropped, stats.PhonesInvalid, stats.EmptyTexts, stats.FieldsDropped, stats.AdsWritten, stats.Persons, stats.PersonsWithoutContactOrPhoto, stats.Persons-stats.PersonsWithoutContactOrPhoto, stats.Persons, stats.Networks, *out)
 	return nil
 }
 
