@@ -508,6 +508,9 @@ func TestImageMatchQuality(t *testing.T) {
 type corpusRule struct {
 	name  string
 	alone func(d int, votes func(t int) int) bool
+	// corroborated says whether a pair links with a second signal; nil is
+	// the rule in force (robust distance ≤ bolt.MaxRobustDistance).
+	corroborated func(d int, votes func(t int) int) bool
 }
 
 // TestImageVotesOnCorpus (IMAGEVOTE_CORPORA="DIR …", each an `adcensus
@@ -525,15 +528,41 @@ func TestImageVotesOnCorpus(t *testing.T) {
 		t.Skip("IMAGEVOTE_CORPORA=\"DIR …\" (adcensus synth folders)")
 	}
 	rules := []corpusRule{
-		{"in force: robust ≤ 8", func(d int, _ func(int) int) bool { return d <= bolt.MaxRobustAlone }},
+		{name: "in force: robust ≤ 8", alone: func(d int, _ func(int) int) bool { return d <= bolt.MaxRobustAlone }},
 	}
 	for _, k := range []int{2, 4, 7, 10} {
-		rules = append(rules, corpusRule{fmt.Sprintf("votes: robust ≤ 10 and ≥ %d region pairs ≤ 16", k),
-			func(d int, v func(int) int) bool { return d <= 10 && v(16) >= k }})
+		rules = append(rules, corpusRule{name: fmt.Sprintf("votes: robust ≤ 10 and ≥ %d region pairs ≤ 16", k), alone: func(d int, v func(int) int) bool { return d <= 10 && v(16) >= k }})
 	}
 	rules = append(rules,
-		corpusRule{"votes at 12: robust ≤ 8, or ≤ 12 and ≥ 2 region pairs ≤ 12", func(d int, v func(int) int) bool { return d <= 8 || d <= 12 && v(12) >= 2 }},
-		corpusRule{"votes at 12: robust ≤ 8, or ≤ 12 and ≥ 4 region pairs ≤ 14", func(d int, v func(int) int) bool { return d <= 8 || d <= 12 && v(14) >= 4 }})
+		corpusRule{name: "votes at 12: robust ≤ 8, or ≤ 12 and ≥ 2 region pairs ≤ 12", alone: func(d int, v func(int) int) bool { return d <= 8 || d <= 12 && v(12) >= 2 }},
+		corpusRule{name: "votes at 12: robust ≤ 8, or ≤ 12 and ≥ 4 region pairs ≤ 14", alone: func(d int, v func(int) int) bool { return d <= 8 || d <= 12 && v(14) >= 4 }})
+	scoreImageRules(t, dirs, rules)
+}
+
+// TestCorroboratedBandOnCorpus (IMAGEVOTE_CORPORA as for
+// TestImageVotesOnCorpus) scores a wider band of image links made with a
+// second signal: robust distance ≤ 12 instead of ≤ bolt.MaxRobustDistance,
+// plain or with at least two region pairs within 12. Links made alone and
+// the stock marks stay as in force.
+func TestCorroboratedBandOnCorpus(t *testing.T) {
+	dirs := strings.Fields(os.Getenv("IMAGEVOTE_CORPORA"))
+	if len(dirs) == 0 {
+		t.Skip("IMAGEVOTE_CORPORA=\"DIR …\" (adcensus synth folders)")
+	}
+	inForce := func(d int, _ func(int) int) bool { return d <= bolt.MaxRobustAlone }
+	scoreImageRules(t, dirs, []corpusRule{
+		{name: "in force: alone ≤ 8, with a second signal ≤ 10", alone: inForce},
+		{name: "with a second signal ≤ 12", alone: inForce,
+			corroborated: func(d int, _ func(int) int) bool { return d <= 12 }},
+		{name: "with a second signal ≤ 10, or ≤ 12 and ≥ 2 region pairs ≤ 12", alone: inForce,
+			corroborated: func(d int, v func(int) int) bool { return d <= 10 || d <= 12 && v(12) >= 2 }},
+	})
+}
+
+// scoreImageRules logs, per corpus and rule, the persons and networks the
+// rules' all-pairs definition gives, scored against the truth; rules[0]
+// must be the rules in force (checked against bolt.Compare on every pair).
+func scoreImageRules(t *testing.T, dirs []string, rules []corpusRule) {
 	var out strings.Builder
 	fmt.Fprintf(&out, "\n| rule | corpus | persons counted | persons B³ P / R / F1 | networks counted | networks B³ P / R / F1 |\n| --- | --- | --- | --- | --- | --- |\n")
 	for _, dir := range dirs {
@@ -541,6 +570,7 @@ func TestImageVotesOnCorpus(t *testing.T) {
 		profs := corpusProfiles(t, dir, ads)
 		bolt.MarkStock(profs)
 		bolt.MarkTemplates(profs)
+		bolt.MarkMultiName(profs) // rule (c), as the state marks them
 		// links[i*n+j], i < j: bit r set when rule r makes them one person
 		n := len(profs)
 		links := make([]uint8, n*n)
@@ -596,8 +626,9 @@ func TestImageVotesOnCorpus(t *testing.T) {
 
 // corpusPerson says, per rule, whether adverts a and b are one person:
 // an image link (robust pair the rule links alone; v1 pair within
-// bolt.MaxImageDistance; robust pair within bolt.MaxRobustDistance with a
-// second signal) or a link of the other rules.
+// bolt.MaxImageDistance; with a second signal, a robust pair within
+// bolt.MaxRobustDistance, or one the rule's corroborated accepts when set)
+// or a link of the other rules.
 func corpusPerson(a, b *bolt.Profile, rules []corpusRule) []bool {
 	out := make([]bool, len(rules))
 	// The other rules: the adverts with images that never match (a
@@ -649,9 +680,18 @@ func corpusPerson(a, b *bolt.Profile, rules []corpusRule) []bool {
 		// near non-template texts: rule (d) between the texts under one name
 		return bolt.Compare(&bolt.Profile{Name: "x", Text: a.Text}, &bolt.Profile{Name: "x", Text: b.Text}).Rule == bolt.RuleTextName
 	}
-	corroborated := least <= bolt.MaxRobustDistance && second()
+	inForce := least <= bolt.MaxRobustDistance && second()
 	for r, rl := range rules {
-		out[r] = corroborated
+		out[r] = inForce
+		if rl.corroborated != nil {
+			out[r] = false
+			for _, p := range close {
+				if rl.corroborated(leastRobust(p.x, p.y), func(t int) int { return regionVotes(p.x, p.y, t) }) {
+					out[r] = second()
+					break
+				}
+			}
+		}
 		for _, p := range close {
 			if out[r] {
 				break
