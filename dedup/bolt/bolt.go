@@ -135,6 +135,9 @@ type Cluster struct {
 	// the latest of them, whose commit the next batch's waits for.
 	inflight int
 	last     *Pending
+	// tail is the batch whose last chunk is not yet added (batch.run):
+	// the next Begin adds it, or flushTail.
+	tail *batch
 	// failed is set when a commit failed while batches were in flight:
 	// the memory holds their work, so it reloads when the last ends.
 	failed error
@@ -214,6 +217,7 @@ func (c *Cluster) reload() error {
 // file.
 func (c *Cluster) Close() error {
 	c.mu.Lock()
+	c.flushTail()
 	for c.inflight > 0 {
 		c.cond.Wait()
 	}
@@ -225,6 +229,7 @@ func (c *Cluster) Close() error {
 // committed state.
 func (c *Cluster) lockCommitted() {
 	c.mu.Lock()
+	c.flushTail()
 	if c.inflight == 0 {
 		return
 	}
@@ -269,16 +274,20 @@ type Pending struct {
 	err  error
 }
 
-// Begin is the first half of AddBatch: it checks the batch, adds it to
-// the state in memory and starts its commit, which follows the commits
-// of the batches begun before. It returns once the next batch may begin:
-// that batch's work in memory then overlaps this one's commit (its
-// fsync). Wait returns what AddBatch would. A batch begun after one whose
-// commit fails, while that one is in flight, fails too (it was built on
-// the failed one's state), and the state is reloaded from the file once
-// no batch is in flight. The adverts of fps are not read after Begin
-// returns. Readers (Assignment, All, Explain, …) wait until no batch is
-// in flight.
+// Begin is the first half of AddBatch: it checks the batch and adds it
+// to the state in memory, all but its last chunk of adverts (batch.run).
+// The next Begin adds that chunk while it matches its own first chunk's
+// images, then starts this batch's commit, which follows the commits of
+// the batches begun before, and goes on with its own adverts while this
+// one commits (fsyncs). Wait (or a reader, or Close) adds the last chunk
+// itself when no Begin came after. Wait returns what AddBatch would.
+// Batches run in memory strictly in call order, so the results are those
+// of one AddBatch after another. A batch begun after one whose commit
+// fails, while that one is in flight, fails too (it was built on the
+// failed one's state), and the state is reloaded from the file once no
+// batch is in flight. The fingerprints (not the slice fps) are read until
+// the batch is complete: callers must not change them before Wait.
+// Readers (Assignment, All, Explain, …) wait until no batch is in flight.
 func (c *Cluster) Begin(fps []*ad.Fingerprinted) (*Pending, error) {
 	for i, fp := range fps {
 		if fp == nil {
@@ -292,24 +301,53 @@ func (c *Cluster) Begin(fps []*ad.Fingerprinted) (*Pending, error) {
 	defer c.mu.Unlock()
 	// After a failed commit, wait for the reload rather than build on
 	// the failed batch's state.
+	if c.failed != nil {
+		c.flushTail()
+	}
 	for c.readers > 0 || c.failed != nil {
 		c.cond.Wait()
 	}
 	if c.broken != nil {
 		return nil, c.broken
 	}
+	// The batch's last chunk is added by the next Begin, beside the
+	// matching of that batch's first chunk, or by flushTail.
 	b := newBatch(c.st)
-	out := b.run(fps)
+	b.p = &Pending{c: c, prev: c.last, done: make(chan struct{})}
+	c.last = b.p
+	c.inflight++
+	prev := c.tail
+	c.tail = nil
+	b.run(fps, prev, c.complete)
+	if b.last != nil {
+		c.tail = b
+	} else {
+		c.complete(b)
+	}
+	return b.p, nil
+}
+
+// complete finishes batch b, whose adverts are all added, and starts its
+// commit. c.mu is held.
+func (c *Cluster) complete(b *batch) {
 	// The messages are written out while the record is encoded.
 	var wg sync.WaitGroup
-	wg.Go(func() { b.finish(out) })
+	wg.Go(b.finish)
 	w := b.record()
 	wg.Wait()
-	p := &Pending{c: c, prev: c.last, out: out, done: make(chan struct{})}
-	c.last = p
-	c.inflight++
-	go p.commit(w)
-	return p, nil
+	b.p.out = b.out
+	go b.p.commit(w)
+}
+
+// flushTail adds the last chunk of the tail batch, if any, alone, and
+// completes it. c.mu is held.
+func (c *Cluster) flushTail() {
+	if b := c.tail; b != nil {
+		c.tail = nil
+		b.step(b.last, nil)
+		b.last = nil
+		c.complete(b)
+	}
 }
 
 // commit writes the batch after the batch before it has committed.
@@ -349,6 +387,12 @@ func (p *Pending) commit(w *logWrite) {
 // Wait returns once the batch is durable (or failed) with what AddBatch
 // returns.
 func (p *Pending) Wait() ([]ad.Assignments, error) {
+	c := p.c
+	c.mu.Lock()
+	if c.tail != nil && c.tail.p == p {
+		c.flushTail()
+	}
+	c.mu.Unlock()
 	<-p.done
 	if p.err != nil {
 		return nil, p.err

@@ -90,6 +90,11 @@ type batch struct {
 	// indexed is closed when the images being filed beside the adding
 	// are in the image index (run); nil when none are.
 	indexed chan struct{}
+
+	out  []ad.Assignments    // the messages, per advert added
+	ids  map[string]struct{} // the batch's new ids
+	last *chunkIn            // the last chunk, matched, not yet added (run)
+	p    *Pending
 }
 
 // edgeKey is a link between adverts lo < hi (by ad id) in one scope.
@@ -123,74 +128,108 @@ var chunkSize = 128
 
 const parallelMin = 64
 
-// run adds the adverts and returns the messages, as AddBatch.
-func (b *batch) run(fps []*ad.Fingerprinted) []ad.Assignments {
+// run adds the new adverts of fps but its last chunk, which it leaves
+// matched in b.last: the next batch adds it beside the matching of its
+// own first chunk (or flush adds it alone). prev, when set, is the batch
+// before with such a last chunk; run adds it (beside matching its own
+// first chunk) and then calls complete(prev), before adding anything of
+// its own. b.base is set once prev is complete.
+func (b *batch) run(fps []*ad.Fingerprinted, prev *batch, complete func(*batch)) {
 	s := b.s
-	// New adverts, first copy of each id.
+	// New adverts, first copy of each id (the ids of prev are not yet
+	// in s.pos).
 	var todo []*ad.Fingerprinted
-	seen := map[string]struct{}{}
+	b.ids = map[string]struct{}{}
 	known := make([]bool, len(fps))
-	parallel(len(fps), func(i int) { _, known[i] = s.pos[fps[i].Ad.ID] })
+	parallel(len(fps), func(i int) {
+		id := fps[i].Ad.ID
+		_, known[i] = s.pos[id]
+		if !known[i] && prev != nil {
+			_, known[i] = prev.ids[id]
+		}
+	})
 	for i, fp := range fps {
 		if known[i] {
 			continue
 		}
-		if _, ok := seen[fp.Ad.ID]; ok {
+		if _, ok := b.ids[fp.Ad.ID]; ok {
 			continue
 		}
-		seen[fp.Ad.ID] = struct{}{}
+		b.ids[fp.Ad.ID] = struct{}{}
 		todo = append(todo, fp)
 	}
-	out := make([]ad.Assignments, 0, len(todo))
+	b.out = make([]ad.Assignments, 0, len(todo))
 	var chunks [][]*ad.Fingerprinted
 	for len(todo) > 0 {
 		chunks = append(chunks, todo[:min(chunkSize, len(todo))])
 		todo = todo[len(chunks[len(chunks)-1]):]
 	}
-	if len(chunks) == 0 {
-		return out
-	}
-	// Chunk i+1's images are matched while chunk i's adverts are added:
-	// against the image index, which then holds the images of the chunks
-	// before i (add numbers a chunk's images; they are filed, beside the
-	// adding, just before the match of the chunk after next), and
-	// directly against chunk i's and its own earlier adverts' images. So
-	// the lookup, the larger part of the work, runs on the other core
-	// beside the serial adding. The last chunk's images are filed while
-	// the batch commits (AddBatch).
-	cur := b.newChunk(chunks[0], uint32(len(s.ids)), len(s.imgs))
-	b.match(cur, nil, s.view())
-	for i := range chunks {
-		var next *chunkIn
-		b.indexed = nil
-		matched := make(chan struct{})
-		if i+1 < len(chunks) {
-			v, upTo, indexed := s.view(), cur.first[0], make(chan struct{})
-			b.indexed = indexed
-			go func() {
-				defer close(matched)
-				s.indexPending(v, upTo)
-				close(indexed)
-				next = b.newChunk(chunks[i+1], cur.base+uint32(len(cur.fps)), cur.first[len(cur.fps)])
-				b.match(next, cur, v)
-			}()
-		} else {
-			close(matched)
+	// Chunk i+1's images are matched while chunk i's adverts are added
+	// (step), and this batch's first chunk while prev's last is added.
+	var cur *chunkIn
+	if prev != nil {
+		var first []*ad.Fingerprinted
+		if len(chunks) > 0 {
+			first = chunks[0]
 		}
-		out = b.addChunk(cur, out)
-		<-matched
-		cur = next
+		cur = prev.step(prev.last, first)
+		prev.last = nil
+		complete(prev)
 	}
-	b.indexed = nil
-	return out
+	b.base = uint32(len(s.ids))
+	if len(chunks) == 0 {
+		return
+	}
+	if cur == nil {
+		cur = b.newChunk(chunks[0], uint32(len(s.ids)), len(s.imgs))
+		b.match(cur, nil, s.view())
+	}
+	for _, next := range chunks[1:] {
+		cur = b.step(cur, next)
+	}
+	b.last = cur
 }
 
-// finish writes out the assignments of the messages run returned, enters
-// the new adverts' ids in s.pos (nothing in run reads them there: run has
-// checked the batch's ids first) and files the images still to be filed
-// in the image index. It runs while the batch commits.
-func (b *batch) finish(out []ad.Assignments) {
+// step adds chunk cur, matched, while the adverts fps of the next chunk
+// (none when nil) are numbered and their images matched: against the
+// image index, which then holds the images of the chunks before cur
+// (add numbers a chunk's images; they are filed, beside the adding, just
+// before the match of the chunk after), and directly against cur's and
+// their own earlier adverts' images. So the lookup, the larger part of
+// the work, runs on the other core beside the serial adding. The last
+// chunk's images are filed when its batch is complete (finish). step
+// returns the next chunk, matched (it may belong to the next batch: only
+// b.s is read for it).
+func (b *batch) step(cur *chunkIn, fps []*ad.Fingerprinted) *chunkIn {
 	s := b.s
+	var next *chunkIn
+	b.indexed = nil
+	matched := make(chan struct{})
+	if fps != nil {
+		v, upTo, indexed := s.view(), cur.first[0], make(chan struct{})
+		b.indexed = indexed
+		go func() {
+			defer close(matched)
+			s.indexPending(v, upTo)
+			close(indexed)
+			next = b.newChunk(fps, cur.base+uint32(len(cur.fps)), cur.first[len(cur.fps)])
+			b.match(next, cur, v)
+		}()
+	} else {
+		close(matched)
+	}
+	b.out = b.addChunk(cur, b.out)
+	<-matched
+	b.indexed = nil
+	return next
+}
+
+// finish writes out the assignments of the messages, enters the new
+// adverts' ids in s.pos (nothing in run reads them there: run checks a
+// batch's ids first, against s.pos and the batch before's) and files the
+// images still to be filed in the image index. It runs beside record.
+func (b *batch) finish() {
+	s, out := b.s, b.out
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for r := b.base; r < uint32(len(s.ids)); r++ {
