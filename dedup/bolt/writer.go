@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"adcensus/ad"
@@ -565,6 +566,10 @@ func (tp *textPrep) put(x *textIndex, sig *textsig.MinHash, keys *[textsig.Bands
 }
 
 // parallel calls fn(0) … fn(n−1), spread over the cores for large n.
+// The workers take the next few k as they go, so one left with the
+// costlier adverts does not keep the others waiting (the lookups of a
+// chunk run beside the adding: a core left idle at the end of one is
+// lost).
 func parallel(n int, fn func(k int)) {
 	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
 	if workers <= 1 {
@@ -573,11 +578,19 @@ func parallel(n int, fn func(k int)) {
 		}
 		return
 	}
+	step := int64(max(1, n/(workers*32)))
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := range workers {
+	for range workers {
 		wg.Go(func() {
-			for k := w; k < n; k += workers {
-				fn(k)
+			for {
+				lo := int(next.Add(step) - step)
+				if lo >= n {
+					return
+				}
+				for k := lo; k < min(n, lo+int(step)); k++ {
+					fn(k)
+				}
 			}
 		})
 	}
