@@ -161,14 +161,30 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 	// whether every advert seen so far is one (PersonsWithoutContactOrPhoto).
 	bare := map[string]struct{}{}
 	barePerson := map[string]bool{}
+	// Batches are pipelined: one runs in memory while the one before
+	// commits (bolt.Cluster.Begin), and a batch is waited for once the
+	// next has begun.
 	batch := make([]*ad.Fingerprinted, 0, OfflineBatch)
+	var inFlight *bolt.Pending
+	wait := func() {
+		if inFlight == nil {
+			return
+		}
+		if _, err := inFlight.Wait(); err != nil {
+			cancel(fmt.Errorf("cluster: %w", err))
+		}
+		inFlight = nil
+	}
 	flush := func() {
 		if len(batch) == 0 || ctx.Err() != nil {
 			return
 		}
-		if _, err := cl.AddBatch(batch); err != nil {
+		p, err := cl.Begin(batch)
+		wait()
+		if err != nil {
 			cancel(fmt.Errorf("cluster: %w", err))
 		}
+		inFlight = p
 		batch = batch[:0]
 	}
 	for r := range results {
@@ -195,6 +211,7 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 		}
 	}
 	flush()
+	wait()
 	<-readDone
 	st.Read, st.BadLines, st.Duplicates = readStats.Read, readStats.BadLines, readStats.Duplicates
 	if err := context.Cause(ctx); err != nil {

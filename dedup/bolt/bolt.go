@@ -6,8 +6,10 @@
 // The state is a projection of the fingerprint stream: delete the file and
 // replay the stream, in any order, to get the same assignments back.
 // It is held in memory (state.go), loaded when the file opens, and every
-// AddBatch writes what it changed in one bbolt transaction. A Cluster has
-// one writer; concurrent calls wait for each other.
+// batch writes what it changed in one bbolt transaction. Batches run in
+// memory one after another, in call order; a batch's commit may overlap
+// the next batch's work in memory (Begin), and readers see committed
+// state only.
 package bolt
 
 import (
@@ -116,15 +118,33 @@ func shortHash(s string) string {
 }
 
 // Cluster is the clustering state: in memory (state.go) for speed, in one
-// bbolt file for durability. Every AddBatch is one bbolt transaction
-// (fsynced on commit); the memory is only ever ahead of the file inside
-// AddBatch, and is reloaded from the file when a transaction fails.
+// bbolt file for durability. Every batch is one bbolt transaction
+// (fsynced on commit), committed in the order the batches ran; the
+// memory is ahead of the file only while batches are in flight (begun,
+// not yet committed), and is reloaded from the file when a transaction
+// fails.
 type Cluster struct {
 	db *bbolt.DB
 
-	mu     sync.Mutex // one writer; readers wait for it, so they see committed state
-	st     *state
-	broken error // set when the state could not be reloaded
+	// mu is held by a batch's work in memory and by readers; cond (on
+	// mu) is broadcast when inflight, failed or readers change.
+	mu   sync.Mutex
+	cond sync.Cond
+	st   *state
+	// inflight counts batches begun whose commit has not ended; last is
+	// the latest of them, whose commit the next batch's waits for.
+	inflight int
+	last     *Pending
+	// tail is the batch whose last chunk is not yet added (batch.run):
+	// the next Begin adds it, or flushTail.
+	tail *batch
+	// failed is set when a commit failed while batches were in flight:
+	// the memory holds their work, so it reloads when the last ends.
+	failed error
+	// readers counts readers waiting for the batches in flight to
+	// commit; Begin waits for them, so they are not starved.
+	readers int
+	broken  error // set when the state could not be reloaded
 }
 
 // Open opens or creates the state file at path and loads it.
@@ -174,6 +194,7 @@ func open(path string, scratch bool) (*Cluster, error) {
 		return nil, fmt.Errorf("open cluster state: %w", err)
 	}
 	c := &Cluster{db: db}
+	c.cond.L = &c.mu
 	if err := c.reload(); err != nil {
 		db.Close()
 		return nil, err
@@ -192,8 +213,35 @@ func (c *Cluster) reload() error {
 	})
 }
 
-// Close closes the state file.
-func (c *Cluster) Close() error { return c.db.Close() }
+// Close waits for the batches in flight to commit and closes the state
+// file.
+func (c *Cluster) Close() error {
+	c.mu.Lock()
+	c.flushTail()
+	for c.inflight > 0 {
+		c.cond.Wait()
+	}
+	c.mu.Unlock()
+	return c.db.Close()
+}
+
+// lockCommitted locks c.mu once no batch is in flight, so a reader sees
+// committed state.
+func (c *Cluster) lockCommitted() {
+	c.mu.Lock()
+	c.flushTail()
+	if c.inflight == 0 {
+		return
+	}
+	c.readers++
+	for c.inflight > 0 {
+		c.cond.Wait()
+	}
+	c.readers--
+	if c.readers == 0 {
+		c.cond.Broadcast() // Begin may wait for readers
+	}
+}
 
 // ValidID reports whether the cluster can store an advert id: not empty, at
 // most MaxIDLen bytes, no 0 byte.
@@ -207,8 +255,40 @@ func ValidID(id string) bool {
 // changed (itself included), sorted by ad id. An advert id already in the
 // state is skipped, so redelivery never double-counts. A nil fingerprint or
 // an invalid id (empty, longer than MaxIDLen, holding a 0 byte) fails the
-// whole batch with ErrInvalidID before anything is written.
+// whole batch with ErrInvalidID before anything is written. It returns
+// when the batch is durable (Begin, then Wait).
 func (c *Cluster) AddBatch(fps []*ad.Fingerprinted) ([]ad.Assignments, error) {
+	p, err := c.Begin(fps)
+	if err != nil {
+		return nil, err
+	}
+	return p.Wait()
+}
+
+// Pending is a batch begun and maybe not yet durable.
+type Pending struct {
+	c    *Cluster
+	prev *Pending // the batch begun before, in flight then
+	out  []ad.Assignments
+	done chan struct{} // closed when the commit has ended
+	err  error
+}
+
+// Begin is the first half of AddBatch: it checks the batch and adds it
+// to the state in memory, all but its last chunk of adverts (batch.run).
+// The next Begin adds that chunk while it matches its own first chunk's
+// images, then starts this batch's commit, which follows the commits of
+// the batches begun before, and goes on with its own adverts while this
+// one commits (fsyncs). Wait (or a reader, or Close) adds the last chunk
+// itself when no Begin came after. Wait returns what AddBatch would.
+// Batches run in memory strictly in call order, so the results are those
+// of one AddBatch after another. A batch begun after one whose commit
+// fails, while that one is in flight, fails too (it was built on the
+// failed one's state), and the state is reloaded from the file once no
+// batch is in flight. The fingerprints (not the slice fps) are read until
+// the batch is complete: callers must not change them before Wait.
+// Readers (Assignment, All, Explain, …) wait until no batch is in flight.
+func (c *Cluster) Begin(fps []*ad.Fingerprinted) (*Pending, error) {
 	for i, fp := range fps {
 		if fp == nil {
 			return nil, fmt.Errorf("%w: fingerprint %d is nil", ErrInvalidID, i)
@@ -219,29 +299,111 @@ func (c *Cluster) AddBatch(fps []*ad.Fingerprinted) ([]ad.Assignments, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// After a failed commit, wait for the reload rather than build on
+	// the failed batch's state.
+	if c.failed != nil {
+		c.flushTail()
+	}
+	for c.readers > 0 || c.failed != nil {
+		c.cond.Wait()
+	}
 	if c.broken != nil {
 		return nil, c.broken
 	}
+	// The batch's last chunk is added by the next Begin, beside the
+	// matching of that batch's first chunk, or by flushTail.
 	b := newBatch(c.st)
-	out := b.run(fps)
-	// The messages are written out while the batch commits (finish).
-	var wg sync.WaitGroup
-	wg.Go(func() { b.finish(out) })
-	err := c.db.Update(b.commit)
-	wg.Wait()
-	if err != nil {
-		if lerr := c.reload(); lerr != nil {
-			c.broken = fmt.Errorf("cluster state unusable after a failed commit (%v): %w", err, lerr)
-		}
-		return nil, err
+	b.p = &Pending{c: c, prev: c.last, done: make(chan struct{})}
+	c.last = b.p
+	c.inflight++
+	prev := c.tail
+	c.tail = nil
+	b.run(fps, prev, c.complete)
+	if b.last != nil {
+		c.tail = b
+	} else {
+		c.complete(b)
 	}
-	return out, nil
+	return b.p, nil
+}
+
+// complete finishes batch b, whose adverts are all added, and starts its
+// commit. c.mu is held.
+func (c *Cluster) complete(b *batch) {
+	// The messages are written out while the record is encoded.
+	var wg sync.WaitGroup
+	wg.Go(b.finish)
+	w := b.record()
+	wg.Wait()
+	b.p.out = b.out
+	go b.p.commit(w)
+}
+
+// flushTail adds the last chunk of the tail batch, if any, alone, and
+// completes it. c.mu is held.
+func (c *Cluster) flushTail() {
+	if b := c.tail; b != nil {
+		c.tail = nil
+		b.step(b.last, nil)
+		b.last = nil
+		c.complete(b)
+	}
+}
+
+// commit writes the batch after the batch before it has committed.
+func (p *Pending) commit(w *logWrite) {
+	c := p.c
+	var err error
+	if p.prev != nil {
+		<-p.prev.done
+		if p.prev.err != nil {
+			err = fmt.Errorf("not committed: an earlier batch failed: %w", p.prev.err)
+		}
+	}
+	if err == nil {
+		err = c.db.Update(w.write)
+	}
+	c.mu.Lock()
+	c.inflight--
+	if c.last == p {
+		c.last = nil
+	}
+	if err != nil && c.failed == nil {
+		c.failed = err
+	}
+	if c.inflight == 0 && c.failed != nil {
+		if lerr := c.reload(); lerr != nil {
+			c.broken = fmt.Errorf("cluster state unusable after a failed commit (%v): %w", c.failed, lerr)
+		}
+		c.failed = nil
+	}
+	p.err = err
+	p.prev = nil
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	close(p.done)
+}
+
+// Wait returns once the batch is durable (or failed) with what AddBatch
+// returns.
+func (p *Pending) Wait() ([]ad.Assignments, error) {
+	c := p.c
+	c.mu.Lock()
+	if c.tail != nil && c.tail.p == p {
+		c.flushTail()
+	}
+	c.mu.Unlock()
+	<-p.done
+	if p.err != nil {
+		return nil, p.err
+	}
+	return p.out, nil
 }
 
 // Assignment returns the person and network of one advert, ok=false when
 // the advert is unknown.
 func (c *Cluster) Assignment(adID string) (as ad.Assignment, ok bool, err error) {
-	c.mu.Lock()
+	c.lockCommitted()
 	defer c.mu.Unlock()
 	ref, ok, err := c.lookup(adID)
 	if !ok {
@@ -276,7 +438,7 @@ const allChunk = 1000
 // stops at the first error fn returns. fn may call other Cluster methods;
 // adverts added meanwhile are not visited.
 func (c *Cluster) All(fn func(ad.Assignment) error) error {
-	c.mu.Lock()
+	c.lockCommitted()
 	if c.broken != nil {
 		c.mu.Unlock()
 		return c.broken
@@ -292,7 +454,7 @@ func (c *Cluster) All(fn func(ad.Assignment) error) error {
 		chunk := refs[:min(allChunk, len(refs))]
 		refs = refs[len(chunk):]
 		batch := make([]ad.Assignment, 0, len(chunk))
-		c.mu.Lock()
+		c.lockCommitted()
 		for _, r := range chunk {
 			batch = append(batch, c.st.assignment(r))
 		}
@@ -308,7 +470,7 @@ func (c *Cluster) All(fn func(ad.Assignment) error) error {
 
 // Stats returns the numbers of adverts, persons and networks.
 func (c *Cluster) Stats() (ads, persons, networks int, err error) {
-	c.mu.Lock()
+	c.lockCommitted()
 	defer c.mu.Unlock()
 	if c.broken != nil {
 		return 0, 0, 0, c.broken
@@ -319,7 +481,7 @@ func (c *Cluster) Stats() (ads, persons, networks int, err error) {
 // Explain returns the person and network of an advert, their members and
 // the evidence linking them, or ErrNotFound.
 func (c *Cluster) Explain(adID string) (*Explanation, error) {
-	c.mu.Lock()
+	c.lockCommitted()
 	defer c.mu.Unlock()
 	ref, err := c.mustLookup(adID)
 	if err != nil {
@@ -390,7 +552,7 @@ func (c *Cluster) Explain(adID string) (*Explanation, error) {
 // state already committed, so assignments lost between commit and publish
 // are restored.
 func (c *Cluster) NetworkAssignments(adID string) ([]ad.Assignment, error) {
-	c.mu.Lock()
+	c.lockCommitted()
 	defer c.mu.Unlock()
 	ref, err := c.mustLookup(adID)
 	if err != nil {

@@ -32,7 +32,7 @@ func SetChunkSize(n int) (restore func()) {
 // does, and reports the first way it differs from c's state in memory
 // (nil when they are the same).
 func CheckReload(c *Cluster) error {
-	c.mu.Lock()
+	c.lockCommitted()
 	defer c.mu.Unlock()
 	var st *state
 	if err := c.db.View(func(tx *bbolt.Tx) error {
@@ -73,4 +73,12 @@ func CheckReload(c *Cluster) error {
 		}
 	}
 	return nil
+}
+
+// SetCommitHook makes every commit call fn(record number) in its
+// transaction before it writes, failing the commit when fn returns an
+// error; the returned function removes it.
+func SetCommitHook(fn func(nlog uint64) error) (restore func()) {
+	commitHook = fn
+	return func() { commitHook = nil }
 }

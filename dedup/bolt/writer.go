@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"adcensus/ad"
@@ -90,6 +91,11 @@ type batch struct {
 	// indexed is closed when the images being filed beside the adding
 	// are in the image index (run); nil when none are.
 	indexed chan struct{}
+
+	out  []ad.Assignments    // the messages, per advert added
+	ids  map[string]struct{} // the batch's new ids
+	last *chunkIn            // the last chunk, matched, not yet added (run)
+	p    *Pending
 }
 
 // edgeKey is a link between adverts lo < hi (by ad id) in one scope.
@@ -123,74 +129,108 @@ var chunkSize = 128
 
 const parallelMin = 64
 
-// run adds the adverts and returns the messages, as AddBatch.
-func (b *batch) run(fps []*ad.Fingerprinted) []ad.Assignments {
+// run adds the new adverts of fps but its last chunk, which it leaves
+// matched in b.last: the next batch adds it beside the matching of its
+// own first chunk (or flush adds it alone). prev, when set, is the batch
+// before with such a last chunk; run adds it (beside matching its own
+// first chunk) and then calls complete(prev), before adding anything of
+// its own. b.base is set once prev is complete.
+func (b *batch) run(fps []*ad.Fingerprinted, prev *batch, complete func(*batch)) {
 	s := b.s
-	// New adverts, first copy of each id.
+	// New adverts, first copy of each id (the ids of prev are not yet
+	// in s.pos).
 	var todo []*ad.Fingerprinted
-	seen := map[string]struct{}{}
+	b.ids = map[string]struct{}{}
 	known := make([]bool, len(fps))
-	parallel(len(fps), func(i int) { _, known[i] = s.pos[fps[i].Ad.ID] })
+	parallel(len(fps), func(i int) {
+		id := fps[i].Ad.ID
+		_, known[i] = s.pos[id]
+		if !known[i] && prev != nil {
+			_, known[i] = prev.ids[id]
+		}
+	})
 	for i, fp := range fps {
 		if known[i] {
 			continue
 		}
-		if _, ok := seen[fp.Ad.ID]; ok {
+		if _, ok := b.ids[fp.Ad.ID]; ok {
 			continue
 		}
-		seen[fp.Ad.ID] = struct{}{}
+		b.ids[fp.Ad.ID] = struct{}{}
 		todo = append(todo, fp)
 	}
-	out := make([]ad.Assignments, 0, len(todo))
+	b.out = make([]ad.Assignments, 0, len(todo))
 	var chunks [][]*ad.Fingerprinted
 	for len(todo) > 0 {
 		chunks = append(chunks, todo[:min(chunkSize, len(todo))])
 		todo = todo[len(chunks[len(chunks)-1]):]
 	}
-	if len(chunks) == 0 {
-		return out
-	}
-	// Chunk i+1's images are matched while chunk i's adverts are added:
-	// against the image index, which then holds the images of the chunks
-	// before i (add numbers a chunk's images; they are filed, beside the
-	// adding, just before the match of the chunk after next), and
-	// directly against chunk i's and its own earlier adverts' images. So
-	// the lookup, the larger part of the work, runs on the other core
-	// beside the serial adding. The last chunk's images are filed while
-	// the batch commits (AddBatch).
-	cur := b.newChunk(chunks[0], uint32(len(s.ids)), len(s.imgs))
-	b.match(cur, nil, s.view())
-	for i := range chunks {
-		var next *chunkIn
-		b.indexed = nil
-		matched := make(chan struct{})
-		if i+1 < len(chunks) {
-			v, upTo, indexed := s.view(), cur.first[0], make(chan struct{})
-			b.indexed = indexed
-			go func() {
-				defer close(matched)
-				s.indexPending(v, upTo)
-				close(indexed)
-				next = b.newChunk(chunks[i+1], cur.base+uint32(len(cur.fps)), cur.first[len(cur.fps)])
-				b.match(next, cur, v)
-			}()
-		} else {
-			close(matched)
+	// Chunk i+1's images are matched while chunk i's adverts are added
+	// (step), and this batch's first chunk while prev's last is added.
+	var cur *chunkIn
+	if prev != nil {
+		var first []*ad.Fingerprinted
+		if len(chunks) > 0 {
+			first = chunks[0]
 		}
-		out = b.addChunk(cur, out)
-		<-matched
-		cur = next
+		cur = prev.step(prev.last, first)
+		prev.last = nil
+		complete(prev)
 	}
-	b.indexed = nil
-	return out
+	b.base = uint32(len(s.ids))
+	if len(chunks) == 0 {
+		return
+	}
+	if cur == nil {
+		cur = b.newChunk(chunks[0], uint32(len(s.ids)), len(s.imgs))
+		b.match(cur, nil, s.view())
+	}
+	for _, next := range chunks[1:] {
+		cur = b.step(cur, next)
+	}
+	b.last = cur
 }
 
-// finish writes out the assignments of the messages run returned, enters
-// the new adverts' ids in s.pos (nothing in run reads them there: run has
-// checked the batch's ids first) and files the images still to be filed
-// in the image index. It runs while the batch commits.
-func (b *batch) finish(out []ad.Assignments) {
+// step adds chunk cur, matched, while the adverts fps of the next chunk
+// (none when nil) are numbered and their images matched: against the
+// image index, which then holds the images of the chunks before cur
+// (add numbers a chunk's images; they are filed, beside the adding, just
+// before the match of the chunk after), and directly against cur's and
+// their own earlier adverts' images. So the lookup, the larger part of
+// the work, runs on the other core beside the serial adding. The last
+// chunk's images are filed when its batch is complete (finish). step
+// returns the next chunk, matched (it may belong to the next batch: only
+// b.s is read for it).
+func (b *batch) step(cur *chunkIn, fps []*ad.Fingerprinted) *chunkIn {
 	s := b.s
+	var next *chunkIn
+	b.indexed = nil
+	matched := make(chan struct{})
+	if fps != nil {
+		v, upTo, indexed := s.view(), cur.first[0], make(chan struct{})
+		b.indexed = indexed
+		go func() {
+			defer close(matched)
+			s.indexPending(v, upTo)
+			close(indexed)
+			next = b.newChunk(fps, cur.base+uint32(len(cur.fps)), cur.first[len(cur.fps)])
+			b.match(next, cur, v)
+		}()
+	} else {
+		close(matched)
+	}
+	b.out = b.addChunk(cur, b.out)
+	<-matched
+	b.indexed = nil
+	return next
+}
+
+// finish writes out the assignments of the messages, enters the new
+// adverts' ids in s.pos (nothing in run reads them there: run checks a
+// batch's ids first, against s.pos and the batch before's) and files the
+// images still to be filed in the image index. It runs beside record.
+func (b *batch) finish() {
+	s, out := b.s, b.out
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for r := b.base; r < uint32(len(s.ids)); r++ {
@@ -526,6 +566,10 @@ func (tp *textPrep) put(x *textIndex, sig *textsig.MinHash, keys *[textsig.Bands
 }
 
 // parallel calls fn(0) … fn(n−1), spread over the cores for large n.
+// The workers take the next few k as they go, so one left with the
+// costlier adverts does not keep the others waiting (the lookups of a
+// chunk run beside the adding: a core left idle at the end of one is
+// lost).
 func parallel(n int, fn func(k int)) {
 	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
 	if workers <= 1 {
@@ -534,11 +578,19 @@ func parallel(n int, fn func(k int)) {
 		}
 		return
 	}
+	step := int64(max(1, n/(workers*32)))
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := range workers {
+	for range workers {
 		wg.Go(func() {
-			for k := w; k < n; k += workers {
-				fn(k)
+			for {
+				lo := int(next.Add(step) - step)
+				if lo >= n {
+					return
+				}
+				for k := lo; k < min(n, lo+int(step)); k++ {
+					fn(k)
+				}
 			}
 		})
 	}
@@ -920,9 +972,21 @@ func (b *batch) rebuild(flipped []uint32, changed map[uint32]struct{}) {
 	}
 }
 
-// commit writes the batch in the transaction: one log record (encode.go)
-// and the evidence, keys in order.
-func (b *batch) commit(tx *bbolt.Tx) error {
+// logWrite is what one batch writes to the file: its log record (nil
+// when nothing changed), the adverts whose evidence is dropped and the
+// new evidence, keys in order. It is built from the state in memory when
+// the batch has run (record), so the next batch may change the memory
+// while this one is written.
+type logWrite struct {
+	nlog  uint64 // the record's number
+	rec   []byte
+	wiped []uint32
+	edges [][2][]byte // key, value
+}
+
+// record encodes the batch's log record and evidence (encode.go) and
+// takes the next record number.
+func (b *batch) record() *logWrite {
 	s := b.s
 	// New adverts are whole profiles, earlier ones patches, encoded in
 	// parallel, then gathered into the record.
@@ -940,39 +1004,75 @@ func (b *batch) commit(tx *bbolt.Tx) error {
 		enc[k] = encodeProfile(make([]byte, 0, 384+160*len(p.Images)), s.ids[r], p)
 	})
 	comps := sortedRefs(b.dirtyComp)
-	old, _ := slices.BinarySearch(dirty, b.base)
-	size := 3*binary.MaxVarintLen32 + 3*binary.MaxVarintLen32*len(comps)
-	for _, e := range enc {
-		size += binary.MaxVarintLen32 + len(e)
-	}
-	rec := make([]byte, 0, size)
-	rec = binary.AppendUvarint(rec, uint64(len(dirty)-old))
-	for _, e := range enc[old:] {
-		rec = append(binary.AppendUvarint(rec, uint64(len(e))), e...)
-	}
-	rec = binary.AppendUvarint(rec, uint64(old))
-	for _, e := range enc[:old] {
-		rec = append(rec, e...)
-	}
-	rec = binary.AppendUvarint(rec, uint64(len(comps)))
-	for _, r := range comps {
-		rec = binary.AppendUvarint(rec, uint64(r))
-		rec = binary.AppendUvarint(rec, uint64(s.comp[0][r]))
-		rec = binary.AppendUvarint(rec, uint64(s.comp[1][r]))
-	}
+	w := &logWrite{nlog: s.nlog, wiped: sortedRefs(b.wiped)}
 	if len(dirty) > 0 || len(comps) > 0 {
-		log := tx.Bucket(bLog)
-		for i := uint32(0); len(rec) > 0; i++ {
-			n := min(len(rec), logPiece)
-			if err := log.Put(logKey(s.nlog, i), rec[:n]); err != nil {
-				return err
-			}
-			rec = rec[n:]
+		old, _ := slices.BinarySearch(dirty, b.base)
+		size := 3*binary.MaxVarintLen32 + 3*binary.MaxVarintLen32*len(comps)
+		for _, e := range enc {
+			size += binary.MaxVarintLen32 + len(e)
 		}
+		rec := make([]byte, 0, size)
+		rec = binary.AppendUvarint(rec, uint64(len(dirty)-old))
+		for _, e := range enc[old:] {
+			rec = append(binary.AppendUvarint(rec, uint64(len(e))), e...)
+		}
+		rec = binary.AppendUvarint(rec, uint64(old))
+		for _, e := range enc[:old] {
+			rec = append(rec, e...)
+		}
+		rec = binary.AppendUvarint(rec, uint64(len(comps)))
+		for _, r := range comps {
+			rec = binary.AppendUvarint(rec, uint64(r))
+			rec = binary.AppendUvarint(rec, uint64(s.comp[0][r]))
+			rec = binary.AppendUvarint(rec, uint64(s.comp[1][r]))
+		}
+		w.rec = rec
 		s.nlog++ // a failed commit reloads the state
 	}
+	keys := make([]edgeKey, 0, len(b.edges))
+	for k := range b.edges {
+		keys = append(keys, k)
+	}
+	// Under the later advert (ref), which is mostly this batch's.
+	slices.SortFunc(keys, func(x, y edgeKey) int {
+		return cmp.Or(cmp.Compare(max(x.lo, x.hi), max(y.lo, y.hi)), cmp.Compare(min(x.lo, x.hi), min(y.lo, y.hi)), strings.Compare(x.scope, y.scope))
+	})
+	w.edges = make([][2][]byte, len(keys))
+	for i, k := range keys {
+		l := b.edges[k]
+		scope := scopeN
+		if k.scope == ScopePerson {
+			scope = scopeP
+		}
+		key := binary.BigEndian.AppendUint32(refKey(max(k.lo, k.hi)), min(k.lo, k.hi))
+		w.edges[i] = [2][]byte{append(key, scope), []byte(l.Rule + "\x00" + l.Detail)}
+	}
+	return w
+}
+
+// commitHook, when set (tests), is called in each commit's transaction
+// before it writes; an error fails the commit.
+var commitHook func(nlog uint64) error
+
+// write writes the batch in the transaction: it reads nothing of the
+// state in memory.
+func (w *logWrite) write(tx *bbolt.Tx) error {
+	if commitHook != nil {
+		if err := commitHook(w.nlog); err != nil {
+			return err
+		}
+	}
+	log := tx.Bucket(bLog)
+	rec := w.rec
+	for i := uint32(0); len(rec) > 0; i++ {
+		n := min(len(rec), logPiece)
+		if err := log.Put(logKey(w.nlog, i), rec[:n]); err != nil {
+			return err
+		}
+		rec = rec[n:]
+	}
 	ed := tx.Bucket(bEdge)
-	for _, r := range sortedRefs(b.wiped) {
+	for _, r := range w.wiped {
 		prefix := refKey(r)
 		var dead [][]byte
 		cur := ed.Cursor()
@@ -985,22 +1085,8 @@ func (b *batch) commit(tx *bbolt.Tx) error {
 			}
 		}
 	}
-	keys := make([]edgeKey, 0, len(b.edges))
-	for k := range b.edges {
-		keys = append(keys, k)
-	}
-	// Under the later advert (ref), which is mostly this batch's.
-	slices.SortFunc(keys, func(x, y edgeKey) int {
-		return cmp.Or(cmp.Compare(max(x.lo, x.hi), max(y.lo, y.hi)), cmp.Compare(min(x.lo, x.hi), min(y.lo, y.hi)), strings.Compare(x.scope, y.scope))
-	})
-	for _, k := range keys {
-		l := b.edges[k]
-		scope := scopeN
-		if k.scope == ScopePerson {
-			scope = scopeP
-		}
-		key := binary.BigEndian.AppendUint32(refKey(max(k.lo, k.hi)), min(k.lo, k.hi))
-		if err := ed.Put(append(key, scope), []byte(l.Rule+"\x00"+l.Detail)); err != nil {
+	for _, kv := range w.edges {
+		if err := ed.Put(kv[0], kv[1]); err != nil {
 			return err
 		}
 	}
