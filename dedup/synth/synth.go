@@ -252,6 +252,30 @@ func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
 func chance(r *rand.Rand, p float64) bool { return r.Float64() < p }
 
+// advertCounts shares ads adverts among n persons, at least one each,
+// the rest drawn in proportion to log-normal weights exp(sigma·N(0,1)):
+// the larger sigma, the longer the tail of persons who post often.
+func advertCounts(r *rand.Rand, n, ads int, sigma float64) []int {
+	weights := make([]float64, n)
+	var cum []float64
+	total := 0.0
+	for i := range weights {
+		weights[i] = math.Exp(sigma * r.NormFloat64())
+		total += weights[i]
+		cum = append(cum, total)
+	}
+	counts := make([]int, n)
+	for i := range counts {
+		counts[i] = 1
+	}
+	for range ads - n {
+		x := r.Float64() * total
+		i, _ := slices.BinarySearch(cum, x)
+		counts[min(i, n-1)]++
+	}
+	return counts
+}
+
 // Generate writes a corpus into dir: AdsFile, TruthFile and the images
 // folder. dir is created if needed and must not already hold a corpus.
 func Generate(ctx context.Context, opt Options, dir string) (Stats, error) {
@@ -445,23 +469,7 @@ func (g *gen) makePersons() {
 	}
 
 	// Ads per person: heavy-tailed weights, at least one each.
-	weights := make([]float64, n)
-	var cum []float64
-	total := 0.0
-	for i := range weights {
-		weights[i] = math.Exp(1.1 * r.NormFloat64())
-		total += weights[i]
-		cum = append(cum, total)
-	}
-	counts := make([]int, n)
-	for i := range counts {
-		counts[i] = 1
-	}
-	for range o.Ads - n {
-		x := r.Float64() * total
-		i, _ := slices.BinarySearch(cum, x)
-		counts[min(i, n-1)]++
-	}
+	counts := advertCounts(r, n, o.Ads, 1.1)
 
 	netNames := map[int]map[string]bool{}
 	for i := range n {

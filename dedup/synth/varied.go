@@ -182,25 +182,9 @@ func (g *gen) makePersonsVaried() {
 		k += size
 	}
 
-	// Adverts per person: log-normal weights with a long tail, so many
+	// Adverts per person: log-normal weights with a longer tail, so many
 	// persons post once and a few post a hundred times.
-	weights := make([]float64, n)
-	var cum []float64
-	total := 0.0
-	for i := range weights {
-		weights[i] = math.Exp(1.5 * r.NormFloat64())
-		total += weights[i]
-		cum = append(cum, total)
-	}
-	counts := make([]int, n)
-	for i := range counts {
-		counts[i] = 1
-	}
-	for range o.Ads - n {
-		x := r.Float64() * total
-		i, _ := slices.BinarySearch(cum, x)
-		counts[min(i, n-1)]++
-	}
+	counts := advertCounts(r, n, o.Ads, 1.5)
 
 	// Text templates copied from a common source by unrelated persons.
 	shared := map[*lang][]textTpl{}
