@@ -8,12 +8,9 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"sync"
 	"testing"
 
-	"adcensus/dedup"
 	"adcensus/dedup/bolt"
-	"adcensus/dedup/contact"
 	"adcensus/dedup/eval"
 	"adcensus/dedup/synth"
 )
@@ -54,25 +51,7 @@ func TestDiagLinks(t *testing.T) {
 	if b, err := os.ReadFile(cache); err == nil {
 		json.Unmarshal(b, &profs)
 	} else {
-		lim := dedup.DefaultImageLimits()
-		f := dedup.NewFingerprinter(contact.New(make([]byte, 32)), dedup.FileOrHTTPLoader{BaseDir: dir, MaxBytes: lim.MaxBytes}, lim)
-		profs = make([]*bolt.Profile, len(ads))
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 16)
-		for i, a := range ads {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				fp, err := f.Process(context.Background(), a)
-				if err != nil {
-					panic(err)
-				}
-				profs[i] = bolt.ProfileOf(fp)
-			}()
-		}
-		wg.Wait()
+		profs = fingerprintProfiles(dir, ads, 16)
 		b, _ := json.Marshal(profs)
 		os.WriteFile(cache, b, 0o644)
 	}

@@ -21,11 +21,21 @@ import (
 // profilesOf fingerprints the adverts of a corpus as the pipeline does
 // (a fixed key) and applies the marks over all of them.
 func profilesOf(t *testing.T, dir string, ads []*ad.Ad) []*bolt.Profile {
+	profs := fingerprintProfiles(dir, ads, 4)
+	bolt.MarkStock(profs)
+	bolt.MarkTemplates(profs)
+	bolt.MarkMultiName(profs)
+	return profs
+}
+
+// fingerprintProfiles fingerprints the adverts of the corpus in dir as
+// the pipeline does (a fixed key), workers at a time, without marks.
+func fingerprintProfiles(dir string, ads []*ad.Ad, workers int) []*bolt.Profile {
 	lim := dedup.DefaultImageLimits()
 	f := dedup.NewFingerprinter(contact.New(make([]byte, 32)), dedup.FileOrHTTPLoader{BaseDir: dir, MaxBytes: lim.MaxBytes}, lim)
 	profs := make([]*bolt.Profile, len(ads))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
+	sem := make(chan struct{}, workers)
 	for i, a := range ads {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -40,9 +50,6 @@ func profilesOf(t *testing.T, dir string, ads []*ad.Ad) []*bolt.Profile {
 		}()
 	}
 	wg.Wait()
-	bolt.MarkStock(profs)
-	bolt.MarkTemplates(profs)
-	bolt.MarkMultiName(profs)
 	return profs
 }
 
