@@ -252,6 +252,22 @@ func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
 func chance(r *rand.Rand, p float64) bool { return r.Float64() < p }
 
+// activeWindow draws a person's active window within period from start:
+// a random beginning, a length of minShare to minShare+spread of the
+// period, cut at its end (then at least 48 hours long).
+func activeWindow(r *rand.Rand, start time.Time, period time.Duration, minShare, spread float64) (from, to time.Time) {
+	from = start.Add(time.Duration(r.Int64N(int64(period))))
+	length := time.Duration(float64(period) * (minShare + spread*r.Float64()))
+	to = from.Add(length)
+	if end := start.Add(period); to.After(end) {
+		to = end
+		if from.After(to.Add(-48 * time.Hour)) {
+			from = to.Add(-48 * time.Hour)
+		}
+	}
+	return from, to
+}
+
 // advertCounts shares ads adverts among n persons, at least one each,
 // the rest drawn in proportion to log-normal weights exp(sigma·N(0,1)):
 // the larger sigma, the longer the tail of persons who post often.
@@ -504,16 +520,7 @@ func (g *gen) makePersons() {
 		p.price = fmt.Sprintf("%d kr", 1000+500*r.IntN(7))
 
 		// Active window.
-		from := start.Add(time.Duration(r.Int64N(int64(period))))
-		length := time.Duration(float64(period) * (0.15 + 0.85*r.Float64()))
-		to := from.Add(length)
-		if end := start.Add(period); to.After(end) {
-			to = end
-			if from.After(to.Add(-48 * time.Hour)) {
-				from = to.Add(-48 * time.Hour)
-			}
-		}
-		p.from, p.to = from, to
+		p.from, p.to = activeWindow(r, start, period, 0.15, 0.85)
 
 		touring := o.TouringShare
 		if p.netIdx >= 0 {

@@ -238,16 +238,7 @@ func (g *gen) makePersonsVaried() {
 		p.home = g.pickCity()
 		p.price = fmt.Sprintf("%d kr", 1000+500*r.IntN(7))
 
-		from := start.Add(time.Duration(r.Int64N(int64(period))))
-		length := time.Duration(float64(period) * (0.1 + 0.9*r.Float64()))
-		to := from.Add(length)
-		if end := start.Add(period); to.After(end) {
-			to = end
-			if from.After(to.Add(-48 * time.Hour)) {
-				from = to.Add(-48 * time.Hour)
-			}
-		}
-		p.from, p.to = from, to
+		p.from, p.to = activeWindow(r, start, period, 0.1, 0.9)
 
 		touring := o.TouringShare
 		if p.netIdx >= 0 {
