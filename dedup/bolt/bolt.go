@@ -217,8 +217,8 @@ func (c *Cluster) reload() error {
 // file.
 func (c *Cluster) Close() error {
 	c.mu.Lock()
-	c.flushTail()
-	for c.inflight > 0 {
+	// A Begin of another goroutine may leave a new tail while this waits.
+	for c.flushTail(); c.inflight > 0; c.flushTail() {
 		c.cond.Wait()
 	}
 	c.mu.Unlock()
@@ -300,11 +300,16 @@ func (c *Cluster) Begin(fps []*ad.Fingerprinted) (*Pending, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// After a failed commit, wait for the reload rather than build on
-	// the failed batch's state.
-	if c.failed != nil {
-		c.flushTail()
-	}
-	for c.readers > 0 || c.failed != nil {
+	// the failed batch's state. The reload waits for every batch in
+	// flight, the tail too, so the tail is added here; a Begin of another
+	// goroutine may leave a new one while this waits.
+	for {
+		if c.failed != nil {
+			c.flushTail()
+		}
+		if c.readers == 0 && c.failed == nil {
+			break
+		}
 		c.cond.Wait()
 	}
 	if c.broken != nil {
