@@ -37,12 +37,9 @@ type OfflineStats struct {
 	Persons       int `json:"persons"`
 	Networks      int `json:"networks"`
 	// PersonsWithoutContactOrPhoto counts the persons none of whose
-	// adverts has a contact or an image that could be hashed. Only a
-	// near-duplicate text with the same name can have joined their
-	// adverts (an advert with no name either is always a person of its
-	// own), so they are the least certain part of Persons: each may be a
-	// person, or a fragment of one counted elsewhere. The count thus lies
-	// between Persons − PersonsWithoutContactOrPhoto and Persons.
+	// adverts has a contact or an image that could be hashed
+	// (bolt.Cluster.PersonsWithoutContactOrPhoto): the count of persons
+	// lies between Persons − PersonsWithoutContactOrPhoto and Persons.
 	PersonsWithoutContactOrPhoto int `json:"persons_without_contact_or_photo"`
 }
 
@@ -157,10 +154,6 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 		close(results)
 	}()
 
-	// Adverts with neither a contact nor a hashable image, and per person
-	// whether every advert seen so far is one (PersonsWithoutContactOrPhoto).
-	bare := map[string]struct{}{}
-	barePerson := map[string]bool{}
 	// Batches are pipelined: one runs in memory while the one before
 	// commits (bolt.Cluster.Begin), and a batch is waited for once the
 	// next has begun.
@@ -202,9 +195,6 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 				st.FieldsDropped++
 			}
 		}
-		if len(r.fp.Contacts) == 0 && len(r.fp.Images) == 0 {
-			bare[r.fp.Ad.ID] = struct{}{}
-		}
 		batch = append(batch, r.fp)
 		if len(batch) == OfflineBatch {
 			flush()
@@ -224,10 +214,6 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 	}
 	err = cl.All(func(a ad.Assignment) error {
 		st.AdsWritten++
-		_, b := bare[a.AdID]
-		if all, seen := barePerson[a.PersonID]; !seen || all {
-			barePerson[a.PersonID] = b
-		}
 		return w.Write([]string{a.AdID, a.PersonID, a.NetworkID})
 	})
 	if err != nil {
@@ -240,10 +226,8 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 	if _, st.Persons, st.Networks, err = cl.Stats(); err != nil {
 		return st, err
 	}
-	for _, all := range barePerson {
-		if all {
-			st.PersonsWithoutContactOrPhoto++
-		}
+	if st.PersonsWithoutContactOrPhoto, err = cl.PersonsWithoutContactOrPhoto(); err != nil {
+		return st, err
 	}
 	if err := cl.Close(); err != nil {
 		return st, fmt.Errorf("close state: %w", err)

@@ -214,6 +214,17 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 	}
 	fmt.Fprintln(stdout)
 	printCountTable(stdout, rows, networks)
+	if n.cluster != nil {
+		bare, err := n.cluster.PersonsWithoutContactOrPhoto()
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			if r.Total && bare > 0 {
+				fmt.Fprintf(stdout, "persons with neither a contact nor a photo on any advert: %d (only a near-duplicate text with the same name ties their adverts; the person count lies between %d and %d)\n", bare, max(0, r.Persons-bare), r.Persons)
+			}
+		}
+	}
 	if o.Temporary {
 		fmt.Fprintf(stdout, "\ndone in %s (data in a temporary directory, removed now; keep it with --data DIR)\n", time.Since(start).Round(10*time.Millisecond))
 	} else {

@@ -483,6 +483,35 @@ func (c *Cluster) Stats() (ads, persons, networks int, err error) {
 	return len(c.st.ids), c.st.count[0], c.st.count[1], nil
 }
 
+// PersonsWithoutContactOrPhoto returns the number of persons none of
+// whose adverts has a contact or an image fingerprint. Only a
+// near-duplicate text with the same name can have joined their adverts
+// (an advert with no name either is always a person of its own), so they
+// are the least certain part of the person count: each may be a person,
+// or a fragment of one counted elsewhere. The count of persons thus lies
+// between Stats' persons minus this number and Stats' persons.
+func (c *Cluster) PersonsWithoutContactOrPhoto() (int, error) {
+	c.lockCommitted()
+	defer c.mu.Unlock()
+	if c.broken != nil {
+		return 0, c.broken
+	}
+	s := c.st
+	attributed := make([]bool, len(s.profs)) // by root
+	for r, p := range s.profs {
+		if len(p.Contacts) > 0 || len(p.Images) > 0 {
+			attributed[s.comp[0][r]] = true
+		}
+	}
+	n := 0
+	for r := range s.profs {
+		if s.comp[0][r] == uint32(r) && !attributed[r] {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Explain returns the person and network of an advert, their members and
 // the evidence linking them, or ErrNotFound.
 func (c *Cluster) Explain(adID string) (*Explanation, error) {
