@@ -800,3 +800,43 @@ func TestReloadEqualsMemory(t *testing.T) {
 	_, persons, networks, _ := c.Stats()
 	t.Logf("%d adverts, %d persons, %d networks, %d with stock photos", n, persons, networks, g.stockAds)
 }
+
+// TestPersonsWithoutContactOrPhoto: a person counts as without contact or
+// photo only when none of its adverts has either, whichever advert
+// joined it (here through near-duplicate texts with the same name), and
+// the figure is the same after the state reopens.
+func TestPersonsWithoutContactOrPhoto(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	dir := t.TempDir()
+	c := MustOpen(t, filepath.Join(dir, "c.db"))
+	txt1, txt2 := randSig(r), randSig(r)
+	MustAdd(t, c,
+		// One person: two bare adverts joined by their text and name.
+		withText(fp("a1", "vera", nil), txt1), withText(fp("a2", "vera", nil), txt1),
+		// One person: a bare advert joined by text to one with a phone.
+		withText(fp("b1", "lina", nil), txt2), withText(fp("b2", "lina", []string{"tel:b"}), txt2),
+		// Bare and alone; with a photo only; with a contact only.
+		fp("c1", "", nil), fp("d1", "", nil, img{0x0f0f_0f0f_0f0f_0f0f, 0}), fp("e1", "", []string{"tel:e"}),
+	)
+	samePerson(t, c, "a1", "a2", true)
+	samePerson(t, c, "b1", "b2", true)
+	check := func(c *bolt.Cluster) {
+		t.Helper()
+		_, persons, _, err := c.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := c.PersonsWithoutContactOrPhoto()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if persons != 5 || n != 2 { // {a1,a2} and {c1}
+			t.Fatalf("%d persons, %d without contact or photo; want 5 and 2", persons, n)
+		}
+	}
+	check(c)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	check(MustOpen(t, filepath.Join(dir, "c.db")))
+}
