@@ -53,11 +53,11 @@ func fingerprintProfiles(dir string, ads []*ad.Ad, workers int) []*bolt.Profile 
 	return profs
 }
 
-// TestDiagSplits (SYNTH_SPLITS_DIR=corpus, SYNTH_SPLITS_PRED=pred.csv):
-// for every true person the prediction splits, the closest evidence
-// between a fragment and the rest of the person, by kind. It reads the
-// truth, so it is a diagnostic, not a rule.
-func TestDiagSplits(t *testing.T) {
+// diagCorpus reads the corpus of SYNTH_SPLITS_DIR (skipping the test
+// when unset) with the prediction SYNTH_SPLITS_PRED (default pred.csv in
+// the corpus), and fingerprints and marks its adverts.
+func diagCorpus(t *testing.T) (map[string]eval.Labels, []*ad.Ad, map[string]eval.Labels, []*bolt.Profile) {
+	t.Helper()
 	dir := os.Getenv("SYNTH_SPLITS_DIR")
 	if dir == "" {
 		t.Skip("SYNTH_SPLITS_DIR=corpus SYNTH_SPLITS_PRED=pred.csv")
@@ -77,7 +77,15 @@ func TestDiagSplits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	profs := profilesOf(t, dir, ads)
+	return truth, ads, pred, profilesOf(t, dir, ads)
+}
+
+// TestDiagSplits (SYNTH_SPLITS_DIR=corpus, SYNTH_SPLITS_PRED=pred.csv):
+// for every true person the prediction splits, the closest evidence
+// between a fragment and the rest of the person, by kind. It reads the
+// truth, so it is a diagnostic, not a rule.
+func TestDiagSplits(t *testing.T) {
+	truth, ads, pred, profs := diagCorpus(t)
 	idx := map[string]int{}
 	for i, a := range ads {
 		idx[a.ID] = i
@@ -215,23 +223,7 @@ func splitKind(a, b *bolt.Profile) (string, int) {
 // different true persons, or of different true networks, inside one
 // predicted network, by rule.
 func TestDiagMerges(t *testing.T) {
-	dir := os.Getenv("SYNTH_SPLITS_DIR")
-	if dir == "" {
-		t.Skip("SYNTH_SPLITS_DIR=corpus SYNTH_SPLITS_PRED=pred.csv")
-	}
-	predPath := os.Getenv("SYNTH_SPLITS_PRED")
-	truth := readTruth(t, dir)
-	ads := readAds(t, dir)
-	pf, err := os.Open(predPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pred, err := eval.ReadAssignments(pf)
-	pf.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	profs := profilesOf(t, dir, ads)
+	truth, ads, pred, profs := diagCorpus(t)
 	byNet := map[string][]int{}
 	for i, a := range ads {
 		byNet[pred[a.ID].Network] = append(byNet[pred[a.ID].Network], i)
