@@ -19,7 +19,7 @@ import (
 	"github.com/gocolly/colly/v2"
 
 	"adcensus/crawler"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
 	"adcensus/pipeline"
 	"adcensus/pipeline/jetstream"
 )

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"adcensus/ad"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
 )
 
 // Errors of Check: the config does not read the arena.

@@ -26,8 +26,8 @@ import (
 	"time"
 
 	"adcensus/ad"
-	"adcensus/dedup"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
+	"adcensus/internal/imagehash"
 )
 
 // Sink receives extracted adverts. Publish returns only when the advert is
@@ -60,7 +60,7 @@ type Options struct {
 	// unfinished run of the arena with the same config is continued.
 	ResumeID    string
 	AutoResume  bool
-	ImageLimits dedup.ImageLimits
+	ImageLimits imagehash.Limits
 	// RetryBase is the first back-off after a failed fetch (default 500ms);
 	// it doubles per attempt up to 30s, or follows Retry-After.
 	RetryBase time.Duration
@@ -570,7 +570,7 @@ func (c *Crawler) hashImages(ctx context.Context, col *fetcher, a *ad.Ad) {
 		fp = ad.ImageFP{Src: src}
 		body, _, err := col.fetch(ctx, src)
 		if err == nil {
-			fp.Hashes, err = dedup.HashImage(body, c.opts.ImageLimits)
+			fp.Hashes, err = imagehash.Hash(body, c.opts.ImageLimits)
 		}
 		if err != nil {
 			fp.Err = err.Error()

@@ -22,7 +22,7 @@ import (
 
 	"adcensus/ad"
 	"adcensus/crawler"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
 )
 
 // testArena is an httptest site that misbehaves like real ones: robots.txt,

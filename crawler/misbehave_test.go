@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"adcensus/crawler"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
 )
 
 // hit is one request as the server saw it.

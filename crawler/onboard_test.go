@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"adcensus/crawler"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
 )
 
 // tavlanAd is one advert of the Tavlan test arena and what the crawl must

@@ -1,6 +1,6 @@
 package crawler
 
-import "adcensus/crawler/places"
+import "adcensus/internal/places"
 
 // Place is a Swedish municipality and its county (places.Place).
 type Place = places.Place

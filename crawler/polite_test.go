@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"adcensus/crawler"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
 )
 
 // politeSite records, at the server, when each request arrived and how many

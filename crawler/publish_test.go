@@ -16,7 +16,7 @@ import (
 
 	"adcensus/ad"
 	"adcensus/crawler"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
 )
 
 // asyncArena serves one listing page linking n detail pages.

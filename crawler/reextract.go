@@ -10,15 +10,15 @@ import (
 	"time"
 
 	"adcensus/ad"
-	"adcensus/dedup"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
+	"adcensus/internal/imagehash"
 )
 
 // ReextractOptions configure Reextract.
 type ReextractOptions struct {
 	Sink        Sink
 	Pseudo      *contact.Pseudonymiser
-	ImageLimits dedup.ImageLimits
+	ImageLimits imagehash.Limits
 	Logger      *slog.Logger
 }
 
@@ -75,7 +75,7 @@ func Reextract(ctx context.Context, cfg *ArenaConfig, files []string, o Reextrac
 		case rec.Get("WARC-Truncated") != "":
 			fp.Err = "truncated in the archive"
 		default:
-			if fp.Hashes, err = dedup.HashImage(body, o.ImageLimits); err != nil {
+			if fp.Hashes, err = imagehash.Hash(body, o.ImageLimits); err != nil {
 				fp.Err = err.Error()
 			} else {
 				st.Images++

@@ -10,7 +10,7 @@ import (
 	_ "time/tzdata" // Europe/Stockholm must load on hosts without a zoneinfo database
 	"unicode"
 
-	"adcensus/crawler/places"
+	"adcensus/internal/places"
 )
 
 // Transforms are the names a field's `transform` list may hold. They run in

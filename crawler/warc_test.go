@@ -19,7 +19,7 @@ import (
 
 	"adcensus/ad"
 	"adcensus/crawler"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
 )
 
 func mustURL(t *testing.T, s string) *url.URL {

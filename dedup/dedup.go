@@ -4,7 +4,7 @@
 //
 // The stage has two halves. The fingerprint half (Fingerprinter) is
 // stateless and runs on many workers. The cluster half lives in the
-// subpackage dedup/bolt: one writer that keeps the clustering state, with the
+// subpackage dedup/cluster: one writer that keeps the clustering state, with the
 // evidence of every link, in a bbolt file that can be rebuilt by replay.
 // Offline runs both halves over a JSON Lines file, as `adcensus dedup` does.
 //

@@ -9,8 +9,9 @@ import (
 	"unicode"
 
 	"adcensus/ad"
-	"adcensus/crawler/places"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
+	"adcensus/internal/imagehash"
+	"adcensus/internal/places"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -23,17 +24,17 @@ const (
 
 // Fingerprinter is the stateless fingerprint stage: it pseudonymises an
 // advert and computes what the cluster stage compares. It is safe for
-// concurrent use if its ImageLoader is.
+// concurrent use if its imagehash.Loader is.
 type Fingerprinter struct {
 	pseudo *contact.Pseudonymiser
-	loader ImageLoader
-	lim    ImageLimits
+	loader imagehash.Loader
+	lim    imagehash.Limits
 }
 
 // NewFingerprinter returns a Fingerprinter. loader may be nil when every
 // advert arrives with ImageFPs already computed (images are then reported
 // as problems).
-func NewFingerprinter(p *contact.Pseudonymiser, loader ImageLoader, lim ImageLimits) *Fingerprinter {
+func NewFingerprinter(p *contact.Pseudonymiser, loader imagehash.Loader, lim imagehash.Limits) *Fingerprinter {
 	return &Fingerprinter{pseudo: p, loader: loader, lim: lim}
 }
 
@@ -79,7 +80,7 @@ func (f *Fingerprinter) process(ctx context.Context, in *ad.Ad) (*ad.Fingerprint
 	failed := 0
 	if len(a.ImageFPs) > 0 {
 		for _, im := range a.ImageFPs {
-			if im.Err != "" || im.Hashes[HashPHash] == "" {
+			if im.Err != "" || im.Hashes[imagehash.PHash] == "" {
 				failed++
 				out.Problems = append(out.Problems, imageProblem(im.Src, im.Err))
 				continue
@@ -127,7 +128,7 @@ func (f *Fingerprinter) hash(ctx context.Context, src string) (map[string]string
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	return HashImage(data, f.lim)
+	return imagehash.Hash(data, f.lim)
 }
 
 func imageProblem(src, err string) string {

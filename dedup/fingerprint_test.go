@@ -10,10 +10,12 @@ import (
 
 	"adcensus/ad"
 	"adcensus/dedup"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
+	"adcensus/internal/imagehash"
+	"adcensus/internal/synthetic/testimage"
 )
 
-// loaderFunc is a function-field fake ImageLoader.
+// loaderFunc is a function-field fake imagehash.Loader.
 type loaderFunc func(ctx context.Context, src string) ([]byte, error)
 
 func (f loaderFunc) Load(ctx context.Context, src string) ([]byte, error) { return f(ctx, src) }
@@ -21,14 +23,14 @@ func (f loaderFunc) Load(ctx context.Context, src string) ([]byte, error) { retu
 func newPseudo() *contact.Pseudonymiser { return contact.New(bytes.Repeat([]byte{1}, 32)) }
 
 func TestProcess(t *testing.T) {
-	jpg := MustJPEG(t, pattern(1, 320, 240), 90)
+	jpg := testimage.MustJPEG(t, testimage.Pattern(1, 320, 240), 90)
 	loader := loaderFunc(func(_ context.Context, src string) ([]byte, error) {
 		if src == "ok.jpg" {
 			return jpg, nil
 		}
 		return nil, errors.New("not found")
 	})
-	f := dedup.NewFingerprinter(newPseudo(), loader, dedup.ImageLimits{})
+	f := dedup.NewFingerprinter(newPseudo(), loader, imagehash.Limits{})
 	in := &ad.Ad{
 		ID:     "x1",
 		Name:   "  Anna-Maria!  ",
@@ -77,7 +79,7 @@ func TestProcessUsesImageFPs(t *testing.T) {
 		t.Fatal("loader called although image_fps were given")
 		return nil, nil
 	})
-	f := dedup.NewFingerprinter(newPseudo(), loader, dedup.ImageLimits{})
+	f := dedup.NewFingerprinter(newPseudo(), loader, imagehash.Limits{})
 	fp, err := f.Process(context.Background(), &ad.Ad{
 		ID:     "x2",
 		Body:   "Hej från Göteborg",
@@ -100,7 +102,7 @@ func TestProcessUsesImageFPs(t *testing.T) {
 func TestProcessCountsProblemKinds(t *testing.T) {
 	f := dedup.NewFingerprinter(newPseudo(), loaderFunc(func(context.Context, string) ([]byte, error) {
 		return nil, errors.New("not found")
-	}), dedup.ImageLimits{})
+	}), imagehash.Limits{})
 	fp, err := f.Process(context.Background(), &ad.Ad{
 		ID: "x3", Title: " … ", Body: "!!! \u00a0", Age: -4, Phones: []string{"070-12"}, Images: []string{"gone.jpg"},
 	})
@@ -118,7 +120,7 @@ func TestProcessCountsProblemKinds(t *testing.T) {
 }
 
 func TestProcessErrors(t *testing.T) {
-	f := dedup.NewFingerprinter(newPseudo(), nil, dedup.ImageLimits{})
+	f := dedup.NewFingerprinter(newPseudo(), nil, imagehash.Limits{})
 	if _, err := f.Process(context.Background(), nil); err == nil {
 		t.Fatal("nil advert: want an error")
 	}

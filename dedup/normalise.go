@@ -5,7 +5,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
-	"adcensus/crawler/places"
+	"adcensus/internal/places"
 )
 
 // NormaliseCity returns the canonical name of the Swedish municipality

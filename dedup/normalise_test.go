@@ -6,6 +6,7 @@ import (
 
 	"adcensus/ad"
 	"adcensus/dedup"
+	"adcensus/internal/imagehash"
 )
 
 func TestNormaliseCity(t *testing.T) {
@@ -50,7 +51,7 @@ func TestNormaliseGender(t *testing.T) {
 // The fingerprint stage writes the canonical city, region and gender into
 // the advert it passes on.
 func TestProcessNormalisesPlaceAndGender(t *testing.T) {
-	f := dedup.NewFingerprinter(newPseudo(), nil, dedup.ImageLimits{})
+	f := dedup.NewFingerprinter(newPseudo(), nil, imagehash.Limits{})
 	for _, tc := range []struct {
 		in                   ad.Ad
 		city, region, gender string

@@ -13,8 +13,9 @@ import (
 	"sync"
 
 	"adcensus/ad"
-	"adcensus/dedup/bolt"
-	"adcensus/dedup/contact"
+	"adcensus/dedup/cluster"
+	"adcensus/internal/contact"
+	"adcensus/internal/imagehash"
 )
 
 // OfflineBatch is the number of fingerprints Offline adds to the cluster
@@ -38,7 +39,7 @@ type OfflineStats struct {
 	Networks      int `json:"networks"`
 	// PersonsWithoutContactOrPhoto counts the persons none of whose
 	// adverts has a contact or an image that could be hashed
-	// (bolt.Cluster.PersonsWithoutContactOrPhoto): the count of persons
+	// (cluster.Cluster.PersonsWithoutContactOrPhoto): the count of persons
 	// lies between Persons − PersonsWithoutContactOrPhoto and Persons.
 	PersonsWithoutContactOrPhoto int `json:"persons_without_contact_or_photo"`
 }
@@ -64,14 +65,14 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 	}
 	defer os.RemoveAll(tmp)
 	// The state is removed afterwards: its commits need no fsync.
-	cl, err := bolt.OpenScratch(filepath.Join(tmp, "cluster.db"))
+	cl, err := cluster.OpenScratch(filepath.Join(tmp, "cluster.db"))
 	if err != nil {
 		return st, err
 	}
 	defer cl.Close()
 
-	lim := DefaultImageLimits()
-	fpr := NewFingerprinter(p, FileOrHTTPLoader{BaseDir: baseDir, MaxBytes: lim.MaxBytes}, lim)
+	lim := imagehash.DefaultLimits()
+	fpr := NewFingerprinter(p, imagehash.FileOrHTTPLoader{BaseDir: baseDir, MaxBytes: lim.MaxBytes}, lim)
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -111,7 +112,7 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 				cancel(fmt.Errorf("read: %w", err))
 				return
 			}
-			if !bolt.ValidID(a.ID) {
+			if !cluster.ValidID(a.ID) {
 				readStats.BadLines++
 				log.Warn("record skipped: id empty, too long or with a 0 byte", "after_records", readStats.Read)
 				continue
@@ -155,10 +156,10 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 	}()
 
 	// Batches are pipelined: one runs in memory while the one before
-	// commits (bolt.Cluster.Begin), and a batch is waited for once the
+	// commits (cluster.Cluster.Begin), and a batch is waited for once the
 	// next has begun.
 	batch := make([]*ad.Fingerprinted, 0, OfflineBatch)
-	var inFlight *bolt.Pending
+	var inFlight *cluster.Pending
 	wait := func() {
 		if inFlight == nil {
 			return

@@ -14,7 +14,8 @@ import (
 
 	"adcensus/ad"
 	"adcensus/dedup"
-	"adcensus/dedup/bolt"
+	"adcensus/dedup/cluster"
+	"adcensus/internal/synthetic/testimage"
 )
 
 func TestOffline(t *testing.T) {
@@ -29,15 +30,15 @@ func TestOffline(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p1, p2 := pattern(1, 640, 480), pattern(2, 600, 400)
-	write("1.jpg", MustJPEG(t, p1, 90))
-	write("1-repost.jpg", MustJPEG(t, resized(p1, 400, 300), 55)) // re-encoded, smaller
-	write("2.jpg", MustJPEG(t, p2, 85))
-	write("3.png", MustPNG(t, pattern(3, 300, 300)))
-	write("4.jpg", MustJPEG(t, pattern(4, 500, 500), 80))
+	p1, p2 := testimage.Pattern(1, 640, 480), testimage.Pattern(2, 600, 400)
+	write("1.jpg", testimage.MustJPEG(t, p1, 90))
+	write("1-repost.jpg", testimage.MustJPEG(t, testimage.Resized(p1, 400, 300), 55)) // re-encoded, smaller
+	write("2.jpg", testimage.MustJPEG(t, p2, 85))
+	write("3.png", testimage.MustPNG(t, testimage.Pattern(3, 300, 300)))
+	write("4.jpg", testimage.MustJPEG(t, testimage.Pattern(4, 500, 500), 80))
 	write("broken.jpg", []byte("not a jpeg at all"))
 
-	mirror2 := MustJPEG(t, mirrored(p2), 80)
+	mirror2 := testimage.MustJPEG(t, testimage.Mirrored(p2), 80)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/m2.jpg" {
 			w.Write(mirror2)
@@ -93,7 +94,9 @@ func TestOffline(t *testing.T) {
 
 	// persons {a1,a2} {a3,a7} {a4,a5} {a8} {a9} {a10,a14} {a11} {a12};
 	// networks {a1,a2,a3,a7} {a4,a5} {a8} {a9} {a10,a14} {a11} {a12}
-	row := func(id, p, n string) string { return id + "," + bolt.PersonID(p) + "," + bolt.NetworkID(n) + "\n" }
+	row := func(id, p, n string) string {
+		return id + "," + cluster.PersonID(p) + "," + cluster.NetworkID(n) + "\n"
+	}
 	want := "ad_id,person_id,network_id\n" +
 		row("a1", "a1", "a1") +
 		row("a10", "a10", "a10") +

@@ -11,8 +11,8 @@ import (
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 
-	"adcensus/dedup/contact"
-	"adcensus/dedup/textsig"
+	"adcensus/internal/contact"
+	"adcensus/internal/textsig"
 )
 
 // Text fingerprints (docs/DEDUP.md, "Text").
@@ -26,7 +26,7 @@ import (
 // changes no shingle.
 //
 // The signature itself (MinHash, LSH band keys, NearText, the template
-// thresholds) lives in the leaf package dedup/textsig, which dedup/bolt
+// thresholds) lives in the leaf package internal/textsig, which dedup/cluster
 // also imports; the names below are kept for callers of this package.
 const (
 	MinHashSize  = textsig.Size
@@ -146,8 +146,8 @@ func NearText(a, b *MinHash, t float64) (float64, bool) { return textsig.Near(a,
 // Template thresholds (textsig): a text is a shared template when its
 // near-duplicate group (NearText, the advert itself included) carries at
 // least TemplateMinNames distinct non-empty names and TemplateMinContacts
-// distinct contacts, as for stock photos (dedup/bolt/stock.go). The
-// cluster state applies the same definition (dedup/bolt/template.go).
+// distinct contacts, as for stock photos (dedup/cluster/stock.go). The
+// cluster state applies the same definition (dedup/cluster/template.go).
 const (
 	TemplateMinNames    = textsig.TemplateMinNames
 	TemplateMinContacts = textsig.TemplateMinContacts

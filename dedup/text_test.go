@@ -16,9 +16,9 @@ import (
 
 	"adcensus/ad"
 	"adcensus/dedup"
-	"adcensus/dedup/contact"
 	"adcensus/dedup/eval"
-	"adcensus/dedup/synth"
+	"adcensus/internal/contact"
+	"adcensus/internal/synthetic/synth"
 )
 
 func TestTextSentences(t *testing.T) {

@@ -11,7 +11,8 @@ import (
 
 	"adcensus/ad"
 	"adcensus/dedup"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
+	"adcensus/internal/imagehash"
 	"adcensus/pipeline"
 )
 
@@ -34,11 +35,11 @@ func BenchmarkStages(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		lim := dedup.DefaultImageLimits()
+		lim := imagehash.DefaultLimits()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		counters := &pipeline.Counters{}
 		fps := &pipeline.FingerprintStage{Bus: bus, Workers: 2, Log: log, Counters: counters,
-			FP: dedup.NewFingerprinter(contact.New([]byte("bench key")), dedup.FileOrHTTPLoader{MaxBytes: lim.MaxBytes}, lim)}
+			FP: dedup.NewFingerprinter(contact.New([]byte("bench key")), imagehash.FileOrHTTPLoader{MaxBytes: lim.MaxBytes}, lim)}
 		cls := &pipeline.ClusterStage{Bus: bus, Cluster: cl, Log: log, Counters: counters}
 		b.StartTimer()
 		start := time.Now()

@@ -14,8 +14,9 @@ import (
 
 	"adcensus/ad"
 	"adcensus/dedup"
-	"adcensus/dedup/contact"
-	"adcensus/dedup/synth"
+	"adcensus/internal/contact"
+	"adcensus/internal/imagehash"
+	"adcensus/internal/synthetic/synth"
 	"adcensus/pipeline"
 )
 
@@ -88,11 +89,11 @@ func TestStreamingEqualsOffline(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	lim := dedup.DefaultImageLimits()
+	lim := imagehash.DefaultLimits()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	counters := &pipeline.Counters{}
 	fps := &pipeline.FingerprintStage{Bus: bus, Workers: 2, Log: log, Counters: counters,
-		FP: dedup.NewFingerprinter(contact.New(key), dedup.FileOrHTTPLoader{BaseDir: corpus, MaxBytes: lim.MaxBytes}, lim)}
+		FP: dedup.NewFingerprinter(contact.New(key), imagehash.FileOrHTTPLoader{BaseDir: corpus, MaxBytes: lim.MaxBytes}, lim)}
 	cls := &pipeline.ClusterStage{Bus: bus, Cluster: cl, Log: log, Counters: counters}
 	done := make(chan error, 2)
 	go func() { done <- fps.Run(ctx) }()

@@ -23,7 +23,7 @@ type Fingerprinter interface {
 }
 
 // Clusterer groups fingerprinted adverts into persons and networks
-// (dedup/bolt.Cluster).
+// (dedup/cluster.Cluster).
 type Clusterer interface {
 	// AddBatch adds adverts in one transaction and returns, per advert not
 	// seen before, the assignments that changed. Known advert ids are skipped.

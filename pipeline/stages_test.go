@@ -14,8 +14,9 @@ import (
 
 	"adcensus/ad"
 	"adcensus/dedup"
-	dedupbolt "adcensus/dedup/bolt"
-	"adcensus/dedup/contact"
+	dedupbolt "adcensus/dedup/cluster"
+	"adcensus/internal/contact"
+	"adcensus/internal/imagehash"
 	"adcensus/pipeline"
 	"adcensus/pipeline/jetstream"
 )
@@ -205,10 +206,10 @@ func TestFingerprintStageCountsProblems(t *testing.T) {
 	if err := bus.Publish(ctx, pipeline.AdsSubject("a"), "p-4", []byte(`{"id":"p-4","arena":"a","age":"tjugo","body":"Hej"}`), nil); err != nil {
 		t.Fatal(err)
 	}
-	lim := dedup.DefaultImageLimits()
+	lim := imagehash.DefaultLimits()
 	counters := &pipeline.Counters{}
 	stage := &pipeline.FingerprintStage{Bus: bus, Workers: 2, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Counters: counters,
-		FP: dedup.NewFingerprinter(contact.New([]byte("test key")), dedup.FileOrHTTPLoader{BaseDir: t.TempDir(), MaxBytes: lim.MaxBytes}, lim)}
+		FP: dedup.NewFingerprinter(contact.New([]byte("test key")), imagehash.FileOrHTTPLoader{BaseDir: t.TempDir(), MaxBytes: lim.MaxBytes}, lim)}
 	done := make(chan error, 1)
 	go func() { done <- stage.Run(ctx) }()
 	waitIdle(t, bus, pipeline.DurableFingerprint)

@@ -14,10 +14,11 @@ import (
 
 	"adcensus/crawler"
 	"adcensus/dedup"
-	dedupbolt "adcensus/dedup/bolt"
-	"adcensus/dedup/contact"
+	dedupbolt "adcensus/dedup/cluster"
 	"adcensus/index"
 	indexbleve "adcensus/index/bleve"
+	"adcensus/internal/contact"
+	"adcensus/internal/imagehash"
 	"adcensus/pipeline"
 	"adcensus/pipeline/jetstream"
 )
@@ -102,7 +103,7 @@ func (n *node) startSome(ctx context.Context, stages []string) {
 	n.group = g
 	// Images on the stream were fetched and hashed by the crawler under its
 	// politeness rules; the fingerprint stage never fetches on its own.
-	fp := dedup.NewFingerprinter(n.pseudo, noImageLoader{}, dedup.DefaultImageLimits())
+	fp := dedup.NewFingerprinter(n.pseudo, noImageLoader{}, imagehash.DefaultLimits())
 	if on["fingerprint"] {
 		g.Go(func() error {
 			return (&pipeline.FingerprintStage{Bus: n.bus, FP: fp, Workers: runtime.NumCPU(), Log: n.log, Counters: &n.counters}).Run(gctx)

@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"adcensus/crawler"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
 )
 
 const arenaUsage = "usage: adcensus arena check FILE [--data DIR]"

@@ -12,8 +12,8 @@ import (
 
 	"adcensus/configs"
 	"adcensus/crawler"
-	"adcensus/crawler/demoarena"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
+	"adcensus/internal/synthetic/demoarena"
 )
 
 // mustArenaCheckConfig writes the shipped config of arena pointed at base

@@ -18,11 +18,11 @@ import (
 	"adcensus/ad"
 	"adcensus/crawler"
 	"adcensus/dedup"
-	dedupbolt "adcensus/dedup/bolt"
-	"adcensus/dedup/contact"
+	dedupbolt "adcensus/dedup/cluster"
 	"adcensus/dedup/eval"
 	"adcensus/index"
-	"adcensus/index/mse"
+	"adcensus/internal/contact"
+	"adcensus/internal/stats/mse"
 	"adcensus/pipeline"
 )
 

@@ -24,9 +24,9 @@ import (
 	"adcensus/ad"
 	"adcensus/configs"
 	"adcensus/crawler"
-	"adcensus/crawler/demoarena"
-	dedupbolt "adcensus/dedup/bolt"
+	dedupbolt "adcensus/dedup/cluster"
 	"adcensus/index"
+	"adcensus/internal/synthetic/demoarena"
 )
 
 // TestMain lets a test start this binary as the adcensus command in a child

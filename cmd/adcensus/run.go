@@ -22,8 +22,8 @@ import (
 	"adcensus/ad"
 	"adcensus/configs"
 	"adcensus/crawler"
-	"adcensus/crawler/demoarena"
 	"adcensus/index"
+	"adcensus/internal/synthetic/demoarena"
 	"adcensus/pipeline"
 )
 

@@ -11,9 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"adcensus/index/api"
-	"adcensus/index/mse"
 	"adcensus/index/overlap"
+	"adcensus/internal/stats/mse"
+	"adcensus/web/api"
 )
 
 // Server timeouts of 'adcensus serve'.
@@ -29,7 +29,7 @@ const (
 	serveMaxHeaderBytes = 64 << 10
 )
 
-// cmdServe serves the HTTP API (index/api) on the index of a data directory
+// cmdServe serves the HTTP API (web/api) on the index of a data directory
 // until ctx is cancelled. The index is opened read-write, so it must not be
 // in use by a running 'adcensus run'.
 //

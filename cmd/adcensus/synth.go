@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"adcensus/dedup/synth"
+	"adcensus/internal/synthetic/synth"
 )
 
 // cmdSynth writes a labelled synthetic corpus for 'adcensus dedup' and

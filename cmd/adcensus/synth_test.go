@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"adcensus/dedup/synth"
+	"adcensus/internal/synthetic/synth"
 )
 
 // TestSynthDedupEval writes a small corpus, de-duplicates it and evaluates

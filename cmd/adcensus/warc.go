@@ -11,7 +11,7 @@ import (
 
 	"adcensus/ad"
 	"adcensus/crawler"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
 )
 
 // warcSubdir is the folder of the data directory that holds WARC archives

@@ -13,7 +13,7 @@ import (
 
 	"adcensus/ad"
 	"adcensus/crawler"
-	"adcensus/dedup/contact"
+	"adcensus/internal/contact"
 )
 
 func readAds(t *testing.T, path string) map[string]*ad.Ad {

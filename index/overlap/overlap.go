@@ -2,7 +2,7 @@
 // persons": from the indexed adverts it builds, per person, the set of arenas
 // they advertised on, and from those sets the number of persons per arena, on
 // exactly 1, 2, … arenas, on each pair of arenas, and the capture-history
-// table (arenas as lists) from which index/mse estimates the persons seen on
+// table (arenas as lists) from which internal/stats/mse estimates the persons seen on
 // no crawled arena. See docs/OVERLAP.md.
 //
 // A person is index.Doc.Person(): an advert the cluster stage has not yet
@@ -21,7 +21,7 @@ import (
 	"strings"
 
 	"adcensus/index"
-	"adcensus/index/mse"
+	"adcensus/internal/stats/mse"
 )
 
 // ErrTooFewArenas is returned by Table and Estimate when fewer than two

@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"adcensus/index"
-	"adcensus/index/mse"
 	"adcensus/index/overlap"
+	"adcensus/internal/stats/mse"
 )
 
 // smallSet: p1 {a}, p2 {a,b} (two adverts on a), p3 {b,c}, p4 {a},

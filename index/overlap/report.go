@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 
 	"adcensus/index"
-	"adcensus/index/mse"
+	"adcensus/internal/stats/mse"
 )
 
 // ReportOptions controls NewReport.

@@ -1,0 +1,490 @@
+package cluster
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	"adcensus/ad"
+	"adcensus/internal/textsig"
+
+	bbolt "go.etcd.io/bbolt"
+)
+
+// state is the clustering state in memory: every profile, the image and
+// contact indexes and the union-find of both scopes. It mirrors the
+// committed bbolt file, which holds the profiles, each advert's
+// components and the evidence; Open rebuilds the indexes from them.
+// Adverts are numbered (ref) in the order they entered the state.
+type state struct {
+	ids   []string          // ref → advert id
+	pos   map[string]uint32 // advert id → ref
+	profs []*Profile        // ref → profile
+
+	// Union-find per scope (0 persons, 1 networks), with member lists: the
+	// smaller component moves into the larger, so an advert moves
+	// O(log n) times. A component is named by its root, one of its
+	// adverts; its public id derives from its smallest ad id (minOf).
+	comp    [2][]uint32   // ref → root
+	members [2][][]uint32 // root → members; nil for non-roots
+	minOf   [2][]uint32   // root → ref of the smallest ad id
+	count   [2]int        // components
+
+	imgs    []imgRef    // image → (advert, index in its profile)
+	indexed int         // images 0 … indexed−1 are filed in img
+	ihs     []uint64    // image n → pHash at 2n, mirror pHash at 2n+1
+	img     *imageIndex // every image, this batch's included
+
+	contacts map[string]*contactGroup
+	strs     map[string]string // interned names and contacts
+
+	// Texts (template.go): the LSH index, per advert its text flags, and
+	// the visit stamps of a text scan.
+	text   *textIndex
+	tflag  []uint8
+	sigs   [][]textsig.MinHash // pages of signatures by ref (sig)
+	tvisit []uint32
+	tgen   uint32
+
+	nlog  uint64     // records in the log (the next record's key)
+	tprep []textPrep // scratch of a chunk's text lookups (writer.go)
+}
+
+type imgRef struct {
+	ad uint32
+	i  uint16
+	fl uint16 // imgMirror, imgRobust
+}
+
+// Image flags (imgRef.fl), so a candidate image can be checked against
+// the v1 rule from s.ihs without reading its profile.
+const (
+	imgMirror = 1 // HasMirror
+	imgRobust = 2 // carries the robust hashes
+)
+
+func newState() *state {
+	s := &state{
+		pos:      map[string]uint32{},
+		img:      newImageIndex(),
+		contacts: map[string]*contactGroup{},
+		strs:     map[string]string{},
+	}
+	s.text = newTextIndex(s.sig)
+	return s
+}
+
+// Text signatures are also kept in a slab of fixed pages, by ref, so a
+// lookup reads one cache line where the profile took three dependent
+// reads (the profile, its text, the signature), and the garbage collector
+// has nothing to scan there.
+const sigPageBits = 12
+
+// sig is the text signature of advert ref (zero when it has no text).
+func (s *state) sig(ref uint32) *textsig.MinHash {
+	return &s.sigs[ref>>sigPageBits][ref&(1<<sigPageBits-1)]
+}
+
+func (s *state) intern(x string) string {
+	if v, ok := s.strs[x]; ok {
+		return v
+	}
+	s.strs[x] = x
+	return x
+}
+
+// addAdvert enters a new advert as its own person and network and returns
+// its ref. It does not index it, and enters its id in s.pos only when pos
+// is set (a batch enters its adverts' ids while it commits).
+func (s *state) addAdvert(id string, p *Profile, pos bool) uint32 {
+	ref := uint32(len(s.ids))
+	s.ids = append(s.ids, id)
+	if pos {
+		s.pos[id] = ref
+	}
+	s.profs = append(s.profs, p)
+	var fl uint8
+	if p.Text != nil {
+		fl = tHasText
+		if p.Text.Template {
+			fl |= tTemplate
+		}
+	}
+	s.tflag = append(s.tflag, fl)
+	if ref&(1<<sigPageBits-1) == 0 {
+		s.sigs = append(s.sigs, make([]textsig.MinHash, 1<<sigPageBits))
+	}
+	if p.Text != nil {
+		*s.sig(ref) = p.Text.Sig
+	}
+	s.tvisit = append(s.tvisit, 0)
+	for sc := range 2 {
+		s.comp[sc] = append(s.comp[sc], ref)
+		s.members[sc] = append(s.members[sc], []uint32{ref})
+		s.minOf[sc] = append(s.minOf[sc], ref)
+		s.count[sc]++
+	}
+	return ref
+}
+
+// indexImages numbers the advert's images and files them in x unless nil
+// (then indexPending files them).
+func (s *state) indexImages(ref uint32, x *imageIndex) {
+	for i := range s.profs[ref].Images {
+		n := uint32(len(s.imgs))
+		h := &s.profs[ref].Images[i]
+		var fl uint16
+		if h.HasMirror {
+			fl |= imgMirror
+		}
+		if h.robust() {
+			fl |= imgRobust
+		}
+		s.imgs = append(s.imgs, imgRef{ref, uint16(i), fl})
+		s.ihs = append(s.ihs, h.PHash, h.Mirror)
+		if x != nil {
+			x.put(h, n)
+			s.indexed = len(s.imgs)
+		}
+	}
+}
+
+// indexPending files the images numbered but not yet in the index, up
+// to image upTo, reading them through v.
+func (s *state) indexPending(v *view, upTo int) {
+	for n := s.indexed; n < upTo; n++ {
+		r := v.imgs[n]
+		s.img.put(&v.profs[r.ad].Images[r.i], uint32(n))
+	}
+	s.indexed = max(s.indexed, upTo)
+}
+
+// indexText files the advert's text under its band keys (nil: computed).
+func (s *state) indexText(ref uint32, keys *[textsig.Bands]uint64) {
+	t := s.profs[ref].Text
+	if t == nil {
+		return
+	}
+	if keys == nil {
+		k := t.Sig.BandKeys()
+		keys = &k
+	}
+	s.text.put(&t.Sig, keys, ref)
+}
+
+// indexContacts enters the advert in the contact groups and keeps the
+// multi-name marks (Profile.Multi) of the adverts on them. It reports
+// whether a contact that carries a blank or a nameless advert just became
+// a multi-name contact: links of rule (c) through it may no longer hold.
+func (s *state) indexContacts(ref uint32) (rebuild bool) {
+	p := s.profs[ref]
+	for _, c := range p.Contacts {
+		g := s.contacts[c]
+		if g == nil {
+			g = &contactGroup{blank: -1, named: map[string][]namedRef{}}
+			s.contacts[c] = g
+		}
+		switch {
+		case g.add(ref, p):
+			for _, r := range g.all {
+				s.profs[r].setMulti(c)
+			}
+			rebuild = rebuild || g.blank >= 0 || len(g.nameless) > 0
+		case g.multi:
+			p.setMulti(c)
+		}
+	}
+	return rebuild
+}
+
+func (s *state) assignment(ref uint32) ad.Assignment {
+	return ad.Assignment{
+		AdID:      s.ids[ref],
+		PersonID:  PersonID(s.ids[s.minOf[0][s.comp[0][ref]]]),
+		NetworkID: NetworkID(s.ids[s.minOf[1][s.comp[1][ref]]]),
+	}
+}
+
+// union joins the components of a and b in scope sc. It adds to changed
+// every advert whose public id changes, to moved every advert that got a
+// new root, and reports whether two components were joined.
+func (s *state) union(sc int, a, b uint32, changed map[uint32]struct{}, moved func(sc int, ref uint32)) bool {
+	ra, rb := s.comp[sc][a], s.comp[sc][b]
+	if ra == rb {
+		return false
+	}
+	ma, mb := s.minOf[sc][ra], s.minOf[sc][rb]
+	// The members of the component with the larger minimum get a new id.
+	renamed, small := rb, ma
+	if s.ids[mb] < s.ids[ma] {
+		renamed, small = ra, mb
+	}
+	for _, m := range s.members[sc][renamed] {
+		changed[m] = struct{}{}
+	}
+	keep, move := ra, rb
+	if la, lb := len(s.members[sc][ra]), len(s.members[sc][rb]); lb > la || (lb == la && s.ids[rb] < s.ids[ra]) {
+		keep, move = rb, ra
+	}
+	for _, m := range s.members[sc][move] {
+		s.comp[sc][m] = keep
+		moved(sc, m)
+	}
+	s.members[sc][keep] = append(s.members[sc][keep], s.members[sc][move]...)
+	s.members[sc][move] = nil
+	s.minOf[sc][keep] = small
+	s.count[sc]--
+	return true
+}
+
+// reset makes ref its own component in both scopes; the caller has taken
+// its whole components apart (rebuild).
+func (s *state) reset(ref uint32) {
+	for sc := range 2 {
+		s.comp[sc][ref] = ref
+		s.members[sc][ref] = append(s.members[sc][ref][:0:0], ref)
+		s.minOf[sc][ref] = ref
+	}
+}
+
+// load fills a fresh state from the committed file: it replays the log,
+// record by record (encode.go).
+func load(tx *bbolt.Tx) (*state, error) {
+	s := newState()
+	var hasComp []bool
+	// A record is stored in pieces (logKey); rec gathers them.
+	var rec []byte
+	var pieces uint32
+	flush := func() error {
+		if pieces == 0 {
+			return nil
+		}
+		if err := s.replay(rec, &hasComp); err != nil {
+			return fmt.Errorf("corrupt state: log record %d: %w", s.nlog, err)
+		}
+		s.nlog++
+		rec, pieces = rec[:0], 0
+		return nil
+	}
+	err := tx.Bucket(bLog).ForEach(func(k, v []byte) error {
+		if len(k) == 12 && binary.BigEndian.Uint64(k) == s.nlog+1 && binary.BigEndian.Uint32(k[8:]) == 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if len(k) != 12 || binary.BigEndian.Uint64(k) != s.nlog || binary.BigEndian.Uint32(k[8:]) != pieces {
+			return fmt.Errorf("corrupt state: log key %x, want record %d piece %d", k, s.nlog, pieces)
+		}
+		rec = append(rec, v...)
+		pieces++
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return nil, err
+	}
+	for ref, ok := range hasComp {
+		if !ok {
+			return nil, fmt.Errorf("corrupt state: advert %d has no components", ref)
+		}
+	}
+	s.count = [2]int{}
+	for sc := range 2 {
+		for ref := range s.ids {
+			s.members[sc][ref] = nil
+		}
+		for ref := range s.ids {
+			r := s.comp[sc][ref]
+			if s.comp[sc][r] != r {
+				return nil, fmt.Errorf("corrupt state: root %q of %q is not its own root", s.ids[r], s.ids[ref])
+			}
+			if s.members[sc][r] == nil {
+				s.count[sc]++
+				s.minOf[sc][r] = uint32(ref)
+			} else if s.ids[ref] < s.ids[s.minOf[sc][r]] {
+				s.minOf[sc][r] = uint32(ref)
+			}
+			s.members[sc][r] = append(s.members[sc][r], uint32(ref))
+		}
+	}
+	return s, nil
+}
+
+// replay applies one log record (encode.go) to the state; hasComp
+// tracks which adverts got their components.
+func (s *state) replay(v []byte, hasComp *[]bool) error {
+	d := &decoder{b: v}
+	for range d.uvarint() {
+		enc := d.bytes(d.uvarint())
+		if d.err != nil {
+			break
+		}
+		id, p, err := decodeProfile(enc, s.intern)
+		if err != nil {
+			return fmt.Errorf("advert %d: %w", len(s.ids), err)
+		}
+		if _, dup := s.pos[id]; dup || !ValidID(id) {
+			return fmt.Errorf("advert %d has id %q, invalid or repeated", len(s.ids), id)
+		}
+		ref := s.addAdvert(id, p, true)
+		s.indexImages(ref, s.img)
+		s.indexContacts(ref)
+		s.indexText(ref, nil)
+		*hasComp = append(*hasComp, false)
+	}
+	n := uint64(len(s.ids))
+	for range d.uvarint() {
+		ref := d.num()
+		if d.err == nil && ref >= n {
+			return fmt.Errorf("patch of advert %d of %d", ref, n)
+		}
+		if d.err != nil {
+			break
+		}
+		p := s.profs[ref]
+		d.patch(p, s.intern)
+		if p.Text != nil && p.Text.Template {
+			s.tflag[ref] |= tTemplate
+		} else {
+			s.tflag[ref] &^= tTemplate
+		}
+	}
+	for range d.uvarint() {
+		ref, r0, r1 := d.num(), d.num(), d.num()
+		if d.err != nil {
+			break
+		}
+		if ref >= n || r0 >= n || r1 >= n {
+			return fmt.Errorf("components %d, %d of advert %d of %d", r0, r1, ref, n)
+		}
+		s.comp[0][ref], s.comp[1][ref] = uint32(r0), uint32(r1)
+		(*hasComp)[ref] = true
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.err = fmt.Errorf("%d bytes left over", len(d.b))
+	}
+	return d.err
+}
+
+// contactGroup is what the contact representatives need to know about the
+// adverts on one contact (see candidates).
+type contactGroup struct {
+	all   []uint32 // every advert on it, in arrival order
+	blank int32    // first blank advert, -1 when none
+	// named holds the first advert of each name, filed under its nameKey,
+	// so the names that agree with a name (NamesAgree) are in one list.
+	named    map[string][]namedRef
+	names    []uint32 // the first advert of each name, in order
+	nameless []uint32 // nameless adverts with images
+	// bases are the distinct name bases seen on the contact until it is
+	// a multi-name contact (MultiNameMin of them); then multi is set and
+	// bases dropped.
+	bases []string
+	multi bool
+}
+
+// MultiNameMin is the number of distinct names (nameBase) on a contact
+// that make it a multi-name contact: an agency's or a third party's
+// phone, on which a blank advert cannot be tied to any one person (rule
+// (c), compareBlank).
+const MultiNameMin = 2
+
+// namedRef is the first advert on a contact with a name.
+type namedRef struct {
+	name string
+	ref  uint32
+}
+
+// add enters an advert in the group and reports whether the contact just
+// became a multi-name contact.
+func (g *contactGroup) add(ref uint32, p *Profile) (flipped bool) {
+	g.all = append(g.all, ref)
+	if b := nameBase(p.Name); b != "" && !g.multi && !slices.Contains(g.bases, b) {
+		g.bases = append(g.bases, b)
+		if len(g.bases) >= MultiNameMin {
+			g.multi, g.bases, flipped = true, nil, true
+		}
+	}
+	switch {
+	case p.Name != "":
+		k := nameKey(p.Name)
+		if !slices.ContainsFunc(g.named[k], func(n namedRef) bool { return n.name == p.Name }) {
+			g.named[k] = append(g.named[k], namedRef{p.Name, ref})
+			g.names = append(g.names, ref)
+		}
+	case p.Blank():
+		if g.blank < 0 {
+			g.blank = int32(ref)
+		}
+	default:
+		g.nameless = append(g.nameless, ref)
+	}
+	return flipped
+}
+
+// candidates calls fn with one representative of every group of adverts
+// on the contact that the rules could join an advert with profile p with,
+// instead of every advert on it (a busy agency phone carries thousands):
+//
+//   - all adverts on a contact are one network: the first stands for it;
+//   - all named adverts on it with the same name are one person (rule b):
+//     the first of the name stands for them, and a named advert is
+//     compared with the first of every name that agrees with its own
+//     (NamesAgree: "anna" with "anna k");
+//   - once a blank advert is on it, everything on it is one person (rule
+//     c): the first blank stands for it;
+//   - a new blank advert joins every person on the contact: when no blank
+//     advert is there yet, the first of each name and every nameless
+//     advert with images;
+//   - on a multi-name contact (multi, the contact's final mark) a blank
+//     advert joins only the other blank adverts, which the first blank
+//     stands for, and a named one no blank advert;
+//   - on a contact that is not multi-name, a nameless advert with images
+//     joins every named one (compareNameless): the first of each name
+//     stands for them; a named advert joins every nameless one with
+//     images, and once a named advert is on the contact they are all one
+//     person with it, so the first nameless one stands for them.
+//
+// The components reached are exactly those the pairwise rules would join
+// (TestMatchesPairwiseRules).
+func (g *contactGroup) candidates(p *Profile, multi bool, fn func(ref uint32)) {
+	if len(g.all) == 0 {
+		return
+	}
+	fn(g.all[0])
+	if g.blank >= 0 && (!multi || p.Blank()) {
+		fn(uint32(g.blank))
+	}
+	if p.Name != "" {
+		for _, n := range g.named[nameKey(p.Name)] {
+			if NamesAgree(n.name, p.Name) {
+				fn(n.ref)
+			}
+		}
+	}
+	if !multi {
+		switch {
+		case p.Name != "" && len(g.names) > 0 && len(g.nameless) > 0:
+			fn(g.nameless[0])
+		case p.Name != "":
+			for _, r := range g.nameless {
+				fn(r)
+			}
+		case !p.Blank():
+			for _, r := range g.names {
+				fn(r)
+			}
+		}
+	}
+	if !p.Blank() || g.blank >= 0 || multi {
+		return
+	}
+	for _, r := range g.names {
+		fn(r)
+	}
+	for _, r := range g.nameless {
+		fn(r)
+	}
+}

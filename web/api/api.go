@@ -1,0 +1,582 @@
+// Package api serves the index over HTTP as JSON: search, a person's and a
+// network's adverts and facts, count and facts exports (the same writers as
+// the CLI), the arena overlap with its multiple-systems estimate, and an
+// OpenAPI 3.0 description of itself (openapi.json). See docs/API.md.
+//
+// The API is read-only. It never returns raw contacts: documents hold only
+// pseudonyms, hits carry none, and the contacts of a person or network are
+// those pseudonyms. Errors are JSON {"error": "..."}: bad input is 400, an
+// unknown person or network 404; anything else is 500 with the cause
+// logged, not returned.
+package api
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"adcensus/index"
+	"adcensus/index/overlap"
+	"adcensus/internal/stats/mse"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+// Defaults of Options.
+const (
+	DefaultMinCell        = 5
+	DefaultRequestTimeout = 2 * time.Minute
+	// DefaultPersonSize is the number of adverts (or, for a network,
+	// persons) returned when size is not given.
+	DefaultPersonSize = 100
+)
+
+// Log attribute keys.
+const (
+	logKeyPath   = "path"
+	logKeyStatus = "status"
+	logKeyError  = "error"
+)
+
+// Options configure New. The zero value is usable.
+type Options struct {
+	// Logger receives internal errors (nil: discard).
+	Logger *slog.Logger
+	// Provenance, if set, is called for every export and overlap report
+	// and written into it (see index.WriteCountsJSON).
+	Provenance func(ctx context.Context) map[string]any
+	// DefaultMinCell is min_cell when a request does not give it (0 means
+	// DefaultMinCell; negative means no suppression).
+	DefaultMinCell int
+	// MinCellFloor is the smallest min_cell a request may ask for; smaller
+	// values are refused with 400. 0 lets clients turn suppression off.
+	MinCellFloor int
+	// MSE configures the estimate of /api/overlap.
+	MSE mse.Options
+	// RequestTimeout bounds each request's work (0: DefaultRequestTimeout).
+	RequestTimeout time.Duration
+}
+
+// Paths are the endpoints New registers, as written in openapi.json; all
+// answer GET (and HEAD).
+func Paths() []string {
+	return []string{
+		"/api/search",
+		"/api/persons/{id}",
+		"/api/networks/{id}",
+		"/api/export/counts",
+		"/api/export/facts",
+		"/api/overlap",
+		"/api/openapi.json",
+	}
+}
+
+type server struct {
+	store index.Store
+	src   overlap.DocSource
+	opt   Options
+	log   *slog.Logger
+	mux   *http.ServeMux
+}
+
+// New returns the API handler. src may be nil: /api/overlap then answers
+// 501 Not Implemented.
+func New(store index.Store, src overlap.DocSource, opts Options) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.DefaultMinCell == 0 {
+		opts.DefaultMinCell = DefaultMinCell
+	}
+	if opts.DefaultMinCell < 0 {
+		opts.DefaultMinCell = 0
+	}
+	opts.DefaultMinCell = max(opts.DefaultMinCell, opts.MinCellFloor)
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = DefaultRequestTimeout
+	}
+	s := &server{store: store, src: src, opt: opts, log: opts.Logger.With("stage", "api"), mux: http.NewServeMux()}
+	s.handle("GET /api/search", s.search)
+	s.handle("GET /api/persons/{id}", s.person)
+	s.handle("GET /api/networks/{id}", s.network)
+	s.handle("GET /api/export/counts", s.exportCounts)
+	s.handle("GET /api/export/facts", s.exportFacts)
+	s.handle("GET /api/overlap", s.overlap)
+	s.handle("GET /api/openapi.json", s.openAPI)
+	s.mux.HandleFunc("/", s.notFound)
+	return s
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	s.mux.ServeHTTP(w, r)
+}
+
+// handle registers a handler that returns an error instead of writing one.
+func (s *server) handle(pattern string, fn func(http.ResponseWriter, *http.Request) error) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.opt.RequestTimeout)
+		defer cancel()
+		if err := fn(w, r.WithContext(ctx)); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// notFound answers paths no pattern matches, and 405 for a known path
+// asked with another method.
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	get := r.Clone(r.Context())
+	get.Method = http.MethodGet
+	if _, pattern := s.mux.Handler(get); pattern != "/" && pattern != "" {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
+		return
+	}
+	writeError(w, http.StatusNotFound, "no such endpoint: see /api/openapi.json")
+}
+
+// Error kinds of this package, mapped to status codes by statusOf.
+var (
+	errNotFound       = errors.New("not found")
+	errBadRequest     = errors.New("bad request")
+	errNotImplemented = errors.New("not available")
+)
+
+func badRequest(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", errBadRequest, fmt.Sprintf(format, a...))
+}
+
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, errBadRequest), errors.Is(err, index.ErrBadQuery),
+		errors.Is(err, index.ErrBadDimension), errors.Is(err, index.ErrTooBroad):
+		return http.StatusBadRequest
+	case errors.Is(err, errNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, errNotImplemented):
+		return http.StatusNotImplemented
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// fail writes err: client errors with their message, others with a generic
+// one (the cause is logged).
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := statusOf(err)
+	msg := err.Error()
+	switch code {
+	case http.StatusInternalServerError:
+		msg = "internal error"
+		if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+			return // the client went away
+		}
+		s.log.Error("request failed", logKeyPath, r.URL.Path, logKeyStatus, code, logKeyError, err)
+	case http.StatusServiceUnavailable:
+		msg = "request took too long"
+		s.log.Warn("request timed out", logKeyPath, r.URL.Path, logKeyStatus, code, logKeyError, err)
+	}
+	writeError(w, code, msg)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		code = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"error":"internal error"}` + "\n")
+	}
+	writeBody(w, code, "application/json; charset=utf-8", buf.Bytes())
+}
+
+func writeBody(w http.ResponseWriter, code int, contentType string, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(code)
+	w.Write(body)
+}
+
+// Query parameters.
+
+func intParam(r *http.Request, name string, def, lo int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo {
+		return 0, badRequest("%s=%q: want an integer of at least %d", name, v, lo)
+	}
+	return n, nil
+}
+
+func boolParam(r *http.Request, name string) (bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, badRequest("%s=%q: want true or false", name, v)
+	}
+	return b, nil
+}
+
+func listParam(r *http.Request, name string) []string {
+	var out []string
+	for _, v := range r.URL.Query()[name] {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func (s *server) minCell(r *http.Request) (int, error) {
+	n, err := intParam(r, "min_cell", s.opt.DefaultMinCell, 0)
+	if err != nil {
+		return 0, err
+	}
+	if n < s.opt.MinCellFloor {
+		return 0, badRequest("min_cell=%d: this server suppresses cells below %d at least", n, s.opt.MinCellFloor)
+	}
+	return n, nil
+}
+
+func (s *server) provenance(ctx context.Context) map[string]any {
+	if s.opt.Provenance == nil {
+		return map[string]any{}
+	}
+	return s.opt.Provenance(ctx)
+}
+
+// Endpoints.
+
+// SearchResponse is the body of /api/search.
+type SearchResponse struct {
+	// Unit is "adverts", or "persons" with by_person.
+	Unit   string                        `json:"unit"`
+	Total  uint64                        `json:"total"`
+	Hits   []index.Hit                   `json:"hits"`
+	Facets map[string][]index.FacetCount `json:"facets,omitempty"`
+}
+
+func newSearchResponse(res *index.Result, byPerson bool) SearchResponse {
+	out := SearchResponse{Unit: "adverts", Total: res.Total, Hits: res.Hits, Facets: res.Facets}
+	if byPerson {
+		out.Unit = "persons"
+	}
+	if out.Hits == nil {
+		out.Hits = []index.Hit{}
+	}
+	return out
+}
+
+func (s *server) search(w http.ResponseWriter, r *http.Request) error {
+	q := index.Query{Text: r.URL.Query().Get("q"), Facets: listParam(r, "facets")}
+	var err error
+	if q.Size, err = intParam(r, "size", index.DefaultSize, 1); err != nil {
+		return err
+	}
+	if q.From, err = intParam(r, "from", 0, 0); err != nil {
+		return err
+	}
+	if q.FacetSize, err = intParam(r, "facet_size", index.DefaultFacetSize, 1); err != nil {
+		return err
+	}
+	if q.GroupByPerson, err = boolParam(r, "by_person"); err != nil {
+		return err
+	}
+	res, err := s.store.Search(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newSearchResponse(res, q.GroupByPerson))
+	return nil
+}
+
+// validID is what a person or network id may look like: the cluster's ids
+// ("P…", "N…") and "ad:<advert id>" for an unassigned advert.
+var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:~-]{0,199}$`)
+
+// quote quotes an id for the query-string syntax (a quoted value on a
+// keyword field is an exact term).
+func quote(id string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(id) + `"`
+}
+
+// PersonResponse is the body of /api/persons/{id}. Everything but Adverts
+// is over all of the person's adverts (index.Facts).
+type PersonResponse struct {
+	PersonID string `json:"person_id"`
+	// Ads is the number of the person's adverts; Adverts is one page of
+	// them (size, from).
+	Ads      uint64             `json:"ads"`
+	Arenas   []index.FacetCount `json:"arenas"`
+	Networks []index.FacetCount `json:"networks"`
+	// Cities counts adverts per city: touring shows as many cities.
+	Cities []index.FacetCount `json:"cities"`
+	// FirstSeen and LastSeen are the earliest and latest advert time
+	// (posted_at, else fetched_at); absent when no advert is dated.
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	// MonthsActive is the number of months with an advert; Months counts
+	// adverts per month, in month order.
+	MonthsActive int                `json:"months_active"`
+	Months       []index.FacetCount `json:"months"`
+	// Contacts counts adverts per contact pseudonym (keyed HMAC, never a
+	// raw number).
+	Contacts []index.FacetCount `json:"contacts"`
+	Adverts  []index.Hit        `json:"adverts"`
+}
+
+func newPersonResponse(id string, f *index.Facts, adverts []index.Hit) PersonResponse {
+	return PersonResponse{
+		PersonID: id, Ads: uint64(f.Ads), Arenas: nonNil(f.Arenas), Networks: nonNil(f.Networks), Cities: nonNil(f.Cities),
+		FirstSeen: f.FirstSeen, LastSeen: f.LastSeen, MonthsActive: f.MonthsActive, Months: nonNil(f.Months),
+		Contacts: nonNil(f.Contacts), Adverts: nonNil(adverts),
+	}
+}
+
+func (s *server) person(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if !validID.MatchString(id) {
+		return badRequest("person id %q is malformed", id)
+	}
+	size, from, err := s.page(r)
+	if err != nil {
+		return err
+	}
+	if adID, ok := strings.CutPrefix(id, "ad:"); ok {
+		return s.unassigned(w, r, id, adID, from)
+	}
+	f, err := s.store.Facts(r.Context(), index.FieldPersonID, id)
+	if err != nil {
+		return err
+	}
+	if f.Ads == 0 {
+		return fmt.Errorf("person %q: %w", id, errNotFound)
+	}
+	res, err := s.store.Search(r.Context(), index.Query{Text: index.FieldPersonID + ":" + quote(id), Size: size, From: from})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newPersonResponse(id, f, res.Hits))
+	return nil
+}
+
+// unassigned answers for "ad:<id>", the person of an advert not yet
+// assigned (index.Doc.Person).
+func (s *server) unassigned(w http.ResponseWriter, r *http.Request, id, adID string, from int) error {
+	d, ok, err := s.store.Doc(r.Context(), adID)
+	if err != nil {
+		return err
+	}
+	if !ok || d.PersonID != "" {
+		return fmt.Errorf("person %q: %w", id, errNotFound)
+	}
+	b := index.NewFactsBuilder()
+	b.Add(d)
+	var adverts []index.Hit
+	if from == 0 {
+		adverts = []index.Hit{{ID: d.ID, Arena: d.Arena, Title: d.Title, City: d.City, NetworkID: d.NetworkID, PostedAt: d.PostedAt}}
+	}
+	writeJSON(w, http.StatusOK, newPersonResponse(id, b.Facts(), adverts))
+	return nil
+}
+
+func (s *server) page(r *http.Request) (size, from int, err error) {
+	if size, err = intParam(r, "size", DefaultPersonSize, 1); err != nil {
+		return 0, 0, err
+	}
+	if from, err = intParam(r, "from", 0, 0); err != nil {
+		return 0, 0, err
+	}
+	return min(size, index.MaxSize), from, nil
+}
+
+// NetworkResponse is the body of /api/networks/{id}. Everything but
+// Members is over all of the network's adverts (index.Facts).
+type NetworkResponse struct {
+	NetworkID string `json:"network_id"`
+	// Persons is the number of persons in the network (its size); Members
+	// is one page of them (size, from), each the person's best advert
+	// with AdIDs.
+	Persons uint64 `json:"persons"`
+	// Ads is the number of the network's adverts.
+	Ads int `json:"ads"`
+	// Arenas and Cities count the network's adverts per arena and city.
+	Arenas []index.FacetCount `json:"arenas"`
+	Cities []index.FacetCount `json:"cities"`
+	// FirstSeen, LastSeen, MonthsActive, Months and Contacts are as in
+	// PersonResponse, over every advert of every member.
+	FirstSeen    time.Time          `json:"first_seen,omitzero"`
+	LastSeen     time.Time          `json:"last_seen,omitzero"`
+	MonthsActive int                `json:"months_active"`
+	Months       []index.FacetCount `json:"months"`
+	Contacts     []index.FacetCount `json:"contacts"`
+	Members      []index.Hit        `json:"members"`
+}
+
+func (s *server) network(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if !validID.MatchString(id) {
+		return badRequest("network id %q is malformed", id)
+	}
+	size, from, err := s.page(r)
+	if err != nil {
+		return err
+	}
+	f, err := s.store.Facts(r.Context(), index.FieldNetworkID, id)
+	if err != nil {
+		return err
+	}
+	if f.Ads == 0 {
+		return fmt.Errorf("network %q: %w", id, errNotFound)
+	}
+	res, err := s.store.Search(r.Context(), index.Query{
+		Text: index.FieldNetworkID + ":" + quote(id), Size: size, From: from, GroupByPerson: true,
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, NetworkResponse{
+		NetworkID: id, Persons: uint64(f.Persons), Ads: f.Ads, Arenas: nonNil(f.Arenas), Cities: nonNil(f.Cities),
+		FirstSeen: f.FirstSeen, LastSeen: f.LastSeen, MonthsActive: f.MonthsActive, Months: nonNil(f.Months),
+		Contacts: nonNil(f.Contacts), Members: nonNil(res.Hits),
+	})
+	return nil
+}
+
+func (s *server) exportFacts(w http.ResponseWriter, r *http.Request) error {
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "json"
+	}
+	if format != "csv" && format != "json" {
+		return badRequest("format=%q: want csv or json", format)
+	}
+	minCell, err := s.minCell(r)
+	if err != nil {
+		return err
+	}
+	rep, err := index.ReportFacts(r.Context(), s.store, index.FactsOptions{MinCell: minCell, Provenance: s.provenance(r.Context())})
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if format == "csv" {
+		if err := rep.WriteCSV(&buf); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Disposition", `attachment; filename="facts.csv"`)
+		writeBody(w, http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+		return nil
+	}
+	if err := rep.WriteJSON(&buf); err != nil {
+		return err
+	}
+	writeBody(w, http.StatusOK, "application/json; charset=utf-8", buf.Bytes())
+	return nil
+}
+
+func (s *server) exportCounts(w http.ResponseWriter, r *http.Request) error {
+	by := listParam(r, "by")
+	if _, given := r.URL.Query()["by"]; !given {
+		by = []string{index.DimArena}
+	}
+	if err := index.ValidateDimensions(by); err != nil {
+		return err
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "json"
+	}
+	if format != "csv" && format != "json" {
+		return badRequest("format=%q: want csv or json", format)
+	}
+	minCell, err := s.minCell(r)
+	if err != nil {
+		return err
+	}
+	opt := index.CountOptions{MinCell: minCell, Split: r.URL.Query().Get("split")}
+	if err := opt.Validate(); err != nil {
+		return badRequest("split=%q: want %q or nothing", opt.Split, index.SplitMinors)
+	}
+	rows, err := s.store.Counts(r.Context(), by, opt)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if format == "csv" {
+		if err := index.WriteCountsCSV(&buf, by, rows); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Disposition", `attachment; filename="counts.csv"`)
+		writeBody(w, http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+		return nil
+	}
+	if err := index.WriteCountsJSON(&buf, by, rows, opt, s.provenance(r.Context())); err != nil {
+		return err
+	}
+	writeBody(w, http.StatusOK, "application/json; charset=utf-8", buf.Bytes())
+	return nil
+}
+
+func (s *server) overlap(w http.ResponseWriter, r *http.Request) error {
+	if s.src == nil {
+		return fmt.Errorf("overlap: %w: the index cannot list its documents", errNotImplemented)
+	}
+	minCell, err := s.minCell(r)
+	if err != nil {
+		return err
+	}
+	o, err := overlap.Compute(r.Context(), s.src)
+	if err != nil {
+		return err
+	}
+	rep, err := overlap.NewReport(o, overlap.ReportOptions{MinCell: minCell, MSE: s.opt.MSE, Provenance: s.provenance(r.Context())})
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf); err != nil {
+		return err
+	}
+	writeBody(w, http.StatusOK, "application/json; charset=utf-8", buf.Bytes())
+	return nil
+}
+
+func (s *server) openAPI(w http.ResponseWriter, _ *http.Request) error {
+	writeBody(w, http.StatusOK, "application/json; charset=utf-8", openAPI)
+	return nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
