@@ -296,79 +296,105 @@ func contains(xs []string, s string) bool {
 var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // Validate checks the config without I/O and compiles its selectors and
-// patterns. Errors carry the field path and, when known, the line.
+// patterns. Errors carry the field path and, when known, the line. The
+// checks run in the order of the file's sections and the first error is
+// returned.
 func (c *ArenaConfig) Validate() error {
-	bad := func(field string, format string, args ...any) error {
-		return &ConfigError{File: c.File, Line: c.line(field), Field: field, Err: fmt.Errorf(format, args...)}
+	for _, check := range []func() error{c.validateCrawl, c.validateLimits, c.validatePages, c.validateFields} {
+		if err := check(); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// bad returns a ConfigError for field, with its line when known.
+func (c *ArenaConfig) bad(field string, format string, args ...any) error {
+	return &ConfigError{File: c.File, Line: c.line(field), Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+// validateCrawl checks what and how to crawl: name, start URLs, robots,
+// archive, schedule and URL canonicalisation.
+func (c *ArenaConfig) validateCrawl() error {
 	if !nameRe.MatchString(c.Name) {
-		return bad("name", "must be 1-63 lower-case letters, digits, - or _ (got %q)", c.Name)
+		return c.bad("name", "must be 1-63 lower-case letters, digits, - or _ (got %q)", c.Name)
 	}
 	if len(c.StartURLs) == 0 {
-		return bad("start_urls", "at least one start URL is required")
+		return c.bad("start_urls", "at least one start URL is required")
 	}
 	for i, s := range c.StartURLs {
 		u, err := url.Parse(s)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return bad(fmt.Sprintf("start_urls[%d]", i), "not an absolute http(s) URL: %q", s)
+			return c.bad(fmt.Sprintf("start_urls[%d]", i), "not an absolute http(s) URL: %q", s)
 		}
 	}
 	switch c.Robots {
 	case "obey", "ignore":
 	default:
-		return bad("robots", "must be obey or ignore (got %q)", c.Robots)
+		return c.bad("robots", "must be obey or ignore (got %q)", c.Robots)
 	}
 	switch c.Archive {
 	case "none", "warc":
 	default:
-		return bad("archive", "must be none or warc (got %q)", c.Archive)
+		return c.bad("archive", "must be none or warc (got %q)", c.Archive)
 	}
 	if c.Schedule != "" {
 		if _, err := ParseSchedule(c.Schedule); err != nil {
-			return bad("schedule", "%v", err)
+			return c.bad("schedule", "%v", err)
 		}
 	}
 	for i, p := range c.Canonical.DropParams {
 		name := strings.TrimSuffix(p, "*")
 		if name == "" || strings.ContainsAny(name, "*?&=#/ \t") {
-			return bad(fmt.Sprintf("canonical.drop_params[%d]", i), "not a query parameter name (optionally ending in *): %q", p)
+			return c.bad(fmt.Sprintf("canonical.drop_params[%d]", i), "not a query parameter name (optionally ending in *): %q", p)
 		}
 	}
+	return nil
+}
+
+// validateLimits checks the limits section's ranges.
+func (c *ArenaConfig) validateLimits() error {
 	l := c.Limits
 	switch {
 	case l.MaxPages < 1 || l.MaxPages > 100_000_000:
-		return bad("limits.max_pages", "must be between 1 and 100000000 (got %d)", l.MaxPages)
+		return c.bad("limits.max_pages", "must be between 1 and 100000000 (got %d)", l.MaxPages)
 	case l.MaxDepth < 1 || l.MaxDepth > 1_000_000:
-		return bad("limits.max_depth", "must be between 1 and 1000000 (got %d)", l.MaxDepth)
+		return c.bad("limits.max_depth", "must be between 1 and 1000000 (got %d)", l.MaxDepth)
 	case l.Concurrency < 1 || l.Concurrency > 256:
-		return bad("limits.concurrency", "must be between 1 and 256 (got %d)", l.Concurrency)
+		return c.bad("limits.concurrency", "must be between 1 and 256 (got %d)", l.Concurrency)
 	case time.Duration(l.Delay) > time.Hour:
-		return bad("limits.delay", "longer than an hour")
+		return c.bad("limits.delay", "longer than an hour")
 	case time.Duration(l.Timeout) < time.Millisecond || time.Duration(l.Timeout) > 10*time.Minute:
-		return bad("limits.timeout", "must be between 1ms and 10m")
+		return c.bad("limits.timeout", "must be between 1ms and 10m")
 	case l.MaxBody < 1024 || l.MaxBody > 1<<30:
-		return bad("limits.max_body", "must be between 1KiB and 1GiB")
+		return c.bad("limits.max_body", "must be between 1KiB and 1GiB")
 	case l.MaxImages < 0 || l.MaxImages > 100:
-		return bad("limits.max_images", "must be between 0 and 100 (got %d)", l.MaxImages)
+		return c.bad("limits.max_images", "must be between 0 and 100 (got %d)", l.MaxImages)
 	}
+	return nil
+}
+
+// validatePages compiles the listing and detail URL patterns and the
+// listing's link selectors.
+func (c *ArenaConfig) validatePages() error {
 	var err error
 	if c.listingRe, err = compileRe(c.Listing.Match); err != nil || c.Listing.Match == "" {
 		if err == nil {
 			err = errors.New("required")
 		}
-		return bad("listing.match", "%v", err)
+		return c.bad("listing.match", "%v", err)
 	}
 	if c.detailRe, err = compileRe(c.Detail.Match); err != nil || c.Detail.Match == "" {
 		if err == nil {
 			err = errors.New("required")
 		}
-		return bad("detail.match", "%v", err)
+		return c.bad("detail.match", "%v", err)
 	}
 	if c.detailRe.NumSubexp() < 1 {
-		return bad("detail.match", "needs a capture group for the arena's advert key")
+		return c.bad("detail.match", "needs a capture group for the arena's advert key")
 	}
 	if c.Listing.Links == "" {
-		return bad("listing.links", "required: CSS selector of links to adverts")
+		return c.bad("listing.links", "required: CSS selector of links to adverts")
 	}
 	for _, f := range []struct {
 		path, sel string
@@ -377,32 +403,37 @@ func (c *ArenaConfig) Validate() error {
 			continue
 		}
 		if _, err := cascadia.Compile(f.sel); err != nil {
-			return bad(f.path, "bad CSS selector %q: %v", f.sel, err)
+			return c.bad(f.path, "bad CSS selector %q: %v", f.sel, err)
 		}
 	}
+	return nil
+}
+
+// validateFields compiles the detail page's fields, images and attrs.
+func (c *ArenaConfig) validateFields() error {
 	if _, ok := c.Detail.Fields["title"]; !ok {
 		if _, ok := c.Detail.Fields["body"]; !ok {
-			return bad("detail.fields", "needs at least title or body")
+			return c.bad("detail.fields", "needs at least title or body")
 		}
 	}
 	for name, f := range c.Detail.Fields {
 		if !contains(KnownFields, name) {
-			return bad("detail.fields."+name, "unknown field (known: %s; put others under detail.attrs)", strings.Join(KnownFields, ", "))
+			return c.bad("detail.fields."+name, "unknown field (known: %s; put others under detail.attrs)", strings.Join(KnownFields, ", "))
 		}
 		if err := f.compile(); err != nil {
-			return bad("detail.fields."+name+err.sub, "%v", err.err)
+			return c.bad("detail.fields."+name+err.sub, "%v", err.err)
 		}
 		c.Detail.Fields[name] = f
 	}
 	if c.Detail.Images.Selector != "" {
 		c.Detail.Images.All = true // every matching image, as documented
 		if err := c.Detail.Images.compile(); err != nil {
-			return bad("detail.images"+err.sub, "%v", err.err)
+			return c.bad("detail.images"+err.sub, "%v", err.err)
 		}
 	}
 	for name, f := range c.Detail.Attrs {
 		if err := f.compile(); err != nil {
-			return bad("detail.attrs."+name+err.sub, "%v", err.err)
+			return c.bad("detail.attrs."+name+err.sub, "%v", err.err)
 		}
 		c.Detail.Attrs[name] = f
 	}
