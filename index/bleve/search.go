@@ -37,6 +37,33 @@ const allFacetTerms = 1 << 24
 // Scores are computed per shard (term statistics of that month), so a hit's
 // score can differ from what one index of every advert would give.
 func (x *Index) Search(ctx context.Context, q index.Query) (*index.Result, error) {
+	bq, err := checkQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	parts := plan(bq, x.shards.list())
+	r := newSearchRun(q, len(parts) == 1)
+	results, err := r.searchParts(ctx, parts)
+	if err != nil {
+		return nil, err
+	}
+	out, all := r.merge(results)
+	hits, err := r.page(out, all)
+	if err != nil {
+		return nil, err
+	}
+	if err := x.fillHits(hits); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	out.Hits = hits
+	return out, nil
+}
+
+// checkQuery parses q's text and checks its paging and facets.
+func checkQuery(q index.Query) (query.Query, error) {
 	bq, err := parseQuery(q.Text)
 	if err != nil {
 		return nil, err
@@ -49,9 +76,19 @@ func (x *Index) Search(ctx context.Context, q index.Query) (*index.Result, error
 			return nil, fmt.Errorf("%w: cannot facet on %q: facet fields are %v", index.ErrBadQuery, f, index.FacetFields())
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+	return bq, nil
+}
+
+// searchRun is one Search: the query with its page and facet sizes
+// resolved, and whether a single shard is searched (then that shard pages
+// and cuts facets itself; otherwise each shard returns enough to merge).
+type searchRun struct {
+	q               index.Query
+	size, facetSize int
+	one             bool
+}
+
+func newSearchRun(q index.Query, one bool) *searchRun {
 	size := q.Size
 	if size <= 0 {
 		size = index.DefaultSize
@@ -61,34 +98,41 @@ func (x *Index) Search(ctx context.Context, q index.Query) (*index.Result, error
 	if facetSize <= 0 {
 		facetSize = index.DefaultFacetSize
 	}
-	parts := plan(bq, x.shards.list())
-	one := len(parts) == 1
-	request := func(sq query.Query) *blevelib.SearchRequest {
-		var req *blevelib.SearchRequest
-		switch {
-		case q.GroupByPerson:
-			req = blevelib.NewSearchRequestOptions(sq, index.MaxGroupScan+1, 0, false)
-			req.Fields = []string{index.FieldPersonID}
-		case one:
-			req = blevelib.NewSearchRequestOptions(sq, size, q.From, false)
-		default:
-			req = blevelib.NewSearchRequestOptions(sq, q.From+size, 0, false)
-		}
-		req.SortBy(sortOrder)
-		fs := facetSize
-		if !one {
-			fs = allFacetTerms
-		}
-		for _, f := range q.Facets {
-			req.AddFacet(f, blevelib.NewFacetRequest(f, fs))
-		}
-		return req
+	return &searchRun{q: q, size: size, facetSize: facetSize, one: one}
+}
+
+// request returns the bleve request of sq on one shard.
+func (r *searchRun) request(sq query.Query) *blevelib.SearchRequest {
+	q := r.q
+	var req *blevelib.SearchRequest
+	switch {
+	case q.GroupByPerson:
+		req = blevelib.NewSearchRequestOptions(sq, index.MaxGroupScan+1, 0, false)
+		req.Fields = []string{index.FieldPersonID}
+	case r.one:
+		req = blevelib.NewSearchRequestOptions(sq, r.size, q.From, false)
+	default:
+		req = blevelib.NewSearchRequestOptions(sq, q.From+r.size, 0, false)
 	}
+	req.SortBy(sortOrder)
+	fs := r.facetSize
+	if !r.one {
+		fs = allFacetTerms
+	}
+	for _, f := range q.Facets {
+		req.AddFacet(f, blevelib.NewFacetRequest(f, fs))
+	}
+	return req
+}
+
+// searchParts searches the shards of parts, in parallel when there are
+// several.
+func (r *searchRun) searchParts(ctx context.Context, parts []part) ([]*blevelib.SearchResult, error) {
 	results := make([]*blevelib.SearchResult, len(parts))
 	errs := make([]error, len(parts))
 	var wg sync.WaitGroup
 	for i, p := range parts {
-		run := func() { results[i], errs[i] = p.bi.SearchInContext(ctx, request(p.q)) }
+		run := func() { results[i], errs[i] = p.bi.SearchInContext(ctx, r.request(p.q)) }
 		if len(parts) == 1 {
 			run()
 			break
@@ -99,34 +143,46 @@ func (x *Index) Search(ctx context.Context, q index.Query) (*index.Result, error
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
+	return results, nil
+}
 
+// merge sums the shards' totals and facet counts into a Result and returns
+// their hits, sorted by score then advert id.
+func (r *searchRun) merge(results []*blevelib.SearchResult) (*index.Result, search.DocumentMatchCollection) {
 	out := &index.Result{}
 	var all search.DocumentMatchCollection
 	fr := search.FacetResults{}
-	for _, r := range results {
-		out.Total += r.Total
-		all = append(all, r.Hits...)
-		fr.Merge(r.Facets)
+	for _, res := range results {
+		out.Total += res.Total
+		all = append(all, res.Hits...)
+		fr.Merge(res.Facets)
 	}
 	for name := range fr {
-		fr.Fixup(name, facetSize)
+		fr.Fixup(name, r.facetSize)
 	}
-	if len(q.Facets) > 0 {
+	if len(r.q.Facets) > 0 {
 		out.Facets = facets(fr)
 		if out.Facets == nil {
 			out.Facets = map[string][]index.FacetCount{}
 		}
-		for _, f := range q.Facets { // a facet with no shard to search
+		for _, f := range r.q.Facets { // a facet with no shard to search
 			if _, ok := out.Facets[f]; !ok {
 				out.Facets[f] = []index.FacetCount{}
 			}
 		}
 	}
-	if !one {
+	if !r.one {
 		slices.SortFunc(all, func(a, b *search.DocumentMatch) int {
 			return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.ID, b.ID))
 		})
 	}
+	return out, all
+}
+
+// page returns the hits of the requested page: adverts, or with
+// GroupByPerson persons (then out.Total becomes the number of persons).
+func (r *searchRun) page(out *index.Result, all search.DocumentMatchCollection) ([]index.Hit, error) {
+	q := r.q
 	var hits []index.Hit
 	if q.GroupByPerson {
 		if out.Total > index.MaxGroupScan {
@@ -135,21 +191,17 @@ func (x *Index) Search(ctx context.Context, q index.Query) (*index.Result, error
 		groups := groupByPerson(all)
 		out.Total = uint64(len(groups))
 		if q.From < len(groups) {
-			hits = groups[q.From:min(q.From+size, len(groups))]
+			hits = groups[q.From:min(q.From+r.size, len(groups))]
 		}
 	} else {
-		if !one {
-			all = all[min(q.From, len(all)):min(q.From+size, len(all))]
+		if !r.one {
+			all = all[min(q.From, len(all)):min(q.From+r.size, len(all))]
 		}
 		for _, h := range all {
 			hits = append(hits, index.Hit{ID: h.ID, Score: h.Score})
 		}
 	}
-	if err := x.fillHits(hits); err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	out.Hits = hits
-	return out, nil
+	return hits, nil
 }
 
 // part is the query to run on one shard.
