@@ -12,6 +12,7 @@ import (
 	"adcensus/internal/contact"
 	"adcensus/internal/imagehash"
 	"adcensus/internal/places"
+	"adcensus/internal/textsig"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -112,7 +113,7 @@ func (f *Fingerprinter) process(ctx context.Context, in *ad.Ad) (*ad.Fingerprint
 	out.Contacts = slices.Clone(a.Contacts)
 	out.ContactCountries = slices.Clone(a.ContactCountries)
 	out.Name = NormaliseName(a.Name)
-	if sig, ok := TextMinHash(a.Title + "\n" + a.Body); ok {
+	if sig, ok := textsig.Sign(a.Title + "\n" + a.Body); ok {
 		out.TextMinHash = sig.String()
 	} else {
 		out.Problems = append(out.Problems, "text without words in title or body: no text signature, so the text rule leaves the advert alone")
@@ -150,13 +151,4 @@ func NormaliseName(name string) string {
 		return unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) ||
 			unicode.Is(unicode.Variation_Selector, r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Me, r)
 	}), " ")
-}
-
-// Tokens splits text into lower-case words of letters and digits (NFC), so
-// that "Göteborg" stays one word whatever its Unicode form.
-func Tokens(text string) []string {
-	text = norm.NFC.String(strings.ToLower(text))
-	return strings.FieldsFunc(text, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r)
-	})
 }

@@ -13,6 +13,7 @@ import (
 	"adcensus/internal/contact"
 	"adcensus/internal/imagehash"
 	"adcensus/internal/synthetic/testimage"
+	"adcensus/internal/textsig"
 )
 
 // loaderFunc is a function-field fake imagehash.Loader.
@@ -65,11 +66,11 @@ func TestProcess(t *testing.T) {
 	if len(fp.Problems) != 2 || !strings.Contains(fp.Problems[0], "age 12") || !strings.Contains(fp.Problems[1], `image "gone.jpg": load: not found`) {
 		t.Fatalf("problems=%q", fp.Problems)
 	}
-	sig, err := dedup.ParseMinHash(fp.TextMinHash)
+	sig, err := textsig.Parse(fp.TextMinHash)
 	if err != nil {
 		t.Fatalf("text minhash %q: %v", fp.TextMinHash, err)
 	}
-	if want, _ := dedup.TextMinHash(fp.Ad.Title + "\n" + fp.Ad.Body); sig != want {
+	if want, _ := textsig.Sign(fp.Ad.Title + "\n" + fp.Ad.Body); sig != want {
 		t.Fatal("text minhash is not the signature of the pseudonymised title and body")
 	}
 }
@@ -128,13 +129,6 @@ func TestProcessErrors(t *testing.T) {
 	cancel()
 	if _, err := f.Process(ctx, &ad.Ad{ID: "x"}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err=%v, want context.Canceled", err)
-	}
-}
-
-func TestTokens(t *testing.T) {
-	// "Göteborg" with a combining diaeresis is one word, like the NFC form.
-	if got := dedup.Tokens("Ny i Go\u0308teborg, 24 år!"); strings.Join(got, "|") != "ny|i|göteborg|24|år" {
-		t.Fatalf("tokens=%q", got)
 	}
 }
 

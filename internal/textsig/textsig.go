@@ -1,9 +1,9 @@
 // Package textsig holds the text signature that the fingerprint stage
-// writes and the cluster stage compares: a b-bit MinHash of a text's
-// shingle set, its LSH band keys and the near-duplicate test
-// (docs/DEDUP.md, "Text"). It is a leaf package, so that dedup (which
-// computes signatures) and dedup/cluster (which compares them) can both
-// import it.
+// writes and the cluster stage compares: a text's sentences, words and
+// shingles (text.go), a b-bit MinHash of the shingle set, its LSH band
+// keys and the near-duplicate test (docs/DEDUP.md, "Text"). It is a leaf
+// package, so that dedup (which computes signatures) and dedup/cluster
+// (which compares them) can both import it.
 //
 // The MinHash signature keeps, for each of Size seeded hash functions,
 // the low 16 bits of the least hash of any shingle (b-bit MinHash). Two

@@ -17,6 +17,7 @@ import (
 	"adcensus/dedup/eval"
 	"adcensus/internal/contact"
 	"adcensus/internal/imagehash"
+	"adcensus/internal/textsig"
 )
 
 // profilesOf fingerprints the adverts of a corpus as the pipeline does
@@ -191,7 +192,7 @@ func splitKind(a, b *cluster.Profile) (string, int) {
 	}
 	near, tpl := false, false
 	if a.Text != nil && b.Text != nil {
-		_, near = dedup.NearText(&a.Text.Sig, &b.Text.Sig, 0.7)
+		_, near = textsig.Near(&a.Text.Sig, &b.Text.Sig, 0.7)
 		tpl = a.Text.Template || b.Text.Template
 	}
 	switch {
@@ -313,7 +314,7 @@ func TestDiagTextPairs(t *testing.T) {
 			if b.Text == nil || b.Text.Template {
 				continue
 			}
-			if _, near := dedup.NearText(&a.Text.Sig, &b.Text.Sig, 0.7); !near {
+			if _, near := textsig.Near(&a.Text.Sig, &b.Text.Sig, 0.7); !near {
 				continue
 			}
 			rel := "names disagree"
