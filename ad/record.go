@@ -24,7 +24,7 @@ type Fingerprinted struct {
 	// hashed; images that failed are listed in Problems.
 	Images []ImageFP `json:"images,omitempty"`
 	// TextMinHash is the MinHash signature of title and body for
-	// near-duplicate texts, "mh128x16:<base64url>" (dedup.ParseMinHash);
+	// near-duplicate texts, "mh128x16:<base64url>" (textsig.Parse);
 	// empty for a text without words and in records written before it
 	// existed. (Those records may carry "text_sig", a SimHash nothing
 	// reads; it is ignored.)
