@@ -15,6 +15,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"adcensus/ad"
+	"adcensus/internal/places"
 )
 
 // PageKind says what a URL is to an arena.
@@ -215,7 +216,7 @@ func (c *ArenaConfig) ExtractAd(pageURL string, body []byte, fetched time.Time) 
 		case "city":
 			a.City = vals[0]
 		case "region":
-			a.Region = NormaliseRegion(vals[0])
+			a.Region = places.NormaliseRegion(vals[0])
 		case "gender":
 			a.Gender = strings.ToLower(vals[0])
 		case "phones":
@@ -244,7 +245,7 @@ func (c *ArenaConfig) ExtractAd(pageURL string, body []byte, fetched time.Time) 
 		}
 	}
 	if a.Region == "" && a.City != "" {
-		a.Region = RegionOf(a.City)
+		a.Region = places.RegionOf(a.City)
 	}
 	if c.Detail.Images.Selector != "" {
 		seen := map[string]bool{}

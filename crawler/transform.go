@@ -26,7 +26,7 @@ func transformByName(name string) (transformFunc, bool) {
 	case "trim":
 		return func(v string, _ time.Time) (string, error) { return trimValue(v), nil }, true
 	case "fold":
-		return func(v string, _ time.Time) (string, error) { return Fold(v), nil }, true
+		return func(v string, _ time.Time) (string, error) { return places.Fold(v), nil }, true
 	case "lower":
 		return func(v string, _ time.Time) (string, error) { return strings.ToLower(v), nil }, true
 	case "swedish_date":
@@ -80,10 +80,6 @@ func parsePrice(v string) (string, error) {
 	}
 	return b.String(), nil
 }
-
-// Fold removes diacritics from Latin letters: "Malmö" → "Malmo",
-// "Umeå" → "Umea". Other characters are kept.
-func Fold(s string) string { return places.Fold(s) }
 
 var stockholm = mustLoadStockholm()
 
