@@ -10,6 +10,17 @@
 //
 // Exact counts stay inside this package's Go values (Overlap); what is meant
 // to leave the program is a Report, in which small cells are suppressed.
+//
+// Why here and not beside mse in internal/stats: this package is a
+// projection of the index, not a statistic of its own. Its input is the
+// index's documents, with the index's meaning of a person (Doc.Person) and
+// of a missing arena (index.Unknown), read through the index's fact walk;
+// and a Report is published under the same disclosure rule as the counts
+// (index.SuppressAdditive, which shares the suppressor and its linear
+// algebra with index.Counter). Moving it would mean moving that
+// suppressor too, or having two homes for one disclosure rule. What is
+// pure statistics — the estimate from a capture-history table — is
+// internal/stats/mse, which this package feeds (Overlap.Table).
 package overlap
 
 import (
