@@ -193,18 +193,6 @@ type PageCommit struct {
 	Add  []Entry
 }
 
-// Commit records that done has finished and adds the URLs in add that the
-// run has not seen before (CommitPages with one page).
-func (s *Store) Commit(run *Run, done *Entry, add []Entry) ([]Entry, error) {
-	var pages []PageCommit
-	if done != nil {
-		pages = []PageCommit{{Done: *done, Add: add}}
-	} else if len(add) > 0 {
-		pages = []PageCommit{{Add: add}}
-	}
-	return s.CommitPages(run, pages)
-}
-
 // CommitPages records, in one transaction (one fsync), that the pages have
 // finished, adds the links they found that the run has not seen before, and
 // saves the run's counters. It returns the entries actually added, in

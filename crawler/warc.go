@@ -194,13 +194,6 @@ func globEscape(s string) string {
 	return r.Replace(s)
 }
 
-// Files lists the files written so far, in order.
-func (w *WARCWriter) Files() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.files...)
-}
-
 // Write appends records, in order and in the same file. Fields WARC-Record-ID
 // and WARC-Date are added when missing.
 func (w *WARCWriter) Write(recs ...*WARCRecord) error {

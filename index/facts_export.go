@@ -161,11 +161,6 @@ func (f *FactsDistribution) Add(d *Doc) {
 	}
 }
 
-// Persons and Networks return the number of distinct persons and networks
-// added.
-func (f *FactsDistribution) Persons() int  { return len(f.persons) }
-func (f *FactsDistribution) Networks() int { return len(f.networks) }
-
 // counts returns the exact number of persons or networks per band of each
 // table of FactsTables.
 func (f *FactsDistribution) counts() [][]int {

@@ -99,21 +99,6 @@ func (c *Collector) Add(d *index.Doc) {
 	}
 }
 
-// PersonArenas returns the arenas person advertised on, sorted; nil for a
-// person not seen.
-func (c *Collector) PersonArenas(person string) []string {
-	set := c.persons[person]
-	if set == nil {
-		return nil
-	}
-	out := make([]string, len(set))
-	for i, a := range set {
-		out[i] = c.arenas[a]
-	}
-	slices.Sort(out)
-	return out
-}
-
 // factSource is a DocSource that can also list the short facts of every
 // advert (arena, person, …) without decoding whole documents: the bleve
 // index (index.Store.ForEachFact). Collect uses it when it can.

@@ -193,7 +193,8 @@ func normalisePhoneIn(raw string, found *collected) (e164 string, countryCode in
 	return pp.e164(), pp.num.GetCountryCode(), true
 }
 
-// acceptable says whether a parsed number counts as a contact.
+// acceptableParsed says whether a parsed number counts as a contact. Its
+// validity is looked up once, through the memo of pp.
 //
 // In free text (field false) a number must be written as phone numbers are
 // written: with an international prefix ("+46…", "0046…"), a national
@@ -208,12 +209,6 @@ func normalisePhoneIn(raw string, found *collected) (e164 string, countryCode in
 // given as a phone (a phones field) or written with an international prefix
 // in free text: such a number still identifies a contact, and must not stay
 // in the text unpseudonymised.
-func acceptable(num *phonenumbers.PhoneNumber, written string, field bool) bool {
-	return acceptableParsed(&parsedPhone{num: num}, written, field)
-}
-
-// acceptableParsed is acceptable for a number parsed through a memo, whose
-// validity is then looked up once.
 func acceptableParsed(pp *parsedPhone, written string, field bool) bool {
 	num := pp.num
 	w := strings.TrimSpace(written)

@@ -110,11 +110,6 @@ func placeKey(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// Kommuner returns the municipalities of Sweden with their county.
-func Kommuner() []Place {
-	return append([]Place(nil), places().kommuner...)
-}
-
 // Lookup finds the Swedish municipality a city name belongs to, case-
 // and diacritic-insensitively ("Malmo", "GÖTEBORG", "Goeteborg",
 // "Gothenburg", "Umeå kommun", "Stockholms stad", "Visby"). Text after a
