@@ -206,85 +206,108 @@ func (c *ArenaConfig) ExtractAd(pageURL string, body []byte, fetched time.Time) 
 		if len(vals) == 0 {
 			continue
 		}
-		switch name {
-		case "title":
-			a.Title = vals[0]
-		case "body":
-			a.Body = strings.Join(vals, "\n")
-		case "name":
-			a.Name = vals[0]
-		case "city":
-			a.City = vals[0]
-		case "region":
-			a.Region = places.NormaliseRegion(vals[0])
-		case "gender":
-			a.Gender = strings.ToLower(vals[0])
-		case "phones":
-			a.Phones = vals
-		case "age":
-			n, err := strconv.Atoi(strings.TrimSpace(vals[0]))
-			if err != nil || n < 0 || n > 150 {
-				problems = append(problems, fmt.Sprintf("age: not an age: %.40q", vals[0]))
-				continue
-			}
-			a.Age = n
-		case "posted_at":
-			t, err := parseTime(vals[0])
-			if err != nil {
-				// Swedish sites write dates in words ("3 mars 2026",
-				// "igår 14:05"): read those too, relative to the fetch.
-				var serr error
-				if t, serr = ParseSwedishDate(vals[0], fetched); serr == nil {
-					a.PostedAt = t.UTC()
-					continue
-				}
-				problems = append(problems, fmt.Sprintf("posted_at: %v", err))
-				continue
-			}
-			a.PostedAt = t
+		if p := setField(a, name, vals, fetched); p != "" {
+			problems = append(problems, p)
 		}
 	}
 	if a.Region == "" && a.City != "" {
 		a.Region = places.RegionOf(a.City)
 	}
 	if c.Detail.Images.Selector != "" {
-		seen := map[string]bool{}
-		imgs, _ := c.Detail.Images.values(doc, fetched)
-		for _, v := range imgs {
-			if c.Detail.Images.Attr == "srcset" {
-				v = firstSrcset(v)
-			}
-			u, ok := Canonical(base, v)
-			if ok && !seen[u] {
-				seen[u] = true
-				a.Images = append(a.Images, u)
-			}
-		}
+		a.Images = c.images(doc, base, fetched)
 	}
 	if len(c.Detail.Attrs) > 0 {
-		keys := make([]string, 0, len(c.Detail.Attrs))
-		for k := range c.Detail.Attrs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			f := c.Detail.Attrs[k]
-			vals, errs := f.values(doc, fetched)
-			for _, e := range errs {
-				problems = append(problems, fmt.Sprintf("attrs.%s: %v", k, e))
-			}
-			if len(vals) > 0 {
-				if a.Attrs == nil {
-					a.Attrs = map[string]string{}
-				}
-				a.Attrs[k] = strings.Join(vals, "; ")
-			}
-		}
+		problems = c.attrs(a, doc, fetched, problems)
 	}
 	if a.Title == "" && a.Body == "" {
 		return a, problems, errors.New("no title and no body found: the page does not look like an advert")
 	}
 	return a, problems, nil
+}
+
+// setField sets the advert field name from its values (at least one) and
+// returns a problem ("" when none): an age that is no age, a date that is
+// no date.
+func setField(a *ad.Ad, name string, vals []string, fetched time.Time) string {
+	switch name {
+	case "title":
+		a.Title = vals[0]
+	case "body":
+		a.Body = strings.Join(vals, "\n")
+	case "name":
+		a.Name = vals[0]
+	case "city":
+		a.City = vals[0]
+	case "region":
+		a.Region = places.NormaliseRegion(vals[0])
+	case "gender":
+		a.Gender = strings.ToLower(vals[0])
+	case "phones":
+		a.Phones = vals
+	case "age":
+		n, err := strconv.Atoi(strings.TrimSpace(vals[0]))
+		if err != nil || n < 0 || n > 150 {
+			return fmt.Sprintf("age: not an age: %.40q", vals[0])
+		}
+		a.Age = n
+	case "posted_at":
+		t, err := parseTime(vals[0])
+		if err != nil {
+			// Swedish sites write dates in words ("3 mars 2026",
+			// "igår 14:05"): read those too, relative to the fetch.
+			var serr error
+			if t, serr = ParseSwedishDate(vals[0], fetched); serr == nil {
+				a.PostedAt = t.UTC()
+				return ""
+			}
+			return fmt.Sprintf("posted_at: %v", err)
+		}
+		a.PostedAt = t
+	}
+	return ""
+}
+
+// images returns the canonical URLs of the detail page's images, without
+// repeats, in page order.
+func (c *ArenaConfig) images(doc *goquery.Document, base *url.URL, fetched time.Time) []string {
+	var out []string
+	seen := map[string]bool{}
+	imgs, _ := c.Detail.Images.values(doc, fetched)
+	for _, v := range imgs {
+		if c.Detail.Images.Attr == "srcset" {
+			v = firstSrcset(v)
+		}
+		u, ok := Canonical(base, v)
+		if ok && !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// attrs sets the advert's attrs from the detail page, in key order, and
+// returns problems with the attrs' problems appended.
+func (c *ArenaConfig) attrs(a *ad.Ad, doc *goquery.Document, fetched time.Time, problems []string) []string {
+	keys := make([]string, 0, len(c.Detail.Attrs))
+	for k := range c.Detail.Attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		f := c.Detail.Attrs[k]
+		vals, errs := f.values(doc, fetched)
+		for _, e := range errs {
+			problems = append(problems, fmt.Sprintf("attrs.%s: %v", k, e))
+		}
+		if len(vals) > 0 {
+			if a.Attrs == nil {
+				a.Attrs = map[string]string{}
+			}
+			a.Attrs[k] = strings.Join(vals, "; ")
+		}
+	}
+	return problems
 }
 
 // values returns the non-empty values the field selects, text or attribute,

@@ -55,105 +55,126 @@ func Reextract(ctx context.Context, cfg *ArenaConfig, files []string, o Reextrac
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	log := o.Logger.With("stage", "reextract", "arena", cfg.Name)
-	st := &ReextractStats{}
-
-	// Pass 1: fingerprints of every image response, by requested URL.
-	images := map[string]ad.ImageFP{}
-	err := eachResponse(ctx, files, st, log, func(uri string, rec *WARCRecord) error {
-		if kind, _ := cfg.Classify(uri); kind != PageOther || strings.HasSuffix(uri, "/robots.txt") {
-			return nil
-		}
-		code, _, body, err := rec.HTTPResponse()
-		if err != nil {
-			return err
-		}
-		fp := ad.ImageFP{Src: uri}
-		switch {
-		case code < 200 || code > 299:
-			fp.Err = fmt.Sprintf("HTTP %d", code)
-		case rec.Get("WARC-Truncated") != "":
-			fp.Err = "truncated in the archive"
-		default:
-			if fp.Hashes, err = imagehash.Hash(body, o.ImageLimits); err != nil {
-				fp.Err = err.Error()
-			} else {
-				st.Images++
-			}
-		}
-		if prev, ok := images[uri]; !ok || prev.Err != "" {
-			images[uri] = fp // a later success replaces an earlier failure
-		}
-		return nil
-	})
-	if err != nil {
-		return st, err
+	r := &reextractor{
+		cfg: cfg, o: o, st: &ReextractStats{},
+		log:    o.Logger.With("stage", "reextract", "arena", cfg.Name),
+		images: map[string]ad.ImageFP{}, seen: map[string]bool{},
 	}
-
+	// Pass 1: fingerprints of every image response, by requested URL.
+	if err := eachResponse(ctx, files, r.st, r.log, r.image); err != nil {
+		return r.st, err
+	}
 	// Pass 2: adverts from detail pages.
-	st.Files, st.Responses, st.Truncated = 0, 0, 0
-	seen := map[string]bool{}
-	err = eachResponse(ctx, files, st, log, func(uri string, rec *WARCRecord) error {
-		kind, _ := cfg.Classify(uri)
-		if kind == PageOther {
-			return nil
-		}
-		code, _, body, err := rec.HTTPResponse()
-		if err != nil {
-			return err
-		}
-		if code < 200 || code > 299 {
-			return nil
-		}
-		if kind == PageListing {
-			st.Listings++
-			return nil
-		}
-		st.Details++
-		if rec.Get("WARC-Truncated") != "" {
-			st.Failed++
-			log.Warn("detail page truncated in the archive", "url", uri)
-			return nil
-		}
-		fetched, err := rec.Date()
-		if err != nil {
-			fetched = time.Now()
-		}
-		a, problems, err := cfg.ExtractAd(uri, body, fetched)
-		if err != nil {
-			st.Failed++
-			log.Warn("page failed", "url", uri, "kind", "parse", "err", err)
-			return nil
-		}
-		if seen[a.ID] {
-			st.Dups++
-			return nil
-		}
-		seen[a.ID] = true
-		for _, p := range problems {
-			log.Warn("field problem", "url", uri, "problem", p)
-		}
-		for i, src := range a.Images {
-			if i >= cfg.Limits.MaxImages {
-				break
-			}
-			fp, ok := images[src]
-			if !ok {
-				fp = ad.ImageFP{Src: src, Err: "not in the archive"}
-				st.Missing++
-			}
-			a.ImageFPs = append(a.ImageFPs, fp)
-		}
-		for _, p := range o.Pseudo.Apply(a) {
-			log.Warn("contact problem", "url", uri, "problem", p)
-		}
-		if err := o.Sink.Publish(ctx, a); err != nil {
-			return fmt.Errorf("publish %s: %w", a.ID, err)
-		}
-		st.Ads++
-		return nil
+	r.st.Files, r.st.Responses, r.st.Truncated = 0, 0, 0
+	err := eachResponse(ctx, files, r.st, r.log, func(uri string, rec *WARCRecord) error {
+		return r.detail(ctx, uri, rec)
 	})
-	return st, err
+	return r.st, err
+}
+
+// reextractor is one Reextract: its options, statistics and what the
+// first pass found.
+type reextractor struct {
+	cfg    *ArenaConfig
+	o      ReextractOptions
+	st     *ReextractStats
+	log    *slog.Logger
+	images map[string]ad.ImageFP // image fingerprints by requested URL
+	seen   map[string]bool       // advert ids published
+}
+
+// image fingerprints one image response (pass 1); other records are
+// skipped.
+func (r *reextractor) image(uri string, rec *WARCRecord) error {
+	if kind, _ := r.cfg.Classify(uri); kind != PageOther || strings.HasSuffix(uri, "/robots.txt") {
+		return nil
+	}
+	code, _, body, err := rec.HTTPResponse()
+	if err != nil {
+		return err
+	}
+	fp := ad.ImageFP{Src: uri}
+	switch {
+	case code < 200 || code > 299:
+		fp.Err = fmt.Sprintf("HTTP %d", code)
+	case rec.Get("WARC-Truncated") != "":
+		fp.Err = "truncated in the archive"
+	default:
+		if fp.Hashes, err = imagehash.Hash(body, r.o.ImageLimits); err != nil {
+			fp.Err = err.Error()
+		} else {
+			r.st.Images++
+		}
+	}
+	if prev, ok := r.images[uri]; !ok || prev.Err != "" {
+		r.images[uri] = fp // a later success replaces an earlier failure
+	}
+	return nil
+}
+
+// detail extracts, fingerprints, pseudonymises and publishes the advert of
+// one detail page response (pass 2); listings are counted, other records
+// skipped.
+func (r *reextractor) detail(ctx context.Context, uri string, rec *WARCRecord) error {
+	st, log := r.st, r.log
+	kind, _ := r.cfg.Classify(uri)
+	if kind == PageOther {
+		return nil
+	}
+	code, _, body, err := rec.HTTPResponse()
+	if err != nil {
+		return err
+	}
+	if code < 200 || code > 299 {
+		return nil
+	}
+	if kind == PageListing {
+		st.Listings++
+		return nil
+	}
+	st.Details++
+	if rec.Get("WARC-Truncated") != "" {
+		st.Failed++
+		log.Warn("detail page truncated in the archive", "url", uri)
+		return nil
+	}
+	fetched, err := rec.Date()
+	if err != nil {
+		fetched = time.Now()
+	}
+	a, problems, err := r.cfg.ExtractAd(uri, body, fetched)
+	if err != nil {
+		st.Failed++
+		log.Warn("page failed", "url", uri, "kind", "parse", "err", err)
+		return nil
+	}
+	if r.seen[a.ID] {
+		st.Dups++
+		return nil
+	}
+	r.seen[a.ID] = true
+	for _, p := range problems {
+		log.Warn("field problem", "url", uri, "problem", p)
+	}
+	for i, src := range a.Images {
+		if i >= r.cfg.Limits.MaxImages {
+			break
+		}
+		fp, ok := r.images[src]
+		if !ok {
+			fp = ad.ImageFP{Src: src, Err: "not in the archive"}
+			st.Missing++
+		}
+		a.ImageFPs = append(a.ImageFPs, fp)
+	}
+	for _, p := range r.o.Pseudo.Apply(a) {
+		log.Warn("contact problem", "url", uri, "problem", p)
+	}
+	if err := r.o.Sink.Publish(ctx, a); err != nil {
+		return fmt.Errorf("publish %s: %w", a.ID, err)
+	}
+	st.Ads++
+	return nil
 }
 
 // eachResponse calls fn for every response record of files, with the URL
