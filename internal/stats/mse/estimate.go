@@ -177,81 +177,102 @@ func Estimate(t *Table, opt Options) (*Result, error) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("interaction %s %s: %s", termName(nt.pair, t.Lists), verb, nt.reason))
 	}
 
+	res.describe(f, ds, model, t.Lists)
+	res.fillWald(f, ds, model, t.Lists, opt.Level)
+	if !opt.NoProfile {
+		res.fillProfile(f, ds, model, opt.Level)
+	}
+	res.fillBootstrap(ds, model, t.Lists, &opt)
+	return res, nil
+}
+
+// describe fills in the estimate and the selected model: its fit
+// statistics and terms.
+func (r *Result) describe(f *fitter, ds *dataset, model *fitted, lists []string) {
 	hidden := math.Exp(model.beta[0])
-	res.Hidden = hidden
-	res.Total = ds.observed + hidden
-	res.LogLik = model.ll
-	res.AIC = model.aic()
-	res.BIC = model.bic(ds.observed)
-	res.DF = liveCells(f) - len(model.terms)
-	res.Deviance = deviance(f, ds, model)
+	r.Hidden = hidden
+	r.Total = ds.observed + hidden
+	r.LogLik = model.ll
+	r.AIC = model.aic()
+	r.BIC = model.bic(ds.observed)
+	r.DF = liveCells(f) - len(model.terms)
+	r.Deviance = deviance(f, ds, model)
 	for _, s := range model.terms {
 		if s == 0 {
 			continue
 		}
-		res.Terms = append(res.Terms, termName(s, t.Lists))
+		r.Terms = append(r.Terms, termName(s, lists))
 		if popcount(s) == 2 {
-			res.Interactions = append(res.Interactions, termName(s, t.Lists))
+			r.Interactions = append(r.Interactions, termName(s, lists))
 		}
 	}
-	if res.Interactions == nil {
-		res.Interactions = []string{}
+	if r.Interactions == nil {
+		r.Interactions = []string{}
 	}
+}
 
-	// Wald interval and standard errors from the observed information.
+// fillWald fills in the Wald interval and the standard errors from the
+// observed information, when the covariance can be computed.
+func (r *Result) fillWald(f *fitter, ds *dataset, model *fitted, lists []string, level float64) {
 	f.evaluate(model.terms, model.beta)
 	if cov, ok := f.covariance(model.terms); ok {
 		p := len(model.terms)
 		for j, s := range model.terms {
-			res.Coefficients = append(res.Coefficients, Coef{Term: termName(s, t.Lists), Estimate: model.beta[j], SE: math.Sqrt(math.Max(0, cov[j*p+j]))})
+			r.Coefficients = append(r.Coefficients, Coef{Term: termName(s, lists), Estimate: model.beta[j], SE: math.Sqrt(math.Max(0, cov[j*p+j]))})
 		}
-		z := math.Sqrt(chi2Quantile1(opt.Level))
+		z := math.Sqrt(chi2Quantile1(level))
 		se := math.Sqrt(math.Max(0, cov[0]))
 		lo, hi := ds.observed+math.Exp(model.beta[0]-z*se), ds.observed+math.Exp(model.beta[0]+z*se)
 		if finite(lo) && finite(hi) {
-			res.Wald = &Interval{Low: lo, High: hi, Method: "Wald on log(hidden)"}
+			r.Wald = &Interval{Low: lo, High: hi, Method: "Wald on log(hidden)"}
 		}
 	}
+}
 
-	if !opt.NoProfile {
-		lo, hi, okLo, okHi := profileInterval(f, ds, model, opt.Level)
-		switch {
-		case okLo && okHi:
-			res.Profile = &Interval{Low: lo, High: hi, Method: "profile likelihood"}
-		case !okLo:
-			res.Warnings = append(res.Warnings, "profile-likelihood interval: lower bound not found")
-		default:
-			res.Warnings = append(res.Warnings, "profile-likelihood interval: upper bound not found (likelihood too flat)")
-		}
+// fillProfile fills in the profile-likelihood interval, or warns which bound
+// was not found.
+func (r *Result) fillProfile(f *fitter, ds *dataset, model *fitted, level float64) {
+	lo, hi, okLo, okHi := profileInterval(f, ds, model, level)
+	switch {
+	case okLo && okHi:
+		r.Profile = &Interval{Low: lo, High: hi, Method: "profile likelihood"}
+	case !okLo:
+		r.Warnings = append(r.Warnings, "profile-likelihood interval: lower bound not found")
+	default:
+		r.Warnings = append(r.Warnings, "profile-likelihood interval: upper bound not found (likelihood too flat)")
 	}
+}
 
-	res.CILow, res.CIHigh = res.Total, res.Total
-	res.CIMethod = "none"
-	if opt.Replicates > 0 {
-		totals, failed := bootstrap(ds, model, t.Lists, &opt)
-		res.Replicates, res.FailedReplicates = len(totals), failed
-		if len(totals) == 0 {
-			res.Warnings = append(res.Warnings, "bootstrap: every replicate failed; no interval")
-		} else {
-			res.CILow = quantile(totals, (1-opt.Level)/2)
-			res.CIHigh = quantile(totals, (1+opt.Level)/2)
-			// A replicate table can hold fewer persons than were seen; the
-			// population cannot, so the interval starts at the observed.
-			if obs := float64(res.Observed); res.CILow < obs {
-				res.CILow = obs
-				res.Warnings = append(res.Warnings, "bootstrap: lower bound raised to the number of persons observed")
-			}
-			how := "selected model refitted"
-			if opt.Reselect {
-				how = "model re-selected"
-			}
-			res.CIMethod = fmt.Sprintf("parametric bootstrap, percentile, %d replicates, %s", len(totals), how)
-		}
-		if failed > 0 {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("bootstrap: %d of %d replicates had no finite estimate and were left out", failed, opt.Replicates))
-		}
+// fillBootstrap fills in the confidence interval: the parametric bootstrap's
+// when opt.Replicates > 0, else none (the estimate itself).
+func (r *Result) fillBootstrap(ds *dataset, model *fitted, lists []string, opt *Options) {
+	r.CILow, r.CIHigh = r.Total, r.Total
+	r.CIMethod = "none"
+	if opt.Replicates <= 0 {
+		return
 	}
-	return res, nil
+	totals, failed := bootstrap(ds, model, lists, opt)
+	r.Replicates, r.FailedReplicates = len(totals), failed
+	if len(totals) == 0 {
+		r.Warnings = append(r.Warnings, "bootstrap: every replicate failed; no interval")
+	} else {
+		r.CILow = quantile(totals, (1-opt.Level)/2)
+		r.CIHigh = quantile(totals, (1+opt.Level)/2)
+		// A replicate table can hold fewer persons than were seen; the
+		// population cannot, so the interval starts at the observed.
+		if obs := float64(r.Observed); r.CILow < obs {
+			r.CILow = obs
+			r.Warnings = append(r.Warnings, "bootstrap: lower bound raised to the number of persons observed")
+		}
+		how := "selected model refitted"
+		if opt.Reselect {
+			how = "model re-selected"
+		}
+		r.CIMethod = fmt.Sprintf("parametric bootstrap, percentile, %d replicates, %s", len(totals), how)
+	}
+	if failed > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("bootstrap: %d of %d replicates had no finite estimate and were left out", failed, opt.Replicates))
+	}
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
