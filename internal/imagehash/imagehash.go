@@ -1,3 +1,8 @@
+// Package imagehash fingerprints advert photos: it decodes an image within
+// Limits and writes its perceptual hashes (goimagehash pHash, dHash and
+// mirrored pHash, and the robust region hashes of robusthash.go), and
+// loads images from files or HTTP (Loader). It is a leaf package below
+// both the crawler (which hashes before publishing) and dedup.
 package imagehash
 
 import (
