@@ -1,14 +1,10 @@
 package cluster
 
 import (
-	"encoding/binary"
-	"fmt"
 	"slices"
 
 	"adcensus/ad"
 	"adcensus/internal/textsig"
-
-	bbolt "go.etcd.io/bbolt"
 )
 
 // state is the clustering state in memory: every profile, the image and
@@ -47,7 +43,7 @@ type state struct {
 	tgen   uint32
 
 	nlog  uint64     // records in the log (the next record's key)
-	tprep []textPrep // scratch of a chunk's text lookups (writer.go)
+	tprep []textPrep // scratch of a chunk's text lookups (textprep.go)
 }
 
 type imgRef struct {
@@ -245,127 +241,6 @@ func (s *state) reset(ref uint32) {
 		s.members[sc][ref] = append(s.members[sc][ref][:0:0], ref)
 		s.minOf[sc][ref] = ref
 	}
-}
-
-// load fills a fresh state from the committed file: it replays the log,
-// record by record (encode.go).
-func load(tx *bbolt.Tx) (*state, error) {
-	s := newState()
-	var hasComp []bool
-	// A record is stored in pieces (logKey); rec gathers them.
-	var rec []byte
-	var pieces uint32
-	flush := func() error {
-		if pieces == 0 {
-			return nil
-		}
-		if err := s.replay(rec, &hasComp); err != nil {
-			return fmt.Errorf("corrupt state: log record %d: %w", s.nlog, err)
-		}
-		s.nlog++
-		rec, pieces = rec[:0], 0
-		return nil
-	}
-	err := tx.Bucket(bLog).ForEach(func(k, v []byte) error {
-		if len(k) == 12 && binary.BigEndian.Uint64(k) == s.nlog+1 && binary.BigEndian.Uint32(k[8:]) == 0 {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		if len(k) != 12 || binary.BigEndian.Uint64(k) != s.nlog || binary.BigEndian.Uint32(k[8:]) != pieces {
-			return fmt.Errorf("corrupt state: log key %x, want record %d piece %d", k, s.nlog, pieces)
-		}
-		rec = append(rec, v...)
-		pieces++
-		return nil
-	})
-	if err == nil {
-		err = flush()
-	}
-	if err != nil {
-		return nil, err
-	}
-	for ref, ok := range hasComp {
-		if !ok {
-			return nil, fmt.Errorf("corrupt state: advert %d has no components", ref)
-		}
-	}
-	s.count = [2]int{}
-	for sc := range 2 {
-		for ref := range s.ids {
-			s.members[sc][ref] = nil
-		}
-		for ref := range s.ids {
-			r := s.comp[sc][ref]
-			if s.comp[sc][r] != r {
-				return nil, fmt.Errorf("corrupt state: root %q of %q is not its own root", s.ids[r], s.ids[ref])
-			}
-			if s.members[sc][r] == nil {
-				s.count[sc]++
-				s.minOf[sc][r] = uint32(ref)
-			} else if s.ids[ref] < s.ids[s.minOf[sc][r]] {
-				s.minOf[sc][r] = uint32(ref)
-			}
-			s.members[sc][r] = append(s.members[sc][r], uint32(ref))
-		}
-	}
-	return s, nil
-}
-
-// replay applies one log record (encode.go) to the state; hasComp
-// tracks which adverts got their components.
-func (s *state) replay(v []byte, hasComp *[]bool) error {
-	d := &decoder{b: v}
-	for range d.uvarint() {
-		enc := d.bytes(d.uvarint())
-		if d.err != nil {
-			break
-		}
-		id, p, err := decodeProfile(enc, s.intern)
-		if err != nil {
-			return fmt.Errorf("advert %d: %w", len(s.ids), err)
-		}
-		if _, dup := s.pos[id]; dup || !ValidID(id) {
-			return fmt.Errorf("advert %d has id %q, invalid or repeated", len(s.ids), id)
-		}
-		ref := s.addAdvert(id, p, true)
-		s.indexImages(ref, s.img)
-		s.indexContacts(ref)
-		s.indexText(ref, nil)
-		*hasComp = append(*hasComp, false)
-	}
-	n := uint64(len(s.ids))
-	for range d.uvarint() {
-		ref := d.num()
-		if d.err == nil && ref >= n {
-			return fmt.Errorf("patch of advert %d of %d", ref, n)
-		}
-		if d.err != nil {
-			break
-		}
-		p := s.profs[ref]
-		d.patch(p, s.intern)
-		if p.Text != nil && p.Text.Template {
-			s.tflag[ref] |= tTemplate
-		} else {
-			s.tflag[ref] &^= tTemplate
-		}
-	}
-	for range d.uvarint() {
-		ref, r0, r1 := d.num(), d.num(), d.num()
-		if d.err != nil {
-			break
-		}
-		if ref >= n || r0 >= n || r1 >= n {
-			return fmt.Errorf("components %d, %d of advert %d of %d", r0, r1, ref, n)
-		}
-		s.comp[0][ref], s.comp[1][ref] = uint32(r0), uint32(r1)
-		(*hasComp)[ref] = true
-	}
-	if d.err == nil && len(d.b) != 0 {
-		d.err = fmt.Errorf("%d bytes left over", len(d.b))
-	}
-	return d.err
 }
 
 // contactGroup is what the contact representatives need to know about the
