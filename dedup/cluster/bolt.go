@@ -294,8 +294,8 @@ type logWrite struct {
 	edges [][2][]byte // key, value
 }
 
-// record encodes the batch's log record (profiles and patches by encode.go) and evidence, and
-// takes the next record number.
+// record encodes the batch's log record (its profiles and patches by
+// encode.go) and evidence, and takes the next record number.
 func (b *batch) record() *logWrite {
 	s := b.s
 	// New adverts are whole profiles, earlier ones patches, encoded in

@@ -10,6 +10,61 @@ import (
 	"adcensus/internal/textsig"
 )
 
+// ImageHash is one image's pHash and, if known, the pHash of its mirror.
+type ImageHash struct {
+	PHash     uint64
+	Mirror    uint64
+	HasMirror bool
+	// Scales and Grid are the robust hashes (imagehash.Centres,
+	// imagehash.Shifts): per region its pHash then its mirror's, so
+	// 2 × NumScales and 2 × NumTiles values, or none for an image
+	// fingerprinted before they existed.
+	Scales []uint64 `json:",omitempty"`
+	Grid   []uint64 `json:",omitempty"`
+	// Stock is the evidence that the image is a stock photo (stock.go),
+	// "" when it is not (yet); a stock image links no one. SeenNames and
+	// SeenContacts are the distinct names and contacts of the adverts
+	// with a matching image so far, capped at the stock thresholds.
+	Stock        string   `json:",omitempty"`
+	SeenNames    []string `json:",omitempty"`
+	SeenContacts []string `json:",omitempty"`
+}
+
+// Profile is what the rules know of one advert.
+type Profile struct {
+	Name     string   // normalised; "" when none
+	Contacts []string // sorted pseudonyms
+	Images   []ImageHash
+	Text     *TextSig // nil when the advert has no text signature
+	// Multi lists the advert's contacts that are multi-name contacts
+	// (MarkMultiName): sorted, nil for most adverts. Like the stock
+	// marks it depends on the set of adverts, not their order.
+	Multi []string `json:",omitempty"`
+}
+
+// Blank reports whether the advert has neither name nor images, so a
+// shared contact is all that can tie it to a person.
+func (p *Profile) Blank() bool { return p.Name == "" && len(p.Images) == 0 }
+
+// setMulti marks contact c of the advert a multi-name contact.
+func (p *Profile) setMulti(c string) {
+	if i, ok := slices.BinarySearch(p.Multi, c); !ok {
+		p.Multi = slices.Insert(p.Multi, i, c)
+	}
+}
+
+// multi reports whether contact c of the advert is a multi-name contact.
+func (p *Profile) multi(c string) bool {
+	_, ok := slices.BinarySearch(p.Multi, c)
+	return ok
+}
+
+// Equal reports whether two image hashes hold the same values.
+func (h ImageHash) Equal(o ImageHash) bool {
+	return h.PHash == o.PHash && h.Mirror == o.Mirror && h.HasMirror == o.HasMirror &&
+		slices.Equal(h.Scales, o.Scales) && slices.Equal(h.Grid, o.Grid)
+}
+
 // ProfileOf extracts what the rules compare from a fingerprinted advert:
 // the normalised name, the sorted unique contacts and the hashes of the
 // images that have a pHash ("phash", optional "phash_mirror", 16 hex
