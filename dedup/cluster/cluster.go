@@ -11,6 +11,24 @@
 // run in memory one after another, in call order; a batch's commit may
 // overlap the next batch's work in memory (Begin), and readers see
 // committed state only.
+//
+// The files, one job each:
+//
+//   - rules.go: when two adverts are one person or one network (start here)
+//   - profile.go: what the rules know of an advert (ProfileOf)
+//   - stock.go, template.go, contacts.go: the marks that depend on the set
+//     of adverts (stock photos, template texts, multi-name contacts), the
+//     text index and the contact groups
+//   - robust.go: the robust image distance; memindex.go: the image index
+//   - cluster.go: Cluster, Open and a batch from Begin to its commit
+//   - batch.go: adding a batch's adverts in chunks; imagelookup.go and
+//     textprep.go: the image and text lookups of a chunk; parallel.go:
+//     the worker pool
+//   - rebuild.go: linking two adverts and re-adding networks whose links
+//     no longer hold; state.go: the state in memory and the union-find
+//   - query.go: the readers (Assignment, All, Stats, Explain, …)
+//   - bolt.go: the state file, every bbolt call; encode.go: the bytes of
+//     a profile and its patches
 package cluster
 
 import (
