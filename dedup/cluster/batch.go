@@ -40,12 +40,6 @@ type edgeKey struct {
 	scope  string
 }
 
-// match is an image i of a new advert matching image img of the state.
-type match struct {
-	i   uint16
-	img uint32
-}
-
 func newBatch(s *state) *batch {
 	return &batch{
 		s:         s,

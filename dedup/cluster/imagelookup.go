@@ -12,6 +12,12 @@ import (
 // adding, and directly among the images of the chunk and the chunk
 // before, which are not yet filed.
 
+// match is an image i of a new advert matching image img of the state.
+type match struct {
+	i   uint16
+	img uint32
+}
+
 // flatImage is one of a chunk's images for direct comparison.
 type flatImage struct {
 	ph, mh uint64
