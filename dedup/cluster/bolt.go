@@ -1,45 +1,24 @@
-// Package bolt is the cluster stage of adcensus de-duplication, with its
-// state in a bbolt file: it groups fingerprinted adverts into persons and
-// networks by the rules in rule.go (docs/DEDUP.md), keeps the evidence of
-// every link, and answers which person and network an advert belongs to.
-//
-// The state is a projection of the fingerprint stream: delete the file and
-// replay the stream, in any order, to get the same assignments back.
-// It is held in memory (state.go), loaded when the file opens, and every
-// batch writes what it changed in one bbolt transaction. Batches run in
-// memory one after another, in call order; a batch's commit may overlap
-// the next batch's work in memory (Begin), and readers see committed
-// state only.
 package cluster
 
 import (
 	"bytes"
-	"crypto/sha256"
+	"cmp"
 	"encoding/binary"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
-
-	"adcensus/ad"
 
 	bbolt "go.etcd.io/bbolt"
 )
 
-// Errors returned by Cluster methods.
-var (
-	ErrNotFound  = errors.New("advert not found")
-	ErrInvalidID = errors.New("invalid advert id")
-)
-
-// MaxIDLen is the longest advert id the cluster stores.
-const MaxIDLen = 1024
+// The state file: every bbolt call of the package is in this file. The
+// file holds a log of the batches (each record what one batch changed),
+// the evidence and the layout; Open loads the state by replaying the log
+// (load, replay) and every batch appends its record (record, write).
 
 // Buckets of the state file. The log holds one record per AddBatch that
-// changed anything (encode.go): the batch's new adverts, numbered in the
+// changed anything (below): the batch's new adverts, numbered in the
 // order they entered the state (ref), with their profiles, then patches
 // of the marks and seen sets of earlier adverts, then the new roots of
 // every advert that changed component. Each commit thus appends one
@@ -75,96 +54,12 @@ const (
 
 func refKey(ref uint32) []byte { return binary.BigEndian.AppendUint32(nil, ref) }
 
-// Evidence is one link between two adverts and why it was made. Only links
-// that joined two components are kept, so the evidence of a person or a
-// network is a spanning tree of it.
-type Evidence struct {
-	A      string `json:"a"`
-	B      string `json:"b"`
-	Scope  string `json:"scope"` // ScopePerson or ScopeNetwork
-	Rule   string `json:"rule"`
-	Detail string `json:"detail"`
-}
+// store is the state file: a bbolt database with the buckets above.
+type store struct{ db *bbolt.DB }
 
-// Explanation is an advert's place in the clusters with the evidence.
-type Explanation struct {
-	AdID      string     `json:"ad_id"`
-	PersonID  string     `json:"person_id"`
-	NetworkID string     `json:"network_id"`
-	Person    []string   `json:"person"`   // ad ids of the person, sorted
-	Network   []string   `json:"network"`  // ad ids of the network, sorted
-	Evidence  []Evidence `json:"evidence"` // links within the network, sorted
-	// Stock lists the images of the network's adverts that are stock
-	// photos and so link no one: "ad-1 image 0: image is stock: …".
-	Stock []string `json:"stock,omitempty"`
-	// Templates lists the adverts of the network whose text is a shared
-	// template and so links no one: "ad-1 text: text is a template: …".
-	Templates []string `json:"templates,omitempty"`
-	// Shared lists the network's multi-name contacts, on which a blank
-	// advert is tied to no one person: "tel:ab12cd34…: used with 2 or
-	// more names".
-	Shared []string `json:"shared,omitempty"`
-}
-
-// PersonID is the public id of a person whose smallest ad id is minAdID.
-func PersonID(minAdID string) string { return "P" + shortHash(minAdID) }
-
-// NetworkID is the public id of a network whose smallest ad id is minAdID.
-func NetworkID(minAdID string) string { return "N" + shortHash(minAdID) }
-
-func shortHash(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:6])
-}
-
-// Cluster is the clustering state: in memory (state.go) for speed, in one
-// bbolt file for durability. Every batch is one bbolt transaction
-// (fsynced on commit), committed in the order the batches ran; the
-// memory is ahead of the file only while batches are in flight (begun,
-// not yet committed), and is reloaded from the file when a transaction
-// fails.
-type Cluster struct {
-	db *bbolt.DB
-
-	// mu is held by a batch's work in memory and by readers; cond (on
-	// mu) is broadcast when inflight, failed or readers change.
-	mu   sync.Mutex
-	cond sync.Cond
-	st   *state
-	// inflight counts batches begun whose commit has not ended; last is
-	// the latest of them, whose commit the next batch's waits for.
-	inflight int
-	last     *Pending
-	// tail is the batch whose last chunk is not yet added (batch.run):
-	// the next Begin adds it, or flushTail.
-	tail *batch
-	// failed is set when a commit failed while batches were in flight:
-	// the memory holds their work, so it reloads when the last ends.
-	failed error
-	// readers counts readers waiting for the batches in flight to
-	// commit; Begin waits for them, so they are not starved.
-	readers int
-	broken  error // set when the state could not be reloaded
-}
-
-// Open opens or creates the state file at path and loads it.
-//
-// bbolt options: the freelist is not written on commit (NoFreelistSync)
-// but rebuilt by a scan when the file opens, and kept as a hash map
-// (FreelistMapType); with a large file a synced array freelist made every
-// commit rewrite it. Commits stay fsynced: the cluster stage acknowledges
-// fingerprints only after AddBatch returns, so a crash loses no committed
-// batch. (NoSync would be safe only because the state is a projection
-// that a replay of the stream rebuilds; it is not used.)
-func Open(path string) (*Cluster, error) { return open(path, false) }
-
-// OpenScratch opens a state for one offline run whose file is removed
-// afterwards (dedup.Offline): as Open, but commits are not fsynced
-// (bbolt NoSync). A crash loses nothing that a rerun does not redo; the
-// streaming cluster stage, whose commits must survive one, uses Open.
-func OpenScratch(path string) (*Cluster, error) { return open(path, true) }
-
-func open(path string, scratch bool) (*Cluster, error) {
+// openStore opens or creates the state file at path, creates its
+// buckets and checks its layout (Open has the options).
+func openStore(path string, scratch bool) (*store, error) {
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
 		Timeout:        5 * time.Second,
 		NoFreelistSync: true,
@@ -193,362 +88,38 @@ func open(path string, scratch bool) (*Cluster, error) {
 		db.Close()
 		return nil, fmt.Errorf("open cluster state: %w", err)
 	}
-	c := &Cluster{db: db}
-	c.cond.L = &c.mu
-	if err := c.reload(); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return c, nil
+	return &store{db}, nil
 }
 
-func (c *Cluster) reload() error {
-	return c.db.View(func(tx *bbolt.Tx) error {
-		st, err := load(tx)
+// close closes the file.
+func (f *store) close() error { return f.db.Close() }
+
+// load reads the committed state (load).
+func (f *store) load() (*state, error) {
+	var st *state
+	err := f.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		st, err = load(tx)
 		if err != nil {
 			return fmt.Errorf("load cluster state: %w", err)
 		}
-		c.st = st
 		return nil
 	})
+	return st, err
 }
 
-// Close waits for the batches in flight to commit and closes the state
-// file.
-func (c *Cluster) Close() error {
-	c.mu.Lock()
-	// A Begin of another goroutine may leave a new tail while this waits.
-	for c.flushTail(); c.inflight > 0; c.flushTail() {
-		c.cond.Wait()
-	}
-	c.mu.Unlock()
-	return c.db.Close()
-}
+// write commits what one batch writes (logWrite.write) in one
+// transaction.
+func (f *store) write(w *logWrite) error { return f.db.Update(w.write) }
 
-// lockCommitted locks c.mu once no batch is in flight, so a reader sees
-// committed state.
-func (c *Cluster) lockCommitted() {
-	c.mu.Lock()
-	c.flushTail()
-	if c.inflight == 0 {
-		return
-	}
-	c.readers++
-	for c.inflight > 0 {
-		c.cond.Wait()
-	}
-	c.readers--
-	if c.readers == 0 {
-		c.cond.Broadcast() // Begin may wait for readers
-	}
-}
-
-// ValidID reports whether the cluster can store an advert id: not empty, at
-// most MaxIDLen bytes, no 0 byte.
-func ValidID(id string) bool {
-	return id != "" && len(id) <= MaxIDLen && strings.IndexByte(id, 0) < 0
-}
-
-// AddBatch adds fingerprinted adverts in one transaction and returns, for
-// each advert not seen before, the assignments it changed: Cause is its id,
-// Changed the new assignment of every advert whose person or network id
-// changed (itself included), sorted by ad id. An advert id already in the
-// state is skipped, so redelivery never double-counts. A nil fingerprint or
-// an invalid id (empty, longer than MaxIDLen, holding a 0 byte) fails the
-// whole batch with ErrInvalidID before anything is written. It returns
-// when the batch is durable (Begin, then Wait).
-func (c *Cluster) AddBatch(fps []*ad.Fingerprinted) ([]ad.Assignments, error) {
-	p, err := c.Begin(fps)
-	if err != nil {
-		return nil, err
-	}
-	return p.Wait()
-}
-
-// Pending is a batch begun and maybe not yet durable.
-type Pending struct {
-	c    *Cluster
-	prev *Pending // the batch begun before, in flight then
-	out  []ad.Assignments
-	done chan struct{} // closed when the commit has ended
-	err  error
-}
-
-// Begin is the first half of AddBatch: it checks the batch and adds it
-// to the state in memory, all but its last chunk of adverts (batch.run).
-// The next Begin adds that chunk while it matches its own first chunk's
-// images, then starts this batch's commit, which follows the commits of
-// the batches begun before, and goes on with its own adverts while this
-// one commits (fsyncs). Wait (or a reader, or Close) adds the last chunk
-// itself when no Begin came after. Wait returns what AddBatch would.
-// Batches run in memory strictly in call order, so the results are those
-// of one AddBatch after another. A batch begun after one whose commit
-// fails, while that one is in flight, fails too (it was built on the
-// failed one's state), and the state is reloaded from the file once no
-// batch is in flight. The fingerprints (not the slice fps) are read until
-// the batch is complete: callers must not change them before Wait.
-// Readers (Assignment, All, Explain, …) wait until no batch is in flight.
-func (c *Cluster) Begin(fps []*ad.Fingerprinted) (*Pending, error) {
-	for i, fp := range fps {
-		if fp == nil {
-			return nil, fmt.Errorf("%w: fingerprint %d is nil", ErrInvalidID, i)
-		}
-		if !ValidID(fp.Ad.ID) {
-			return nil, fmt.Errorf("%w: fingerprint %d", ErrInvalidID, i)
-		}
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	// After a failed commit, wait for the reload rather than build on
-	// the failed batch's state. The reload waits for every batch in
-	// flight, the tail too, so the tail is added here; a Begin of another
-	// goroutine may leave a new one while this waits.
-	for {
-		if c.failed != nil {
-			c.flushTail()
-		}
-		if c.readers == 0 && c.failed == nil {
-			break
-		}
-		c.cond.Wait()
-	}
-	if c.broken != nil {
-		return nil, c.broken
-	}
-	// The batch's last chunk is added by the next Begin, beside the
-	// matching of that batch's first chunk, or by flushTail.
-	b := newBatch(c.st)
-	b.p = &Pending{c: c, prev: c.last, done: make(chan struct{})}
-	c.last = b.p
-	c.inflight++
-	prev := c.tail
-	c.tail = nil
-	b.run(fps, prev, c.complete)
-	if b.last != nil {
-		c.tail = b
-	} else {
-		c.complete(b)
-	}
-	return b.p, nil
-}
-
-// complete finishes batch b, whose adverts are all added, and starts its
-// commit. c.mu is held.
-func (c *Cluster) complete(b *batch) {
-	// The messages are written out while the record is encoded.
-	var wg sync.WaitGroup
-	wg.Go(b.finish)
-	w := b.record()
-	wg.Wait()
-	b.p.out = b.out
-	go b.p.commit(w)
-}
-
-// flushTail adds the last chunk of the tail batch, if any, alone, and
-// completes it. c.mu is held.
-func (c *Cluster) flushTail() {
-	if b := c.tail; b != nil {
-		c.tail = nil
-		b.step(b.last, nil)
-		b.last = nil
-		c.complete(b)
-	}
-}
-
-// commit writes the batch after the batch before it has committed.
-func (p *Pending) commit(w *logWrite) {
-	c := p.c
-	var err error
-	if p.prev != nil {
-		<-p.prev.done
-		if p.prev.err != nil {
-			err = fmt.Errorf("not committed: an earlier batch failed: %w", p.prev.err)
-		}
-	}
-	if err == nil {
-		err = c.db.Update(w.write)
-	}
-	c.mu.Lock()
-	c.inflight--
-	if c.last == p {
-		c.last = nil
-	}
-	if err != nil && c.failed == nil {
-		c.failed = err
-	}
-	if c.inflight == 0 && c.failed != nil {
-		if lerr := c.reload(); lerr != nil {
-			c.broken = fmt.Errorf("cluster state unusable after a failed commit (%v): %w", c.failed, lerr)
-		}
-		c.failed = nil
-	}
-	p.err = err
-	p.prev = nil
-	c.cond.Broadcast()
-	c.mu.Unlock()
-	close(p.done)
-}
-
-// Wait returns once the batch is durable (or failed) with what AddBatch
-// returns.
-func (p *Pending) Wait() ([]ad.Assignments, error) {
-	c := p.c
-	c.mu.Lock()
-	if c.tail != nil && c.tail.p == p {
-		c.flushTail()
-	}
-	c.mu.Unlock()
-	<-p.done
-	if p.err != nil {
-		return nil, p.err
-	}
-	return p.out, nil
-}
-
-// Assignment returns the person and network of one advert, ok=false when
-// the advert is unknown.
-func (c *Cluster) Assignment(adID string) (as ad.Assignment, ok bool, err error) {
-	c.lockCommitted()
-	defer c.mu.Unlock()
-	ref, ok, err := c.lookup(adID)
-	if !ok {
-		return as, false, err
-	}
-	return c.st.assignment(ref), true, nil
-}
-
-// lookup returns the ref of an advert, ok=false when the state is unusable
-// (err) or the advert unknown (err nil). c.mu must be held.
-func (c *Cluster) lookup(adID string) (ref uint32, ok bool, err error) {
-	if c.broken != nil {
-		return 0, false, c.broken
-	}
-	ref, ok = c.st.pos[adID]
-	return ref, ok, nil
-}
-
-// mustLookup is lookup with an unknown advert as ErrNotFound.
-func (c *Cluster) mustLookup(adID string) (uint32, error) {
-	ref, ok, err := c.lookup(adID)
-	if err == nil && !ok {
-		err = fmt.Errorf("%w: %q", ErrNotFound, adID)
-	}
-	return ref, err
-}
-
-// allChunk is the number of adverts All reads at a time.
-const allChunk = 1000
-
-// All calls fn with the assignment of every advert, sorted by ad id, and
-// stops at the first error fn returns. fn may call other Cluster methods;
-// adverts added meanwhile are not visited.
-func (c *Cluster) All(fn func(ad.Assignment) error) error {
-	c.lockCommitted()
-	if c.broken != nil {
-		c.mu.Unlock()
-		return c.broken
-	}
-	refs := make([]uint32, len(c.st.ids))
-	for i := range refs {
-		refs[i] = uint32(i)
-	}
-	ids := c.st.ids
-	c.mu.Unlock()
-	slices.SortFunc(refs, func(x, y uint32) int { return strings.Compare(ids[x], ids[y]) })
-	for len(refs) > 0 {
-		chunk := refs[:min(allChunk, len(refs))]
-		refs = refs[len(chunk):]
-		batch := make([]ad.Assignment, 0, len(chunk))
-		c.lockCommitted()
-		for _, r := range chunk {
-			batch = append(batch, c.st.assignment(r))
-		}
-		c.mu.Unlock()
-		for _, as := range batch {
-			if err := fn(as); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// Stats returns the numbers of adverts, persons and networks.
-func (c *Cluster) Stats() (ads, persons, networks int, err error) {
-	c.lockCommitted()
-	defer c.mu.Unlock()
-	if c.broken != nil {
-		return 0, 0, 0, c.broken
-	}
-	return len(c.st.ids), c.st.count[0], c.st.count[1], nil
-}
-
-// PersonsWithoutContactOrPhoto returns the number of persons none of
-// whose adverts has a contact or an image fingerprint. Only a
-// near-duplicate text with the same name can have joined their adverts
-// (an advert with no name either is always a person of its own), so they
-// are the least certain part of the person count: each may be a person,
-// or a fragment of one counted elsewhere. The count of persons thus lies
-// between Stats' persons minus this number and Stats' persons.
-func (c *Cluster) PersonsWithoutContactOrPhoto() (int, error) {
-	c.lockCommitted()
-	defer c.mu.Unlock()
-	if c.broken != nil {
-		return 0, c.broken
-	}
-	s := c.st
-	attributed := make([]bool, len(s.profs)) // by root
-	for r, p := range s.profs {
-		if len(p.Contacts) > 0 || len(p.Images) > 0 {
-			attributed[s.comp[0][r]] = true
-		}
-	}
-	n := 0
-	for r := range s.profs {
-		if s.comp[0][r] == uint32(r) && !attributed[r] {
-			n++
-		}
-	}
-	return n, nil
-}
-
-// Explain returns the person and network of an advert, their members and
-// the evidence linking them, or ErrNotFound.
-func (c *Cluster) Explain(adID string) (*Explanation, error) {
-	c.lockCommitted()
-	defer c.mu.Unlock()
-	ref, err := c.mustLookup(adID)
-	if err != nil {
-		return nil, err
-	}
-	s := c.st
-	as := s.assignment(ref)
-	ex := &Explanation{AdID: adID, PersonID: as.PersonID, NetworkID: as.NetworkID}
-	for sc, dst := range []*[]string{&ex.Person, &ex.Network} {
-		for _, m := range s.members[sc][s.comp[sc][ref]] {
-			*dst = append(*dst, s.ids[m])
-		}
-		slices.Sort(*dst)
-	}
-	for _, m := range ex.Network {
-		for i, im := range s.profs[s.pos[m]].Images {
-			if im.Stock != "" {
-				ex.Stock = append(ex.Stock, fmt.Sprintf("%s image %d: %s", m, i, im.Stock))
-			}
-		}
-		if t := s.profs[s.pos[m]].Text; t != nil && t.Template {
-			ex.Templates = append(ex.Templates, m+" text: "+templateEvidence)
-		}
-		for _, c := range s.profs[s.pos[m]].Multi {
-			ex.Shared = append(ex.Shared, fmt.Sprintf("%s: used with %d or more names, so a blank advert on it is tied to no one person", ShortContact(c), MultiNameMin))
-		}
-	}
-	slices.Sort(ex.Shared)
-	ex.Shared = slices.Compact(ex.Shared)
-	err = c.db.View(func(tx *bbolt.Tx) error {
+// evidence reads the links stored under the adverts of a network (their
+// ad ids), in the order stored (Explain).
+func (f *store) evidence(s *state, network []string) ([]Evidence, error) {
+	var out []Evidence
+	err := f.db.View(func(tx *bbolt.Tx) error {
 		// A link is stored under one of its adverts, both in the network.
 		cur := tx.Bucket(bEdge).Cursor()
-		for _, m := range ex.Network {
+		for _, m := range network {
 			prefix := refKey(s.pos[m])
 			for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
 				rule, detail, ok := strings.Cut(string(v), "\x00")
@@ -566,38 +137,288 @@ func (c *Cluster) Explain(adID string) (*Explanation, error) {
 				if k[8] == scopeP {
 					e.Scope = ScopePerson
 				}
-				ex.Evidence = append(ex.Evidence, e)
+				out = append(out, e)
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	slices.SortFunc(ex.Evidence, func(x, y Evidence) int {
-		return strings.Compare(x.A+"\x00"+x.B+"\x00"+x.Scope, y.A+"\x00"+y.B+"\x00"+y.Scope)
-	})
-	return ex, nil
+	return out, err
 }
 
-// NetworkAssignments returns the current assignments of every advert in the
-// network of adID, sorted by ad id (ErrNotFound for an unknown advert).
-// The cluster stage republishes them when a redelivered advert finds its
-// state already committed, so assignments lost between commit and publish
-// are restored.
-func (c *Cluster) NetworkAssignments(adID string) ([]ad.Assignment, error) {
-	c.lockCommitted()
-	defer c.mu.Unlock()
-	ref, err := c.mustLookup(adID)
+// A log record is everything one AddBatch committed (record),
+// stored under its batch number in the log bucket:
+//
+//	new adverts: count, then per advert the length and encodeProfile of
+//	             its id and profile, in ref order (the refs follow those
+//	             of the records before)
+//	patches:     count, then per earlier advert whose marks or seen sets
+//	             changed, encodePatch
+//	components:  count, then per advert whose roots changed its ref, the
+//	             root of its person and the root of its network
+//
+// all counts and numbers uvarints. Replaying the records in order (load)
+// gives the committed state. An advert is thus written whole once, when
+// it arrives; later changes append small patches instead of rewriting
+// pages all over the file.
+
+// load fills a fresh state from the committed file: it replays the log,
+// record by record (replay).
+func load(tx *bbolt.Tx) (*state, error) {
+	s := newState()
+	var hasComp []bool
+	// A record is stored in pieces (logKey); rec gathers them.
+	var rec []byte
+	var pieces uint32
+	flush := func() error {
+		if pieces == 0 {
+			return nil
+		}
+		if err := s.replay(rec, &hasComp); err != nil {
+			return fmt.Errorf("corrupt state: log record %d: %w", s.nlog, err)
+		}
+		s.nlog++
+		rec, pieces = rec[:0], 0
+		return nil
+	}
+	err := tx.Bucket(bLog).ForEach(func(k, v []byte) error {
+		if len(k) == 12 && binary.BigEndian.Uint64(k) == s.nlog+1 && binary.BigEndian.Uint32(k[8:]) == 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if len(k) != 12 || binary.BigEndian.Uint64(k) != s.nlog || binary.BigEndian.Uint32(k[8:]) != pieces {
+			return fmt.Errorf("corrupt state: log key %x, want record %d piece %d", k, s.nlog, pieces)
+		}
+		rec = append(rec, v...)
+		pieces++
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		return nil, err
 	}
-	s := c.st
-	ms := s.members[1][s.comp[1][ref]]
-	out := make([]ad.Assignment, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, s.assignment(m))
+	for ref, ok := range hasComp {
+		if !ok {
+			return nil, fmt.Errorf("corrupt state: advert %d has no components", ref)
+		}
 	}
-	slices.SortFunc(out, func(x, y ad.Assignment) int { return strings.Compare(x.AdID, y.AdID) })
-	return out, nil
+	s.count = [2]int{}
+	for sc := range 2 {
+		for ref := range s.ids {
+			s.members[sc][ref] = nil
+		}
+		for ref := range s.ids {
+			r := s.comp[sc][ref]
+			if s.comp[sc][r] != r {
+				return nil, fmt.Errorf("corrupt state: root %q of %q is not its own root", s.ids[r], s.ids[ref])
+			}
+			if s.members[sc][r] == nil {
+				s.count[sc]++
+				s.minOf[sc][r] = uint32(ref)
+			} else if s.ids[ref] < s.ids[s.minOf[sc][r]] {
+				s.minOf[sc][r] = uint32(ref)
+			}
+			s.members[sc][r] = append(s.members[sc][r], uint32(ref))
+		}
+	}
+	return s, nil
+}
+
+// replay applies one log record (above) to the state; hasComp
+// tracks which adverts got their components.
+func (s *state) replay(v []byte, hasComp *[]bool) error {
+	d := &decoder{b: v}
+	for range d.uvarint() {
+		enc := d.bytes(d.uvarint())
+		if d.err != nil {
+			break
+		}
+		id, p, err := decodeProfile(enc, s.intern)
+		if err != nil {
+			return fmt.Errorf("advert %d: %w", len(s.ids), err)
+		}
+		if _, dup := s.pos[id]; dup || !ValidID(id) {
+			return fmt.Errorf("advert %d has id %q, invalid or repeated", len(s.ids), id)
+		}
+		ref := s.addAdvert(id, p, true)
+		s.indexImages(ref, s.img)
+		s.indexContacts(ref)
+		s.indexText(ref, nil)
+		*hasComp = append(*hasComp, false)
+	}
+	n := uint64(len(s.ids))
+	for range d.uvarint() {
+		ref := d.num()
+		if d.err == nil && ref >= n {
+			return fmt.Errorf("patch of advert %d of %d", ref, n)
+		}
+		if d.err != nil {
+			break
+		}
+		p := s.profs[ref]
+		d.patch(p, s.intern)
+		if p.Text != nil && p.Text.Template {
+			s.tflag[ref] |= tTemplate
+		} else {
+			s.tflag[ref] &^= tTemplate
+		}
+	}
+	for range d.uvarint() {
+		ref, r0, r1 := d.num(), d.num(), d.num()
+		if d.err != nil {
+			break
+		}
+		if ref >= n || r0 >= n || r1 >= n {
+			return fmt.Errorf("components %d, %d of advert %d of %d", r0, r1, ref, n)
+		}
+		s.comp[0][ref], s.comp[1][ref] = uint32(r0), uint32(r1)
+		(*hasComp)[ref] = true
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.err = fmt.Errorf("%d bytes left over", len(d.b))
+	}
+	return d.err
+}
+
+// logWrite is what one batch writes to the file: its log record (nil
+// when nothing changed), the adverts whose evidence is dropped and the
+// new evidence, keys in order. It is built from the state in memory when
+// the batch has run (record), so the next batch may change the memory
+// while this one is written.
+type logWrite struct {
+	nlog  uint64 // the record's number
+	rec   []byte
+	wiped []uint32
+	edges [][2][]byte // key, value
+}
+
+// record encodes the batch's log record (its profiles and patches by
+// encode.go) and evidence, and takes the next record number.
+func (b *batch) record() *logWrite {
+	s := b.s
+	// New adverts are whole profiles, earlier ones patches, encoded in
+	// parallel, then gathered into the record.
+	dirty := sortedRefs(b.dirtyProf)
+	enc := make([][]byte, len(dirty))
+	parallel(len(dirty), func(k int) {
+		r := dirty[k]
+		p := s.profs[r]
+		if r < b.base {
+			enc[k] = encodePatch(make([]byte, 0, 64), r, p)
+			return
+		}
+		// Room for a profile with a text and v1 images, so the encoding
+		// rarely reallocates.
+		enc[k] = encodeProfile(make([]byte, 0, 384+160*len(p.Images)), s.ids[r], p)
+	})
+	comps := sortedRefs(b.dirtyComp)
+	w := &logWrite{nlog: s.nlog, wiped: sortedRefs(b.wiped)}
+	if len(dirty) > 0 || len(comps) > 0 {
+		old, _ := slices.BinarySearch(dirty, b.base)
+		size := 3*binary.MaxVarintLen32 + 3*binary.MaxVarintLen32*len(comps)
+		for _, e := range enc {
+			size += binary.MaxVarintLen32 + len(e)
+		}
+		rec := make([]byte, 0, size)
+		rec = binary.AppendUvarint(rec, uint64(len(dirty)-old))
+		for _, e := range enc[old:] {
+			rec = append(binary.AppendUvarint(rec, uint64(len(e))), e...)
+		}
+		rec = binary.AppendUvarint(rec, uint64(old))
+		for _, e := range enc[:old] {
+			rec = append(rec, e...)
+		}
+		rec = binary.AppendUvarint(rec, uint64(len(comps)))
+		for _, r := range comps {
+			rec = binary.AppendUvarint(rec, uint64(r))
+			rec = binary.AppendUvarint(rec, uint64(s.comp[0][r]))
+			rec = binary.AppendUvarint(rec, uint64(s.comp[1][r]))
+		}
+		w.rec = rec
+		s.nlog++ // a failed commit reloads the state
+	}
+	keys := make([]edgeKey, 0, len(b.edges))
+	for k := range b.edges {
+		keys = append(keys, k)
+	}
+	// Under the later advert (ref), which is mostly this batch's.
+	slices.SortFunc(keys, func(x, y edgeKey) int {
+		return cmp.Or(cmp.Compare(max(x.lo, x.hi), max(y.lo, y.hi)), cmp.Compare(min(x.lo, x.hi), min(y.lo, y.hi)), strings.Compare(x.scope, y.scope))
+	})
+	w.edges = make([][2][]byte, len(keys))
+	for i, k := range keys {
+		l := b.edges[k]
+		scope := scopeN
+		if k.scope == ScopePerson {
+			scope = scopeP
+		}
+		key := binary.BigEndian.AppendUint32(refKey(max(k.lo, k.hi)), min(k.lo, k.hi))
+		w.edges[i] = [2][]byte{append(key, scope), []byte(l.Rule + "\x00" + l.Detail)}
+	}
+	return w
+}
+
+// commitHook, when set (tests), is called in each commit's transaction
+// before it writes; an error fails the commit.
+var commitHook func(nlog uint64) error
+
+// write writes the batch in the transaction: it reads nothing of the
+// state in memory.
+func (w *logWrite) write(tx *bbolt.Tx) error {
+	if commitHook != nil {
+		if err := commitHook(w.nlog); err != nil {
+			return err
+		}
+	}
+	log := tx.Bucket(bLog)
+	rec := w.rec
+	for i := uint32(0); len(rec) > 0; i++ {
+		n := min(len(rec), logPiece)
+		if err := log.Put(logKey(w.nlog, i), rec[:n]); err != nil {
+			return err
+		}
+		rec = rec[n:]
+	}
+	ed := tx.Bucket(bEdge)
+	for _, r := range w.wiped {
+		prefix := refKey(r)
+		var dead [][]byte
+		cur := ed.Cursor()
+		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+			dead = append(dead, slices.Clone(k))
+		}
+		for _, k := range dead {
+			if err := ed.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	for _, kv := range w.edges {
+		if err := ed.Put(kv[0], kv[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// A log record is stored in pieces of at most logPiece bytes under
+// logKey(record, piece): bbolt never splits a leaf of four entries or
+// fewer, so a record stored whole (≈ 0.5 MB per 1,000 adverts) was
+// rewritten with the next ones, five times the bytes of the old layout;
+// two pieces fit a 4 KiB page, and a commit rewrites at most the last.
+const logPiece = 1984
+
+func logKey(record uint64, piece uint32) []byte {
+	return binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, record), piece)
+}
+
+func sortedRefs(set map[uint32]struct{}) []uint32 {
+	out := make([]uint32, 0, len(set))
+	for r := range set {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -210,22 +210,6 @@ func decodeProfile(b []byte, intern func(string) string) (string, *Profile, erro
 	return id, p, nil
 }
 
-// A log record is everything one AddBatch committed (writer.go, commit),
-// stored under its batch number in the log bucket:
-//
-//	new adverts: count, then per advert the length and encodeProfile of
-//	             its id and profile, in ref order (the refs follow those
-//	             of the records before)
-//	patches:     count, then per earlier advert whose marks or seen sets
-//	             changed, encodePatch
-//	components:  count, then per advert whose roots changed its ref, the
-//	             root of its person and the root of its network
-//
-// all counts and numbers uvarints. Replaying the records in order (load)
-// gives the committed state. An advert is thus written whole once, when
-// it arrives; later changes append small patches instead of rewriting
-// pages all over the file.
-
 // encodePatch appends ref and the parts of its profile p that change after
 // the advert has arrived: per image its stock mark and seen sets, then the
 // text's flags (0 none, 1 text, 2 template) and seen sets.

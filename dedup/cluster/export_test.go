@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-
-	bbolt "go.etcd.io/bbolt"
 )
 
 // SetMergeMin sets the least pending length at which the image index
@@ -34,12 +32,8 @@ func SetChunkSize(n int) (restore func()) {
 func CheckReload(c *Cluster) error {
 	c.lockCommitted()
 	defer c.mu.Unlock()
-	var st *state
-	if err := c.db.View(func(tx *bbolt.Tx) error {
-		var err error
-		st, err = load(tx)
-		return err
-	}); err != nil {
+	st, err := c.file.load()
+	if err != nil {
 		return err
 	}
 	s := c.st

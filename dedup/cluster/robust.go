@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"fmt"
-	"slices"
 )
 
 // Robust image matching on the hashes of centred regions at four scales
@@ -21,22 +20,6 @@ const (
 	kindCentres = "phash_centres"
 	kindShifts  = "phash_shifts"
 )
-
-// MaxRobustDistance is the largest RobustDistance at which two images are
-// the same photo. Hashes of a region have 32 bits set, so distances are
-// even; 10 is the largest that kept the training split's false-match rate
-// under 1e-4.
-const MaxRobustDistance = 10
-
-// MaxRobustAlone is the largest robust distance at which a shared photo
-// links two adverts on its own. Between MaxRobustAlone and
-// MaxRobustDistance the photo link needs a second, independent signal
-// (the same name, a shared contact, or near-duplicate non-template texts):
-// a fixed false-match rate f over N photos gives ≈ f·N²/2 chance links,
-// which at distance 10 (f ≈ 1e-4) joins strangers as soon as an arena
-// holds a few thousand photos; at ≤ 8 the rate is ≈ 5e-5 on the training
-// split and ≈ 5e-6 held out (docs/DEDUP.md).
-const MaxRobustAlone = 8
 
 // NoDistance is larger than any Hamming distance of 64-bit hashes.
 const NoDistance = 65
@@ -127,10 +110,4 @@ func RobustDistance(a, b *ImageHash) (d int, detail string) {
 		return s, fmt.Sprintf("image shifted-window distance %d", s)
 	}
 	return d, fmt.Sprintf("image centre distance %d (centres %d%%/%d%%)", d, scalePercent[max(sa, 0)], scalePercent[max(sb, 0)])
-}
-
-// Equal reports whether two image hashes hold the same values.
-func (h ImageHash) Equal(o ImageHash) bool {
-	return h.PHash == o.PHash && h.Mirror == o.Mirror && h.HasMirror == o.HasMirror &&
-		slices.Equal(h.Scales, o.Scales) && slices.Equal(h.Grid, o.Grid)
 }

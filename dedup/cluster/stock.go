@@ -5,33 +5,8 @@ import (
 	"slices"
 )
 
-// Stock photos. A photo that many unrelated people post (an agency's
-// stock picture, a picture taken from the web) says nothing about who
-// posted it. An image of an advert is stock when the adverts with a
-// matching image (ImagesMatch), the advert itself included, carry at
-// least StockMinNames distinct non-empty names and at least
-// StockMinContacts distinct contacts. Both counts only grow as adverts
-// arrive, so once stock an image stays stock, and whether it is stock
-// depends only on the set of adverts, not on their order. A stock image
-// links no one (compareImages skips it); the other rules still apply.
-//
-// One person who changes phone keeps the name; an agency posting many
-// names does it from few phones; so both counts are needed.
-const (
-	StockMinNames    = 3
-	StockMinContacts = 3
-)
-
-// ImagesMatch is rule (a) for one pair of images, ignoring stock: the
-// robust rule (SameImage) when both carry the robust hashes, else pHash
-// distance ≤ MaxImageDistance, mirror-aware.
-func ImagesMatch(x, y *ImageHash) bool {
-	if x.robust() && y.robust() {
-		return sameImage(x, y)
-	}
-	d, _ := ImageDistance(*x, *y)
-	return d <= MaxImageDistance
-}
+// Stock photos: the marks on images that link no one. What makes an
+// image stock, and StockMinNames and StockMinContacts, are in rules.go.
 
 // stockEvidence is an image's Stock once it is stock.
 var stockEvidence = fmt.Sprintf("image is stock: seen with %d or more names and %d or more contacts", StockMinNames, StockMinContacts)

@@ -8,21 +8,10 @@ import (
 	"adcensus/internal/textsig"
 )
 
-// Text templates and rule (d) (docs/DEDUP.md, "Text rule"). An advert's
-// text is a near-duplicate of another's when they share an LSH band key
-// and their estimated Jaccard is at least TextJaccard (textsig.Near). A
-// text is a template when the adverts with a near-duplicate text, the
-// advert itself included, carry at least TemplateMinNames distinct
-// non-empty names and TemplateMinContacts distinct contacts: an agency's
-// or a web site's text that many people post. As for stock photos both
-// counts only grow, so a text once a template stays one, and whether it
-// is depends only on the set of adverts, not on their order. A template
-// links no one; the other rules still apply.
-const (
-	TextJaccard         = textsig.DefaultJaccard
-	TemplateMinNames    = textsig.TemplateMinNames
-	TemplateMinContacts = textsig.TemplateMinContacts
-)
+// Text templates and the text index: the marks on texts that link no
+// one, and the LSH index that finds near-duplicate texts. Rule (d), what
+// makes a text a template, and TextJaccard, TemplateMinNames and
+// TemplateMinContacts are in rules.go.
 
 // templateEvidence is shown by Explain for a template text.
 var templateEvidence = fmt.Sprintf("text is a template: near-duplicates seen with %d or more names and %d or more contacts", TemplateMinNames, TemplateMinContacts)
@@ -33,7 +22,7 @@ var templateEvidence = fmt.Sprintf("text is a template: near-duplicates seen wit
 // collector scans an object only up to its last pointer, and a million
 // profiles' signatures are 256 MB it need not walk.
 type TextSig struct {
-	// Template is set when the text is a template (above). SeenNames and
+	// Template is set when the text is a template (rules.go). SeenNames and
 	// SeenContacts are the distinct names and contacts of the adverts with
 	// a near-duplicate text so far, capped at the thresholds; nil once a
 	// template.
@@ -91,19 +80,6 @@ func nearTexts(a, b *Profile) (float64, bool) {
 		return j, false
 	}
 	return textsig.Near(&a.Text.Sig, &b.Text.Sig, TextJaccard)
-}
-
-// compareTexts is rule (d): near-duplicate texts, neither a template, and
-// agreeing names (NamesAgree).
-func compareTexts(a, b *Profile) (Link, bool) {
-	if !NamesAgree(a.Name, b.Name) || a.Text == nil || b.Text == nil || a.Text.Template || b.Text.Template {
-		return Link{}, false
-	}
-	j, ok := nearTexts(a, b)
-	if !ok {
-		return Link{}, false
-	}
-	return Link{Scope: ScopePerson, Rule: RuleTextName, Detail: fmt.Sprintf("text jaccard %.2f + %s", j, nameEvidence(a.Name, b.Name))}, true
 }
 
 // MarkTemplates is the definition of template texts over a whole set of

@@ -8,16 +8,100 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"adcensus/internal/textsig"
 )
 
-// The rules (docs/DEDUP.md). Compare is a pure function of two adverts;
-// the stock marks it reads on images (stock.go) and the template marks on
-// texts (template.go) depend only on the set of adverts. So the clusters
-// do not depend on arrival order.
+// When are two adverts the same person? This file holds the answer: the
+// rules, their thresholds and Compare, which applies them to two adverts
+// (docs/DEDUP.md, "Rules", has the reasons and the measurements).
+//
+// Two adverts are the same person when
+//
+//	(a) image: they share a photo (compareImages, ImagesMatch): robust
+//	    distance ≤ MaxRobustAlone, or ≤ MaxRobustDistance with a second
+//	    signal (corroboration); images without the robust hashes: pHash
+//	    distance ≤ MaxImageDistance, mirror-aware;
+//	(b) contact+name: they share a contact and their names agree
+//	    (NamesAgree);
+//	(c) contact+blank: they share a contact and one of them has neither
+//	    a name nor images, on a multi-name contact only two such
+//	    (compareBlank); contact+nameless: they share a contact that is no
+//	    multi-name contact, one has a name, the other none but images
+//	    (compareNameless);
+//	(d) text+name: their texts are near-duplicates, neither a template,
+//	    and their names agree (compareTexts).
+//
+// Two adverts that share a contact and are not one person by these are
+// one network (RuleContact). A stock image (stock.go) and a template text
+// (template.go) link no one. Persons and networks are the components of
+// these links (state.go, batch.go).
+//
+// Compare is a pure function of two adverts; the stock marks it reads on
+// images (stock.go), the template marks on texts (template.go) and the
+// multi-name marks on contacts (contacts.go) depend only on the set of
+// adverts. So the clusters do not depend on arrival order.
+
+// Thresholds of the rules and of the marks.
 
 // MaxImageDistance is the largest pHash Hamming distance at which two
 // images count as the same photo.
 const MaxImageDistance = 8
+
+// MaxRobustDistance is the largest RobustDistance at which two images are
+// the same photo. Hashes of a region have 32 bits set, so distances are
+// even; 10 is the largest that kept the training split's false-match rate
+// under 1e-4.
+const MaxRobustDistance = 10
+
+// MaxRobustAlone is the largest robust distance at which a shared photo
+// links two adverts on its own. Between MaxRobustAlone and
+// MaxRobustDistance the photo link needs a second, independent signal
+// (the same name, a shared contact, or near-duplicate non-template texts):
+// a fixed false-match rate f over N photos gives ≈ f·N²/2 chance links,
+// which at distance 10 (f ≈ 1e-4) joins strangers as soon as an arena
+// holds a few thousand photos; at ≤ 8 the rate is ≈ 5e-5 on the training
+// split and ≈ 5e-6 held out (docs/DEDUP.md).
+const MaxRobustAlone = 8
+
+// Stock photos. A photo that many unrelated people post (an agency's
+// stock picture, a picture taken from the web) says nothing about who
+// posted it. An image of an advert is stock when the adverts with a
+// matching image (ImagesMatch), the advert itself included, carry at
+// least StockMinNames distinct non-empty names and at least
+// StockMinContacts distinct contacts. Both counts only grow as adverts
+// arrive, so once stock an image stays stock, and whether it is stock
+// depends only on the set of adverts, not on their order. A stock image
+// links no one (compareImages skips it); the other rules still apply.
+//
+// One person who changes phone keeps the name; an agency posting many
+// names does it from few phones; so both counts are needed.
+const (
+	StockMinNames    = 3
+	StockMinContacts = 3
+)
+
+// Text templates and rule (d) (docs/DEDUP.md, "Text rule"). An advert's
+// text is a near-duplicate of another's when they share an LSH band key
+// and their estimated Jaccard is at least TextJaccard (textsig.Near). A
+// text is a template when the adverts with a near-duplicate text, the
+// advert itself included, carry at least TemplateMinNames distinct
+// non-empty names and TemplateMinContacts distinct contacts: an agency's
+// or a web site's text that many people post. As for stock photos both
+// counts only grow, so a text once a template stays one, and whether it
+// is depends only on the set of adverts, not on their order. A template
+// links no one; the other rules still apply.
+const (
+	TextJaccard         = textsig.DefaultJaccard
+	TemplateMinNames    = textsig.TemplateMinNames
+	TemplateMinContacts = textsig.TemplateMinContacts
+)
+
+// MultiNameMin is the number of distinct names (nameBase) on a contact
+// that make it a multi-name contact: an agency's or a third party's
+// phone, on which a blank advert cannot be tied to any one person (rule
+// (c), compareBlank).
+const MultiNameMin = 2
 
 // Rules that link two adverts, as recorded in Evidence.Rule.
 const (
@@ -37,63 +121,6 @@ const (
 	ScopePerson  = "person"
 	ScopeNetwork = "network"
 )
-
-// ImageHash is one image's pHash and, if known, the pHash of its mirror.
-type ImageHash struct {
-	PHash     uint64
-	Mirror    uint64
-	HasMirror bool
-	// Scales and Grid are the robust hashes (imagehash.Centres,
-	// imagehash.Shifts): per region its pHash then its mirror's, so
-	// 2 × NumScales and 2 × NumTiles values, or none for an image
-	// fingerprinted before they existed.
-	Scales []uint64 `json:",omitempty"`
-	Grid   []uint64 `json:",omitempty"`
-	// Stock is the evidence that the image is a stock photo (stock.go),
-	// "" when it is not (yet); a stock image links no one. SeenNames and
-	// SeenContacts are the distinct names and contacts of the adverts
-	// with a matching image so far, capped at the stock thresholds.
-	Stock        string   `json:",omitempty"`
-	SeenNames    []string `json:",omitempty"`
-	SeenContacts []string `json:",omitempty"`
-}
-
-// Hamming returns the number of differing bits.
-func Hamming(a, b uint64) int { return bits.OnesCount64(a ^ b) }
-
-// ImageDistance is the distance between two images: the least of pHash
-// against pHash and each pHash against the other's mirror, so a mirrored
-// repost is close. It is symmetric.
-func ImageDistance(a, b ImageHash) (d int, mirrored bool) {
-	d = Hamming(a.PHash, b.PHash)
-	if a.HasMirror {
-		if m := Hamming(a.Mirror, b.PHash); m < d {
-			d, mirrored = m, true
-		}
-	}
-	if b.HasMirror {
-		if m := Hamming(a.PHash, b.Mirror); m < d {
-			d, mirrored = m, true
-		}
-	}
-	return d, mirrored
-}
-
-// Profile is what the rules know of one advert.
-type Profile struct {
-	Name     string   // normalised; "" when none
-	Contacts []string // sorted pseudonyms
-	Images   []ImageHash
-	Text     *TextSig // nil when the advert has no text signature
-	// Multi lists the advert's contacts that are multi-name contacts
-	// (MarkMultiName): sorted, nil for most adverts. Like the stock
-	// marks it depends on the set of adverts, not their order.
-	Multi []string `json:",omitempty"`
-}
-
-// Blank reports whether the advert has neither name nor images, so a
-// shared contact is all that can tie it to a person.
-func (p *Profile) Blank() bool { return p.Name == "" && len(p.Images) == 0 }
 
 // Link is the outcome of comparing two adverts.
 type Link struct {
@@ -131,6 +158,61 @@ func Compare(a, b *Profile) Link {
 		return Link{}
 	}
 	return Link{Scope: ScopeNetwork, Rule: RuleContact, Detail: c}
+}
+
+// compareImages applies rule (a) to every pair of images: the robust rule
+// when both images carry the robust hashes, else the v1 rule (pHash
+// distance ≤ MaxImageDistance, mirror-aware); stock images (stock.go) are
+// skipped. A robust match links on its own at distance ≤ MaxRobustAlone;
+// at a larger distance up to MaxRobustDistance only with a second signal
+// (corroboration). The closest pair of images is the evidence.
+func compareImages(a, b *Profile) (Link, bool) {
+	best, mirrored := MaxImageDistance+1, false
+	robust, robustDetail := NoDistance, ""
+	for i := range a.Images {
+		for j := range b.Images {
+			x, y := &a.Images[i], &b.Images[j]
+			if x.Stock != "" || y.Stock != "" {
+				continue
+			}
+			if x.robust() && y.robust() {
+				if d, detail := RobustDistance(x, y); d < robust {
+					robust, robustDetail = d, detail
+				}
+				continue
+			}
+			if d, m := ImageDistance(*x, *y); d < best {
+				best, mirrored = d, m
+			}
+		}
+	}
+	if robust <= MaxRobustAlone {
+		return Link{Scope: ScopePerson, Rule: RuleImage, Detail: robustDetail}, true
+	}
+	if best <= MaxImageDistance {
+		detail := "phash distance " + strconv.Itoa(best)
+		if mirrored {
+			detail += " (mirrored)"
+		}
+		return Link{Scope: ScopePerson, Rule: RuleImage, Detail: detail}, true
+	}
+	if robust <= MaxRobustDistance {
+		if also := corroboration(a, b); also != "" {
+			return Link{Scope: ScopePerson, Rule: RuleImage, Detail: robustDetail + " + " + also}, true
+		}
+	}
+	return Link{}, false
+}
+
+// ImagesMatch is rule (a) for one pair of images, ignoring stock: the
+// robust rule (SameImage) when both carry the robust hashes, else pHash
+// distance ≤ MaxImageDistance, mirror-aware.
+func ImagesMatch(x, y *ImageHash) bool {
+	if x.robust() && y.robust() {
+		return sameImage(x, y)
+	}
+	d, _ := ImageDistance(*x, *y)
+	return d <= MaxImageDistance
 }
 
 // compareBlank is rule (c): a shared contact and one advert blank (no
@@ -179,89 +261,6 @@ func compareNameless(a, b *Profile) (Link, bool) {
 	return Link{}, false
 }
 
-// MarkMultiName is the definition of multi-name contacts over a whole set
-// of adverts (the state keeps the same marks incrementally): a contact is
-// one when the adverts on it carry at least MultiNameMin distinct names
-// (nameBase, so "anna" and "anna k" count once). It sets Profile.Multi.
-func MarkMultiName(profiles []*Profile) {
-	bases := map[string]map[string]struct{}{}
-	for _, p := range profiles {
-		if b := nameBase(p.Name); b != "" {
-			for _, c := range p.Contacts {
-				if bases[c] == nil {
-					bases[c] = map[string]struct{}{}
-				}
-				bases[c][b] = struct{}{}
-			}
-		}
-	}
-	for _, p := range profiles {
-		p.Multi = nil
-		for _, c := range p.Contacts {
-			if len(bases[c]) >= MultiNameMin {
-				p.Multi = append(p.Multi, c)
-			}
-		}
-	}
-}
-
-// setMulti marks contact c of the advert a multi-name contact.
-func (p *Profile) setMulti(c string) {
-	if i, ok := slices.BinarySearch(p.Multi, c); !ok {
-		p.Multi = slices.Insert(p.Multi, i, c)
-	}
-}
-
-// multi reports whether contact c of the advert is a multi-name contact.
-func (p *Profile) multi(c string) bool {
-	_, ok := slices.BinarySearch(p.Multi, c)
-	return ok
-}
-
-// compareImages applies rule (a) to every pair of images: the robust rule
-// when both images carry the robust hashes, else the v1 rule (pHash
-// distance ≤ MaxImageDistance, mirror-aware); stock images (stock.go) are
-// skipped. A robust match links on its own at distance ≤ MaxRobustAlone;
-// at a larger distance up to MaxRobustDistance only with a second signal
-// (corroboration). The closest pair of images is the evidence.
-func compareImages(a, b *Profile) (Link, bool) {
-	best, mirrored := MaxImageDistance+1, false
-	robust, robustDetail := NoDistance, ""
-	for i := range a.Images {
-		for j := range b.Images {
-			x, y := &a.Images[i], &b.Images[j]
-			if x.Stock != "" || y.Stock != "" {
-				continue
-			}
-			if x.robust() && y.robust() {
-				if d, detail := RobustDistance(x, y); d < robust {
-					robust, robustDetail = d, detail
-				}
-				continue
-			}
-			if d, m := ImageDistance(*x, *y); d < best {
-				best, mirrored = d, m
-			}
-		}
-	}
-	if robust <= MaxRobustAlone {
-		return Link{Scope: ScopePerson, Rule: RuleImage, Detail: robustDetail}, true
-	}
-	if best <= MaxImageDistance {
-		detail := "phash distance " + strconv.Itoa(best)
-		if mirrored {
-			detail += " (mirrored)"
-		}
-		return Link{Scope: ScopePerson, Rule: RuleImage, Detail: detail}, true
-	}
-	if robust <= MaxRobustDistance {
-		if also := corroboration(a, b); also != "" {
-			return Link{Scope: ScopePerson, Rule: RuleImage, Detail: robustDetail + " + " + also}, true
-		}
-	}
-	return Link{}, false
-}
-
 // corroboration names a second signal that two adverts are one person,
 // independent of their photos: the same non-empty name, a shared contact,
 // or near-duplicate texts neither of which is a template; "" when none.
@@ -278,6 +277,40 @@ func corroboration(a, b *Profile) string {
 		}
 	}
 	return ""
+}
+
+// compareTexts is rule (d): near-duplicate texts, neither a template, and
+// agreeing names (NamesAgree).
+func compareTexts(a, b *Profile) (Link, bool) {
+	if !NamesAgree(a.Name, b.Name) || a.Text == nil || b.Text == nil || a.Text.Template || b.Text.Template {
+		return Link{}, false
+	}
+	j, ok := nearTexts(a, b)
+	if !ok {
+		return Link{}, false
+	}
+	return Link{Scope: ScopePerson, Rule: RuleTextName, Detail: fmt.Sprintf("text jaccard %.2f + %s", j, nameEvidence(a.Name, b.Name))}, true
+}
+
+// Hamming returns the number of differing bits.
+func Hamming(a, b uint64) int { return bits.OnesCount64(a ^ b) }
+
+// ImageDistance is the distance between two images: the least of pHash
+// against pHash and each pHash against the other's mirror, so a mirrored
+// repost is close. It is symmetric.
+func ImageDistance(a, b ImageHash) (d int, mirrored bool) {
+	d = Hamming(a.PHash, b.PHash)
+	if a.HasMirror {
+		if m := Hamming(a.Mirror, b.PHash); m < d {
+			d, mirrored = m, true
+		}
+	}
+	if b.HasMirror {
+		if m := Hamming(a.PHash, b.Mirror); m < d {
+			d, mirrored = m, true
+		}
+	}
+	return d, mirrored
 }
 
 // NamesAgree reports whether two normalised names can be one person's:
