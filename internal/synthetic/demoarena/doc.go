@@ -29,7 +29,7 @@
 //
 // All content is synthetic, bland and non-explicit: names are common first
 // names, texts are polite generic phrases, photos are landscape, plant and
-// object tiles cut from Debian wallpapers (photos/SOURCES.md). Swedish phone
+// object tiles cut from Debian wallpapers (package photoset). Swedish phone
 // numbers come from the range PTS keeps for fiction (070-174 06 05 … 99) and
 // British ones from Ofcom's drama range (07700 900xxx); the few Polish and
 // Romanian numbers are random.

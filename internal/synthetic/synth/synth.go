@@ -15,7 +15,7 @@
 // Nigerian): the Swedish fiction range is too small for a corpus this size,
 // so a generated number may exist; the corpus is for local evaluation and
 // must never be published. Photos are cut from the licensed landscape tiles
-// of internal/synthetic/demoarena (see its photos/SOURCES.md).
+// shared by the fixtures (package photoset; see its photos/SOURCES.md).
 //
 // The same Options (Seed included) give byte-identical files.
 package synth
@@ -410,14 +410,14 @@ func (g *gen) pickLang(origin string) (*lang, bool) {
 	x := g.r.Float64()
 	switch origin {
 	case originSE:
-		return &sv, x < 0.25
+		return sv, x < 0.25
 	case originIntl:
 		if x < 0.3 {
-			return &sv, false
+			return sv, false
 		}
-		return &en, x > 0.7
+		return en, x > 0.7
 	}
-	return &en, x < 0.15
+	return en, x < 0.15
 }
 
 func (g *gen) newTpl(l *lang) textTpl {

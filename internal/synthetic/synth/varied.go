@@ -188,7 +188,7 @@ func (g *gen) makePersonsVaried() {
 
 	// Text templates copied from a common source by unrelated persons.
 	shared := map[*lang][]textTpl{}
-	for _, l := range []*lang{&sv, &en} {
+	for _, l := range []*lang{sv, en} {
 		for range 3 {
 			shared[l] = append(shared[l], g.newTpl(l))
 		}
@@ -354,9 +354,9 @@ func (g *gen) textVaried(p *person, c city, age int, name, phone string) (string
 	r, v := g.r, &p.varied
 	title, body := g.text(p, c, age, name, phone)
 	lines := strings.Split(body, "\n")
-	other := &en
-	if p.lng == &en {
-		other = &sv
+	other := en
+	if p.lng == en {
+		other = sv
 	}
 	switch v.length {
 	case 1: // the first line, one more, and the number

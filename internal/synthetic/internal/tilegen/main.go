@@ -1,13 +1,13 @@
 // Command tilegen cuts the demo arenas' photo tiles out of photographs from
 // Debian wallpaper packages. It was run once, by hand, to produce
-// internal/synthetic/demoarena/photos/*.jpg and photos/SOURCES.md; it is kept so the
+// internal/synthetic/photoset/photos/*.jpg and photos/SOURCES.md; it is kept so the
 // tiles can be reproduced and audited, and is not used at run time.
 //
 // Usage (after `apt-get download mate-backgrounds plasma-workspace-wallpapers
 // lomiri-wallpapers-16.04 lomiri-wallpapers-20.04` on Debian 12 and
 // `dpkg-deb -x` of each package into ROOT/<package>/):
 //
-//	go run ./internal/synthetic/demoarena/internal/tilegen -root ROOT -out internal/synthetic/demoarena/photos
+//	go run ./internal/synthetic/internal/tilegen -root ROOT -out internal/synthetic/photoset/photos
 //
 // Every source photograph is scaled to several widths and cut into grids of
 // 240×180 tiles. Tiles with little detail (sky, flat colour, blur) are
@@ -36,7 +36,7 @@ import (
 	"github.com/corona10/goimagehash"
 	"golang.org/x/image/draw"
 
-	"adcensus/internal/synthetic/demoarena/internal/variant"
+	"adcensus/internal/synthetic/internal/variant"
 )
 
 const (
@@ -131,7 +131,7 @@ func (t *tile) score() float64 { return t.contrast + 2*t.edges }
 
 func main() {
 	root := flag.String("root", "/tmp/wp/x", "folder with each package extracted into <package>/")
-	out := flag.String("out", "internal/synthetic/demoarena/photos", "output folder")
+	out := flag.String("out", "internal/synthetic/photoset/photos", "output folder")
 	want := flag.Int("n", 160, "number of tiles to keep")
 	minDist := flag.Int("mindist", 24, "minimum pHash Hamming distance between kept tiles")
 	minContrast := flag.Float64("mincontrast", 20, "minimum luma standard deviation (coarse grid) of a kept tile")
@@ -389,7 +389,7 @@ The %d tiles in this folder (240×180 JPEG, quality %d, %d KiB in all) are cut
 from photographs shipped in Debian 12 ("bookworm") wallpaper packages,
 fetched with `+"`apt-get download`"+` and unpacked with `+"`dpkg-deb -x`"+`.
 They show landscapes, plants, animals and objects; no people. They were made
-once by `+"`go run ./internal/synthetic/demoarena/internal/tilegen`"+` (see its doc
+once by `+"`go run ./internal/synthetic/internal/tilegen`"+` (see its doc
 comment): each photo was scaled to each of %s px wide (where not wider
 than the original) and cut into a grid of 240×180 tiles; tiles with little detail
 (sky, flat colour, blur) were rejected, and so were tiles whose pHash moves
