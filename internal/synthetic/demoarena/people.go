@@ -7,7 +7,21 @@ import (
 	"adcensus/internal/synthetic/photoset"
 )
 
+// people draws the persons of the corpus: who they are, the networks, a
+// few shared names, their photos, and who changes phone or tours. Each step
+// draws from g.r in turn, so their order is part of the corpus.
 func (g *gen) people() []Person {
+	ps := g.persons()
+	inNetwork := g.networks(ps)
+	g.nameCollisions(ps, inNetwork)
+	order := g.photos(ps)
+	g.changersAndTours(ps, order)
+	return ps
+}
+
+// persons draws each person's id, gender, origin, name, age, home, language
+// and own phone.
+func (g *gen) persons() []Person {
 	r := g.r
 	ps := make([]Person, numPersons)
 	origin := make([]string, numPersons)
@@ -73,8 +87,13 @@ func (g *gen) people() []Person {
 		}
 		p.Phone = g.phone(origin[i])
 	}
+	return ps
+}
 
-	// Networks: persons sharing one agency phone, all women here.
+// networks gives the persons of each network (all women here) one agency
+// phone; it returns person index → network number+1.
+func (g *gen) networks(ps []Person) map[int]int {
+	r := g.r
 	var women []int
 	for i := range ps {
 		if ps[i].Gender == Female {
@@ -98,8 +117,13 @@ func (g *gen) people() []Person {
 			added++
 		}
 	}
+	return inNetwork
+}
 
-	// A few deliberate name collisions between persons who share no phone.
+// nameCollisions gives a few persons who share no phone the name of
+// another.
+func (g *gen) nameCollisions(ps []Person, inNetwork map[int]int) {
+	r := g.r
 	collisions := 0
 	for _, a := range r.Perm(numPersons) {
 		if collisions == 3 {
@@ -124,8 +148,12 @@ func (g *gen) people() []Person {
 			break
 		}
 	}
+}
 
-	// Photos.
+// photos hands out photos to all but numNoPhotos persons; it returns the
+// random order of persons it drew (the first numNoPhotos have none).
+func (g *gen) photos(ps []Person) []int {
+	r := g.r
 	photos := photoset.Names()
 	r.Shuffle(len(photos), func(a, b int) { photos[a], photos[b] = photos[b], photos[a] })
 	order := r.Perm(numPersons)
@@ -149,8 +177,13 @@ func (g *gen) people() []Person {
 		}
 		ps[i].Photos, photos = photos[:n:n], photos[n:]
 	}
+	return order
+}
 
-	// Phone changers (with photos) and touring persons.
+// changersAndTours gives numChangers persons with photos and no agency a
+// second own phone, and numTouring persons a city they visit.
+func (g *gen) changersAndTours(ps []Person, order []int) {
+	r := g.r
 	changers := 0
 	for _, i := range order[numNoPhotos:] {
 		if changers == numChangers {
@@ -171,5 +204,4 @@ func (g *gen) people() []Person {
 			}
 		}
 	}
-	return ps
 }
