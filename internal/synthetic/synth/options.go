@@ -97,6 +97,9 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// period is the length of the posting window.
+func (o Options) period() time.Duration { return time.Duration(o.Days) * 24 * time.Hour }
+
 // Validate checks the options after defaults are applied.
 func (o Options) Validate() error {
 	o = o.withDefaults()

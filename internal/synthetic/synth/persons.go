@@ -53,12 +53,23 @@ type network struct {
 	styles []int
 }
 
+// makePersons draws the persons of the default style: the agencies first,
+// then every person in turn.
 func (g *gen) makePersons() {
+	netOf := g.makeNetworks()
+	// Ads per person: heavy-tailed weights, at least one each.
+	counts := advertCounts(g.r, g.o.Persons, g.o.Ads, 1.1)
+	netNames := map[int]map[string]bool{}
+	for i := range g.o.Persons {
+		g.persons = append(g.persons, g.newPerson(i, netOf[i], counts[i], netNames))
+	}
+}
+
+// makeNetworks draws the agencies of 3 to 8 persons; it returns each
+// person's network index, -1 for an independent person.
+func (g *gen) makeNetworks() []int {
 	o, r := g.o, g.r
 	n := o.Persons
-	start := o.Start
-	period := time.Duration(o.Days) * 24 * time.Hour
-
 	// Agencies take the first persons of a random order.
 	perm := r.Perm(n)
 	inNet := int(math.Round(o.NetworkShare * float64(n)))
@@ -90,103 +101,138 @@ func (g *gen) makePersons() {
 		g.nets = append(g.nets, nw)
 		k += size
 	}
+	return netOf
+}
 
-	// Ads per person: heavy-tailed weights, at least one each.
-	counts := advertCounts(r, n, o.Ads, 1.1)
+// newPerson draws person i of the default style, member of network netIdx
+// (-1: independent), with ads adverts. netNames holds the names taken in
+// each network.
+func (g *gen) newPerson(i, netIdx, ads int, netNames map[int]map[string]bool) *person {
+	o, r := g.o, g.r
+	p := g.newIdentity(i, netIdx, ads, netNames)
+	g.drawAgeHomePrice(p)
+	p.from, p.to = activeWindow(r, o.Start, o.period(), 0.15, 0.85)
 
-	netNames := map[int]map[string]bool{}
-	for i := range n {
-		p := &person{id: fmt.Sprintf("P%04d", i+1), netIdx: netOf[i], stock: -1, ads: counts[i]}
-		p.origin = g.pickOrigin()
-		switch x := r.Float64(); {
-		case x < 0.86:
-			p.gender = "kvinna"
-		case x < 0.94:
-			p.gender = "man"
-		default:
-			p.gender = "transperson"
-		}
-		p.name = g.pickName(p.gender, p.origin)
-		if p.netIdx >= 0 {
-			used := netNames[p.netIdx]
-			if used == nil {
-				used = map[string]bool{}
-				netNames[p.netIdx] = used
-			}
-			for tries := 0; used[p.name] && tries < 50; tries++ {
-				p.name = g.pickName(p.gender, g.pickOrigin())
-			}
-			used[p.name] = true
-		}
-		if chance(r, o.NameVariantShare) {
-			p.nameVariant = p.name + " " + string(rune('A'+r.IntN(26))) + "."
-		}
-		p.age = 21 + int(math.Abs(r.NormFloat64())*8)
-		p.age = min(p.age, 55)
-		p.home = g.pickCity()
-		p.price = fmt.Sprintf("%d kr", 1000+500*r.IntN(7))
+	touring := o.TouringShare
+	if p.netIdx >= 0 {
+		nw := g.nets[p.netIdx]
+		p.net = nw.id
+		p.lng = nw.lng
+		p.tpl = nw.tpl
+		p.arenas = nw.arenas
+		p.styles = nw.styles
+		p.agencyOwn = chance(r, 0.4)
+		touring = min(1, 2*touring)
+	} else {
+		p.net = "solo-" + p.id
+		p.lng, p.bilingual = g.pickLang(p.origin)
+		p.tpl = g.newTpl(p.lng)
+		p.arenas = g.pickArenas(1 + r.IntN(3))
+		p.obfuscate = chance(r, o.ObfuscateShare)
+		p.styles = g.pickStyles(p.obfuscate)
+	}
+	g.drawTour(p, touring, 4)
+	g.drawOwnPhones(p, 2)
+	p.phoneField = 0.5 + 0.5*r.Float64()
+	p.phoneText = 0.2 + 0.6*r.Float64()
+	g.drawPhotos(p, 2, []int{1, 1, 1, 1, 2, 2, 2, 2, 3, 4})
+	return p
+}
 
-		// Active window.
-		p.from, p.to = activeWindow(r, start, period, 0.15, 0.85)
+// newIdentity starts person i: origin, gender and a name that no other
+// member of its network has (netNames), sometimes written differently.
+func (g *gen) newIdentity(i, netIdx, ads int, netNames map[int]map[string]bool) *person {
+	o, r := g.o, g.r
+	p := &person{id: fmt.Sprintf("P%04d", i+1), netIdx: netIdx, stock: -1, ads: ads}
+	p.origin = g.pickOrigin()
+	switch x := r.Float64(); {
+	case x < 0.86:
+		p.gender = "kvinna"
+	case x < 0.94:
+		p.gender = "man"
+	default:
+		p.gender = "transperson"
+	}
+	p.name = g.pickName(p.gender, p.origin)
+	if p.netIdx >= 0 {
+		used := netNames[p.netIdx]
+		if used == nil {
+			used = map[string]bool{}
+			netNames[p.netIdx] = used
+		}
+		for tries := 0; used[p.name] && tries < 50; tries++ {
+			p.name = g.pickName(p.gender, g.pickOrigin())
+		}
+		used[p.name] = true
+	}
+	if chance(r, o.NameVariantShare) {
+		p.nameVariant = p.name + " " + string(rune('A'+r.IntN(26))) + "."
+	}
+	return p
+}
 
-		touring := o.TouringShare
-		if p.netIdx >= 0 {
-			nw := g.nets[p.netIdx]
-			p.net = nw.id
-			p.lng = nw.lng
-			p.tpl = nw.tpl
-			p.arenas = nw.arenas
-			p.styles = nw.styles
-			p.agencyOwn = chance(r, 0.4)
-			touring = min(1, 2*touring)
-		} else {
-			p.net = "solo-" + p.id
-			p.lng, p.bilingual = g.pickLang(p.origin)
-			p.tpl = g.newTpl(p.lng)
-			p.arenas = g.pickArenas(1 + r.IntN(3))
-			p.obfuscate = chance(r, o.ObfuscateShare)
-			p.styles = g.pickStyles(p.obfuscate)
-		}
-		if chance(r, touring) {
-			for range 1 + r.IntN(4) {
-				c := cities[r.IntN(len(cities))]
-				if c != p.home {
-					p.tour = append(p.tour, c)
-				}
-			}
-		}
-		// Own numbers: every independent person (5 % rely on the site's
-		// messages) and some agency members.
-		if (p.netIdx < 0 && !chance(r, 0.05)) || p.agencyOwn {
-			p.phones = []string{g.newPhone(p.origin)}
-			if chance(r, o.PhoneChangeShare) {
-				for range 1 + r.IntN(2) {
-					p.phones = append(p.phones, g.newPhone(p.origin))
-				}
-				span := p.to.Sub(p.from)
-				for range len(p.phones) - 1 {
-					p.switches = append(p.switches, p.from.Add(time.Duration(r.Int64N(int64(span)+1))))
-				}
-				slices.SortFunc(p.switches, func(a, b time.Time) int { return a.Compare(b) })
-			}
-		}
-		p.phoneField = 0.5 + 0.5*r.Float64()
-		p.phoneText = 0.2 + 0.6*r.Float64()
+// drawAgeHomePrice draws a person's age (21–55), home city and price.
+func (g *gen) drawAgeHomePrice(p *person) {
+	r := g.r
+	p.age = 21 + int(math.Abs(r.NormFloat64())*8)
+	p.age = min(p.age, 55)
+	p.home = g.pickCity()
+	p.price = fmt.Sprintf("%d kr", 1000+500*r.IntN(7))
+}
 
-		// Photos: counts now, bases once the pool is cut.
-		switch x := r.Float64(); {
-		case x < o.NoPhotoShare:
-			p.nPhotos = 0
-		case x < o.NoPhotoShare+o.StockShare && o.StockImages > 0:
-			p.stock = 0 // chosen in assignPhotos
-			p.stockOnly = chance(r, 0.3)
-			if !p.stockOnly {
-				p.nPhotos = 1 + r.IntN(2)
+// drawTour makes a share of the persons tour 1 to maxStops other cities.
+func (g *gen) drawTour(p *person, share float64, maxStops int) {
+	r := g.r
+	if chance(r, share) {
+		for range 1 + r.IntN(maxStops) {
+			c := cities[r.IntN(len(cities))]
+			if c != p.home {
+				p.tour = append(p.tour, c)
 			}
-		default:
-			p.nPhotos = pick(r, []int{1, 1, 1, 1, 2, 2, 2, 2, 3, 4})
 		}
-		g.persons = append(g.persons, p)
+	}
+}
+
+// drawOwnPhones gives own numbers to every independent person (5 % rely on
+// the site's messages) and to the agency members who show one; a share of
+// them change number 1 to maxChanges times. It reports whether the person
+// has own numbers.
+func (g *gen) drawOwnPhones(p *person, maxChanges int) bool {
+	o, r := g.o, g.r
+	if !((p.netIdx < 0 && !chance(r, 0.05)) || p.agencyOwn) {
+		return false
+	}
+	p.phones = []string{g.newPhone(p.origin)}
+	if chance(r, o.PhoneChangeShare) {
+		for range 1 + r.IntN(maxChanges) {
+			p.phones = append(p.phones, g.newPhone(p.origin))
+		}
+		span := p.to.Sub(p.from)
+		for range len(p.phones) - 1 {
+			p.switches = append(p.switches, p.from.Add(time.Duration(r.Int64N(int64(span)+1))))
+		}
+		slices.SortFunc(p.switches, func(a, b time.Time) int { return a.Compare(b) })
+	}
+	return true
+}
+
+// drawPhotos draws how many photos a person has (counts: a bag to pick
+// from) or whether the person uses a stock photo, alone or with 1 to
+// maxWithStock own ones. The bases are handed out once the pool is cut
+// (assignPhotos).
+func (g *gen) drawPhotos(p *person, maxWithStock int, counts []int) {
+	o, r := g.o, g.r
+	switch x := r.Float64(); {
+	case x < o.NoPhotoShare:
+		p.nPhotos = 0
+	case x < o.NoPhotoShare+o.StockShare && o.StockImages > 0:
+		p.stock = 0 // chosen in assignPhotos
+		p.stockOnly = chance(r, 0.3)
+		if !p.stockOnly {
+			p.nPhotos = 1 + r.IntN(maxWithStock)
+		}
+	default:
+		p.nPhotos = pick(r, counts)
 	}
 }
 
