@@ -1,7 +1,9 @@
 // Package synth generates a labelled evaluation corpus for the
 // de-duplication stage: adverts as a researcher's input file would hold
 // them (ads.jsonl, with raw phone strings), their photos (images/*.jpg) and
-// the true person and network of every advert (truth.csv).
+// the true person and network of every advert (truth.csv). It is a
+// fixture for evaluation, not product code: the stages import it only in
+// tests; cmd/adcensus wires it for `adcensus synth`.
 //
 // The corpus models what makes counting hard (docs/DEDUP.md, DOMAIN.md):
 // reposts with edited text, changed and obfuscated phone numbers, photos
