@@ -81,7 +81,7 @@ type Lang struct {
 	Synonyms                                              [][2]string
 }
 
-// Swedish and English are the text pieces of the two advert languages.
+// Swedish holds the Swedish text pieces.
 var Swedish = Lang{
 	Titles: []string{
 		"{N}, {A} – {C}",
@@ -149,6 +149,7 @@ var Swedish = Lang{
 	},
 }
 
+// English holds the English text pieces.
 var English = Lang{
 	Titles: []string{
 		"{N}, {A} – {C}",
