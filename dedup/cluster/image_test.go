@@ -23,7 +23,7 @@ import (
 
 	"adcensus/dedup/cluster"
 	"adcensus/internal/imagehash"
-	"adcensus/internal/synthetic/demoarena"
+	"adcensus/internal/synthetic/photoset"
 	"adcensus/internal/synthetic/testimage"
 
 	"github.com/corona10/goimagehash"
@@ -163,7 +163,7 @@ func pngFast(tb testing.TB, img image.Image) []byte {
 
 func demoPhoto(tb testing.TB, i int) image.Image {
 	tb.Helper()
-	data, err := demoarena.PhotoJPEG(demoarena.PhotoNames()[i])
+	data, err := photoset.JPEG(photoset.Names()[i])
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -25,7 +25,7 @@ import (
 	"adcensus/dedup/eval"
 	"adcensus/internal/contact"
 	"adcensus/internal/imagehash"
-	"adcensus/internal/synthetic/demoarena"
+	"adcensus/internal/synthetic/photoset"
 	"adcensus/internal/synthetic/synth"
 	"adcensus/internal/synthetic/testimage"
 
@@ -152,14 +152,14 @@ func mirroredFast(src *image.RGBA) *image.RGBA {
 func harnessBases(tb testing.TB, parity, maxTiles int) []*image.RGBA {
 	tb.Helper()
 	var out []*image.RGBA
-	for i, n := range demoarena.PhotoNames() {
+	for i, n := range photoset.Names() {
 		if i%2 != parity {
 			continue
 		}
 		if maxTiles > 0 && len(out) >= 5*maxTiles {
 			break
 		}
-		data, err := demoarena.PhotoJPEG(n)
+		data, err := photoset.JPEG(n)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -346,11 +346,11 @@ func voteRule(alone, need, t, k int) func(a, b *cluster.ImageHash) bool {
 func ninthBases(tb testing.TB, parity int) []*image.RGBA {
 	tb.Helper()
 	var out []*image.RGBA
-	for i, n := range demoarena.PhotoNames() {
+	for i, n := range photoset.Names() {
 		if i%2 != parity {
 			continue
 		}
-		data, err := demoarena.PhotoJPEG(n)
+		data, err := photoset.JPEG(n)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"adcensus/internal/imagehash"
-	"adcensus/internal/synthetic/demoarena"
+	"adcensus/internal/synthetic/photoset"
 
 	"golang.org/x/image/draw"
 )
@@ -47,7 +47,7 @@ var (
 const benchPhotoCount = 32
 
 func makeBenchSets() {
-	names := demoarena.PhotoNames()
+	names := photoset.Names()
 	if len(names) < 25+benchPhotoCount {
 		benchErr = fmt.Errorf("only %d demo photos", len(names))
 		return
@@ -55,7 +55,7 @@ func makeBenchSets() {
 	var raw [][]byte
 	var imgs []image.Image
 	for _, n := range names {
-		data, err := demoarena.PhotoJPEG(n)
+		data, err := photoset.JPEG(n)
 		if err != nil {
 			benchErr = err
 			return

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"adcensus/internal/synthetic/photoset"
 )
 
 const blomstraPerPage = 20
@@ -73,7 +75,7 @@ func (b *blomstra) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			b.notFound(w, r)
 			return
 		}
-		data, err := PhotoJPEG(ph)
+		data, err := photoset.JPEG(ph)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return

@@ -12,7 +12,9 @@ import (
 
 	"github.com/corona10/goimagehash"
 
+	"adcensus/internal/synthetic"
 	"adcensus/internal/synthetic/demoarena"
+	"adcensus/internal/synthetic/photoset"
 )
 
 func TestCorpusSizes(t *testing.T) {
@@ -180,8 +182,8 @@ func checkLinking(c *demoarena.Corpus) error {
 	person := func(i int) string { return truth[ads[i].Arena+"/"+ads[i].Key].PersonID }
 	network := func(i int) string { return truth[ads[i].Arena+"/"+ads[i].Key].NetworkID }
 
-	uf := newUnionFind(len(ads))
-	phoneUF := newUnionFind(len(ads))
+	uf := synthetic.NewUnionFind(len(ads))
+	phoneUF := synthetic.NewUnionFind(len(ads))
 	for i := range ads {
 		for j := i + 1; j < len(ads); j++ {
 			a, b := &ads[i], &ads[j]
@@ -200,22 +202,22 @@ func checkLinking(c *demoarena.Corpus) error {
 				return fmt.Errorf("%s %s and %s %s share a phone and the name %q but are persons %s and %s", a.Arena, a.Key, b.Arena, b.Key, a.Name, person(i), person(j))
 			}
 			if sharePhoto || (sharePhone && sameName) {
-				uf.union(i, j)
+				uf.Union(i, j)
 			}
 			if sharePhone || person(i) == person(j) {
-				phoneUF.union(i, j)
+				phoneUF.Union(i, j)
 			}
 		}
 	}
 	clusterPerson := map[int]string{}
 	netOf := map[int]string{}
 	for i := range ads {
-		root := uf.find(i)
+		root := uf.Find(i)
 		if p, ok := clusterPerson[root]; ok && p != person(i) {
 			return fmt.Errorf("cluster of %s %s mixes persons %s and %s", ads[i].Arena, ads[i].Key, p, person(i))
 		}
 		clusterPerson[root] = person(i)
-		nroot := phoneUF.find(i)
+		nroot := phoneUF.Find(i)
 		if n, ok := netOf[nroot]; ok && n != network(i) {
 			return fmt.Errorf("phones connect networks %s and %s", n, network(i))
 		}
@@ -274,26 +276,6 @@ func TestLinkingInvariant(t *testing.T) {
 	}
 }
 
-type unionFind []int
-
-func newUnionFind(n int) unionFind {
-	u := make(unionFind, n)
-	for i := range u {
-		u[i] = i
-	}
-	return u
-}
-
-func (u unionFind) find(i int) int {
-	for u[i] != i {
-		u[i] = u[u[i]]
-		i = u[i]
-	}
-	return i
-}
-
-func (u unionFind) union(a, b int) { u[u.find(a)] = u.find(b) }
-
 func phash(t *testing.T, data []byte) *goimagehash.ImageHash {
 	t.Helper()
 	img, err := jpeg.Decode(bytes.NewReader(data))
@@ -311,7 +293,7 @@ func phash(t *testing.T, data []byte) *goimagehash.ImageHash {
 // same photo by pHash, and that nattlinjen's re-encoded variant of a tile is
 // near its original and far from every other tile.
 func TestPhotosAreDistinct(t *testing.T) {
-	names := demoarena.PhotoNames()
+	names := photoset.Names()
 	c := demoarena.Generate(demoarena.DefaultSeed)
 	used := 0
 	for _, p := range c.People {
@@ -324,7 +306,7 @@ func TestPhotosAreDistinct(t *testing.T) {
 	vari := make([]*goimagehash.ImageHash, len(names))
 	total := 0
 	for i, n := range names {
-		data, err := demoarena.PhotoJPEG(n)
+		data, err := photoset.JPEG(n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -372,7 +354,4 @@ func TestPhotosAreDistinct(t *testing.T) {
 		t.Errorf("a variant is %d bits from another photo, want ≥ 16", minCross)
 	}
 	t.Logf("%d photos, %d bytes; pHash: min pair distance %d, variant–original max %d, variant–other min %d", len(names), total, minPair, maxSelf, minCross)
-	if !strings.Contains(demoarena.PhotoSources(), "| lomiri-wallpapers-16.04") {
-		t.Error("photos/SOURCES.md is missing or incomplete")
-	}
 }

@@ -1,7 +1,8 @@
 // Package demoarena serves two synthetic escort-advert websites on
 // 127.0.0.1 for `adcensus demo` and for tests, and knows the truth behind
 // them: which adverts belong to which person and which persons form a
-// network.
+// network. It is a fixture, not product code: the stages never import it
+// outside tests; cmd/adcensus wires it for the demo.
 //
 // Generate builds a deterministic corpus from a seed (DefaultSeed for the
 // demo): about 76 persons aged 21–45 in Swedish cities with about 240 adverts,
@@ -29,7 +30,7 @@
 //
 // All content is synthetic, bland and non-explicit: names are common first
 // names, texts are polite generic phrases, photos are landscape, plant and
-// object tiles cut from Debian wallpapers (photos/SOURCES.md). Swedish phone
+// object tiles cut from Debian wallpapers (package photoset). Swedish phone
 // numbers come from the range PTS keeps for fiction (070-174 06 05 … 99) and
 // British ones from Ofcom's drama range (07700 900xxx); the few Polish and
 // Romanian numbers are random.

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"adcensus/internal/synthetic/photoset"
 )
 
 const nattlinjenPerPage = 15
@@ -69,7 +71,7 @@ func newNattlinjen(c *Corpus) (*nattlinjen, error) {
 		n.images["/img/promo/"+ph] = ph
 	}
 	// Make the re-encoded photos now rather than on the first request.
-	if _, err := VariantJPEG(PhotoNames()[0]); err != nil {
+	if _, err := VariantJPEG(photoset.Names()[0]); err != nil {
 		return nil, err
 	}
 	return n, nil

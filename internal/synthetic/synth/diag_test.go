@@ -12,19 +12,9 @@ import (
 
 	"adcensus/dedup/cluster"
 	"adcensus/dedup/eval"
+	"adcensus/internal/synthetic"
 	"adcensus/internal/synthetic/synth"
 )
-
-type uf []int
-
-func (u uf) find(i int) int {
-	for u[i] != i {
-		u[i] = u[u[i]]
-		i = u[i]
-	}
-	return i
-}
-func (u uf) union(a, b int) { u[u.find(a)] = u.find(b) }
 
 // TestDiagLinks (SYNTH_DIAG=1): which pairwise links join different true
 // persons on the default corpus.
@@ -103,10 +93,7 @@ func TestDiagLinks(t *testing.T) {
 			}
 			return len(names) >= K && len(contacts) >= KC
 		}
-		u, un := make(uf, n), make(uf, n)
-		for i := range u {
-			u[i], un[i] = i, i
-		}
+		u, un := synthetic.NewUnionFind(n), synthetic.NewUnionFind(n)
 		counts := map[string]int{}
 		for i := range n {
 			for j := i + 1; j < n; j++ {
@@ -155,17 +142,17 @@ func TestDiagLinks(t *testing.T) {
 							t.Logf("%s %s(%s,%d ads) vs %s(%s) %s | %s %s", l.Detail, profs[i].Name, ti.Person, 0, profs[j].Name, tj.Person, cluster.SharedContact(profs[i].Contacts, profs[j].Contacts), info(i), info(j))
 						}
 					}
-					u.union(i, j)
+					u.Union(i, j)
 				} else if ti.Network != tj.Network {
 					tag += " FALSE-network"
 				}
-				un.union(i, j)
+				un.Union(i, j)
 				counts[tag]++
 			}
 		}
 		pred := map[string]eval.Labels{}
 		for i, a := range ads {
-			pred[a.ID] = eval.Labels{Person: fmt.Sprint(u.find(i)), Network: fmt.Sprint(un.find(i))}
+			pred[a.ID] = eval.Labels{Person: fmt.Sprint(u.Find(i)), Network: fmt.Sprint(un.Find(i))}
 		}
 		rep, err := eval.Evaluate(truth, pred)
 		if err != nil {

@@ -18,7 +18,7 @@ import (
 	"sync"
 
 	"adcensus/internal/imagehash"
-	"adcensus/internal/synthetic/demoarena"
+	"adcensus/internal/synthetic/photoset"
 
 	"golang.org/x/image/draw"
 	"golang.org/x/image/font"
@@ -57,10 +57,10 @@ type tiles struct {
 }
 
 func loadTiles() (*tiles, error) {
-	t := &tiles{names: demoarena.PhotoNames()}
+	t := &tiles{names: photoset.Names()}
 	t.img = make([]image.Image, len(t.names))
 	for i, n := range t.names {
-		data, err := demoarena.PhotoJPEG(n)
+		data, err := photoset.JPEG(n)
 		if err != nil {
 			return nil, fmt.Errorf("tile %s: %w", n, err)
 		}

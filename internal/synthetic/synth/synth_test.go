@@ -316,7 +316,7 @@ func scores(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	start = time.Now()
-	phone, image, err := synth.Baselines(dir)
+	phone, image, err := baselines(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"time"
 
 	"golang.org/x/image/draw"
 	"golang.org/x/image/font"
@@ -148,12 +147,33 @@ func (g *gen) pickStylesVaried(obfuscate bool) []int {
 
 // makePersonsVaried draws the persons of the varied style.
 func (g *gen) makePersonsVaried() {
+	r := g.r
+	netOf := g.makeNetworksVaried()
+
+	// Adverts per person: log-normal weights with a longer tail, so many
+	// persons post once and a few post a hundred times.
+	counts := advertCounts(r, g.o.Persons, g.o.Ads, 1.5)
+
+	// Text templates copied from a common source by unrelated persons.
+	shared := map[*lang][]textTpl{}
+	for _, l := range []*lang{sv, en} {
+		for range 3 {
+			shared[l] = append(shared[l], g.newTpl(l))
+		}
+	}
+
+	netNames := map[int]map[string]bool{}
+	for i := range g.o.Persons {
+		g.persons = append(g.persons, g.newPersonVaried(i, netOf[i], counts[i], netNames, shared))
+	}
+}
+
+// makeNetworksVaried draws agencies of 2 to 25 persons, most small (Pareto
+// sizes); it returns each person's network index, -1 for an independent
+// person.
+func (g *gen) makeNetworksVaried() []int {
 	o, r := g.o, g.r
 	n := o.Persons
-	start := o.Start
-	period := time.Duration(o.Days) * 24 * time.Hour
-
-	// Agencies of 2 to 25 persons, most small (Pareto sizes).
 	perm := r.Perm(n)
 	inNet := int(math.Round(o.NetworkShare * float64(n)))
 	netOf := make([]int, n)
@@ -181,142 +201,80 @@ func (g *gen) makePersonsVaried() {
 		g.nets = append(g.nets, nw)
 		k += size
 	}
+	return netOf
+}
 
-	// Adverts per person: log-normal weights with a longer tail, so many
-	// persons post once and a few post a hundred times.
-	counts := advertCounts(r, n, o.Ads, 1.5)
+// newPersonVaried draws person i of the varied style (see newPerson);
+// shared holds the text templates that unrelated persons copy.
+func (g *gen) newPersonVaried(i, netIdx, ads int, netNames map[int]map[string]bool, shared map[*lang][]textTpl) *person {
+	o, r := g.o, g.r
+	p := g.newIdentity(i, netIdx, ads, netNames)
+	v := &p.varied
+	v.caps = chance(r, 0.08)
+	v.emoji = chance(r, 0.2)
+	switch x := r.Float64(); {
+	case x < 0.25:
+		v.length = 1
+	case x < 0.45:
+		v.length = 2
+	}
+	if chance(r, 0.2) {
+		v.noName = 0.1 + 0.4*r.Float64()
+	}
+	g.drawAgeHomePrice(p)
+	p.from, p.to = activeWindow(r, o.Start, o.period(), 0.1, 0.9)
 
-	// Text templates copied from a common source by unrelated persons.
-	shared := map[*lang][]textTpl{}
-	for _, l := range []*lang{&sv, &en} {
-		for range 3 {
-			shared[l] = append(shared[l], g.newTpl(l))
+	touring := o.TouringShare
+	if p.netIdx >= 0 {
+		nw := g.nets[p.netIdx]
+		p.net = nw.id
+		p.lng = nw.lng
+		p.tpl = nw.tpl
+		p.arenas = nw.arenas
+		p.styles = nw.styles
+		p.agencyOwn = chance(r, 0.3)
+		touring = min(1, 2*touring)
+	} else {
+		p.net = "solo-" + p.id
+		p.lng, p.bilingual = g.pickLang(p.origin)
+		p.tpl = g.newTpl(p.lng)
+		if chance(r, 0.1) {
+			p.tpl = pick(r, shared[p.lng])
+		}
+		p.arenas = g.pickArenas(1 + r.IntN(4))
+		p.obfuscate = chance(r, o.ObfuscateShare)
+		p.styles = g.pickStylesVaried(p.obfuscate)
+	}
+	v.mixed = p.bilingual && chance(r, 0.6)
+	g.drawAlias(p, netNames)
+	g.drawTour(p, touring, 5)
+	// Half the touring persons with own numbers buy a local number per city.
+	if g.drawOwnPhones(p, 3) && len(p.tour) > 0 && chance(r, 0.5) {
+		for range p.tour {
+			p.tourPhones = append(p.tourPhones, g.newPhone(originSE))
 		}
 	}
+	p.phoneField = 0.3 + 0.7*r.Float64()
+	p.phoneText = 0.1 + 0.8*r.Float64()
+	g.drawPhotos(p, 3, []int{1, 1, 1, 1, 2, 2, 2, 3, 3, 4})
+	return p
+}
 
-	netNames := map[int]map[string]bool{}
-	for i := range n {
-		p := &person{id: fmt.Sprintf("P%04d", i+1), netIdx: netOf[i], stock: -1, ads: counts[i]}
-		p.origin = g.pickOrigin()
-		switch x := r.Float64(); {
-		case x < 0.86:
-			p.gender = "kvinna"
-		case x < 0.94:
-			p.gender = "man"
-		default:
-			p.gender = "transperson"
+// drawAlias gives a few persons on several arenas a second work name for
+// one of them, not taken in their network.
+func (g *gen) drawAlias(p *person, netNames map[int]map[string]bool) {
+	r, v := g.r, &p.varied
+	if len(p.arenas) > 1 && chance(r, 0.06) {
+		taken := func(n string) bool {
+			return n == "" || n == p.name || (p.netIdx >= 0 && netNames[p.netIdx][n])
 		}
-		p.name = g.pickName(p.gender, p.origin)
+		for tries := 0; tries < 20 && taken(v.alias); tries++ {
+			v.alias = g.pickName(p.gender, g.pickOrigin())
+		}
 		if p.netIdx >= 0 {
-			used := netNames[p.netIdx]
-			if used == nil {
-				used = map[string]bool{}
-				netNames[p.netIdx] = used
-			}
-			for tries := 0; used[p.name] && tries < 50; tries++ {
-				p.name = g.pickName(p.gender, g.pickOrigin())
-			}
-			used[p.name] = true
+			netNames[p.netIdx][v.alias] = true
 		}
-		if chance(r, o.NameVariantShare) {
-			p.nameVariant = p.name + " " + string(rune('A'+r.IntN(26))) + "."
-		}
-		v := &p.varied
-		v.caps = chance(r, 0.08)
-		v.emoji = chance(r, 0.2)
-		switch x := r.Float64(); {
-		case x < 0.25:
-			v.length = 1
-		case x < 0.45:
-			v.length = 2
-		}
-		if chance(r, 0.2) {
-			v.noName = 0.1 + 0.4*r.Float64()
-		}
-		p.age = 21 + int(math.Abs(r.NormFloat64())*8)
-		p.age = min(p.age, 55)
-		p.home = g.pickCity()
-		p.price = fmt.Sprintf("%d kr", 1000+500*r.IntN(7))
-
-		p.from, p.to = activeWindow(r, start, period, 0.1, 0.9)
-
-		touring := o.TouringShare
-		if p.netIdx >= 0 {
-			nw := g.nets[p.netIdx]
-			p.net = nw.id
-			p.lng = nw.lng
-			p.tpl = nw.tpl
-			p.arenas = nw.arenas
-			p.styles = nw.styles
-			p.agencyOwn = chance(r, 0.3)
-			touring = min(1, 2*touring)
-		} else {
-			p.net = "solo-" + p.id
-			p.lng, p.bilingual = g.pickLang(p.origin)
-			p.tpl = g.newTpl(p.lng)
-			if chance(r, 0.1) {
-				p.tpl = pick(r, shared[p.lng])
-			}
-			p.arenas = g.pickArenas(1 + r.IntN(4))
-			p.obfuscate = chance(r, o.ObfuscateShare)
-			p.styles = g.pickStylesVaried(p.obfuscate)
-		}
-		v.mixed = p.bilingual && chance(r, 0.6)
-		if len(p.arenas) > 1 && chance(r, 0.06) {
-			taken := func(n string) bool {
-				return n == "" || n == p.name || (p.netIdx >= 0 && netNames[p.netIdx][n])
-			}
-			for tries := 0; tries < 20 && taken(v.alias); tries++ {
-				v.alias = g.pickName(p.gender, g.pickOrigin())
-			}
-			if p.netIdx >= 0 {
-				netNames[p.netIdx][v.alias] = true
-			}
-			v.aliasArena = pick(r, p.arenas)
-		}
-		if chance(r, touring) {
-			for range 1 + r.IntN(5) {
-				c := cities[r.IntN(len(cities))]
-				if c != p.home {
-					p.tour = append(p.tour, c)
-				}
-			}
-		}
-		if (p.netIdx < 0 && !chance(r, 0.05)) || p.agencyOwn {
-			p.phones = []string{g.newPhone(p.origin)}
-			if chance(r, o.PhoneChangeShare) {
-				for range 1 + r.IntN(3) {
-					p.phones = append(p.phones, g.newPhone(p.origin))
-				}
-				span := p.to.Sub(p.from)
-				for range len(p.phones) - 1 {
-					p.switches = append(p.switches, p.from.Add(time.Duration(r.Int64N(int64(span)+1))))
-				}
-				slices.SortFunc(p.switches, func(a, b time.Time) int { return a.Compare(b) })
-			}
-			// Half the touring persons buy a local number per city.
-			if len(p.tour) > 0 && chance(r, 0.5) {
-				for range p.tour {
-					p.tourPhones = append(p.tourPhones, g.newPhone(originSE))
-				}
-			}
-		}
-		p.phoneField = 0.3 + 0.7*r.Float64()
-		p.phoneText = 0.1 + 0.8*r.Float64()
-
-		switch x := r.Float64(); {
-		case x < o.NoPhotoShare:
-			p.nPhotos = 0
-		case x < o.NoPhotoShare+o.StockShare && o.StockImages > 0:
-			p.stock = 0 // chosen in assignPhotos
-			p.stockOnly = chance(r, 0.3)
-			if !p.stockOnly {
-				p.nPhotos = 1 + r.IntN(3)
-			}
-		default:
-			p.nPhotos = pick(r, []int{1, 1, 1, 1, 2, 2, 2, 3, 3, 4})
-		}
-		g.persons = append(g.persons, p)
+		v.aliasArena = pick(r, p.arenas)
 	}
 }
 
@@ -354,9 +312,9 @@ func (g *gen) textVaried(p *person, c city, age int, name, phone string) (string
 	r, v := g.r, &p.varied
 	title, body := g.text(p, c, age, name, phone)
 	lines := strings.Split(body, "\n")
-	other := &en
-	if p.lng == &en {
-		other = &sv
+	other := en
+	if p.lng == en {
+		other = sv
 	}
 	switch v.length {
 	case 1: // the first line, one more, and the number

@@ -1,5 +1,6 @@
 // Package testimage draws bland synthetic pictures and encodes them, for
-// the tests of image hashing and matching.
+// the tests of image hashing and matching. It is a test helper (its
+// encoders take a testing.TB), not product code.
 package testimage
 
 import (

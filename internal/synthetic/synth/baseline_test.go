@@ -1,23 +1,26 @@
-package synth
+package synth_test
 
 import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	"adcensus/ad"
 	"adcensus/dedup/eval"
 	"adcensus/internal/contact"
 	"adcensus/internal/imagehash"
+	"adcensus/internal/synthetic"
+	"adcensus/internal/synthetic/synth"
 )
 
-// Baselines computes two naive de-duplications of the corpus in dir (any
-// JSON Lines advert file named AdsFile, images relative to dir), to set the
+// baselines computes two naive de-duplications of the corpus in dir (any
+// JSON Lines advert file named synth.AdsFile, images relative to dir), to set the
 // scores of a real rule set against:
 //
 //   - phoneOnly: one person per distinct phone number — adverts sharing a
@@ -30,12 +33,8 @@ import (
 // In both the network is the person: the baselines have no network level.
 // Labels are "phone:"/"image:" plus the smallest ad id of the cluster.
 // Numbers are pseudonymised with a random key that is thrown away.
-func Baselines(dir string) (phoneOnly, imageOnly map[string]eval.Labels, err error) {
-	return baselines(context.Background(), dir, 0)
-}
-
-func baselines(ctx context.Context, dir string, workers int) (phoneOnly, imageOnly map[string]eval.Labels, err error) {
-	f, err := os.Open(filepath.Join(dir, AdsFile))
+func baselines(dir string) (phoneOnly, imageOnly map[string]eval.Labels, err error) {
+	f, err := os.Open(filepath.Join(dir, synth.AdsFile))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,19 +91,26 @@ func baselines(ctx context.Context, dir string, workers int) (phoneOnly, imageOn
 	}
 	hashes := make([]string, len(srcs))
 	loader := imagehash.FileOrHTTPLoader{BaseDir: dir}
-	if err := parallel(ctx, len(srcs), workers, func(k int) error {
-		data, err := loader.Load(ctx, srcs[k])
-		if err != nil {
-			return nil // unusable images link nothing
-		}
-		h, err := imagehash.Hash(data, imagehash.Limits{})
-		if err == nil {
-			hashes[k] = h[imagehash.PHash]
-		}
-		return nil
-	}); err != nil {
-		return nil, nil, fmt.Errorf("baselines: %w", err)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for k := range next {
+				data, err := loader.Load(context.Background(), srcs[k])
+				if err != nil {
+					continue // unusable images link nothing
+				}
+				if h, err := imagehash.Hash(data, imagehash.Limits{}); err == nil {
+					hashes[k] = h[imagehash.PHash]
+				}
+			}
+		})
 	}
+	for k := range srcs {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
 	phashes := make([][]string, len(imgs))
 	for i, list := range imgs {
 		for _, s := range list {
@@ -119,18 +125,7 @@ func baselines(ctx context.Context, dir string, workers int) (phoneOnly, imageOn
 // components links adverts that share a key and labels each advert with
 // prefix + the smallest ad id of its component.
 func components(ids []string, keys [][]string, prefix string) map[string]eval.Labels {
-	parent := make([]int, len(ids))
-	for i := range parent {
-		parent[i] = i
-	}
-	var find func(int) int
-	find = func(i int) int {
-		for parent[i] != i {
-			parent[i] = parent[parent[i]]
-			i = parent[i]
-		}
-		return i
-	}
+	u := synthetic.NewUnionFind(len(ids))
 	first := map[string]int{}
 	for i, ks := range keys {
 		for _, k := range ks {
@@ -139,22 +134,19 @@ func components(ids []string, keys [][]string, prefix string) map[string]eval.La
 				first[k] = i
 				continue
 			}
-			a, b := find(i), find(j)
-			if a != b {
-				parent[a] = b
-			}
+			u.Union(i, j)
 		}
 	}
 	least := map[int]string{}
 	for i, id := range ids {
-		r := find(i)
+		r := u.Find(i)
 		if cur, ok := least[r]; !ok || id < cur {
 			least[r] = id
 		}
 	}
 	out := make(map[string]eval.Labels, len(ids))
 	for i, id := range ids {
-		l := prefix + least[find(i)]
+		l := prefix + least[u.Find(i)]
 		out[id] = eval.Labels{Person: l, Network: l}
 	}
 	return out

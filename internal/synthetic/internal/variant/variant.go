@@ -1,6 +1,8 @@
 // Package variant makes the re-encoded photo variants that the nattlinjen
 // demo arena serves: the same photo, slightly smaller, slightly brighter and
 // compressed at another JPEG quality, as a re-uploaded advert photo would be.
+// It is shared by the demo arenas and by tilegen, which keeps only tiles
+// whose hash survives the variant. Fixture code, not product code.
 package variant
 
 import (

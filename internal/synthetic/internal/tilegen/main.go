@@ -1,13 +1,14 @@
-// Command tilegen cuts the demo arenas' photo tiles out of photographs from
-// Debian wallpaper packages. It was run once, by hand, to produce
-// internal/synthetic/demoarena/photos/*.jpg and photos/SOURCES.md; it is kept so the
-// tiles can be reproduced and audited, and is not used at run time.
+// Command tilegen cuts the fixtures' photo tiles (package photoset) out of
+// photographs from Debian wallpaper packages. It was run once, by hand, to
+// produce internal/synthetic/photoset/photos/*.jpg and photos/SOURCES.md; it
+// is kept so the tiles can be reproduced and audited, and is not used at run
+// time.
 //
 // Usage (after `apt-get download mate-backgrounds plasma-workspace-wallpapers
 // lomiri-wallpapers-16.04 lomiri-wallpapers-20.04` on Debian 12 and
 // `dpkg-deb -x` of each package into ROOT/<package>/):
 //
-//	go run ./internal/synthetic/demoarena/internal/tilegen -root ROOT -out internal/synthetic/demoarena/photos
+//	go run ./internal/synthetic/internal/tilegen -root ROOT -out internal/synthetic/photoset/photos
 //
 // Every source photograph is scaled to several widths and cut into grids of
 // 240×180 tiles. Tiles with little detail (sky, flat colour, blur) are
@@ -36,7 +37,7 @@ import (
 	"github.com/corona10/goimagehash"
 	"golang.org/x/image/draw"
 
-	"adcensus/internal/synthetic/demoarena/internal/variant"
+	"adcensus/internal/synthetic/internal/variant"
 )
 
 const (
@@ -131,7 +132,7 @@ func (t *tile) score() float64 { return t.contrast + 2*t.edges }
 
 func main() {
 	root := flag.String("root", "/tmp/wp/x", "folder with each package extracted into <package>/")
-	out := flag.String("out", "internal/synthetic/demoarena/photos", "output folder")
+	out := flag.String("out", "internal/synthetic/photoset/photos", "output folder")
 	want := flag.Int("n", 160, "number of tiles to keep")
 	minDist := flag.Int("mindist", 24, "minimum pHash Hamming distance between kept tiles")
 	minContrast := flag.Float64("mincontrast", 20, "minimum luma standard deviation (coarse grid) of a kept tile")
@@ -142,11 +143,28 @@ func main() {
 
 	var csv strings.Builder
 	csv.WriteString("source,scale,col,row,contrast,edges,variant_dist\n")
+	perSource := candidates(*root, *minContrast, *minEdges, *maxRobust, &csv)
+	if *dump != "" {
+		if err := os.WriteFile(*dump, []byte(csv.String()), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+	kept := roundRobin(perSource, *minDist)
+	if len(kept) < *want {
+		log.Fatalf("only %d tiles pass (want %d)", len(kept), *want)
+	}
+	kept = prune(kept, *want)
+	writeTiles(*out, kept, *minDist)
+}
 
+// candidates cuts every source photo, at every scale, into tiles and keeps
+// those with enough detail and a hash that survives the nattlinjen variant,
+// most detailed first per source; it writes every tile's measures to csv.
+func candidates(root string, minContrast, minEdges float64, maxRobust int, csv *strings.Builder) [][]*tile {
 	perSource := make([][]*tile, len(sources))
 	rejected := 0
 	for i, s := range sources {
-		img, err := load(filepath.Join(*root, s.pkg, s.path))
+		img, err := load(filepath.Join(root, s.pkg, s.path))
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -168,7 +186,7 @@ func main() {
 					t := &tile{src: i, scale: sw, col: c, row: r}
 					t.area = image.Rect(rect.Min.X*b.Dx()/sw, rect.Min.Y*b.Dx()/sw, rect.Max.X*b.Dx()/sw, rect.Max.Y*b.Dx()/sw).Add(b.Min)
 					t.contrast, t.edges = detail(sub)
-					if t.contrast < *minContrast || t.edges < *minEdges {
+					if t.contrast < minContrast || t.edges < minEdges {
 						rejected++
 						continue
 					}
@@ -189,8 +207,8 @@ func main() {
 						log.Fatal(err)
 					}
 					t.robust, _ = t.hash.Distance(vh)
-					fmt.Fprintf(&csv, "%s,%d,%d,%d,%.1f,%.1f,%d\n", filepath.Base(s.path), sw, c, r, t.contrast, t.edges, t.robust)
-					if t.robust > *maxRobust {
+					fmt.Fprintf(csv, "%s,%d,%d,%d,%.1f,%.1f,%d\n", filepath.Base(s.path), sw, c, r, t.contrast, t.edges, t.robust)
+					if t.robust > maxRobust {
 						rejected++
 						continue
 					}
@@ -202,15 +220,12 @@ func main() {
 		log.Printf("%-40s %3d candidate tiles", filepath.Base(s.path), len(perSource[i]))
 	}
 	log.Printf("%d tiles rejected for low detail or a fragile hash", rejected)
-	if *dump != "" {
-		if err := os.WriteFile(*dump, []byte(csv.String()), 0o644); err != nil {
-			log.Fatal(err)
-		}
-	}
+	return perSource
+}
 
-	// Round-robin over the sources, most detailed tiles first, keeping a tile
-	// only when it is far from every tile kept so far; then drop the tiles
-	// closest to others until -n are left.
+// roundRobin goes round the sources, most detailed tiles first, keeping a
+// tile only when it is far from every tile kept so far.
+func roundRobin(perSource [][]*tile, minDist int) []*tile {
 	var kept []*tile
 	for progress := true; progress; {
 		progress = false
@@ -218,7 +233,7 @@ func main() {
 			for len(perSource[i]) > 0 {
 				t := perSource[i][0]
 				perSource[i] = perSource[i][1:]
-				if far(t, kept, *minDist) {
+				if far(t, kept, minDist) {
 					kept = append(kept, t)
 					progress = true
 					break
@@ -226,15 +241,16 @@ func main() {
 			}
 		}
 	}
-	if len(kept) < *want {
-		log.Fatalf("only %d tiles pass (want %d)", len(kept), *want)
-	}
-	kept = prune(kept, *want)
+	return kept
+}
 
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+// writeTiles writes the kept tiles as p001.jpg … into out (removing older
+// ones) and SOURCES.md beside them.
+func writeTiles(out string, kept []*tile, minDist int) {
+	if err := os.MkdirAll(out, 0o755); err != nil {
 		log.Fatal(err)
 	}
-	old, _ := filepath.Glob(filepath.Join(*out, "*.jpg"))
+	old, _ := filepath.Glob(filepath.Join(out, "*.jpg"))
 	for _, f := range old {
 		os.Remove(f)
 	}
@@ -242,7 +258,7 @@ func main() {
 	total, worstVariant := 0, 0
 	for n, t := range kept {
 		name := fmt.Sprintf("p%03d.jpg", n+1)
-		if err := os.WriteFile(filepath.Join(*out, name), t.jpg, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(out, name), t.jpg, 0o644); err != nil {
 			log.Fatal(err)
 		}
 		total += len(t.jpg)
@@ -256,8 +272,8 @@ func main() {
 			minPair = min(minPair, d)
 		}
 	}
-	md := sourcesMD(used, len(kept), total, minPair, *minDist, worstVariant)
-	if err := os.WriteFile(filepath.Join(*out, "SOURCES.md"), []byte(md), 0o644); err != nil {
+	md := sourcesMD(used, len(kept), total, minPair, minDist, worstVariant)
+	if err := os.WriteFile(filepath.Join(out, "SOURCES.md"), []byte(md), 0o644); err != nil {
 		log.Fatal(err)
 	}
 	log.Printf("kept %d tiles, %d bytes, min pairwise pHash distance %d, max tile-variant distance %d", len(kept), total, minPair, worstVariant)
@@ -389,7 +405,7 @@ The %d tiles in this folder (240×180 JPEG, quality %d, %d KiB in all) are cut
 from photographs shipped in Debian 12 ("bookworm") wallpaper packages,
 fetched with `+"`apt-get download`"+` and unpacked with `+"`dpkg-deb -x`"+`.
 They show landscapes, plants, animals and objects; no people. They were made
-once by `+"`go run ./internal/synthetic/demoarena/internal/tilegen`"+` (see its doc
+once by `+"`go run ./internal/synthetic/internal/tilegen`"+` (see its doc
 comment): each photo was scaled to each of %s px wide (where not wider
 than the original) and cut into a grid of 240×180 tiles; tiles with little detail
 (sky, flat colour, blur) were rejected, and so were tiles whose pHash moves

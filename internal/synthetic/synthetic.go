@@ -1,0 +1,9 @@
+// Package synthetic holds what the test fixtures under it share — the demo
+// arenas (demoarena) and the labelled corpus generator (synth) — so that
+// they draw from one stock: the vocabulary of synthetic adverts (towns,
+// first names, text pieces) and a small union-find. Their one photo set is
+// package photoset. This is fixture code, not product code: the stages
+// (crawler, dedup, index, pipeline) import it only in tests.
+//
+// Everything here is bland, non-explicit and about adults.
+package synthetic
