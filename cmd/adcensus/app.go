@@ -104,20 +104,20 @@ func (n *node) startSome(ctx context.Context, stages []string) {
 	// Images on the stream were fetched and hashed by the crawler under its
 	// politeness rules; the fingerprint stage never fetches on its own.
 	fp := dedup.NewFingerprinter(n.pseudo, noImageLoader{}, imagehash.DefaultLimits())
-	if on["fingerprint"] {
-		g.Go(func() error {
-			return (&pipeline.FingerprintStage{Bus: n.bus, FP: fp, Workers: runtime.NumCPU(), Log: n.log, Counters: &n.counters}).Run(gctx)
-		})
-	}
-	if on["cluster"] {
-		g.Go(func() error {
-			return (&pipeline.ClusterStage{Bus: n.bus, Cluster: n.cluster, Log: n.log, Counters: &n.counters}).Run(gctx)
-		})
-	}
-	if on["index"] {
-		g.Go(func() error {
-			return (&pipeline.IndexStage{Bus: n.bus, Index: n.index, Log: n.log, Counters: &n.counters}).Run(gctx)
-		})
+	for _, name := range allStages {
+		if !on[name] {
+			continue
+		}
+		var st pipeline.Stage
+		switch name {
+		case "fingerprint":
+			st = &dedup.FingerprintStage{FP: fp, Workers: runtime.NumCPU(), Log: n.log}
+		case "cluster":
+			st = &dedupbolt.Stage{Cluster: n.cluster, Log: n.log}
+		case "index":
+			st = &index.Stage{Store: n.index}
+		}
+		g.Go(func() error { return pipeline.Run(gctx, n.bus, st, &n.counters) })
 	}
 }
 
@@ -215,10 +215,3 @@ type noImageLoader struct{}
 func (noImageLoader) Load(context.Context, string) ([]byte, error) {
 	return nil, errors.New("not hashed by the crawler, and the fingerprint stage does not fetch images")
 }
-
-// The stores satisfy what the pipeline stages need.
-var (
-	_ pipeline.Clusterer     = (*dedupbolt.Cluster)(nil)
-	_ pipeline.Indexer       = (index.Store)(nil)
-	_ pipeline.Fingerprinter = (*dedup.Fingerprinter)(nil)
-)

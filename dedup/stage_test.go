@@ -1,0 +1,97 @@
+package dedup_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"adcensus/ad"
+	"adcensus/dedup"
+	"adcensus/dedup/cluster"
+	"adcensus/internal/contact"
+	"adcensus/internal/imagehash"
+	"adcensus/pipeline"
+	"adcensus/pipeline/jetstream"
+)
+
+func waitIdle(t *testing.T, b pipeline.Bus, durables ...string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		idle, err := b.Idle(context.Background(), durables...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if idle {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%v not idle", durables)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// mustBusAndCluster opens an embedded bus and a cluster state in a temporary
+// directory, both closed at cleanup.
+func mustBusAndCluster(t testing.TB) (*jetstream.Bus, *cluster.Cluster) {
+	t.Helper()
+	dir := t.TempDir()
+	bus, err := jetstream.Open(context.Background(), jetstream.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bus.Close() })
+	cl, err := cluster.Open(filepath.Join(dir, "cluster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	return bus, cl
+}
+
+// The fingerprint stage counts the problems of the adverts it passes on,
+// by kind; the adverts themselves flow on.
+func TestFingerprintStageCountsProblems(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	bus, _ := mustBusAndCluster(t)
+	for _, a := range []ad.Ad{
+		{ID: "p-1", Arena: "a", Body: "Hej från Lund", Age: 300, Phones: []string{"12"}},
+		{ID: "p-2", Arena: "a", Images: []string{"missing.jpg"}},
+		{ID: "p-3", Arena: "a", Body: "Hej från Malmö", Age: 30},
+	} {
+		data, _ := json.Marshal(a)
+		if err := bus.Publish(ctx, pipeline.AdsSubject(a.Arena), a.ID, data, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A producer that types a field differently: the age is dropped, the
+	// advert kept.
+	if err := bus.Publish(ctx, pipeline.AdsSubject("a"), "p-4", []byte(`{"id":"p-4","arena":"a","age":"tjugo","body":"Hej"}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	lim := imagehash.DefaultLimits()
+	counters := &pipeline.Counters{}
+	stage := &dedup.FingerprintStage{Workers: 2, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		FP: dedup.NewFingerprinter(contact.New([]byte("test key")), imagehash.FileOrHTTPLoader{BaseDir: t.TempDir(), MaxBytes: lim.MaxBytes}, lim)}
+	done := make(chan error, 1)
+	go func() { done <- pipeline.Run(ctx, bus, stage, counters) }()
+	waitIdle(t, bus, pipeline.DurableFingerprint)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := counters.Fingerprinted.Load(); got != 4 {
+		t.Fatalf("fingerprinted %d adverts, want 4", got)
+	}
+	// p-1: an absurd age and a phones entry that is no number; p-2: an
+	// image that cannot be loaded and no text; p-4: an unreadable field.
+	if got, want := counters.ProblemSummary(), "images 1, ages 1, phones entries 1, empty texts 1, unreadable fields 1"; got != want {
+		t.Fatalf("problems %q, want %q", got, want)
+	}
+}
