@@ -50,8 +50,12 @@ type OfflineStats struct {
 // CSV "ad_id,person_id,network_id" to out, sorted by ad id. Image entries
 // are paths relative to baseDir or http(s) URLs. Unreadable lines are
 // counted, logged by line number and skipped; a repeated ad id is counted
-// and skipped. Clustering uses the same state code as the pipeline, in a
-// temporary file under stateDir that is removed afterwards.
+// and skipped. The adverts go through the same stage functions as on the
+// stream (FingerprintStage.Process, then cluster.Stage's Begin and Wait,
+// pipelined), with the same id check (ad.ValidID, which ad.Decode
+// applies), over a direct in-process loop instead of a stream; the
+// cluster state is a temporary file under stateDir that is removed
+// afterwards.
 func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseudonymiser, stateDir string, out io.Writer, log *slog.Logger) (OfflineStats, error) {
 	var st OfflineStats
 	if log == nil {
