@@ -90,7 +90,8 @@ func openNode(ctx context.Context, o nodeOptions) (*node, error) {
 // then redelivered), then Close closes the stores and the stream.
 func (n *node) startStages(ctx context.Context) { n.startSome(ctx, allStages) }
 
-// Stage names for startSome.
+// Stage names for startSome (the stages' pipeline.Spec names), in flow
+// order.
 var allStages = []string{"fingerprint", "cluster", "index"}
 
 func (n *node) startSome(ctx context.Context, stages []string) {
@@ -104,20 +105,14 @@ func (n *node) startSome(ctx context.Context, stages []string) {
 	// Images on the stream were fetched and hashed by the crawler under its
 	// politeness rules; the fingerprint stage never fetches on its own.
 	fp := dedup.NewFingerprinter(n.pseudo, noImageLoader{}, imagehash.DefaultLimits())
-	for _, name := range allStages {
-		if !on[name] {
-			continue
+	for _, st := range []pipeline.Stage{
+		&dedup.FingerprintStage{FP: fp, Workers: runtime.NumCPU(), Log: n.log},
+		&dedupbolt.Stage{Cluster: n.cluster, Log: n.log},
+		&index.Stage{Store: n.index},
+	} {
+		if on[st.Spec().Name] {
+			g.Go(func() error { return pipeline.Run(gctx, n.bus, st, &n.counters) })
 		}
-		var st pipeline.Stage
-		switch name {
-		case "fingerprint":
-			st = &dedup.FingerprintStage{FP: fp, Workers: runtime.NumCPU(), Log: n.log}
-		case "cluster":
-			st = &dedupbolt.Stage{Cluster: n.cluster, Log: n.log}
-		case "index":
-			st = &index.Stage{Store: n.index}
-		}
-		g.Go(func() error { return pipeline.Run(gctx, n.bus, st, &n.counters) })
 	}
 }
 
