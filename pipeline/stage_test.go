@@ -89,7 +89,7 @@ func mustBus(t testing.TB) *jetstream.Bus {
 
 func waitIdle(t *testing.T, b pipeline.Bus, durables ...string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		idle, err := b.Idle(context.Background(), durables...)
 		if err != nil {
@@ -247,7 +247,7 @@ func TestRunRefusesUndeclaredOutput(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- pipeline.Run(ctx, bus, stage, c) }()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		stage.mu.Lock()
 		n := len(stage.seen)

@@ -49,7 +49,7 @@ func stageFP(id, name, contact string) *ad.Fingerprinted {
 
 func stageWaitIdle(t *testing.T, b pipeline.Bus, durables ...string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		idle, err := b.Idle(context.Background(), durables...)
 		if err != nil {
