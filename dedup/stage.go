@@ -16,9 +16,6 @@ import (
 // FingerprintBatch is the most adverts the fingerprint stage takes at once.
 const FingerprintBatch = 64
 
-// HeaderAd, on a fingerprints message, is the id of its advert.
-const HeaderAd = "Adcensus-Ad"
-
 // FingerprintStage is the fingerprint stage (pipeline.Stage): it reads
 // adverts (ad.Ad JSON, decoded leniently) and turns each into its
 // fingerprints (ad.Fingerprinted JSON) on adcensus.fingerprints. It is
@@ -96,7 +93,7 @@ func (s *FingerprintStage) Process(ctx context.Context, msgs []*pipeline.Msg) (p
 			Subject: pipeline.SubjectFingerprints,
 			ID:      "fp-" + strconv.FormatUint(m.Seq, 10),
 			Data:    out[i],
-			Header:  map[string]string{HeaderAd: ids[i]},
+			Header:  map[string]string{pipeline.HeaderAd: ids[i]},
 		})
 		res.Done++
 		res.Problems = append(res.Problems, problems[i]...)

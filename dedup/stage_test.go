@@ -140,7 +140,7 @@ func TestOfflineAndStreamRefuseTheSameIDs(t *testing.T) {
 		t.Fatalf("stream fingerprinted %d (%d out), set aside %v; want 2, 2, [2 3 4 5 6]", res.Done, len(res.Out), bad)
 	}
 	for i, o := range res.Out {
-		if want := []string{"fp-1", "fp-7"}[i]; o.ID != want || o.Subject != pipeline.SubjectFingerprints || o.Header[dedup.HeaderAd] != []string{"ok-1", "ok-2"}[i] {
+		if want := []string{"fp-1", "fp-7"}[i]; o.ID != want || o.Subject != pipeline.SubjectFingerprints || o.Header[pipeline.HeaderAd] != []string{"ok-1", "ok-2"}[i] {
 			t.Fatalf("output %d: %s %s %v", i, o.Subject, o.ID, o.Header)
 		}
 	}
