@@ -3,6 +3,7 @@ package dedup
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"adcensus/dedup/cluster"
 	"adcensus/internal/contact"
 	"adcensus/internal/imagehash"
+	"adcensus/pipeline"
 )
 
 // OfflineBatch is the number of fingerprints Offline adds to the cluster
@@ -48,13 +50,18 @@ type OfflineStats struct {
 // CSV "ad_id,person_id,network_id" to out, sorted by ad id. Image entries
 // are paths relative to baseDir or http(s) URLs. Unreadable lines are
 // counted, logged by line number and skipped; a repeated ad id is counted
-// and skipped. Clustering uses the same state code as the pipeline, in a
-// temporary file under stateDir that is removed afterwards.
+// and skipped. The adverts go through the same stage functions as on the
+// stream (FingerprintStage.Process, then cluster.Stage's Begin and Wait,
+// pipelined), with the same id check (ad.ValidID, which ad.Decode
+// applies), over a direct in-process loop instead of a stream; the
+// cluster state is a temporary file under stateDir that is removed
+// afterwards.
 func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseudonymiser, stateDir string, out io.Writer, log *slog.Logger) (OfflineStats, error) {
 	var st OfflineStats
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	stageLog := log
 	log = log.With("stage", "dedup-offline")
 	if p == nil {
 		return st, errors.New("offline: nil pseudonymiser")
@@ -73,33 +80,58 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 
 	lim := imagehash.DefaultLimits()
 	fpr := NewFingerprinter(p, imagehash.FileOrHTTPLoader{BaseDir: baseDir, MaxBytes: lim.MaxBytes}, lim)
+	// The stages of the stream, run here over an in-process loop: the
+	// same Process functions, so the two paths cannot drift.
+	fpStage := &FingerprintStage{FP: fpr, Workers: 1, Log: stageLog}
+	clStage := &cluster.Stage{Cluster: cl, Log: stageLog}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
+	// batch is a batch of adverts for the fingerprint stage, with the
+	// problems the reader met in them (fields dropped).
+	type batch struct {
+		msgs     []*pipeline.Msg
+		problems []string
+	}
 	type result struct {
-		fp     *ad.Fingerprinted
-		failed int
+		pipeline.Result
+		bad      int // adverts the fingerprint stage set aside
+		problems []string
 	}
+	// Each worker runs the fingerprint stage on one batch at a time.
 	workers := runtime.NumCPU()
-	type job struct {
-		a        *ad.Ad
-		problems []string // fields the reader dropped
-	}
-	jobs := make(chan job, 2*workers)
-	results := make(chan result, 2*workers)
+	batches := make(chan batch, workers)
+	results := make(chan result, workers)
 
-	// reader: owns Read, BadLines and Duplicates until jobs is closed.
+	// reader: owns Read, BadLines and Duplicates until batches is closed.
 	var readStats OfflineStats
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
-		defer close(jobs)
+		defer close(batches)
 		r := ad.NewReader(in)
 		seen := map[string]struct{}{}
+		var b batch
+		send := func() bool {
+			if len(b.msgs) == 0 {
+				return true
+			}
+			select {
+			case batches <- b:
+				b = batch{}
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
 		for {
+			// The reader decodes every line with ad.Decode, which checks
+			// the id with ad.ValidID (the check of the stream's stages):
+			// a record with an id no store accepts is a bad line.
 			a, err := r.Next()
 			if errors.Is(err, io.EOF) {
+				send()
 				return
 			}
 			var le *ad.LineError
@@ -112,11 +144,6 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 				cancel(fmt.Errorf("read: %w", err))
 				return
 			}
-			if !cluster.ValidID(a.ID) {
-				readStats.BadLines++
-				log.Warn("record skipped: id empty, too long or with a 0 byte", "after_records", readStats.Read)
-				continue
-			}
 			readStats.Read++
 			if _, dup := seen[a.ID]; dup {
 				readStats.Duplicates++
@@ -124,9 +151,17 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 				continue
 			}
 			seen[a.ID] = struct{}{}
-			select {
-			case jobs <- job{a, r.Problems()}:
-			case <-ctx.Done():
+			for _, pr := range r.Problems() {
+				log.Debug("advert problem", "ad", a.ID, "problem", pr)
+			}
+			data, err := json.Marshal(a)
+			if err != nil {
+				cancel(fmt.Errorf("read: %w", err))
+				return
+			}
+			b.msgs = append(b.msgs, &pipeline.Msg{Subject: pipeline.AdsSubject(a.Arena), Data: data, Seq: uint64(readStats.Read), Delivered: 1})
+			b.problems = append(b.problems, r.Problems()...)
+			if len(b.msgs) == FingerprintBatch && !send() {
 				return
 			}
 		}
@@ -135,15 +170,21 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for j := range jobs {
-				fp, failed, err := fpr.process(ctx, j.a)
+			for b := range batches {
+				res, err := fpStage.Process(ctx, b.msgs)
 				if err != nil {
 					cancel(err)
 					return
 				}
-				fp.Problems = append(j.problems, fp.Problems...)
+				r := result{Result: res, problems: b.problems}
+				for _, m := range b.msgs {
+					if m.Bad != nil {
+						r.bad++
+						log.Warn("record skipped", "err", m.Bad)
+					}
+				}
 				select {
-				case results <- result{fp, failed}:
+				case results <- r:
 				case <-ctx.Done():
 					return
 				}
@@ -155,11 +196,13 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 		close(results)
 	}()
 
-	// Batches are pipelined: one runs in memory while the one before
-	// commits (cluster.Cluster.Begin), and a batch is waited for once the
-	// next has begun.
-	batch := make([]*ad.Fingerprinted, 0, OfflineBatch)
-	var inFlight *cluster.Pending
+	// Cluster batches are pipelined: one runs in memory while the one
+	// before commits (cluster.Stage.Begin), and a batch is waited for once
+	// the next has begun. Nothing is published: the assignments are read
+	// from the state at the end.
+	fps := make([]*pipeline.Msg, 0, OfflineBatch)
+	var seq uint64
+	var inFlight *cluster.Begun
 	wait := func() {
 		if inFlight == nil {
 			return
@@ -170,41 +213,39 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 		inFlight = nil
 	}
 	flush := func() {
-		if len(batch) == 0 || ctx.Err() != nil {
+		if len(fps) == 0 || ctx.Err() != nil {
 			return
 		}
-		p, err := cl.Begin(batch)
+		b, err := clStage.Begin(ctx, fps)
 		wait()
 		if err != nil {
 			cancel(fmt.Errorf("cluster: %w", err))
 		}
-		inFlight = p
-		batch = batch[:0]
-	}
-	for r := range results {
-		st.ImagesFailed += r.failed
-		for _, pr := range r.fp.Problems {
-			log.Debug("advert problem", "ad", r.fp.Ad.ID, "problem", pr)
-			switch ad.ProblemKind(pr) {
-			case ad.ProblemAge:
-				st.AgesDropped++
-			case ad.ProblemPhone:
-				st.PhonesInvalid++
-			case ad.ProblemText:
-				st.EmptyTexts++
-			case ad.ProblemField:
-				st.FieldsDropped++
+		for _, m := range fps {
+			if m.Bad != nil {
+				cancel(fmt.Errorf("cluster: fingerprints set aside: %w", m.Bad))
 			}
 		}
-		batch = append(batch, r.fp)
-		if len(batch) == OfflineBatch {
-			flush()
+		inFlight = b
+		fps = fps[:0]
+	}
+	for r := range results {
+		st.BadLines += r.bad
+		st.countProblems(r.problems)
+		st.countProblems(r.Problems)
+		for _, o := range r.Out {
+			seq++
+			fps = append(fps, &pipeline.Msg{Subject: o.Subject, Data: o.Data, Seq: seq, Delivered: 1})
+			if len(fps) == OfflineBatch {
+				flush()
+			}
 		}
 	}
 	flush()
 	wait()
 	<-readDone
-	st.Read, st.BadLines, st.Duplicates = readStats.Read, readStats.BadLines, readStats.Duplicates
+	st.Read, st.Duplicates = readStats.Read, readStats.Duplicates
+	st.BadLines += readStats.BadLines
 	if err := context.Cause(ctx); err != nil {
 		return st, err
 	}
@@ -237,4 +278,22 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 		"images_failed", st.ImagesFailed, "ages_dropped", st.AgesDropped, "phones_invalid", st.PhonesInvalid,
 		"empty_texts", st.EmptyTexts, "fields_dropped", st.FieldsDropped, "ads", st.AdsWritten, "persons", st.Persons, "persons_without_contact_or_photo", st.PersonsWithoutContactOrPhoto, "networks", st.Networks)
 	return st, nil
+}
+
+// countProblems counts advert problems by kind (ad.ProblemKind).
+func (st *OfflineStats) countProblems(problems []string) {
+	for _, pr := range problems {
+		switch ad.ProblemKind(pr) {
+		case ad.ProblemImage:
+			st.ImagesFailed++
+		case ad.ProblemAge:
+			st.AgesDropped++
+		case ad.ProblemPhone:
+			st.PhonesInvalid++
+		case ad.ProblemText:
+			st.EmptyTexts++
+		case ad.ProblemField:
+			st.FieldsDropped++
+		}
+	}
 }

@@ -1,10 +1,15 @@
-// Package pipeline connects the stages of adcensus through a durable stream:
+// Package pipeline is how the stages of adcensus talk and run: the
+// durable stream (Bus) that carries
 // crawler → adcensus.ads.<arena> → fingerprint → adcensus.fingerprints →
-// cluster → adcensus.assignments → index. The stream is the source of truth:
-// every store the stages keep is a projection that a replay rebuilds.
+// cluster → adcensus.assignments → index, its names (subjects.go), and the
+// one stage loop (Run) that drives every stage's Process over batches of
+// messages. The stream is the source of truth: every store the stages
+// keep is a projection that a replay rebuilds.
 //
-// The stages here are technology-neutral; pipeline/jetstream adapts them to
-// NATS JetStream (embedded by default).
+// It imports no stage: the stages (dedup, dedup/cluster, index) import it
+// for Msg, Out and the subjects, and cmd/adcensus wires them to a Bus.
+// The package is technology-neutral; pipeline/jetstream adapts it to NATS
+// JetStream (embedded by default).
 package pipeline
 
 import (

@@ -31,6 +31,8 @@ const (
 	// its state from the stream publishes nothing for causes at or below the
 	// last one already in the stream.
 	HeaderCauseSeq = "Adcensus-Cause-Seq"
+	// HeaderAd, on a fingerprints message, is the id of its advert.
+	HeaderAd = "Adcensus-Ad"
 )
 
 // AdsSubject is the subject an arena's adverts are published on.

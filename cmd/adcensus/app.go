@@ -90,7 +90,8 @@ func openNode(ctx context.Context, o nodeOptions) (*node, error) {
 // then redelivered), then Close closes the stores and the stream.
 func (n *node) startStages(ctx context.Context) { n.startSome(ctx, allStages) }
 
-// Stage names for startSome.
+// Stage names for startSome (the stages' pipeline.Spec names), in flow
+// order.
 var allStages = []string{"fingerprint", "cluster", "index"}
 
 func (n *node) startSome(ctx context.Context, stages []string) {
@@ -104,20 +105,14 @@ func (n *node) startSome(ctx context.Context, stages []string) {
 	// Images on the stream were fetched and hashed by the crawler under its
 	// politeness rules; the fingerprint stage never fetches on its own.
 	fp := dedup.NewFingerprinter(n.pseudo, noImageLoader{}, imagehash.DefaultLimits())
-	if on["fingerprint"] {
-		g.Go(func() error {
-			return (&pipeline.FingerprintStage{Bus: n.bus, FP: fp, Workers: runtime.NumCPU(), Log: n.log, Counters: &n.counters}).Run(gctx)
-		})
-	}
-	if on["cluster"] {
-		g.Go(func() error {
-			return (&pipeline.ClusterStage{Bus: n.bus, Cluster: n.cluster, Log: n.log, Counters: &n.counters}).Run(gctx)
-		})
-	}
-	if on["index"] {
-		g.Go(func() error {
-			return (&pipeline.IndexStage{Bus: n.bus, Index: n.index, Log: n.log, Counters: &n.counters}).Run(gctx)
-		})
+	for _, st := range []pipeline.Stage{
+		&dedup.FingerprintStage{FP: fp, Workers: runtime.NumCPU(), Log: n.log},
+		&dedupbolt.Stage{Cluster: n.cluster, Log: n.log},
+		&index.Stage{Store: n.index},
+	} {
+		if on[st.Spec().Name] {
+			g.Go(func() error { return pipeline.Run(gctx, n.bus, st, &n.counters) })
+		}
 	}
 }
 
@@ -215,10 +210,3 @@ type noImageLoader struct{}
 func (noImageLoader) Load(context.Context, string) ([]byte, error) {
 	return nil, errors.New("not hashed by the crawler, and the fingerprint stage does not fetch images")
 }
-
-// The stores satisfy what the pipeline stages need.
-var (
-	_ pipeline.Clusterer     = (*dedupbolt.Cluster)(nil)
-	_ pipeline.Indexer       = (index.Store)(nil)
-	_ pipeline.Fingerprinter = (*dedup.Fingerprinter)(nil)
-)

@@ -145,7 +145,8 @@ type runOptions struct {
 
 // runPipeline crawls every arena through all stages, waits until the stream is
 // fully processed and prints the counts table. It returns the count rows by
-// arena (with the total row last).
+// arena (with the total row last). With o.Schedule it then keeps crawling
+// on the arenas' schedules until ctx is cancelled.
 func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([]index.CountRow, error) {
 	start := time.Now()
 	log := newLogger(stderr, levelFor(o.Quiet))
@@ -156,14 +157,51 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 	defer n.Close()
 	n.startStages(ctx)
 
+	runs, err := n.crawlOnce(ctx, o, stderr, start, log)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := n.report(ctx, stdout, runs)
+	if err != nil {
+		return nil, err
+	}
+	if o.Temporary {
+		fmt.Fprintf(stdout, "\ndone in %s (data in a temporary directory, removed now; keep it with --data DIR)\n", time.Since(start).Round(10*time.Millisecond))
+	} else {
+		fmt.Fprintf(stdout, "\ndone in %s; data in %s (search: adcensus search --data %s QUERY)\n", time.Since(start).Round(10*time.Millisecond), o.DataDir, o.DataDir)
+	}
+	if o.Schedule {
+		// Shutdown order: cancelling ctx makes the scheduler wait for the
+		// crawls in progress (they stop after their current page and resume
+		// at their next start), then the stages stop, then the node closes.
+		fmt.Fprintln(stdout, "waiting for scheduled crawls (Ctrl-C to stop)")
+		n.startStages(ctx)
+		err := scheduleCrawls(ctx, n, o, stdout, log)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return rows, err
+		}
+	}
+	return rows, nil
+}
+
+// newCrawler returns a crawler of arena cfg publishing to the node's
+// stream.
+func (n *node) newCrawler(cfg *crawler.ArenaConfig, o runOptions, log *slog.Logger) (*crawler.Crawler, error) {
+	return crawler.New(cfg, crawler.Options{
+		Store: n.crawls, Sink: &pipeline.BusSink{Bus: n.bus}, Pseudo: n.pseudo,
+		Logger: log, Version: Version, AutoResume: true,
+		WARCDir: warcDirFor(cfg, n.dataDir, o.WARCDir), Metrics: o.Metrics,
+	})
+}
+
+// crawlOnce crawls every arena at once with the progress line on stderr,
+// waits until the stages have processed everything in the stream and
+// stops them. It returns the runs in the order of o.Arenas.
+func (n *node) crawlOnce(ctx context.Context, o runOptions, stderr io.Writer, start time.Time, log *slog.Logger) ([]*crawler.Run, error) {
 	crawlers := make([]*crawler.Crawler, len(o.Arenas))
 	for i, a := range o.Arenas {
-		crawlers[i], err = crawler.New(a, crawler.Options{
-			Store: n.crawls, Sink: &pipeline.BusSink{Bus: n.bus}, Pseudo: n.pseudo,
-			Logger: log, Version: Version, AutoResume: true,
-			WARCDir: warcDirFor(a, o.DataDir, o.WARCDir), Metrics: o.Metrics,
-		})
-		if err != nil {
+		var err error
+		if crawlers[i], err = n.newCrawler(a, o, log); err != nil {
 			return nil, err
 		}
 	}
@@ -186,7 +224,7 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 		}
 		return nil, err
 	}
-	err = n.waitIdle(ctx)
+	err := n.waitIdle(ctx)
 	prog.stop()
 	if err != nil {
 		return nil, err
@@ -194,6 +232,13 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 	if err := n.stopStages(); err != nil {
 		return nil, err
 	}
+	return runs, nil
+}
+
+// report prints the runs, the problems met, the counts table from the
+// index and the persons without contact or photo, and returns the count
+// rows by arena (with the total row last).
+func (n *node) report(ctx context.Context, stdout io.Writer, runs []*crawler.Run) ([]index.CountRow, error) {
 	rows, err := n.index.Counts(ctx, []string{"arena"}, index.CountOptions{})
 	if err != nil {
 		return nil, err
@@ -223,22 +268,6 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 			if r.Total && bare > 0 {
 				fmt.Fprintf(stdout, "persons with neither a contact nor a photo on any advert: %d (only a near-duplicate text with the same name ties their adverts; the person count lies between %d and %d)\n", bare, max(0, r.Persons-bare), r.Persons)
 			}
-		}
-	}
-	if o.Temporary {
-		fmt.Fprintf(stdout, "\ndone in %s (data in a temporary directory, removed now; keep it with --data DIR)\n", time.Since(start).Round(10*time.Millisecond))
-	} else {
-		fmt.Fprintf(stdout, "\ndone in %s; data in %s (search: adcensus search --data %s QUERY)\n", time.Since(start).Round(10*time.Millisecond), o.DataDir, o.DataDir)
-	}
-	if o.Schedule {
-		// Shutdown order: cancelling ctx makes the scheduler wait for the
-		// crawls in progress (they stop after their current page and resume
-		// at their next start), then the stages stop, then the node closes.
-		fmt.Fprintln(stdout, "waiting for scheduled crawls (Ctrl-C to stop)")
-		n.startStages(ctx)
-		err := scheduleCrawls(ctx, n, o, stdout, log)
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return rows, err
 		}
 	}
 	return rows, nil

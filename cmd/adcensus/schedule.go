@@ -14,7 +14,6 @@ import (
 
 	"adcensus/crawler"
 	"adcensus/index"
-	"adcensus/pipeline"
 )
 
 const scheduleUsage = `usage: adcensus schedule list [--config FILE] [--data DIR]
@@ -141,11 +140,7 @@ func scheduleCrawls(ctx context.Context, n *node, o runOptions, stdout io.Writer
 	var outMu sync.Mutex
 	return s.Run(ctx, func(ctx context.Context, arena string) error {
 		cfg := byName[arena]
-		c, err := crawler.New(cfg, crawler.Options{
-			Store: n.crawls, Sink: &pipeline.BusSink{Bus: n.bus}, Pseudo: n.pseudo,
-			Logger: log, Version: Version, AutoResume: true, Metrics: o.Metrics,
-			WARCDir: warcDirFor(cfg, n.dataDir, o.WARCDir),
-		})
+		c, err := n.newCrawler(cfg, o, log)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package pipeline_test
+package dedup_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"adcensus/ad"
 	"adcensus/dedup"
+	"adcensus/dedup/cluster"
 	"adcensus/internal/contact"
 	"adcensus/internal/imagehash"
 	"adcensus/pipeline"
@@ -38,14 +39,14 @@ func BenchmarkStages(b *testing.B) {
 		lim := imagehash.DefaultLimits()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		counters := &pipeline.Counters{}
-		fps := &pipeline.FingerprintStage{Bus: bus, Workers: 2, Log: log, Counters: counters,
+		fps := &dedup.FingerprintStage{Workers: 2, Log: log,
 			FP: dedup.NewFingerprinter(contact.New([]byte("bench key")), imagehash.FileOrHTTPLoader{MaxBytes: lim.MaxBytes}, lim)}
-		cls := &pipeline.ClusterStage{Bus: bus, Cluster: cl, Log: log, Counters: counters}
+		cls := &cluster.Stage{Cluster: cl, Log: log}
 		b.StartTimer()
 		start := time.Now()
 		done := make(chan error, 2)
-		go func() { done <- fps.Run(ctx) }()
-		go func() { done <- cls.Run(ctx) }()
+		go func() { done <- pipeline.Run(ctx, bus, fps, counters) }()
+		go func() { done <- pipeline.Run(ctx, bus, cls, counters) }()
 		for counters.Clustered.Load() < n {
 			time.Sleep(5 * time.Millisecond)
 		}

@@ -1,4 +1,4 @@
-package pipeline_test
+package dedup_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 
 	"adcensus/ad"
 	"adcensus/dedup"
+	"adcensus/dedup/cluster"
 	"adcensus/internal/contact"
 	"adcensus/internal/imagehash"
 	"adcensus/internal/synthetic/synth"
@@ -92,12 +93,12 @@ func TestStreamingEqualsOffline(t *testing.T) {
 	lim := imagehash.DefaultLimits()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	counters := &pipeline.Counters{}
-	fps := &pipeline.FingerprintStage{Bus: bus, Workers: 2, Log: log, Counters: counters,
+	fps := &dedup.FingerprintStage{Workers: 2, Log: log,
 		FP: dedup.NewFingerprinter(contact.New(key), imagehash.FileOrHTTPLoader{BaseDir: corpus, MaxBytes: lim.MaxBytes}, lim)}
-	cls := &pipeline.ClusterStage{Bus: bus, Cluster: cl, Log: log, Counters: counters}
+	cls := &cluster.Stage{Cluster: cl, Log: log}
 	done := make(chan error, 2)
-	go func() { done <- fps.Run(ctx) }()
-	go func() { done <- cls.Run(ctx) }()
+	go func() { done <- pipeline.Run(ctx, bus, fps, counters) }()
+	go func() { done <- pipeline.Run(ctx, bus, cls, counters) }()
 	waitIdle(t, bus, pipeline.DurableFingerprint)
 	waitIdle(t, bus, pipeline.DurableCluster)
 	cancel()

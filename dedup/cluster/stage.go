@@ -1,0 +1,177 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"adcensus/ad"
+	"adcensus/pipeline"
+)
+
+// StageBatch is the most fingerprints the cluster stage adds to the state
+// in one transaction when it runs on the stream.
+const StageBatch = 256
+
+// Stage is the cluster stage (pipeline.Stage): it reads fingerprints, adds
+// them to the person/network state and publishes what changed on
+// adcensus.assignments. It must be the only writer of its Cluster, and a
+// Stage value serves one pipeline.Run at a time.
+//
+// Exactly-once effect: the state commit happens before the assignments are
+// published, so a crash between the two is repaired on redelivery by
+// republishing the advert's current network assignments. A state rebuilt
+// from an empty file publishes nothing for fingerprints whose assignments
+// are already in the stream (see pipeline.HeaderCauseSeq), so a replay
+// never duplicates them.
+type Stage struct {
+	Cluster *Cluster
+	Log     *slog.Logger // nil: no log
+
+	// published is the stream sequence of the last fingerprints message
+	// whose assignments are in the stream (Start).
+	published uint64
+}
+
+var (
+	_ pipeline.Stage   = (*Stage)(nil)
+	_ pipeline.Starter = (*Stage)(nil)
+)
+
+// Spec implements pipeline.Stage.
+func (s *Stage) Spec() pipeline.Spec {
+	return pipeline.Spec{
+		Name:    "cluster",
+		Durable: pipeline.DurableCluster,
+		Inputs:  []string{pipeline.SubjectFingerprints},
+		Outputs: []string{pipeline.SubjectAssignments},
+		Batch:   StageBatch,
+	}
+}
+
+// Start implements pipeline.Starter: it reads the cause of the last
+// assignments message in the stream, below which Process publishes
+// nothing new.
+func (s *Stage) Start(ctx context.Context, bus pipeline.Bus) error {
+	last, err := bus.LastHeader(ctx, pipeline.SubjectAssignments, pipeline.HeaderCauseSeq)
+	if err != nil {
+		return fmt.Errorf("cluster: last published assignment: %w", err)
+	}
+	s.published, _ = strconv.ParseUint(last, 10, 64)
+	return nil
+}
+
+// Process implements pipeline.Stage: Begin, then Wait.
+func (s *Stage) Process(ctx context.Context, msgs []*pipeline.Msg) (pipeline.Result, error) {
+	b, err := s.Begin(ctx, msgs)
+	if err != nil {
+		return pipeline.Result{}, err
+	}
+	return b.Wait()
+}
+
+// Begun is a batch of the cluster stage begun (Stage.Begin) and maybe not
+// yet durable.
+type Begun struct {
+	s       *Stage
+	n       int                      // fingerprints in the batch
+	seqOf   map[string]*pipeline.Msg // first message of each advert id
+	pending *Pending
+}
+
+// Begin is the first half of Process, for a caller that pipelines
+// batches as Cluster.Begin does (the offline `adcensus dedup`): it marks
+// the messages that are not fingerprints of a valid advert id Bad and
+// begins adding the rest to the state. Batches run in call order; the
+// messages' fingerprints must not change before Wait.
+func (s *Stage) Begin(_ context.Context, msgs []*pipeline.Msg) (*Begun, error) {
+	var fps []*ad.Fingerprinted
+	seqOf := map[string]*pipeline.Msg{}
+	for _, m := range msgs {
+		fp, err := pipeline.DecodeFingerprinted(m)
+		if err != nil {
+			m.Bad = err
+			continue
+		}
+		if _, dup := seqOf[fp.Ad.ID]; !dup {
+			seqOf[fp.Ad.ID] = m
+		}
+		fps = append(fps, fp)
+	}
+	p, err := s.Cluster.Begin(fps)
+	if err != nil {
+		return nil, err
+	}
+	return &Begun{s: s, n: len(fps), seqOf: seqOf, pending: p}, nil
+}
+
+// Wait is the second half of Process: it waits until the batch is
+// durable and returns the assignments messages to publish, one per
+// fingerprints message whose advert changed assignments (id "asg-N" and
+// header pipeline.HeaderCauseSeq N for the fingerprints at stream
+// sequence N), and one with the current network assignments for an
+// advert the state already knew (redelivered after a crash between commit
+// and publish, or fingerprinted again).
+func (b *Begun) Wait() (pipeline.Result, error) {
+	s := b.s
+	outs, err := b.pending.Wait()
+	if err != nil {
+		return pipeline.Result{}, err
+	}
+	changed := map[string]bool{}
+	var pub []pipeline.Out
+	for _, o := range outs {
+		changed[o.Cause] = true
+		m := b.seqOf[o.Cause]
+		if m == nil || m.Seq <= s.published {
+			continue // already in the stream (replay)
+		}
+		if pub, err = appendAssignments(pub, m.Seq, o); err != nil {
+			return pipeline.Result{}, err
+		}
+	}
+	for id, m := range b.seqOf {
+		if changed[id] || m.Seq <= s.published {
+			continue
+		}
+		// Known to the state but its assignments are not known to be in
+		// the stream: redelivered after a crash between commit and
+		// publish (after a restart the delivery count starts again, so
+		// it cannot tell), or the same advert fingerprinted again.
+		// Republishing the current facts is idempotent downstream.
+		asg, err := s.Cluster.NetworkAssignments(id)
+		if err != nil {
+			return pipeline.Result{}, err
+		}
+		s.log().Debug("republishing current assignments", "ad", id, "n", len(asg))
+		if pub, err = appendAssignments(pub, m.Seq, ad.Assignments{Cause: id, Changed: asg}); err != nil {
+			return pipeline.Result{}, err
+		}
+	}
+	return pipeline.Result{Out: pub, Done: b.n}, nil
+}
+
+func (s *Stage) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log.With("stage", "cluster")
+}
+
+// appendAssignments appends the assignments message caused by the
+// fingerprints message at stream sequence seq.
+func appendAssignments(pub []pipeline.Out, seq uint64, o ad.Assignments) ([]pipeline.Out, error) {
+	data, err := json.Marshal(o)
+	if err != nil {
+		return pub, err
+	}
+	cause := strconv.FormatUint(seq, 10)
+	return append(pub, pipeline.Out{
+		Subject: pipeline.SubjectAssignments,
+		ID:      "asg-" + cause,
+		Data:    data,
+		Header:  map[string]string{pipeline.HeaderCauseSeq: cause},
+	}), nil
+}
