@@ -43,18 +43,12 @@ func NewFingerprinter(p *contact.Pseudonymiser, loader imagehash.Loader, lim ima
 // an image that fails to load or decode, an implausible age) is listed in
 // Problems and the advert flows on. The error is non-nil only for a nil
 // advert or when ctx is done.
-func (f *Fingerprinter) Process(ctx context.Context, a *ad.Ad) (*ad.Fingerprinted, error) {
-	fp, _, err := f.process(ctx, a)
-	return fp, err
-}
-
-// process is Process that also counts the images that failed.
-func (f *Fingerprinter) process(ctx context.Context, in *ad.Ad) (*ad.Fingerprinted, int, error) {
+func (f *Fingerprinter) Process(ctx context.Context, in *ad.Ad) (*ad.Fingerprinted, error) {
 	if in == nil {
-		return nil, 0, errors.New("fingerprint: nil advert")
+		return nil, errors.New("fingerprint: nil advert")
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	a := *in
 	a.Phones = append([]string(nil), in.Phones...)
@@ -78,11 +72,9 @@ func (f *Fingerprinter) process(ctx context.Context, in *ad.Ad) (*ad.Fingerprint
 		a.Age = 0
 	}
 
-	failed := 0
 	if len(a.ImageFPs) > 0 {
 		for _, im := range a.ImageFPs {
 			if im.Err != "" || im.Hashes[imagehash.PHash] == "" {
-				failed++
 				out.Problems = append(out.Problems, imageProblem(im.Src, im.Err))
 				continue
 			}
@@ -95,10 +87,9 @@ func (f *Fingerprinter) process(ctx context.Context, in *ad.Ad) (*ad.Fingerprint
 			h, err := f.hash(ctx, src)
 			if err != nil {
 				if ctx.Err() != nil {
-					return nil, 0, ctx.Err()
+					return nil, ctx.Err()
 				}
 				im.Err = err.Error()
-				failed++
 				out.Problems = append(out.Problems, imageProblem(src, im.Err))
 			} else {
 				im.Hashes = h
@@ -118,7 +109,7 @@ func (f *Fingerprinter) process(ctx context.Context, in *ad.Ad) (*ad.Fingerprint
 	} else {
 		out.Problems = append(out.Problems, "text without words in title or body: no text signature, so the text rule leaves the advert alone")
 	}
-	return out, failed, nil
+	return out, nil
 }
 
 func (f *Fingerprinter) hash(ctx context.Context, src string) (map[string]string, error) {

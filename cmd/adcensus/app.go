@@ -14,7 +14,7 @@ import (
 
 	"adcensus/crawler"
 	"adcensus/dedup"
-	dedupbolt "adcensus/dedup/cluster"
+	cluster "adcensus/dedup/cluster"
 	"adcensus/index"
 	indexbleve "adcensus/index/bleve"
 	"adcensus/internal/contact"
@@ -39,7 +39,7 @@ type node struct {
 	pseudo   *contact.Pseudonymiser
 	bus      *jetstream.Bus
 	crawls   *crawler.Store
-	cluster  *dedupbolt.Cluster
+	cluster  *cluster.Cluster
 	index    index.Store
 	counters pipeline.Counters
 
@@ -73,7 +73,7 @@ func openNode(ctx context.Context, o nodeOptions) (*node, error) {
 		n.Close()
 		return nil, err
 	}
-	if n.cluster, err = dedupbolt.Open(filepath.Join(o.DataDir, clusterStateFile)); err != nil {
+	if n.cluster, err = cluster.Open(filepath.Join(o.DataDir, clusterStateFile)); err != nil {
 		n.Close()
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func (n *node) startSome(ctx context.Context, stages []string) {
 	fp := dedup.NewFingerprinter(n.pseudo, noImageLoader{}, imagehash.DefaultLimits())
 	for _, st := range []pipeline.Stage{
 		&dedup.FingerprintStage{FP: fp, Workers: runtime.NumCPU(), Log: n.log},
-		&dedupbolt.Stage{Cluster: n.cluster, Log: n.log},
+		&cluster.Stage{Cluster: n.cluster, Log: n.log},
 		&index.Stage{Store: n.index},
 	} {
 		if on[st.Spec().Name] {

@@ -18,7 +18,7 @@ import (
 	"adcensus/ad"
 	"adcensus/crawler"
 	"adcensus/dedup"
-	dedupbolt "adcensus/dedup/cluster"
+	cluster "adcensus/dedup/cluster"
 	"adcensus/dedup/eval"
 	"adcensus/index"
 	"adcensus/internal/contact"
@@ -313,13 +313,13 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) != 1 {
 		return usageError{"usage: adcensus explain [--data DIR] AD_ID"}
 	}
-	cl, err := dedupbolt.Open(filepath.Join(*dataDir, clusterStateFile))
+	cl, err := cluster.Open(filepath.Join(*dataDir, clusterStateFile))
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
 	ex, err := cl.Explain(pos[0])
-	if errors.Is(err, dedupbolt.ErrNotFound) {
+	if errors.Is(err, cluster.ErrNotFound) {
 		return fmt.Errorf("advert %s is not in the cluster state of %s", pos[0], *dataDir)
 	}
 	if err != nil {

@@ -24,7 +24,7 @@ import (
 	"adcensus/ad"
 	"adcensus/configs"
 	"adcensus/crawler"
-	dedupbolt "adcensus/dedup/cluster"
+	cluster "adcensus/dedup/cluster"
 	"adcensus/index"
 	"adcensus/internal/synthetic/demoarena"
 )
@@ -99,7 +99,7 @@ func samePartition(t *testing.T, what string, got, want map[string]string) {
 
 func clusterAssignments(t *testing.T, dataDir string) (person, network map[string]string) {
 	t.Helper()
-	cl, err := dedupbolt.Open(filepath.Join(dataDir, clusterStateFile))
+	cl, err := cluster.Open(filepath.Join(dataDir, clusterStateFile))
 	if err != nil {
 		t.Fatal(err)
 	}

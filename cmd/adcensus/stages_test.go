@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"adcensus/dedup"
-	dedupbolt "adcensus/dedup/cluster"
+	cluster "adcensus/dedup/cluster"
 	"adcensus/index"
 	"adcensus/pipeline"
 )
@@ -15,7 +15,7 @@ import (
 // would never start.
 func TestAllStagesAreTheStagesNames(t *testing.T) {
 	var names, durables []string
-	for _, st := range []pipeline.Stage{&dedup.FingerprintStage{}, &dedupbolt.Stage{}, &index.Stage{}} {
+	for _, st := range []pipeline.Stage{&dedup.FingerprintStage{}, &cluster.Stage{}, &index.Stage{}} {
 		names = append(names, st.Spec().Name)
 		durables = append(durables, st.Spec().Durable)
 	}

@@ -2,47 +2,19 @@ package cluster_test
 
 import (
 	"bytes"
-	"context"
-	"encoding/binary"
-	"fmt"
-	"hash/crc32"
 	"image"
-	"image/color"
 	"image/color/palette"
 	"image/gif"
-	"image/jpeg"
-	"image/png"
 	"math/bits"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"adcensus/dedup/cluster"
 	"adcensus/internal/imagehash"
-	"adcensus/internal/synthetic/photoset"
 	"adcensus/internal/synthetic/testimage"
 
-	"github.com/corona10/goimagehash"
 	"golang.org/x/image/draw"
 )
-
-func MustHash(tb testing.TB, data []byte) map[string]string {
-	tb.Helper()
-	h, err := imagehash.Hash(data, imagehash.Limits{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, k := range []string{imagehash.PHash, imagehash.DHash, imagehash.PHashMirror} {
-		if len(h[k]) != 16 {
-			tb.Fatalf("%s=%q, want 16 hex digits", k, h[k])
-		}
-	}
-	return h
-}
 
 func distance(tb testing.TB, a, b map[string]string) int {
 	tb.Helper()
@@ -60,21 +32,21 @@ func distance(tb testing.TB, a, b map[string]string) int {
 
 func TestHashImageSamePhoto(t *testing.T) {
 	p1 := testimage.Pattern(1, 640, 480)
-	orig := MustHash(t, testimage.MustJPEG(t, p1, 90))
+	orig := testimage.MustHash(t, testimage.MustJPEG(t, p1, 90))
 	for name, data := range map[string][]byte{
 		"png":             testimage.MustPNG(t, p1),
 		"jpeg q40 60%":    testimage.MustJPEG(t, testimage.Resized(p1, 384, 288), 40),
 		"mirrored":        testimage.MustJPEG(t, testimage.Mirrored(p1), 85),
 		"upscaled 2x q70": testimage.MustJPEG(t, testimage.Resized(p1, 1280, 960), 70),
 	} {
-		d := distance(t, orig, MustHash(t, data))
+		d := distance(t, orig, testimage.MustHash(t, data))
 		t.Logf("%s: distance %d", name, d)
 		if d > cluster.MaxImageDistance {
 			t.Errorf("%s: distance %d, want ≤ %d", name, d, cluster.MaxImageDistance)
 		}
 	}
 	for seed := uint64(2); seed < 12; seed++ {
-		other := MustHash(t, testimage.MustJPEG(t, testimage.Pattern(seed, 640, 480), 90))
+		other := testimage.MustHash(t, testimage.MustJPEG(t, testimage.Pattern(seed, 640, 480), 90))
 		d := distance(t, orig, other)
 		t.Logf("pattern %d: distance %d", seed, d)
 		if d <= cluster.MaxImageDistance {
@@ -83,146 +55,9 @@ func TestHashImageSamePhoto(t *testing.T) {
 	}
 }
 
-// pngHeader is a valid PNG signature and IHDR chunk claiming w×h pixels
-// with no image data: DecodeConfig accepts it, Decode would not.
-func pngHeader(w, h uint32) []byte {
-	b := []byte("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
-	chunk := binary.BigEndian.AppendUint32(nil, 13)
-	chunk = append(chunk, "IHDR"...)
-	chunk = append(chunk, ihdr...)
-	chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(chunk[4:]))
-	return append(b, chunk...)
-}
-
-func TestHashImageLimits(t *testing.T) {
-	_, err := imagehash.Hash(pngHeader(20000, 20000), imagehash.Limits{})
-	if err == nil || !strings.Contains(err.Error(), "image too large: 20000x20000 pixels") {
-		t.Fatalf("err=%v, want image too large: 20000x20000 pixels", err)
-	}
-	_, err = imagehash.Hash(make([]byte, 2000), imagehash.Limits{MaxBytes: 1000})
-	if err == nil || !strings.Contains(err.Error(), "image too large: 2000 bytes") {
-		t.Fatalf("err=%v, want too large bytes", err)
-	}
-	_, err = imagehash.Hash([]byte("not an image"), imagehash.Limits{})
-	if err == nil || !strings.HasPrefix(err.Error(), "decode: ") {
-		t.Fatalf("err=%v, want decode: …", err)
-	}
-}
-
-// jpegHeader is a JFIF header and a baseline SOF claiming w×h pixels, with
-// no image data: DecodeConfig accepts it, Decode would not.
-func jpegHeader(w, h uint16) []byte {
-	b := []byte{0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0}
-	b = append(b, 0xff, 0xc0, 0, 17, 8, byte(h>>8), byte(h), byte(w>>8), byte(w), 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1)
-	return b
-}
-
-// TestHashImageBadInput: every broken image gives an error that says what
-// is wrong, never a panic or a hash.
-func TestHashImageBadInput(t *testing.T) {
-	photo := demoPhoto(t, 0)
-	full := testimage.MustJPEG(t, photo, 85)
-	pngData := pngFast(t, photo)
-	for _, tt := range []struct {
-		name string
-		data []byte
-		want string
-	}{
-		{"empty", nil, "decode: image: unknown format"},
-		{"garbage", []byte("not an image at all"), "decode: image: unknown format"},
-		{"gif header, nonsense after", []byte("GIF87a but not really"), "image too large: 25120x29813 pixels"},
-		{"truncated jpeg", full[:len(full)/2], "decode: invalid JPEG format: short Huffman data"},
-		{"jpeg header only", full[:200], "decode: "},
-		{"truncated png", pngData[:len(pngData)/3], "decode: "},
-		{"zero-size gif", []byte("GIF89a\x00\x00\x00\x00\x00\x00\x00;"), "decode: empty image 0x0"},
-		{"huge jpeg", jpegHeader(65000, 65000), "image too large: 65000x65000 pixels"},
-		{"huge png", pngHeader(1, 60_000_000), "image too large: 1x60000000 pixels"},
-	} {
-		h, err := imagehash.Hash(tt.data, imagehash.Limits{})
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: hashes %v, err=%v, want %q", tt.name, h, err, tt.want)
-		}
-	}
-}
-
-// pngFast encodes img as PNG without compression: the tests need the
-// format, not the size.
-func pngFast(tb testing.TB, img image.Image) []byte {
-	tb.Helper()
-	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.NoCompression}
-	if err := enc.Encode(&buf, img); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func demoPhoto(tb testing.TB, i int) image.Image {
-	tb.Helper()
-	data, err := photoset.JPEG(photoset.Names()[i])
-	if err != nil {
-		tb.Fatal(err)
-	}
-	img, err := jpeg.Decode(bytes.NewReader(data))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return img
-}
-
-func greyOf(src image.Image, w, h int) *image.Gray {
-	g := image.NewGray(image.Rect(0, 0, w, h))
-	draw.CatmullRom.Scale(g, g.Bounds(), src, src.Bounds(), draw.Src, nil)
-	return g
-}
-
-// TestHashImageIsGoimagehash: HashImage computes phash and phash_mirror
-// itself from a 64×64 grey (only the 8×8 low frequencies are needed) and
-// dhash with goimagehash from a 9×8 grey. On an image of exactly that size
-// the values must be goimagehash's own.
-func TestHashImageIsGoimagehash(t *testing.T) {
-	for i := range 12 {
-		photo := demoPhoto(t, 3*i)
-		g := greyOf(photo, 64, 64)
-		h := MustHash(t, pngFast(t, g))
-		ph, err := goimagehash.PerceptionHash(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := image.NewGray(g.Bounds())
-		for y := range 64 {
-			for x := range 64 {
-				m.Pix[y*m.Stride+63-x] = g.Pix[y*g.Stride+x]
-			}
-		}
-		mh, err := goimagehash.PerceptionHash(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := fmt.Sprintf("%016x", ph.GetHash()); h[imagehash.PHash] != want {
-			t.Errorf("photo %d: phash %s, goimagehash %s", 3*i, h[imagehash.PHash], want)
-		}
-		if want := fmt.Sprintf("%016x", mh.GetHash()); h[imagehash.PHashMirror] != want {
-			t.Errorf("photo %d: phash_mirror %s, goimagehash of the mirror %s", 3*i, h[imagehash.PHashMirror], want)
-		}
-		g9 := greyOf(photo, 9, 8)
-		dh, err := goimagehash.DifferenceHash(g9)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, want := MustHash(t, pngFast(t, g9))[imagehash.DHash], fmt.Sprintf("%016x", dh.GetHash()); got != want {
-			t.Errorf("photo %d: dhash %s, goimagehash %s", 3*i, got, want)
-		}
-	}
-}
-
 func robustHash(tb testing.TB, data []byte) cluster.ImageHash {
 	tb.Helper()
-	m := MustHash(tb, data)
+	m := testimage.MustHash(tb, data)
 	return parseHashes(tb, m)
 }
 
@@ -232,7 +67,7 @@ func robustHash(tb testing.TB, data []byte) cluster.ImageHash {
 // under the rule in force, and a different photo does not.
 func TestHashImageSizesAndFormats(t *testing.T) {
 	for i := range 3 {
-		photo := demoPhoto(t, 5*i)
+		photo := testimage.DemoPhoto(t, 5*i)
 		orig := robustHash(t, testimage.MustJPEG(t, photo, 85))
 		rgba64 := image.NewRGBA64(photo.Bounds())
 		draw.Draw(rgba64, rgba64.Bounds(), photo, photo.Bounds().Min, draw.Src)
@@ -246,11 +81,11 @@ func TestHashImageSizesAndFormats(t *testing.T) {
 		variants := map[string][]byte{
 			"800x600 jpeg":     testimage.MustJPEG(t, testimage.Resized(photo, 800, 600), 85),
 			"1200x900 jpeg":    testimage.MustJPEG(t, testimage.Resized(photo, 1200, 900), 80),
-			"2000x1500 png":    pngFast(t, testimage.Resized(photo, 2000, 1500)),
+			"2000x1500 png":    testimage.FastPNG(t, testimage.Resized(photo, 2000, 1500)),
 			"261x196 jpeg":     testimage.MustJPEG(t, testimage.Resized(photo, 261, 196), 85),
-			"grey jpeg":        testimage.MustJPEG(t, greyOf(photo, 240, 180), 85),
-			"rgba png":         pngFast(t, testimage.Resized(photo, 240, 180)),
-			"16-bit png":       pngFast(t, rgba64),
+			"grey jpeg":        testimage.MustJPEG(t, testimage.GreyOf(photo, 240, 180), 85),
+			"rgba png":         testimage.FastPNG(t, testimage.Resized(photo, 240, 180)),
+			"16-bit png":       testimage.FastPNG(t, rgba64),
 			"gif":              gifBuf.Bytes(),
 			"180x135 jpeg q60": testimage.MustJPEG(t, testimage.Resized(photo, 180, 135), 60),
 		}
@@ -262,101 +97,9 @@ func TestHashImageSizesAndFormats(t *testing.T) {
 					5*i, name, d, bits.OnesCount64(orig.PHash^h.PHash), ev)
 			}
 		}
-		other := robustHash(t, testimage.MustJPEG(t, testimage.Resized(demoPhoto(t, 5*i+1), 1200, 900), 85))
+		other := robustHash(t, testimage.MustJPEG(t, testimage.Resized(testimage.DemoPhoto(t, 5*i+1), 1200, 900), 85))
 		if ok, ev := cluster.SameImage(&orig, &other); ok {
 			t.Errorf("photo %d and %d match: %s", 5*i, 5*i+1, ev)
-		}
-	}
-}
-
-// TestHashImageOddShapes: tiny, thin and transparent images hash without
-// error, to hashes of the right length.
-func TestHashImageOddShapes(t *testing.T) {
-	photo := demoPhoto(t, 7)
-	nrgba := image.NewNRGBA(image.Rect(0, 0, 120, 90))
-	draw.BiLinear.Scale(nrgba, nrgba.Bounds(), photo, photo.Bounds(), draw.Src, nil)
-	for i := 3; i < len(nrgba.Pix); i += 8 {
-		nrgba.Pix[i] = 0 // every other pixel transparent
-	}
-	for name, img := range map[string]image.Image{
-		"1x1":         testimage.Resized(photo, 1, 1),
-		"3x2":         testimage.Resized(photo, 3, 2),
-		"3000x2":      testimage.Resized(photo, 3000, 2),
-		"2x3000":      testimage.Resized(photo, 2, 3000),
-		"transparent": nrgba,
-		"offset":      testimage.Resized(photo, 300, 200).SubImage(image.Rect(17, 9, 290, 199)),
-	} {
-		h, err := imagehash.Hash(pngFast(t, img), imagehash.Limits{})
-		if err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
-		}
-		parseHashes(t, h)
-	}
-	// A flat image has no structure to hash but must not fail.
-	flat := image.NewUniform(color.Gray{128})
-	if _, err := imagehash.Hash(pngFast(t, &flatImage{flat, image.Rect(0, 0, 50, 40)}), imagehash.Limits{}); err != nil {
-		t.Errorf("flat: %v", err)
-	}
-}
-
-type flatImage struct {
-	*image.Uniform
-	r image.Rectangle
-}
-
-func (f *flatImage) Bounds() image.Rectangle { return f.r }
-
-func TestFileOrHTTPLoader(t *testing.T) {
-	dir := t.TempDir()
-	base := filepath.Join(dir, "base")
-	if err := os.MkdirAll(filepath.Join(base, "img"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(base, "img", "a.jpg"), []byte("abc"), 0o644)
-	os.WriteFile(filepath.Join(dir, "secret.jpg"), []byte("secret"), 0o644)
-	os.WriteFile(filepath.Join(base, "big.jpg"), make([]byte, 100), 0o644)
-	if err := os.Symlink(filepath.Join(dir, "secret.jpg"), filepath.Join(base, "link.jpg")); err != nil {
-		t.Fatal(err)
-	}
-
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/ok.jpg":
-			w.Write([]byte("remote"))
-		case "/big.jpg":
-			w.Write(make([]byte, 100))
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	defer srv.Close()
-
-	l := imagehash.FileOrHTTPLoader{BaseDir: base, Client: srv.Client(), MaxBytes: 50}
-	ctx := context.Background()
-	for _, tt := range []struct {
-		src, want, err string
-	}{
-		{src: "img/a.jpg", want: "abc"},
-		{src: "img/../img/a.jpg", want: "abc"},
-		{src: "../secret.jpg", err: "outside the base directory"},
-		{src: filepath.Join(dir, "secret.jpg"), err: "outside the base directory"},
-		{src: "link.jpg", err: "escapes"},
-		{src: "big.jpg", err: "too large"},
-		{src: "missing.jpg", err: "no such file"},
-		{src: srv.URL + "/ok.jpg", want: "remote"},
-		{src: srv.URL + "/big.jpg", err: "too large"},
-		{src: srv.URL + "/nope.jpg", err: "404"},
-	} {
-		got, err := l.Load(ctx, tt.src)
-		if tt.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.err) {
-				t.Errorf("Load(%s): err=%v, want %q", tt.src, err, tt.err)
-			}
-			continue
-		}
-		if err != nil || string(got) != tt.want {
-			t.Errorf("Load(%s)=%q,%v, want %q", tt.src, got, err, tt.want)
 		}
 	}
 }

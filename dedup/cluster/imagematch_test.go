@@ -188,8 +188,8 @@ func parseHashes(tb testing.TB, m map[string]string) cluster.ImageHash {
 	tb.Helper()
 	p, err1 := strconv.ParseUint(m[imagehash.PHash], 16, 64)
 	q, err2 := strconv.ParseUint(m[imagehash.PHashMirror], 16, 64)
-	s, err3 := imagehash.ParseHashList(m[imagehash.Centres], 2*cluster.NumScales)
-	g, err4 := imagehash.ParseHashList(m[imagehash.Shifts], 2*cluster.NumTiles)
+	s, err3 := ad.ParseHashList(m[imagehash.Centres], 2*cluster.NumScales)
+	g, err4 := ad.ParseHashList(m[imagehash.Shifts], 2*cluster.NumTiles)
 	for _, err := range []error{err1, err2, err3, err4} {
 		if err != nil {
 			tb.Fatalf("bad hashes %v: %v", m, err)

@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"adcensus/ad"
+	"adcensus/internal/imagehash"
 	"adcensus/internal/textsig"
 )
 
@@ -98,15 +99,15 @@ func ProfileOf(fp *ad.Fingerprinted) *Profile {
 		if im.Err != "" {
 			continue
 		}
-		ph, err := strconv.ParseUint(im.Hashes["phash"], 16, 64)
+		ph, err := strconv.ParseUint(im.Hashes[imagehash.PHash], 16, 64)
 		if err != nil {
 			continue
 		}
 		h := ImageHash{PHash: ph}
-		if m, err := strconv.ParseUint(im.Hashes["phash_mirror"], 16, 64); err == nil {
+		if m, err := strconv.ParseUint(im.Hashes[imagehash.PHashMirror], 16, 64); err == nil {
 			h.Mirror, h.HasMirror = m, true
 		}
-		if cs, gs := im.Hashes[kindCentres], im.Hashes[kindShifts]; cs != "" && gs != "" {
+		if cs, gs := im.Hashes[imagehash.Centres], im.Hashes[imagehash.Shifts]; cs != "" && gs != "" {
 			sc, err1 := ad.ParseHashList(cs, 2*NumScales)
 			gr, err2 := ad.ParseHashList(gs, 2*NumTiles)
 			if err1 == nil && err2 == nil {

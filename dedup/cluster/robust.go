@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"fmt"
+
+	"adcensus/internal/imagehash"
 )
 
 // Robust image matching on the hashes of centred regions at four scales
@@ -10,15 +12,11 @@ import (
 // training split of synthetic transformed photo pairs and checked on a
 // held-out split (dedup/cluster/imagematch_test.go, docs/DEDUP.md).
 
-// Geometry of the robust hashes; it must agree with the dedup package.
+// Geometry of the robust hashes, as internal/imagehash writes them.
 const (
-	NumScales = 4 // centred regions, sides 100, 86, 74, 64 %
-	GridSide  = 3
+	NumScales = len(imagehash.CentreScales) // centred regions, sides 100, 86, 74, 64 %
+	GridSide  = imagehash.GridSide
 	NumTiles  = GridSide * GridSide // shifted windows, side 80 %
-	// Profile keys of the robust hash kinds (imagehash.Centres,
-	// imagehash.Shifts; this package cannot import dedup).
-	kindCentres = "phash_centres"
-	kindShifts  = "phash_shifts"
 )
 
 // NoDistance is larger than any Hamming distance of 64-bit hashes.

@@ -6,8 +6,6 @@ import (
 	"math"
 	"sync"
 
-	"adcensus/ad"
-
 	"github.com/corona10/goimagehash"
 )
 
@@ -486,7 +484,3 @@ func hexList(hs []uint64) string {
 	}
 	return string(b)
 }
-
-// ParseHashList parses a list kind (Centres, Shifts): n
-// hashes of 16 hex digits each.
-func ParseHashList(s string, n int) ([]uint64, error) { return ad.ParseHashList(s, n) }

@@ -12,6 +12,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"adcensus/internal/imagehash"
+	"adcensus/internal/synthetic/photoset"
+
 	"golang.org/x/image/draw"
 )
 
@@ -73,4 +76,53 @@ func MustPNG(tb testing.TB, img image.Image) []byte {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// MustHash hashes data with imagehash.Hash and default limits, and
+// checks the three 64-bit kinds are there, or fails tb.
+func MustHash(tb testing.TB, data []byte) map[string]string {
+	tb.Helper()
+	h, err := imagehash.Hash(data, imagehash.Limits{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, k := range []string{imagehash.PHash, imagehash.DHash, imagehash.PHashMirror} {
+		if len(h[k]) != 16 {
+			tb.Fatalf("%s=%q, want 16 hex digits", k, h[k])
+		}
+	}
+	return h
+}
+
+// FastPNG encodes img as PNG without compression: the tests need the
+// format, not the size.
+func FastPNG(tb testing.TB, img image.Image) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.NoCompression}
+	if err := enc.Encode(&buf, img); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// DemoPhoto decodes the i-th photo of the shared photo set.
+func DemoPhoto(tb testing.TB, i int) image.Image {
+	tb.Helper()
+	data, err := photoset.JPEG(photoset.Names()[i])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return img
+}
+
+// GreyOf scales src to a w×h grey image (Catmull-Rom).
+func GreyOf(src image.Image, w, h int) *image.Gray {
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	draw.CatmullRom.Scale(g, g.Bounds(), src, src.Bounds(), draw.Src, nil)
+	return g
 }
