@@ -395,10 +395,6 @@ func rebuildCommand(ctx context.Context, name string, args []string, stdout, std
 	return nil
 }
 
-func rebuild(ctx context.Context, dataDir, natsURL string, stderr io.Writer) error {
-	return rebuildStores(ctx, dataDir, natsURL, stderr, "cluster", "index")
-}
-
 // rebuildStores deletes the stores of the given stages ("cluster",
 // "index"), resets their consumers and replays the stream into them.
 func rebuildStores(ctx context.Context, dataDir, natsURL string, stderr io.Writer, stages ...string) error {

@@ -202,7 +202,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	assertNoRawPhones(t, dataDir, corpus)
 
 	// The stream is the source of truth: delete state and index, replay.
-	if err := rebuild(context.Background(), dataDir, "", &out); err != nil {
+	if err := rebuildStores(context.Background(), dataDir, "", &out, "cluster", "index"); err != nil {
 		t.Fatalf("rebuild: %v\n%s", err, out.String())
 	}
 	rebuiltPerson, rebuiltNetwork := clusterAssignments(t, dataDir)
