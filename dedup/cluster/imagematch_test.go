@@ -183,7 +183,7 @@ func harnessBases(tb testing.TB, parity, maxTiles int) []*image.RGBA {
 	return out
 }
 
-// parseHashes turns HashImage's output into what the rules compare.
+// parseHashes turns imagehash.Hash's output into what the rules compare.
 func parseHashes(tb testing.TB, m map[string]string) cluster.ImageHash {
 	tb.Helper()
 	p, err1 := strconv.ParseUint(m[imagehash.PHash], 16, 64)

@@ -35,7 +35,7 @@ const (
 )
 
 // Template thresholds: a text is a shared template when its near-duplicate
-// group (NearText, the advert itself included) carries at least
+// group (Near, the advert itself included) carries at least
 // TemplateMinNames distinct non-empty names and TemplateMinContacts
 // distinct contacts, as for stock photos (dedup/cluster/stock.go).
 const (

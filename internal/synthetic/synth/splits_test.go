@@ -289,7 +289,7 @@ func stockOwners(profs []*cluster.Profile, ads []*ad.Ad, truth map[string]eval.L
 }
 
 // TestDiagTextPairs (SYNTH_SPLITS_DIR): pairs of adverts with
-// near-duplicate texts (NearText 0.7), neither a template, by how their
+// near-duplicate texts (textsig.Near 0.7), neither a template, by how their
 // names relate, counted by truth: would rule (d) gain or lose if it
 // accepted a pair where one advert gives no name?
 func TestDiagTextPairs(t *testing.T) {
