@@ -62,7 +62,7 @@ func robustHash(tb testing.TB, data []byte) cluster.ImageHash {
 }
 
 // TestHashImageSizesAndFormats: the same photo at advert sizes (where
-// HashImage box-averages the luma down first) and in every decoded pixel
+// imagehash.Hash box-averages the luma down first) and in every decoded pixel
 // format (YCbCr, Gray, RGBA, RGBA64, Paletted) matches the 240×180 JPEG
 // under the rule in force, and a different photo does not.
 func TestHashImageSizesAndFormats(t *testing.T) {
