@@ -61,8 +61,6 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	stageLog := log
-	log = log.With("stage", "dedup-offline")
 	if p == nil {
 		return st, errors.New("offline: nil pseudonymiser")
 	}
@@ -80,169 +78,34 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 
 	lim := imagehash.DefaultLimits()
 	fpr := NewFingerprinter(p, imagehash.FileOrHTTPLoader{BaseDir: baseDir, MaxBytes: lim.MaxBytes}, lim)
-	// The stages of the stream, run here over an in-process loop: the
-	// same Process functions, so the two paths cannot drift.
-	fpStage := &FingerprintStage{FP: fpr, Workers: 1, Log: stageLog}
-	clStage := &cluster.Stage{Cluster: cl, Log: stageLog}
-
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	// The stages of the stream, run here over an in-process loop: the
+	// same Process functions, so the two paths cannot drift.
+	o := &offline{
+		ctx:     ctx,
+		cancel:  cancel,
+		log:     log.With("stage", "dedup-offline"),
+		fpStage: &FingerprintStage{FP: fpr, Workers: 1, Log: log},
+		clStage: &cluster.Stage{Cluster: cl, Log: log},
+	}
 
-	// batch is a batch of adverts for the fingerprint stage, with the
-	// problems the reader met in them (fields dropped).
-	type batch struct {
-		msgs     []*pipeline.Msg
-		problems []string
-	}
-	type result struct {
-		pipeline.Result
-		bad      int // adverts the fingerprint stage set aside
-		problems []string
-	}
 	// Each worker runs the fingerprint stage on one batch at a time.
 	workers := runtime.NumCPU()
-	batches := make(chan batch, workers)
-	results := make(chan result, workers)
-
-	// reader: owns Read, BadLines and Duplicates until batches is closed.
+	batches := make(chan offlineBatch, workers)
+	results := make(chan offlineResult, workers)
 	var readStats OfflineStats
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
 		defer close(batches)
-		r := ad.NewReader(in)
-		seen := map[string]struct{}{}
-		var b batch
-		send := func() bool {
-			if len(b.msgs) == 0 {
-				return true
-			}
-			select {
-			case batches <- b:
-				b = batch{}
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		}
-		for {
-			// The reader decodes every line with ad.Decode, which checks
-			// the id with ad.ValidID (the check of the stream's stages):
-			// a record with an id no store accepts is a bad line.
-			a, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				send()
-				return
-			}
-			var le *ad.LineError
-			if errors.As(err, &le) {
-				readStats.BadLines++
-				log.Warn("bad line skipped", "line", le.Line, "err", le.Err)
-				continue
-			}
-			if err != nil {
-				cancel(fmt.Errorf("read: %w", err))
-				return
-			}
-			readStats.Read++
-			if _, dup := seen[a.ID]; dup {
-				readStats.Duplicates++
-				log.Debug("duplicate ad id skipped", "ad", a.ID)
-				continue
-			}
-			seen[a.ID] = struct{}{}
-			for _, pr := range r.Problems() {
-				log.Debug("advert problem", "ad", a.ID, "problem", pr)
-			}
-			data, err := json.Marshal(a)
-			if err != nil {
-				cancel(fmt.Errorf("read: %w", err))
-				return
-			}
-			b.msgs = append(b.msgs, &pipeline.Msg{Subject: pipeline.AdsSubject(a.Arena), Data: data, Seq: uint64(readStats.Read), Delivered: 1})
-			b.problems = append(b.problems, r.Problems()...)
-			if len(b.msgs) == FingerprintBatch && !send() {
-				return
-			}
-		}
+		o.read(in, batches, &readStats)
 	}()
-
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for b := range batches {
-				res, err := fpStage.Process(ctx, b.msgs)
-				if err != nil {
-					cancel(err)
-					return
-				}
-				r := result{Result: res, problems: b.problems}
-				for _, m := range b.msgs {
-					if m.Bad != nil {
-						r.bad++
-						log.Warn("record skipped", "err", m.Bad)
-					}
-				}
-				select {
-				case results <- r:
-				case <-ctx.Done():
-					return
-				}
-			}
-		})
-	}
 	go func() {
-		wg.Wait()
-		close(results)
+		defer close(results)
+		o.fingerprint(workers, batches, results)
 	}()
-
-	// Cluster batches are pipelined: one runs in memory while the one
-	// before commits (cluster.Stage.Begin), and a batch is waited for once
-	// the next has begun. Nothing is published: the assignments are read
-	// from the state at the end.
-	fps := make([]*pipeline.Msg, 0, OfflineBatch)
-	var seq uint64
-	var inFlight *cluster.Begun
-	wait := func() {
-		if inFlight == nil {
-			return
-		}
-		if _, err := inFlight.Wait(); err != nil {
-			cancel(fmt.Errorf("cluster: %w", err))
-		}
-		inFlight = nil
-	}
-	flush := func() {
-		if len(fps) == 0 || ctx.Err() != nil {
-			return
-		}
-		b, err := clStage.Begin(ctx, fps)
-		wait()
-		if err != nil {
-			cancel(fmt.Errorf("cluster: %w", err))
-		}
-		for _, m := range fps {
-			if m.Bad != nil {
-				cancel(fmt.Errorf("cluster: fingerprints set aside: %w", m.Bad))
-			}
-		}
-		inFlight = b
-		fps = fps[:0]
-	}
-	for r := range results {
-		st.BadLines += r.bad
-		st.countProblems(r.problems)
-		st.countProblems(r.Problems)
-		for _, o := range r.Out {
-			seq++
-			fps = append(fps, &pipeline.Msg{Subject: o.Subject, Data: o.Data, Seq: seq, Delivered: 1})
-			if len(fps) == OfflineBatch {
-				flush()
-			}
-		}
-	}
-	flush()
-	wait()
+	o.cluster(results, &st)
 	<-readDone
 	st.Read, st.Duplicates = readStats.Read, readStats.Duplicates
 	st.BadLines += readStats.BadLines
@@ -250,20 +113,8 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 		return st, err
 	}
 
-	w := csv.NewWriter(out)
-	if err := w.Write([]string{"ad_id", "person_id", "network_id"}); err != nil {
-		return st, fmt.Errorf("write csv: %w", err)
-	}
-	err = cl.All(func(a ad.Assignment) error {
-		st.AdsWritten++
-		return w.Write([]string{a.AdID, a.PersonID, a.NetworkID})
-	})
-	if err != nil {
-		return st, fmt.Errorf("write csv: %w", err)
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return st, fmt.Errorf("write csv: %w", err)
+	if err := writeAssignments(out, cl, &st); err != nil {
+		return st, err
 	}
 	if _, st.Persons, st.Networks, err = cl.Stats(); err != nil {
 		return st, err
@@ -274,10 +125,198 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 	if err := cl.Close(); err != nil {
 		return st, fmt.Errorf("close state: %w", err)
 	}
-	log.Info("dedup done", "read", st.Read, "bad_lines", st.BadLines, "duplicates", st.Duplicates,
+	o.log.Info("dedup done", "read", st.Read, "bad_lines", st.BadLines, "duplicates", st.Duplicates,
 		"images_failed", st.ImagesFailed, "ages_dropped", st.AgesDropped, "phones_invalid", st.PhonesInvalid,
 		"empty_texts", st.EmptyTexts, "fields_dropped", st.FieldsDropped, "ads", st.AdsWritten, "persons", st.Persons, "persons_without_contact_or_photo", st.PersonsWithoutContactOrPhoto, "networks", st.Networks)
 	return st, nil
+}
+
+// offline is one run of Offline: a reader, fingerprint workers and the
+// cluster loop, which stop together when ctx is cancelled (cancel records
+// the first error).
+type offline struct {
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	log     *slog.Logger
+	fpStage *FingerprintStage
+	clStage *cluster.Stage
+}
+
+// offlineBatch is a batch of adverts for the fingerprint stage, with the
+// problems the reader met in them (fields dropped).
+type offlineBatch struct {
+	msgs     []*pipeline.Msg
+	problems []string
+}
+
+// offlineResult is what the fingerprint stage made of a batch.
+type offlineResult struct {
+	pipeline.Result
+	bad      int // adverts the fingerprint stage set aside
+	problems []string
+}
+
+// read reads adverts and sends them in batches of FingerprintBatch, as
+// the stream's messages would be. It owns stats.Read, BadLines and
+// Duplicates until it returns.
+func (o *offline) read(in io.Reader, batches chan<- offlineBatch, stats *OfflineStats) {
+	r := ad.NewReader(in)
+	seen := map[string]struct{}{}
+	var b offlineBatch
+	send := func() bool {
+		if len(b.msgs) == 0 {
+			return true
+		}
+		select {
+		case batches <- b:
+			b = offlineBatch{}
+			return true
+		case <-o.ctx.Done():
+			return false
+		}
+	}
+	for {
+		// The reader decodes every line with ad.Decode, which checks the
+		// id with ad.ValidID (the check of the stream's stages): a record
+		// with an id no store accepts is a bad line.
+		a, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			send()
+			return
+		}
+		var le *ad.LineError
+		if errors.As(err, &le) {
+			stats.BadLines++
+			o.log.Warn("bad line skipped", "line", le.Line, "err", le.Err)
+			continue
+		}
+		if err != nil {
+			o.cancel(fmt.Errorf("read: %w", err))
+			return
+		}
+		stats.Read++
+		if _, dup := seen[a.ID]; dup {
+			stats.Duplicates++
+			o.log.Debug("duplicate ad id skipped", "ad", a.ID)
+			continue
+		}
+		seen[a.ID] = struct{}{}
+		for _, pr := range r.Problems() {
+			o.log.Debug("advert problem", "ad", a.ID, "problem", pr)
+		}
+		data, err := json.Marshal(a)
+		if err != nil {
+			o.cancel(fmt.Errorf("read: %w", err))
+			return
+		}
+		b.msgs = append(b.msgs, &pipeline.Msg{Subject: pipeline.AdsSubject(a.Arena), Data: data, Seq: uint64(stats.Read), Delivered: 1})
+		b.problems = append(b.problems, r.Problems()...)
+		if len(b.msgs) == FingerprintBatch && !send() {
+			return
+		}
+	}
+}
+
+// fingerprint runs the fingerprint stage's Process on workers batches at
+// once and returns when batches is closed and drained.
+func (o *offline) fingerprint(workers int, batches <-chan offlineBatch, results chan<- offlineResult) {
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for b := range batches {
+				res, err := o.fpStage.Process(o.ctx, b.msgs)
+				if err != nil {
+					o.cancel(err)
+					return
+				}
+				r := offlineResult{Result: res, problems: b.problems}
+				for _, m := range b.msgs {
+					if m.Bad != nil {
+						r.bad++
+						o.log.Warn("record skipped", "err", m.Bad)
+					}
+				}
+				select {
+				case results <- r:
+				case <-o.ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// cluster feeds the fingerprints to the cluster stage in batches of
+// OfflineBatch, pipelined: one runs in memory while the one before commits
+// (cluster.Stage.Begin), and a batch is waited for once the next has
+// begun. Nothing is published: the assignments are read from the state at
+// the end. It counts the problems and set-aside adverts into st.
+func (o *offline) cluster(results <-chan offlineResult, st *OfflineStats) {
+	fps := make([]*pipeline.Msg, 0, OfflineBatch)
+	var seq uint64
+	var inFlight *cluster.Begun
+	wait := func() {
+		if inFlight == nil {
+			return
+		}
+		if _, err := inFlight.Wait(); err != nil {
+			o.cancel(fmt.Errorf("cluster: %w", err))
+		}
+		inFlight = nil
+	}
+	flush := func() {
+		if len(fps) == 0 || o.ctx.Err() != nil {
+			return
+		}
+		b, err := o.clStage.Begin(o.ctx, fps)
+		wait()
+		if err != nil {
+			o.cancel(fmt.Errorf("cluster: %w", err))
+		}
+		for _, m := range fps {
+			if m.Bad != nil {
+				o.cancel(fmt.Errorf("cluster: fingerprints set aside: %w", m.Bad))
+			}
+		}
+		inFlight = b
+		fps = fps[:0]
+	}
+	for r := range results {
+		st.BadLines += r.bad
+		st.countProblems(r.problems)
+		st.countProblems(r.Problems)
+		for _, out := range r.Out {
+			seq++
+			fps = append(fps, &pipeline.Msg{Subject: out.Subject, Data: out.Data, Seq: seq, Delivered: 1})
+			if len(fps) == OfflineBatch {
+				flush()
+			}
+		}
+	}
+	flush()
+	wait()
+}
+
+// writeAssignments writes the CSV "ad_id,person_id,network_id" of every
+// advert in the state, sorted by ad id, and counts the rows.
+func writeAssignments(out io.Writer, cl *cluster.Cluster, st *OfflineStats) error {
+	w := csv.NewWriter(out)
+	if err := w.Write([]string{"ad_id", "person_id", "network_id"}); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	err := cl.All(func(a ad.Assignment) error {
+		st.AdsWritten++
+		return w.Write([]string{a.AdID, a.PersonID, a.NetworkID})
+	})
+	if err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	return nil
 }
 
 // countProblems counts advert problems by kind (ad.ProblemKind).
