@@ -19,6 +19,7 @@ import (
 	"adcensus/internal/imagehash"
 	"adcensus/internal/synthetic/synth"
 	"adcensus/pipeline"
+	"adcensus/pipeline/jetstream/jstest"
 )
 
 // TestStreamingEqualsOffline checks issue 4's promise that the offline
@@ -99,8 +100,8 @@ func TestStreamingEqualsOffline(t *testing.T) {
 	done := make(chan error, 2)
 	go func() { done <- pipeline.Run(ctx, bus, fps, counters) }()
 	go func() { done <- pipeline.Run(ctx, bus, cls, counters) }()
-	waitIdle(t, bus, pipeline.DurableFingerprint)
-	waitIdle(t, bus, pipeline.DurableCluster)
+	jstest.WaitIdle(t, bus, pipeline.DurableFingerprint)
+	jstest.WaitIdle(t, bus, pipeline.DurableCluster)
 	cancel()
 	for range 2 {
 		if err := <-done; err != nil {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"adcensus/ad"
 	"adcensus/dedup"
@@ -19,36 +18,15 @@ import (
 	"adcensus/internal/imagehash"
 	"adcensus/pipeline"
 	"adcensus/pipeline/jetstream"
+	"adcensus/pipeline/jetstream/jstest"
 )
-
-func waitIdle(t *testing.T, b pipeline.Bus, durables ...string) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		idle, err := b.Idle(context.Background(), durables...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if idle {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%v not idle", durables)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // mustBusAndCluster opens an embedded bus and a cluster state in a temporary
 // directory, both closed at cleanup.
 func mustBusAndCluster(t testing.TB) (*jetstream.Bus, *cluster.Cluster) {
 	t.Helper()
 	dir := t.TempDir()
-	bus, err := jetstream.Open(context.Background(), jetstream.Options{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bus.Close() })
+	bus := jstest.MustBus(t, dir)
 	cl, err := cluster.Open(filepath.Join(dir, "cluster.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +62,7 @@ func TestFingerprintStageCountsProblems(t *testing.T) {
 		FP: dedup.NewFingerprinter(contact.New([]byte("test key")), imagehash.FileOrHTTPLoader{BaseDir: t.TempDir(), MaxBytes: lim.MaxBytes}, lim)}
 	done := make(chan error, 1)
 	go func() { done <- pipeline.Run(ctx, bus, stage, counters) }()
-	waitIdle(t, bus, pipeline.DurableFingerprint)
+	jstest.WaitIdle(t, bus, pipeline.DurableFingerprint)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

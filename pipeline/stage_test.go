@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"adcensus/pipeline"
-	"adcensus/pipeline/jetstream"
+	"adcensus/pipeline/jetstream/jstest"
 )
 
 // Subjects of the fake stage: it reads adcensus.ads.> as the fingerprint
@@ -77,34 +77,6 @@ func (s *upperStage) Process(_ context.Context, msgs []*pipeline.Msg) (pipeline.
 	return res, nil
 }
 
-func mustBus(t testing.TB) *jetstream.Bus {
-	t.Helper()
-	bus, err := jetstream.Open(context.Background(), jetstream.Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bus.Close() })
-	return bus
-}
-
-func waitIdle(t *testing.T, b pipeline.Bus, durables ...string) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		idle, err := b.Idle(context.Background(), durables...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if idle {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%v not idle", durables)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // readAll returns the data of every message on subject, in stream order.
 func readAll(t *testing.T, bus pipeline.Bus, subject string) []string {
 	t.Helper()
@@ -112,7 +84,7 @@ func readAll(t *testing.T, bus pipeline.Bus, subject string) []string {
 	defer cancel()
 	var got []string
 	go func() {
-		waitIdle(t, bus, "reader")
+		jstest.WaitIdle(t, bus, "reader")
 		cancel()
 	}()
 	err := bus.Consume(ctx, "reader", []string{subject}, 100, func(_ context.Context, msgs []*pipeline.Msg) error {
@@ -143,7 +115,7 @@ func runStage(t *testing.T, bus pipeline.Bus, stage pipeline.Stage, c *pipeline.
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- pipeline.Run(ctx, bus, stage, c) }()
-	waitIdle(t, bus, stage.Spec().Durable)
+	jstest.WaitIdle(t, bus, stage.Spec().Durable)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -154,7 +126,7 @@ func runStage(t *testing.T, bus pipeline.Bus, stage pipeline.Stage, c *pipeline.
 // headers, sets Bad messages aside (terminated, counted as rejected) and
 // counts what the stage processed and the problems it met.
 func TestRunPublishesCountsAndSetsAside(t *testing.T) {
-	bus := mustBus(t)
+	bus := jstest.MustBus(t, "")
 	publish(t, bus, "a", "bad1", "b", "problem", "c", "bad2", "d")
 	stage := &upperStage{}
 	c := &pipeline.Counters{}
@@ -185,7 +157,7 @@ func TestRunPublishesCountsAndSetsAside(t *testing.T) {
 
 // A batch whose Process fails is redelivered whole and counted once.
 func TestRunRedeliversFailedBatch(t *testing.T) {
-	bus := mustBus(t)
+	bus := jstest.MustBus(t, "")
 	publish(t, bus, "a", "b")
 	stage := &upperStage{}
 	stage.failN.Store(1)
@@ -218,7 +190,7 @@ func (b *lossyBus) PublishAsync(ctx context.Context, subject, msgID string, data
 // acknowledged: the batch is redelivered, and what was stored already is
 // recognised as a duplicate by its id.
 func TestRunRedeliversOnLostOutput(t *testing.T) {
-	bus := mustBus(t)
+	bus := jstest.MustBus(t, "")
 	publish(t, bus, "a", "b", "c")
 	lossy := &lossyBus{Bus: bus}
 	lossy.fail.Store(1)
@@ -240,7 +212,7 @@ func TestRunRedeliversOnLostOutput(t *testing.T) {
 
 // Publishing on a subject the stage did not declare fails the batch.
 func TestRunRefusesUndeclaredOutput(t *testing.T) {
-	bus := mustBus(t)
+	bus := jstest.MustBus(t, "")
 	publish(t, bus, "a")
 	stage := &upperStage{subject: pipeline.SubjectAssignments}
 	c := &pipeline.Counters{}

@@ -11,12 +11,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"adcensus/ad"
 	"adcensus/dedup/cluster"
 	"adcensus/pipeline"
 	"adcensus/pipeline/jetstream"
+	"adcensus/pipeline/jetstream/jstest"
 )
 
 // flakyBus fails the first n publishes of assignments, as a crash between the
@@ -47,34 +47,12 @@ func stageFP(id, name, contact string) *ad.Fingerprinted {
 	return &ad.Fingerprinted{Ad: ad.Ad{ID: id, Arena: "a"}, Name: name, Contacts: []string{contact}}
 }
 
-func stageWaitIdle(t *testing.T, b pipeline.Bus, durables ...string) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		idle, err := b.Idle(context.Background(), durables...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if idle {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%v not idle", durables)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // mustStageBusAndCluster opens an embedded bus and a cluster state in a temporary
 // directory, both closed at cleanup.
 func mustStageBusAndCluster(t testing.TB) (*jetstream.Bus, *cluster.Cluster) {
 	t.Helper()
 	dir := t.TempDir()
-	bus, err := jetstream.Open(context.Background(), jetstream.Options{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bus.Close() })
+	bus := jstest.MustBus(t, dir)
 	cl, err := cluster.Open(filepath.Join(dir, "cluster.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -108,13 +86,13 @@ func TestClusterStageRepublishesAfterFailedPublish(t *testing.T) {
 	stage := &cluster.Stage{Cluster: cl, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	done := make(chan error, 1)
 	go func() { done <- pipeline.Run(ctx, fb, stage, &pipeline.Counters{}) }()
-	stageWaitIdle(t, bus, pipeline.DurableCluster)
+	jstest.WaitIdle(t, bus, pipeline.DurableCluster)
 
 	// Fold every assignments message in stream order, last writer wins.
 	got := map[string]ad.Assignment{}
 	rctx, rcancel := context.WithCancel(ctx)
 	go func() {
-		stageWaitIdle(t, bus, "reader")
+		jstest.WaitIdle(t, bus, "reader")
 		rcancel()
 	}()
 	bus.Consume(rctx, "reader", []string{pipeline.SubjectAssignments}, 100, func(_ context.Context, msgs []*pipeline.Msg) error {
@@ -169,7 +147,7 @@ func TestClusterStageSetsAsideBadMessages(t *testing.T) {
 	stage := &cluster.Stage{Cluster: cl, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	done := make(chan error, 1)
 	go func() { done <- pipeline.Run(ctx, bus, stage, counters) }()
-	stageWaitIdle(t, bus, pipeline.DurableCluster)
+	jstest.WaitIdle(t, bus, pipeline.DurableCluster)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -209,7 +187,7 @@ func readSubject(t *testing.T, bus pipeline.Bus, subject string) []*pipeline.Msg
 	var got []*pipeline.Msg
 	durable := fmt.Sprint("reader-", readers.Add(1))
 	go func() {
-		stageWaitIdle(t, bus, durable)
+		jstest.WaitIdle(t, bus, durable)
 		cancel()
 	}()
 	err := bus.Consume(ctx, durable, []string{subject}, 100, func(_ context.Context, msgs []*pipeline.Msg) error {
@@ -245,7 +223,7 @@ func TestClusterStageReplayPublishesNothingTwice(t *testing.T) {
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- pipeline.Run(rctx, counting, &cluster.Stage{Cluster: cl}, nil) }()
-		stageWaitIdle(t, bus, pipeline.DurableCluster)
+		jstest.WaitIdle(t, bus, pipeline.DurableCluster)
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)
