@@ -5,6 +5,7 @@ package ad
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -77,14 +78,29 @@ const MaxIDLen = 1024
 
 // ValidID reports whether id can identify an advert in every store: not
 // empty, at most MaxIDLen bytes, valid UTF-8, no control characters.
-func ValidID(id string) bool {
-	if id == "" || len(id) > MaxIDLen || !utf8.ValidString(id) {
-		return false
-	}
-	for _, r := range id {
-		if unicode.IsControl(r) {
-			return false
+func ValidID(id string) bool { return CheckID(id) == nil }
+
+// CheckID returns nil for an id ValidID accepts, else an error saying why
+// it is refused: "advert id invalid: empty".
+func CheckID(id string) error {
+	why := ""
+	switch {
+	case id == "":
+		why = "empty"
+	case len(id) > MaxIDLen:
+		why = fmt.Sprintf("too long (%d bytes, at most %d)", len(id), MaxIDLen)
+	case !utf8.ValidString(id):
+		why = "not valid UTF-8"
+	default:
+		for i, r := range id {
+			if unicode.IsControl(r) {
+				why = fmt.Sprintf("control character %U at byte %d", r, i)
+				break
+			}
 		}
 	}
-	return true
+	if why == "" {
+		return nil
+	}
+	return fmt.Errorf("advert id invalid: %s", why)
 }

@@ -117,3 +117,28 @@ func TestValidID(t *testing.T) {
 		}
 	}
 }
+
+// CheckID says why an id is refused, and refuses exactly what ValidID
+// does.
+func TestCheckID(t *testing.T) {
+	for _, tc := range []struct{ id, want string }{
+		{"ok-1", ""},
+		{"", "advert id invalid: empty"},
+		{strings.Repeat("a", 1025), "advert id invalid: too long (1025 bytes, at most 1024)"},
+		{"a\xffb", "advert id invalid: not valid UTF-8"},
+		{"a-\x00", "advert id invalid: control character U+0000 at byte 2"},
+		{"a\tb", "advert id invalid: control character U+0009 at byte 1"},
+	} {
+		err := ad.CheckID(tc.id)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("CheckID(%.20q) = %q, want %q", tc.id, got, tc.want)
+		}
+		if valid := ad.ValidID(tc.id); valid != (err == nil) {
+			t.Errorf("ValidID(%.20q) = %v, but CheckID says %v", tc.id, valid, err)
+		}
+	}
+}

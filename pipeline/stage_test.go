@@ -244,28 +244,6 @@ func TestRunRefusesUndeclaredOutput(t *testing.T) {
 	}
 }
 
-// CheckID says why an id is refused, and refuses exactly what ad.ValidID
-// does.
-func TestCheckID(t *testing.T) {
-	for _, tc := range []struct{ id, want string }{
-		{"ok-1", ""},
-		{"", "advert id invalid: empty"},
-		{strings.Repeat("a", 1025), "advert id invalid: too long (1025 bytes, at most 1024)"},
-		{"a\xffb", "advert id invalid: not valid UTF-8"},
-		{"a-\x00", "advert id invalid: control character U+0000 at byte 2"},
-		{"a\tb", "advert id invalid: control character U+0009 at byte 1"},
-	} {
-		err := pipeline.CheckID(tc.id)
-		got := ""
-		if err != nil {
-			got = err.Error()
-		}
-		if got != tc.want {
-			t.Errorf("CheckID(%.20q) = %q, want %q", tc.id, got, tc.want)
-		}
-	}
-}
-
 // DecodeFingerprinted names the subject, the stream sequence and what is
 // wrong.
 func TestDecodeFingerprinted(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"adcensus/ad"
+
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -239,7 +241,7 @@ func (s *state) replay(v []byte, hasComp *[]bool) error {
 		if err != nil {
 			return fmt.Errorf("advert %d: %w", len(s.ids), err)
 		}
-		if _, dup := s.pos[id]; dup || !ValidID(id) {
+		if _, dup := s.pos[id]; dup || !ad.ValidID(id) {
 			return fmt.Errorf("advert %d has id %q, invalid or repeated", len(s.ids), id)
 		}
 		ref := s.addAdvert(id, p, true)

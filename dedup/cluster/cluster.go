@@ -34,7 +34,6 @@ package cluster
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"adcensus/ad"
@@ -45,9 +44,6 @@ var (
 	ErrNotFound  = errors.New("advert not found")
 	ErrInvalidID = errors.New("invalid advert id")
 )
-
-// MaxIDLen is the longest advert id the cluster stores.
-const MaxIDLen = 1024
 
 // Cluster is the clustering state: in memory (state.go) for speed, in one
 // bbolt file for durability. Every batch is one bbolt transaction
@@ -150,18 +146,13 @@ func (c *Cluster) lockCommitted() {
 	}
 }
 
-// ValidID reports whether the cluster can store an advert id: not empty, at
-// most MaxIDLen bytes, no 0 byte.
-func ValidID(id string) bool {
-	return id != "" && len(id) <= MaxIDLen && strings.IndexByte(id, 0) < 0
-}
-
 // AddBatch adds fingerprinted adverts in one transaction and returns, for
 // each advert not seen before, the assignments it changed: Cause is its id,
 // Changed the new assignment of every advert whose person or network id
 // changed (itself included), sorted by ad id. An advert id already in the
 // state is skipped, so redelivery never double-counts. A nil fingerprint or
-// an invalid id (empty, longer than MaxIDLen, holding a 0 byte) fails the
+// an invalid id (ad.ValidID: empty, longer than ad.MaxIDLen, not UTF-8,
+// holding a control character) fails the
 // whole batch with ErrInvalidID before anything is written. It returns
 // when the batch is durable (Begin, then Wait).
 func (c *Cluster) AddBatch(fps []*ad.Fingerprinted) ([]ad.Assignments, error) {
@@ -200,7 +191,7 @@ func (c *Cluster) Begin(fps []*ad.Fingerprinted) (*Pending, error) {
 		if fp == nil {
 			return nil, fmt.Errorf("%w: fingerprint %d is nil", ErrInvalidID, i)
 		}
-		if !ValidID(fp.Ad.ID) {
+		if !ad.ValidID(fp.Ad.ID) {
 			return nil, fmt.Errorf("%w: fingerprint %d", ErrInvalidID, i)
 		}
 	}
