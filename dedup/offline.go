@@ -251,11 +251,13 @@ func (o *offline) fingerprint(workers int, batches <-chan offlineBatch, results 
 // OfflineBatch, pipelined: one runs in memory while the one before commits
 // (cluster.Stage.Begin), and a batch is waited for once the next has
 // begun. Nothing is published: the assignments are read from the state at
-// the end. It counts the problems and set-aside adverts into st.
+// the end. It counts the problems (by kind, with pipeline.Counters) and
+// the set-aside adverts into st.
 func (o *offline) cluster(results <-chan offlineResult, st *OfflineStats) {
 	fps := make([]*pipeline.Msg, 0, OfflineBatch)
 	var seq uint64
 	var inFlight *cluster.Begun
+	var problems pipeline.Counters // by kind, as the stream's stages count them
 	wait := func() {
 		if inFlight == nil {
 			return
@@ -284,8 +286,8 @@ func (o *offline) cluster(results <-chan offlineResult, st *OfflineStats) {
 	}
 	for r := range results {
 		st.BadLines += r.bad
-		st.countProblems(r.problems)
-		st.countProblems(r.Problems)
+		problems.CountProblems(r.problems)
+		problems.CountProblems(r.Problems)
 		for _, out := range r.Out {
 			seq++
 			fps = append(fps, &pipeline.Msg{Subject: out.Subject, Data: out.Data, Seq: seq, Delivered: 1})
@@ -296,6 +298,11 @@ func (o *offline) cluster(results <-chan offlineResult, st *OfflineStats) {
 	}
 	flush()
 	wait()
+	st.ImagesFailed = int(problems.ImageProblems.Load())
+	st.AgesDropped = int(problems.AgeProblems.Load())
+	st.PhonesInvalid = int(problems.PhoneProblems.Load())
+	st.EmptyTexts = int(problems.TextProblems.Load())
+	st.FieldsDropped = int(problems.FieldProblems.Load())
 }
 
 // writeAssignments writes the CSV "ad_id,person_id,network_id" of every
@@ -317,22 +324,4 @@ func writeAssignments(out io.Writer, cl *cluster.Cluster, st *OfflineStats) erro
 		return fmt.Errorf("write csv: %w", err)
 	}
 	return nil
-}
-
-// countProblems counts advert problems by kind (ad.ProblemKind).
-func (st *OfflineStats) countProblems(problems []string) {
-	for _, pr := range problems {
-		switch ad.ProblemKind(pr) {
-		case ad.ProblemImage:
-			st.ImagesFailed++
-		case ad.ProblemAge:
-			st.AgesDropped++
-		case ad.ProblemPhone:
-			st.PhonesInvalid++
-		case ad.ProblemText:
-			st.EmptyTexts++
-		case ad.ProblemField:
-			st.FieldsDropped++
-		}
-	}
 }

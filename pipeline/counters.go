@@ -66,9 +66,9 @@ func (c *Counters) ProblemSummary() string {
 	return strings.Join(parts, ", ")
 }
 
-// Processed returns the counter of what the stage on durable has
+// processed returns the counter of what the stage on durable has
 // processed, nil for a durable that is not one of the three stages'.
-func (c *Counters) Processed(durable string) *atomic.Int64 {
+func (c *Counters) processed(durable string) *atomic.Int64 {
 	switch durable {
 	case DurableFingerprint:
 		return &c.Fingerprinted
@@ -86,7 +86,7 @@ func (c *Counters) count(durable string, res Result, msgs []*Msg) {
 	if c == nil {
 		return
 	}
-	if n := c.Processed(durable); n != nil {
+	if n := c.processed(durable); n != nil {
 		n.Add(int64(res.Done))
 	}
 	c.CountProblems(res.Problems)
