@@ -90,9 +90,28 @@ func openNode(ctx context.Context, o nodeOptions) (*node, error) {
 // then redelivered), then Close closes the stores and the stream.
 func (n *node) startStages(ctx context.Context) { n.startSome(ctx, allStages) }
 
-// Stage names for startSome (the stages' pipeline.Spec names), in flow
-// order.
-var allStages = []string{"fingerprint", "cluster", "index"}
+// stages returns the pipeline's stages in flow order, wired to the node's
+// stores. Images on the stream were fetched and hashed by the crawler
+// under its politeness rules; the fingerprint stage never fetches on its
+// own.
+func (n *node) stages() []pipeline.Stage {
+	fp := dedup.NewFingerprinter(n.pseudo, noImageLoader{}, imagehash.DefaultLimits())
+	return []pipeline.Stage{
+		&dedup.FingerprintStage{FP: fp, Workers: runtime.NumCPU(), Log: n.log},
+		&cluster.Stage{Cluster: n.cluster, Log: n.log},
+		&index.Stage{Store: n.index},
+	}
+}
+
+// allStages are the stages' names (their pipeline.Spec names), in flow
+// order: what startSome and 'adcensus stages --only' take.
+var allStages = func() []string {
+	var names []string
+	for _, st := range (&node{}).stages() {
+		names = append(names, st.Spec().Name)
+	}
+	return names
+}()
 
 func (n *node) startSome(ctx context.Context, stages []string) {
 	on := map[string]bool{}
@@ -102,14 +121,7 @@ func (n *node) startSome(ctx context.Context, stages []string) {
 	ctx, n.cancel = context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(ctx)
 	n.group = g
-	// Images on the stream were fetched and hashed by the crawler under its
-	// politeness rules; the fingerprint stage never fetches on its own.
-	fp := dedup.NewFingerprinter(n.pseudo, noImageLoader{}, imagehash.DefaultLimits())
-	for _, st := range []pipeline.Stage{
-		&dedup.FingerprintStage{FP: fp, Workers: runtime.NumCPU(), Log: n.log},
-		&cluster.Stage{Cluster: n.cluster, Log: n.log},
-		&index.Stage{Store: n.index},
-	} {
+	for _, st := range n.stages() {
 		if on[st.Spec().Name] {
 			g.Go(func() error { return pipeline.Run(gctx, n.bus, st, &n.counters) })
 		}
