@@ -122,6 +122,7 @@ func (b *Begun) Wait() (pipeline.Result, error) {
 	}
 	changed := map[string]bool{}
 	var pub []pipeline.Out
+	log := s.log()
 	for _, o := range outs {
 		changed[o.Cause] = true
 		m := b.seqOf[o.Cause]
@@ -145,7 +146,7 @@ func (b *Begun) Wait() (pipeline.Result, error) {
 		if err != nil {
 			return pipeline.Result{}, err
 		}
-		s.log().Debug("republishing current assignments", "ad", id, "n", len(asg))
+		log.Debug("republishing current assignments", "ad", id, "n", len(asg))
 		if pub, err = appendAssignments(pub, m.Seq, ad.Assignments{Cause: id, Changed: asg}); err != nil {
 			return pipeline.Result{}, err
 		}
