@@ -6,7 +6,9 @@ package synthetic
 //
 // The lists are read-only. Their order and lengths are part of every
 // generated corpus (a seeded generator draws by index), and the demo corpus
-// and the labelled corpora are pinned by tests: appending to a list changes
+// and both styles of the labelled corpora are pinned by digest tests
+// (TestDemoCorpusUnchanged, TestDefaultStyleUnchanged,
+// TestVariedStyleUnchanged): appending to a list changes
 // the output of each generator that draws from all of it. The demo arenas
 // draw from the first entries of most lists (demoarena/words.go), the corpus
 // generator from the first Swedish names only (synth/words.go).

@@ -2,6 +2,9 @@ package demoarena_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"image/jpeg"
 	"reflect"
@@ -354,4 +357,26 @@ func TestPhotosAreDistinct(t *testing.T) {
 		t.Errorf("a variant is %d bits from another photo, want ≥ 16", minCross)
 	}
 	t.Logf("%d photos, %d bytes; pHash: min pair distance %d, variant–original max %d, variant–other min %d", len(names), total, minPair, maxSelf, minCross)
+}
+
+// TestDemoCorpusUnchanged pins the corpus `adcensus demo` serves (its
+// persons, adverts, unused photos and truth): the demo's printed truth and
+// the docs' numbers depend on it, and it draws from the shared vocabulary
+// (package synthetic), so a word added there must not change it unnoticed.
+func TestDemoCorpusUnchanged(t *testing.T) {
+	c := demoarena.Generate(demoarena.DefaultSeed)
+	data, err := json.Marshal(struct {
+		People  []demoarena.Person
+		Adverts []demoarena.Advert
+		Extras  []string
+		Truth   []demoarena.TruthRow
+	}{c.People, c.Adverts, c.Extras, c.Truth()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	const want = "a406cb751b771e550a35dd03eecb3f7bb2dd94d50e03a5fb2ac191220ab0123d"
+	if got := hex.EncodeToString(sum[:]); got != want {
+		t.Fatalf("demo corpus digest %s, want %s (%d persons, %d adverts)", got, want, c.Persons(), c.Ads())
+	}
 }

@@ -34,6 +34,27 @@ func TestDefaultStyleUnchanged(t *testing.T) {
 	}
 }
 
+// TestVariedStyleUnchanged pins the varied corpus as
+// TestDefaultStyleUnchanged pins the default one: both draw from the
+// fixtures' shared vocabulary (package synthetic).
+func TestVariedStyleUnchanged(t *testing.T) {
+	o := tinyOptions(11)
+	o.Style = synth.StyleVaried
+	dir, _ := MustGenerate(t, o)
+	h := sha256.New()
+	for _, name := range []string{synth.AdsFile, synth.TruthFile} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(b)
+	}
+	const want = "ae38ee3361021e0aea595670d779f100f5f096e2533c727a08394338c341cc9e"
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		t.Fatalf("varied corpus digest %s, want %s", got, want)
+	}
+}
+
 // TestVariedStyle checks the varied style: deterministic, different from
 // the default, with what it promises (nameless adverts, names in
 // capitals or with emoji, touring numbers), and the truth's meaning
