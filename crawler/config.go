@@ -297,8 +297,8 @@ var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // Validate checks the config without I/O and compiles its selectors and
 // patterns. Errors carry the field path and, when known, the line. The
-// checks run in the order of the file's sections and the first error is
-// returned.
+// checks run crawl, limits, pages (detail, then listing), fields, and the
+// first error is returned.
 func (c *ArenaConfig) Validate() error {
 	for _, check := range []func() error{c.validateCrawl, c.validateLimits, c.validatePages, c.validateFields} {
 		if err := check(); err != nil {

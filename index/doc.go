@@ -115,9 +115,9 @@ func NormaliseCountries(codes []string) []string {
 	return slices.Compact(out)
 }
 
-// youthPhrases are the signs-of-youth phrases, listed in docs/PATTERNS.md
-// (pattern signs-of-youth, whose configs/patterns/signs-of-youth.yaml
-// refers to them as index.YouthPhrases); keep the two lists equal.
+// youthPhrases are the signs-of-youth phrases: the one list of them
+// (docs/PATTERNS.md and configs/patterns/signs-of-youth.yaml refer to it
+// as index.YouthPhrases).
 var youthPhrases = []string{
 	"ny i branschen", "ung", "ungdom", "tjej", "skoltjej", "skolflicka", "nyss fyllda", "precis fyllt 18",
 	"new to this", "young", "teen", "girl", "schoolgirl", "barely legal", "just turned 18",

@@ -241,8 +241,11 @@ func (s *state) replay(v []byte, hasComp *[]bool) error {
 		if err != nil {
 			return fmt.Errorf("advert %d: %w", len(s.ids), err)
 		}
-		if _, dup := s.pos[id]; dup || !ad.ValidID(id) {
-			return fmt.Errorf("advert %d has id %q, invalid or repeated", len(s.ids), id)
+		if _, dup := s.pos[id]; dup {
+			return fmt.Errorf("advert %d has id %q, repeated", len(s.ids), id)
+		}
+		if err := ad.CheckID(id); err != nil {
+			return fmt.Errorf("advert %d: %w", len(s.ids), err)
 		}
 		ref := s.addAdvert(id, p, true)
 		s.indexImages(ref, s.img)

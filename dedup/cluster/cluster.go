@@ -191,8 +191,8 @@ func (c *Cluster) Begin(fps []*ad.Fingerprinted) (*Pending, error) {
 		if fp == nil {
 			return nil, fmt.Errorf("%w: fingerprint %d is nil", ErrInvalidID, i)
 		}
-		if !ad.ValidID(fp.Ad.ID) {
-			return nil, fmt.Errorf("%w: fingerprint %d", ErrInvalidID, i)
+		if err := ad.CheckID(fp.Ad.ID); err != nil {
+			return nil, fmt.Errorf("%w: fingerprint %d: %v", ErrInvalidID, i, err)
 		}
 	}
 	c.mu.Lock()

@@ -355,7 +355,7 @@ func bitsAboveMedian(co *[64]float32) uint64 {
 // frequencies of its DCT-II, DC included, each against about their
 // median, bit 63-i for coefficient i = 8v+u), and the same of the grey
 // mirrored. goimagehash computes a full 64×64 DCT; only these 64
-// coefficients are needed. TestGoPHashMatchesGoimagehash checks the
+// coefficients are needed. TestHashImageIsGoimagehash checks the
 // values are goimagehash's.
 func goPHash(px *[pN * pN]uint8) (h, mirror uint64) {
 	var rows [dctKeep][pN]float64 // rows[u][y]
