@@ -177,18 +177,19 @@ func Estimate(t *Table, opt Options) (*Result, error) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("interaction %s %s: %s", termName(nt.pair, t.Lists), verb, nt.reason))
 	}
 
-	res.describe(f, ds, model, t.Lists)
-	res.fillWald(f, ds, model, t.Lists, opt.Level)
+	res.describe(f, ds, model)
+	res.fillWald(f, ds, model)
 	if !opt.NoProfile {
-		res.fillProfile(f, ds, model, opt.Level)
+		res.fillProfile(f, ds, model)
 	}
-	res.fillBootstrap(ds, model, t.Lists, &opt)
+	res.fillBootstrap(ds, model, &opt)
 	return res, nil
 }
 
 // describe fills in the estimate and the selected model: its fit
 // statistics and terms.
-func (r *Result) describe(f *fitter, ds *dataset, model *fitted, lists []string) {
+func (r *Result) describe(f *fitter, ds *dataset, model *fitted) {
+	lists := r.Lists
 	hidden := math.Exp(model.beta[0])
 	r.Hidden = hidden
 	r.Total = ds.observed + hidden
@@ -213,7 +214,8 @@ func (r *Result) describe(f *fitter, ds *dataset, model *fitted, lists []string)
 
 // fillWald fills in the Wald interval and the standard errors from the
 // observed information, when the covariance can be computed.
-func (r *Result) fillWald(f *fitter, ds *dataset, model *fitted, lists []string, level float64) {
+func (r *Result) fillWald(f *fitter, ds *dataset, model *fitted) {
+	lists, level := r.Lists, r.Level
 	f.evaluate(model.terms, model.beta)
 	if cov, ok := f.covariance(model.terms); ok {
 		p := len(model.terms)
@@ -231,7 +233,8 @@ func (r *Result) fillWald(f *fitter, ds *dataset, model *fitted, lists []string,
 
 // fillProfile fills in the profile-likelihood interval, or warns which bound
 // was not found.
-func (r *Result) fillProfile(f *fitter, ds *dataset, model *fitted, level float64) {
+func (r *Result) fillProfile(f *fitter, ds *dataset, model *fitted) {
+	level := r.Level
 	lo, hi, okLo, okHi := profileInterval(f, ds, model, level)
 	switch {
 	case okLo && okHi:
@@ -245,7 +248,8 @@ func (r *Result) fillProfile(f *fitter, ds *dataset, model *fitted, level float6
 
 // fillBootstrap fills in the confidence interval: the parametric bootstrap's
 // when opt.Replicates > 0, else none (the estimate itself).
-func (r *Result) fillBootstrap(ds *dataset, model *fitted, lists []string, opt *Options) {
+func (r *Result) fillBootstrap(ds *dataset, model *fitted, opt *Options) {
+	lists := r.Lists
 	r.CILow, r.CIHigh = r.Total, r.Total
 	r.CIMethod = "none"
 	if opt.Replicates <= 0 {
