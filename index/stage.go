@@ -49,7 +49,7 @@ func (s *Stage) Process(ctx context.Context, msgs []*pipeline.Msg) (pipeline.Res
 		case pipeline.SubjectAssignments:
 			var a ad.Assignments
 			if err := json.Unmarshal(m.Data, &a); err != nil {
-				m.Bad = fmt.Errorf("decode assignments: %w", err)
+				m.Bad = fmt.Errorf("%s at stream seq %d: decode: %w", m.Subject, m.Seq, err)
 				continue
 			}
 			for _, x := range a.Changed {

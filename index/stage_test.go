@@ -57,7 +57,7 @@ func TestStageProcess(t *testing.T) {
 	if len(st.asg) != 1 || st.asg[0].AdID != "a-1" || st.asg[0].PersonID != "P1" || st.asg[0].Version != 2 {
 		t.Fatalf("applied assignments %+v", st.asg)
 	}
-	for i, want := range []string{"", "", "adcensus.fingerprints at stream seq 3: advert id invalid: empty", "decode assignments: unexpected end of JSON input", ""} {
+	for i, want := range []string{"", "", "adcensus.fingerprints at stream seq 3: advert id invalid: empty", "adcensus.assignments at stream seq 4: decode: unexpected end of JSON input", ""} {
 		got := ""
 		if msgs[i].Bad != nil {
 			got = msgs[i].Bad.Error()

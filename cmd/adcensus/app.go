@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -131,7 +132,19 @@ func (n *node) startSome(ctx context.Context, stages []string) {
 // waitIdle waits until every stage has processed everything in the stream.
 // A stage that fails ends the wait with its error.
 func (n *node) waitIdle(ctx context.Context) error {
-	return n.waitIdleOf(ctx, pipeline.DurableFingerprint, pipeline.DurableCluster, pipeline.DurableIndex)
+	return n.waitIdleOf(ctx, durablesOf(allStages)...)
+}
+
+// durablesOf returns the durable consumers of the named stages, in flow
+// order.
+func durablesOf(names []string) []string {
+	var ds []string
+	for _, st := range (&node{}).stages() {
+		if spec := st.Spec(); slices.Contains(names, spec.Name) {
+			ds = append(ds, spec.Durable)
+		}
+	}
+	return ds
 }
 
 // waitIdleOf waits until the given durable consumers (in flow order) have

@@ -399,7 +399,6 @@ func rebuildCommand(ctx context.Context, name string, args []string, stdout, std
 // "index"), resets their consumers and replays the stream into them.
 func rebuildStores(ctx context.Context, dataDir, natsURL string, stderr io.Writer, stages ...string) error {
 	files := map[string]string{"cluster": clusterStateFile, "index": indexDir}
-	durables := map[string]string{"cluster": pipeline.DurableCluster, "index": pipeline.DurableIndex}
 	for _, st := range stages {
 		if err := os.RemoveAll(filepath.Join(dataDir, files[st])); err != nil {
 			return err
@@ -410,12 +409,11 @@ func rebuildStores(ctx context.Context, dataDir, natsURL string, stderr io.Write
 		return err
 	}
 	defer n.Close()
-	var ds []string
-	for _, st := range stages {
-		if err := n.bus.ResetConsumer(ctx, durables[st]); err != nil {
+	ds := durablesOf(stages)
+	for _, d := range ds {
+		if err := n.bus.ResetConsumer(ctx, d); err != nil {
 			return err
 		}
-		ds = append(ds, durables[st])
 	}
 	n.startSome(ctx, stages)
 	if err := n.waitIdleOf(ctx, ds...); err != nil {

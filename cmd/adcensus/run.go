@@ -157,7 +157,7 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 	defer n.Close()
 	n.startStages(ctx)
 
-	runs, err := n.crawlOnce(ctx, o, stderr, start, log)
+	runs, err := n.crawlOnce(ctx, o, stderr, start)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 		// at their next start), then the stages stop, then the node closes.
 		fmt.Fprintln(stdout, "waiting for scheduled crawls (Ctrl-C to stop)")
 		n.startStages(ctx)
-		err := scheduleCrawls(ctx, n, o, stdout, log)
+		err := scheduleCrawls(ctx, n, o, stdout)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return rows, err
 		}
@@ -186,10 +186,10 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 
 // newCrawler returns a crawler of arena cfg publishing to the node's
 // stream.
-func (n *node) newCrawler(cfg *crawler.ArenaConfig, o runOptions, log *slog.Logger) (*crawler.Crawler, error) {
+func (n *node) newCrawler(cfg *crawler.ArenaConfig, o runOptions) (*crawler.Crawler, error) {
 	return crawler.New(cfg, crawler.Options{
 		Store: n.crawls, Sink: &pipeline.BusSink{Bus: n.bus}, Pseudo: n.pseudo,
-		Logger: log, Version: Version, AutoResume: true,
+		Logger: n.log, Version: Version, AutoResume: true,
 		WARCDir: warcDirFor(cfg, n.dataDir, o.WARCDir), Metrics: o.Metrics,
 	})
 }
@@ -197,11 +197,11 @@ func (n *node) newCrawler(cfg *crawler.ArenaConfig, o runOptions, log *slog.Logg
 // crawlOnce crawls every arena at once with the progress line on stderr,
 // waits until the stages have processed everything in the stream and
 // stops them. It returns the runs in the order of o.Arenas.
-func (n *node) crawlOnce(ctx context.Context, o runOptions, stderr io.Writer, start time.Time, log *slog.Logger) ([]*crawler.Run, error) {
+func (n *node) crawlOnce(ctx context.Context, o runOptions, stderr io.Writer, start time.Time) ([]*crawler.Run, error) {
 	crawlers := make([]*crawler.Crawler, len(o.Arenas))
 	for i, a := range o.Arenas {
 		var err error
-		if crawlers[i], err = n.newCrawler(a, o, log); err != nil {
+		if crawlers[i], err = n.newCrawler(a, o); err != nil {
 			return nil, err
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -119,7 +118,8 @@ func printSchedules(w io.Writer, scheds []crawler.Schedule, now time.Time) error
 // With no schedules it just waits for ctx. After each scheduled crawl it
 // waits until the stages have processed its adverts and prints one line
 // with the run's and the index's counts for the arena to stdout.
-func scheduleCrawls(ctx context.Context, n *node, o runOptions, stdout io.Writer, log *slog.Logger) error {
+func scheduleCrawls(ctx context.Context, n *node, o runOptions, stdout io.Writer) error {
+	log := n.log
 	arenas := o.Arenas
 	stored, err := n.crawls.Schedules()
 	if err != nil {
@@ -140,7 +140,7 @@ func scheduleCrawls(ctx context.Context, n *node, o runOptions, stdout io.Writer
 	var outMu sync.Mutex
 	return s.Run(ctx, func(ctx context.Context, arena string) error {
 		cfg := byName[arena]
-		c, err := n.newCrawler(cfg, o, log)
+		c, err := n.newCrawler(cfg, o)
 		if err != nil {
 			return err
 		}
