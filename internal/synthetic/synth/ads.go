@@ -79,7 +79,7 @@ func (g *gen) newAd(pi int, t time.Time, up *uploads) *ad.Ad {
 		c = stops[stop]
 	}
 	a.City, a.Region = c.Name, c.Region
-	textName := p.name
+	var textName string
 	if g.varied() {
 		a.Name, textName = g.nameVaried(p, arena)
 	} else {
