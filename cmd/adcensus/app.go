@@ -78,10 +78,14 @@ func openNode(ctx context.Context, o nodeOptions) (*node, error) {
 		n.Close()
 		return nil, err
 	}
-	if n.index, err = indexbleve.Open(filepath.Join(o.DataDir, indexDir)); err != nil {
+	// Through a variable of the concrete type: a nil *Index in the
+	// index.Store field would not be nil, and Close would call it.
+	ix, err := indexbleve.Open(filepath.Join(o.DataDir, indexDir))
+	if err != nil {
 		n.Close()
 		return nil, err
 	}
+	n.index = ix
 	return n, nil
 }
 
