@@ -260,6 +260,9 @@ func (b *Bus) consumer(ctx context.Context, durable string, subjects []string) (
 func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, batch int, h pipeline.BatchHandler) error {
 	cons, err := b.consumer(ctx, durable, subjects)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // cancelled while the consumer was being set up
+		}
 		return fmt.Errorf("consumer %s: %w", durable, err)
 	}
 	log := b.log.With("consumer", durable)
