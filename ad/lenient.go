@@ -130,7 +130,7 @@ func validate(a *Ad) error {
 	case a.ID == "":
 		return errors.New(`missing "id"`)
 	case !ValidID(a.ID):
-		return fmt.Errorf(`invalid "id" (control characters or longer than %d bytes)`, MaxIDLen)
+		return CheckID(a.ID)
 	case a.V > SchemaVersion:
 		return fmt.Errorf("record version %d is newer than supported %d", a.V, SchemaVersion)
 	}
