@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -221,6 +222,44 @@ func (n *node) Close() error {
 		errs = append(errs, n.bus.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// resetStore closes the store of stage ("cluster" or "index"), deletes its
+// files and opens it empty, for a rebuild by replay.
+func (n *node) resetStore(stage string) error {
+	switch stage {
+	case "cluster":
+		path := filepath.Join(n.dataDir, clusterStateFile)
+		if err := n.cluster.Close(); err != nil {
+			return err
+		}
+		n.cluster = nil
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		cl, err := cluster.Open(path)
+		if err != nil {
+			return err
+		}
+		n.cluster = cl
+	case "index":
+		dir := filepath.Join(n.dataDir, indexDir)
+		if err := n.index.Close(); err != nil {
+			return err
+		}
+		n.index = nil
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+		ix, err := indexbleve.Open(dir)
+		if err != nil {
+			return err
+		}
+		n.index = ix
+	default:
+		return fmt.Errorf("no store to reset for stage %q", stage)
+	}
+	return nil
 }
 
 // openIndex opens only the index of a data directory, for read commands.

@@ -396,19 +396,20 @@ func rebuildCommand(ctx context.Context, name string, args []string, stdout, std
 }
 
 // rebuildStores deletes the stores of the given stages ("cluster",
-// "index"), resets their consumers and replays the stream into them.
+// "index"), resets their consumers and replays the stream into them. The
+// node is opened first, so a stream that cannot be reached or a store that
+// another process holds stops it before anything is deleted.
 func rebuildStores(ctx context.Context, dataDir, natsURL string, stderr io.Writer, stages ...string) error {
-	files := map[string]string{"cluster": clusterStateFile, "index": indexDir}
-	for _, st := range stages {
-		if err := os.RemoveAll(filepath.Join(dataDir, files[st])); err != nil {
-			return err
-		}
-	}
 	n, err := openNode(ctx, nodeOptions{DataDir: dataDir, NATSURL: natsURL, Logger: newLogger(stderr, levelFor(false))})
 	if err != nil {
 		return err
 	}
 	defer n.Close()
+	for _, st := range stages {
+		if err := n.resetStore(st); err != nil {
+			return err
+		}
+	}
 	ds := durablesOf(stages)
 	for _, d := range ds {
 		if err := n.bus.ResetConsumer(ctx, d); err != nil {

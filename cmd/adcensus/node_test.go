@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,5 +31,27 @@ func TestOpenNodeWhileIndexHeld(t *testing.T) {
 	}
 	if _, _, _, err := held.Stats(context.Background()); err != nil {
 		t.Fatalf("holder broken after the refused open: %v", err)
+	}
+}
+
+// A rebuild that cannot reach its stream deletes nothing: the cluster
+// state and the index are still there for the next attempt.
+func TestRebuildWithoutStreamKeepsStores(t *testing.T) {
+	dir := t.TempDir()
+	n, err := openNode(context.Background(), nodeOptions{DataDir: dir, Logger: newLogger(io.Discard, levelFor(true))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	if err := rebuildStores(context.Background(), dir, "nats://127.0.0.1:1", &stderr, "cluster", "index"); err == nil {
+		t.Fatal("rebuild without a reachable stream succeeded")
+	}
+	for _, name := range []string{clusterStateFile, filepath.Join(indexDir, indexbleve.DocsFile)} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s gone after a failed rebuild: %v", name, err)
+		}
 	}
 }
