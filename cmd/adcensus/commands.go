@@ -443,6 +443,9 @@ func cmdStages(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	stages := splitList(*only)
+	if len(stages) == 0 {
+		return usageError{"--only names no stage (stages: " + strings.Join(allStages, ", ") + ")"}
+	}
 	for _, s := range stages {
 		if !slices.Contains(allStages, s) {
 			return usageError{fmt.Sprintf("unknown stage %q (stages: %s)", s, strings.Join(allStages, ", "))}

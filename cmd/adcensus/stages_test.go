@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
 	"slices"
 	"testing"
 
@@ -20,5 +24,22 @@ func TestStageNamesAndDurables(t *testing.T) {
 	}
 	if got, want := durablesOf([]string{"index", "cluster"}), []string{pipeline.DurableCluster, pipeline.DurableIndex}; !slices.Equal(got, want) {
 		t.Fatalf("durablesOf(index, cluster) = %q, want %q", got, want)
+	}
+}
+
+// 'adcensus stages' refuses an --only that names no stage or an unknown
+// one, before opening anything, rather than run nothing until killed.
+func TestStagesRefusesEmptyOrUnknownOnly(t *testing.T) {
+	for _, only := range []string{"", " , ", "fingerprint,cluser"} {
+		dir := t.TempDir()
+		var out, errb bytes.Buffer
+		err := Main(context.Background(), []string{"stages", "--only", only, "--data", dir}, &out, &errb)
+		var ue usageError
+		if !errors.As(err, &ue) {
+			t.Errorf("--only %q: err %v, want a usage error", only, err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("--only %q: the data directory was touched", only)
+		}
 	}
 }
