@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"adcensus/internal/boltfile"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -60,9 +62,9 @@ var bucketRuns = []byte("runs")
 
 // OpenStore opens (creating if needed) the crawl state file.
 func OpenStore(path string) (*Store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	db, err := boltfile.Open(path, nil)
 	if err != nil {
-		return nil, fmt.Errorf("open crawl state %s: %w", path, err)
+		return nil, fmt.Errorf("crawl state: %w", err)
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketRuns)

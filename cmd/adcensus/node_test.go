@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	indexbleve "adcensus/index/bleve"
+	"adcensus/internal/boltfile"
 )
 
 // A second process on a data directory whose index another process holds
@@ -26,8 +28,8 @@ func TestOpenNodeWhileIndexHeld(t *testing.T) {
 		n.Close()
 		t.Fatal("opened a node on an index another holder has open")
 	}
-	if !strings.Contains(err.Error(), indexbleve.DocsFile) {
-		t.Fatalf("err %q does not name %s", err, indexbleve.DocsFile)
+	if !strings.Contains(err.Error(), indexbleve.DocsFile) || !errors.Is(err, boltfile.ErrHeld) {
+		t.Fatalf("err %q does not name %s and say it is held", err, indexbleve.DocsFile)
 	}
 	if _, _, _, err := held.Stats(context.Background()); err != nil {
 		t.Fatalf("holder broken after the refused open: %v", err)

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"adcensus/ad"
+	"adcensus/internal/boltfile"
 
 	bbolt "go.etcd.io/bbolt"
 )
@@ -62,14 +62,13 @@ type store struct{ db *bbolt.DB }
 // openStore opens or creates the state file at path, creates its
 // buckets and checks its layout (Open has the options).
 func openStore(path string, scratch bool) (*store, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout:        5 * time.Second,
+	db, err := boltfile.Open(path, &bbolt.Options{
 		NoFreelistSync: true,
 		FreelistType:   bbolt.FreelistMapType,
 		NoSync:         scratch,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open cluster state: %w", err)
+		return nil, fmt.Errorf("cluster state: %w", err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range allBuckets {

@@ -15,12 +15,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	blevelib "github.com/blevesearch/bleve/v2"
 	bolt "go.etcd.io/bbolt"
 
 	"adcensus/index"
+	"adcensus/internal/boltfile"
 )
 
 // File names inside the directory given to Open.
@@ -55,9 +55,9 @@ func Open(dir string) (*Index, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
-	db, err := bolt.Open(filepath.Join(dir, DocsFile), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	db, err := boltfile.Open(filepath.Join(dir, DocsFile), nil)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", DocsFile, err)
+		return nil, fmt.Errorf("index: %w", err)
 	}
 	x := &Index{dir: dir, db: db}
 	var stored []byte
