@@ -14,12 +14,12 @@ import (
 	"adcensus/internal/synthetic/synth"
 )
 
-// TestDefaultStyleUnchanged pins the default corpus: the varied style must
-// not change a byte of it (ads.jsonl and truth.csv of a small corpus; the
-// image files are named by hashes of seed and number, checked by
-// TestDeterministic).
-func TestDefaultStyleUnchanged(t *testing.T) {
-	dir, _ := MustGenerate(t, tinyOptions(11))
+// corpusDigest is the sha256 of the ads.jsonl and truth.csv of the corpus
+// o generates (the image files are named by hashes of seed and number,
+// checked by TestDeterministic).
+func corpusDigest(t *testing.T, o synth.Options) string {
+	t.Helper()
+	dir, _ := MustGenerate(t, o)
 	h := sha256.New()
 	for _, name := range []string{synth.AdsFile, synth.TruthFile} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
@@ -28,8 +28,14 @@ func TestDefaultStyleUnchanged(t *testing.T) {
 		}
 		h.Write(b)
 	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// TestDefaultStyleUnchanged pins the default corpus: the varied style must
+// not change a byte of it.
+func TestDefaultStyleUnchanged(t *testing.T) {
 	const want = "2270792a143b23690b6555050f586fe977373ce2b967c2ea0246b81a6f585235"
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+	if got := corpusDigest(t, tinyOptions(11)); got != want {
 		t.Fatalf("default corpus digest %s, want %s", got, want)
 	}
 }
@@ -40,17 +46,8 @@ func TestDefaultStyleUnchanged(t *testing.T) {
 func TestVariedStyleUnchanged(t *testing.T) {
 	o := tinyOptions(11)
 	o.Style = synth.StyleVaried
-	dir, _ := MustGenerate(t, o)
-	h := sha256.New()
-	for _, name := range []string{synth.AdsFile, synth.TruthFile} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Write(b)
-	}
 	const want = "ae38ee3361021e0aea595670d779f100f5f096e2533c727a08394338c341cc9e"
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+	if got := corpusDigest(t, o); got != want {
 		t.Fatalf("varied corpus digest %s, want %s", got, want)
 	}
 }
