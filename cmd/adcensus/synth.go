@@ -28,6 +28,14 @@ func cmdSynth(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *out == "" {
 		return usageError{"usage: adcensus synth --out DIR [--seed N] [--persons N] [--ads N] [--blank-share F] [--style varied]"}
 	}
+	// The library reads 0 as "the default" and a negative share as
+	// "none"; on the command line both are mistakes.
+	if *persons < 1 {
+		return usageError{fmt.Sprintf("--persons %d: want at least 1", *persons)}
+	}
+	if !(*blank >= 0 && *blank <= 1) {
+		return usageError{fmt.Sprintf("--blank-share %g: want a share from 0 to 1", *blank)}
+	}
 	o := d
 	o.Seed, o.Persons, o.Ads, o.BlankShare, o.Style = *seed, *persons, *ads, *blank, *style
 	if err := o.Validate(); err != nil {

@@ -82,6 +82,10 @@ func TestSynthUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{},
 		{"--out", t.TempDir(), "--persons", "10", "--ads", "5"},
+		{"--out", t.TempDir(), "--persons", "0"},
+		{"--out", t.TempDir(), "--blank-share", "-1"},
+		{"--out", t.TempDir(), "--blank-share", "NaN"},
+		{"--out", t.TempDir(), "--blank-share", "1.5"},
 	} {
 		err := cmdSynth(context.Background(), args, &out, &errb)
 		if !errors.As(err, new(usageError)) {

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -119,7 +120,7 @@ func (o Options) Validate() error {
 		"no_photo_share": o.NoPhotoShare, "stock_share": o.StockShare,
 		"name_variant_share": o.NameVariantShare, "blank_share": o.BlankShare,
 	} {
-		if v > 1 {
+		if v > 1 || math.IsNaN(v) {
 			return fmt.Errorf("%s: %g, want at most 1", name, v)
 		}
 	}
