@@ -375,6 +375,11 @@ func rebuildCommand(ctx context.Context, name string, args []string, stdout, std
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
+	// A rebuild replays into an existing data directory; a mistyped
+	// --data must not quietly become a new, empty one.
+	if _, err := os.Stat(*dataDir); err != nil {
+		return fmt.Errorf("no data directory to rebuild: %w", err)
+	}
 	if err := rebuildStores(ctx, *dataDir, *natsURL, stderr, stages...); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,21 @@ func TestRebuildWithoutStreamKeepsStores(t *testing.T) {
 	for _, name := range []string{clusterStateFile, filepath.Join(indexDir, indexbleve.DocsFile)} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s gone after a failed rebuild: %v", name, err)
+		}
+	}
+}
+
+// 'adcensus rebuild' on a data directory that does not exist (a typo)
+// refuses, and creates nothing.
+func TestRebuildRefusesMissingDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "typo")
+	var out, errb strings.Builder
+	for _, args := range [][]string{{"rebuild", "--data", dir}, {"index", "rebuild", "--data", dir}} {
+		if err := Main(context.Background(), args, &out, &errb); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%q: err %v, want one wrapping fs.ErrNotExist", args, err)
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%q created %s", args, dir)
 		}
 	}
 }
