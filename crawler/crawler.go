@@ -506,7 +506,7 @@ func (c *Crawler) commit(batch []*page) {
 }
 
 // process fetches and extracts one page. Its errKind is "" when the page
-// was fine and "cancelled" when ctx was cancelled while fetching.
+// was fine and "cancelled" when ctx was cancelled while or before fetching.
 func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 	p := &page{entry: e, done: e}
 	fail := func(kind string, err error) *page {
@@ -515,11 +515,14 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 		return p
 	}
 	body, kind, err := col.fetch(ctx, e.URL)
+	if ctx.Err() != nil {
+		// Cancelled while fetching, even if the response arrived: the
+		// page stays queued and a resumed run fetches it, so an
+		// interrupted run publishes nothing after the interruption.
+		p.errKind = "cancelled"
+		return p
+	}
 	if err != nil {
-		if ctx.Err() != nil {
-			p.errKind = "cancelled"
-			return p
-		}
 		return fail(kind, err)
 	}
 	p.done.State = "done"

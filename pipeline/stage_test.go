@@ -83,8 +83,9 @@ func readAll(t *testing.T, bus pipeline.Bus, subject string) []string {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var got []string
+	idle := make(chan error, 1)
 	go func() {
-		jstest.WaitIdle(t, bus, "reader")
+		idle <- jstest.AwaitIdle(bus, "reader")
 		cancel()
 	}()
 	err := bus.Consume(ctx, "reader", []string{subject}, 100, func(_ context.Context, msgs []*pipeline.Msg) error {
@@ -94,6 +95,9 @@ func readAll(t *testing.T, bus pipeline.Bus, subject string) []string {
 		return nil
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-idle; err != nil {
 		t.Fatal(err)
 	}
 	return got

@@ -5,6 +5,7 @@ package jstest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -29,19 +30,28 @@ func MustBus(tb testing.TB, dir string) *jetstream.Bus {
 
 // WaitIdle polls until every durable consumer has received and
 // acknowledged every message on its subjects, or fails tb after a minute.
+// It must be called from the test's goroutine; elsewhere use AwaitIdle.
 func WaitIdle(tb testing.TB, b pipeline.Bus, durables ...string) {
 	tb.Helper()
+	if err := AwaitIdle(b, durables...); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// AwaitIdle is WaitIdle returning its failure, for goroutines other than
+// the test's (where tb.Fatal must not be called).
+func AwaitIdle(b pipeline.Bus, durables ...string) error {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		idle, err := b.Idle(context.Background(), durables...)
 		if err != nil {
-			tb.Fatal(err)
+			return err
 		}
 		if idle {
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("%v not idle after a minute", durables)
+			return fmt.Errorf("%v not idle after a minute", durables)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
