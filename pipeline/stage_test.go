@@ -167,7 +167,11 @@ func TestRunRedeliversFailedBatch(t *testing.T) {
 	stage.failN.Store(1)
 	c := &pipeline.Counters{}
 	runStage(t, bus, stage, c)
-	if got, want := readAll(t, bus, fakeOut), []string{"A|a", "B|b"}; !slices.Equal(got, want) {
+	// The failed batch comes again after the ones behind it when the
+	// stream hands them out separately: the order is not the point.
+	got := readAll(t, bus, fakeOut)
+	slices.Sort(got)
+	if want := []string{"A|a", "B|b"}; !slices.Equal(got, want) {
 		t.Fatalf("published %q, want %q", got, want)
 	}
 	if got, want := c.Fingerprinted.Load(), int64(2); got != want {
@@ -201,13 +205,22 @@ func TestRunRedeliversOnLostOutput(t *testing.T) {
 	stage := &upperStage{}
 	c := &pipeline.Counters{}
 	runStage(t, lossy, stage, c)
-	if got, want := readAll(t, bus, fakeOut), []string{"B|b", "C|c", "A|a"}; !slices.Equal(got, want) {
+	// Each output once, though the batch that lost one was processed
+	// again (in one batch of three: B and C stored, A lost, then A stored
+	// and B, C refused as duplicates; the stream may also hand the three
+	// out in smaller batches, so neither order nor batch size is fixed).
+	got := readAll(t, bus, fakeOut)
+	slices.Sort(got)
+	if want := []string{"A|a", "B|b", "C|c"}; !slices.Equal(got, want) {
 		t.Fatalf("published %q, want %q", got, want)
 	}
 	stage.mu.Lock()
 	defer stage.mu.Unlock()
-	if got, want := len(stage.seen), 6; got != want {
-		t.Fatalf("processed %d messages, want %d (the batch twice)", got, want)
+	if got := len(stage.seen); got < 4 || got > 6 {
+		t.Fatalf("processed %d messages, want 4 to 6 (the failed batch again)", got)
+	}
+	if n := slices.Index(stage.seen, "a"); n < 0 || slices.Index(stage.seen[n+1:], "a") < 0 {
+		t.Fatalf("processed %q: the batch whose output was lost was not processed again", stage.seen)
 	}
 	if got, want := c.Fingerprinted.Load(), int64(3); got != want {
 		t.Fatalf("counted %d, want %d", got, want)
