@@ -28,7 +28,14 @@ type ArenaConfig struct {
 	AllowedDomains []string `yaml:"allowed_domains"`
 	AllowPrivate   bool     `yaml:"allow_private"`
 	UserAgent      string   `yaml:"user_agent"`
-	Robots         string   `yaml:"robots"`
+	// AcceptLanguage is sent as the Accept-Language header of every
+	// request ("sv-SE,sv;q=0.9"); empty sends none.
+	AcceptLanguage string `yaml:"accept_language"`
+	Robots         string `yaml:"robots"`
+	// Sitemaps seed the crawl with the adverts and listings of sitemaps:
+	// sitemap URLs, or "robots" for the Sitemap: lines of the start hosts'
+	// robots.txt (sitemap.go).
+	Sitemaps []string `yaml:"sitemaps"`
 	// Archive is "none" (default) or "warc": every HTTP response of a
 	// crawl is kept as WARC records (warc.go) for re-extraction.
 	Archive string `yaml:"archive"`
@@ -50,7 +57,11 @@ type ArenaConfig struct {
 
 	listingRe *regexp.Regexp
 	detailRe  *regexp.Regexp
-	lines     map[string]int // field path → line, for errors found after decoding
+	idRe      *regexp.Regexp // detail.id.regex, else detailRe
+	idGroup   int            // its group named id, 0 when none
+	// detailGroup is detail.match's group named id, 0 when none.
+	detailGroup int
+	lines       map[string]int // field path → line, for errors found after decoding
 }
 
 // Limits bound one crawl of an arena.
@@ -78,11 +89,20 @@ type Listing struct {
 	Match string `yaml:"match"`
 	Links string `yaml:"links"`
 	Next  string `yaml:"next"`
+	// Paging pages the listing by a query parameter (follow.go).
+	Paging Paging `yaml:"paging"`
 }
 
 // Detail describes advert pages.
 type Detail struct {
-	Match  string           `yaml:"match"`
+	Match string `yaml:"match"`
+	// Links is a CSS selector of links on advert pages to follow
+	// ("similar adverts", "more from this agency"): adverts and listing
+	// pages, within limits.max_depth (follow.go).
+	Links string `yaml:"links"`
+	// ID says how an advert is identified when one advert has several
+	// URLs (follow.go).
+	ID     AdvertID         `yaml:"id"`
 	Fields map[string]Field `yaml:"fields"`
 	Images Field            `yaml:"images"`
 	Attrs  map[string]Field `yaml:"attrs"`
@@ -165,6 +185,7 @@ func DefaultArenaConfig() ArenaConfig {
 	return ArenaConfig{
 		Robots:  "obey",
 		Archive: "none",
+		Detail:  Detail{ID: AdvertID{From: "redirect"}},
 		Limits: Limits{
 			MaxPages:    10000,
 			MaxDepth:    100,
@@ -242,11 +263,13 @@ func yamlError(file string, err error) *ConfigError {
 func schemaKeys() map[string][]string {
 	field := []string{"selector", "attr", "regex", "all", "transform"}
 	return map[string][]string{
-		"":                {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "robots", "archive", "schedule", "canonical", "limits", "listing", "detail"},
+		"":                {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "accept_language", "robots", "sitemaps", "archive", "schedule", "canonical", "limits", "listing", "detail"},
 		"canonical":       {"drop_params"},
 		"limits":          {"max_pages", "max_depth", "concurrency", "delay", "timeout", "max_body", "max_images"},
-		"listing":         {"match", "links", "next"},
-		"detail":          {"match", "fields", "images", "attrs"},
+		"listing":         {"match", "links", "next", "paging"},
+		"listing.paging":  {"param", "step", "cursor", "attr"},
+		"detail":          {"match", "links", "id", "fields", "images", "attrs"},
+		"detail.id":       {"regex", "from"},
 		"detail.fields":   KnownFields,
 		"detail.fields.*": field,
 		"detail.images":   field,
@@ -328,10 +351,26 @@ func (c *ArenaConfig) validateCrawl() error {
 			return c.bad(fmt.Sprintf("start_urls[%d]", i), "not an absolute http(s) URL: %q", s)
 		}
 	}
+	for _, h := range []struct{ path, v string }{{"user_agent", c.UserAgent}, {"accept_language", c.AcceptLanguage}} {
+		for _, r := range h.v {
+			if r < ' ' || r > '~' {
+				return c.bad(h.path, "must be printable ASCII on one line (got %q)", h.v)
+			}
+		}
+	}
 	switch c.Robots {
 	case "obey", "ignore":
 	default:
 		return c.bad("robots", "must be obey or ignore (got %q)", c.Robots)
+	}
+	for i, s := range c.Sitemaps {
+		if s == "robots" {
+			continue
+		}
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c.bad(fmt.Sprintf("sitemaps[%d]", i), "not robots or an absolute http(s) URL: %q", s)
+		}
 	}
 	switch c.Archive {
 	case "none", "warc":
@@ -396,9 +435,12 @@ func (c *ArenaConfig) validatePages() error {
 	if c.Listing.Links == "" {
 		return c.bad("listing.links", "required: CSS selector of links to adverts")
 	}
+	if err := c.validateID(); err != nil {
+		return err
+	}
 	for _, f := range []struct {
 		path, sel string
-	}{{"listing.links", c.Listing.Links}, {"listing.next", c.Listing.Next}} {
+	}{{"listing.links", c.Listing.Links}, {"listing.next", c.Listing.Next}, {"listing.paging.cursor", c.Listing.Paging.Cursor}, {"detail.links", c.Detail.Links}} {
 		if f.sel == "" {
 			continue
 		}

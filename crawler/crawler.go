@@ -105,6 +105,7 @@ type Crawler struct {
 	// images caches the fingerprints of images already fetched in this
 	// run: reposts reuse photos, and fetching each once spares the arena.
 	images imageCache
+	claims claims // advert keys claimed after a fetch (claims.go)
 
 	// ready holds finished pages (their adverts stored) for the committer,
 	// which wakes on readyC.
@@ -330,13 +331,15 @@ func (q *queue) pop(low int) Entry {
 
 // page is one entry taken from the queue, on its way to the commit.
 type page struct {
-	entry    Entry   // as taken from the queue
-	done     Entry   // its final state: done or failed
-	add      []Entry // links found on it
-	ad       *ad.Ad  // its advert, to be stored before the commit
-	ads      int     // adverts stored
-	errKind  string  // "" when the page was fine
-	attempts int     // attempts to store the advert
+	entry    Entry    // as taken from the queue
+	done     Entry    // its final state: done or failed
+	add      []Entry  // links found on it
+	ad       *ad.Ad   // its advert, to be stored before the commit
+	ads      int      // adverts stored
+	errKind  string   // "" when the page was fine
+	attempts int      // attempts to store the advert
+	claims   []string // advert keys claimed after the fetch (claims.go)
+	dup      bool     // the advert was already fetched under another URL
 }
 
 // worker fetches and extracts pages. A page with an advert is handed to the
@@ -421,7 +424,8 @@ func (c *Crawler) finish(p *page) {
 
 // abandon gives a page up without committing it: it stays queued in the
 // store and the next run takes it up.
-func (c *Crawler) abandon(*page) {
+func (c *Crawler) abandon(p *page) {
+	c.releaseClaims([]*page{p})
 	c.mu.Lock()
 	c.Stats.InFlight.Add(-1)
 	c.metrics.InFlight.Add(-1)
@@ -474,14 +478,19 @@ func (c *Crawler) commit(batch []*page) {
 			c.run.Errors[p.errKind]++
 			c.Stats.Errors.Add(1)
 		}
-		commits[i] = PageCommit{Done: p.done, Add: p.add}
+		if p.dup {
+			c.run.Duplicates++
+		}
+		commits[i] = PageCommit{Done: p.done, Add: p.add, Claim: p.claims}
 	}
 	snapshot := *c.run
 	snapshot.Errors = maps.Clone(c.run.Errors)
 	c.mu.Unlock()
-	added, err := c.opts.Store.CommitPages(&snapshot, commits)
+	added, dups, err := c.opts.Store.CommitPages(&snapshot, commits)
+	c.releaseClaims(batch)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.run.Duplicates += dups
 	if err != nil {
 		c.log.Error("commit frontier", "pages", len(batch), "err", err)
 		c.run.Errors["state"] += len(batch)
@@ -514,12 +523,23 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 		c.log.Warn("page failed", "url", e.URL, "kind", kind, "err", err)
 		return p
 	}
-	body, kind, err := col.fetch(ctx, e.URL)
+	var onRedirect func(string) error
+	if e.Kind == PageDetail {
+		onRedirect = func(target string) error { return c.redirectDuplicate(e, target) }
+	}
+	res, kind, err := fetched{final: e.URL}, "", error(nil)
+	if e.Kind != PageSitemap || !isRobotsURL(e.URL) { // robots.txt is read by the fetcher
+		res, kind, err = col.fetchPage(ctx, e.URL, onRedirect)
+	}
 	if ctx.Err() != nil {
 		// Cancelled while fetching, even if the response arrived: the
 		// page stays queued and a resumed run fetches it, so an
 		// interrupted run publishes nothing after the interruption.
 		p.errKind = "cancelled"
+		return p
+	}
+	if errors.Is(err, errDuplicateAdvert) {
+		p.done.State, p.done.Err, p.dup = "done", err.Error(), true
 		return p
 	}
 	if err != nil {
@@ -528,25 +548,51 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 	p.done.State = "done"
 	switch e.Kind {
 	case PageListing:
-		res, err := c.cfg.ExtractListing(e.URL, body)
+		lr, err := c.cfg.ExtractListing(res.final, res.body)
 		if err != nil {
 			return fail("parse", err)
 		}
-		p.add = make([]Entry, 0, len(res.Details)+len(res.Next))
-		for _, u := range res.Details {
-			p.add = append(p.add, Entry{URL: u, Kind: PageDetail, Depth: e.Depth + 1})
+		p.add = make([]Entry, 0, len(lr.Details)+len(lr.Next))
+		for _, u := range lr.Details {
+			p.add = append(p.add, Entry{URL: u, Kind: PageDetail, Depth: e.Depth + 1, ID: c.cfg.AdvertKey(u)})
 		}
 		if e.Depth+1 <= c.cfg.Limits.MaxDepth {
-			for _, u := range res.Next {
+			for _, u := range lr.Next {
 				p.add = append(p.add, Entry{URL: u, Kind: PageListing, Depth: e.Depth + 1})
 			}
 		}
+	case PageSitemap:
+		if err := c.processSitemap(ctx, col, p, res); err != nil {
+			return fail("parse", err)
+		}
 	case PageDetail:
-		a, problems, err := c.cfg.ExtractAd(e.URL, body, time.Now())
+		ap, err := c.cfg.ExtractAdvertPage(e.URL, res.final, res.body, time.Now())
+		if ap == nil {
+			return fail("parse", err)
+		}
+		if ap.Key != e.ID {
+			// A redirect or a canonical link named another advert key:
+			// claim it, or leave the page if it was fetched already.
+			if !c.claim(ap.Key) {
+				p.done.Err, p.dup = fmt.Sprintf("%s: advert %s already fetched under another URL", ap.KeyFrom, ap.Key), true
+				return p
+			}
+			p.claims = []string{ap.Key}
+		}
+		if e.Depth+1 <= c.cfg.Limits.MaxDepth {
+			for _, l := range ap.Links {
+				ne := Entry{URL: l.URL, Kind: l.Kind, Depth: e.Depth + 1}
+				if l.Kind == PageDetail {
+					ne.ID = c.cfg.AdvertKey(l.URL)
+				}
+				p.add = append(p.add, ne)
+			}
+		}
 		if err != nil {
 			return fail("parse", err)
 		}
-		for _, pr := range problems {
+		a := ap.Ad
+		for _, pr := range ap.Problems {
 			c.log.Warn("field problem", "url", e.URL, "problem", pr)
 		}
 		c.hashImages(ctx, col, a)

@@ -25,7 +25,7 @@ type Metrics struct {
 
 // ArenaMetrics are the counters of one arena.
 type ArenaMetrics struct {
-	Pages    [3]atomic.Int64 // by PageKind: other, listing, detail
+	Pages    [4]atomic.Int64 // by PageKind: other, listing, detail, sitemap
 	Ads      atomic.Int64
 	Images   atomic.Int64
 	Bytes    atomic.Int64 // response bodies received, pages and images
@@ -102,7 +102,7 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 		b.WriteString(" " + strconv.FormatInt(v, 10) + "\n")
 	}
 	family("adcensus_crawler_pages_total", "counter", "Pages fetched and handled, by page kind.", func(n string, a *ArenaMetrics) {
-		for _, k := range []PageKind{PageListing, PageDetail} {
+		for _, k := range []PageKind{PageListing, PageDetail, PageSitemap} {
 			sample("adcensus_crawler_pages_total", a.Pages[k].Load(), "arena", n, "kind", k.String())
 		}
 	})
