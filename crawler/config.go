@@ -429,8 +429,8 @@ func (c *ArenaConfig) validatePages() error {
 		}
 		return c.bad("detail.match", "%v", err)
 	}
-	if c.detailRe.NumSubexp() < 1 {
-		return c.bad("detail.match", "needs a capture group for the arena's advert key")
+	if c.detailRe.NumSubexp() < 1 && c.Detail.ID.Regex == "" {
+		return c.bad("detail.match", "needs a capture group for the arena's advert key (or set detail.id.regex)")
 	}
 	if c.Listing.Links == "" {
 		return c.bad("listing.links", "required: CSS selector of links to adverts")
