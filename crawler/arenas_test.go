@@ -223,7 +223,7 @@ func newFlyttad(t *testing.T) (*httptest.Server, *recorder) {
 	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "User-agent: *\nDisallow: /konto/\n") })
 	mux.HandleFunc("/lista", func(w http.ResponseWriter, r *http.Request) {
 		for _, l := range []string{
-			"/annons.php?id=1",                      // old form only
+			"/annons.php?id=1",                       // old form only
 			siteAdByID(2).slug(), "/annons.php?id=2", // both forms
 			"/r/x3", siteAdByID(3).slug(), // a short link and the slug
 			"/utskrift/" + strings.TrimPrefix(siteAdByID(4).slug(), "/annons/4-"), // print view only
