@@ -301,3 +301,36 @@ func TestArenaRedirectedOldURLs(t *testing.T) {
 		t.Errorf("run counted %d duplicates, want 2", run.Duplicates)
 	}
 }
+
+// TestCheckListsDroppedLinks: arena check on Granne shows the links of the
+// advert page to follow and those dropped, with the reason.
+func TestCheckListsDroppedLinks(t *testing.T) {
+	srv, _ := newGranne(t)
+	cfg, err := crawler.LoadArena("testdata/arenas/granne.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Rebase(srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := crawler.Check(context.Background(), cfg, crawler.CheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Advert == nil || len(rep.Advert.Links) != 1 || rep.Advert.Links[0].URL != srv.URL+"/annons/4" || rep.Advert.Links[0].Kind != crawler.PageDetail {
+		t.Fatalf("advert links %+v, want /annons/4 (tracking parameter dropped)", rep.Advert)
+	}
+	reasons := map[string]string{}
+	for _, d := range rep.Advert.Dropped {
+		reasons[d.URL] = d.Field + ": " + d.Reason
+	}
+	if got, want := reasons[srv.URL+"/om"], "detail.links: "+crawler.DropNoMatch; got != want {
+		t.Errorf("/om dropped as %q, want %q", got, want)
+	}
+	if got, want := reasons["https://partner.example/annons/5"], "detail.links: "+crawler.DropOtherHost; got != want {
+		t.Errorf("partner link dropped as %q, want %q", got, want)
+	}
+	if rep.Advert.Key != "1" || rep.Advert.KeyFrom != "url" {
+		t.Errorf("advert key %q from %q, want 1 from url", rep.Advert.Key, rep.Advert.KeyFrom)
+	}
+}

@@ -35,9 +35,14 @@ type CheckReport struct {
 	ListingURL string
 	Listing    *ListingResult
 	DetailURL  string
-	Ad         *ad.Ad   // nil when no detail page was read
-	Phones     []string // one per extracted phone: a pseudonym, or "<n digits>"
-	Problems   []string
+	// DetailFinal is the URL the advert page came from after redirects;
+	// Advert is what the page yielded (its key, where the key was read,
+	// the detail.links found and dropped), nil when it was not read.
+	DetailFinal string
+	Advert      *AdvertPage
+	Ad          *ad.Ad   // nil when no detail page was read
+	Phones      []string // one per extracted phone: a pseudonym, or "<n digits>"
+	Problems    []string
 	// Delay is the delay between requests used for the host: the larger of
 	// limits.delay and the Crawl-delay robots.txt gives our User-Agent.
 	Delay, CrawlDelay time.Duration
@@ -74,25 +79,29 @@ func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport,
 	if kind, _ := cfg.Classify(start); kind != PageListing {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("start URL %s does not match listing.match %q", start, cfg.Listing.Match))
 	}
-	body, kind, err := f.fetch(ctx, start)
+	lres, kind, err := f.fetchPage(ctx, start, nil)
 	if err != nil {
 		return rep, fmt.Errorf("fetch listing %s (%s): %w", start, kind, err)
 	}
-	if rep.Listing, err = cfg.ExtractListing(start, body); err != nil {
+	if rep.Listing, err = cfg.ExtractListing(lres.final, lres.body); err != nil {
 		return rep, fmt.Errorf("listing %s: %w", start, err)
 	}
 	if len(rep.Listing.Details) == 0 {
 		return rep, ErrNoDetailLinks
 	}
 	rep.DetailURL = rep.Listing.Details[0]
-	if body, kind, err = f.fetch(ctx, rep.DetailURL); err != nil {
+	res, kind, err := f.fetchPage(ctx, rep.DetailURL, nil)
+	if err != nil {
 		return rep, fmt.Errorf("fetch advert %s (%s): %w", rep.DetailURL, kind, err)
 	}
-	a, problems, err := cfg.ExtractAd(rep.DetailURL, body, time.Now())
-	rep.Problems = append(rep.Problems, problems...)
-	if a == nil {
+	rep.DetailFinal = res.final
+	ap, err := cfg.ExtractAdvertPage(rep.DetailURL, res.final, res.body, time.Now())
+	if ap == nil {
 		return rep, fmt.Errorf("advert %s: %w", rep.DetailURL, err)
 	}
+	rep.Advert = ap
+	a := ap.Ad
+	rep.Problems = append(rep.Problems, ap.Problems...)
 	rep.Phones = safePhones(a.Phones, o.Pseudo)
 	pseudo := o.Pseudo
 	if pseudo == nil {

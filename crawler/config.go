@@ -142,6 +142,10 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// String writes the duration as Go does ("250ms", "1s", "1m30s"), the form
+// the config takes.
+func (d Duration) String() string { return time.Duration(d).String() }
+
 // ByteSize is a size written as 5MiB, 512KiB, 1000000.
 type ByteSize int64
 
@@ -153,6 +157,20 @@ func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*b = ByteSize(v)
 	return nil
+}
+
+// String writes the size with the largest binary unit that divides it
+// ("5MiB", "512KiB", "1000B"), the form the config takes.
+func (b ByteSize) String() string {
+	for _, u := range []struct {
+		suf string
+		m   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if b != 0 && int64(b)%u.m == 0 {
+			return strconv.FormatInt(int64(b)/u.m, 10) + u.suf
+		}
+	}
+	return strconv.FormatInt(int64(b), 10) + "B"
 }
 
 // nodeError is an error at a YAML node, reported with its line.
@@ -236,6 +254,16 @@ func ParseArena(name string, data []byte) (*ArenaConfig, error) {
 				ce.Field = field
 			}
 		}
+		kind := yaml.ScalarNode
+		if m := yamlTypeRe.FindStringSubmatch(ce.Err.Error()); m != nil && m[1] == "seq" {
+			kind = yaml.SequenceNode
+		} else if m != nil && m[1] == "map" {
+			kind = yaml.MappingNode
+		}
+		if p := pathAtLine(root.Content[0], "", ce.Line, kind); len(p) > len(ce.Field) {
+			ce.Field = p // the value starts on a line of its own
+		}
+		ce.Err = errors.New(plainYAMLTypes(ce.Err.Error()))
 		return nil, ce
 	}
 	if err := cfg.Validate(); err != nil {
@@ -245,6 +273,68 @@ func ParseArena(name string, data []byte) (*ArenaConfig, error) {
 }
 
 var yamlLineRe = regexp.MustCompile(`line (\d+): (.*)`)
+
+// pathAtLine returns the field path of the deepest mapping value of n of
+// the kind that starts on line ("detail.fields.phones" for a list written
+// below its key), "" when none.
+func pathAtLine(n *yaml.Node, path string, line int, kind yaml.Kind) string {
+	best := ""
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			full := k.Value
+			if path != "" {
+				full = path + "." + k.Value
+			}
+			if v.Line == line && v.Kind == kind && len(full) > len(best) {
+				best = full
+			}
+			if p := pathAtLine(v, full, line, kind); len(p) > len(best) {
+				best = p
+			}
+		}
+	case yaml.SequenceNode:
+		for i, v := range n.Content {
+			if p := pathAtLine(v, fmt.Sprintf("%s[%d]", path, i), line, kind); len(p) > len(best) {
+				best = p
+			}
+		}
+	}
+	return best
+}
+
+// yamlTypeRe matches yaml.v3's "cannot unmarshal !!seq into crawler.Field".
+var yamlTypeRe = regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `([^`]*)`)? into (?:crawler\\.)?(\\S+)")
+
+// plainYAMLTypes says yaml.v3's type errors in the config's words: "expected
+// a field ({selector, attr, regex, all, transform}), got a list".
+func plainYAMLTypes(msg string) string {
+	return yamlTypeRe.ReplaceAllStringFunc(msg, func(m string) string {
+		g := yamlTypeRe.FindStringSubmatch(m)
+		got := map[string]string{"seq": "a list", "map": "a mapping", "str": "a string", "int": "a number", "float": "a number", "bool": "true/false"}[g[1]]
+		if got == "" {
+			got = g[1]
+		}
+		if g[2] != "" {
+			got += fmt.Sprintf(" (%s)", g[2])
+		}
+		want := map[string]string{
+			"Field":    "a field: a mapping {selector, attr, regex, all, transform}",
+			"[]string": "a list of strings",
+			"string":   "a string",
+			"int":      "a whole number",
+			"bool":     "true or false",
+		}[g[3]]
+		if want == "" {
+			want = "a mapping"
+			if strings.HasPrefix(g[3], "[]") {
+				want = "a list"
+			}
+		}
+		return fmt.Sprintf("expected %s, got %s", want, got)
+	})
+}
 
 func yamlError(file string, err error) *ConfigError {
 	var te *yaml.TypeError
