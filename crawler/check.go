@@ -61,10 +61,13 @@ func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport,
 	if ua == "" {
 		ua = UserAgent(o.Version)
 	}
-	f, err := newFetcher(ctx, cfg, fetcherOptions{UserAgent: ua, Logger: o.Logger, Retries: 1, RetryBase: time.Second})
+	jar := newPersistJar()
+	jar.seedCookies(cfg)
+	f, err := newFetcher(ctx, cfg, fetcherOptions{UserAgent: ua, Logger: o.Logger, Retries: 1, RetryBase: time.Second, Jar: jar})
 	if err != nil {
 		return nil, err
 	}
+	sess := &session{cfg: cfg, f: f, jar: jar}
 	rep := &CheckReport{}
 	start, ok := Canonical(nil, cfg.StartURLs[0])
 	if !ok {
@@ -79,7 +82,7 @@ func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport,
 	if kind, _ := cfg.Classify(start); kind != PageListing {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("start URL %s does not match listing.match %q", start, cfg.Listing.Match))
 	}
-	lres, kind, err := f.fetchPage(ctx, start, nil)
+	lres, kind, err := sess.fetch(ctx, start, nil)
 	if err != nil {
 		return rep, fmt.Errorf("fetch listing %s (%s): %w", start, kind, err)
 	}
@@ -90,7 +93,7 @@ func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport,
 		return rep, ErrNoDetailLinks
 	}
 	rep.DetailURL = rep.Listing.Details[0]
-	res, kind, err := f.fetchPage(ctx, rep.DetailURL, nil)
+	res, kind, err := sess.fetch(ctx, rep.DetailURL, nil)
 	if err != nil {
 		return rep, fmt.Errorf("fetch advert %s (%s): %w", rep.DetailURL, kind, err)
 	}

@@ -49,6 +49,8 @@ type ArenaConfig struct {
 	Limits    Limits         `yaml:"limits"`
 	Listing   Listing        `yaml:"listing"`
 	Detail    Detail         `yaml:"detail"`
+	// Session gets the crawl past age gates and logins (session.go).
+	Session Session `yaml:"session"`
 
 	// File is the path the config was loaded from; Hash is the SHA-256 of
 	// its bytes, recorded with every crawl run as provenance.
@@ -260,7 +262,7 @@ func ParseArena(name string, data []byte) (*ArenaConfig, error) {
 		} else if m != nil && m[1] == "map" {
 			kind = yaml.MappingNode
 		}
-		if p := pathAtLine(root.Content[0], "", ce.Line, kind); len(p) > len(ce.Field) {
+		if p := pathAtLine(root.Content[0], "", ce.Line, kind); p != "" {
 			ce.Field = p // the value starts on a line of its own
 		}
 		ce.Err = errors.New(plainYAMLTypes(ce.Err.Error()))
@@ -352,8 +354,8 @@ func yamlError(file string, err error) *ConfigError {
 // follows the schema of the path with "*".
 func schemaKeys() map[string][]string {
 	field := []string{"selector", "attr", "regex", "all", "transform"}
-	return map[string][]string{
-		"":                {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "accept_language", "robots", "sitemaps", "archive", "schedule", "canonical", "limits", "listing", "detail"},
+	keys := map[string][]string{
+		"":                {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "accept_language", "robots", "sitemaps", "archive", "schedule", "canonical", "limits", "listing", "detail", "session"},
 		"canonical":       {"drop_params"},
 		"limits":          {"max_pages", "max_depth", "concurrency", "delay", "timeout", "max_body", "max_images"},
 		"listing":         {"match", "links", "next", "paging"},
@@ -366,6 +368,10 @@ func schemaKeys() map[string][]string {
 		"detail.attrs":    {"*"},
 		"detail.attrs.*":  field,
 	}
+	for k, v := range sessionKeys() {
+		keys[k] = v
+	}
+	return keys
 }
 
 // checkKeys rejects unknown keys (a typo must not silently disable a field)
@@ -373,6 +379,15 @@ func schemaKeys() map[string][]string {
 // file ("detail.fields.age"), spath its schema path ("detail.fields.*").
 func checkKeys(file string, n *yaml.Node, path, spath string, schema map[string][]string, lines map[string]int) error {
 	allowed, ok := schema[spath]
+	if ok && n.Kind == yaml.SequenceNode {
+		// A list of mappings (session.cookies): each item by the schema.
+		for i, item := range n.Content {
+			if err := checkKeys(file, item, fmt.Sprintf("%s[%d]", path, i), spath, schema, lines); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if !ok || n.Kind != yaml.MappingNode {
 		return nil
 	}
@@ -413,7 +428,7 @@ var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // checks run crawl, limits, pages (detail, then listing), fields, and the
 // first error is returned.
 func (c *ArenaConfig) Validate() error {
-	for _, check := range []func() error{c.validateCrawl, c.validateLimits, c.validatePages, c.validateFields} {
+	for _, check := range []func() error{c.validateCrawl, c.validateLimits, c.validatePages, c.validateFields, c.validateSession} {
 		if err := check(); err != nil {
 			return err
 		}

@@ -105,7 +105,9 @@ type Crawler struct {
 	// images caches the fingerprints of images already fetched in this
 	// run: reposts reuse photos, and fetching each once spares the arena.
 	images imageCache
-	claims claims // advert keys claimed after a fetch (claims.go)
+	claims claims      // advert keys claimed after a fetch (claims.go)
+	jar    *persistJar // the run's cookies, saved with its commits
+	sess   *session    // gates and logins (session.go); set for the length of Run
 
 	// ready holds finished pages (their adverts stored) for the committer,
 	// which wakes on readyC.
@@ -210,11 +212,21 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 		}()
 	}
 	c.metrics.Queued.Store(int64(len(queued)))
+	c.jar = newPersistJar()
+	if data, err := c.opts.Store.Jar(run.ID); err != nil {
+		return nil, err
+	} else if data != nil {
+		if err := c.jar.restore(data); err != nil {
+			c.log.Warn("cookies of the interrupted run unreadable: starting without", "err", err)
+		}
+	}
+	c.jar.seedCookies(c.cfg)
 	col, err := newFetcher(ctx, c.cfg, fetcherOptions{UserAgent: ua, Logger: c.log, Retries: c.opts.Retries, RetryBase: c.opts.RetryBase,
-		Archive: c.archive, Metrics: c.metrics})
+		Archive: c.archive, Metrics: c.metrics, Jar: c.jar})
 	if err != nil {
 		return nil, err
 	}
+	c.sess = &session{cfg: c.cfg, f: col, jar: c.jar}
 	// Shutdown order: cancelling ctx wakes every worker blocked on the queue;
 	// Run returns after all workers have finished their current page.
 	stopWake := context.AfterFunc(ctx, func() {
@@ -488,6 +500,11 @@ func (c *Crawler) commit(batch []*page) {
 	c.mu.Unlock()
 	added, dups, err := c.opts.Store.CommitPages(&snapshot, commits)
 	c.releaseClaims(batch)
+	if jar := c.jar.snapshot(); jar != nil {
+		if err := c.opts.Store.SaveJar(snapshot.ID, jar); err != nil {
+			c.log.Error("save cookies", "err", err)
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.run.Duplicates += dups
@@ -529,7 +546,7 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 	}
 	res, kind, err := fetched{final: e.URL}, "", error(nil)
 	if e.Kind != PageSitemap || !isRobotsURL(e.URL) { // robots.txt is read by the fetcher
-		res, kind, err = col.fetchPage(ctx, e.URL, onRedirect)
+		res, kind, err = c.sess.fetch(ctx, e.URL, onRedirect)
 	}
 	if ctx.Err() != nil {
 		// Cancelled while fetching, even if the response arrived: the

@@ -55,6 +55,9 @@ type fetcherOptions struct {
 	// images, error statuses) as WARC request and response records.
 	Archive *WARCWriter
 	Metrics *ArenaMetrics
+	// Jar, when set, keeps the crawl's cookies (persistJar); otherwise
+	// colly's own jar does, for the fetcher's life.
+	Jar http.CookieJar
 }
 
 // hostGate holds the politeness state of one host.
@@ -133,6 +136,9 @@ func newFetcher(ctx context.Context, cfg *ArenaConfig, o fetcherOptions) (*fetch
 		ResponseHeaderTimeout: time.Duration(cfg.Limits.Timeout),
 	}
 	col.WithTransport(transport)
+	if o.Jar != nil {
+		col.SetCookieJar(o.Jar)
+	}
 	col.SetRequestTimeout(time.Duration(cfg.Limits.Timeout))
 	// Redirects are followed by fetch, one hop at a time, so that every
 	// hop goes through robots.txt and the host gate like any request.
@@ -366,8 +372,14 @@ func (f *fetcher) hostDelay(host string) (effective, crawlDelay time.Duration) {
 	return g.delay, crawlDelay
 }
 
-// get makes one politely gated request and returns colly's response.
+// get makes one politely gated GET request and returns colly's response.
 func (f *fetcher) get(ctx context.Context, raw string) (*colly.Response, error) {
+	return f.request(ctx, http.MethodGet, raw, nil)
+}
+
+// request makes one politely gated request, a GET or, with a form, a POST
+// of it (the form is not archived: it may hold a password).
+func (f *fetcher) request(ctx context.Context, method, raw string, form url.Values) (*colly.Response, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, err
@@ -388,7 +400,11 @@ func (f *fetcher) get(ctx context.Context, raw string) (*colly.Response, error) 
 	cctx := colly.NewContext()
 	sent := time.Now()
 	f.metrics.Requests.Add(1)
-	err = f.col.Request(http.MethodGet, raw, nil, cctx, nil)
+	if form != nil {
+		err = f.col.Request(method, raw, strings.NewReader(form.Encode()), cctx, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	} else {
+		err = f.col.Request(method, raw, nil, cctx, nil)
+	}
 	resp, _ := cctx.GetAny("resp").(*colly.Response)
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) && resp.Headers != nil {
 		// Set before release: no request to the host, queued behind this
@@ -398,7 +414,7 @@ func (f *fetcher) get(ctx context.Context, raw string) (*colly.Response, error) 
 	if resp != nil {
 		f.metrics.Bytes.Add(int64(len(resp.Body)))
 		if f.archive != nil {
-			x := &Exchange{RequestedURL: raw, URL: u, Method: http.MethodGet, StatusCode: resp.StatusCode,
+			x := &Exchange{RequestedURL: raw, URL: u, Method: method, StatusCode: resp.StatusCode,
 				Body: resp.Body, Date: sent, Truncated: int64(len(resp.Body)) > int64(f.cfg.Limits.MaxBody)}
 			if resp.Headers != nil {
 				x.Header = *resp.Headers
@@ -518,10 +534,18 @@ func (e *stoppedError) Error() string { return e.err.Error() }
 // response and the URL it came from. A redirect outside the arena's hosts,
 // a loop or more than maxRedirects hops is an errRedirect.
 func (f *fetcher) follow(ctx context.Context, raw string, onRedirect func(string) error) (*colly.Response, string, error) {
+	return f.followFrom(ctx, http.MethodGet, raw, nil, onRedirect)
+}
+
+// followFrom is follow with a first request of method with form; the
+// redirects after it are GETs (as browsers do after a form's 301, 302 and
+// 303).
+func (f *fetcher) followFrom(ctx context.Context, method, raw string, form url.Values, onRedirect func(string) error) (*colly.Response, string, error) {
 	cur := raw
 	var via []string
 	for {
-		resp, err := f.get(ctx, cur)
+		resp, err := f.request(ctx, method, cur, form)
+		method, form = http.MethodGet, nil
 		if err != nil || resp == nil || !isRedirect(resp.StatusCode) || resp.Headers == nil || resp.Headers.Get("Location") == "" {
 			return resp, cur, err
 		}

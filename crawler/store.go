@@ -268,6 +268,36 @@ func (s *Store) CommitPages(run *Run, pages []PageCommit) (added []Entry, dups i
 	return added, dups, nil
 }
 
+var bucketJars = []byte("jars")
+
+// SaveJar stores a run's cookies (persistJar's snapshot): the session of
+// the run (an age gate passed, a login) survives a resume. They are
+// session secrets: the state file needs the protection of the key.
+func (s *Store) SaveJar(runID string, data []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketJars)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(runID), data)
+	})
+}
+
+// Jar returns the cookies SaveJar stored for the run, nil when none.
+func (s *Store) Jar(runID string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketJars); b != nil {
+			out = append([]byte(nil), b.Get([]byte(runID))...)
+		}
+		return nil
+	})
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, err
+}
+
 // HasID reports whether the run has queued or fetched an advert with the
 // key.
 func (s *Store) HasID(runID, key string) (bool, error) {
