@@ -47,7 +47,10 @@ func newGrinden(t *testing.T) (*httptest.Server, *recorder, *sync.Map) {
 			for _, a := range siteAds[:5] {
 				fmt.Fprintf(w, `<a class="annons" href="/annons/%d">%s</a>`, a.id, a.name)
 			}
-		case func() bool { _, err := fmt.Sscanf(r.URL.Path, "/annons/%d", &id); return err == nil && id >= 1 && id <= 5 }():
+		case func() bool {
+			_, err := fmt.Sscanf(r.URL.Path, "/annons/%d", &id)
+			return err == nil && id >= 1 && id <= 5
+		}():
 			writeAdvert(w, siteAdByID(id), "", "")
 		default:
 			http.NotFound(w, r)
