@@ -1,0 +1,149 @@
+package crawler_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"adcensus/crawler"
+)
+
+// newKartan serves the Kartan arena (testdata/arenas/kartan.yml): twelve
+// adverts; /senaste?offset=N lists three of the five newest (12…8) from N,
+// without a next link; robots.txt names a sitemap index of a plain-text
+// sitemap (adverts 1–4, a page of another host, an "about" page) and a
+// gzipped XML sitemap (adverts 5–7 and 12).
+func newKartan(t *testing.T) (*httptest.Server, *recorder) {
+	t.Helper()
+	mux := http.NewServeMux()
+	var srv *httptest.Server
+	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "User-agent: *\nDisallow: /konto/\n\nSitemap: %s/sitemap-index.xml\n", srv.URL)
+	})
+	mux.HandleFunc("/sitemap-index.xml", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <sitemap><loc>%[1]s/sitemap-1.txt</loc></sitemap>
+  <sitemap><loc>%[1]s/sitemap-2.xml.gz</loc></sitemap>
+</sitemapindex>`, srv.URL)
+	})
+	mux.HandleFunc("/sitemap-1.txt", func(w http.ResponseWriter, r *http.Request) {
+		for id := 1; id <= 4; id++ {
+			fmt.Fprintf(w, "%s/annons/%d\n", srv.URL, id)
+		}
+		fmt.Fprintf(w, "https://partner.example/annons/99\n%s/om\n", srv.URL)
+	})
+	mux.HandleFunc("/sitemap-2.xml.gz", func(w http.ResponseWriter, r *http.Request) {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		fmt.Fprint(zw, `<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">`)
+		for _, id := range []int{5, 6, 7, 12} {
+			fmt.Fprintf(zw, "<url><loc>%s/annons/%d</loc><lastmod>2026-12-01</lastmod></url>", srv.URL, id)
+		}
+		fmt.Fprint(zw, `</urlset>`)
+		zw.Close()
+		w.Header().Set("Content-Type", "application/gzip")
+		w.Write(b.Bytes())
+	})
+	mux.HandleFunc("/senaste", func(w http.ResponseWriter, r *http.Request) {
+		var off int
+		fmt.Sscan(r.URL.Query().Get("offset"), &off)
+		fmt.Fprint(w, `<h1>Senaste</h1><ol class="annonser">`)
+		for i := off; i < off+3 && i < 5; i++ {
+			fmt.Fprintf(w, `<li><a href="/annons/%d">annons</a></li>`, 12-i)
+		}
+		fmt.Fprint(w, `</ol>`)
+	})
+	mux.HandleFunc("/annons/", func(w http.ResponseWriter, r *http.Request) {
+		var id int
+		if _, err := fmt.Sscanf(r.URL.Path, "/annons/%d", &id); err != nil || id < 1 || id > 12 {
+			http.NotFound(w, r)
+			return
+		}
+		writeAdvert(w, siteAdByID(id), "", "")
+	})
+	rec := &recorder{}
+	srv = httptest.NewServer(rec.wrap(mux))
+	t.Cleanup(srv.Close)
+	return srv, rec
+}
+
+// TestArenaSitemapAndOffsetPaging crawls Kartan: the offset-paged listing
+// yields the five newest adverts and ends at its first empty page; the
+// sitemaps named in robots.txt yield the rest; each advert once.
+func TestArenaSitemapAndOffsetPaging(t *testing.T) {
+	srv, rec := newKartan(t)
+	run, sink := crawlFile(t, "testdata/arenas/kartan.yml", srv, nil, crawler.Options{})
+	want := map[string]siteAd{}
+	for _, a := range siteAds {
+		want[fmt.Sprintf("/annons/%d", a.id)] = a
+	}
+	checkAdverts(t, srv, sink.ads, want)
+	for _, uri := range []string{"/robots.txt", "/sitemap-index.xml", "/sitemap-1.txt", "/sitemap-2.xml.gz", "/senaste?offset=0", "/senaste?offset=3", "/senaste?offset=5"} {
+		if n := rec.count(uri); n != 1 {
+			t.Errorf("%s requested %d times, want once", uri, n)
+		}
+	}
+	for _, h := range rec.all() {
+		if h.uri == "/om" || strings.HasPrefix(h.uri, "/senaste?offset=8") {
+			t.Errorf("%s requested", h.uri)
+		}
+	}
+	if run.ErrorCount() != 0 {
+		t.Errorf("errors %v", run.Errors)
+	}
+}
+
+// newRullen serves the Rullen arena (testdata/arenas/rullen.yml): eight
+// adverts, three a page, the next page's cursor in a "Visa fler" button.
+func newRullen(t *testing.T) (*httptest.Server, *recorder) {
+	t.Helper()
+	cursors := map[string]int{"": 0, "k4q": 3, "k7z": 6}
+	next := map[int]string{0: "k4q", 3: "k7z"}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "User-agent: *\n") })
+	mux.HandleFunc("/flode", func(w http.ResponseWriter, r *http.Request) {
+		from, ok := cursors[r.URL.Query().Get("efter")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		for i := from; i < from+3 && i < 8; i++ {
+			fmt.Fprintf(w, `<div class="kort"><a href="/annons/%d">annons</a></div>`, i+1)
+		}
+		if c, ok := next[from]; ok {
+			fmt.Fprintf(w, `<button class="fler" data-cursor="%s">Visa fler</button>`, c)
+		}
+	})
+	mux.HandleFunc("/annons/", func(w http.ResponseWriter, r *http.Request) {
+		var id int
+		if _, err := fmt.Sscanf(r.URL.Path, "/annons/%d", &id); err != nil || id < 1 || id > 8 {
+			http.NotFound(w, r)
+			return
+		}
+		writeAdvert(w, siteAdByID(id), "", "")
+	})
+	rec := &recorder{}
+	srv := httptest.NewServer(rec.wrap(mux))
+	t.Cleanup(srv.Close)
+	return srv, rec
+}
+
+// TestArenaCursorPaging crawls Rullen: the cursor read from each page
+// leads to the next until a page has none.
+func TestArenaCursorPaging(t *testing.T) {
+	srv, _ := newRullen(t)
+	run, sink := crawlFile(t, "testdata/arenas/rullen.yml", srv, nil, crawler.Options{})
+	want := map[string]siteAd{}
+	for _, a := range siteAds[:8] {
+		want[fmt.Sprintf("/annons/%d", a.id)] = a
+	}
+	checkAdverts(t, srv, sink.ads, want)
+	if run.ErrorCount() != 0 {
+		t.Errorf("errors %v", run.Errors)
+	}
+}
