@@ -334,3 +334,46 @@ func TestCheckListsDroppedLinks(t *testing.T) {
 		t.Errorf("advert key %q from %q, want 1 from url", rep.Advert.Key, rep.Advert.KeyFrom)
 	}
 }
+
+// TestArenaRedirectedOldURLsResume interrupts a crawl of Flyttad and
+// resumes it: the advert keys in the crawl state keep every advert to one
+// URL, the slug form, across both runs.
+func TestArenaRedirectedOldURLsResume(t *testing.T) {
+	srv, rec := newFlyttad(t)
+	cfg, err := crawler.LoadArena("testdata/arenas/flyttad.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Rebase(srv.URL)
+	store := mustStore(t, t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	first := &cancelSink{after: 2, cancel: cancel}
+	c, _ := crawler.New(cfg, crawler.Options{Store: store, Sink: first, Pseudo: testPseudo, AutoResume: true})
+	if _, err := c.Run(ctx); err == nil {
+		t.Fatal("interrupted run returned no error")
+	}
+	second := &memSink{}
+	c, _ = crawler.New(cfg, crawler.Options{Store: store, Sink: second, Pseudo: testPseudo, AutoResume: true})
+	if _, err := c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	urls := map[string]map[string]bool{}
+	for _, a := range append(first.all(), second.ads...) {
+		if urls[a.ID] == nil {
+			urls[a.ID] = map[string]bool{}
+		}
+		urls[a.ID][strings.TrimPrefix(a.URL, srv.URL)] = true
+	}
+	if len(urls) != 6 {
+		t.Errorf("%d adverts over both runs, want 6", len(urls))
+	}
+	for _, a := range siteAds[:6] {
+		got := urls[ad.ContentID("flyttad", fmt.Sprint(a.id))]
+		if len(got) != 1 || !got[a.slug()] {
+			t.Errorf("advert %d written under %v, want only %s", a.id, got, a.slug())
+		}
+	}
+	if n := rec.count("/annons.php?id=2"); n != 0 {
+		t.Errorf("/annons.php?id=2 requested %d times", n)
+	}
+}
