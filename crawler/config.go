@@ -318,6 +318,10 @@ func plainYAMLTypes(msg string) string {
 		if got == "" {
 			got = g[1]
 		}
+		if g[3] == "Secret" {
+			// Never echo what may be a credential.
+			return "expected {env: VARIABLE} or {file: PATH}, got " + got + ": credentials are never written in the config"
+		}
 		if g[2] != "" {
 			got += fmt.Sprintf(" (%s)", g[2])
 		}

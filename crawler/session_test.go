@@ -266,3 +266,24 @@ func TestArenaLogin(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckPassesGate: arena check goes through the age gate as a crawl
+// does.
+func TestCheckPassesGate(t *testing.T) {
+	srv, rec, _ := newGrinden(t)
+	cfg, err := crawler.LoadArena("testdata/arenas/grind.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Rebase(srv.URL)
+	rep, err := crawler.Check(context.Background(), cfg, crawler.CheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Ad == nil || rep.Ad.Name != "Anna" || len(rep.Listing.Details) != 5 {
+		t.Fatalf("check read %+v", rep)
+	}
+	if n := rec.count("/alder"); n != 1 {
+		t.Errorf("gate posted %d times, want once", n)
+	}
+}
