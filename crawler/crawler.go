@@ -273,7 +273,7 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 	if err := c.opts.Store.SaveRun(run); err != nil {
 		return run, err
 	}
-	c.log.Info("crawl finished", "run", run.ID, "status", run.Status, "pages", run.Pages, "ads", run.Ads, "errors", run.ErrorCount())
+	c.log.Info("crawl finished", "run", run.ID, "status", run.Status, "pages", run.Pages, "ads", run.Ads, "errors", run.ErrorCount(), "duplicates", run.Duplicates)
 	cp := *run
 	return &cp, nil
 }

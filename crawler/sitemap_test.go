@@ -147,3 +147,70 @@ func TestArenaCursorPaging(t *testing.T) {
 		t.Errorf("errors %v", run.Errors)
 	}
 }
+
+func TestParseSitemap(t *testing.T) {
+	gz := func(s string) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write([]byte(s))
+		zw.Close()
+		return b.Bytes()
+	}
+	for _, tc := range []struct {
+		name         string
+		body         []byte
+		pages, maps  string
+		errSubstring string
+	}{
+		{"urlset", []byte(`<?xml version="1.0"?><urlset><url><loc> http://a/1 </loc></url><url><loc>http://a/2</loc></url></urlset>`), "http://a/1 http://a/2", "", ""},
+		{"index", []byte(`<sitemapindex><sitemap><loc>http://a/s1.xml</loc></sitemap></sitemapindex>`), "", "http://a/s1.xml", ""},
+		{"text with BOM", []byte("\xef\xbb\xbfhttp://a/1\n\n  http://a/2  \n"), "http://a/1 http://a/2", "", ""},
+		{"gzipped", gz(`<urlset><url><loc>http://a/3</loc></url></urlset>`), "http://a/3", "", ""},
+		{"broken XML", []byte(`<urlset><url><loc>http://a/1</loc></url>`), "", "", "sitemap XML"},
+		{"gzip over the limit", gz(`<urlset>` + strings.Repeat(" ", 4096) + `</urlset>`), "", "", "larger than limits.max_body"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pages, maps, err := crawler.ParseSitemap(tc.body, 1024)
+			if tc.errSubstring != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.errSubstring) {
+					t.Fatalf("err %v, want one containing %q", err, tc.errSubstring)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(pages, " "); got != tc.pages {
+				t.Errorf("pages %q, want %q", got, tc.pages)
+			}
+			if got := strings.Join(maps, " "); got != tc.maps {
+				t.Errorf("sitemaps %q, want %q", got, tc.maps)
+			}
+		})
+	}
+}
+
+// TestListingPagingOffsetStep: with a fixed step the offset grows by it;
+// a page without advert links ends the listing.
+func TestListingPagingOffsetStep(t *testing.T) {
+	cfg, err := crawler.ParseArena("p.yaml", []byte(`
+name: p
+start_urls: [http://example.org/list]
+listing: {match: '^/list(\?(page=\d+&)?offset=\d+)?$', links: a.ad, paging: {param: offset, step: 20}}
+detail: {match: '^/ad/(\d+)$', fields: {title: {selector: h1}}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := cfg.ExtractListing("http://example.org/list?offset=40", []byte(`<a class="ad" href="/ad/1">1</a>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(res.Next, " "), "http://example.org/list?offset=60"; got != want {
+		t.Errorf("next %q, want %q", got, want)
+	}
+	res, _ = cfg.ExtractListing("http://example.org/list?offset=60", []byte(`<p>Inga fler annonser</p>`))
+	if len(res.Next) != 0 {
+		t.Errorf("next %q after an empty page, want none", res.Next)
+	}
+}
