@@ -279,7 +279,8 @@ func newFlyttad(t *testing.T) (*httptest.Server, *recorder) {
 // short link to a queued advert stops at its redirect.
 func TestArenaRedirectedOldURLs(t *testing.T) {
 	srv, rec := newFlyttad(t)
-	run, sink := crawlFile(t, "testdata/arenas/flyttad.yml", srv, nil, crawler.Options{})
+	metrics := crawler.NewMetrics()
+	run, sink := crawlFile(t, "testdata/arenas/flyttad.yml", srv, nil, crawler.Options{Metrics: metrics})
 	want := map[string]siteAd{}
 	for _, a := range siteAds[:6] {
 		want[a.slug()] = a
@@ -299,6 +300,11 @@ func TestArenaRedirectedOldURLs(t *testing.T) {
 	// /annons.php?id=2 left out when queued, /r/x3 stopped at its redirect.
 	if run.Duplicates != 2 {
 		t.Errorf("run counted %d duplicates, want 2", run.Duplicates)
+	}
+	var buf bytes.Buffer
+	metrics.WriteTo(&buf)
+	if want := `adcensus_crawler_duplicates_total{arena="flyttad"} 2` + "\n"; !strings.Contains(buf.String(), want) {
+		t.Errorf("metrics lack %q:\n%s", want, buf.String())
 	}
 }
 

@@ -492,6 +492,7 @@ func (c *Crawler) commit(batch []*page) {
 		}
 		if p.dup {
 			c.run.Duplicates++
+			c.metrics.Duplicates.Add(1)
 		}
 		commits[i] = PageCommit{Done: p.done, Add: p.add, Claim: p.claims}
 	}
@@ -508,6 +509,7 @@ func (c *Crawler) commit(batch []*page) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.run.Duplicates += dups
+	c.metrics.Duplicates.Add(int64(dups))
 	if err != nil {
 		c.log.Error("commit frontier", "pages", len(batch), "err", err)
 		c.run.Errors["state"] += len(batch)

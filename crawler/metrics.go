@@ -31,8 +31,11 @@ type ArenaMetrics struct {
 	Bytes    atomic.Int64 // response bodies received, pages and images
 	Requests atomic.Int64 // HTTP requests sent, robots.txt and retries included
 	Retries  atomic.Int64
-	Queued   atomic.Int64 // gauge
-	InFlight atomic.Int64 // gauge
+	// Duplicates are advert URLs left out because the run had the advert
+	// under another URL (detail.id).
+	Duplicates atomic.Int64
+	Queued     atomic.Int64 // gauge
+	InFlight   atomic.Int64 // gauge
 
 	mu     sync.Mutex
 	errors map[string]int64 // by error kind (docs/RUN.md, 'adcensus runs')
@@ -131,6 +134,7 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	perArena("adcensus_crawler_response_bytes_total", "counter", "Bytes of response bodies received (pages, images, robots.txt).", func(a *ArenaMetrics) *atomic.Int64 { return &a.Bytes })
 	perArena("adcensus_crawler_requests_total", "counter", "HTTP requests sent, robots.txt and retries included.", func(a *ArenaMetrics) *atomic.Int64 { return &a.Requests })
 	perArena("adcensus_crawler_retries_total", "counter", "Requests repeated after a 429, 5xx or timeout.", func(a *ArenaMetrics) *atomic.Int64 { return &a.Retries })
+	perArena("adcensus_crawler_duplicates_total", "counter", "Advert URLs not fetched or not written: the advert was had under another URL.", func(a *ArenaMetrics) *atomic.Int64 { return &a.Duplicates })
 	perArena("adcensus_crawler_queued", "gauge", "URLs in the frontier waiting to be fetched.", func(a *ArenaMetrics) *atomic.Int64 { return &a.Queued })
 	perArena("adcensus_crawler_in_flight", "gauge", "Pages being fetched and handled now.", func(a *ArenaMetrics) *atomic.Int64 { return &a.InFlight })
 	n, err := w.Write(b.Bytes())
