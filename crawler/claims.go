@@ -11,7 +11,10 @@ import (
 // URL gives the advert key (detail.id) are de-duplicated when queued
 // (Store.CommitPages); a page whose key is only known after the fetch
 // claims it here. A claim lives in memory until its page is committed,
-// then in the run's ids bucket, so it survives a resume.
+// then in the run's ids bucket, so it survives a resume. A link committed
+// while its key is claimed in memory is left out (Crawler.commit holds the
+// claims lock from that check to the commit), so a key is never both
+// claimed after a fetch and queued under another URL.
 
 // errDuplicateAdvert ends the fetch of a page whose redirect leads to an
 // advert the run already has.
@@ -62,6 +65,10 @@ func (c *Crawler) claim(key string) bool {
 func (c *Crawler) releaseClaims(pages []*page) {
 	c.claims.mu.Lock()
 	defer c.claims.mu.Unlock()
+	c.releaseClaimsLocked(pages)
+}
+
+func (c *Crawler) releaseClaimsLocked(pages []*page) {
 	for _, p := range pages {
 		for _, k := range p.claims {
 			delete(c.claims.keys, k)
@@ -83,4 +90,24 @@ func (c *Crawler) redirectDuplicate(e Entry, target string) error {
 		return fmt.Errorf("%w: redirected to %s, advert %s", errDuplicateAdvert, cu, k)
 	}
 	return nil
+}
+
+// dropClaimedLocked leaves out of p's links the adverts whose key a page
+// not yet committed has claimed (the ids bucket does not have it yet) and
+// returns how many. The caller holds the claims lock until the links are
+// committed.
+func (c *Crawler) dropClaimedLocked(p *page) int {
+	if len(c.claims.keys) == 0 {
+		return 0
+	}
+	kept, n := p.add[:0], 0
+	for _, e := range p.add {
+		if e.ID != "" && c.claims.keys[e.ID] {
+			n++
+			continue
+		}
+		kept = append(kept, e)
+	}
+	p.add = kept
+	return n
 }

@@ -482,6 +482,9 @@ func (c *Crawler) commit(batch []*page) {
 		}
 	}
 	commits := make([]PageCommit, len(batch))
+	// The claims lock is held from the filter to the commit: no page
+	// claims a key (claims.go) between a link's check and its queueing.
+	c.claims.mu.Lock()
 	c.mu.Lock()
 	for i, p := range batch {
 		c.run.Pages++
@@ -494,13 +497,18 @@ func (c *Crawler) commit(batch []*page) {
 			c.run.Duplicates++
 			c.metrics.Duplicates.Add(1)
 		}
+		if dropped := c.dropClaimedLocked(p); dropped > 0 {
+			c.run.Duplicates += dropped
+			c.metrics.Duplicates.Add(int64(dropped))
+		}
 		commits[i] = PageCommit{Done: p.done, Add: p.add, Claim: p.claims}
 	}
 	snapshot := *c.run
 	snapshot.Errors = maps.Clone(c.run.Errors)
 	c.mu.Unlock()
 	added, dups, err := c.opts.Store.CommitPages(&snapshot, commits)
-	c.releaseClaims(batch)
+	c.releaseClaimsLocked(batch)
+	c.claims.mu.Unlock()
 	if jar := c.jar.snapshot(); jar != nil {
 		if err := c.opts.Store.SaveJar(snapshot.ID, jar); err != nil {
 			c.log.Error("save cookies", "err", err)
