@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,12 @@ import (
 // page but robots.txt is an age gate until the form is posted with
 // svar=ja, which sets the cookie alder=ja and redirects back (303).
 func newGrinden(t *testing.T) (*httptest.Server, *recorder, *sync.Map) {
+	return newGrindenMode(t, false)
+}
+
+// newGrindenMode serves Grinden; with link, the gate is grind-lank.yml's:
+// pages without the cookie redirect to /alder, whose "Ja" link sets it.
+func newGrindenMode(t *testing.T, link bool) (*httptest.Server, *recorder, *sync.Map) {
 	t.Helper()
 	var langs sync.Map // Accept-Language values seen
 	mux := http.NewServeMux()
@@ -33,8 +40,20 @@ func newGrinden(t *testing.T) (*httptest.Server, *recorder, *sync.Map) {
 		http.SetCookie(w, &http.Cookie{Name: "alder", Value: "ja", Path: "/", MaxAge: 3600})
 		http.Redirect(w, r, r.FormValue("tillbaka"), http.StatusSeeOther)
 	})
+	mux.HandleFunc("GET /alder", func(w http.ResponseWriter, r *http.Request) {
+		back := r.URL.Query().Get("tillbaka")
+		fmt.Fprintf(w, `<div class="aldersfraga">Är du 18? <a class="nej" href="https://example.org/">Nej</a> <a class="ja" href="/alder/ja?tillbaka=%s">Ja</a></div>`, url.QueryEscape(back))
+	})
+	mux.HandleFunc("GET /alder/ja", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "alder", Value: "ja", Path: "/"})
+		http.Redirect(w, r, r.URL.Query().Get("tillbaka"), http.StatusFound)
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		langs.Store(r.Header.Get("Accept-Language"), true)
+		if c, err := r.Cookie("alder"); link && (err != nil || c.Value != "ja") {
+			http.Redirect(w, r, "/alder?tillbaka="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
+			return
+		}
 		if c, err := r.Cookie("alder"); err != nil || c.Value != "ja" {
 			fmt.Fprintf(w, `<h1>Välkommen</h1><form id="aldersgrind" method="post" action="/alder">
 <input type="hidden" name="tillbaka" value="%s"><button name="svar" value="nej">Lämna</button>
@@ -81,6 +100,15 @@ func TestArenaAgeGate(t *testing.T) {
 			t.Errorf("a request had Accept-Language %q", k)
 		}
 		return true
+	})
+
+	t.Run("link", func(t *testing.T) {
+		srv, rec, _ := newGrindenMode(t, true)
+		_, sink := crawlFile(t, "testdata/arenas/grind-lank.yml", srv, nil, crawler.Options{})
+		checkAdverts(t, srv, sink.ads, want)
+		if n := len(rec.of("/alder/ja?tillbaka=%2Flista")); n != 1 {
+			t.Errorf("gate link followed %d times, want once", n)
+		}
 	})
 
 	t.Run("resume", func(t *testing.T) {
