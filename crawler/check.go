@@ -43,6 +43,9 @@ type CheckReport struct {
 	Ad          *ad.Ad   // nil when no detail page was read
 	Phones      []string // one per extracted phone: a pseudonym, or "<n digits>"
 	Problems    []string
+	// Sitemaps is what each sitemap seed (sitemaps:) yields, one level
+	// deep: robots.txt's Sitemap: lines, or a sitemap's entries.
+	Sitemaps []SitemapCheck
 	// Delay is the delay between requests used for the host: the larger of
 	// limits.delay and the Crawl-delay robots.txt gives our User-Agent.
 	Delay, CrawlDelay time.Duration
@@ -79,6 +82,7 @@ func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport,
 			rep.Delay, rep.CrawlDelay = f.hostDelay(u.Host)
 		}
 	}()
+	rep.Sitemaps = checkSitemaps(ctx, cfg, f, sess)
 	if kind, _ := cfg.Classify(start); kind != PageListing {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("start URL %s does not match listing.match %q", start, cfg.Listing.Match))
 	}
@@ -141,6 +145,57 @@ func safePhones(raw []string, p *contact.Pseudonymiser) []string {
 		} else {
 			out = append(out, fmt.Sprintf("<%d digits, not a valid number>", digits))
 		}
+	}
+	return out
+}
+
+// SitemapCheck is what one sitemap seed yields: the sitemaps it names
+// (robots.txt, a sitemap index) and its page URLs by kind.
+type SitemapCheck struct {
+	URL                                 string
+	Sitemaps, Adverts, Listings, Others int
+	Err                                 string
+}
+
+// checkSitemaps reads each sitemap seed of cfg (at most five), one level
+// deep, and counts what it names.
+func checkSitemaps(ctx context.Context, cfg *ArenaConfig, f *fetcher, sess *session) []SitemapCheck {
+	var out []SitemapCheck
+	for _, e := range cfg.seeds() {
+		if e.Kind != PageSitemap || len(out) == 5 {
+			continue
+		}
+		sc := SitemapCheck{URL: e.URL}
+		var pages, maps []string
+		var err error
+		if isRobotsURL(e.URL) {
+			u, _ := url.Parse(e.URL)
+			maps, err = f.robotsSitemaps(ctx, u)
+		} else {
+			var res fetched
+			var kind string
+			if res, kind, err = sess.fetch(ctx, e.URL, nil); err == nil {
+				pages, maps, err = ParseSitemap(res.body, int64(cfg.Limits.MaxBody))
+			} else {
+				err = fmt.Errorf("%s: %w", kind, err)
+			}
+		}
+		if err != nil {
+			sc.Err = err.Error()
+		}
+		sc.Sitemaps = len(maps)
+		for _, p := range pages {
+			l, drop := cfg.classifyLink(nil, p, "sitemaps", PageOther)
+			switch {
+			case drop != nil:
+				sc.Others++
+			case l.Kind == PageDetail:
+				sc.Adverts++
+			default:
+				sc.Listings++
+			}
+		}
+		out = append(out, sc)
 	}
 	return out
 }

@@ -646,7 +646,7 @@ func (f *Field) compile() *fieldError {
 	return nil
 }
 
-// Rebase points the config's start URLs and allowed domains at base
+// Rebase points the config's start URLs, sitemap URLs and allowed domains at base
 // (scheme://host:port), keeping paths. The demo uses it to crawl its arenas on
 // whatever port they were given.
 func (c *ArenaConfig) Rebase(base string) error {
@@ -658,6 +658,12 @@ func (c *ArenaConfig) Rebase(base string) error {
 		u, _ := url.Parse(s)
 		u.Scheme, u.Host = b.Scheme, b.Host
 		c.StartURLs[i] = u.String()
+	}
+	for i, s := range c.Sitemaps {
+		if u, err := url.Parse(s); err == nil && s != "robots" {
+			u.Scheme, u.Host = b.Scheme, b.Host
+			c.Sitemaps[i] = u.String()
+		}
 	}
 	c.AllowedDomains = nil
 	return nil

@@ -3,6 +3,7 @@ package crawler_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -212,5 +213,28 @@ detail: {match: '^/ad/(\d+)$', fields: {title: {selector: h1}}}
 	res, _ = cfg.ExtractListing("http://example.org/list?offset=60", []byte(`<p>Inga fler annonser</p>`))
 	if len(res.Next) != 0 {
 		t.Errorf("next %q after an empty page, want none", res.Next)
+	}
+}
+
+// TestCheckReadsSitemaps: arena check reads the sitemap seeds one level
+// deep: Kartan's robots.txt names one sitemap (an index).
+func TestCheckReadsSitemaps(t *testing.T) {
+	srv, _ := newKartan(t)
+	cfg, err := crawler.LoadArena("testdata/arenas/kartan.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Rebase(srv.URL)
+	cfg.Sitemaps = append(cfg.Sitemaps, srv.URL+"/sitemap-1.txt")
+	rep, err := crawler.Check(context.Background(), cfg, crawler.CheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []crawler.SitemapCheck{
+		{URL: srv.URL + "/robots.txt", Sitemaps: 1},
+		{URL: srv.URL + "/sitemap-1.txt", Adverts: 4, Others: 2},
+	}
+	if fmt.Sprint(rep.Sitemaps) != fmt.Sprint(want) {
+		t.Errorf("sitemaps %+v, want %+v", rep.Sitemaps, want)
 	}
 }

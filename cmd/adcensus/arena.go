@@ -73,6 +73,12 @@ func printCheck(w io.Writer, cfg *crawler.ArenaConfig, rep *crawler.CheckReport,
 		delay += fmt.Sprintf(" (robots.txt Crawl-delay %v, limits.delay %v)", rep.CrawlDelay, cfg.Limits.Delay)
 	}
 	fmt.Fprintf(w, "delay between requests: %s\n", delay)
+	for _, sm := range rep.Sitemaps {
+		fmt.Fprintf(w, "\nsitemap %s: %d sitemaps, %d adverts, %d listing pages, %d other URLs (dropped)\n", sm.URL, sm.Sitemaps, sm.Adverts, sm.Listings, sm.Others)
+		if sm.Err != "" {
+			fmt.Fprintf(w, "  error: %s\n", sm.Err)
+		}
+	}
 	fmt.Fprintf(w, "\nlisting %s\n", rep.ListingURL)
 	if rep.Listing != nil {
 		fmt.Fprintf(w, "  links (%s): %d detail links\n", cfg.Listing.Links, len(rep.Listing.Details))
