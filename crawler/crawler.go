@@ -644,9 +644,9 @@ func (c *Crawler) hashImages(ctx context.Context, col *fetcher, a *ad.Ad) {
 			continue
 		}
 		fp = ad.ImageFP{Src: src}
-		body, _, err := col.fetch(ctx, src)
+		res, _, err := c.sess.fetch(ctx, src, nil) // an image behind the age gate too
 		if err == nil {
-			fp.Hashes, err = imagehash.Hash(body, c.opts.ImageLimits)
+			fp.Hashes, err = imagehash.Hash(res.body, c.opts.ImageLimits)
 		}
 		if err != nil {
 			fp.Err = err.Error()

@@ -197,6 +197,9 @@ func (s *session) fetch(ctx context.Context, u string, onRedirect func(string) e
 	}
 	acted := map[string]bool{}
 	for {
+		if !strings.HasPrefix(http.DetectContentType(res.body), "text/") {
+			return res, "", nil // an image, a gzipped sitemap: no gate in it
+		}
 		doc, err := goquery.NewDocumentFromReader(bytes.NewReader(res.body))
 		if err != nil {
 			return res, "", nil // not HTML: extraction reports it
