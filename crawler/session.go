@@ -178,6 +178,11 @@ type session struct {
 
 	mu  sync.Mutex   // held while acting (submitting a gate, logging in)
 	gen atomic.Int64 // actions done; a worker that saw an older one refetches
+	// refused is the error of a login the site refused, or whose
+	// credentials could not be read: it is not tried again in the run
+	// (repeated failed logins lock accounts), every page behind the
+	// login fails with it. Held under mu.
+	refused error
 }
 
 // active reports whether the arena has a gate or a login to watch for.
@@ -238,8 +243,10 @@ func (s *session) act(ctx context.Context, what string, gen int64, pageURL strin
 	var err error
 	if what == "gate" {
 		err = s.passGate(ctx, pageURL, doc)
-	} else {
-		err = s.login(ctx)
+	} else if s.refused != nil {
+		return s.refused
+	} else if err = s.login(ctx); errors.Is(err, errLoginRefused) {
+		s.refused = err
 	}
 	if err != nil {
 		return err
@@ -289,17 +296,21 @@ func (s *session) passGate(ctx context.Context, pageURL string, doc *goquery.Doc
 	return err
 }
 
+// errLoginRefused is a login that cannot succeed in this run: refused by
+// the site, or without credentials.
+var errLoginRefused = errors.New("login: refused or no credentials")
+
 // login fetches the login page, fills in its form and submits it; the
 // login has failed when the answer still shows the login form.
 func (s *session) login(ctx context.Context) error {
 	l := &s.cfg.Session.Login
 	user, err := l.User.read()
 	if err != nil {
-		return fmt.Errorf("login: session.login.user: %w", err)
+		return fmt.Errorf("%w: session.login.user: %v", errLoginRefused, err)
 	}
 	password, err := l.Password.read()
 	if err != nil {
-		return fmt.Errorf("login: session.login.password: %w", err)
+		return fmt.Errorf("%w: session.login.password: %v", errLoginRefused, err)
 	}
 	start, err := url.Parse(s.cfg.StartURLs[0])
 	if err != nil {
@@ -333,7 +344,7 @@ func (s *session) login(ctx context.Context) error {
 		return fmt.Errorf("login: %w", err)
 	}
 	if doc, err := goquery.NewDocumentFromReader(bytes.NewReader(out.body)); err == nil && doc.FindMatcher(l.detect).Length() > 0 {
-		return errors.New("login: refused (the answer still shows session.login.detect): check the credentials")
+		return fmt.Errorf("%w (the answer still shows session.login.detect): check the credentials", errLoginRefused)
 	}
 	return nil
 }

@@ -275,14 +275,33 @@ func TestArenaLogin(t *testing.T) {
 		t.Errorf("credentials in the log:\n%s", logs.String())
 	}
 
+	t.Run("concurrent", func(t *testing.T) {
+		// Three workers meet the login form at once: one logs in, the
+		// others wait and fetch their page again.
+		srv, rec := newKlubben(t, 100)
+		_, sink := crawlFile(t, "testdata/arenas/klubben.yml", srv, func(c *crawler.ArenaConfig) {
+			c.Session.Login.Password.File = pwFile
+			c.Limits.Concurrency = 3
+		}, crawler.Options{})
+		checkAdverts(t, srv, sink.ads, want)
+		if n := len(rec.of("/logga-in")); n != 2 {
+			t.Errorf("/logga-in requested %d times, want 2 (one login)", n)
+		}
+	})
+
 	t.Run("wrong password", func(t *testing.T) {
-		srv, _ := newKlubben(t, 100)
+		// Refused once, the login is not tried again (failed logins
+		// lock accounts): every advert fails with the refusal.
+		srv, rec := newKlubben(t, 100)
 		if err := os.WriteFile(pwFile, []byte("fel"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		run, sink := crawlFile(t, "testdata/arenas/klubben.yml", srv, func(c *crawler.ArenaConfig) { c.Session.Login.Password.File = pwFile }, crawler.Options{})
 		if len(sink.ads) != 0 || run.Errors["login"] != 4 {
 			t.Errorf("%d adverts, errors %v; want none and login=4", len(sink.ads), run.Errors)
+		}
+		if n := len(rec.of("/logga-in")); n != 2 {
+			t.Errorf("/logga-in requested %d times, want 2 (one refused login)", n)
 		}
 	})
 	t.Run("no credentials", func(t *testing.T) {
