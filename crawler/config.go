@@ -480,6 +480,9 @@ func (c *ArenaConfig) validateCrawl() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return c.bad(fmt.Sprintf("sitemaps[%d]", i), "not robots or an absolute http(s) URL: %q", s)
 		}
+		if !c.hostAllowed(u.Host) {
+			return c.bad(fmt.Sprintf("sitemaps[%d]", i), "%s is not one of the arena's hosts (start_urls, allowed_domains)", u.Host)
+		}
 	}
 	switch c.Archive {
 	case "none", "warc":
