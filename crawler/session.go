@@ -144,6 +144,8 @@ func (c *ArenaConfig) validateSession() error {
 	}
 	if u, err := url.Parse(l.URL); err != nil || (u.IsAbs() && u.Scheme != "http" && u.Scheme != "https") {
 		return c.bad("session.login.url", "not a URL or path: %q", l.URL)
+	} else if u.IsAbs() && !c.hostAllowed(u.Host) {
+		return c.bad("session.login.url", "%s is not one of the arena's hosts (start_urls, allowed_domains)", u.Host)
 	}
 	if l.form, err = sel("session.login.form", l.Form, true); err != nil {
 		return err
