@@ -649,7 +649,7 @@ func (f *Field) compile() *fieldError {
 	return nil
 }
 
-// Rebase points the config's start URLs, sitemap URLs and allowed domains at base
+// Rebase points the config's start URLs, sitemap and login URLs and allowed domains at base
 // (scheme://host:port), keeping paths. The demo uses it to crawl its arenas on
 // whatever port they were given.
 func (c *ArenaConfig) Rebase(base string) error {
@@ -667,6 +667,10 @@ func (c *ArenaConfig) Rebase(base string) error {
 			u.Scheme, u.Host = b.Scheme, b.Host
 			c.Sitemaps[i] = u.String()
 		}
+	}
+	if u, err := url.Parse(c.Session.Login.URL); err == nil && u.IsAbs() {
+		u.Scheme, u.Host = b.Scheme, b.Host
+		c.Session.Login.URL = u.String()
 	}
 	c.AllowedDomains = nil
 	return nil
