@@ -220,3 +220,54 @@ detail:
 		}
 	}
 }
+
+// TestRedirectIntoDisallowedPathNotFollowed: a redirect hop is checked
+// against robots.txt before it is requested.
+func TestRedirectIntoDisallowedPathNotFollowed(t *testing.T) {
+	var mu sync.Mutex
+	hits := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/robots.txt":
+			fmt.Fprint(w, "User-agent: *\nDisallow: /privat/\n")
+		case "/list":
+			fmt.Fprint(w, `<a class="ad" href="/ad/1">1</a><a class="ad" href="/ad/2">2</a>`)
+		case "/ad/2":
+			http.Redirect(w, r, "/privat/ad/2", http.StatusFound)
+		default:
+			fmt.Fprintf(w, `<h1>Annons %s</h1><p class="text">Hej</p>`, r.URL.Path)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	cfg, err := crawler.ParseArena("r.yaml", []byte(fmt.Sprintf(`
+name: r
+start_urls: [%s/list]
+allow_private: true
+limits: {delay: 0s, timeout: 5s}
+listing: {match: '^/list$', links: a.ad}
+detail: {match: '^/(?:privat/)?ad/(\d+)$', fields: {title: {selector: h1}}}
+`, srv.URL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{}
+	c, err := crawler.New(cfg, crawler.Options{Store: mustStore(t, t.TempDir()), Sink: sink, Pseudo: contact.New(bytes.Repeat([]byte{7}, 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.ads) != 1 || run.Errors["robots"] != 1 {
+		t.Errorf("%d adverts, errors %v; want 1 and robots=1", len(sink.ads), run.Errors)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hits["/privat/ad/2"] != 0 {
+		t.Error("the disallowed redirect target was requested")
+	}
+}
