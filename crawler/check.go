@@ -35,9 +35,17 @@ type CheckReport struct {
 	ListingURL string
 	Listing    *ListingResult
 	DetailURL  string
-	Ad         *ad.Ad   // nil when no detail page was read
-	Phones     []string // one per extracted phone: a pseudonym, or "<n digits>"
-	Problems   []string
+	// DetailFinal is the URL the advert page came from after redirects;
+	// Advert is what the page yielded (its key, where the key was read,
+	// the detail.links found and dropped), nil when it was not read.
+	DetailFinal string
+	Advert      *AdvertPage
+	Ad          *ad.Ad   // nil when no detail page was read
+	Phones      []string // one per extracted phone: a pseudonym, or "<n digits>"
+	Problems    []string
+	// Sitemaps is what each sitemap seed (sitemaps:) yields, one level
+	// deep: robots.txt's Sitemap: lines, or a sitemap's entries.
+	Sitemaps []SitemapCheck
 	// Delay is the delay between requests used for the host: the larger of
 	// limits.delay and the Crawl-delay robots.txt gives our User-Agent.
 	Delay, CrawlDelay time.Duration
@@ -56,10 +64,13 @@ func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport,
 	if ua == "" {
 		ua = UserAgent(o.Version)
 	}
-	f, err := newFetcher(ctx, cfg, fetcherOptions{UserAgent: ua, Logger: o.Logger, Retries: 1, RetryBase: time.Second})
+	jar := newPersistJar()
+	jar.seedCookies(cfg)
+	f, err := newFetcher(ctx, cfg, fetcherOptions{UserAgent: ua, Logger: o.Logger, Retries: 1, RetryBase: time.Second, Jar: jar})
 	if err != nil {
 		return nil, err
 	}
+	sess := &session{cfg: cfg, f: f, jar: jar}
 	rep := &CheckReport{}
 	start, ok := Canonical(nil, cfg.StartURLs[0])
 	if !ok {
@@ -71,28 +82,33 @@ func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport,
 			rep.Delay, rep.CrawlDelay = f.hostDelay(u.Host)
 		}
 	}()
+	rep.Sitemaps = checkSitemaps(ctx, cfg, f, sess)
 	if kind, _ := cfg.Classify(start); kind != PageListing {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("start URL %s does not match listing.match %q", start, cfg.Listing.Match))
 	}
-	body, kind, err := f.fetch(ctx, start)
+	lres, kind, err := sess.fetch(ctx, start, nil)
 	if err != nil {
 		return rep, fmt.Errorf("fetch listing %s (%s): %w", start, kind, err)
 	}
-	if rep.Listing, err = cfg.ExtractListing(start, body); err != nil {
+	if rep.Listing, err = cfg.ExtractListing(lres.final, lres.body); err != nil {
 		return rep, fmt.Errorf("listing %s: %w", start, err)
 	}
 	if len(rep.Listing.Details) == 0 {
 		return rep, ErrNoDetailLinks
 	}
 	rep.DetailURL = rep.Listing.Details[0]
-	if body, kind, err = f.fetch(ctx, rep.DetailURL); err != nil {
+	res, kind, err := sess.fetch(ctx, rep.DetailURL, nil)
+	if err != nil {
 		return rep, fmt.Errorf("fetch advert %s (%s): %w", rep.DetailURL, kind, err)
 	}
-	a, problems, err := cfg.ExtractAd(rep.DetailURL, body, time.Now())
-	rep.Problems = append(rep.Problems, problems...)
-	if a == nil {
+	rep.DetailFinal = res.final
+	ap, err := cfg.ExtractAdvertPage(rep.DetailURL, res.final, res.body, time.Now())
+	if ap == nil {
 		return rep, fmt.Errorf("advert %s: %w", rep.DetailURL, err)
 	}
+	rep.Advert = ap
+	a := ap.Ad
+	rep.Problems = append(rep.Problems, ap.Problems...)
 	rep.Phones = safePhones(a.Phones, o.Pseudo)
 	pseudo := o.Pseudo
 	if pseudo == nil {
@@ -129,6 +145,57 @@ func safePhones(raw []string, p *contact.Pseudonymiser) []string {
 		} else {
 			out = append(out, fmt.Sprintf("<%d digits, not a valid number>", digits))
 		}
+	}
+	return out
+}
+
+// SitemapCheck is what one sitemap seed yields: the sitemaps it names
+// (robots.txt, a sitemap index) and its page URLs by kind.
+type SitemapCheck struct {
+	URL                                 string
+	Sitemaps, Adverts, Listings, Others int
+	Err                                 string
+}
+
+// checkSitemaps reads each sitemap seed of cfg (at most five), one level
+// deep, and counts what it names.
+func checkSitemaps(ctx context.Context, cfg *ArenaConfig, f *fetcher, sess *session) []SitemapCheck {
+	var out []SitemapCheck
+	for _, e := range cfg.seeds() {
+		if e.Kind != PageSitemap || len(out) == 5 {
+			continue
+		}
+		sc := SitemapCheck{URL: e.URL}
+		var pages, maps []string
+		var err error
+		if isRobotsURL(e.URL) {
+			u, _ := url.Parse(e.URL)
+			maps, err = f.robotsSitemaps(ctx, u)
+		} else {
+			var res fetched
+			var kind string
+			if res, kind, err = sess.fetch(ctx, e.URL, nil); err == nil {
+				pages, maps, err = ParseSitemap(res.body, int64(cfg.Limits.MaxBody))
+			} else {
+				err = fmt.Errorf("%s: %w", kind, err)
+			}
+		}
+		if err != nil {
+			sc.Err = err.Error()
+		}
+		sc.Sitemaps = len(maps)
+		for _, p := range pages {
+			l, drop := cfg.classifyLink(nil, p, "sitemaps", PageOther)
+			switch {
+			case drop != nil:
+				sc.Others++
+			case l.Kind == PageDetail:
+				sc.Adverts++
+			default:
+				sc.Listings++
+			}
+		}
+		out = append(out, sc)
 	}
 	return out
 }

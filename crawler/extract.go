@@ -25,6 +25,9 @@ const (
 	PageOther PageKind = iota
 	PageListing
 	PageDetail
+	// PageSitemap is a sitemap (sitemaps, sitemap.go), or robots.txt read
+	// for its Sitemap: lines.
+	PageSitemap
 )
 
 func (k PageKind) String() string {
@@ -33,6 +36,8 @@ func (k PageKind) String() string {
 		return "listing"
 	case PageDetail:
 		return "detail"
+	case PageSitemap:
+		return "sitemap"
 	}
 	return "other"
 }
@@ -128,7 +133,7 @@ func (c *ArenaConfig) Classify(raw string) (PageKind, string) {
 	}
 	pq := pathQuery(u)
 	if m := c.detailRe.FindStringSubmatch(pq); m != nil {
-		return PageDetail, m[1]
+		return PageDetail, groupKey(m, c.detailGroup)
 	}
 	if c.listingRe.MatchString(pq) {
 		return PageListing, ""
@@ -151,9 +156,15 @@ func (c *ArenaConfig) hostAllowed(host string) bool {
 type ListingResult struct {
 	Details []string // canonical detail URLs, in page order
 	Next    []string // canonical listing URLs to follow
+	// Dropped are the links the selectors found that are not followed,
+	// with the reason (repeats of a link on the page are not listed).
+	Dropped []DroppedLink
 }
 
-// ExtractListing reads the advert links and pagination of a listing page.
+// ExtractListing reads the advert links and pagination of a listing page:
+// links found by listing.links are adverts when they match detail.match,
+// links found by listing.next (and listing.paging) are listing pages when
+// they match listing.match, even when they match detail.match too.
 func (c *ArenaConfig) ExtractListing(pageURL string, body []byte) (*ListingResult, error) {
 	doc, base, err := parse(pageURL, body)
 	if err != nil {
@@ -161,22 +172,26 @@ func (c *ArenaConfig) ExtractListing(pageURL string, body []byte) (*ListingResul
 	}
 	res := &ListingResult{}
 	seen := map[string]bool{}
-	add := func(sel string, want PageKind, into *[]string) {
+	add := func(field, sel string, want PageKind, into *[]string) {
 		doc.Find(sel).Each(func(_ int, s *goquery.Selection) {
 			href, _ := s.Attr("href")
-			u, ok := c.canonical(base, href)
-			if !ok || seen[u] {
+			l, drop := c.classifyLink(base, href, field, want)
+			if drop != nil {
+				res.Dropped = append(res.Dropped, *drop)
 				return
 			}
-			if kind, _ := c.Classify(u); kind == want {
-				seen[u] = true
-				*into = append(*into, u)
+			if !seen[l.URL] {
+				seen[l.URL] = true
+				*into = append(*into, l.URL)
 			}
 		})
 	}
-	add(c.Listing.Links, PageDetail, &res.Details)
+	add("listing.links", c.Listing.Links, PageDetail, &res.Details)
 	if c.Listing.Next != "" {
-		add(c.Listing.Next, PageListing, &res.Next)
+		add("listing.next", c.Listing.Next, PageListing, &res.Next)
+	}
+	if next := c.pagingNext(doc, pageURL, len(res.Details)); next != "" && !seen[next] {
+		res.Next = append(res.Next, next)
 	}
 	return res, nil
 }
@@ -184,20 +199,16 @@ func (c *ArenaConfig) ExtractListing(pageURL string, body []byte) (*ListingResul
 // ExtractAd reads an advert from a detail page. Problems lists fields that
 // were present but unusable; the advert is still returned.
 func (c *ArenaConfig) ExtractAd(pageURL string, body []byte, fetched time.Time) (a *ad.Ad, problems []string, err error) {
-	kind, key := c.Classify(pageURL)
-	if kind != PageDetail {
-		return nil, nil, fmt.Errorf("%s is not a detail page of arena %s", pageURL, c.Name)
-	}
-	doc, base, err := parse(pageURL, body)
-	if err != nil {
+	p, err := c.ExtractAdvertPage(pageURL, pageURL, body, fetched)
+	if p == nil {
 		return nil, nil, err
 	}
-	a = &ad.Ad{
-		ID:        ad.ContentID(c.Name, key),
-		Arena:     c.Name,
-		URL:       pageURL,
-		FetchedAt: fetched.UTC(),
-	}
+	return p.Ad, p.Problems, err
+}
+
+// fill reads the advert's fields, images and attrs from its page and
+// returns the problems met.
+func (c *ArenaConfig) fill(a *ad.Ad, doc *goquery.Document, base *url.URL, fetched time.Time) (problems []string, err error) {
 	for name, f := range c.Detail.Fields {
 		vals, errs := f.values(doc, fetched)
 		for _, e := range errs {
@@ -220,9 +231,9 @@ func (c *ArenaConfig) ExtractAd(pageURL string, body []byte, fetched time.Time) 
 		problems = c.attrs(a, doc, fetched, problems)
 	}
 	if a.Title == "" && a.Body == "" {
-		return a, problems, errors.New("no title and no body found: the page does not look like an advert")
+		return problems, errors.New("no title and no body found: the page does not look like an advert")
 	}
-	return a, problems, nil
+	return problems, nil
 }
 
 // setField sets the advert field name from its values (at least one) and

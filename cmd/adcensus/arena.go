@@ -73,6 +73,12 @@ func printCheck(w io.Writer, cfg *crawler.ArenaConfig, rep *crawler.CheckReport,
 		delay += fmt.Sprintf(" (robots.txt Crawl-delay %v, limits.delay %v)", rep.CrawlDelay, cfg.Limits.Delay)
 	}
 	fmt.Fprintf(w, "delay between requests: %s\n", delay)
+	for _, sm := range rep.Sitemaps {
+		fmt.Fprintf(w, "\nsitemap %s: %d sitemaps, %d adverts, %d listing pages, %d other URLs (dropped)\n", sm.URL, sm.Sitemaps, sm.Adverts, sm.Listings, sm.Others)
+		if sm.Err != "" {
+			fmt.Fprintf(w, "  error: %s\n", sm.Err)
+		}
+	}
 	fmt.Fprintf(w, "\nlisting %s\n", rep.ListingURL)
 	if rep.Listing != nil {
 		fmt.Fprintf(w, "  links (%s): %d detail links\n", cfg.Listing.Links, len(rep.Listing.Details))
@@ -91,9 +97,27 @@ func printCheck(w io.Writer, cfg *crawler.ArenaConfig, rep *crawler.CheckReport,
 				fmt.Fprintf(w, "    %s\n", u)
 			}
 		}
+		printDropped(w, rep.Listing.Dropped)
 	}
 	if a := rep.Ad; a != nil {
 		fmt.Fprintf(w, "\ndetail %s\n", rep.DetailURL)
+		if rep.DetailFinal != "" && rep.DetailFinal != rep.DetailURL {
+			fmt.Fprintf(w, "  redirected to %s\n", rep.DetailFinal)
+		}
+		if ap := rep.Advert; ap != nil {
+			fmt.Fprintf(w, "  advert key %q (from the %s; detail.id.from: %s), written as %s\n", ap.Key, keySource(ap.KeyFrom), cfg.Detail.ID.From, a.URL)
+			if cfg.Detail.Links != "" {
+				fmt.Fprintf(w, "  links (%s): %d to follow\n", cfg.Detail.Links, len(ap.Links))
+				for i, l := range ap.Links {
+					if i == 5 {
+						fmt.Fprintf(w, "    … %d more\n", len(ap.Links)-5)
+						break
+					}
+					fmt.Fprintf(w, "    %-7s %s\n", l.Kind, l.URL)
+				}
+				printDropped(w, ap.Dropped)
+			}
+		}
 		show := func(name, v string) {
 			f, ok := cfg.Detail.Fields[name]
 			sel := "not configured"
@@ -159,6 +183,33 @@ func printCheck(w io.Writer, cfg *crawler.ArenaConfig, rep *crawler.CheckReport,
 			fmt.Fprintf(w, "  %s\n", p)
 		}
 	}
+}
+
+// printDropped lists links a selector found that are not followed, with
+// the reason, at most ten.
+func printDropped(w io.Writer, dropped []crawler.DroppedLink) {
+	if len(dropped) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  dropped: %d links not followed\n", len(dropped))
+	for i, d := range dropped {
+		if i == 10 {
+			fmt.Fprintf(w, "    … %d more\n", len(dropped)-10)
+			break
+		}
+		fmt.Fprintf(w, "    %s (%s): %s\n", clip(d.URL, 100), d.Field, d.Reason)
+	}
+}
+
+// keySource names where an advert key was read.
+func keySource(from string) string {
+	switch from {
+	case "canonical":
+		return "page's <link rel=canonical>"
+	case "redirect":
+		return "URL after redirects"
+	}
+	return "URL"
 }
 
 // clip shortens s to n runes.

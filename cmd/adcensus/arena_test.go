@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"adcensus/configs"
 	"adcensus/crawler"
@@ -152,5 +153,29 @@ func TestArenaCheckFailsClearly(t *testing.T) {
 	// Usage.
 	if err := cmdArena(context.Background(), []string{"frobnicate"}, &stdout, &stderr); exitCode(err) != 2 {
 		t.Fatalf("unknown subcommand: err %v, exit %d; want usage error", err, exitCode(err))
+	}
+}
+
+// TestArenaCheckPrintsAsWritten: durations print as the config writes them
+// (not as nanoseconds) and dropped links with their reason.
+func TestArenaCheckPrintsAsWritten(t *testing.T) {
+	cfg, err := crawler.ParseArena("x.yaml", []byte(`
+name: x
+start_urls: [http://example.org/list]
+limits: {delay: 1s}
+listing: {match: '^/list$', links: a}
+detail: {match: '^/ad/(\d+)$', fields: {title: {selector: h1}}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := &crawler.CheckReport{ListingURL: "http://example.org/list", Delay: 2 * time.Second, CrawlDelay: 2 * time.Second,
+		Listing: &crawler.ListingResult{Dropped: []crawler.DroppedLink{{URL: "http://example.org/om", Field: "listing.links", Reason: crawler.DropNoMatch}}}}
+	var out bytes.Buffer
+	printCheck(&out, cfg, rep, false)
+	for _, want := range []string{"limits.delay 1s", "Crawl-delay 2s", "http://example.org/om (listing.links): " + crawler.DropNoMatch} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
