@@ -26,6 +26,24 @@ type CheckOptions struct {
 	Pseudo  *contact.Pseudonymiser
 	Version string
 	Logger  *slog.Logger
+	// Samples is how many advert pages linked from the listing are read
+	// (default 3): a site with several layouts shows each field's
+	// matching alternative on each.
+	Samples int
+}
+
+// DefaultCheckSamples is CheckOptions.Samples' default.
+const DefaultCheckSamples = 3
+
+// CheckSample is what one advert page yields. Like the report it holds no
+// raw contact.
+type CheckSample struct {
+	URL      string
+	Ad       *ad.Ad   // nil when the page could not be read
+	Phones   []string // one per extracted phone: a pseudonym, or "<n digits>"
+	Matches  Matches  // per field, the alternative that gave its value (-1: none)
+	Problems []string
+	Err      error // fetching or reading the page failed
 }
 
 // CheckReport is what one listing page and one advert page of an arena
@@ -38,13 +56,15 @@ type CheckReport struct {
 	Ad         *ad.Ad   // nil when no detail page was read
 	Phones     []string // one per extracted phone: a pseudonym, or "<n digits>"
 	Problems   []string
+	// Samples are the advert pages read, the first being DetailURL.
+	Samples []CheckSample
 	// Delay is the delay between requests used for the host: the larger of
 	// limits.delay and the Crawl-delay robots.txt gives our User-Agent.
 	Delay, CrawlDelay time.Duration
 }
 
-// Check fetches the first start URL and the first advert it links to,
-// politely (robots.txt, Crawl-delay, one fetcher as in a crawl), and reports
+// Check fetches the first start URL and the first CheckOptions.Samples
+// adverts it links to, politely (robots.txt, Crawl-delay, one fetcher as in a crawl), and reports
 // what the config extracts. It returns the report so far with
 // ErrNoDetailLinks or ErrNoAdvert when the config reads nothing useful, or
 // with a fetch error.
@@ -74,7 +94,7 @@ func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport,
 	if kind, _ := cfg.Classify(start); kind != PageListing {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("start URL %s does not match listing.match %q", start, cfg.Listing.Match))
 	}
-	body, kind, err := f.fetch(ctx, start)
+	body, kind, err := f.page(ctx, start, PageListing)
 	if err != nil {
 		return rep, fmt.Errorf("fetch listing %s (%s): %w", start, kind, err)
 	}
@@ -84,31 +104,63 @@ func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport,
 	if len(rep.Listing.Details) == 0 {
 		return rep, ErrNoDetailLinks
 	}
-	rep.DetailURL = rep.Listing.Details[0]
-	if body, kind, err = f.fetch(ctx, rep.DetailURL); err != nil {
-		return rep, fmt.Errorf("fetch advert %s (%s): %w", rep.DetailURL, kind, err)
+	if o.Samples <= 0 {
+		o.Samples = DefaultCheckSamples
 	}
-	a, problems, err := cfg.ExtractAd(rep.DetailURL, body, time.Now())
-	rep.Problems = append(rep.Problems, problems...)
-	if a == nil {
-		return rep, fmt.Errorf("advert %s: %w", rep.DetailURL, err)
-	}
-	rep.Phones = safePhones(a.Phones, o.Pseudo)
 	pseudo := o.Pseudo
 	if pseudo == nil {
 		key := make([]byte, contact.KeySize)
 		rand.Read(key) // never fails (crypto/rand)
 		pseudo = contact.New(key)
 	}
-	rep.Problems = append(rep.Problems, pseudo.Apply(a)...) // clears a.Phones, scrubs text
-	if o.Pseudo == nil {
-		a.Contacts = nil // pseudonyms under a throwaway key mean nothing
+	for i, u := range rep.Listing.Details {
+		if i == o.Samples {
+			break
+		}
+		s := checkSample(ctx, f, cfg, u, o.Pseudo, pseudo)
+		rep.Samples = append(rep.Samples, s)
+		if i > 0 {
+			continue
+		}
+		rep.DetailURL, rep.Ad, rep.Phones = s.URL, s.Ad, s.Phones
+		rep.Problems = append(rep.Problems, s.Problems...)
+		if s.Ad == nil {
+			return rep, s.Err
+		}
 	}
-	rep.Ad = a
-	if err != nil {
-		return rep, ErrNoAdvert
+	for _, s := range rep.Samples {
+		if s.Ad != nil && s.Err != nil {
+			return rep, fmt.Errorf("advert %s: %w", s.URL, ErrNoAdvert)
+		}
 	}
 	return rep, nil
+}
+
+// checkSample fetches and reads one advert page for Check. keyed is the
+// operator's pseudonymiser (nil: none), pseudo the one to scrub with.
+func checkSample(ctx context.Context, f *fetcher, cfg *ArenaConfig, u string, keyed, pseudo *contact.Pseudonymiser) CheckSample {
+	s := CheckSample{URL: u}
+	body, kind, err := f.page(ctx, u, PageDetail)
+	if err != nil {
+		s.Err = fmt.Errorf("fetch advert %s (%s): %w", u, kind, err)
+		return s
+	}
+	a, matches, problems, err := cfg.ExtractAdMatches(u, body, time.Now())
+	s.Matches, s.Problems = matches, problems
+	if a == nil {
+		s.Err = fmt.Errorf("advert %s: %w", u, err)
+		return s
+	}
+	s.Phones = safePhones(a.Phones, keyed)
+	s.Problems = append(s.Problems, pseudo.Apply(a)...) // clears a.Phones, scrubs text
+	if keyed == nil {
+		a.Contacts = nil // pseudonyms under a throwaway key mean nothing
+	}
+	s.Ad = a
+	if err != nil {
+		s.Err = ErrNoAdvert
+	}
+	return s
 }
 
 // safePhones shows extracted phones without their numbers: as pseudonyms

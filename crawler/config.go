@@ -76,27 +76,43 @@ type CanonicalRules struct {
 // Listing describes listing (index) pages.
 type Listing struct {
 	Match string `yaml:"match"`
-	Links string `yaml:"links"`
-	Next  string `yaml:"next"`
+	// Format is "html" (default): Links and Next are CSS selectors of
+	// links; or "json": they are gjson paths to URLs, or to ids and
+	// cursors put into LinkTemplate and NextTemplate (json.go).
+	Format       string `yaml:"format"`
+	Links        string `yaml:"links"`
+	Next         string `yaml:"next"`
+	LinkTemplate string `yaml:"link_template"`
+	NextTemplate string `yaml:"next_template"`
 }
 
 // Detail describes advert pages.
 type Detail struct {
-	Match  string           `yaml:"match"`
+	Match string `yaml:"match"`
+	// Format is "html" (default) or "json": the fields then read gjson
+	// paths instead of CSS selectors.
+	Format string           `yaml:"format"`
 	Fields map[string]Field `yaml:"fields"`
 	Images Field            `yaml:"images"`
 	Attrs  map[string]Field `yaml:"attrs"`
 }
 
-// Field says how to read one value from a page.
+// Field says how to read one value from a page. In YAML it is a map or a
+// list of maps, ordered alternatives (field.go).
 type Field struct {
 	Selector string `yaml:"selector"`
-	Attr     string `yaml:"attr"`
-	Regex    string `yaml:"regex"`
-	All      bool   `yaml:"all"`
+	// Path is a gjson path: on a JSON page the value's place in the
+	// document; with a selector, read in the selected element's text.
+	Path  string `yaml:"path"`
+	Attr  string `yaml:"attr"`
+	Regex string `yaml:"regex"`
+	All   bool   `yaml:"all"`
 	// Transform lists transforms applied in order to each value after
 	// Regex (see Transforms and docs/ARENA-CONFIG.md).
 	Transform []string `yaml:"transform"`
+	// Alternatives are the field's ordered alternatives when it was
+	// written as a list; the fields above are then empty.
+	Alternatives []Field `yaml:"-"`
 
 	sel        cascadia.Selector
 	re         *regexp.Regexp
@@ -165,6 +181,8 @@ func DefaultArenaConfig() ArenaConfig {
 	return ArenaConfig{
 		Robots:  "obey",
 		Archive: "none",
+		Listing: Listing{Format: "html"},
+		Detail:  Detail{Format: "html"},
 		Limits: Limits{
 			MaxPages:    10000,
 			MaxDepth:    100,
@@ -240,13 +258,13 @@ func yamlError(file string, err error) *ConfigError {
 // schema lists the keys allowed at each path; "*" means any key, whose value
 // follows the schema of the path with "*".
 func schemaKeys() map[string][]string {
-	field := []string{"selector", "attr", "regex", "all", "transform"}
+	field := []string{"selector", "path", "attr", "regex", "all", "transform"}
 	return map[string][]string{
 		"":                {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "robots", "archive", "schedule", "canonical", "limits", "listing", "detail"},
 		"canonical":       {"drop_params"},
 		"limits":          {"max_pages", "max_depth", "concurrency", "delay", "timeout", "max_body", "max_images"},
-		"listing":         {"match", "links", "next"},
-		"detail":          {"match", "fields", "images", "attrs"},
+		"listing":         {"match", "format", "links", "next", "link_template", "next_template"},
+		"detail":          {"match", "format", "fields", "images", "attrs"},
 		"detail.fields":   KnownFields,
 		"detail.fields.*": field,
 		"detail.images":   field,
@@ -260,6 +278,17 @@ func schemaKeys() map[string][]string {
 // file ("detail.fields.age"), spath its schema path ("detail.fields.*").
 func checkKeys(file string, n *yaml.Node, path, spath string, schema map[string][]string, lines map[string]int) error {
 	allowed, ok := schema[spath]
+	if ok && n.Kind == yaml.SequenceNode {
+		// A list where a map is expected: a field's alternatives, each
+		// checked as the map would be ("detail.fields.phones[1].attr").
+		for i, e := range n.Content {
+			lines[fmt.Sprintf("%s[%d]", path, i)] = e.Line
+			if err := checkKeys(file, e, fmt.Sprintf("%s[%d]", path, i), spath, schema, lines); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if !ok || n.Kind != yaml.MappingNode {
 		return nil
 	}
@@ -393,6 +422,17 @@ func (c *ArenaConfig) validatePages() error {
 	if c.detailRe.NumSubexp() < 1 {
 		return c.bad("detail.match", "needs a capture group for the arena's advert key")
 	}
+	for _, f := range []struct{ path, v string }{{"listing.format", c.Listing.Format}, {"detail.format", c.Detail.Format}} {
+		if f.v != "html" && f.v != "json" {
+			return c.bad(f.path, "must be html or json (got %q)", f.v)
+		}
+	}
+	if c.Listing.Format == "json" {
+		return c.validateJSONListing()
+	}
+	if c.Listing.LinkTemplate != "" || c.Listing.NextTemplate != "" {
+		return c.bad("listing.link_template", "link_template and next_template need listing.format: json")
+	}
 	if c.Listing.Links == "" {
 		return c.bad("listing.links", "required: CSS selector of links to adverts")
 	}
@@ -420,19 +460,22 @@ func (c *ArenaConfig) validateFields() error {
 		if !contains(KnownFields, name) {
 			return c.bad("detail.fields."+name, "unknown field (known: %s; put others under detail.attrs)", strings.Join(KnownFields, ", "))
 		}
-		if err := f.compile(); err != nil {
+		if err := f.compile(c.Detail.Format); err != nil {
 			return c.bad("detail.fields."+name+err.sub, "%v", err.err)
 		}
 		c.Detail.Fields[name] = f
 	}
-	if c.Detail.Images.Selector != "" {
+	if c.Detail.Images.Configured() {
 		c.Detail.Images.All = true // every matching image, as documented
-		if err := c.Detail.Images.compile(); err != nil {
+		for i := range c.Detail.Images.Alternatives {
+			c.Detail.Images.Alternatives[i].All = true
+		}
+		if err := c.Detail.Images.compile(c.Detail.Format); err != nil {
 			return c.bad("detail.images"+err.sub, "%v", err.err)
 		}
 	}
 	for name, f := range c.Detail.Attrs {
-		if err := f.compile(); err != nil {
+		if err := f.compile(c.Detail.Format); err != nil {
 			return c.bad("detail.attrs."+name+err.sub, "%v", err.err)
 		}
 		c.Detail.Attrs[name] = f
@@ -470,29 +513,6 @@ func compileRe(s string) (*regexp.Regexp, error) {
 type fieldError struct {
 	sub string
 	err error
-}
-
-func (f *Field) compile() *fieldError {
-	if f.Selector == "" {
-		return &fieldError{"", errors.New("selector is required")}
-	}
-	sel, err := cascadia.Compile(f.Selector)
-	if err != nil {
-		return &fieldError{"", fmt.Errorf("bad CSS selector %q: %v", f.Selector, err)}
-	}
-	f.sel = sel
-	if f.re, err = compileRe(f.Regex); err != nil {
-		return &fieldError{".regex", err}
-	}
-	f.transforms = nil
-	for i, name := range f.Transform {
-		fn, ok := transformByName(strings.TrimSpace(name))
-		if !ok {
-			return &fieldError{fmt.Sprintf(".transform[%d]", i), fmt.Errorf("unknown transform %q (known: %s)", name, strings.Join(Transforms, ", "))}
-		}
-		f.transforms = append(f.transforms, fn)
-	}
-	return nil
 }
 
 // Rebase points the config's start URLs and allowed domains at base

@@ -514,7 +514,7 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 		c.log.Warn("page failed", "url", e.URL, "kind", kind, "err", err)
 		return p
 	}
-	body, kind, err := col.fetch(ctx, e.URL)
+	body, kind, err := col.page(ctx, e.URL, e.Kind)
 	if ctx.Err() != nil {
 		// Cancelled while fetching, even if the response arrived: the
 		// page stays queued and a resumed run fetches it, so an
@@ -530,7 +530,7 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 	case PageListing:
 		res, err := c.cfg.ExtractListing(e.URL, body)
 		if err != nil {
-			return fail("parse", err)
+			return fail(errKind(err), err)
 		}
 		p.add = make([]Entry, 0, len(res.Details)+len(res.Next))
 		for _, u := range res.Details {
@@ -544,7 +544,7 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 	case PageDetail:
 		a, problems, err := c.cfg.ExtractAd(e.URL, body, time.Now())
 		if err != nil {
-			return fail("parse", err)
+			return fail(errKind(err), err)
 		}
 		for _, pr := range problems {
 			c.log.Warn("field problem", "url", e.URL, "problem", pr)

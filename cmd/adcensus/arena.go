@@ -14,7 +14,7 @@ import (
 	"adcensus/internal/contact"
 )
 
-const arenaUsage = "usage: adcensus arena check FILE [--data DIR]"
+const arenaUsage = "usage: adcensus arena check FILE [--data DIR] [--samples N]"
 
 // cmdArena handles "adcensus arena SUBCOMMAND"; the only one is check.
 func cmdArena(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -25,11 +25,12 @@ func cmdArena(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // cmdArenaCheck loads an arena config, fetches its first listing page and the
-// first advert linked from it, politely, and prints what every selector
+// first --samples adverts linked from it, politely, and prints what every selector
 // extracted. Phones are shown only as pseudonyms (with the key in --data) or
 // as digit counts, never as numbers.
 func cmdArenaCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("arena check", stderr)
+	samples := fs.Int("samples", crawler.DefaultCheckSamples, "advert pages to read from the listing (each shows which alternative of a field matched)")
 	dataDir := fs.String("data", "", "data directory holding the pseudonymisation key (phones are shown as pseudonyms); without it only digit counts")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -37,6 +38,9 @@ func cmdArenaCheck(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if len(pos) != 1 {
 		return usageError{arenaUsage}
+	}
+	if *samples < 1 || *samples > 100 {
+		return usageError{fmt.Sprintf("--samples must be between 1 and 100 (got %d)\n%s", *samples, arenaUsage)}
 	}
 	cfg, err := crawler.LoadArena(pos[0])
 	if err != nil {
@@ -56,7 +60,7 @@ func cmdArenaCheck(ctx context.Context, args []string, stdout, stderr io.Writer)
 		pseudo = contact.New(key)
 	}
 	fmt.Fprintf(stdout, "arena %s (%s, sha256 %.12s)\n", cfg.Name, cfg.File, cfg.Hash)
-	rep, err := crawler.Check(ctx, cfg, crawler.CheckOptions{Pseudo: pseudo, Version: Version, Logger: newLogger(stderr, levelFor(true))})
+	rep, err := crawler.Check(ctx, cfg, crawler.CheckOptions{Pseudo: pseudo, Samples: *samples, Version: Version, Logger: newLogger(stderr, levelFor(true))})
 	if rep != nil {
 		printCheck(stdout, cfg, rep, pseudo != nil)
 	}
@@ -75,7 +79,17 @@ func printCheck(w io.Writer, cfg *crawler.ArenaConfig, rep *crawler.CheckReport,
 	fmt.Fprintf(w, "delay between requests: %s\n", delay)
 	fmt.Fprintf(w, "\nlisting %s\n", rep.ListingURL)
 	if rep.Listing != nil {
-		fmt.Fprintf(w, "  links (%s): %d detail links\n", cfg.Listing.Links, len(rep.Listing.Details))
+		links, next := cfg.Listing.Links, cfg.Listing.Next
+		if cfg.Listing.Format == "json" {
+			links, next = "json:"+links, "json:"+next
+			if cfg.Listing.LinkTemplate != "" {
+				links += " → " + cfg.Listing.LinkTemplate
+			}
+			if cfg.Listing.NextTemplate != "" {
+				next += " → " + cfg.Listing.NextTemplate
+			}
+		}
+		fmt.Fprintf(w, "  links (%s): %d detail links\n", links, len(rep.Listing.Details))
 		for i, u := range rep.Listing.Details {
 			if i == 5 {
 				fmt.Fprintf(w, "    … %d more\n", len(rep.Listing.Details)-5)
@@ -86,78 +100,111 @@ func printCheck(w io.Writer, cfg *crawler.ArenaConfig, rep *crawler.CheckReport,
 		if cfg.Listing.Next == "" {
 			fmt.Fprintln(w, "  next: (no selector)")
 		} else {
-			fmt.Fprintf(w, "  next (%s): %d links\n", cfg.Listing.Next, len(rep.Listing.Next))
+			fmt.Fprintf(w, "  next (%s): %d links\n", next, len(rep.Listing.Next))
 			for _, u := range rep.Listing.Next {
 				fmt.Fprintf(w, "    %s\n", u)
 			}
 		}
 	}
-	if a := rep.Ad; a != nil {
-		fmt.Fprintf(w, "\ndetail %s\n", rep.DetailURL)
-		show := func(name, v string) {
-			f, ok := cfg.Detail.Fields[name]
-			sel := "not configured"
-			if ok {
-				sel = f.Selector
-			}
-			if v == "" {
-				v = "(none)"
-			}
-			fmt.Fprintf(w, "  %-10s %-28s %s\n", name+":", "("+sel+")", v)
-		}
-		show("title", clip(a.Title, 120))
-		show("body", clip(strings.ReplaceAll(a.Body, "\n", " ¶ "), 200))
-		show("name", a.Name)
-		age := ""
-		if a.Age > 0 {
-			age = fmt.Sprint(a.Age)
-		}
-		show("age", age)
-		show("city", a.City)
-		region := a.Region
-		if _, ok := cfg.Detail.Fields["region"]; !ok && region != "" {
-			region += " (from city)"
-		} else if region == "" && a.City != "" {
-			region = "(none: city not a known Swedish kommun)"
-		}
-		show("region", region)
-		show("gender", a.Gender)
-		posted := ""
-		if !a.PostedAt.IsZero() {
-			posted = a.PostedAt.Format("2006-01-02 15:04 MST")
-		}
-		show("posted_at", posted)
-		phones := strings.Join(rep.Phones, ", ")
-		if len(rep.Phones) > 0 && !keyed {
-			phones += "  (give --data DIR for pseudonyms)"
-		}
-		show("phones", phones)
-		fmt.Fprintf(w, "  images (%s): %d\n", cfg.Detail.Images.Selector, len(a.Images))
-		for i, u := range a.Images {
-			if i == 3 {
-				fmt.Fprintf(w, "    … %d more\n", len(a.Images)-3)
-				break
-			}
-			fmt.Fprintf(w, "    %s\n", u)
-		}
-		keys := make([]string, 0, len(cfg.Detail.Attrs))
-		for k := range cfg.Detail.Attrs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			v := a.Attrs[k]
-			if v == "" {
-				v = "(none)"
-			}
-			fmt.Fprintf(w, "  attrs.%-10s %-22s %s\n", k+":", "("+cfg.Detail.Attrs[k].Selector+")", clip(v, 120))
-		}
+	for i, smp := range rep.Samples {
+		printSample(w, cfg, smp, i == 0, keyed)
 	}
 	if len(rep.Problems) > 0 {
 		fmt.Fprintln(w, "\nproblems:")
 		for _, p := range rep.Problems {
 			fmt.Fprintf(w, "  %s\n", p)
 		}
+	}
+}
+
+// printSample prints what one advert page yielded: every field with the
+// selector that gave it (for a field with alternatives, which one matched:
+// "alt 2/2"). first says whether the report's problems are printed apart
+// (they hold the first sample's).
+func printSample(w io.Writer, cfg *crawler.ArenaConfig, smp crawler.CheckSample, first, keyed bool) {
+	fmt.Fprintf(w, "\ndetail %s\n", smp.URL)
+	a := smp.Ad
+	if a == nil {
+		fmt.Fprintf(w, "  error: %v\n", smp.Err)
+		return
+	}
+	// how names the alternative that gave field path's value.
+	how := func(path string, f crawler.Field, ok bool) string {
+		if !ok {
+			return "(not configured)"
+		}
+		alts := f.Alternatives
+		if len(alts) == 0 {
+			return "(" + f.String() + ")"
+		}
+		m, seen := smp.Matches[path]
+		if !seen || m < 0 {
+			return fmt.Sprintf("(none of %d alternatives)", len(alts))
+		}
+		return fmt.Sprintf("(alt %d/%d: %s)", m+1, len(alts), alts[m].String())
+	}
+	show := func(name, v string) {
+		f, ok := cfg.Detail.Fields[name]
+		if v == "" {
+			v = "(none)"
+		}
+		fmt.Fprintf(w, "  %-10s %-28s %s\n", name+":", how(name, f, ok), v)
+	}
+	show("title", clip(a.Title, 120))
+	show("body", clip(strings.ReplaceAll(a.Body, "\n", " ¶ "), 200))
+	show("name", a.Name)
+	age := ""
+	if a.Age > 0 {
+		age = fmt.Sprint(a.Age)
+	}
+	show("age", age)
+	show("city", a.City)
+	region := a.Region
+	if _, ok := cfg.Detail.Fields["region"]; !ok && region != "" {
+		region += " (from city)"
+	} else if region == "" && a.City != "" {
+		region = "(none: city not a known Swedish kommun)"
+	}
+	show("region", region)
+	show("gender", a.Gender)
+	posted := ""
+	if !a.PostedAt.IsZero() {
+		posted = a.PostedAt.Format("2006-01-02 15:04 MST")
+	}
+	show("posted_at", posted)
+	phones := strings.Join(smp.Phones, ", ")
+	if len(smp.Phones) > 0 && !keyed {
+		phones += "  (give --data DIR for pseudonyms)"
+	}
+	show("phones", phones)
+	fmt.Fprintf(w, "  images %s: %d\n", how("images", cfg.Detail.Images, cfg.Detail.Images.Configured()), len(a.Images))
+	for i, u := range a.Images {
+		if i == 3 {
+			fmt.Fprintf(w, "    … %d more\n", len(a.Images)-3)
+			break
+		}
+		fmt.Fprintf(w, "    %s\n", u)
+	}
+	keys := make([]string, 0, len(cfg.Detail.Attrs))
+	for k := range cfg.Detail.Attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := a.Attrs[k]
+		if v == "" {
+			v = "(none)"
+		}
+		fmt.Fprintf(w, "  attrs.%-10s %-22s %s\n", k+":", how("attrs."+k, cfg.Detail.Attrs[k], true), clip(v, 120))
+	}
+	if !first && len(smp.Problems) > 0 {
+		fmt.Fprintln(w, "  problems:")
+		for _, p := range smp.Problems {
+			fmt.Fprintf(w, "    %s\n", p)
+		}
+	}
+	if !first && smp.Err != nil {
+		fmt.Fprintf(w, "  error: %v\n", smp.Err)
 	}
 }
 

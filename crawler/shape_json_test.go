@@ -1,0 +1,164 @@
+package crawler_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"adcensus/crawler"
+)
+
+// newJSONSite serves the shape adverts from a JSON API; the listing's
+// last page also links advert 299, whose JSON is cut off.
+func newJSONSite(t *testing.T) (*httptest.Server, *recorder) {
+	t.Helper()
+	img := testJPEG(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "User-agent: *\nDisallow: /konto/\n") })
+	mux.HandleFunc("/api/annonser", func(w http.ResponseWriter, r *http.Request) {
+		var page int
+		if _, err := fmt.Sscan(r.URL.Query().Get("sida"), &page); err != nil || page < 1 || page > shapePages {
+			http.NotFound(w, r)
+			return
+		}
+		type item struct {
+			ID     int    `json:"id"`
+			Rubrik string `json:"rubrik"`
+		}
+		var items []item
+		for _, a := range shapeAds {
+			if a.page == page {
+				items = append(items, item{a.id, a.title()})
+			}
+		}
+		var next any
+		if page < shapePages {
+			next = page + 1
+		} else {
+			items = append(items, item{299, "Trasig"})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"annonser": items, "sidor": map[string]any{"nasta": next, "antal": shapePages}})
+	})
+	mux.HandleFunc("/api/annons/", func(w http.ResponseWriter, r *http.Request) {
+		id := strings.TrimPrefix(r.URL.Path, "/api/annons/")
+		w.Header().Set("Content-Type", "application/json")
+		if id == "299" {
+			fmt.Fprint(w, `{"annons": {"id": 299, "rubrik": "Trasig", "text": ["Hej`)
+			return
+		}
+		a, ok := shapeByID(id)
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		kontakt := map[string]any{"telefon": a.phone}
+		if a.phoneInArr {
+			kontakt = map[string]any{"nummer": []string{a.phone}}
+		}
+		var bilder []map[string]string
+		for i := 1; i <= a.images; i++ {
+			bilder = append(bilder, map[string]string{"url": fmt.Sprintf("/bilder/%d-%d.jpg", a.id, i)})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"annons": map[string]any{
+			"id": a.id, "rubrik": a.title(), "namn": a.name, "alder": a.age,
+			"ort":        map[string]any{"namn": a.city, "lat": 59.3},
+			"text":       []string{"Hej! Jag heter " + a.name + ".", "Trevlig och diskret."},
+			"publicerad": a.posted.Format(time.RFC3339), "kontakt": kontakt,
+			"bilder": bilder, "pris": a.price,
+		}})
+	})
+	mux.HandleFunc("/bilder/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Write(img)
+	})
+	rec := &recorder{}
+	srv := httptest.NewServer(rec.wrap(mux))
+	t.Cleanup(srv.Close)
+	return srv, rec
+}
+
+// TestJSONAPIArena crawls a JSON API, onboarded by testdata/shapes/jsonapi.yml
+// only: every advert exactly once with every field right, ids and page
+// numbers put into URL templates, and the advert whose JSON is malformed
+// counted as a "json" error, the crawl going on.
+func TestJSONAPIArena(t *testing.T) {
+	srv, rec := newJSONSite(t)
+	run, sink, pseudo := shapeCrawl(t, "jsonapi.yml", srv.URL, crawler.Options{})
+	checkShapeAdverts(t, sink, pseudo, srv.URL, func(id int) string { return fmt.Sprintf("%s/api/annons/%d", srv.URL, id) }, true)
+	if run.Errors["json"] != 1 || run.ErrorCount() != 1 {
+		t.Errorf("errors %v, want json=1 (advert 299)", run.Errors)
+	}
+	for _, a := range shapeAds {
+		if n := rec.count(fmt.Sprintf("/api/annons/%d", a.id)); n != 1 {
+			t.Errorf("advert %d requested %d times, want once", a.id, n)
+		}
+	}
+	for p := 1; p <= shapePages; p++ {
+		if n := rec.count(fmt.Sprintf("/api/annonser?sida=%d", p)); n != 1 {
+			t.Errorf("listing page %d requested %d times, want once", p, n)
+		}
+	}
+}
+
+// TestJSONExtraction: gjson paths on JSON pages and in HTML elements; a
+// malformed page is ErrBadJSON naming where it breaks.
+func TestJSONExtraction(t *testing.T) {
+	cfg, err := crawler.LoadArena("testdata/shapes/jsonapi.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ body, want string }{
+		{`{"annons": {"rubrik": "x", }}`, "malformed JSON at byte 28 of 29"},
+		{`<html><body>Not found</body></html>`, "malformed JSON at byte 1"},
+		{``, "malformed JSON"},
+	} {
+		_, _, err := cfg.ExtractAd("http://127.0.0.1:1/api/annons/5", []byte(tc.body), time.Now())
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errorsIsBadJSON(err) {
+			t.Errorf("%q: err %v, want ErrBadJSON with %q", tc.body, err, tc.want)
+		}
+	}
+	_, err = cfg.ExtractListing("http://127.0.0.1:1/api/annonser?sida=1", []byte(`{"annonser": [`))
+	if !errorsIsBadJSON(err) {
+		t.Errorf("truncated listing: err %v, want ErrBadJSON", err)
+	}
+	// Numbers, strings, arrays and nulls; objects are not values.
+	a, matches, _, err := cfg.ExtractAdMatches("http://127.0.0.1:1/api/annons/5", []byte(`{"annons": {
+		"rubrik": "Rubrik", "text": ["a", null, "b", {"x": 1}], "alder": 30, "ort": {"namn": null},
+		"kontakt": {"nummer": ["070-111 22 33", "070-111 22 44"]}, "bilder": [{"url": "/b/1.jpg"}, {"url": "https://cdn.example.org/2.jpg"}]}}`), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Title != "Rubrik" || a.Body != "a\nb" || a.Age != 30 || a.City != "" || len(a.Phones) != 2 || len(a.Images) != 2 || a.Images[0] != "http://127.0.0.1:1/b/1.jpg" {
+		t.Errorf("advert %+v", a)
+	}
+	if matches["phones"] != 2 || matches["city"] != -1 || matches["title"] != 0 {
+		t.Errorf("matches %v, want phones 2 (third alternative), city -1, title 0", matches)
+	}
+	// JSON inside an HTML element: a selector and a path.
+	html, err := crawler.ParseArena("ld.yaml", []byte(`
+name: ld
+start_urls: [http://127.0.0.1:1/list]
+listing: {match: '^/list$', links: a}
+detail:
+  match: '^/ad/(\d+)$'
+  fields:
+    title: {selector: 'script#__NEXT_DATA__', path: props.pageProps.ad.title}
+    phones: {selector: 'script#__NEXT_DATA__', path: props.pageProps.ad.phones, all: true}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _, err = html.ExtractAd("http://127.0.0.1:1/ad/1", []byte(`<html><script id="__NEXT_DATA__" type="application/json">
+{"props": {"pageProps": {"ad": {"title": "Från skriptet", "phones": ["070-111 22 33", "070-111 22 44"]}}}}</script></html>`), time.Now())
+	if err != nil || a.Title != "Från skriptet" || len(a.Phones) != 2 {
+		t.Errorf("embedded JSON: %+v, %v", a, err)
+	}
+}
+
+func errorsIsBadJSON(err error) bool { return errors.Is(err, crawler.ErrBadJSON) }
