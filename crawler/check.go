@@ -80,6 +80,7 @@ func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport,
 	if err != nil {
 		return nil, err
 	}
+	defer f.close()
 	rep := &CheckReport{}
 	start, ok := Canonical(nil, cfg.StartURLs[0])
 	if !ok {

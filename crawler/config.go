@@ -40,8 +40,12 @@ type ArenaConfig struct {
 	// URLs found on its pages (extract.go Canonical).
 	Canonical CanonicalRules `yaml:"canonical"`
 	Limits    Limits         `yaml:"limits"`
-	Listing   Listing        `yaml:"listing"`
-	Detail    Detail         `yaml:"detail"`
+	// Fetch is "http" (default): pages are fetched as served; or
+	// "browser": rendered in headless Chromium first (browser.go).
+	Fetch   string        `yaml:"fetch"`
+	Browser BrowserConfig `yaml:"browser"`
+	Listing Listing       `yaml:"listing"`
+	Detail  Detail        `yaml:"detail"`
 
 	// File is the path the config was loaded from; Hash is the SHA-256 of
 	// its bytes, recorded with every crawl run as provenance.
@@ -181,6 +185,8 @@ func DefaultArenaConfig() ArenaConfig {
 	return ArenaConfig{
 		Robots:  "obey",
 		Archive: "none",
+		Fetch:   "http",
+		Browser: DefaultBrowserConfig(),
 		Listing: Listing{Format: "html"},
 		Detail:  Detail{Format: "html"},
 		Limits: Limits{
@@ -260,16 +266,18 @@ func yamlError(file string, err error) *ConfigError {
 func schemaKeys() map[string][]string {
 	field := []string{"selector", "path", "attr", "regex", "all", "transform"}
 	return map[string][]string{
-		"":                {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "robots", "archive", "schedule", "canonical", "limits", "listing", "detail"},
-		"canonical":       {"drop_params"},
-		"limits":          {"max_pages", "max_depth", "concurrency", "delay", "timeout", "max_body", "max_images"},
-		"listing":         {"match", "format", "links", "next", "link_template", "next_template"},
-		"detail":          {"match", "format", "fields", "images", "attrs"},
-		"detail.fields":   KnownFields,
-		"detail.fields.*": field,
-		"detail.images":   field,
-		"detail.attrs":    {"*"},
-		"detail.attrs.*":  field,
+		"":                 {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "robots", "archive", "schedule", "canonical", "limits", "fetch", "browser", "listing", "detail"},
+		"browser":          {"tabs", "pages", "wait_for", "idle", "timeout", "block", "hosts", "scroll"},
+		"browser.wait_for": {"listing", "detail"},
+		"canonical":        {"drop_params"},
+		"limits":           {"max_pages", "max_depth", "concurrency", "delay", "timeout", "max_body", "max_images"},
+		"listing":          {"match", "format", "links", "next", "link_template", "next_template"},
+		"detail":           {"match", "format", "fields", "images", "attrs"},
+		"detail.fields":    KnownFields,
+		"detail.fields.*":  field,
+		"detail.images":    field,
+		"detail.attrs":     {"*"},
+		"detail.attrs.*":   field,
 	}
 }
 
@@ -329,7 +337,7 @@ var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // checks run crawl, limits, pages (detail, then listing), fields, and the
 // first error is returned.
 func (c *ArenaConfig) Validate() error {
-	for _, check := range []func() error{c.validateCrawl, c.validateLimits, c.validatePages, c.validateFields} {
+	for _, check := range []func() error{c.validateCrawl, c.validateLimits, c.validatePages, c.validateFields, c.validateBrowser} {
 		if err := check(); err != nil {
 			return err
 		}

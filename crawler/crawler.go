@@ -165,6 +165,11 @@ func UserAgent(version string) string {
 // cancelled. It resumes an unfinished run of the same arena and config. On
 // cancellation the run stays "running" so the next call resumes it.
 func (c *Crawler) Run(ctx context.Context) (*Run, error) {
+	if c.cfg.Fetch == "browser" {
+		if _, err := ChromiumPath(); err != nil {
+			return nil, fmt.Errorf("arena %s: %w", c.cfg.Name, err)
+		}
+	}
 	run, err := c.opts.Store.Begin(c.cfg, c.opts.ResumeID, c.opts.AutoResume, c.opts.Version, time.Now())
 	if err != nil {
 		return nil, err
@@ -214,6 +219,7 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer col.close() // the browser of fetch: browser, after every worker returned
 	// Shutdown order: cancelling ctx wakes every worker blocked on the queue;
 	// Run returns after all workers have finished their current page.
 	stopWake := context.AfterFunc(ctx, func() {

@@ -44,6 +44,8 @@ type fetcher struct {
 
 	mu    sync.Mutex
 	hosts map[string]*hostGate
+
+	browser browserState // fetch: browser (page.go)
 }
 
 type fetcherOptions struct {
@@ -395,6 +397,15 @@ func (f *fetcher) get(ctx context.Context, raw string) (*colly.Response, error) 
 // back-off (or Retry-After). It returns the body of a 2xx response or an
 // error with its kind.
 func (f *fetcher) fetch(ctx context.Context, u string) ([]byte, string, error) {
+	resp, kind, err := f.fetchResponse(ctx, u)
+	if err != nil {
+		return nil, kind, err
+	}
+	return resp.Body, "", nil
+}
+
+// fetchResponse is fetch returning the whole 2xx response (headers too).
+func (f *fetcher) fetchResponse(ctx context.Context, u string) (*colly.Response, string, error) {
 	var lastErr error
 	kind := "fetch"
 	for attempt := 0; attempt <= f.retries; attempt++ {
@@ -443,7 +454,7 @@ func (f *fetcher) fetch(ctx context.Context, u string) ([]byte, string, error) {
 			if int64(len(resp.Body)) > int64(f.cfg.Limits.MaxBody) {
 				return nil, "too_large", fmt.Errorf("body larger than limits.max_body %d bytes: not truncated, skipped", f.cfg.Limits.MaxBody)
 			}
-			return resp.Body, "", nil
+			return resp, "", nil
 		case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
 			lastErr, kind = &retryAfterError{code: code, after: retryAfter(resp.Headers.Get("Retry-After"))}, "status_"+strconv.Itoa(code)
 		case code >= 500:

@@ -79,7 +79,7 @@ func (f *Field) Configured() bool {
 }
 
 // String describes the field as `arena check` shows it: each alternative's
-// selector (or path), @attr, ~regex, separated by " | ".
+// selector (or json:path), @attr, ~/regex/, → transforms, separated by " | ".
 func (f Field) String() string {
 	var parts []string
 	for _, a := range f.alts() {
@@ -95,6 +95,9 @@ func (f Field) String() string {
 		}
 		if a.Regex != "" {
 			s += " ~/" + a.Regex + "/"
+		}
+		if len(a.Transform) > 0 {
+			s += " → " + strings.Join(a.Transform, ", ")
 		}
 		parts = append(parts, s)
 	}

@@ -1,11 +1,57 @@
 package crawler
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
 // page fetches a listing or detail page the way the arena says: over HTTP
-// (fetch: http, the default) or rendered in a headless browser (fetch:
-// browser, browser.go). It returns the page's body (for a rendered page
-// its DOM as HTML after scripts ran) or an error with its kind.
+// (fetch: http, the default and the fast path) or rendered in headless
+// Chromium (fetch: browser, browser.go; started on the first page that
+// needs it). It returns the page's body (for a rendered page its DOM as
+// HTML after the scripts ran) or an error with its kind.
 func (f *fetcher) page(ctx context.Context, u string, kind PageKind) ([]byte, string, error) {
-	return f.fetch(ctx, u)
+	if !f.cfg.renders(kind) {
+		return f.fetch(ctx, u)
+	}
+	b, err := f.browserFor(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, "cancelled", ctx.Err()
+		}
+		return nil, "browser", err
+	}
+	return b.render(ctx, u, kind)
+}
+
+// browserState is the fetcher's browser, started once.
+type browserState struct {
+	mu  sync.Mutex
+	b   *browser
+	err error
+}
+
+// browserFor starts the browser on first use. A failed start is
+// remembered: every later page fails the same way without retrying.
+func (f *fetcher) browserFor(ctx context.Context) (*browser, error) {
+	f.browser.mu.Lock()
+	defer f.browser.mu.Unlock()
+	if f.browser.b == nil && f.browser.err == nil {
+		f.browser.b, f.browser.err = startBrowser(ctx, f)
+		if f.browser.err != nil && ctx.Err() != nil {
+			f.browser.err = nil // cancelled, not failed
+			return nil, ctx.Err()
+		}
+	}
+	return f.browser.b, f.browser.err
+}
+
+// close stops the fetcher's browser, when one was started.
+func (f *fetcher) close() {
+	f.browser.mu.Lock()
+	defer f.browser.mu.Unlock()
+	if f.browser.b != nil {
+		f.browser.b.close()
+		f.browser.b = nil
+	}
 }

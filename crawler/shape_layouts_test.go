@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -48,19 +49,9 @@ func newLayoutsSite(t *testing.T) (*httptest.Server, *recorder) {
 		e := html.EscapeString
 		fmt.Fprint(w, `<!doctype html><html><head><title>Annons</title>`)
 		if !a.layoutB {
-			fmt.Fprintf(w, `</head><body><div class="annons">
-<h1>%s</h1><span class="namn">%s</span>
-<p class="ort">Ort: %s</p><span class="alder">Ålder: %d</span>
-<time datetime="%s">%s</time>
-<div class="text">Hej! Jag heter %s. Trevlig och diskret.</div>
-<p class="kontakt">Ring %s</p>
-<button class="visa-nummer" data-href="/nummer/%d">Visa nummer</button>
-<span class="pris">%s</span>
-`, e(a.title()), e(a.name), e(a.city), a.age, a.posted.Format(time.RFC3339), a.posted.Format("2 Jan"), e(a.name), e(a.phone), a.id, e(a.price))
-			for i := 1; i <= a.images; i++ {
-				fmt.Fprintf(w, `<img class="foto" src="/bilder/%d-%d.jpg" alt="">`, a.id, i)
-			}
-			fmt.Fprint(w, `</div></body></html>`)
+			fmt.Fprint(w, `</head><body>`)
+			writeLayoutA(w, a)
+			fmt.Fprint(w, `</body></html>`)
 			return
 		}
 		fmt.Fprintf(w, `<script type="application/ld+json">{"@type": "Offer", "name": %q, "datePosted": %q}</script>
@@ -84,6 +75,25 @@ func newLayoutsSite(t *testing.T) (*httptest.Server, *recorder) {
 	srv := httptest.NewServer(rec.wrap(mux))
 	t.Cleanup(srv.Close)
 	return srv, rec
+}
+
+// writeLayoutA writes advert a in the old layout: the phone as text, a
+// "visa nummer" button without the number.
+func writeLayoutA(w io.Writer, a shapeAd) {
+	e := html.EscapeString
+	fmt.Fprintf(w, `<div class="annons">
+<h1>%s</h1><span class="namn">%s</span>
+<p class="ort">Ort: %s</p><span class="alder">Ålder: %d</span>
+<time datetime="%s">%s</time>
+<div class="text">Hej! Jag heter %s. Trevlig och diskret.</div>
+<p class="kontakt">Ring %s</p>
+<button class="visa-nummer" data-href="/nummer/%d">Visa nummer</button>
+<span class="pris">%s</span>
+`, e(a.title()), e(a.name), e(a.city), a.age, a.posted.Format(time.RFC3339), a.posted.Format("2 Jan"), e(a.name), e(a.phone), a.id, e(a.price))
+	for i := 1; i <= a.images; i++ {
+		fmt.Fprintf(w, `<img class="foto" src="/bilder/%d-%d.jpg" alt="">`, a.id, i)
+	}
+	fmt.Fprint(w, `</div>`)
 }
 
 // TestTwoLayoutsByAlternatives crawls a site with two advert layouts,

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"adcensus/crawler"
@@ -77,6 +78,15 @@ func printCheck(w io.Writer, cfg *crawler.ArenaConfig, rep *crawler.CheckReport,
 		delay += fmt.Sprintf(" (robots.txt Crawl-delay %v, limits.delay %v)", rep.CrawlDelay, cfg.Limits.Delay)
 	}
 	fmt.Fprintf(w, "delay between requests: %s\n", delay)
+	if cfg.Fetch == "browser" {
+		b := cfg.Browser
+		fmt.Fprintf(w, "fetch: browser (headless Chromium, %d tabs; renders %s; waits for listing %q, detail %q, or %v of network idle; timeout %v; blocks %s)\n",
+			b.Tabs, strings.Join(b.Pages, " and "), cfg.WaitSelector(crawler.PageListing), cfg.WaitSelector(crawler.PageDetail),
+			time.Duration(b.Idle), time.Duration(b.Timeout), strings.Join(b.Block, ", "))
+		if b.Scroll > 0 {
+			fmt.Fprintf(w, "  listings scrolled to the bottom up to %d times while new links appear\n", b.Scroll)
+		}
+	}
 	fmt.Fprintf(w, "\nlisting %s\n", rep.ListingURL)
 	if rep.Listing != nil {
 		links, next := cfg.Listing.Links, cfg.Listing.Next
