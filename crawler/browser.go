@@ -470,17 +470,24 @@ func (b *browser) load(ctx context.Context, r *render, u string, kind PageKind) 
 	return []byte(html), "", nil
 }
 
-// wait polls until more than n elements match sel (n < 0: one; sel may be
-// empty), or until the network has been idle for browser.idle.
+// wait returns once more than n elements match sel (n < 0: one; sel may
+// be empty), or once the network has been idle for browser.idle. The page
+// itself watches for the selector (a MutationObserver, in slices of
+// waitSlice), so a match is seen at once without polling the page.
 func (b *browser) wait(ctx context.Context, r *render, sel string, n int) error {
-	js := countJS(sel)
+	js := waitJS(sel, max(n, 0), waitSlice)
 	idle := time.Duration(b.cfg.Browser.Idle)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
 	for {
 		if sel != "" {
-			if m, err := chromedp.Run(ctx, chromedp.Evaluate[int](js)); err == nil && m > max(n, 0) {
+			if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise)); err == nil && ok {
 				return nil
+			}
+		} else {
+			t := time.NewTimer(waitSlice)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+			case <-t.C:
 			}
 		}
 		if r.idleFor(idle) {
@@ -489,12 +496,28 @@ func (b *browser) wait(ctx context.Context, r *render, sel string, n int) error 
 				return nil
 			}
 		}
-		select {
-		case <-ctx.Done():
+		if ctx.Err() != nil {
 			return fmt.Errorf("neither %q nor an idle network within browser.timeout %s", sel, time.Duration(b.cfg.Browser.Timeout))
-		case <-tick.C:
 		}
 	}
+}
+
+// waitSlice is how long one in-page wait for the selector lasts before the
+// network's idleness is checked again.
+const waitSlice = 100 * time.Millisecond
+
+// waitJS is a script resolving to true as soon as more than n elements
+// match sel, or to false after d (a selector the browser does not know,
+// like :contains, never matches).
+func waitJS(sel string, n int, d time.Duration) string {
+	q, _ := json.Marshal(sel)
+	return fmt.Sprintf(`new Promise(resolve => {
+  const ok = () => { try { return document.querySelectorAll(%s).length > %d } catch (e) { return false } };
+  if (ok()) return resolve(true);
+  const mo = new MutationObserver(() => { if (ok()) { mo.disconnect(); clearTimeout(t); resolve(true) } });
+  mo.observe(document, {childList: true, subtree: true, attributes: true});
+  const t = setTimeout(() => { mo.disconnect(); resolve(false) }, %d);
+})`, q, n, d.Milliseconds())
 }
 
 // countJS is a script counting the elements sel matches in the page (0 for

@@ -52,6 +52,9 @@ func Reextract(ctx context.Context, cfg *ArenaConfig, files []string, o Reextrac
 	if o.Sink == nil || o.Pseudo == nil {
 		return nil, errors.New("reextract: Sink and Pseudo are required")
 	}
+	if cfg.renders(PageDetail) {
+		return nil, fmt.Errorf("reextract: arena %s renders its advert pages in a browser (fetch: browser): the archive holds them as served, before their scripts ran, so they cannot be re-extracted", cfg.Name)
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -102,10 +102,20 @@ const skriptJS = `(function () {
 // shells too, unless plainAdverts: then they are plain HTML (Flöde).
 func newSkriptSite(t *testing.T, plainAdverts bool) (*httptest.Server, *recorder) {
 	t.Helper()
-	return serveSkript(t, testJPEG(t), plainAdverts)
+	return serveSkript(t, testJPEG(t), plainAdverts, shapeAds, len(shapeAds)/shapePages)
 }
 
-func serveSkript(t testing.TB, img []byte, plainAdverts bool) (*httptest.Server, *recorder) {
+// serveSkript serves ads over listing pages of per adverts.
+func serveSkript(t testing.TB, img []byte, plainAdverts bool, ads []shapeAd, per int) (*httptest.Server, *recorder) {
+	byID := map[string]shapeAd{}
+	for _, a := range ads {
+		byID[strconv.Itoa(a.id)] = a
+	}
+	shapeByID := func(id string) (shapeAd, bool) {
+		a, ok := byID[id]
+		return a, ok
+	}
+	perPage := per
 	mux := http.NewServeMux()
 	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "User-agent: *\nDisallow: /spara/\n") })
 	shell := func(w http.ResponseWriter, list bool) {
@@ -138,18 +148,18 @@ func serveSkript(t testing.TB, img []byte, plainAdverts bool) (*httptest.Server,
 		page, _ := strconv.Atoi(r.URL.Query().Get("sida"))
 		per, _ := strconv.Atoi(r.URL.Query().Get("per"))
 		if per == 0 {
-			per = len(shapeAds) / shapePages
+			per = perPage
 		}
 		type item struct {
 			ID     int    `json:"id"`
 			Rubrik string `json:"rubrik"`
 		}
 		items := []item{}
-		for i := (page - 1) * per; i >= 0 && i < page*per && i < len(shapeAds); i++ {
-			items = append(items, item{shapeAds[i].id, shapeAds[i].title()})
+		for i := (page - 1) * per; i >= 0 && i < page*per && i < len(ads); i++ {
+			items = append(items, item{ads[i].id, ads[i].title()})
 		}
 		var next any
-		if page*per < len(shapeAds) {
+		if page*per < len(ads) {
 			next = page + 1
 		}
 		w.Header().Set("Content-Type", "application/json")

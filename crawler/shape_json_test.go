@@ -162,3 +162,44 @@ detail:
 }
 
 func errorsIsBadJSON(err error) bool { return errors.Is(err, crawler.ErrBadJSON) }
+
+// TestJSONListingTemplates: ids go into link_template as path segments,
+// a cursor into next_template as a query value; duplicates, nulls, false
+// and URLs that are not the arena's pages are dropped.
+func TestJSONListingTemplates(t *testing.T) {
+	cfg, err := crawler.ParseArena("cursor.yaml", []byte(`
+name: cursor
+start_urls: [http://example.org/api/list]
+listing:
+  format: json
+  match: '^/api/list(\?cursor=.+)?$'
+  links: 'data.items.#.slug'
+  link_template: '/api/ad/{}'
+  next: 'data.paging.cursor'
+  next_template: '/api/list?cursor={}'
+detail:
+  format: json
+  match: '^/api/ad/([^/]+)$'
+  fields: {title: {path: title}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := cfg.ExtractListing("http://example.org/api/list", []byte(`{"data": {
+		"items": [{"slug": "anna-27"}, {"slug": "anna-27"}, {"slug": null}, {"slug": "b c"}, {"slug": false}, {}],
+		"paging": {"cursor": "eyJpZCI6MTJ9/=="}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"http://example.org/api/ad/anna-27", "http://example.org/api/ad/b%20c"}
+	if strings.Join(res.Details, " ") != strings.Join(want, " ") {
+		t.Errorf("details %q, want %q", res.Details, want)
+	}
+	if len(res.Next) != 1 || res.Next[0] != "http://example.org/api/list?cursor=eyJpZCI6MTJ9%2F%3D%3D" {
+		t.Errorf("next %q, want the cursor query-escaped", res.Next)
+	}
+	res, err = cfg.ExtractListing("http://example.org/api/list?cursor=x", []byte(`{"data": {"items": [], "paging": {"cursor": null}}}`))
+	if err != nil || len(res.Details) != 0 || len(res.Next) != 0 {
+		t.Errorf("last page: %+v, %v; want nothing", res, err)
+	}
+}
