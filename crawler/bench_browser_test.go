@@ -17,7 +17,7 @@ import (
 
 // BenchmarkBrowser crawls the script-rendered test arena (Skript, the
 // shape_browser_test.go site: HTML shells, /app.js, data from /api) with
-// fetch: browser and 1, 2 and 4 tabs: 300 adverts without images and 15
+// fetch: browser and 1, 2 and 4 tabs: 120 adverts without images and 6
 // listing pages, politeness off (delay 0, limits.concurrency = tabs,
 // robots.txt read), every request of every page made through the fetcher.
 // pages/s counts the whole crawl, browser start included; chromium-MB is
@@ -28,7 +28,7 @@ import (
 //	go test -run '^$' -bench BenchmarkBrowser -benchtime 1x ./crawler/
 func BenchmarkBrowser(b *testing.B) {
 	needChromium(b)
-	ads := make([]shapeAd, 300)
+	ads := make([]shapeAd, 120)
 	for i := range ads {
 		a := shapeAds[i%len(shapeAds)]
 		a.id, a.images = 1000+i, 0

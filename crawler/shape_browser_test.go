@@ -260,3 +260,64 @@ func TestInfiniteScrollListing(t *testing.T) {
 		t.Errorf("/app.js requested %d times, want once (by the listing only)", n)
 	}
 }
+
+// TestBrowserLimits: on a rendered arena the politeness and limits of
+// plain fetches hold: robots.txt's Crawl-delay spaces every request, the
+// browser's included; a page whose script builds a DOM over
+// limits.max_body is a too_large error; a page that never settles is a
+// timeout at browser.timeout; a removed advert (404) is a status_4xx error;
+// the other adverts are read.
+func TestBrowserLimits(t *testing.T) {
+	needChromium(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "User-agent: *\nCrawl-delay: 0.05\n")
+	})
+	page := func(w http.ResponseWriter, script string) {
+		fmt.Fprintf(w, `<!doctype html><html><body><script>%s</script></body></html>`, script)
+	}
+	mux.HandleFunc("/lista", func(w http.ResponseWriter, r *http.Request) {
+		page(w, `for (const id of ["1", "2", "3", "4"]) {
+  const a = document.createElement("a"); a.className = "ad"; a.href = "/ad/" + id; a.textContent = id;
+  document.body.appendChild(a);
+}`)
+	})
+	mux.HandleFunc("/ad/1", func(w http.ResponseWriter, r *http.Request) {
+		page(w, `setTimeout(() => { const h = document.createElement("h1"); h.textContent = "Annons ett"; document.body.appendChild(h) }, 30)`)
+	})
+	mux.HandleFunc("/ad/2", func(w http.ResponseWriter, r *http.Request) { // 300 KB of text
+		page(w, `const p = document.createElement("p"); p.textContent = "x".repeat(300000); document.body.appendChild(p);
+const h = document.createElement("h1"); h.textContent = "Stor"; document.body.appendChild(h);`)
+	})
+	mux.HandleFunc("/ad/3", func(w http.ResponseWriter, r *http.Request) { // keeps loading
+		page(w, `setInterval(() => fetch("/slow?" + Math.random()).catch(() => {}), 100)`)
+	})
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(300 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+	})
+	rec := &recorder{}
+	srv := httptest.NewServer(rec.wrap(mux))
+	t.Cleanup(srv.Close)
+	run, sink := crawlOnce(t, fmt.Sprintf(`
+name: limits
+start_urls: [%s/lista]
+allow_private: true
+limits: {concurrency: 2, delay: 0s, timeout: 2s, max_body: 256KiB}
+fetch: browser
+browser: {tabs: 2, idle: 200ms, timeout: 3s, block: [image]}
+listing: {match: '^/lista$', links: a.ad}
+detail: {match: '^/ad/(\d+)$', fields: {title: {selector: h1}}}
+`, srv.URL), crawler.Options{Retries: 1, RetryBase: 10 * time.Millisecond})
+	if len(sink.ads) != 1 || sink.ads[0].Title != "Annons ett" {
+		t.Errorf("adverts %v, want only advert 1", sink.ids())
+	}
+	if run.Errors["too_large"] != 1 || run.Errors["timeout"] != 1 || run.Errors["status_4xx"] != 1 || run.ErrorCount() != 3 {
+		t.Errorf("errors %v, want too_large=1 (ad 2), timeout=1 (ad 3), status_4xx=1 (ad 4)", run.Errors)
+	}
+	if g := minGap(rec.all()); g < 50*time.Millisecond {
+		t.Errorf("two requests %v apart, want at least the Crawl-delay 50ms between all requests", g)
+	}
+}
