@@ -213,6 +213,24 @@ type render struct {
 	docSeen  bool
 	docKind  string // kind of the main document's failure ("" when fine)
 	docErr   error
+	trace    *[]BrowserRequest // nil: not traced
+}
+
+// BrowserRequest is one request a rendered page made and what became of
+// it: "fetched" (through the fetcher), "cached" (a script, stylesheet or
+// font already fetched in the run), "blocked: …" (never requested) or
+// "failed: KIND" (the fetcher's error kind, robots included).
+type BrowserRequest struct {
+	URL, Type, Outcome string
+}
+
+// note records a request when the render is traced.
+func (r *render) note(u, typ, outcome string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.trace != nil {
+		*r.trace = append(*r.trace, BrowserRequest{u, typ, outcome})
+	}
 }
 
 func (r *render) track(d int) {
@@ -313,12 +331,19 @@ func (b *browser) serve(t *tab, ev fetch.EventRequestPaused) {
 	t.mu.Lock()
 	r := t.r
 	t.mu.Unlock()
-	fail := func(reason network.ErrorReason) {
-		_, _ = chromedp.Call(t.ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: reason})
-	}
 	if r == nil { // between renders: timers of the last page
-		fail(network.ErrorReasonBlockedByClient)
+		_, _ = chromedp.Call(t.ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
 		return
+	}
+	outcome := ""
+	defer func() { r.note(ev.Request.URL, string(ev.ResourceType), outcome) }()
+	fail := func(why string) {
+		outcome = why
+		reason := network.ErrorReasonBlockedByClient
+		if !strings.HasPrefix(why, "blocked") {
+			reason = network.ErrorReasonFailed
+		}
+		_, _ = chromedp.Call(t.ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: reason})
 	}
 	r.mu.Lock()
 	isDoc := ev.ResourceType == network.ResourceTypeDocument && !r.docSeen
@@ -327,26 +352,31 @@ func (b *browser) serve(t *tab, ev fetch.EventRequestPaused) {
 	u, err := url.Parse(ev.Request.URL)
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https"):
-		fail(network.ErrorReasonBlockedByClient)
+		fail("blocked: not http(s)")
 		return
-	case b.block[ev.ResourceType] && !isDoc, u.Path == "/favicon.ico" && !isDoc:
-		fail(network.ErrorReasonBlockedByClient)
+	case b.block[ev.ResourceType] && !isDoc:
+		fail("blocked: browser.block")
+		return
+	case u.Path == "/favicon.ico" && !isDoc:
+		fail("blocked: favicon")
 		return
 	case !b.cfg.hostAllowed(u.Host) && !contains(b.cfg.Browser.Hosts, strings.ToLower(u.Hostname())):
 		b.log.Debug("browser request outside the arena refused", "url", ev.Request.URL)
-		fail(network.ErrorReasonBlockedByClient)
+		fail("blocked: host not in the arena nor browser.hosts")
 		return
 	case ev.Request.Method != http.MethodGet:
 		b.log.Warn("browser request refused: only GET is made", "url", ev.Request.URL, "method", ev.Request.Method)
-		fail(network.ErrorReasonBlockedByClient)
+		fail("blocked: method " + ev.Request.Method)
 		return
 	}
 	cacheable := ev.ResourceType == network.ResourceTypeScript || ev.ResourceType == network.ResourceTypeStylesheet || ev.ResourceType == network.ResourceTypeFont
 	var res *cachedResponse
 	if cacheable {
 		res = b.cache.get(ev.Request.URL)
+		outcome = "cached"
 	}
 	if res == nil {
+		outcome = "fetched"
 		r.track(1)
 		resp, kind, err := b.f.fetchResponse(r.ctx, ev.Request.URL)
 		r.track(-1)
@@ -356,7 +386,7 @@ func (b *browser) serve(t *tab, ev fetch.EventRequestPaused) {
 				r.docKind, r.docErr = kind, err
 				r.mu.Unlock()
 			}
-			fail(network.ErrorReasonFailed)
+			fail("failed: " + kind)
 			return
 		}
 		res = &cachedResponse{status: resp.StatusCode, body: resp.Body}
@@ -382,7 +412,7 @@ func (b *browser) serve(t *tab, ev fetch.EventRequestPaused) {
 // render loads u in a free tab, waits for the page's selector or for the
 // network to be idle, scrolls a listing when asked, and returns the DOM as
 // HTML.
-func (b *browser) render(ctx context.Context, u string, kind PageKind) ([]byte, string, error) {
+func (b *browser) render(ctx context.Context, u string, kind PageKind, trace *[]BrowserRequest) ([]byte, string, error) {
 	var t *tab
 	select {
 	case t = <-b.tabs:
@@ -393,7 +423,7 @@ func (b *browser) render(ctx context.Context, u string, kind PageKind) ([]byte, 
 	defer cancel()
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
-	r := &render{ctx: rctx, last: time.Now()}
+	r := &render{ctx: rctx, last: time.Now(), trace: trace}
 	t.mu.Lock()
 	t.r = r
 	t.mu.Unlock()
@@ -401,6 +431,9 @@ func (b *browser) render(ctx context.Context, u string, kind PageKind) ([]byte, 
 	t.mu.Lock()
 	t.r = nil
 	t.mu.Unlock()
+	r.mu.Lock()
+	r.trace = nil // requests still finishing are not recorded after return
+	r.mu.Unlock()
 	if err != nil && t.ctx.Err() != nil || errors.Is(err, errTabBroken) {
 		// The tab died (a renderer crash): replace it.
 		t.cancel()

@@ -43,6 +43,9 @@ type CheckSample struct {
 	Phones   []string // one per extracted phone: a pseudonym, or "<n digits>"
 	Matches  Matches  // per field, the alternative that gave its value (-1: none)
 	Problems []string
+	// Requests are the requests the page made when it was rendered
+	// (fetch: browser).
+	Requests []BrowserRequest
 	Err      error // fetching or reading the page failed
 }
 
@@ -58,6 +61,10 @@ type CheckReport struct {
 	Problems   []string
 	// Samples are the advert pages read, the first being DetailURL.
 	Samples []CheckSample
+	// ListingRequests are the requests the listing made when it was
+	// rendered (fetch: browser): its XHRs show where a script-built site
+	// loads its data from (often a JSON API to read with format: json).
+	ListingRequests []BrowserRequest
 	// Delay is the delay between requests used for the host: the larger of
 	// limits.delay and the Crawl-delay robots.txt gives our User-Agent.
 	Delay, CrawlDelay time.Duration
@@ -95,7 +102,7 @@ func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport,
 	if kind, _ := cfg.Classify(start); kind != PageListing {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("start URL %s does not match listing.match %q", start, cfg.Listing.Match))
 	}
-	body, kind, err := f.page(ctx, start, PageListing)
+	body, kind, err := f.pageTrace(ctx, start, PageListing, &rep.ListingRequests)
 	if err != nil {
 		return rep, fmt.Errorf("fetch listing %s (%s): %w", start, kind, err)
 	}
@@ -141,7 +148,7 @@ func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport,
 // operator's pseudonymiser (nil: none), pseudo the one to scrub with.
 func checkSample(ctx context.Context, f *fetcher, cfg *ArenaConfig, u string, keyed, pseudo *contact.Pseudonymiser) CheckSample {
 	s := CheckSample{URL: u}
-	body, kind, err := f.page(ctx, u, PageDetail)
+	body, kind, err := f.pageTrace(ctx, u, PageDetail, &s.Requests)
 	if err != nil {
 		s.Err = fmt.Errorf("fetch advert %s (%s): %w", u, kind, err)
 		return s

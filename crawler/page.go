@@ -11,6 +11,12 @@ import (
 // needs it). It returns the page's body (for a rendered page its DOM as
 // HTML after the scripts ran) or an error with its kind.
 func (f *fetcher) page(ctx context.Context, u string, kind PageKind) ([]byte, string, error) {
+	return f.pageTrace(ctx, u, kind, nil)
+}
+
+// pageTrace is page that, for a rendered page, appends the requests the
+// page made to trace (when not nil).
+func (f *fetcher) pageTrace(ctx context.Context, u string, kind PageKind, trace *[]BrowserRequest) ([]byte, string, error) {
 	if !f.cfg.renders(kind) {
 		return f.fetch(ctx, u)
 	}
@@ -21,7 +27,7 @@ func (f *fetcher) page(ctx context.Context, u string, kind PageKind) ([]byte, st
 		}
 		return nil, "browser", err
 	}
-	return b.render(ctx, u, kind)
+	return b.render(ctx, u, kind, trace)
 }
 
 // browserState is the fetcher's browser, started once.

@@ -226,6 +226,36 @@ func TestScriptRenderedArena(t *testing.T) {
 	if g := minGap(hits); g < 15*time.Millisecond {
 		t.Errorf("two requests %v apart, want at least limits.delay 15ms between all requests (browser ones included)", g)
 	}
+	// arena check lists the requests each rendered page made: the XHR the
+	// data came from, the cached script, the beacon refused by robots.txt.
+	cfg0, err := crawler.LoadArena("testdata/shapes/skript.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg0.Rebase(srv.URL)
+	rep, err := crawler.Check(context.Background(), cfg0, crawler.CheckOptions{Samples: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := func(reqs []crawler.BrowserRequest) map[string]string {
+		m := map[string]string{}
+		for _, r := range reqs {
+			m[strings.TrimPrefix(r.URL, srv.URL)] = r.Type + " " + r.Outcome
+		}
+		return m
+	}
+	if got := outcomes(rep.ListingRequests); got["/api/lista?sida=1"] != "XHR fetched" || got["/annonser?sida=1"] != "Document fetched" || got["/app.js"] != "Script fetched" {
+		t.Errorf("listing requests %v", got)
+	}
+	got := outcomes(rep.Samples[0].Requests)
+	if got["/api/annons/201"] != "XHR fetched" || got["/app.js"] != "Script cached" {
+		t.Errorf("advert requests %v", got)
+	}
+	// The beacon goes out 30 ms before the page is read: when it was
+	// recorded in time, it failed on robots.txt.
+	if b, ok := got["/spara/visning?id=201"]; ok && !strings.HasSuffix(b, " failed: robots") {
+		t.Errorf("beacon %q, want failed: robots", b)
+	}
 	// Served as is, the listing has no advert links: the adverts only
 	// appear after the script ran.
 	cfg, err := crawler.LoadArena("testdata/shapes/skript.yml")

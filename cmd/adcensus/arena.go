@@ -116,6 +116,7 @@ func printCheck(w io.Writer, cfg *crawler.ArenaConfig, rep *crawler.CheckReport,
 			}
 		}
 	}
+	printRequests(w, rep.ListingRequests)
 	for i, smp := range rep.Samples {
 		printSample(w, cfg, smp, i == 0, keyed)
 	}
@@ -207,6 +208,7 @@ func printSample(w io.Writer, cfg *crawler.ArenaConfig, smp crawler.CheckSample,
 		}
 		fmt.Fprintf(w, "  attrs.%-10s %-22s %s\n", k+":", how("attrs."+k, cfg.Detail.Attrs[k], true), clip(v, 120))
 	}
+	printRequests(w, smp.Requests)
 	if !first && len(smp.Problems) > 0 {
 		fmt.Fprintln(w, "  problems:")
 		for _, p := range smp.Problems {
@@ -215,6 +217,26 @@ func printSample(w io.Writer, cfg *crawler.ArenaConfig, smp crawler.CheckSample,
 	}
 	if !first && smp.Err != nil {
 		fmt.Fprintf(w, "  error: %v\n", smp.Err)
+	}
+}
+
+// printRequests lists the requests a rendered page made (fetch: browser)
+// and points at the XHRs it loaded data from: often a JSON API that
+// format: json reads without a browser.
+func printRequests(w io.Writer, reqs []crawler.BrowserRequest) {
+	if len(reqs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  browser requests (%d):\n", len(reqs))
+	var xhr []string
+	for _, r := range reqs {
+		fmt.Fprintf(w, "    %-24s %-10s %s\n", r.Outcome, r.Type, r.URL)
+		if (r.Type == "XHR" || r.Type == "Fetch") && r.Outcome == "fetched" {
+			xhr = append(xhr, r.URL)
+		}
+	}
+	if len(xhr) > 0 {
+		fmt.Fprintf(w, "  the page loads data from %s: if that is JSON, listing/detail format: json reads it without a browser\n", strings.Join(xhr, ", "))
 	}
 }
 
