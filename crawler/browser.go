@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -132,6 +133,23 @@ func (c *ArenaConfig) validateBrowser() error {
 		}
 	}
 	return nil
+}
+
+// hostIn says whether host (host[:port]) is one of hosts or a subdomain of
+// one; an entry without a port matches any port, as allowed_domains does.
+func hostIn(hosts []string, host string) bool {
+	host = strings.ToLower(host)
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	for _, h := range hosts {
+		h = strings.ToLower(h)
+		if host == h || name == h || (!strings.Contains(h, ":") && strings.HasSuffix(name, "."+h)) {
+			return true
+		}
+	}
+	return false
 }
 
 // renders says whether pages of kind k are rendered in the browser.
@@ -360,7 +378,7 @@ func (b *browser) serve(t *tab, ev fetch.EventRequestPaused) {
 	case u.Path == "/favicon.ico" && !isDoc:
 		fail("blocked: favicon")
 		return
-	case !b.cfg.hostAllowed(u.Host) && !contains(b.cfg.Browser.Hosts, strings.ToLower(u.Hostname())):
+	case !b.cfg.hostAllowed(u.Host) && !hostIn(b.cfg.Browser.Hosts, u.Host):
 		b.log.Debug("browser request outside the arena refused", "url", ev.Request.URL)
 		fail("blocked: host not in the arena nor browser.hosts")
 		return

@@ -351,3 +351,64 @@ detail: {match: '^/ad/(\d+)$', fields: {title: {selector: h1}}}
 		t.Errorf("two requests %v apart, want at least the Crawl-delay 50ms between all requests", g)
 	}
 }
+
+// TestBrowserHosts: a rendered page may load from hosts outside the arena
+// only when browser.hosts names them; such a host gets its own robots.txt
+// and gate like any other.
+func TestBrowserHosts(t *testing.T) {
+	needChromium(t)
+	cdnRec := &recorder{}
+	cdn := httptest.NewServer(cdnRec.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/robots.txt":
+			fmt.Fprint(w, "User-agent: *\nDisallow: /privat/\n")
+		case "/bygg.js":
+			w.Header().Set("Content-Type", "text/javascript")
+			fmt.Fprint(w, `const h = document.createElement("h1"); h.textContent = "Från CDN"; document.body.appendChild(h);`)
+		default:
+			http.NotFound(w, r)
+		}
+	})))
+	t.Cleanup(cdn.Close)
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/lista":
+			fmt.Fprint(w, `<a class="ad" href="/ad/1">1</a>`)
+		case "/ad/1":
+			fmt.Fprintf(w, `<html><body><script src="%s/bygg.js"></script><script src="%s/privat/spion.js"></script></body></html>`, cdn.URL, cdn.URL)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(site.Close)
+	cdnHost := strings.TrimPrefix(cdn.URL, "http://")
+	for _, hosts := range []string{"[]", "[" + cdnHost + "]"} {
+		t.Run("hosts="+hosts, func(t *testing.T) {
+			run, sink := crawlOnce(t, fmt.Sprintf(`
+name: hosts
+start_urls: [%s/lista]
+allow_private: true
+limits: {concurrency: 2, delay: 0s, timeout: 2s}
+fetch: browser
+browser: {pages: [detail], idle: 200ms, timeout: 5s, hosts: %s}
+listing: {match: '^/lista$', links: a.ad}
+detail: {match: '^/ad/(\d+)$', fields: {title: {selector: h1}}}
+`, site.URL, hosts), crawler.Options{})
+			allowed := hosts != "[]"
+			if got := len(sink.ads) == 1 && sink.ads[0].Title == "Från CDN"; got != allowed {
+				t.Errorf("advert rendered from the CDN script: %v, want %v (errors %v)", got, allowed, run.Errors)
+			}
+		})
+	}
+	// The CDN was asked for its script only when allowed, after its own
+	// robots.txt, and never for the path that robots.txt disallows.
+	if n := cdnRec.count("/bygg.js"); n != 1 {
+		t.Errorf("/bygg.js requested %d times, want once (only with browser.hosts)", n)
+	}
+	if n := cdnRec.count("/robots.txt"); n != 1 {
+		t.Errorf("the CDN's robots.txt read %d times, want once", n)
+	}
+	if n := cdnRec.count("/privat/spion.js"); n != 0 {
+		t.Errorf("/privat/spion.js requested %d times: the CDN's robots.txt disallows it", n)
+	}
+}
