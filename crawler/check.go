@@ -39,6 +39,7 @@ const DefaultCheckSamples = 3
 // raw contact.
 type CheckSample struct {
 	URL      string
+	FetchURL string   // what was fetched for it when detail.fetch_url is set
 	Ad       *ad.Ad   // nil when the page could not be read
 	Phones   []string // one per extracted phone: a pseudonym, or "<n digits>"
 	Matches  Matches  // per field, the alternative that gave its value (-1: none)
@@ -148,6 +149,9 @@ func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport,
 // operator's pseudonymiser (nil: none), pseudo the one to scrub with.
 func checkSample(ctx context.Context, f *fetcher, cfg *ArenaConfig, u string, keyed, pseudo *contact.Pseudonymiser) CheckSample {
 	s := CheckSample{URL: u}
+	if f := cfg.fetchURL(u); f != u {
+		s.FetchURL = f
+	}
 	body, kind, err := f.pageTrace(ctx, u, PageDetail, &s.Requests)
 	if err != nil {
 		s.Err = fmt.Errorf("fetch advert %s (%s): %w", u, kind, err)

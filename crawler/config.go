@@ -95,10 +95,13 @@ type Detail struct {
 	Match string `yaml:"match"`
 	// Format is "html" (default) or "json": the fields then read gjson
 	// paths instead of CSS selectors.
-	Format string           `yaml:"format"`
-	Fields map[string]Field `yaml:"fields"`
-	Images Field            `yaml:"images"`
-	Attrs  map[string]Field `yaml:"attrs"`
+	Format string `yaml:"format"`
+	// FetchURL, when set, is what is fetched for an advert page instead of
+	// its URL: {} is the advert key (an XHR endpoint, json.go).
+	FetchURL string           `yaml:"fetch_url"`
+	Fields   map[string]Field `yaml:"fields"`
+	Images   Field            `yaml:"images"`
+	Attrs    map[string]Field `yaml:"attrs"`
 }
 
 // Field says how to read one value from a page. In YAML it is a map or a
@@ -272,7 +275,7 @@ func schemaKeys() map[string][]string {
 		"canonical":        {"drop_params"},
 		"limits":           {"max_pages", "max_depth", "concurrency", "delay", "timeout", "max_body", "max_images"},
 		"listing":          {"match", "format", "links", "next", "link_template", "next_template"},
-		"detail":           {"match", "format", "fields", "images", "attrs"},
+		"detail":           {"match", "format", "fetch_url", "fields", "images", "attrs"},
 		"detail.fields":    KnownFields,
 		"detail.fields.*":  field,
 		"detail.images":    field,
@@ -434,6 +437,9 @@ func (c *ArenaConfig) validatePages() error {
 		if f.v != "html" && f.v != "json" {
 			return c.bad(f.path, "must be html or json (got %q)", f.v)
 		}
+	}
+	if err := c.validateFetchURL(); err != nil {
+		return err
 	}
 	if c.Listing.Format == "json" {
 		return c.validateJSONListing()

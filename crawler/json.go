@@ -12,6 +12,8 @@ import (
 )
 
 // JSON API arenas: many sites load their adverts from an XHR endpoint.
+// With detail.fetch_url an advert page found as an HTML link
+// (/annons/123) is read from its endpoint (/api/annons/123) instead.
 // With listing.format: json a listing page is a JSON document whose
 // listing.links path gives the adverts' URLs (or ids put into
 // listing.link_template) and whose listing.next path the next page's URL
@@ -77,6 +79,39 @@ func (c *ArenaConfig) validateJSONListing() error {
 		}
 	}
 	return nil
+}
+
+// validateFetchURL checks detail.fetch_url.
+func (c *ArenaConfig) validateFetchURL() error {
+	t := c.Detail.FetchURL
+	if t == "" {
+		return nil
+	}
+	if strings.Count(t, "{}") != 1 {
+		return c.bad("detail.fetch_url", "must hold {} once, where the advert key goes (like /api/adverts/{}): %q", t)
+	}
+	if _, err := url.Parse(strings.Replace(t, "{}", "1", 1)); err != nil {
+		return c.bad("detail.fetch_url", "not a URL: %q", t)
+	}
+	return nil
+}
+
+// fetchURL is the URL fetched for the advert page u: detail.fetch_url
+// with u's advert key, resolved against u; u itself without fetch_url.
+func (c *ArenaConfig) fetchURL(u string) string {
+	if c.Detail.FetchURL == "" {
+		return u
+	}
+	kind, key := c.Classify(u)
+	base, err := url.Parse(u)
+	if kind != PageDetail || err != nil {
+		return u
+	}
+	ref, err := url.Parse(fillTemplate(c.Detail.FetchURL, key))
+	if err != nil {
+		return u
+	}
+	return base.ResolveReference(ref).String()
 }
 
 // fillTemplate puts v, escaped as a path segment or query value, where {}

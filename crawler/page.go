@@ -5,7 +5,8 @@ import (
 	"sync"
 )
 
-// page fetches a listing or detail page the way the arena says: over HTTP
+// page fetches a listing or detail page the way the arena says (an advert
+// from its detail.fetch_url when set): over HTTP
 // (fetch: http, the default and the fast path) or rendered in headless
 // Chromium (fetch: browser, browser.go; started on the first page that
 // needs it). It returns the page's body (for a rendered page its DOM as
@@ -17,6 +18,9 @@ func (f *fetcher) page(ctx context.Context, u string, kind PageKind) ([]byte, st
 // pageTrace is page that, for a rendered page, appends the requests the
 // page made to trace (when not nil).
 func (f *fetcher) pageTrace(ctx context.Context, u string, kind PageKind, trace *[]BrowserRequest) ([]byte, string, error) {
+	if kind == PageDetail {
+		u = f.cfg.fetchURL(u) // detail.fetch_url: the advert's endpoint
+	}
 	if !f.cfg.renders(kind) {
 		return f.fetch(ctx, u)
 	}

@@ -73,6 +73,18 @@ func newJSONSite(t *testing.T) (*httptest.Server, *recorder) {
 			"bilder": bilder, "pris": a.price,
 		}})
 	})
+	// The site's own pages: an HTML listing linking the advert pages,
+	// which are shells filled from /api/annons/N by a script.
+	mux.HandleFunc("/annonser", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><html><body><ul>`)
+		for _, a := range shapeAds {
+			fmt.Fprintf(w, `<li><a class="annons" href="/annons/%d">%s</a></li>`, a.id, a.title())
+		}
+		fmt.Fprint(w, `</ul></body></html>`)
+	})
+	mux.HandleFunc("/annons/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><html><body><div id="app"></div><script src="/app.js"></script></body></html>`)
+	})
 	mux.HandleFunc("/bilder/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "image/jpeg")
 		w.Write(img)
@@ -201,5 +213,26 @@ detail:
 	res, err = cfg.ExtractListing("http://example.org/api/list?cursor=x", []byte(`{"data": {"items": [], "paging": {"cursor": null}}}`))
 	if err != nil || len(res.Details) != 0 || len(res.Next) != 0 {
 		t.Errorf("last page: %+v, %v; want nothing", res, err)
+	}
+}
+
+// TestJSONAdvertsFromHTMLLinks: an HTML listing links advert pages that
+// are script shells; detail.fetch_url reads each advert from its endpoint
+// (testdata/shapes/jsonlank.yml): exact recall and fields, the adverts'
+// url is the page's, and the shells are never requested.
+func TestJSONAdvertsFromHTMLLinks(t *testing.T) {
+	srv, rec := newJSONSite(t)
+	run, sink, pseudo := shapeCrawl(t, "jsonlank.yml", srv.URL, crawler.Options{})
+	checkShapeAdverts(t, sink, pseudo, srv.URL, func(id int) string { return fmt.Sprintf("%s/annons/%d", srv.URL, id) }, true)
+	if run.ErrorCount() != 0 {
+		t.Errorf("errors %v, want none", run.Errors)
+	}
+	for _, a := range shapeAds {
+		if n := rec.count(fmt.Sprintf("/api/annons/%d", a.id)); n != 1 {
+			t.Errorf("/api/annons/%d requested %d times, want once", a.id, n)
+		}
+		if n := rec.count(fmt.Sprintf("/annons/%d", a.id)); n != 0 {
+			t.Errorf("the shell /annons/%d was requested: only its endpoint should be", a.id)
+		}
 	}
 }

@@ -134,6 +134,9 @@ func printCheck(w io.Writer, cfg *crawler.ArenaConfig, rep *crawler.CheckReport,
 // (they hold the first sample's).
 func printSample(w io.Writer, cfg *crawler.ArenaConfig, smp crawler.CheckSample, first, keyed bool) {
 	fmt.Fprintf(w, "\ndetail %s\n", smp.URL)
+	if smp.FetchURL != "" {
+		fmt.Fprintf(w, "  read from %s (detail.fetch_url)\n", smp.FetchURL)
+	}
 	a := smp.Ad
 	if a == nil {
 		fmt.Fprintf(w, "  error: %v\n", smp.Err)
