@@ -339,8 +339,8 @@ func (b *browser) newTab() (*tab, error) {
 
 // close stops the browser and waits for it to exit.
 func (b *browser) close() {
+	_ = chromedp.Cancel(b.bctx) // closes the browser and waits for it
 	b.cancel()
-	_ = chromedp.Cancel(b.bctx)
 }
 
 // serve answers one paused request of tab t: through the fetcher, from
