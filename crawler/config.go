@@ -47,10 +47,14 @@ type ArenaConfig struct {
 	// URLs found on its pages (extract.go Canonical).
 	Canonical CanonicalRules `yaml:"canonical"`
 	Limits    Limits         `yaml:"limits"`
-	Listing   Listing        `yaml:"listing"`
-	Detail    Detail         `yaml:"detail"`
 	// Session gets the crawl past age gates and logins (session.go).
 	Session Session `yaml:"session"`
+	// Fetch is "http" (default): pages are fetched as served; or
+	// "browser": rendered in headless Chromium first (browser.go).
+	Fetch   string        `yaml:"fetch"`
+	Browser BrowserConfig `yaml:"browser"`
+	Listing Listing       `yaml:"listing"`
+	Detail  Detail        `yaml:"detail"`
 
 	// File is the path the config was loaded from; Hash is the SHA-256 of
 	// its bytes, recorded with every crawl run as provenance.
@@ -89,8 +93,14 @@ type CanonicalRules struct {
 // Listing describes listing (index) pages.
 type Listing struct {
 	Match string `yaml:"match"`
-	Links string `yaml:"links"`
-	Next  string `yaml:"next"`
+	// Format is "html" (default): Links and Next are CSS selectors of
+	// links; or "json": they are gjson paths to URLs, or to ids and
+	// cursors put into LinkTemplate and NextTemplate (json.go).
+	Format       string `yaml:"format"`
+	Links        string `yaml:"links"`
+	Next         string `yaml:"next"`
+	LinkTemplate string `yaml:"link_template"`
+	NextTemplate string `yaml:"next_template"`
 	// Paging pages the listing by a query parameter (follow.go).
 	Paging Paging `yaml:"paging"`
 }
@@ -98,10 +108,19 @@ type Listing struct {
 // Detail describes advert pages.
 type Detail struct {
 	Match string `yaml:"match"`
+	// Format is "html" (default) or "json": the fields then read gjson
+	// paths instead of CSS selectors.
+	Format string `yaml:"format"`
+	// FetchURL, when set, is what is fetched for an advert page instead of
+	// its URL: {} is the advert key (an XHR endpoint, json.go).
+	FetchURL string `yaml:"fetch_url"`
 	// Links is a CSS selector of links on advert pages to follow
 	// ("similar adverts", "more from this agency"): adverts and listing
-	// pages, within limits.max_depth (follow.go).
-	Links string `yaml:"links"`
+	// pages, within limits.max_depth (follow.go). On a JSON advert
+	// (format: json) it is a gjson path to URLs, or to ids put into
+	// LinkTemplate.
+	Links        string `yaml:"links"`
+	LinkTemplate string `yaml:"link_template"`
 	// ID says how an advert is identified when one advert has several
 	// URLs (follow.go).
 	ID     AdvertID         `yaml:"id"`
@@ -110,15 +129,22 @@ type Detail struct {
 	Attrs  map[string]Field `yaml:"attrs"`
 }
 
-// Field says how to read one value from a page.
+// Field says how to read one value from a page. In YAML it is a map or a
+// list of maps, ordered alternatives (field.go).
 type Field struct {
 	Selector string `yaml:"selector"`
-	Attr     string `yaml:"attr"`
-	Regex    string `yaml:"regex"`
-	All      bool   `yaml:"all"`
+	// Path is a gjson path: on a JSON page the value's place in the
+	// document; with a selector, read in the selected element's text.
+	Path  string `yaml:"path"`
+	Attr  string `yaml:"attr"`
+	Regex string `yaml:"regex"`
+	All   bool   `yaml:"all"`
 	// Transform lists transforms applied in order to each value after
 	// Regex (see Transforms and docs/ARENA-CONFIG.md).
 	Transform []string `yaml:"transform"`
+	// Alternatives are the field's ordered alternatives when it was
+	// written as a list; the fields above are then empty.
+	Alternatives []Field `yaml:"-"`
 
 	sel        cascadia.Selector
 	re         *regexp.Regexp
@@ -205,7 +231,10 @@ func DefaultArenaConfig() ArenaConfig {
 	return ArenaConfig{
 		Robots:  "obey",
 		Archive: "none",
-		Detail:  Detail{ID: AdvertID{From: "redirect"}},
+		Fetch:   "http",
+		Browser: DefaultBrowserConfig(),
+		Listing: Listing{Format: "html"},
+		Detail:  Detail{Format: "html", ID: AdvertID{From: "redirect"}},
 		Limits: Limits{
 			MaxPages:    10000,
 			MaxDepth:    100,
@@ -357,20 +386,22 @@ func yamlError(file string, err error) *ConfigError {
 // schema lists the keys allowed at each path; "*" means any key, whose value
 // follows the schema of the path with "*".
 func schemaKeys() map[string][]string {
-	field := []string{"selector", "attr", "regex", "all", "transform"}
+	field := []string{"selector", "path", "attr", "regex", "all", "transform"}
 	keys := map[string][]string{
-		"":                {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "accept_language", "robots", "sitemaps", "archive", "schedule", "canonical", "limits", "listing", "detail", "session"},
-		"canonical":       {"drop_params"},
-		"limits":          {"max_pages", "max_depth", "concurrency", "delay", "timeout", "max_body", "max_images"},
-		"listing":         {"match", "links", "next", "paging"},
-		"listing.paging":  {"param", "step", "cursor", "attr"},
-		"detail":          {"match", "links", "id", "fields", "images", "attrs"},
-		"detail.id":       {"regex", "from"},
-		"detail.fields":   KnownFields,
-		"detail.fields.*": field,
-		"detail.images":   field,
-		"detail.attrs":    {"*"},
-		"detail.attrs.*":  field,
+		"":                 {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "accept_language", "robots", "sitemaps", "archive", "schedule", "canonical", "limits", "fetch", "browser", "listing", "detail", "session"},
+		"browser":          {"tabs", "pages", "wait_for", "idle", "timeout", "block", "hosts", "scroll"},
+		"browser.wait_for": {"listing", "detail"},
+		"canonical":        {"drop_params"},
+		"limits":           {"max_pages", "max_depth", "concurrency", "delay", "timeout", "max_body", "max_images"},
+		"listing":          {"match", "format", "links", "next", "link_template", "next_template", "paging"},
+		"listing.paging":   {"param", "step", "cursor", "attr"},
+		"detail":           {"match", "format", "fetch_url", "links", "link_template", "id", "fields", "images", "attrs"},
+		"detail.id":        {"regex", "from"},
+		"detail.fields":    KnownFields,
+		"detail.fields.*":  field,
+		"detail.images":    field,
+		"detail.attrs":     {"*"},
+		"detail.attrs.*":   field,
 	}
 	for k, v := range sessionKeys() {
 		keys[k] = v
@@ -384,9 +415,12 @@ func schemaKeys() map[string][]string {
 func checkKeys(file string, n *yaml.Node, path, spath string, schema map[string][]string, lines map[string]int) error {
 	allowed, ok := schema[spath]
 	if ok && n.Kind == yaml.SequenceNode {
-		// A list of mappings (session.cookies): each item by the schema.
-		for i, item := range n.Content {
-			if err := checkKeys(file, item, fmt.Sprintf("%s[%d]", path, i), spath, schema, lines); err != nil {
+		// A list of mappings where the schema describes one mapping: a
+		// field's alternatives, session.cookies. Each item is checked as
+		// the mapping would be ("detail.fields.phones[1].attr").
+		for i, e := range n.Content {
+			lines[fmt.Sprintf("%s[%d]", path, i)] = e.Line
+			if err := checkKeys(file, e, fmt.Sprintf("%s[%d]", path, i), spath, schema, lines); err != nil {
 				return err
 			}
 		}
@@ -432,7 +466,7 @@ var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // checks run crawl, limits, pages (detail, then listing), fields, and the
 // first error is returned.
 func (c *ArenaConfig) Validate() error {
-	for _, check := range []func() error{c.validateCrawl, c.validateLimits, c.validatePages, c.validateFields, c.validateSession} {
+	for _, check := range []func() error{c.validateCrawl, c.validateLimits, c.validatePages, c.validateFields, c.validateSession, c.validateBrowser} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -544,15 +578,35 @@ func (c *ArenaConfig) validatePages() error {
 	if c.detailRe.NumSubexp() < 1 && c.Detail.ID.Regex == "" {
 		return c.bad("detail.match", "needs a capture group for the arena's advert key (or set detail.id.regex)")
 	}
-	if c.Listing.Links == "" {
-		return c.bad("listing.links", "required: CSS selector of links to adverts")
+	for _, f := range []struct{ path, v string }{{"listing.format", c.Listing.Format}, {"detail.format", c.Detail.Format}} {
+		if f.v != "html" && f.v != "json" {
+			return c.bad(f.path, "must be html or json (got %q)", f.v)
+		}
+	}
+	if err := c.validateFetchURL(); err != nil {
+		return err
 	}
 	if err := c.validateID(); err != nil {
 		return err
 	}
+	if err := c.validateDetailLinks(); err != nil {
+		return err
+	}
+	if c.Listing.Format == "json" {
+		if c.Listing.Paging.Cursor != "" {
+			return c.bad("listing.paging.cursor", "a JSON listing reads its cursor with listing.next (and next_template), not a CSS selector")
+		}
+		return c.validateJSONListing()
+	}
+	if c.Listing.LinkTemplate != "" || c.Listing.NextTemplate != "" {
+		return c.bad("listing.link_template", "link_template and next_template need listing.format: json")
+	}
+	if c.Listing.Links == "" {
+		return c.bad("listing.links", "required: CSS selector of links to adverts")
+	}
 	for _, f := range []struct {
 		path, sel string
-	}{{"listing.links", c.Listing.Links}, {"listing.next", c.Listing.Next}, {"listing.paging.cursor", c.Listing.Paging.Cursor}, {"detail.links", c.Detail.Links}} {
+	}{{"listing.links", c.Listing.Links}, {"listing.next", c.Listing.Next}, {"listing.paging.cursor", c.Listing.Paging.Cursor}} {
 		if f.sel == "" {
 			continue
 		}
@@ -574,19 +628,22 @@ func (c *ArenaConfig) validateFields() error {
 		if !contains(KnownFields, name) {
 			return c.bad("detail.fields."+name, "unknown field (known: %s; put others under detail.attrs)", strings.Join(KnownFields, ", "))
 		}
-		if err := f.compile(); err != nil {
+		if err := f.compile(c.Detail.Format); err != nil {
 			return c.bad("detail.fields."+name+err.sub, "%v", err.err)
 		}
 		c.Detail.Fields[name] = f
 	}
-	if c.Detail.Images.Selector != "" {
+	if c.Detail.Images.Configured() {
 		c.Detail.Images.All = true // every matching image, as documented
-		if err := c.Detail.Images.compile(); err != nil {
+		for i := range c.Detail.Images.Alternatives {
+			c.Detail.Images.Alternatives[i].All = true
+		}
+		if err := c.Detail.Images.compile(c.Detail.Format); err != nil {
 			return c.bad("detail.images"+err.sub, "%v", err.err)
 		}
 	}
 	for name, f := range c.Detail.Attrs {
-		if err := f.compile(); err != nil {
+		if err := f.compile(c.Detail.Format); err != nil {
 			return c.bad("detail.attrs."+name+err.sub, "%v", err.err)
 		}
 		c.Detail.Attrs[name] = f
@@ -624,29 +681,6 @@ func compileRe(s string) (*regexp.Regexp, error) {
 type fieldError struct {
 	sub string
 	err error
-}
-
-func (f *Field) compile() *fieldError {
-	if f.Selector == "" {
-		return &fieldError{"", errors.New("selector is required")}
-	}
-	sel, err := cascadia.Compile(f.Selector)
-	if err != nil {
-		return &fieldError{"", fmt.Errorf("bad CSS selector %q: %v", f.Selector, err)}
-	}
-	f.sel = sel
-	if f.re, err = compileRe(f.Regex); err != nil {
-		return &fieldError{".regex", err}
-	}
-	f.transforms = nil
-	for i, name := range f.Transform {
-		fn, ok := transformByName(strings.TrimSpace(name))
-		if !ok {
-			return &fieldError{fmt.Sprintf(".transform[%d]", i), fmt.Errorf("unknown transform %q (known: %s)", name, strings.Join(Transforms, ", "))}
-		}
-		f.transforms = append(f.transforms, fn)
-	}
-	return nil
 }
 
 // Rebase points the config's start URLs, sitemap and login URLs and allowed domains at base

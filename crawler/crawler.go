@@ -168,6 +168,11 @@ func UserAgent(version string) string {
 // cancelled. It resumes an unfinished run of the same arena and config. On
 // cancellation the run stays "running" so the next call resumes it.
 func (c *Crawler) Run(ctx context.Context) (*Run, error) {
+	if c.cfg.Fetch == "browser" {
+		if _, err := ChromiumPath(); err != nil {
+			return nil, fmt.Errorf("arena %s: %w", c.cfg.Name, err)
+		}
+	}
 	run, err := c.opts.Store.Begin(c.cfg, c.opts.ResumeID, c.opts.AutoResume, c.opts.Version, time.Now())
 	if err != nil {
 		return nil, err
@@ -227,6 +232,7 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 		return nil, err
 	}
 	c.sess = &session{cfg: c.cfg, f: col, jar: c.jar}
+	defer col.close() // the browser of fetch: browser, after every worker returned
 	// Shutdown order: cancelling ctx wakes every worker blocked on the queue;
 	// Run returns after all workers have finished their current page.
 	stopWake := context.AfterFunc(ctx, func() {
@@ -556,7 +562,7 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 	}
 	res, kind, err := fetched{final: e.URL}, "", error(nil)
 	if e.Kind != PageSitemap || !isRobotsURL(e.URL) { // robots.txt is read by the fetcher
-		res, kind, err = c.sess.fetch(ctx, e.URL, onRedirect)
+		res, kind, err = c.sess.page(ctx, e.URL, e.Kind, onRedirect, nil)
 	}
 	if ctx.Err() != nil {
 		// Cancelled while fetching, even if the response arrived: the
@@ -577,7 +583,7 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 	case PageListing:
 		lr, err := c.cfg.ExtractListing(res.final, res.body)
 		if err != nil {
-			return fail("parse", err)
+			return fail(errKind(err), err)
 		}
 		p.add = make([]Entry, 0, len(lr.Details)+len(lr.Next))
 		for _, u := range lr.Details {
@@ -595,7 +601,7 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 	case PageDetail:
 		ap, err := c.cfg.ExtractAdvertPage(e.URL, res.final, res.body, time.Now())
 		if ap == nil {
-			return fail("parse", err)
+			return fail(errKind(err), err)
 		}
 		if ap.Key != e.ID {
 			// A redirect or a canonical link named another advert key:
@@ -616,7 +622,7 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 			}
 		}
 		if err != nil {
-			return fail("parse", err)
+			return fail(errKind(err), err)
 		}
 		a := ap.Ad
 		for _, pr := range ap.Problems {

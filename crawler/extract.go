@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/tidwall/gjson"
 
 	"adcensus/ad"
 	"adcensus/internal/places"
@@ -166,6 +167,9 @@ type ListingResult struct {
 // links found by listing.next (and listing.paging) are listing pages when
 // they match listing.match, even when they match detail.match too.
 func (c *ArenaConfig) ExtractListing(pageURL string, body []byte) (*ListingResult, error) {
+	if c.Listing.Format == "json" {
+		return c.extractListingJSON(pageURL, body)
+	}
 	doc, base, err := parse(pageURL, body)
 	if err != nil {
 		return nil, err
@@ -199,18 +203,51 @@ func (c *ArenaConfig) ExtractListing(pageURL string, body []byte) (*ListingResul
 // ExtractAd reads an advert from a detail page. Problems lists fields that
 // were present but unusable; the advert is still returned.
 func (c *ArenaConfig) ExtractAd(pageURL string, body []byte, fetched time.Time) (a *ad.Ad, problems []string, err error) {
+	a, _, problems, err = c.ExtractAdMatches(pageURL, body, fetched)
+	return a, problems, err
+}
+
+// Matches says, for each configured field ("title", "images",
+// "attrs.price"), which of its alternatives gave the value: its index, or
+// -1 when none gave one.
+type Matches map[string]int
+
+// ExtractAdMatches is ExtractAd that also says which alternative of each
+// field matched (`arena check` shows it for every sample page).
+func (c *ArenaConfig) ExtractAdMatches(pageURL string, body []byte, fetched time.Time) (a *ad.Ad, matches Matches, problems []string, err error) {
 	p, err := c.ExtractAdvertPage(pageURL, pageURL, body, fetched)
 	if p == nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return p.Ad, p.Problems, err
+	return p.Ad, p.Matches, p.Problems, err
+}
+
+// parseAdvert parses an advert page fetched from pageURL: JSON for
+// detail.format: json, else HTML. doc is the HTML document (nil for JSON).
+func (c *ArenaConfig) parseAdvert(pageURL string, body []byte) (src source, doc *goquery.Document, base *url.URL, err error) {
+	if c.Detail.Format == "json" {
+		var j gjson.Result
+		if j, err = parseJSON(body); err != nil {
+			return nil, nil, nil, err
+		}
+		if base, err = url.Parse(pageURL); err != nil {
+			return nil, nil, nil, fmt.Errorf("bad page URL: %w", err)
+		}
+		return jsonSource{j}, nil, base, nil
+	}
+	if doc, base, err = parse(pageURL, body); err != nil {
+		return nil, nil, nil, err
+	}
+	return htmlSource{doc}, doc, base, nil
 }
 
 // fill reads the advert's fields, images and attrs from its page and
-// returns the problems met.
-func (c *ArenaConfig) fill(a *ad.Ad, doc *goquery.Document, base *url.URL, fetched time.Time) (problems []string, err error) {
+// returns the problems met and which alternative of each field matched.
+func (c *ArenaConfig) fill(a *ad.Ad, src source, base *url.URL, fetched time.Time) (problems []string, matches Matches, err error) {
+	matches = Matches{}
 	for name, f := range c.Detail.Fields {
-		vals, errs := f.values(doc, fetched)
+		vals, errs, alt := f.values(src, fetched)
+		matches[name] = alt
 		for _, e := range errs {
 			problems = append(problems, fmt.Sprintf("%s: %v", name, e))
 		}
@@ -224,16 +261,16 @@ func (c *ArenaConfig) fill(a *ad.Ad, doc *goquery.Document, base *url.URL, fetch
 	if a.Region == "" && a.City != "" {
 		a.Region = places.RegionOf(a.City)
 	}
-	if c.Detail.Images.Selector != "" {
-		a.Images = c.images(doc, base, fetched)
+	if c.Detail.Images.Configured() {
+		a.Images, matches["images"] = c.images(src, base, fetched)
 	}
 	if len(c.Detail.Attrs) > 0 {
-		problems = c.attrs(a, doc, fetched, problems)
+		problems = c.attrs(a, src, fetched, matches, problems)
 	}
 	if a.Title == "" && a.Body == "" {
-		return problems, errors.New("no title and no body found: the page does not look like an advert")
+		return problems, matches, errors.New("no title and no body found: the page does not look like an advert")
 	}
-	return problems, nil
+	return problems, matches, nil
 }
 
 // setField sets the advert field name from its values (at least one) and
@@ -279,13 +316,16 @@ func setField(a *ad.Ad, name string, vals []string, fetched time.Time) string {
 }
 
 // images returns the canonical URLs of the detail page's images, without
-// repeats, in page order.
-func (c *ArenaConfig) images(doc *goquery.Document, base *url.URL, fetched time.Time) []string {
+// repeats, in page order, and the alternative that gave them.
+func (c *ArenaConfig) images(src source, base *url.URL, fetched time.Time) ([]string, int) {
 	var out []string
 	seen := map[string]bool{}
-	imgs, _ := c.Detail.Images.values(doc, fetched)
+	imgs, _, alt := c.Detail.Images.values(src, fetched)
+	if alt < 0 {
+		return nil, alt
+	}
 	for _, v := range imgs {
-		if c.Detail.Images.Attr == "srcset" {
+		if c.Detail.Images.alts()[alt].Attr == "srcset" {
 			v = firstSrcset(v)
 		}
 		u, ok := Canonical(base, v)
@@ -294,12 +334,12 @@ func (c *ArenaConfig) images(doc *goquery.Document, base *url.URL, fetched time.
 			out = append(out, u)
 		}
 	}
-	return out
+	return out, alt
 }
 
 // attrs sets the advert's attrs from the detail page, in key order, and
 // returns problems with the attrs' problems appended.
-func (c *ArenaConfig) attrs(a *ad.Ad, doc *goquery.Document, fetched time.Time, problems []string) []string {
+func (c *ArenaConfig) attrs(a *ad.Ad, src source, fetched time.Time, matches Matches, problems []string) []string {
 	keys := make([]string, 0, len(c.Detail.Attrs))
 	for k := range c.Detail.Attrs {
 		keys = append(keys, k)
@@ -307,7 +347,8 @@ func (c *ArenaConfig) attrs(a *ad.Ad, doc *goquery.Document, fetched time.Time, 
 	sort.Strings(keys)
 	for _, k := range keys {
 		f := c.Detail.Attrs[k]
-		vals, errs := f.values(doc, fetched)
+		vals, errs, alt := f.values(src, fetched)
+		matches["attrs."+k] = alt
 		for _, e := range errs {
 			problems = append(problems, fmt.Sprintf("attrs.%s: %v", k, e))
 		}
@@ -319,47 +360,6 @@ func (c *ArenaConfig) attrs(a *ad.Ad, doc *goquery.Document, fetched time.Time, 
 		}
 	}
 	return problems
-}
-
-// values returns the non-empty values the field selects, text or attribute,
-// whitespace folded, regex and transforms applied. errs are the values a
-// transform could not read (they are left out of the result).
-func (f Field) values(doc *goquery.Document, now time.Time) (out []string, errs []error) {
-	doc.FindMatcher(f.sel).EachWithBreak(func(_ int, s *goquery.Selection) bool {
-		var v string
-		if f.Attr != "" {
-			v, _ = s.Attr(f.Attr)
-		} else {
-			v = s.Text()
-		}
-		v = foldSpace(v)
-		if f.re != nil {
-			m := f.re.FindStringSubmatch(v)
-			switch {
-			case m == nil:
-				v = ""
-			case len(m) > 1:
-				v = strings.TrimSpace(m[1])
-			default:
-				v = m[0]
-			}
-		}
-		for _, tf := range f.transforms {
-			if v == "" {
-				break
-			}
-			var err error
-			if v, err = tf(v, now); err != nil {
-				errs = append(errs, err)
-				v = ""
-			}
-		}
-		if v != "" {
-			out = append(out, v)
-		}
-		return f.All || len(out) == 0
-	})
-	return out, errs
 }
 
 func foldSpace(s string) string {

@@ -44,6 +44,8 @@ type fetcher struct {
 
 	mu    sync.Mutex
 	hosts map[string]*hostGate
+
+	browser browserState // fetch: browser (page.go)
 }
 
 type fetcherOptions struct {
@@ -460,6 +462,18 @@ const maxRedirects = 10
 // kind "redirect"). It returns the body of the 2xx response and its URL,
 // or an error with its kind.
 func (f *fetcher) fetchPage(ctx context.Context, u string, onRedirect func(target string) error) (fetched, string, error) {
+	resp, final, kind, err := f.fetchResponse(ctx, u, true, onRedirect)
+	if err != nil {
+		return fetched{final: final}, kind, err
+	}
+	return fetched{body: resp.Body, final: final}, "", nil
+}
+
+// fetchResponse is fetchPage returning the whole response (headers too)
+// and the URL it came from. With follow false it makes one hop: a redirect
+// is returned as it came (the browser follows it itself, each hop paused
+// and made here, browser.go).
+func (f *fetcher) fetchResponse(ctx context.Context, u string, follow bool, onRedirect func(string) error) (*colly.Response, string, string, error) {
 	var lastErr error
 	kind := "fetch"
 	for attempt := 0; attempt <= f.retries; attempt++ {
@@ -474,24 +488,24 @@ func (f *fetcher) fetchPage(ctx context.Context, u string, onRedirect func(targe
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return fetched{}, "cancelled", ctx.Err()
+				return nil, u, "cancelled", ctx.Err()
 			case <-t.C:
 			}
 		}
-		resp, final, err := f.follow(ctx, u, onRedirect)
+		resp, final, err := f.followHops(ctx, u, follow, onRedirect)
 		if err != nil {
 			var stop *stoppedError
 			if errors.As(err, &stop) {
-				return fetched{final: final}, "redirect", stop.err
+				return nil, final, "redirect", stop.err
 			}
 			if errors.Is(err, errArchive) {
-				return fetched{}, "archive", err
+				return nil, u, "archive", err
 			}
 			if errors.Is(err, colly.ErrRobotsTxtBlocked) || errors.Is(err, errRobotsUnreadable) {
-				return fetched{}, "robots", err
+				return nil, u, "robots", err
 			}
 			if ctx.Err() != nil {
-				return fetched{}, "cancelled", ctx.Err()
+				return nil, u, "cancelled", ctx.Err()
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
@@ -499,29 +513,31 @@ func (f *fetcher) fetchPage(ctx context.Context, u string, onRedirect func(targe
 				continue
 			}
 			if errors.Is(err, errPrivateAddress) || errors.Is(err, errRedirect) {
-				return fetched{}, "refused", err
+				return nil, u, "refused", err
 			}
 			lastErr, kind = err, "fetch"
 			continue
 		}
 		if resp == nil {
-			return fetched{}, "fetch", errors.New("no response")
+			return nil, u, "fetch", errors.New("no response")
 		}
 		switch code := resp.StatusCode; {
 		case code >= 200 && code < 300:
 			if int64(len(resp.Body)) > int64(f.cfg.Limits.MaxBody) {
-				return fetched{}, "too_large", fmt.Errorf("body larger than limits.max_body %d bytes: not truncated, skipped", f.cfg.Limits.MaxBody)
+				return nil, u, "too_large", fmt.Errorf("body larger than limits.max_body %d bytes: not truncated, skipped", f.cfg.Limits.MaxBody)
 			}
-			return fetched{body: resp.Body, final: final}, "", nil
+			return resp, final, "", nil
+		case !follow && isRedirect(code):
+			return resp, final, "", nil
 		case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
 			lastErr, kind = &retryAfterError{code: code, after: retryAfter(resp.Headers.Get("Retry-After"))}, "status_"+strconv.Itoa(code)
 		case code >= 500:
 			lastErr, kind = fmt.Errorf("HTTP %d", code), "status_5xx"
 		default:
-			return fetched{}, fmt.Sprintf("status_%dxx", code/100), fmt.Errorf("HTTP %d", code)
+			return nil, u, fmt.Sprintf("status_%dxx", code/100), fmt.Errorf("HTTP %d", code)
 		}
 	}
-	return fetched{}, kind, fmt.Errorf("gave up after %d attempts: %w", f.retries+1, lastErr)
+	return nil, u, kind, fmt.Errorf("gave up after %d attempts: %w", f.retries+1, lastErr)
 }
 
 // stoppedError is an onRedirect error that ended a fetch.
@@ -535,6 +551,15 @@ func (e *stoppedError) Error() string { return e.err.Error() }
 // a loop or more than maxRedirects hops is an errRedirect.
 func (f *fetcher) follow(ctx context.Context, raw string, onRedirect func(string) error) (*colly.Response, string, error) {
 	return f.followFrom(ctx, http.MethodGet, raw, nil, onRedirect)
+}
+
+// followHops is follow, or with follow false one request of raw.
+func (f *fetcher) followHops(ctx context.Context, raw string, follow bool, onRedirect func(string) error) (*colly.Response, string, error) {
+	if !follow {
+		resp, err := f.get(ctx, raw)
+		return resp, raw, err
+	}
+	return f.follow(ctx, raw, onRedirect)
 }
 
 // followFrom is follow with a first request of method with form; the

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
 
 	"adcensus/ad"
 )
@@ -104,6 +105,36 @@ func (c *ArenaConfig) validateID() error {
 	return nil
 }
 
+// validateDetailLinks checks detail.links (a CSS selector, or a gjson path
+// on a JSON advert) and detail.link_template, and that detail.id.from:
+// canonical has a <link rel=canonical> to read.
+func (c *ArenaConfig) validateDetailLinks() error {
+	d := c.Detail
+	if d.Format == "json" && d.ID.From == "canonical" {
+		return c.bad("detail.id.from", "canonical reads <link rel=canonical> of an HTML advert; a JSON advert (detail.format: json) is identified by url or redirect")
+	}
+	switch {
+	case d.Links == "" && d.LinkTemplate != "":
+		return c.bad("detail.link_template", "needs detail.links, the path of the value put into it")
+	case d.Links == "":
+		return nil
+	case d.Format == "json":
+		if !validPath(d.Links) {
+			return c.bad("detail.links", "bad gjson path %q", d.Links)
+		}
+		if d.LinkTemplate != "" && strings.Count(d.LinkTemplate, "{}") != 1 {
+			return c.bad("detail.link_template", "must hold {} once, where the value goes (like /annons/{}): %q", d.LinkTemplate)
+		}
+		return nil
+	case d.LinkTemplate != "":
+		return c.bad("detail.link_template", "link_template needs detail.format: json (on an HTML advert detail.links selects links)")
+	}
+	if _, err := cascadia.Compile(d.Links); err != nil {
+		return c.bad("detail.links", "bad CSS selector %q: %v", d.Links, err)
+	}
+	return nil
+}
+
 // groupKey is the key a match yields: the named group when there is one
 // and it matched, else the first non-empty group.
 func groupKey(m []string, named int) string {
@@ -182,6 +213,9 @@ func (c *ArenaConfig) pagingNext(doc *goquery.Document, pageURL string, details 
 	}
 	q := u.Query()
 	if p.Cursor != "" {
+		if doc == nil {
+			return "" // a JSON listing: its cursor is listing.next's
+		}
 		s := doc.Find(p.Cursor).First()
 		v := strings.TrimSpace(s.Text())
 		if p.Attr != "" {
@@ -215,6 +249,8 @@ func (c *ArenaConfig) pagingNext(doc *goquery.Document, pageURL string, details 
 type AdvertPage struct {
 	Ad       *ad.Ad
 	Problems []string
+	// Matches says which alternative of each field gave its value.
+	Matches Matches
 	// Key is the arena's advert key; KeyFrom says where it was read:
 	// "canonical" (<link rel=canonical>), "redirect" (the URL after
 	// redirects) or "url" (the URL asked for). Ad.URL is that URL.
@@ -226,21 +262,22 @@ type AdvertPage struct {
 }
 
 // ExtractAdvertPage reads an advert page asked for at requested and
-// answered, after redirects, from final (the same URL without redirects).
-// The advert is identified by detail.id (see AdvertID); its URL is the
-// one its key was read from. On an error the page is returned when it was
-// parsed (with the advert as far as it was read).
+// answered, after redirects, from final (the same URL without redirects;
+// with detail.fetch_url the endpoint the advert was read from). The advert
+// is identified by detail.id (see AdvertID); its URL is the one its key was
+// read from. On an error the page is returned when it was parsed (with the
+// advert as far as it was read).
 func (c *ArenaConfig) ExtractAdvertPage(requested, final string, body []byte, fetched time.Time) (*AdvertPage, error) {
 	if cf, ok := c.canonical(nil, final); ok {
 		final = cf
 	}
-	doc, base, err := parse(final, body)
+	src, doc, base, err := c.parseAdvert(final, body)
 	if err != nil {
 		return nil, err
 	}
 	p := &AdvertPage{}
 	pageURL := requested
-	if c.Detail.ID.From == "canonical" {
+	if c.Detail.ID.From == "canonical" && doc != nil {
 		if href, ok := doc.Find("link[rel~=canonical][href]").First().Attr("href"); ok {
 			if cu, ok := c.canonical(base, href); ok {
 				if k := c.AdvertKey(cu); k != "" {
@@ -249,7 +286,9 @@ func (c *ArenaConfig) ExtractAdvertPage(requested, final string, body []byte, fe
 			}
 		}
 	}
-	if p.Key == "" && c.Detail.ID.From != "url" && final != requested {
+	// With detail.fetch_url the final URL is the endpoint's: it does not
+	// name the advert.
+	if p.Key == "" && c.Detail.ID.From != "url" && final != requested && c.Detail.FetchURL == "" {
 		if k := c.AdvertKey(final); k != "" {
 			p.Key, p.KeyFrom, pageURL = k, "redirect", final
 		}
@@ -273,8 +312,7 @@ func (c *ArenaConfig) ExtractAdvertPage(requested, final string, body []byte, fe
 	}
 	if c.Detail.Links != "" {
 		seen := map[string]bool{pageURL: true, requested: true, final: true}
-		doc.Find(c.Detail.Links).Each(func(_ int, s *goquery.Selection) {
-			href, _ := s.Attr("href")
+		add := func(href string) {
 			l, drop := c.classifyLink(base, href, "detail.links", PageOther)
 			switch {
 			case drop != nil:
@@ -283,8 +321,23 @@ func (c *ArenaConfig) ExtractAdvertPage(requested, final string, body []byte, fe
 				seen[l.URL] = true
 				p.Links = append(p.Links, l)
 			}
-		})
+		}
+		if j, ok := src.(jsonSource); ok {
+			// A JSON advert: a path to the links' URLs, or to ids put
+			// into detail.link_template.
+			jsonValues(j.doc.Get(c.Detail.Links), func(v string) bool {
+				if v = strings.TrimSpace(v); v != "" {
+					add(fillTemplate(c.Detail.LinkTemplate, v))
+				}
+				return true
+			})
+		} else {
+			doc.Find(c.Detail.Links).Each(func(_ int, s *goquery.Selection) {
+				href, _ := s.Attr("href")
+				add(href)
+			})
+		}
 	}
-	p.Problems, err = c.fill(p.Ad, doc, base, fetched)
+	p.Problems, p.Matches, err = c.fill(p.Ad, src, base, fetched)
 	return p, err
 }

@@ -53,6 +53,12 @@ func Reextract(ctx context.Context, cfg *ArenaConfig, files []string, o Reextrac
 	if o.Sink == nil || o.Pseudo == nil {
 		return nil, errors.New("reextract: Sink and Pseudo are required")
 	}
+	if cfg.Detail.FetchURL != "" {
+		return nil, fmt.Errorf("reextract: arena %s reads its adverts from detail.fetch_url: the archive holds them under those URLs, which detail.match does not classify; re-extraction does not map them back", cfg.Name)
+	}
+	if cfg.renders(PageDetail) {
+		return nil, fmt.Errorf("reextract: arena %s renders its advert pages in a browser (fetch: browser): the archive holds them as served, before their scripts ran, so they cannot be re-extracted", cfg.Name)
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}

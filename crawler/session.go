@@ -197,8 +197,22 @@ func (c *ArenaConfig) sessionActive() bool {
 // again. A page still behind the gate or logged out after that is an
 // error of kind "gate" or "login".
 func (s *session) fetch(ctx context.Context, u string, onRedirect func(string) error) (fetched, string, error) {
+	return s.through(ctx, func() (fetched, string, error) { return s.f.fetchPage(ctx, u, onRedirect) })
+}
+
+// page is fetcher.page (a listing or advert page, rendered for fetch:
+// browser) through the session: a rendered gate or login form is passed
+// like a fetched one, over HTTP, and the page rendered again with the
+// cookies it set (the browser's requests carry the crawl's cookies).
+func (s *session) page(ctx context.Context, u string, kind PageKind, onRedirect func(string) error, trace *[]BrowserRequest) (fetched, string, error) {
+	return s.through(ctx, func() (fetched, string, error) { return s.f.pageTrace(ctx, u, kind, onRedirect, trace) })
+}
+
+// through gets a page with get and, when it shows the gate or the login
+// form, passes it (once each) and gets the page again.
+func (s *session) through(ctx context.Context, get func() (fetched, string, error)) (fetched, string, error) {
 	gen := s.gen.Load()
-	res, kind, err := s.f.fetchPage(ctx, u, onRedirect)
+	res, kind, err := get()
 	if err != nil || !s.cfg.sessionActive() {
 		return res, kind, err
 	}
@@ -228,7 +242,7 @@ func (s *session) fetch(ctx context.Context, u string, onRedirect func(string) e
 			return fetched{}, what, err
 		}
 		gen = s.gen.Load()
-		if res, kind, err = s.f.fetchPage(ctx, u, onRedirect); err != nil {
+		if res, kind, err = get(); err != nil {
 			return res, kind, err
 		}
 	}

@@ -179,3 +179,34 @@ detail: {match: '^/ad/(\d+)$', fields: {title: {selector: h1}}}
 		}
 	}
 }
+
+// TestArenaCheckShowsAlternatives: a field written as alternatives shows,
+// for every sample advert, which alternative gave its value; --samples
+// sets how many adverts are read and must be at least 1.
+func TestArenaCheckShowsAlternatives(t *testing.T) {
+	_, d := startArenaCheckDemo(t)
+	path := mustArenaCheckConfig(t, t.TempDir(), "blomstra", d.URL("blomstra"), func(s string) string {
+		s = strings.Replace(s, "title:     {selector: 'article.annons h1'}",
+			"title:\n      - {selector: 'article.no-such-layout h1'}\n      - {selector: 'article.annons h1'}", 1)
+		return strings.Replace(s, "name:      {selector: '.namn'}",
+			"name:\n      - {selector: '.namn', attr: data-missing}\n      - {selector: '.no-such-name'}", 1)
+	})
+	var stdout, stderr bytes.Buffer
+	if err := cmdArena(context.Background(), []string{"check", "--samples", "2", path}, &stdout, &stderr); err != nil {
+		t.Fatalf("arena check: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	if n := strings.Count(out, "\ndetail "); n != 2 {
+		t.Errorf("%d sample adverts shown, want 2:\n%s", n, out)
+	}
+	if n := strings.Count(out, "(alt 2/2: article.annons h1)"); n != 2 {
+		t.Errorf("title's matching alternative shown %d times, want on both samples:\n%s", n, out)
+	}
+	if n := strings.Count(out, "(none of 2 alternatives)"); n != 2 {
+		t.Errorf("name's unmatched alternatives shown %d times, want on both samples:\n%s", n, out)
+	}
+	err := cmdArena(context.Background(), []string{"check", "--samples", "0", path}, &stdout, &stderr)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--samples") {
+		t.Errorf("--samples 0: err %v, want a usage error naming --samples", err)
+	}
+}
