@@ -76,20 +76,56 @@ func (c *Crawler) releaseClaimsLocked(pages []*page) {
 	}
 }
 
-// redirectDuplicate stops the fetch of e when its redirect target is an
-// advert the run already has, before the target is requested.
-func (c *Crawler) redirectDuplicate(e Entry, target string) error {
-	if c.cfg.Detail.ID.From == "url" {
+// unclaim drops a claim of a page that will not commit it.
+func (c *Crawler) unclaim(key string) {
+	c.claims.mu.Lock()
+	defer c.claims.mu.Unlock()
+	delete(c.claims.keys, key)
+}
+
+// redirectClaim is the advert key a page's redirect named, claimed before
+// the redirect's target was requested.
+type redirectClaim struct {
+	mu  sync.Mutex // onRedirect may run on a browser's goroutine
+	key string
+}
+
+func (rc *redirectClaim) get() string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.key
+}
+
+// claimRedirect returns the onRedirect of the advert page e: when a
+// redirect target names an advert key (detail.id) other than e's, the key
+// is claimed before the target is requested, so no other URL of the advert
+// is queued or fetched while this one is (a rendered page takes long); a
+// key the run already has stops the fetch with errDuplicateAdvert. The
+// caller commits the claim with the page, or unclaims it.
+func (c *Crawler) claimRedirect(e Entry, rc *redirectClaim) func(string) error {
+	return func(target string) error {
+		if c.cfg.Detail.ID.From == "url" {
+			return nil
+		}
+		cu, ok := c.cfg.canonical(nil, target)
+		if !ok {
+			return nil
+		}
+		k := c.cfg.AdvertKey(cu)
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		if k == "" || k == e.ID || k == rc.key {
+			return nil
+		}
+		if !c.claim(k) {
+			return fmt.Errorf("%w: redirected to %s, advert %s", errDuplicateAdvert, cu, k)
+		}
+		if rc.key != "" {
+			c.unclaim(rc.key)
+		}
+		rc.key = k
 		return nil
 	}
-	cu, ok := c.cfg.canonical(nil, target)
-	if !ok {
-		return nil
-	}
-	if k := c.cfg.AdvertKey(cu); k != "" && k != e.ID && c.taken(k) {
-		return fmt.Errorf("%w: redirected to %s, advert %s", errDuplicateAdvert, cu, k)
-	}
-	return nil
 }
 
 // dropClaimedLocked leaves out of p's links the adverts whose key a page

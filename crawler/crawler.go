@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -557,8 +558,16 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 		return p
 	}
 	var onRedirect func(string) error
+	rc := &redirectClaim{}
 	if e.Kind == PageDetail {
-		onRedirect = func(target string) error { return c.redirectDuplicate(e, target) }
+		onRedirect = c.claimRedirect(e, rc)
+		defer func() {
+			// A key claimed at a redirect and not committed with the page
+			// (it failed, or named another advert) is free again.
+			if k := rc.get(); k != "" && !slices.Contains(p.claims, k) {
+				c.unclaim(k)
+			}
+		}()
 	}
 	res, kind, err := fetched{final: e.URL}, "", error(nil)
 	if e.Kind != PageSitemap || !isRobotsURL(e.URL) { // robots.txt is read by the fetcher
@@ -605,8 +614,9 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 		}
 		if ap.Key != e.ID {
 			// A redirect or a canonical link named another advert key:
-			// claim it, or leave the page if it was fetched already.
-			if !c.claim(ap.Key) {
+			// claim it (a redirect claimed it already), or leave the page
+			// if it was fetched already.
+			if ap.Key != rc.get() && !c.claim(ap.Key) {
 				p.done.Err, p.dup = fmt.Sprintf("%s: advert %s already fetched under another URL", ap.KeyFrom, ap.Key), true
 				return p
 			}
