@@ -355,7 +355,7 @@ func plainYAMLTypes(msg string) string {
 			got += fmt.Sprintf(" (%s)", g[2])
 		}
 		want := map[string]string{
-			"Field":    "a field: a mapping {selector, attr, regex, all, transform}",
+			"Field":    "a field: a mapping {selector, path, attr, regex, all, transform} or a list of them",
 			"[]string": "a list of strings",
 			"string":   "a string",
 			"int":      "a whole number",
