@@ -538,6 +538,7 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 		if err != nil {
 			return fail(errKind(err), err)
 		}
+		col.stash(res.Items)
 		p.add = make([]Entry, 0, len(res.Details)+len(res.Next))
 		for _, u := range res.Details {
 			p.add = append(p.add, Entry{URL: u, Kind: PageDetail, Depth: e.Depth + 1})

@@ -152,6 +152,9 @@ func (c *ArenaConfig) hostAllowed(host string) bool {
 type ListingResult struct {
 	Details []string // canonical detail URLs, in page order
 	Next    []string // canonical listing URLs to follow
+	// Items are, with listing.items, the adverts the JSON listing holds
+	// whole, by detail URL: each is read from here instead of fetched.
+	Items map[string][]byte
 }
 
 // ExtractListing reads the advert links and pagination of a listing page.
