@@ -127,6 +127,7 @@ func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport,
 	if rep.Listing, err = cfg.ExtractListing(lres.final, lres.body); err != nil {
 		return rep, fmt.Errorf("listing %s: %w", start, err)
 	}
+	f.stash(rep.Listing.Items)
 	if len(rep.Listing.Details) == 0 {
 		return rep, ErrNoDetailLinks
 	}

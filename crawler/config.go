@@ -103,6 +103,10 @@ type Listing struct {
 	NextTemplate string `yaml:"next_template"`
 	// Paging pages the listing by a query parameter (follow.go).
 	Paging Paging `yaml:"paging"`
+	// Items is, for a JSON listing that holds whole adverts, the path to
+	// their array: Links is then read inside each item, and the item is
+	// the advert's page (json.go).
+	Items string `yaml:"items"`
 }
 
 // Detail describes advert pages.
@@ -393,7 +397,7 @@ func schemaKeys() map[string][]string {
 		"browser.wait_for": {"listing", "detail"},
 		"canonical":        {"drop_params"},
 		"limits":           {"max_pages", "max_depth", "concurrency", "delay", "timeout", "max_body", "max_images"},
-		"listing":          {"match", "format", "links", "next", "link_template", "next_template", "paging"},
+		"listing":          {"match", "format", "links", "next", "link_template", "next_template", "items", "paging"},
 		"listing.paging":   {"param", "step", "cursor", "attr"},
 		"detail":           {"match", "format", "fetch_url", "links", "link_template", "id", "fields", "images", "attrs"},
 		"detail.id":        {"regex", "from"},
@@ -598,8 +602,8 @@ func (c *ArenaConfig) validatePages() error {
 		}
 		return c.validateJSONListing()
 	}
-	if c.Listing.LinkTemplate != "" || c.Listing.NextTemplate != "" {
-		return c.bad("listing.link_template", "link_template and next_template need listing.format: json")
+	if c.Listing.LinkTemplate != "" || c.Listing.NextTemplate != "" || c.Listing.Items != "" {
+		return c.bad("listing.format", "link_template, next_template and items need listing.format: json")
 	}
 	if c.Listing.Links == "" {
 		return c.bad("listing.links", "required: CSS selector of links to adverts")

@@ -594,6 +594,7 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 		if err != nil {
 			return fail(errKind(err), err)
 		}
+		col.stash(lr.Items)
 		p.add = make([]Entry, 0, len(lr.Details)+len(lr.Next))
 		for _, u := range lr.Details {
 			p.add = append(p.add, Entry{URL: u, Kind: PageDetail, Depth: e.Depth + 1, ID: c.cfg.AdvertKey(u)})

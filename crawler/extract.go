@@ -160,6 +160,9 @@ type ListingResult struct {
 	// Dropped are the links the selectors found that are not followed,
 	// with the reason (repeats of a link on the page are not listed).
 	Dropped []DroppedLink
+	// Items are, with listing.items, the adverts the JSON listing holds
+	// whole, by detail URL: each is read from here instead of fetched.
+	Items map[string][]byte
 }
 
 // ExtractListing reads the advert links and pagination of a listing page:

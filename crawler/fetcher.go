@@ -46,6 +46,7 @@ type fetcher struct {
 	hosts map[string]*hostGate
 
 	browser browserState // fetch: browser (page.go)
+	items   itemStash    // adverts read whole from JSON listings (page.go)
 }
 
 type fetcherOptions struct {

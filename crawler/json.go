@@ -58,6 +58,14 @@ func (c *ArenaConfig) validateJSONListing() error {
 	if c.Listing.Links == "" {
 		return c.bad("listing.links", "required: gjson path to the adverts' URLs or ids (like adverts.#.url)")
 	}
+	if c.Listing.Items != "" {
+		if !validPath(c.Listing.Items) {
+			return c.bad("listing.items", "bad gjson path %q", c.Listing.Items)
+		}
+		if c.Detail.Format != "json" {
+			return c.bad("listing.items", "whole adverts in the listing are read with detail.format: json (fields as paths inside an item)")
+		}
+	}
 	for _, f := range []struct{ path, v, tmpl, tpath string }{
 		{"listing.links", c.Listing.Links, c.Listing.LinkTemplate, "listing.link_template"},
 		{"listing.next", c.Listing.Next, c.Listing.NextTemplate, "listing.next_template"},
@@ -141,8 +149,8 @@ func (c *ArenaConfig) extractListingJSON(pageURL string, body []byte) (*ListingR
 	}
 	res := &ListingResult{}
 	seen := map[string]bool{}
-	add := func(field, path, tmpl string, want PageKind, into *[]string) {
-		jsonValues(doc.Get(path), func(v string) bool {
+	add := func(root gjson.Result, field, path, tmpl string, want PageKind, into *[]string) {
+		jsonValues(root.Get(path), func(v string) bool {
 			v = strings.TrimSpace(v)
 			if v == "" || v == "false" {
 				return true
@@ -158,9 +166,26 @@ func (c *ArenaConfig) extractListingJSON(pageURL string, body []byte) (*ListingR
 			return true
 		})
 	}
-	add("listing.links", c.Listing.Links, c.Listing.LinkTemplate, PageDetail, &res.Details)
+	if c.Listing.Items == "" {
+		add(doc, "listing.links", c.Listing.Links, c.Listing.LinkTemplate, PageDetail, &res.Details)
+	} else {
+		// Whole adverts in the listing: links is read inside each item,
+		// and the item is kept as the advert's page.
+		res.Items = map[string][]byte{}
+		doc.Get(c.Listing.Items).ForEach(func(_, item gjson.Result) bool {
+			if !item.IsObject() {
+				return true
+			}
+			n := len(res.Details)
+			add(item, "listing.links", c.Listing.Links, c.Listing.LinkTemplate, PageDetail, &res.Details)
+			for _, u := range res.Details[n:] {
+				res.Items[u] = []byte(item.Raw)
+			}
+			return true
+		})
+	}
 	if c.Listing.Next != "" {
-		add("listing.next", c.Listing.Next, c.Listing.NextTemplate, PageListing, &res.Next)
+		add(doc, "listing.next", c.Listing.Next, c.Listing.NextTemplate, PageListing, &res.Next)
 	}
 	// listing.paging by an offset (a cursor is read by listing.next).
 	if next := c.pagingNext(nil, pageURL, len(res.Details)); next != "" && !seen[next] {

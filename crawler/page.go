@@ -23,6 +23,9 @@ func (f *fetcher) page(ctx context.Context, u string, kind PageKind, onRedirect 
 // page made to trace (when not nil).
 func (f *fetcher) pageTrace(ctx context.Context, u string, kind PageKind, onRedirect func(string) error, trace *[]BrowserRequest) (fetched, string, error) {
 	if kind == PageDetail {
+		if item, ok := f.items.take(u); ok {
+			return fetched{body: item, final: u}, "", nil // read whole from its JSON listing (listing.items)
+		}
 		u = f.cfg.fetchURL(u) // detail.fetch_url: the advert's endpoint
 	}
 	if !f.cfg.renders(kind) {
@@ -68,4 +71,50 @@ func (f *fetcher) close() {
 		f.browser.b.close()
 		f.browser.b = nil
 	}
+}
+
+// itemStash holds the adverts JSON listings hold whole (listing.items),
+// by detail URL, until their page is processed. Bounded: past
+// maxStashBytes an item is not kept and its detail URL is fetched instead,
+// as after a resume (the stash is not persisted).
+type itemStash struct {
+	mu    sync.Mutex
+	m     map[string][]byte
+	bytes int
+}
+
+const maxStashBytes = 256 << 20
+
+// stash keeps the items of a listing page.
+func (f *fetcher) stash(items map[string][]byte) {
+	if len(items) == 0 {
+		return
+	}
+	s := &f.items
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string][]byte{}
+	}
+	for u, b := range items {
+		if old, ok := s.m[u]; ok {
+			s.bytes -= len(old)
+		} else if s.bytes+len(b) > maxStashBytes {
+			continue
+		}
+		s.m[u] = b
+		s.bytes += len(b)
+	}
+}
+
+// take returns and forgets the item of detail URL u.
+func (s *itemStash) take(u string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.m[u]
+	if ok {
+		delete(s.m, u)
+		s.bytes -= len(b)
+	}
+	return b, ok
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,21 +58,23 @@ func newJSONSite(t *testing.T) (*httptest.Server, *recorder) {
 			http.NotFound(w, r)
 			return
 		}
-		kontakt := map[string]any{"telefon": a.phone}
-		if a.phoneInArr {
-			kontakt = map[string]any{"nummer": []string{a.phone}}
+		json.NewEncoder(w).Encode(map[string]any{"annons": annonsJSON(a)})
+	})
+	// A search endpoint that holds whole adverts (listing.items).
+	mux.HandleFunc("/api/sok", func(w http.ResponseWriter, r *http.Request) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("sida"))
+		items := []any{}
+		for _, a := range shapeAds {
+			if a.page == page {
+				items = append(items, annonsJSON(a))
+			}
 		}
-		var bilder []map[string]string
-		for i := 1; i <= a.images; i++ {
-			bilder = append(bilder, map[string]string{"url": fmt.Sprintf("/bilder/%d-%d.jpg", a.id, i)})
+		var next any
+		if page < shapePages {
+			next = page + 1
 		}
-		json.NewEncoder(w).Encode(map[string]any{"annons": map[string]any{
-			"id": a.id, "rubrik": a.title(), "namn": a.name, "alder": a.age,
-			"ort":        map[string]any{"namn": a.city, "lat": 59.3},
-			"text":       []string{"Hej! Jag heter " + a.name + ".", "Trevlig och diskret."},
-			"publicerad": a.posted.Format(time.RFC3339), "kontakt": kontakt,
-			"bilder": bilder, "pris": a.price,
-		}})
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"traffar": items, "nasta": next})
 	})
 	// The site's own pages: an HTML listing linking the advert pages,
 	// which are shells filled from /api/annons/N by a script.
@@ -93,6 +96,25 @@ func newJSONSite(t *testing.T) (*httptest.Server, *recorder) {
 	srv := httptest.NewServer(rec.wrap(mux))
 	t.Cleanup(srv.Close)
 	return srv, rec
+}
+
+// annonsJSON is advert a as the API gives it.
+func annonsJSON(a shapeAd) map[string]any {
+	kontakt := map[string]any{"telefon": a.phone}
+	if a.phoneInArr {
+		kontakt = map[string]any{"nummer": []string{a.phone}}
+	}
+	var bilder []map[string]string
+	for i := 1; i <= a.images; i++ {
+		bilder = append(bilder, map[string]string{"url": fmt.Sprintf("/bilder/%d-%d.jpg", a.id, i)})
+	}
+	return map[string]any{
+		"id": a.id, "rubrik": a.title(), "namn": a.name, "alder": a.age,
+		"ort":        map[string]any{"namn": a.city, "lat": 59.3},
+		"text":       []string{"Hej! Jag heter " + a.name + ".", "Trevlig och diskret."},
+		"publicerad": a.posted.Format(time.RFC3339), "kontakt": kontakt,
+		"bilder": bilder, "pris": a.price,
+	}
 }
 
 // TestJSONAPIArena crawls a JSON API, onboarded by testdata/shapes/jsonapi.yml
@@ -233,6 +255,53 @@ func TestJSONAdvertsFromHTMLLinks(t *testing.T) {
 		}
 		if n := rec.count(fmt.Sprintf("/annons/%d", a.id)); n != 0 {
 			t.Errorf("the shell /annons/%d was requested: only its endpoint should be", a.id)
+		}
+	}
+}
+
+// TestJSONListingWithWholeAdverts: a search endpoint returns whole
+// adverts (listing.items, testdata/shapes/jsonsok.yml): each advert is read
+// from its listing item, no advert endpoint is requested, with exact
+// recall and fields.
+func TestJSONListingWithWholeAdverts(t *testing.T) {
+	srv, rec := newJSONSite(t)
+	run, sink, pseudo := shapeCrawl(t, "jsonsok.yml", srv.URL, crawler.Options{})
+	checkShapeAdverts(t, sink, pseudo, srv.URL, func(id int) string { return fmt.Sprintf("%s/api/annons/%d", srv.URL, id) }, true)
+	if run.ErrorCount() != 0 || run.Pages != len(shapeAds)+shapePages {
+		t.Errorf("errors %v, %d pages; want none, %d (the adverts count as pages)", run.Errors, run.Pages, len(shapeAds)+shapePages)
+	}
+	for _, h := range rec.all() {
+		if strings.HasPrefix(h.uri, "/api/annons/") {
+			t.Errorf("%s requested: the listing holds the whole advert", h.uri)
+		}
+	}
+	for p := 1; p <= shapePages; p++ {
+		if n := rec.count(fmt.Sprintf("/api/sok?sida=%d", p)); n != 1 {
+			t.Errorf("search page %d requested %d times, want once", p, n)
+		}
+	}
+}
+
+// TestJSONWholeAdvertFallbackShape: when an advert of jsonsok is fetched
+// from its URL (the listing's item was not kept: a resumed crawl), the
+// wrapped shape is read by each field's second alternative.
+func TestJSONWholeAdvertFallbackShape(t *testing.T) {
+	cfg, err := crawler.LoadArena("testdata/shapes/jsonsok.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := shapeAds[1]
+	body, _ := json.Marshal(map[string]any{"annons": annonsJSON(a)})
+	got, matches, problems, err := cfg.ExtractAdMatches("http://127.0.0.1:1/api/annons/202", body, time.Now())
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("err %v, problems %v", err, problems)
+	}
+	if got.Title != a.title() || got.City != a.city || got.Age != a.age || len(got.Phones) != 1 || len(got.Images) != a.images {
+		t.Errorf("advert %+v", got)
+	}
+	for f, m := range matches {
+		if want := map[bool]int{false: 1, true: 3}[f == "phones"]; m != want {
+			t.Errorf("%s matched alternative %d, want %d (the wrapped shape)", f, m, want)
 		}
 	}
 }

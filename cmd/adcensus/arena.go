@@ -97,6 +97,9 @@ func printCheck(w io.Writer, cfg *crawler.ArenaConfig, rep *crawler.CheckReport,
 		links, next := cfg.Listing.Links, cfg.Listing.Next
 		if cfg.Listing.Format == "json" {
 			links, next = "json:"+links, "json:"+next
+			if cfg.Listing.Items != "" {
+				links = "whole adverts at json:" + cfg.Listing.Items + ", each " + links
+			}
 			if cfg.Listing.LinkTemplate != "" {
 				links += " → " + cfg.Listing.LinkTemplate
 			}
