@@ -358,6 +358,9 @@ type page struct {
 	errKind  string   // "" when the page was fine
 	attempts int      // attempts to store the advert
 	claims   []string // advert keys claimed after the fetch (claims.go)
+	// items are the adverts a JSON listing holds whole (listing.items), by
+	// detail URL: stashed for the links the commit queues.
+	items map[string][]byte
 	dup      bool     // the advert was already fetched under another URL
 }
 
@@ -531,6 +534,7 @@ func (c *Crawler) commit(batch []*page) {
 		c.Stats.Errors.Add(int64(len(batch)))
 		c.metrics.ErrorN("state", int64(len(batch)))
 	}
+	c.stashItemsLocked(batch, added)
 	c.queue.push(added...)
 	c.Stats.Pages.Store(int64(c.run.Pages))
 	c.Stats.Queued.Store(int64(c.queue.len()))
@@ -546,6 +550,31 @@ func (c *Crawler) commit(batch []*page) {
 		}
 	}
 	c.cond.Broadcast()
+}
+
+// stashItemsLocked keeps the whole adverts of JSON listings (listing.items)
+// whose links were queued, before a worker can take them; the items of
+// links left out (duplicates) are not kept.
+func (c *Crawler) stashItemsLocked(batch []*page, added []Entry) {
+	var queued map[string]bool
+	for _, p := range batch {
+		if len(p.items) == 0 {
+			continue
+		}
+		if queued == nil {
+			queued = make(map[string]bool, len(added))
+			for _, e := range added {
+				queued[e.URL] = true
+			}
+		}
+		keep := map[string][]byte{}
+		for u, b := range p.items {
+			if queued[u] {
+				keep[u] = b
+			}
+		}
+		c.sess.f.stash(keep)
+	}
 }
 
 // process fetches and extracts one page. Its errKind is "" when the page
@@ -594,7 +623,7 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 		if err != nil {
 			return fail(errKind(err), err)
 		}
-		col.stash(lr.Items)
+		p.items = lr.Items
 		p.add = make([]Entry, 0, len(lr.Details)+len(lr.Next))
 		for _, u := range lr.Details {
 			p.add = append(p.add, Entry{URL: u, Kind: PageDetail, Depth: e.Depth + 1, ID: c.cfg.AdvertKey(u)})
