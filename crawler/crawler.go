@@ -361,7 +361,7 @@ type page struct {
 	// items are the adverts a JSON listing holds whole (listing.items), by
 	// detail URL: stashed for the links the commit queues.
 	items map[string][]byte
-	dup      bool     // the advert was already fetched under another URL
+	dup   bool // the advert was already fetched under another URL
 }
 
 // worker fetches and extracts pages. A page with an advert is handed to the
