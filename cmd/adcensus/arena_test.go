@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"adcensus/ad"
 	"adcensus/configs"
 	"adcensus/crawler"
 	"adcensus/internal/contact"
@@ -164,16 +165,27 @@ name: x
 start_urls: [http://example.org/list]
 limits: {delay: 1s}
 listing: {match: '^/list$', links: a}
-detail: {match: '^/ad/(\d+)$', fields: {title: {selector: h1}}}
+detail: {match: '^/ad/(\d+)$', links: a.liknande, fields: {title: {selector: h1}}}
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	rep := &crawler.CheckReport{ListingURL: "http://example.org/list", Delay: 2 * time.Second, CrawlDelay: 2 * time.Second,
 		Listing: &crawler.ListingResult{Dropped: []crawler.DroppedLink{{URL: "http://example.org/om", Field: "listing.links", Reason: crawler.DropNoMatch}}}}
+	// Each sample shows its redirect, its key and the links it would follow.
+	for _, id := range []string{"1", "2"} {
+		rep.Samples = append(rep.Samples, crawler.CheckSample{
+			URL: "http://example.org/gammal?id=" + id, Final: "http://example.org/ad/" + id,
+			Ad: &ad.Ad{URL: "http://example.org/ad/" + id, Title: "Annons " + id},
+			Advert: &crawler.AdvertPage{Key: id, KeyFrom: "redirect", Links: []crawler.Link{{URL: "http://example.org/ad/9" + id, Kind: crawler.PageDetail}},
+				Dropped: []crawler.DroppedLink{{URL: "http://example.org/om" + id, Field: "detail.links", Reason: crawler.DropNoMatch}}},
+		})
+	}
 	var out bytes.Buffer
 	printCheck(&out, cfg, rep, false)
-	for _, want := range []string{"limits.delay 1s", "Crawl-delay 2s", "http://example.org/om (listing.links): " + crawler.DropNoMatch} {
+	for _, want := range []string{"limits.delay 1s", "Crawl-delay 2s", "http://example.org/om (listing.links): " + crawler.DropNoMatch,
+		"redirected to http://example.org/ad/2", `advert key "2" (from the URL after redirects; detail.id.from: redirect), written as http://example.org/ad/2`,
+		"links (a.liknande): 1 to follow", "detail  http://example.org/ad/92", "http://example.org/om2 (detail.links): " + crawler.DropNoMatch} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
