@@ -231,9 +231,11 @@ type render struct {
 	docSeen  bool
 	docKind  string // kind of the main document's failure ("" when fine)
 	docErr   error
-	// docURL is the URL of the main document's last hop; docNext the
-	// target of its redirect, the next hop; docVia the hops so far.
+	// docURL is the URL of the main document's last hop and docID its
+	// paused request's id; docNext the target of its redirect, the next
+	// hop; docVia the hops so far.
 	docURL, docNext string
+	docID           fetch.RequestID
 	docVia          []string
 	// onRedirect sees each redirect target of the main document (nil:
 	// none), as fetcher.fetchPage's does.
@@ -284,13 +286,6 @@ func (r *render) docRedirect(cfg *ArenaConfig, cur, loc string) (string, error) 
 	r.docNext = target
 	r.mu.Unlock()
 	return "", nil
-}
-
-// sameURL says whether two absolute URLs are the same once parsed.
-func sameURL(a, b string) bool {
-	ua, err1 := url.Parse(a)
-	ub, err2 := url.Parse(b)
-	return err1 == nil && err2 == nil && ua.String() == ub.String()
 }
 
 // BrowserRequest is one request a rendered page made and what became of
@@ -424,12 +419,13 @@ func (b *browser) serve(t *tab, ev fetch.EventRequestPaused) {
 	}
 	// The main document is the first document the page asks for, then
 	// each target of its redirects (the browser follows a redirect with a
-	// new request, paused and made here like any other: every hop passes
-	// robots.txt and its host's gate).
+	// new request, paused and made here like any other, naming the request
+	// that redirected: every hop passes robots.txt and its host's gate).
 	r.mu.Lock()
-	isDoc := ev.ResourceType == network.ResourceTypeDocument && (!r.docSeen || r.docNext != "" && sameURL(ev.Request.URL, r.docNext))
+	isDoc := ev.ResourceType == network.ResourceTypeDocument &&
+		(!r.docSeen || r.docNext != "" && ev.RedirectedRequestID == r.docID)
 	if isDoc {
-		r.docSeen, r.docNext, r.docURL = true, "", ev.Request.URL
+		r.docSeen, r.docNext, r.docURL, r.docID = true, "", ev.Request.URL, ev.RequestID
 	}
 	r.mu.Unlock()
 	u, err := url.Parse(ev.Request.URL)
