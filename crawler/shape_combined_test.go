@@ -9,6 +9,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -229,5 +230,75 @@ func TestBrowserRedirectsThroughGate(t *testing.T) {
 	}
 	if run.Duplicates < 1 {
 		t.Errorf("run counted %d duplicates, want the old URLs of adverts already met", run.Duplicates)
+	}
+}
+
+// newSkriptGateSite serves the Skript site behind an age gate: without the
+// cookie alder=ja, pages are a gate form and the API answers 403; POST
+// /grind with svar=ja sets the cookie. It returns the server, the recorder
+// of every request and the number of gate submissions.
+func newSkriptGateSite(t *testing.T) (*httptest.Server, *recorder, *atomic.Int32) {
+	t.Helper()
+	inner, _ := newSkriptSite(t, false)
+	target, err := url.Parse(inner.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var passed atomic.Int32
+	mux := http.NewServeMux()
+	mux.HandleFunc("/grind", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.FormValue("svar") != "ja" {
+			http.Error(w, "nej", http.StatusBadRequest)
+			return
+		}
+		passed.Add(1)
+		http.SetCookie(w, &http.Cookie{Name: "alder", Value: "ja", Path: "/"})
+		fmt.Fprint(w, `<!doctype html><html><body><p>Tack.</p></body></html>`)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie("alder"); r.URL.Path != "/robots.txt" && (err != nil || c.Value != "ja") {
+			if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/bilder/") || r.URL.Path == "/app.js" {
+				http.Error(w, "ålderskontroll", http.StatusForbidden)
+				return
+			}
+			fmt.Fprint(w, `<!doctype html><html><body><form id="grind" method="post" action="/grind">
+<p>Är du över 18?</p><button name="svar" value="ja">Ja</button><button name="svar" value="nej">Nej</button></form></body></html>`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	})
+	rec := &recorder{}
+	srv := httptest.NewServer(rec.wrap(mux))
+	t.Cleanup(srv.Close)
+	return srv, rec, &passed
+}
+
+// TestBrowserBehindAgeGate crawls a script-rendered arena behind an age
+// gate (testdata/shapes/skriptgrind.yml only) with fetch: browser: the
+// first rendered page is the gate, which the session passes over HTTP
+// once; the page is rendered again and every later request the browser
+// makes (pages, script, XHRs) carries the run's cookie: every advert
+// exactly once with every field right, no request refused.
+func TestBrowserBehindAgeGate(t *testing.T) {
+	needChromium(t)
+	srv, rec, passed := newSkriptGateSite(t)
+	run, sink, pseudo := shapeCrawl(t, "skriptgrind.yml", srv.URL, crawler.Options{})
+	checkShapeAdverts(t, sink, pseudo, srv.URL, func(id int) string { return fmt.Sprintf("%s/annons/%d", srv.URL, id) }, true)
+	if run.ErrorCount() != 0 {
+		t.Errorf("errors %v, want none", run.Errors)
+	}
+	if n := passed.Load(); n != 1 {
+		t.Errorf("gate passed %d times, want once", n)
+	}
+	for _, h := range rec.all() {
+		if h.status == http.StatusForbidden {
+			t.Errorf("%s refused (403): the browser's request lacked the run's cookie", h.uri)
+		}
+	}
+	for _, a := range shapeAds {
+		if n := rec.count(fmt.Sprintf("/api/annons/%d", a.id)); n != 1 {
+			t.Errorf("/api/annons/%d requested %d times, want once", a.id, n)
+		}
 	}
 }
