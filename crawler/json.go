@@ -105,7 +105,8 @@ func (c *ArenaConfig) validateFetchURL() error {
 }
 
 // fetchURL is the URL fetched for the advert page u: detail.fetch_url
-// with u's advert key, resolved against u; u itself without fetch_url.
+// with u's advert key (detail.id.regex, default detail.match), resolved
+// against u; u itself without fetch_url.
 func (c *ArenaConfig) fetchURL(u string) string {
 	if c.Detail.FetchURL == "" {
 		return u
@@ -114,6 +115,9 @@ func (c *ArenaConfig) fetchURL(u string) string {
 	base, err := url.Parse(u)
 	if kind != PageDetail || err != nil {
 		return u
+	}
+	if k := c.AdvertKey(u); k != "" {
+		key = k // detail.id.regex, when it names the key
 	}
 	ref, err := url.Parse(fillTemplate(c.Detail.FetchURL, key))
 	if err != nil {
