@@ -456,6 +456,7 @@ func (b *browser) serve(t *tab, ev fetch.EventRequestPaused) {
 	}
 	if res == nil {
 		outcome = "fetched"
+		b.syncCookies(t, u)
 		r.track(1)
 		resp, _, kind, err := b.f.fetchResponse(r.ctx, ev.Request.URL, false, nil)
 		r.track(-1)
@@ -487,6 +488,41 @@ func (b *browser) serve(t *tab, ev fetch.EventRequestPaused) {
 	}
 	_, _ = chromedp.Call(t.ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{
 		RequestID: ev.RequestID, ResponseCode: int64(res.status), ResponseHeaders: res.header, Body: res.body})
+}
+
+// syncCookies copies into the run's jar the cookies the page's scripts set
+// (document.cookie) for u, so the fetcher sends them with the request: a
+// consent a script records is seen by the site. (Cookies the responses
+// set go into the jar through the fetcher.)
+func (b *browser) syncCookies(t *tab, u *url.URL) {
+	if b.f.jar == nil {
+		return
+	}
+	res, err := chromedp.Call(t.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{u.String()}})
+	if err != nil || len(res.Cookies) == 0 {
+		return
+	}
+	have := map[string]string{}
+	for _, c := range b.f.jar.Cookies(u) {
+		have[c.Name] = c.Value
+	}
+	var set []*http.Cookie
+	for _, c := range res.Cookies {
+		if v, ok := have[c.Name]; ok && v == c.Value {
+			continue
+		}
+		hc := &http.Cookie{Name: c.Name, Value: c.Value, Path: c.Path, Secure: c.Secure, HttpOnly: c.HTTPOnly}
+		if strings.HasPrefix(c.Domain, ".") {
+			hc.Domain = c.Domain
+		}
+		if !c.Session && c.Expires > 0 {
+			hc.Expires = time.Unix(int64(c.Expires), 0)
+		}
+		set = append(set, hc)
+	}
+	if len(set) > 0 {
+		b.f.jar.SetCookies(u, set)
+	}
 }
 
 // render loads u in a free tab, waits for the page's selector or for the

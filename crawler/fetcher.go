@@ -45,8 +45,9 @@ type fetcher struct {
 	mu    sync.Mutex
 	hosts map[string]*hostGate
 
-	browser browserState // fetch: browser (page.go)
-	items   itemStash    // adverts read whole from JSON listings (page.go)
+	browser browserState   // fetch: browser (page.go)
+	jar     http.CookieJar // the run's cookies, nil for colly's own jar
+	items   itemStash      // adverts read whole from JSON listings (page.go)
 }
 
 type fetcherOptions struct {
@@ -141,6 +142,7 @@ func newFetcher(ctx context.Context, cfg *ArenaConfig, o fetcherOptions) (*fetch
 	col.WithTransport(transport)
 	if o.Jar != nil {
 		col.SetCookieJar(o.Jar)
+		f.jar = o.Jar
 	}
 	col.SetRequestTimeout(time.Duration(cfg.Limits.Timeout))
 	// Redirects are followed by fetch, one hop at a time, so that every

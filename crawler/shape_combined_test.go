@@ -302,3 +302,42 @@ func TestBrowserBehindAgeGate(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserScriptCookieReachesSite: a consent the page's script records
+// in document.cookie is sent with the requests the browser makes after it
+// (they are made by the crawl's fetcher, whose jar takes the browser's
+// cookies): the Skript site's API answers only with that cookie.
+func TestBrowserScriptCookieReachesSite(t *testing.T) {
+	needChromium(t)
+	inner, _ := newSkriptSite(t, false)
+	target, err := url.Parse(inner.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/app.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		fmt.Fprint(w, "document.cookie = 'samtycke=ja; path=/';\n"+skriptJS)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie("samtycke"); strings.HasPrefix(r.URL.Path, "/api/") && (err != nil || c.Value != "ja") {
+			http.Error(w, "samtycke saknas", http.StatusForbidden)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	})
+	rec := &recorder{}
+	srv := httptest.NewServer(rec.wrap(mux))
+	t.Cleanup(srv.Close)
+	run, sink, pseudo := shapeCrawl(t, "skript.yml", srv.URL, crawler.Options{})
+	checkShapeAdverts(t, sink, pseudo, srv.URL, func(id int) string { return fmt.Sprintf("%s/annons/%d", srv.URL, id) }, true)
+	if run.ErrorCount() != 0 {
+		t.Errorf("errors %v, want none", run.Errors)
+	}
+	for _, h := range rec.all() {
+		if h.status == http.StatusForbidden {
+			t.Errorf("%s refused (403): the script's cookie was not sent", h.uri)
+		}
+	}
+}
