@@ -525,6 +525,26 @@ func (b *browser) syncCookies(t *tab, u *url.URL) {
 	}
 }
 
+// pushCookies gives the browser the run's cookies for u before it loads
+// u, so the page's scripts see them in document.cookie (a consent or age
+// cookie the session got over HTTP). The browser's requests do not need
+// them: the fetcher sends the jar's cookies itself.
+func (b *browser) pushCookies(ctx context.Context, u string) {
+	pu, err := url.Parse(u)
+	if b.f.jar == nil || err != nil {
+		return
+	}
+	var params []*network.CookieParam
+	for _, c := range b.f.jar.Cookies(pu) {
+		params = append(params, &network.CookieParam{Name: c.Name, Value: c.Value, URL: u, Path: "/"})
+	}
+	if len(params) > 0 {
+		if _, err := chromedp.Call(ctx, network.SetCookies, network.SetCookiesParams{Cookies: params}); err != nil {
+			b.log.Debug("hand cookies to the browser", "url", u, "err", err)
+		}
+	}
+}
+
 // render loads u in a free tab, waits for the page's selector or for the
 // network to be idle, scrolls a listing when asked, and returns the DOM as
 // HTML.
@@ -583,6 +603,7 @@ func (b *browser) load(ctx context.Context, r *render, u string, kind PageKind) 
 		defer r.mu.Unlock()
 		return r.docKind, r.docErr, r.docErr != nil
 	}
+	b.pushCookies(ctx, u)
 	if err := chromedp.Do(ctx, chromedp.Navigate(u)); err != nil {
 		if k, derr, ok := docFailed(); ok {
 			return nil, k, derr

@@ -256,6 +256,16 @@ func newSkriptGateSite(t *testing.T) (*httptest.Server, *recorder, *atomic.Int32
 		http.SetCookie(w, &http.Cookie{Name: "alder", Value: "ja", Path: "/"})
 		fmt.Fprint(w, `<!doctype html><html><body><p>Tack.</p></body></html>`)
 	})
+	// The site's script runs only when it sees the age cookie, as a
+	// single-page site's own gate would.
+	mux.HandleFunc("/app.js", func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie("alder"); err != nil || c.Value != "ja" {
+			http.Error(w, "ålderskontroll", http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		fmt.Fprint(w, "if (document.cookie.indexOf('alder=ja') < 0) throw new Error('ålderskontroll');\n"+skriptJS)
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if c, err := r.Cookie("alder"); r.URL.Path != "/robots.txt" && (err != nil || c.Value != "ja") {
 			if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/bilder/") || r.URL.Path == "/app.js" {
@@ -277,9 +287,10 @@ func newSkriptGateSite(t *testing.T) (*httptest.Server, *recorder, *atomic.Int32
 // TestBrowserBehindAgeGate crawls a script-rendered arena behind an age
 // gate (testdata/shapes/skriptgrind.yml only) with fetch: browser: the
 // first rendered page is the gate, which the session passes over HTTP
-// once; the page is rendered again and every later request the browser
-// makes (pages, script, XHRs) carries the run's cookie: every advert
-// exactly once with every field right, no request refused.
+// once; the page is rendered again, its script sees the cookie in
+// document.cookie (the browser is given the run's cookies), and every
+// later request the browser makes (pages, script, XHRs) carries it: every
+// advert exactly once with every field right, no request refused.
 func TestBrowserBehindAgeGate(t *testing.T) {
 	needChromium(t)
 	srv, rec, passed := newSkriptGateSite(t)
