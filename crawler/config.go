@@ -28,7 +28,14 @@ type ArenaConfig struct {
 	AllowedDomains []string `yaml:"allowed_domains"`
 	AllowPrivate   bool     `yaml:"allow_private"`
 	UserAgent      string   `yaml:"user_agent"`
-	Robots         string   `yaml:"robots"`
+	// AcceptLanguage is sent as the Accept-Language header of every
+	// request ("sv-SE,sv;q=0.9"); empty sends none.
+	AcceptLanguage string `yaml:"accept_language"`
+	Robots         string `yaml:"robots"`
+	// Sitemaps seed the crawl with the adverts and listings of sitemaps:
+	// sitemap URLs, or "robots" for the Sitemap: lines of the start hosts'
+	// robots.txt (sitemap.go).
+	Sitemaps []string `yaml:"sitemaps"`
 	// Archive is "none" (default) or "warc": every HTTP response of a
 	// crawl is kept as WARC records (warc.go) for re-extraction.
 	Archive string `yaml:"archive"`
@@ -40,8 +47,14 @@ type ArenaConfig struct {
 	// URLs found on its pages (extract.go Canonical).
 	Canonical CanonicalRules `yaml:"canonical"`
 	Limits    Limits         `yaml:"limits"`
-	Listing   Listing        `yaml:"listing"`
-	Detail    Detail         `yaml:"detail"`
+	// Session gets the crawl past age gates and logins (session.go).
+	Session Session `yaml:"session"`
+	// Fetch is "http" (default): pages are fetched as served; or
+	// "browser": rendered in headless Chromium first (browser.go).
+	Fetch   string        `yaml:"fetch"`
+	Browser BrowserConfig `yaml:"browser"`
+	Listing Listing       `yaml:"listing"`
+	Detail  Detail        `yaml:"detail"`
 
 	// File is the path the config was loaded from; Hash is the SHA-256 of
 	// its bytes, recorded with every crawl run as provenance.
@@ -50,7 +63,11 @@ type ArenaConfig struct {
 
 	listingRe *regexp.Regexp
 	detailRe  *regexp.Regexp
-	lines     map[string]int // field path → line, for errors found after decoding
+	idRe      *regexp.Regexp // detail.id.regex, else detailRe
+	idGroup   int            // its group named id, 0 when none
+	// detailGroup is detail.match's group named id, 0 when none.
+	detailGroup int
+	lines       map[string]int // field path → line, for errors found after decoding
 }
 
 // Limits bound one crawl of an arena.
@@ -76,27 +93,62 @@ type CanonicalRules struct {
 // Listing describes listing (index) pages.
 type Listing struct {
 	Match string `yaml:"match"`
-	Links string `yaml:"links"`
-	Next  string `yaml:"next"`
+	// Format is "html" (default): Links and Next are CSS selectors of
+	// links; or "json": they are gjson paths to URLs, or to ids and
+	// cursors put into LinkTemplate and NextTemplate (json.go).
+	Format       string `yaml:"format"`
+	Links        string `yaml:"links"`
+	Next         string `yaml:"next"`
+	LinkTemplate string `yaml:"link_template"`
+	NextTemplate string `yaml:"next_template"`
+	// Paging pages the listing by a query parameter (follow.go).
+	Paging Paging `yaml:"paging"`
+	// Items is, for a JSON listing that holds whole adverts, the path to
+	// their array: Links is then read inside each item, and the item is
+	// the advert's page (json.go).
+	Items string `yaml:"items"`
 }
 
 // Detail describes advert pages.
 type Detail struct {
-	Match  string           `yaml:"match"`
+	Match string `yaml:"match"`
+	// Format is "html" (default) or "json": the fields then read gjson
+	// paths instead of CSS selectors.
+	Format string `yaml:"format"`
+	// FetchURL, when set, is what is fetched for an advert page instead of
+	// its URL: {} is the advert key (an XHR endpoint, json.go).
+	FetchURL string `yaml:"fetch_url"`
+	// Links is a CSS selector of links on advert pages to follow
+	// ("similar adverts", "more from this agency"): adverts and listing
+	// pages, within limits.max_depth (follow.go). On a JSON advert
+	// (format: json) it is a gjson path to URLs, or to ids put into
+	// LinkTemplate.
+	Links        string `yaml:"links"`
+	LinkTemplate string `yaml:"link_template"`
+	// ID says how an advert is identified when one advert has several
+	// URLs (follow.go).
+	ID     AdvertID         `yaml:"id"`
 	Fields map[string]Field `yaml:"fields"`
 	Images Field            `yaml:"images"`
 	Attrs  map[string]Field `yaml:"attrs"`
 }
 
-// Field says how to read one value from a page.
+// Field says how to read one value from a page. In YAML it is a map or a
+// list of maps, ordered alternatives (field.go).
 type Field struct {
 	Selector string `yaml:"selector"`
-	Attr     string `yaml:"attr"`
-	Regex    string `yaml:"regex"`
-	All      bool   `yaml:"all"`
+	// Path is a gjson path: on a JSON page the value's place in the
+	// document; with a selector, read in the selected element's text.
+	Path  string `yaml:"path"`
+	Attr  string `yaml:"attr"`
+	Regex string `yaml:"regex"`
+	All   bool   `yaml:"all"`
 	// Transform lists transforms applied in order to each value after
 	// Regex (see Transforms and docs/ARENA-CONFIG.md).
 	Transform []string `yaml:"transform"`
+	// Alternatives are the field's ordered alternatives when it was
+	// written as a list; the fields above are then empty.
+	Alternatives []Field `yaml:"-"`
 
 	sel        cascadia.Selector
 	re         *regexp.Regexp
@@ -122,6 +174,10 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// String writes the duration as Go does ("250ms", "1s", "1m30s"), the form
+// the config takes.
+func (d Duration) String() string { return time.Duration(d).String() }
+
 // ByteSize is a size written as 5MiB, 512KiB, 1000000.
 type ByteSize int64
 
@@ -133,6 +189,20 @@ func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*b = ByteSize(v)
 	return nil
+}
+
+// String writes the size with the largest binary unit that divides it
+// ("5MiB", "512KiB", "1000B"), the form the config takes.
+func (b ByteSize) String() string {
+	for _, u := range []struct {
+		suf string
+		m   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if b != 0 && int64(b)%u.m == 0 {
+			return strconv.FormatInt(int64(b)/u.m, 10) + u.suf
+		}
+	}
+	return strconv.FormatInt(int64(b), 10) + "B"
 }
 
 // nodeError is an error at a YAML node, reported with its line.
@@ -165,6 +235,10 @@ func DefaultArenaConfig() ArenaConfig {
 	return ArenaConfig{
 		Robots:  "obey",
 		Archive: "none",
+		Fetch:   "http",
+		Browser: DefaultBrowserConfig(),
+		Listing: Listing{Format: "html"},
+		Detail:  Detail{Format: "html", ID: AdvertID{From: "redirect"}},
 		Limits: Limits{
 			MaxPages:    10000,
 			MaxDepth:    100,
@@ -215,6 +289,16 @@ func ParseArena(name string, data []byte) (*ArenaConfig, error) {
 				ce.Field = field
 			}
 		}
+		kind := yaml.ScalarNode
+		if m := yamlTypeRe.FindStringSubmatch(ce.Err.Error()); m != nil && m[1] == "seq" {
+			kind = yaml.SequenceNode
+		} else if m != nil && m[1] == "map" {
+			kind = yaml.MappingNode
+		}
+		if p := pathAtLine(root.Content[0], "", ce.Line, kind); p != "" {
+			ce.Field = p // the value starts on a line of its own
+		}
+		ce.Err = errors.New(plainYAMLTypes(ce.Err.Error()))
 		return nil, ce
 	}
 	if err := cfg.Validate(); err != nil {
@@ -224,6 +308,72 @@ func ParseArena(name string, data []byte) (*ArenaConfig, error) {
 }
 
 var yamlLineRe = regexp.MustCompile(`line (\d+): (.*)`)
+
+// pathAtLine returns the field path of the deepest mapping value of n of
+// the kind that starts on line ("detail.fields.phones" for a list written
+// below its key), "" when none.
+func pathAtLine(n *yaml.Node, path string, line int, kind yaml.Kind) string {
+	best := ""
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			full := k.Value
+			if path != "" {
+				full = path + "." + k.Value
+			}
+			if v.Line == line && v.Kind == kind && len(full) > len(best) {
+				best = full
+			}
+			if p := pathAtLine(v, full, line, kind); len(p) > len(best) {
+				best = p
+			}
+		}
+	case yaml.SequenceNode:
+		for i, v := range n.Content {
+			if p := pathAtLine(v, fmt.Sprintf("%s[%d]", path, i), line, kind); len(p) > len(best) {
+				best = p
+			}
+		}
+	}
+	return best
+}
+
+// yamlTypeRe matches yaml.v3's "cannot unmarshal !!seq into crawler.Field".
+var yamlTypeRe = regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `([^`]*)`)? into (?:crawler\\.)?(\\S+)")
+
+// plainYAMLTypes says yaml.v3's type errors in the config's words: "expected
+// a field ({selector, attr, regex, all, transform}), got a list".
+func plainYAMLTypes(msg string) string {
+	return yamlTypeRe.ReplaceAllStringFunc(msg, func(m string) string {
+		g := yamlTypeRe.FindStringSubmatch(m)
+		got := map[string]string{"seq": "a list", "map": "a mapping", "str": "a string", "int": "a number", "float": "a number", "bool": "true/false"}[g[1]]
+		if got == "" {
+			got = g[1]
+		}
+		if g[3] == "Secret" {
+			// Never echo what may be a credential.
+			return "expected {env: VARIABLE} or {file: PATH}, got " + got + ": credentials are never written in the config"
+		}
+		if g[2] != "" {
+			got += fmt.Sprintf(" (%s)", g[2])
+		}
+		want := map[string]string{
+			"Field":    "a field: a mapping {selector, path, attr, regex, all, transform} or a list of them",
+			"[]string": "a list of strings",
+			"string":   "a string",
+			"int":      "a whole number",
+			"bool":     "true or false",
+		}[g[3]]
+		if want == "" {
+			want = "a mapping"
+			if strings.HasPrefix(g[3], "[]") {
+				want = "a list"
+			}
+		}
+		return fmt.Sprintf("expected %s, got %s", want, got)
+	})
+}
 
 func yamlError(file string, err error) *ConfigError {
 	var te *yaml.TypeError
@@ -240,19 +390,27 @@ func yamlError(file string, err error) *ConfigError {
 // schema lists the keys allowed at each path; "*" means any key, whose value
 // follows the schema of the path with "*".
 func schemaKeys() map[string][]string {
-	field := []string{"selector", "attr", "regex", "all", "transform"}
-	return map[string][]string{
-		"":                {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "robots", "archive", "schedule", "canonical", "limits", "listing", "detail"},
-		"canonical":       {"drop_params"},
-		"limits":          {"max_pages", "max_depth", "concurrency", "delay", "timeout", "max_body", "max_images"},
-		"listing":         {"match", "links", "next"},
-		"detail":          {"match", "fields", "images", "attrs"},
-		"detail.fields":   KnownFields,
-		"detail.fields.*": field,
-		"detail.images":   field,
-		"detail.attrs":    {"*"},
-		"detail.attrs.*":  field,
+	field := []string{"selector", "path", "attr", "regex", "all", "transform"}
+	keys := map[string][]string{
+		"":                 {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "accept_language", "robots", "sitemaps", "archive", "schedule", "canonical", "limits", "fetch", "browser", "listing", "detail", "session"},
+		"browser":          {"tabs", "pages", "wait_for", "idle", "timeout", "block", "hosts", "scroll"},
+		"browser.wait_for": {"listing", "detail"},
+		"canonical":        {"drop_params"},
+		"limits":           {"max_pages", "max_depth", "concurrency", "delay", "timeout", "max_body", "max_images"},
+		"listing":          {"match", "format", "links", "next", "link_template", "next_template", "items", "paging"},
+		"listing.paging":   {"param", "step", "cursor", "attr"},
+		"detail":           {"match", "format", "fetch_url", "links", "link_template", "id", "fields", "images", "attrs"},
+		"detail.id":        {"regex", "from"},
+		"detail.fields":    KnownFields,
+		"detail.fields.*":  field,
+		"detail.images":    field,
+		"detail.attrs":     {"*"},
+		"detail.attrs.*":   field,
 	}
+	for k, v := range sessionKeys() {
+		keys[k] = v
+	}
+	return keys
 }
 
 // checkKeys rejects unknown keys (a typo must not silently disable a field)
@@ -260,6 +418,18 @@ func schemaKeys() map[string][]string {
 // file ("detail.fields.age"), spath its schema path ("detail.fields.*").
 func checkKeys(file string, n *yaml.Node, path, spath string, schema map[string][]string, lines map[string]int) error {
 	allowed, ok := schema[spath]
+	if ok && n.Kind == yaml.SequenceNode {
+		// A list of mappings where the schema describes one mapping: a
+		// field's alternatives, session.cookies. Each item is checked as
+		// the mapping would be ("detail.fields.phones[1].attr").
+		for i, e := range n.Content {
+			lines[fmt.Sprintf("%s[%d]", path, i)] = e.Line
+			if err := checkKeys(file, e, fmt.Sprintf("%s[%d]", path, i), spath, schema, lines); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if !ok || n.Kind != yaml.MappingNode {
 		return nil
 	}
@@ -300,7 +470,7 @@ var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // checks run crawl, limits, pages (detail, then listing), fields, and the
 // first error is returned.
 func (c *ArenaConfig) Validate() error {
-	for _, check := range []func() error{c.validateCrawl, c.validateLimits, c.validatePages, c.validateFields} {
+	for _, check := range []func() error{c.validateCrawl, c.validateLimits, c.validatePages, c.validateFields, c.validateSession, c.validateBrowser} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -328,10 +498,29 @@ func (c *ArenaConfig) validateCrawl() error {
 			return c.bad(fmt.Sprintf("start_urls[%d]", i), "not an absolute http(s) URL: %q", s)
 		}
 	}
+	for _, h := range []struct{ path, v string }{{"user_agent", c.UserAgent}, {"accept_language", c.AcceptLanguage}} {
+		for _, r := range h.v {
+			if r < ' ' || r > '~' {
+				return c.bad(h.path, "must be printable ASCII on one line (got %q)", h.v)
+			}
+		}
+	}
 	switch c.Robots {
 	case "obey", "ignore":
 	default:
 		return c.bad("robots", "must be obey or ignore (got %q)", c.Robots)
+	}
+	for i, s := range c.Sitemaps {
+		if s == "robots" {
+			continue
+		}
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c.bad(fmt.Sprintf("sitemaps[%d]", i), "not robots or an absolute http(s) URL: %q", s)
+		}
+		if !c.hostAllowed(u.Host) {
+			return c.bad(fmt.Sprintf("sitemaps[%d]", i), "%s is not one of the arena's hosts (start_urls, allowed_domains)", u.Host)
+		}
 	}
 	switch c.Archive {
 	case "none", "warc":
@@ -390,15 +579,38 @@ func (c *ArenaConfig) validatePages() error {
 		}
 		return c.bad("detail.match", "%v", err)
 	}
-	if c.detailRe.NumSubexp() < 1 {
-		return c.bad("detail.match", "needs a capture group for the arena's advert key")
+	if c.detailRe.NumSubexp() < 1 && c.Detail.ID.Regex == "" {
+		return c.bad("detail.match", "needs a capture group for the arena's advert key (or set detail.id.regex)")
+	}
+	for _, f := range []struct{ path, v string }{{"listing.format", c.Listing.Format}, {"detail.format", c.Detail.Format}} {
+		if f.v != "html" && f.v != "json" {
+			return c.bad(f.path, "must be html or json (got %q)", f.v)
+		}
+	}
+	if err := c.validateFetchURL(); err != nil {
+		return err
+	}
+	if err := c.validateID(); err != nil {
+		return err
+	}
+	if err := c.validateDetailLinks(); err != nil {
+		return err
+	}
+	if c.Listing.Format == "json" {
+		if c.Listing.Paging.Cursor != "" {
+			return c.bad("listing.paging.cursor", "a JSON listing reads its cursor with listing.next (and next_template), not a CSS selector")
+		}
+		return c.validateJSONListing()
+	}
+	if c.Listing.LinkTemplate != "" || c.Listing.NextTemplate != "" || c.Listing.Items != "" {
+		return c.bad("listing.format", "link_template, next_template and items need listing.format: json")
 	}
 	if c.Listing.Links == "" {
 		return c.bad("listing.links", "required: CSS selector of links to adverts")
 	}
 	for _, f := range []struct {
 		path, sel string
-	}{{"listing.links", c.Listing.Links}, {"listing.next", c.Listing.Next}} {
+	}{{"listing.links", c.Listing.Links}, {"listing.next", c.Listing.Next}, {"listing.paging.cursor", c.Listing.Paging.Cursor}} {
 		if f.sel == "" {
 			continue
 		}
@@ -420,19 +632,22 @@ func (c *ArenaConfig) validateFields() error {
 		if !contains(KnownFields, name) {
 			return c.bad("detail.fields."+name, "unknown field (known: %s; put others under detail.attrs)", strings.Join(KnownFields, ", "))
 		}
-		if err := f.compile(); err != nil {
+		if err := f.compile(c.Detail.Format); err != nil {
 			return c.bad("detail.fields."+name+err.sub, "%v", err.err)
 		}
 		c.Detail.Fields[name] = f
 	}
-	if c.Detail.Images.Selector != "" {
+	if c.Detail.Images.Configured() {
 		c.Detail.Images.All = true // every matching image, as documented
-		if err := c.Detail.Images.compile(); err != nil {
+		for i := range c.Detail.Images.Alternatives {
+			c.Detail.Images.Alternatives[i].All = true
+		}
+		if err := c.Detail.Images.compile(c.Detail.Format); err != nil {
 			return c.bad("detail.images"+err.sub, "%v", err.err)
 		}
 	}
 	for name, f := range c.Detail.Attrs {
-		if err := f.compile(); err != nil {
+		if err := f.compile(c.Detail.Format); err != nil {
 			return c.bad("detail.attrs."+name+err.sub, "%v", err.err)
 		}
 		c.Detail.Attrs[name] = f
@@ -472,30 +687,7 @@ type fieldError struct {
 	err error
 }
 
-func (f *Field) compile() *fieldError {
-	if f.Selector == "" {
-		return &fieldError{"", errors.New("selector is required")}
-	}
-	sel, err := cascadia.Compile(f.Selector)
-	if err != nil {
-		return &fieldError{"", fmt.Errorf("bad CSS selector %q: %v", f.Selector, err)}
-	}
-	f.sel = sel
-	if f.re, err = compileRe(f.Regex); err != nil {
-		return &fieldError{".regex", err}
-	}
-	f.transforms = nil
-	for i, name := range f.Transform {
-		fn, ok := transformByName(strings.TrimSpace(name))
-		if !ok {
-			return &fieldError{fmt.Sprintf(".transform[%d]", i), fmt.Errorf("unknown transform %q (known: %s)", name, strings.Join(Transforms, ", "))}
-		}
-		f.transforms = append(f.transforms, fn)
-	}
-	return nil
-}
-
-// Rebase points the config's start URLs and allowed domains at base
+// Rebase points the config's start URLs, sitemap and login URLs and allowed domains at base
 // (scheme://host:port), keeping paths. The demo uses it to crawl its arenas on
 // whatever port they were given.
 func (c *ArenaConfig) Rebase(base string) error {
@@ -507,6 +699,16 @@ func (c *ArenaConfig) Rebase(base string) error {
 		u, _ := url.Parse(s)
 		u.Scheme, u.Host = b.Scheme, b.Host
 		c.StartURLs[i] = u.String()
+	}
+	for i, s := range c.Sitemaps {
+		if u, err := url.Parse(s); err == nil && s != "robots" {
+			u.Scheme, u.Host = b.Scheme, b.Host
+			c.Sitemaps[i] = u.String()
+		}
+	}
+	if u, err := url.Parse(c.Session.Login.URL); err == nil && u.IsAbs() {
+		u.Scheme, u.Host = b.Scheme, b.Host
+		c.Session.Login.URL = u.String()
 	}
 	c.AllowedDomains = nil
 	return nil

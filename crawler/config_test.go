@@ -92,3 +92,20 @@ func TestCanonical(t *testing.T) {
 		}
 	}
 }
+
+// TestDocumentedExampleLoads: the example config at the top of
+// docs/ARENA-CONFIG.md, every key written out, is a valid config.
+func TestDocumentedExampleLoads(t *testing.T) {
+	doc, err := os.ReadFile("../docs/ARENA-CONFIG.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```yaml\nname:")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/ARENA-CONFIG.md has no yaml block starting with name:")
+	}
+	if _, err := crawler.ParseArena("ARENA-CONFIG.md", []byte("name:"+block)); err != nil {
+		t.Fatalf("the documented example does not load: %v", err)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -105,6 +106,9 @@ type Crawler struct {
 	// images caches the fingerprints of images already fetched in this
 	// run: reposts reuse photos, and fetching each once spares the arena.
 	images imageCache
+	claims claims      // advert keys claimed after a fetch (claims.go)
+	jar    *persistJar // the run's cookies, saved with its commits
+	sess   *session    // gates and logins (session.go); set for the length of Run
 
 	// ready holds finished pages (their adverts stored) for the committer,
 	// which wakes on readyC.
@@ -165,6 +169,11 @@ func UserAgent(version string) string {
 // cancelled. It resumes an unfinished run of the same arena and config. On
 // cancellation the run stays "running" so the next call resumes it.
 func (c *Crawler) Run(ctx context.Context) (*Run, error) {
+	if c.cfg.Fetch == "browser" {
+		if _, err := ChromiumPath(); err != nil {
+			return nil, fmt.Errorf("arena %s: %w", c.cfg.Name, err)
+		}
+	}
 	run, err := c.opts.Store.Begin(c.cfg, c.opts.ResumeID, c.opts.AutoResume, c.opts.Version, time.Now())
 	if err != nil {
 		return nil, err
@@ -209,11 +218,22 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 		}()
 	}
 	c.metrics.Queued.Store(int64(len(queued)))
+	c.jar = newPersistJar()
+	if data, err := c.opts.Store.Jar(run.ID); err != nil {
+		return nil, err
+	} else if data != nil {
+		if err := c.jar.restore(data); err != nil {
+			c.log.Warn("cookies of the interrupted run unreadable: starting without", "err", err)
+		}
+	}
+	c.jar.seedCookies(c.cfg)
 	col, err := newFetcher(ctx, c.cfg, fetcherOptions{UserAgent: ua, Logger: c.log, Retries: c.opts.Retries, RetryBase: c.opts.RetryBase,
-		Archive: c.archive, Metrics: c.metrics})
+		Archive: c.archive, Metrics: c.metrics, Jar: c.jar})
 	if err != nil {
 		return nil, err
 	}
+	c.sess = &session{cfg: c.cfg, f: col, jar: c.jar}
+	defer col.close() // the browser of fetch: browser, after every worker returned
 	// Shutdown order: cancelling ctx wakes every worker blocked on the queue;
 	// Run returns after all workers have finished their current page.
 	stopWake := context.AfterFunc(ctx, func() {
@@ -260,7 +280,7 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 	if err := c.opts.Store.SaveRun(run); err != nil {
 		return run, err
 	}
-	c.log.Info("crawl finished", "run", run.ID, "status", run.Status, "pages", run.Pages, "ads", run.Ads, "errors", run.ErrorCount())
+	c.log.Info("crawl finished", "run", run.ID, "status", run.Status, "pages", run.Pages, "ads", run.Ads, "errors", run.ErrorCount(), "duplicates", run.Duplicates)
 	cp := *run
 	return &cp, nil
 }
@@ -330,13 +350,18 @@ func (q *queue) pop(low int) Entry {
 
 // page is one entry taken from the queue, on its way to the commit.
 type page struct {
-	entry    Entry   // as taken from the queue
-	done     Entry   // its final state: done or failed
-	add      []Entry // links found on it
-	ad       *ad.Ad  // its advert, to be stored before the commit
-	ads      int     // adverts stored
-	errKind  string  // "" when the page was fine
-	attempts int     // attempts to store the advert
+	entry    Entry    // as taken from the queue
+	done     Entry    // its final state: done or failed
+	add      []Entry  // links found on it
+	ad       *ad.Ad   // its advert, to be stored before the commit
+	ads      int      // adverts stored
+	errKind  string   // "" when the page was fine
+	attempts int      // attempts to store the advert
+	claims   []string // advert keys claimed after the fetch (claims.go)
+	// items are the adverts a JSON listing holds whole (listing.items), by
+	// detail URL: stashed for the links the commit queues.
+	items map[string][]byte
+	dup   bool // the advert was already fetched under another URL
 }
 
 // worker fetches and extracts pages. A page with an advert is handed to the
@@ -421,7 +446,8 @@ func (c *Crawler) finish(p *page) {
 
 // abandon gives a page up without committing it: it stays queued in the
 // store and the next run takes it up.
-func (c *Crawler) abandon(*page) {
+func (c *Crawler) abandon(p *page) {
+	c.releaseClaims([]*page{p})
 	c.mu.Lock()
 	c.Stats.InFlight.Add(-1)
 	c.metrics.InFlight.Add(-1)
@@ -466,6 +492,9 @@ func (c *Crawler) commit(batch []*page) {
 		}
 	}
 	commits := make([]PageCommit, len(batch))
+	// The claims lock is held from the filter to the commit: no page
+	// claims a key (claims.go) between a link's check and its queueing.
+	c.claims.mu.Lock()
 	c.mu.Lock()
 	for i, p := range batch {
 		c.run.Pages++
@@ -474,20 +503,38 @@ func (c *Crawler) commit(batch []*page) {
 			c.run.Errors[p.errKind]++
 			c.Stats.Errors.Add(1)
 		}
-		commits[i] = PageCommit{Done: p.done, Add: p.add}
+		if p.dup {
+			c.run.Duplicates++
+			c.metrics.Duplicates.Add(1)
+		}
+		if dropped := c.dropClaimedLocked(p); dropped > 0 {
+			c.run.Duplicates += dropped
+			c.metrics.Duplicates.Add(int64(dropped))
+		}
+		commits[i] = PageCommit{Done: p.done, Add: p.add, Claim: p.claims}
 	}
 	snapshot := *c.run
 	snapshot.Errors = maps.Clone(c.run.Errors)
 	c.mu.Unlock()
-	added, err := c.opts.Store.CommitPages(&snapshot, commits)
+	added, dups, err := c.opts.Store.CommitPages(&snapshot, commits)
+	c.releaseClaimsLocked(batch)
+	c.claims.mu.Unlock()
+	if jar := c.jar.snapshot(); jar != nil {
+		if err := c.opts.Store.SaveJar(snapshot.ID, jar); err != nil {
+			c.log.Error("save cookies", "err", err)
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.run.Duplicates += dups
+	c.metrics.Duplicates.Add(int64(dups))
 	if err != nil {
 		c.log.Error("commit frontier", "pages", len(batch), "err", err)
 		c.run.Errors["state"] += len(batch)
 		c.Stats.Errors.Add(int64(len(batch)))
 		c.metrics.ErrorN("state", int64(len(batch)))
 	}
+	c.stashItemsLocked(batch, added)
 	c.queue.push(added...)
 	c.Stats.Pages.Store(int64(c.run.Pages))
 	c.Stats.Queued.Store(int64(c.queue.len()))
@@ -505,6 +552,31 @@ func (c *Crawler) commit(batch []*page) {
 	c.cond.Broadcast()
 }
 
+// stashItemsLocked keeps the whole adverts of JSON listings (listing.items)
+// whose links were queued, before a worker can take them; the items of
+// links left out (duplicates) are not kept.
+func (c *Crawler) stashItemsLocked(batch []*page, added []Entry) {
+	var queued map[string]bool
+	for _, p := range batch {
+		if len(p.items) == 0 {
+			continue
+		}
+		if queued == nil {
+			queued = make(map[string]bool, len(added))
+			for _, e := range added {
+				queued[e.URL] = true
+			}
+		}
+		keep := map[string][]byte{}
+		for u, b := range p.items {
+			if queued[u] {
+				keep[u] = b
+			}
+		}
+		c.sess.f.stash(keep)
+	}
+}
+
 // process fetches and extracts one page. Its errKind is "" when the page
 // was fine and "cancelled" when ctx was cancelled while or before fetching.
 func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
@@ -514,12 +586,31 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 		c.log.Warn("page failed", "url", e.URL, "kind", kind, "err", err)
 		return p
 	}
-	body, kind, err := col.fetch(ctx, e.URL)
+	var onRedirect func(string) error
+	rc := &redirectClaim{}
+	if e.Kind == PageDetail {
+		onRedirect = c.claimRedirect(e, rc)
+		defer func() {
+			// A key claimed at a redirect and not committed with the page
+			// (it failed, or named another advert) is free again.
+			if k := rc.get(); k != "" && !slices.Contains(p.claims, k) {
+				c.unclaim(k)
+			}
+		}()
+	}
+	res, kind, err := fetched{final: e.URL}, "", error(nil)
+	if e.Kind != PageSitemap || !isRobotsURL(e.URL) { // robots.txt is read by the fetcher
+		res, kind, err = c.sess.page(ctx, e.URL, e.Kind, onRedirect, nil)
+	}
 	if ctx.Err() != nil {
 		// Cancelled while fetching, even if the response arrived: the
 		// page stays queued and a resumed run fetches it, so an
 		// interrupted run publishes nothing after the interruption.
 		p.errKind = "cancelled"
+		return p
+	}
+	if errors.Is(err, errDuplicateAdvert) {
+		p.done.State, p.done.Err, p.dup = "done", err.Error(), true
 		return p
 	}
 	if err != nil {
@@ -528,25 +619,53 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 	p.done.State = "done"
 	switch e.Kind {
 	case PageListing:
-		res, err := c.cfg.ExtractListing(e.URL, body)
+		lr, err := c.cfg.ExtractListing(res.final, res.body)
 		if err != nil {
-			return fail("parse", err)
+			return fail(errKind(err), err)
 		}
-		p.add = make([]Entry, 0, len(res.Details)+len(res.Next))
-		for _, u := range res.Details {
-			p.add = append(p.add, Entry{URL: u, Kind: PageDetail, Depth: e.Depth + 1})
+		p.items = lr.Items
+		p.add = make([]Entry, 0, len(lr.Details)+len(lr.Next))
+		for _, u := range lr.Details {
+			p.add = append(p.add, Entry{URL: u, Kind: PageDetail, Depth: e.Depth + 1, ID: c.cfg.AdvertKey(u)})
 		}
 		if e.Depth+1 <= c.cfg.Limits.MaxDepth {
-			for _, u := range res.Next {
+			for _, u := range lr.Next {
 				p.add = append(p.add, Entry{URL: u, Kind: PageListing, Depth: e.Depth + 1})
 			}
 		}
-	case PageDetail:
-		a, problems, err := c.cfg.ExtractAd(e.URL, body, time.Now())
-		if err != nil {
+	case PageSitemap:
+		if err := c.processSitemap(ctx, col, p, res); err != nil {
 			return fail("parse", err)
 		}
-		for _, pr := range problems {
+	case PageDetail:
+		ap, err := c.cfg.ExtractAdvertPage(e.URL, res.final, res.body, time.Now())
+		if ap == nil {
+			return fail(errKind(err), err)
+		}
+		if ap.Key != e.ID {
+			// A redirect or a canonical link named another advert key:
+			// claim it (a redirect claimed it already), or leave the page
+			// if it was fetched already.
+			if ap.Key != rc.get() && !c.claim(ap.Key) {
+				p.done.Err, p.dup = fmt.Sprintf("%s: advert %s already fetched under another URL", ap.KeyFrom, ap.Key), true
+				return p
+			}
+			p.claims = []string{ap.Key}
+		}
+		if e.Depth+1 <= c.cfg.Limits.MaxDepth {
+			for _, l := range ap.Links {
+				ne := Entry{URL: l.URL, Kind: l.Kind, Depth: e.Depth + 1}
+				if l.Kind == PageDetail {
+					ne.ID = c.cfg.AdvertKey(l.URL)
+				}
+				p.add = append(p.add, ne)
+			}
+		}
+		if err != nil {
+			return fail(errKind(err), err)
+		}
+		a := ap.Ad
+		for _, pr := range ap.Problems {
 			c.log.Warn("field problem", "url", e.URL, "problem", pr)
 		}
 		c.hashImages(ctx, col, a)
@@ -571,9 +690,9 @@ func (c *Crawler) hashImages(ctx context.Context, col *fetcher, a *ad.Ad) {
 			continue
 		}
 		fp = ad.ImageFP{Src: src}
-		body, _, err := col.fetch(ctx, src)
+		res, _, err := c.sess.fetch(ctx, src, nil) // an image behind the age gate too
 		if err == nil {
-			fp.Hashes, err = imagehash.Hash(body, c.opts.ImageLimits)
+			fp.Hashes, err = imagehash.Hash(res.body, c.opts.ImageLimits)
 		}
 		if err != nil {
 			fp.Err = err.Error()

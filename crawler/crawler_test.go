@@ -110,6 +110,12 @@ func newTestArena(t *testing.T) *testArena {
 <img data-src="/img/%d.jpg"><span class="price">1000 kr</span></body></html>`, n, phoneAttr, "\xff\xfe", 20+n, phoneAttr, n)
 	})
 	mux.HandleFunc("/img/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/img/7.jpg" {
+			// Moved to a CDN path: the image is fetched (and archived)
+			// through the redirect.
+			http.Redirect(w, r, "/cdn/7.jpg", http.StatusMovedPermanently)
+			return
+		}
 		if r.URL.Path == "/img/3.jpg" {
 			// A decompression bomb: a valid PNG header announcing
 			// 50000×50000 pixels, then garbage.
@@ -117,6 +123,10 @@ func newTestArena(t *testing.T) *testArena {
 			w.Write(pngBombHeader())
 			return
 		}
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Write(img)
+	})
+	mux.HandleFunc("/cdn/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "image/jpeg")
 		w.Write(img)
 	})

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/tidwall/gjson"
 
 	"adcensus/ad"
 	"adcensus/internal/places"
@@ -25,6 +26,9 @@ const (
 	PageOther PageKind = iota
 	PageListing
 	PageDetail
+	// PageSitemap is a sitemap (sitemaps, sitemap.go), or robots.txt read
+	// for its Sitemap: lines.
+	PageSitemap
 )
 
 func (k PageKind) String() string {
@@ -33,6 +37,8 @@ func (k PageKind) String() string {
 		return "listing"
 	case PageDetail:
 		return "detail"
+	case PageSitemap:
+		return "sitemap"
 	}
 	return "other"
 }
@@ -128,7 +134,7 @@ func (c *ArenaConfig) Classify(raw string) (PageKind, string) {
 	}
 	pq := pathQuery(u)
 	if m := c.detailRe.FindStringSubmatch(pq); m != nil {
-		return PageDetail, m[1]
+		return PageDetail, groupKey(m, c.detailGroup)
 	}
 	if c.listingRe.MatchString(pq) {
 		return PageListing, ""
@@ -151,32 +157,48 @@ func (c *ArenaConfig) hostAllowed(host string) bool {
 type ListingResult struct {
 	Details []string // canonical detail URLs, in page order
 	Next    []string // canonical listing URLs to follow
+	// Dropped are the links the selectors found that are not followed,
+	// with the reason (repeats of a link on the page are not listed).
+	Dropped []DroppedLink
+	// Items are, with listing.items, the adverts the JSON listing holds
+	// whole, by detail URL: each is read from here instead of fetched.
+	Items map[string][]byte
 }
 
-// ExtractListing reads the advert links and pagination of a listing page.
+// ExtractListing reads the advert links and pagination of a listing page:
+// links found by listing.links are adverts when they match detail.match,
+// links found by listing.next (and listing.paging) are listing pages when
+// they match listing.match, even when they match detail.match too.
 func (c *ArenaConfig) ExtractListing(pageURL string, body []byte) (*ListingResult, error) {
+	if c.Listing.Format == "json" {
+		return c.extractListingJSON(pageURL, body)
+	}
 	doc, base, err := parse(pageURL, body)
 	if err != nil {
 		return nil, err
 	}
 	res := &ListingResult{}
 	seen := map[string]bool{}
-	add := func(sel string, want PageKind, into *[]string) {
+	add := func(field, sel string, want PageKind, into *[]string) {
 		doc.Find(sel).Each(func(_ int, s *goquery.Selection) {
 			href, _ := s.Attr("href")
-			u, ok := c.canonical(base, href)
-			if !ok || seen[u] {
+			l, drop := c.classifyLink(base, href, field, want)
+			if drop != nil {
+				res.Dropped = append(res.Dropped, *drop)
 				return
 			}
-			if kind, _ := c.Classify(u); kind == want {
-				seen[u] = true
-				*into = append(*into, u)
+			if !seen[l.URL] {
+				seen[l.URL] = true
+				*into = append(*into, l.URL)
 			}
 		})
 	}
-	add(c.Listing.Links, PageDetail, &res.Details)
+	add("listing.links", c.Listing.Links, PageDetail, &res.Details)
 	if c.Listing.Next != "" {
-		add(c.Listing.Next, PageListing, &res.Next)
+		add("listing.next", c.Listing.Next, PageListing, &res.Next)
+	}
+	if next := c.pagingNext(doc, pageURL, len(res.Details)); next != "" && !seen[next] {
+		res.Next = append(res.Next, next)
 	}
 	return res, nil
 }
@@ -184,22 +206,51 @@ func (c *ArenaConfig) ExtractListing(pageURL string, body []byte) (*ListingResul
 // ExtractAd reads an advert from a detail page. Problems lists fields that
 // were present but unusable; the advert is still returned.
 func (c *ArenaConfig) ExtractAd(pageURL string, body []byte, fetched time.Time) (a *ad.Ad, problems []string, err error) {
-	kind, key := c.Classify(pageURL)
-	if kind != PageDetail {
-		return nil, nil, fmt.Errorf("%s is not a detail page of arena %s", pageURL, c.Name)
+	a, _, problems, err = c.ExtractAdMatches(pageURL, body, fetched)
+	return a, problems, err
+}
+
+// Matches says, for each configured field ("title", "images",
+// "attrs.price"), which of its alternatives gave the value: its index, or
+// -1 when none gave one.
+type Matches map[string]int
+
+// ExtractAdMatches is ExtractAd that also says which alternative of each
+// field matched (`arena check` shows it for every sample page).
+func (c *ArenaConfig) ExtractAdMatches(pageURL string, body []byte, fetched time.Time) (a *ad.Ad, matches Matches, problems []string, err error) {
+	p, err := c.ExtractAdvertPage(pageURL, pageURL, body, fetched)
+	if p == nil {
+		return nil, nil, nil, err
 	}
-	doc, base, err := parse(pageURL, body)
-	if err != nil {
-		return nil, nil, err
+	return p.Ad, p.Matches, p.Problems, err
+}
+
+// parseAdvert parses an advert page fetched from pageURL: JSON for
+// detail.format: json, else HTML. doc is the HTML document (nil for JSON).
+func (c *ArenaConfig) parseAdvert(pageURL string, body []byte) (src source, doc *goquery.Document, base *url.URL, err error) {
+	if c.Detail.Format == "json" {
+		var j gjson.Result
+		if j, err = parseJSON(body); err != nil {
+			return nil, nil, nil, err
+		}
+		if base, err = url.Parse(pageURL); err != nil {
+			return nil, nil, nil, fmt.Errorf("bad page URL: %w", err)
+		}
+		return jsonSource{j}, nil, base, nil
 	}
-	a = &ad.Ad{
-		ID:        ad.ContentID(c.Name, key),
-		Arena:     c.Name,
-		URL:       pageURL,
-		FetchedAt: fetched.UTC(),
+	if doc, base, err = parse(pageURL, body); err != nil {
+		return nil, nil, nil, err
 	}
+	return htmlSource{doc}, doc, base, nil
+}
+
+// fill reads the advert's fields, images and attrs from its page and
+// returns the problems met and which alternative of each field matched.
+func (c *ArenaConfig) fill(a *ad.Ad, src source, base *url.URL, fetched time.Time) (problems []string, matches Matches, err error) {
+	matches = Matches{}
 	for name, f := range c.Detail.Fields {
-		vals, errs := f.values(doc, fetched)
+		vals, errs, alt := f.values(src, fetched)
+		matches[name] = alt
 		for _, e := range errs {
 			problems = append(problems, fmt.Sprintf("%s: %v", name, e))
 		}
@@ -213,16 +264,16 @@ func (c *ArenaConfig) ExtractAd(pageURL string, body []byte, fetched time.Time) 
 	if a.Region == "" && a.City != "" {
 		a.Region = places.RegionOf(a.City)
 	}
-	if c.Detail.Images.Selector != "" {
-		a.Images = c.images(doc, base, fetched)
+	if c.Detail.Images.Configured() {
+		a.Images, matches["images"] = c.images(src, base, fetched)
 	}
 	if len(c.Detail.Attrs) > 0 {
-		problems = c.attrs(a, doc, fetched, problems)
+		problems = c.attrs(a, src, fetched, matches, problems)
 	}
 	if a.Title == "" && a.Body == "" {
-		return a, problems, errors.New("no title and no body found: the page does not look like an advert")
+		return problems, matches, errors.New("no title and no body found: the page does not look like an advert")
 	}
-	return a, problems, nil
+	return problems, matches, nil
 }
 
 // setField sets the advert field name from its values (at least one) and
@@ -268,13 +319,16 @@ func setField(a *ad.Ad, name string, vals []string, fetched time.Time) string {
 }
 
 // images returns the canonical URLs of the detail page's images, without
-// repeats, in page order.
-func (c *ArenaConfig) images(doc *goquery.Document, base *url.URL, fetched time.Time) []string {
+// repeats, in page order, and the alternative that gave them.
+func (c *ArenaConfig) images(src source, base *url.URL, fetched time.Time) ([]string, int) {
 	var out []string
 	seen := map[string]bool{}
-	imgs, _ := c.Detail.Images.values(doc, fetched)
+	imgs, _, alt := c.Detail.Images.values(src, fetched)
+	if alt < 0 {
+		return nil, alt
+	}
 	for _, v := range imgs {
-		if c.Detail.Images.Attr == "srcset" {
+		if c.Detail.Images.alts()[alt].Attr == "srcset" {
 			v = firstSrcset(v)
 		}
 		u, ok := Canonical(base, v)
@@ -283,12 +337,12 @@ func (c *ArenaConfig) images(doc *goquery.Document, base *url.URL, fetched time.
 			out = append(out, u)
 		}
 	}
-	return out
+	return out, alt
 }
 
 // attrs sets the advert's attrs from the detail page, in key order, and
 // returns problems with the attrs' problems appended.
-func (c *ArenaConfig) attrs(a *ad.Ad, doc *goquery.Document, fetched time.Time, problems []string) []string {
+func (c *ArenaConfig) attrs(a *ad.Ad, src source, fetched time.Time, matches Matches, problems []string) []string {
 	keys := make([]string, 0, len(c.Detail.Attrs))
 	for k := range c.Detail.Attrs {
 		keys = append(keys, k)
@@ -296,7 +350,8 @@ func (c *ArenaConfig) attrs(a *ad.Ad, doc *goquery.Document, fetched time.Time, 
 	sort.Strings(keys)
 	for _, k := range keys {
 		f := c.Detail.Attrs[k]
-		vals, errs := f.values(doc, fetched)
+		vals, errs, alt := f.values(src, fetched)
+		matches["attrs."+k] = alt
 		for _, e := range errs {
 			problems = append(problems, fmt.Sprintf("attrs.%s: %v", k, e))
 		}
@@ -308,47 +363,6 @@ func (c *ArenaConfig) attrs(a *ad.Ad, doc *goquery.Document, fetched time.Time, 
 		}
 	}
 	return problems
-}
-
-// values returns the non-empty values the field selects, text or attribute,
-// whitespace folded, regex and transforms applied. errs are the values a
-// transform could not read (they are left out of the result).
-func (f Field) values(doc *goquery.Document, now time.Time) (out []string, errs []error) {
-	doc.FindMatcher(f.sel).EachWithBreak(func(_ int, s *goquery.Selection) bool {
-		var v string
-		if f.Attr != "" {
-			v, _ = s.Attr(f.Attr)
-		} else {
-			v = s.Text()
-		}
-		v = foldSpace(v)
-		if f.re != nil {
-			m := f.re.FindStringSubmatch(v)
-			switch {
-			case m == nil:
-				v = ""
-			case len(m) > 1:
-				v = strings.TrimSpace(m[1])
-			default:
-				v = m[0]
-			}
-		}
-		for _, tf := range f.transforms {
-			if v == "" {
-				break
-			}
-			var err error
-			if v, err = tf(v, now); err != nil {
-				errs = append(errs, err)
-				v = ""
-			}
-		}
-		if v != "" {
-			out = append(out, v)
-		}
-		return f.All || len(out) == 0
-	})
-	return out, errs
 }
 
 func foldSpace(s string) string {

@@ -44,6 +44,10 @@ type fetcher struct {
 
 	mu    sync.Mutex
 	hosts map[string]*hostGate
+
+	browser browserState   // fetch: browser (page.go)
+	jar     http.CookieJar // the run's cookies, nil for colly's own jar
+	items   itemStash      // adverts read whole from JSON listings (page.go)
 }
 
 type fetcherOptions struct {
@@ -55,6 +59,9 @@ type fetcherOptions struct {
 	// images, error statuses) as WARC request and response records.
 	Archive *WARCWriter
 	Metrics *ArenaMetrics
+	// Jar, when set, keeps the crawl's cookies (persistJar); otherwise
+	// colly's own jar does, for the fetcher's life.
+	Jar http.CookieJar
 }
 
 // hostGate holds the politeness state of one host.
@@ -74,6 +81,7 @@ type hostGate struct {
 	robotsRead bool
 	robots     *robotstxt.Group // nil: no rules (robots: ignore)
 	crawlDelay time.Duration
+	sitemaps   []string // Sitemap: lines of robots.txt
 }
 
 // maxRobotsBytes is how much of a robots.txt is read (RFC 9309 asks for at
@@ -132,41 +140,24 @@ func newFetcher(ctx context.Context, cfg *ArenaConfig, o fetcherOptions) (*fetch
 		ResponseHeaderTimeout: time.Duration(cfg.Limits.Timeout),
 	}
 	col.WithTransport(transport)
+	if o.Jar != nil {
+		col.SetCookieJar(o.Jar)
+		f.jar = o.Jar
+	}
 	col.SetRequestTimeout(time.Duration(cfg.Limits.Timeout))
-	col.SetRedirectHandler(func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 10 {
-			return fmt.Errorf("%w: more than 10 redirects", errRedirect)
-		}
-		for _, v := range via {
-			if v.URL.String() == req.URL.String() {
-				return fmt.Errorf("%w: redirect loop at %s", errRedirect, req.URL)
-			}
-		}
-		if !cfg.hostAllowed(req.URL.Host) {
-			return fmt.Errorf("%w: %s is outside the arena's allowed domains", errRedirect, req.URL.Host)
-		}
-		// The redirect target must be allowed by robots.txt too. Its host's
-		// robots.txt is read here, outside the host gate, when not known yet.
-		g, err := f.robotsFor(req.Context(), req.URL, false)
-		if err != nil {
-			return fmt.Errorf("%w: robots.txt of %s: %v", errRedirect, req.URL.Host, err)
-		}
-		if g != nil && !g.Test(robotsPath(req.URL)) {
-			return colly.ErrRobotsTxtBlocked
-		}
-		return nil
-	})
+	// Redirects are followed by fetch, one hop at a time, so that every
+	// hop goes through robots.txt and the host gate like any request.
+	col.SetRedirectHandler(func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse })
+	if cfg.AcceptLanguage != "" {
+		col.OnRequest(func(r *colly.Request) { r.Headers.Set("Accept-Language", cfg.AcceptLanguage) })
+	}
 	col.OnResponse(func(r *colly.Response) { r.Ctx.Put("resp", r) })
 	f.col = col
 	f.client = &http.Client{
 		Transport: transport,
 		Timeout:   time.Duration(cfg.Limits.Timeout),
-		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
-			if len(via) >= 5 { // RFC 9309: follow at least five
-				return errors.New("more than 5 redirects")
-			}
-			return nil
-		},
+		// robotsFor follows redirects itself, each hop through the gate.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return f, nil
 }
@@ -260,11 +251,12 @@ func (g *hostGate) pause(d time.Duration) {
 func robotsPath(u *url.URL) string { return u.RequestURI() }
 
 // robotsFor returns the robots.txt group that applies to our User-Agent on
-// u's host, reading robots.txt once (through the host gate when gated).
-// It returns nil, nil when the arena ignores robots.txt. A transport error
-// is returned and not remembered: the next URL tries again. A 4xx means no
-// rules, a 5xx that the whole host is disallowed (RFC 9309).
-func (f *fetcher) robotsFor(ctx context.Context, u *url.URL, gated bool) (*robotstxt.Group, error) {
+// u's host, reading robots.txt once, through the host gate like any request
+// (redirects too: each hop waits for its host's gate, up to five hops as
+// RFC 9309 asks). It returns nil, nil when the arena ignores robots.txt. A
+// transport error is returned and not remembered: the next URL tries again.
+// A 4xx means no rules, a 5xx that the whole host is disallowed (RFC 9309).
+func (f *fetcher) robotsFor(ctx context.Context, u *url.URL) (*robotstxt.Group, error) {
 	if f.cfg.Robots == "ignore" {
 		return nil, nil
 	}
@@ -274,48 +266,47 @@ func (f *fetcher) robotsFor(ctx context.Context, u *url.URL, gated bool) (*robot
 	if g.robotsRead {
 		return g.robots, nil
 	}
-	if gated {
-		// The robots.txt request counts as a request: the deferred release
-		// runs after the Crawl-delay below is in force.
-		release, err := g.acquire(ctx)
-		if err != nil {
+	robotsURL := u.Scheme + "://" + u.Host + "/robots.txt"
+	cur, err := url.Parse(robotsURL)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		code    int
+		body    []byte
+		release func()
+	)
+	for hop := 0; ; hop++ {
+		if release, err = f.gate(cur.Host).acquire(ctx); err != nil {
 			return nil, err
 		}
-		defer release()
-	}
-	robotsURL := u.Scheme + "://" + u.Host + "/robots.txt"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, robotsURL, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("User-Agent", f.ua)
-	sent := time.Now()
-	f.metrics.Requests.Add(1)
-	resp, err := f.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRobotsBytes))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", robotsURL, err)
-	}
-	f.metrics.Bytes.Add(int64(len(body)))
-	if f.archive != nil {
-		if err := f.archive.WriteExchange(&Exchange{
-			RequestedURL: robotsURL, URL: resp.Request.URL, Method: http.MethodGet, RequestHeader: req.Header,
-			StatusCode: resp.StatusCode, Header: resp.Header, Body: body, Date: sent,
-			Truncated: len(body) == maxRobotsBytes,
-		}); err != nil {
-			return nil, fmt.Errorf("%w: %v", errArchive, err)
+		var header http.Header
+		code, header, body, err = f.robotsHop(ctx, robotsURL, cur)
+		if err != nil {
+			release()
+			return nil, err
 		}
+		loc := header.Get("Location")
+		if !isRedirect(code) || loc == "" || hop == 5 {
+			break
+		}
+		release()
+		next, err := cur.Parse(loc)
+		if err != nil || (next.Scheme != "http" && next.Scheme != "https") {
+			return nil, fmt.Errorf("%w: %s redirects to %q", errRobotsUnreadable, robotsURL, loc)
+		}
+		cur = next
 	}
-	data, err := robotstxt.FromStatusAndBytes(resp.StatusCode, body)
+	// The last hop's slot is released once the Crawl-delay is in force, so
+	// the next request to the host waits for it.
+	defer release()
+	data, err := robotstxt.FromStatusAndBytes(code, body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", errRobotsUnreadable, robotsURL, err)
 	}
 	group := data.FindGroup(f.ua)
 	g.robots, g.robotsRead, g.crawlDelay = group, true, group.CrawlDelay
+	g.sitemaps = data.Sitemaps
 	g.mu.Lock()
 	if cd := min(group.CrawlDelay, time.Hour); cd > g.delay {
 		g.delay = cd
@@ -323,6 +314,55 @@ func (f *fetcher) robotsFor(ctx context.Context, u *url.URL, gated bool) (*robot
 	}
 	g.mu.Unlock()
 	return group, nil
+}
+
+// robotsHop makes one request of a robots.txt fetch (the caller holds the
+// gate of u's host) and archives it.
+func (f *fetcher) robotsHop(ctx context.Context, robotsURL string, u *url.URL) (int, http.Header, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	f.setHeaders(req.Header)
+	sent := time.Now()
+	f.metrics.Requests.Add(1)
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRobotsBytes))
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("read %s: %w", u, err)
+	}
+	f.metrics.Bytes.Add(int64(len(body)))
+	if f.archive != nil {
+		if err := f.archive.WriteExchange(&Exchange{
+			RequestedURL: u.String(), URL: resp.Request.URL, Method: http.MethodGet, RequestHeader: req.Header,
+			StatusCode: resp.StatusCode, Header: resp.Header, Body: body, Date: sent,
+			Truncated: len(body) == maxRobotsBytes,
+		}); err != nil {
+			return 0, nil, nil, fmt.Errorf("%w: %v", errArchive, err)
+		}
+	}
+	return resp.StatusCode, resp.Header, body, nil
+}
+
+// setHeaders sets the headers every request of the arena carries.
+func (f *fetcher) setHeaders(h http.Header) {
+	h.Set("User-Agent", f.ua)
+	if f.cfg.AcceptLanguage != "" {
+		h.Set("Accept-Language", f.cfg.AcceptLanguage)
+	}
+}
+
+// isRedirect reports whether code is a redirect that fetch follows.
+func isRedirect(code int) bool {
+	switch code {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
 }
 
 // hostDelay is the delay between request starts in force for host, and the
@@ -337,13 +377,19 @@ func (f *fetcher) hostDelay(host string) (effective, crawlDelay time.Duration) {
 	return g.delay, crawlDelay
 }
 
-// get makes one politely gated request and returns colly's response.
+// get makes one politely gated GET request and returns colly's response.
 func (f *fetcher) get(ctx context.Context, raw string) (*colly.Response, error) {
+	return f.request(ctx, http.MethodGet, raw, nil)
+}
+
+// request makes one politely gated request, a GET or, with a form, a POST
+// of it (the form is not archived: it may hold a password).
+func (f *fetcher) request(ctx context.Context, method, raw string, form url.Values) (*colly.Response, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, err
 	}
-	group, err := f.robotsFor(ctx, u, true)
+	group, err := f.robotsFor(ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +405,11 @@ func (f *fetcher) get(ctx context.Context, raw string) (*colly.Response, error) 
 	cctx := colly.NewContext()
 	sent := time.Now()
 	f.metrics.Requests.Add(1)
-	err = f.col.Request(http.MethodGet, raw, nil, cctx, nil)
+	if form != nil {
+		err = f.col.Request(method, raw, strings.NewReader(form.Encode()), cctx, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	} else {
+		err = f.col.Request(method, raw, nil, cctx, nil)
+	}
 	resp, _ := cctx.GetAny("resp").(*colly.Response)
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) && resp.Headers != nil {
 		// Set before release: no request to the host, queued behind this
@@ -369,7 +419,7 @@ func (f *fetcher) get(ctx context.Context, raw string) (*colly.Response, error) 
 	if resp != nil {
 		f.metrics.Bytes.Add(int64(len(resp.Body)))
 		if f.archive != nil {
-			x := &Exchange{RequestedURL: raw, URL: u, Method: http.MethodGet, StatusCode: resp.StatusCode,
+			x := &Exchange{RequestedURL: raw, URL: u, Method: method, StatusCode: resp.StatusCode,
 				Body: resp.Body, Date: sent, Truncated: int64(len(resp.Body)) > int64(f.cfg.Limits.MaxBody)}
 			if resp.Headers != nil {
 				x.Header = *resp.Headers
@@ -391,10 +441,42 @@ func (f *fetcher) get(ctx context.Context, raw string) (*colly.Response, error) 
 	return resp, err
 }
 
-// fetch GETs a URL, retrying 429, 5xx and timeouts with capped exponential
-// back-off (or Retry-After). It returns the body of a 2xx response or an
-// error with its kind.
+// fetch GETs a URL like fetchPage and returns the body only.
 func (f *fetcher) fetch(ctx context.Context, u string) ([]byte, string, error) {
+	r, kind, err := f.fetchPage(ctx, u, nil)
+	return r.body, kind, err
+}
+
+// fetched is a successful fetch: the body of the 2xx response and the URL
+// it came from (after redirects).
+type fetched struct {
+	body  []byte
+	final string
+}
+
+// maxRedirects is the most redirect hops fetchPage follows.
+const maxRedirects = 10
+
+// fetchPage GETs a URL, following redirects one hop at a time (each hop is
+// a request of its own: robots.txt, host gate, archive) and retrying 429,
+// 5xx and timeouts with capped exponential back-off (or Retry-After) from
+// the first URL. onRedirect, when set, sees each redirect target before it
+// is requested and may stop the fetch by returning an error (returned with
+// kind "redirect"). It returns the body of the 2xx response and its URL,
+// or an error with its kind.
+func (f *fetcher) fetchPage(ctx context.Context, u string, onRedirect func(target string) error) (fetched, string, error) {
+	resp, final, kind, err := f.fetchResponse(ctx, u, true, onRedirect)
+	if err != nil {
+		return fetched{final: final}, kind, err
+	}
+	return fetched{body: resp.Body, final: final}, "", nil
+}
+
+// fetchResponse is fetchPage returning the whole response (headers too)
+// and the URL it came from. With follow false it makes one hop: a redirect
+// is returned as it came (the browser follows it itself, each hop paused
+// and made here, browser.go).
+func (f *fetcher) fetchResponse(ctx context.Context, u string, follow bool, onRedirect func(string) error) (*colly.Response, string, string, error) {
 	var lastErr error
 	kind := "fetch"
 	for attempt := 0; attempt <= f.retries; attempt++ {
@@ -409,20 +491,24 @@ func (f *fetcher) fetch(ctx context.Context, u string) ([]byte, string, error) {
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return nil, "cancelled", ctx.Err()
+				return nil, u, "cancelled", ctx.Err()
 			case <-t.C:
 			}
 		}
-		resp, err := f.get(ctx, u)
+		resp, final, err := f.followHops(ctx, u, follow, onRedirect)
 		if err != nil {
+			var stop *stoppedError
+			if errors.As(err, &stop) {
+				return nil, final, "redirect", stop.err
+			}
 			if errors.Is(err, errArchive) {
-				return nil, "archive", err
+				return nil, u, "archive", err
 			}
 			if errors.Is(err, colly.ErrRobotsTxtBlocked) || errors.Is(err, errRobotsUnreadable) {
-				return nil, "robots", err
+				return nil, u, "robots", err
 			}
 			if ctx.Err() != nil {
-				return nil, "cancelled", ctx.Err()
+				return nil, u, "cancelled", ctx.Err()
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
@@ -430,29 +516,93 @@ func (f *fetcher) fetch(ctx context.Context, u string) ([]byte, string, error) {
 				continue
 			}
 			if errors.Is(err, errPrivateAddress) || errors.Is(err, errRedirect) {
-				return nil, "refused", err
+				return nil, u, "refused", err
 			}
 			lastErr, kind = err, "fetch"
 			continue
 		}
 		if resp == nil {
-			return nil, "fetch", errors.New("no response")
+			return nil, u, "fetch", errors.New("no response")
 		}
 		switch code := resp.StatusCode; {
 		case code >= 200 && code < 300:
 			if int64(len(resp.Body)) > int64(f.cfg.Limits.MaxBody) {
-				return nil, "too_large", fmt.Errorf("body larger than limits.max_body %d bytes: not truncated, skipped", f.cfg.Limits.MaxBody)
+				return nil, u, "too_large", fmt.Errorf("body larger than limits.max_body %d bytes: not truncated, skipped", f.cfg.Limits.MaxBody)
 			}
-			return resp.Body, "", nil
+			return resp, final, "", nil
+		case !follow && isRedirect(code):
+			return resp, final, "", nil
 		case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
 			lastErr, kind = &retryAfterError{code: code, after: retryAfter(resp.Headers.Get("Retry-After"))}, "status_"+strconv.Itoa(code)
 		case code >= 500:
 			lastErr, kind = fmt.Errorf("HTTP %d", code), "status_5xx"
 		default:
-			return nil, fmt.Sprintf("status_%dxx", code/100), fmt.Errorf("HTTP %d", code)
+			return nil, u, fmt.Sprintf("status_%dxx", code/100), fmt.Errorf("HTTP %d", code)
 		}
 	}
-	return nil, kind, fmt.Errorf("gave up after %d attempts: %w", f.retries+1, lastErr)
+	return nil, u, kind, fmt.Errorf("gave up after %d attempts: %w", f.retries+1, lastErr)
+}
+
+// stoppedError is an onRedirect error that ended a fetch.
+type stoppedError struct{ err error }
+
+func (e *stoppedError) Error() string { return e.err.Error() }
+
+// follow requests raw and the redirects it leads to, each hop through get
+// (robots.txt, the hop's host gate, the archive), and returns the last
+// response and the URL it came from. A redirect outside the arena's hosts,
+// a loop or more than maxRedirects hops is an errRedirect.
+func (f *fetcher) follow(ctx context.Context, raw string, onRedirect func(string) error) (*colly.Response, string, error) {
+	return f.followFrom(ctx, http.MethodGet, raw, nil, onRedirect)
+}
+
+// followHops is follow, or with follow false one request of raw.
+func (f *fetcher) followHops(ctx context.Context, raw string, follow bool, onRedirect func(string) error) (*colly.Response, string, error) {
+	if !follow {
+		resp, err := f.get(ctx, raw)
+		return resp, raw, err
+	}
+	return f.follow(ctx, raw, onRedirect)
+}
+
+// followFrom is follow with a first request of method with form; the
+// redirects after it are GETs (as browsers do after a form's 301, 302 and
+// 303).
+func (f *fetcher) followFrom(ctx context.Context, method, raw string, form url.Values, onRedirect func(string) error) (*colly.Response, string, error) {
+	cur := raw
+	var via []string
+	for {
+		resp, err := f.request(ctx, method, cur, form)
+		method, form = http.MethodGet, nil
+		if err != nil || resp == nil || !isRedirect(resp.StatusCode) || resp.Headers == nil || resp.Headers.Get("Location") == "" {
+			return resp, cur, err
+		}
+		base, err := url.Parse(cur)
+		if err != nil {
+			return nil, cur, err
+		}
+		next, err := base.Parse(resp.Headers.Get("Location"))
+		if err != nil || (next.Scheme != "http" && next.Scheme != "https") || next.Host == "" {
+			return nil, cur, fmt.Errorf("%w: bad Location %q at %s", errRedirect, resp.Headers.Get("Location"), cur)
+		}
+		next.Fragment, next.RawFragment = "", ""
+		via = append(via, cur)
+		target := next.String()
+		switch {
+		case len(via) > maxRedirects:
+			return nil, cur, fmt.Errorf("%w: more than %d redirects", errRedirect, maxRedirects)
+		case contains(via, target):
+			return nil, cur, fmt.Errorf("%w: redirect loop at %s", errRedirect, target)
+		case !f.cfg.hostAllowed(next.Host):
+			return nil, cur, fmt.Errorf("%w: %s is outside the arena's allowed domains", errRedirect, next.Host)
+		}
+		if onRedirect != nil {
+			if err := onRedirect(target); err != nil {
+				return nil, target, &stoppedError{err}
+			}
+		}
+		cur = target
+	}
 }
 
 // maxBackoff caps the exponential back-off between attempts.

@@ -25,14 +25,17 @@ type Metrics struct {
 
 // ArenaMetrics are the counters of one arena.
 type ArenaMetrics struct {
-	Pages    [3]atomic.Int64 // by PageKind: other, listing, detail
+	Pages    [4]atomic.Int64 // by PageKind: other, listing, detail, sitemap
 	Ads      atomic.Int64
 	Images   atomic.Int64
 	Bytes    atomic.Int64 // response bodies received, pages and images
 	Requests atomic.Int64 // HTTP requests sent, robots.txt and retries included
 	Retries  atomic.Int64
-	Queued   atomic.Int64 // gauge
-	InFlight atomic.Int64 // gauge
+	// Duplicates are advert URLs left out because the run had the advert
+	// under another URL (detail.id).
+	Duplicates atomic.Int64
+	Queued     atomic.Int64 // gauge
+	InFlight   atomic.Int64 // gauge
 
 	mu     sync.Mutex
 	errors map[string]int64 // by error kind (docs/RUN.md, 'adcensus runs')
@@ -102,7 +105,7 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 		b.WriteString(" " + strconv.FormatInt(v, 10) + "\n")
 	}
 	family("adcensus_crawler_pages_total", "counter", "Pages fetched and handled, by page kind.", func(n string, a *ArenaMetrics) {
-		for _, k := range []PageKind{PageListing, PageDetail} {
+		for _, k := range []PageKind{PageListing, PageDetail, PageSitemap} {
 			sample("adcensus_crawler_pages_total", a.Pages[k].Load(), "arena", n, "kind", k.String())
 		}
 	})
@@ -131,6 +134,7 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	perArena("adcensus_crawler_response_bytes_total", "counter", "Bytes of response bodies received (pages, images, robots.txt).", func(a *ArenaMetrics) *atomic.Int64 { return &a.Bytes })
 	perArena("adcensus_crawler_requests_total", "counter", "HTTP requests sent, robots.txt and retries included.", func(a *ArenaMetrics) *atomic.Int64 { return &a.Requests })
 	perArena("adcensus_crawler_retries_total", "counter", "Requests repeated after a 429, 5xx or timeout.", func(a *ArenaMetrics) *atomic.Int64 { return &a.Retries })
+	perArena("adcensus_crawler_duplicates_total", "counter", "Advert URLs not fetched or not written: the advert was had under another URL.", func(a *ArenaMetrics) *atomic.Int64 { return &a.Duplicates })
 	perArena("adcensus_crawler_queued", "gauge", "URLs in the frontier waiting to be fetched.", func(a *ArenaMetrics) *atomic.Int64 { return &a.Queued })
 	perArena("adcensus_crawler_in_flight", "gauge", "Pages being fetched and handled now.", func(a *ArenaMetrics) *atomic.Int64 { return &a.InFlight })
 	n, err := w.Write(b.Bytes())

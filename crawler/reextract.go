@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 
@@ -52,13 +53,19 @@ func Reextract(ctx context.Context, cfg *ArenaConfig, files []string, o Reextrac
 	if o.Sink == nil || o.Pseudo == nil {
 		return nil, errors.New("reextract: Sink and Pseudo are required")
 	}
+	if cfg.Detail.FetchURL != "" {
+		return nil, fmt.Errorf("reextract: arena %s reads its adverts from detail.fetch_url: the archive holds them under those URLs, which detail.match does not classify; re-extraction does not map them back", cfg.Name)
+	}
+	if cfg.renders(PageDetail) {
+		return nil, fmt.Errorf("reextract: arena %s renders its advert pages in a browser (fetch: browser): the archive holds them as served, before their scripts ran, so they cannot be re-extracted", cfg.Name)
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := &reextractor{
 		cfg: cfg, o: o, st: &ReextractStats{},
 		log:    o.Logger.With("stage", "reextract", "arena", cfg.Name),
-		images: map[string]ad.ImageFP{}, seen: map[string]bool{},
+		images: map[string]ad.ImageFP{}, seen: map[string]bool{}, redirects: map[string]string{},
 	}
 	// Pass 1: fingerprints of every image response, by requested URL.
 	if err := eachResponse(ctx, files, r.st, r.log, r.image); err != nil {
@@ -80,7 +87,11 @@ type reextractor struct {
 	st     *ReextractStats
 	log    *slog.Logger
 	images map[string]ad.ImageFP // image fingerprints by requested URL
-	seen   map[string]bool       // advert ids published
+	// redirects maps the URL of an archived redirect hop to its target
+	// (each hop is its own record): an image's fingerprint is found
+	// under the URL its advert names.
+	redirects map[string]string
+	seen      map[string]bool // advert ids published
 }
 
 // image fingerprints one image response (pass 1); other records are
@@ -89,9 +100,17 @@ func (r *reextractor) image(uri string, rec *WARCRecord) error {
 	if kind, _ := r.cfg.Classify(uri); kind != PageOther || strings.HasSuffix(uri, "/robots.txt") {
 		return nil
 	}
-	code, _, body, err := rec.HTTPResponse()
+	code, header, body, err := rec.HTTPResponse()
 	if err != nil {
 		return err
+	}
+	if isRedirect(code) && header.Get("Location") != "" {
+		if base, err := url.Parse(uri); err == nil {
+			if to, err := base.Parse(header.Get("Location")); err == nil {
+				r.redirects[uri] = to.String()
+				return nil
+			}
+		}
 	}
 	fp := ad.ImageFP{Src: uri}
 	switch {
@@ -110,6 +129,24 @@ func (r *reextractor) image(uri string, rec *WARCRecord) error {
 		r.images[uri] = fp // a later success replaces an earlier failure
 	}
 	return nil
+}
+
+// imageAt returns the fingerprint archived for src, following archived
+// redirects (at most maxRedirects hops); its Src is src.
+func (r *reextractor) imageAt(src string) (ad.ImageFP, bool) {
+	u := src
+	for range maxRedirects + 1 {
+		if fp, ok := r.images[u]; ok {
+			fp.Src = src
+			return fp, true
+		}
+		next, ok := r.redirects[u]
+		if !ok {
+			break
+		}
+		u = next
+	}
+	return ad.ImageFP{}, false
 }
 
 // detail extracts, fingerprints, pseudonymises and publishes the advert of
@@ -160,7 +197,7 @@ func (r *reextractor) detail(ctx context.Context, uri string, rec *WARCRecord) e
 		if i >= r.cfg.Limits.MaxImages {
 			break
 		}
-		fp, ok := r.images[src]
+		fp, ok := r.imageAt(src)
 		if !ok {
 			fp = ad.ImageFP{Src: src, Err: "not in the archive"}
 			st.Missing++

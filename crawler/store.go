@@ -29,6 +29,10 @@ type Run struct {
 	Ads        int            `json:"ads"`
 	Errors     map[string]int `json:"errors,omitempty"`
 	Resumed    int            `json:"resumed,omitempty"` // times the run was resumed after an interruption
+	// Duplicates counts advert URLs not fetched or not published because
+	// an advert with the same key (detail.id) was already queued or
+	// fetched under another URL in the run.
+	Duplicates int `json:"duplicates,omitempty"`
 }
 
 // ErrorCount is the total of all error kinds.
@@ -48,6 +52,9 @@ type Entry struct {
 	State string   `json:"state"` // queued, done, failed
 	Seq   uint64   `json:"seq"`
 	Err   string   `json:"err,omitempty"`
+	// ID is an advert's key (detail.id) when its URL gives it: the run
+	// queues one URL per key.
+	ID string `json:"id,omitempty"`
 }
 
 // Store keeps crawl runs and their frontier (queued and finished URLs) in
@@ -80,6 +87,11 @@ func OpenStore(path string) (*Store, error) {
 func (s *Store) Close() error { return s.db.Close() }
 
 func frontierBucket(runID string) []byte { return []byte("frontier/" + runID) }
+
+// idsBucket holds the advert keys a run has queued or fetched (key → the
+// URL that claimed it), so one advert under several URLs is fetched and
+// published once, across resumes too.
+func idsBucket(runID string) []byte { return []byte("ids/" + runID) }
 
 // Begin returns the run to work on for cfg: the run named by resumeID, else
 // when autoResume is set the latest unfinished run of the arena with the same
@@ -137,13 +149,13 @@ func (s *Store) Begin(cfg *ArenaConfig, resumeID string, autoResume bool, versio
 		if err != nil {
 			return err
 		}
-		for _, u := range cfg.StartURLs {
-			cu, ok := Canonical(nil, u)
-			if !ok || b.Get([]byte(cu)) != nil {
+		for _, e := range cfg.seeds() {
+			if b.Get([]byte(e.URL)) != nil {
 				continue
 			}
-			seq, _ := b.NextSequence()
-			if err := putJSON(b, cu, Entry{URL: cu, Kind: PageListing, State: "queued", Seq: seq}); err != nil {
+			e.Seq, _ = b.NextSequence()
+			e.State = "queued"
+			if err := putJSON(b, e.URL, e); err != nil {
 				return err
 			}
 		}
@@ -189,23 +201,31 @@ func (s *Store) entries(runID string, keep func(*Entry) bool) ([]Entry, error) {
 }
 
 // PageCommit is one finished page for CommitPages: its final entry (state
-// done or failed) and the links found on it.
+// done or failed), the links found on it and the advert keys it claimed
+// after it was fetched (a redirect or a canonical link gave another key).
 type PageCommit struct {
-	Done Entry
-	Add  []Entry
+	Done  Entry
+	Add   []Entry
+	Claim []string
 }
 
 // CommitPages records, in one transaction (one fsync), that the pages have
 // finished, adds the links they found that the run has not seen before, and
 // saves the run's counters. It returns the entries actually added, in
-// order. The frontier bucket is the run's visited set: a URL is queued once
-// per run, however often it is found, and nothing of it is kept in memory.
-func (s *Store) CommitPages(run *Run, pages []PageCommit) ([]Entry, error) {
-	var added []Entry
-	err := s.db.Update(func(tx *bolt.Tx) error {
+// order, and how many were left out because their advert key was already
+// claimed (counted in run.Duplicates too). The frontier bucket is the
+// run's visited set: a URL is queued once per run, however often it is
+// found, and nothing of it is kept in memory; the ids bucket does the same
+// for advert keys.
+func (s *Store) CommitPages(run *Run, pages []PageCommit) (added []Entry, dups int, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(frontierBucket(run.ID))
 		if b == nil {
 			return fmt.Errorf("%w: %s", ErrRunNotFound, run.ID)
+		}
+		ids, err := tx.CreateBucketIfNotExists(idsBucket(run.ID))
+		if err != nil {
+			return err
 		}
 		for i := range pages {
 			if d := &pages[i].Done; d.URL != "" {
@@ -213,9 +233,23 @@ func (s *Store) CommitPages(run *Run, pages []PageCommit) ([]Entry, error) {
 					return err
 				}
 			}
+			for _, k := range pages[i].Claim {
+				if err := ids.Put([]byte(k), []byte(pages[i].Done.URL)); err != nil {
+					return err
+				}
+			}
 			for _, e := range pages[i].Add {
 				if b.Get([]byte(e.URL)) != nil {
 					continue
+				}
+				if e.ID != "" {
+					if ids.Get([]byte(e.ID)) != nil {
+						dups++
+						continue
+					}
+					if err := ids.Put([]byte(e.ID), []byte(e.URL)); err != nil {
+						return err
+					}
 				}
 				e.Seq, _ = b.NextSequence()
 				e.State = "queued"
@@ -225,12 +259,56 @@ func (s *Store) CommitPages(run *Run, pages []PageCommit) ([]Entry, error) {
 				added = append(added, e)
 			}
 		}
+		run.Duplicates += dups
 		return putJSON(tx.Bucket(bucketRuns), run.ID, run)
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return added, nil
+	return added, dups, nil
+}
+
+var bucketJars = []byte("jars")
+
+// SaveJar stores a run's cookies (persistJar's snapshot): the session of
+// the run (an age gate passed, a login) survives a resume. They are
+// session secrets: the state file needs the protection of the key.
+func (s *Store) SaveJar(runID string, data []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketJars)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(runID), data)
+	})
+}
+
+// Jar returns the cookies SaveJar stored for the run, nil when none.
+func (s *Store) Jar(runID string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketJars); b != nil {
+			out = append([]byte(nil), b.Get([]byte(runID))...)
+		}
+		return nil
+	})
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, err
+}
+
+// HasID reports whether the run has queued or fetched an advert with the
+// key.
+func (s *Store) HasID(runID, key string) (bool, error) {
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(idsBucket(runID)); b != nil {
+			ok = b.Get([]byte(key)) != nil
+		}
+		return nil
+	})
+	return ok, err
 }
 
 // SaveRun stores the run record.

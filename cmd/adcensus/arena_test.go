@@ -9,7 +9,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"adcensus/ad"
 	"adcensus/configs"
 	"adcensus/crawler"
 	"adcensus/internal/contact"
@@ -152,5 +154,71 @@ func TestArenaCheckFailsClearly(t *testing.T) {
 	// Usage.
 	if err := cmdArena(context.Background(), []string{"frobnicate"}, &stdout, &stderr); exitCode(err) != 2 {
 		t.Fatalf("unknown subcommand: err %v, exit %d; want usage error", err, exitCode(err))
+	}
+}
+
+// TestArenaCheckPrintsAsWritten: durations print as the config writes them
+// (not as nanoseconds) and dropped links with their reason.
+func TestArenaCheckPrintsAsWritten(t *testing.T) {
+	cfg, err := crawler.ParseArena("x.yaml", []byte(`
+name: x
+start_urls: [http://example.org/list]
+limits: {delay: 1s}
+listing: {match: '^/list$', links: a}
+detail: {match: '^/ad/(\d+)$', links: a.liknande, fields: {title: {selector: h1}}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := &crawler.CheckReport{ListingURL: "http://example.org/list", Delay: 2 * time.Second, CrawlDelay: 2 * time.Second,
+		Listing: &crawler.ListingResult{Dropped: []crawler.DroppedLink{{URL: "http://example.org/om", Field: "listing.links", Reason: crawler.DropNoMatch}}}}
+	// Each sample shows its redirect, its key and the links it would follow.
+	for _, id := range []string{"1", "2"} {
+		rep.Samples = append(rep.Samples, crawler.CheckSample{
+			URL: "http://example.org/gammal?id=" + id, Final: "http://example.org/ad/" + id,
+			Ad: &ad.Ad{URL: "http://example.org/ad/" + id, Title: "Annons " + id},
+			Advert: &crawler.AdvertPage{Key: id, KeyFrom: "redirect", Links: []crawler.Link{{URL: "http://example.org/ad/9" + id, Kind: crawler.PageDetail}},
+				Dropped: []crawler.DroppedLink{{URL: "http://example.org/om" + id, Field: "detail.links", Reason: crawler.DropNoMatch}}},
+		})
+	}
+	var out bytes.Buffer
+	printCheck(&out, cfg, rep, false)
+	for _, want := range []string{"limits.delay 1s", "Crawl-delay 2s", "http://example.org/om (listing.links): " + crawler.DropNoMatch,
+		"redirected to http://example.org/ad/2", `advert key "2" (from the URL after redirects; detail.id.from: redirect), written as http://example.org/ad/2`,
+		"links (a.liknande): 1 to follow", "detail  http://example.org/ad/92", "http://example.org/om2 (detail.links): " + crawler.DropNoMatch} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestArenaCheckShowsAlternatives: a field written as alternatives shows,
+// for every sample advert, which alternative gave its value; --samples
+// sets how many adverts are read and must be at least 1.
+func TestArenaCheckShowsAlternatives(t *testing.T) {
+	_, d := startArenaCheckDemo(t)
+	path := mustArenaCheckConfig(t, t.TempDir(), "blomstra", d.URL("blomstra"), func(s string) string {
+		s = strings.Replace(s, "title:     {selector: 'article.annons h1'}",
+			"title:\n      - {selector: 'article.no-such-layout h1'}\n      - {selector: 'article.annons h1'}", 1)
+		return strings.Replace(s, "name:      {selector: '.namn'}",
+			"name:\n      - {selector: '.namn', attr: data-missing}\n      - {selector: '.no-such-name'}", 1)
+	})
+	var stdout, stderr bytes.Buffer
+	if err := cmdArena(context.Background(), []string{"check", "--samples", "2", path}, &stdout, &stderr); err != nil {
+		t.Fatalf("arena check: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	if n := strings.Count(out, "\ndetail "); n != 2 {
+		t.Errorf("%d sample adverts shown, want 2:\n%s", n, out)
+	}
+	if n := strings.Count(out, "(alt 2/2: article.annons h1)"); n != 2 {
+		t.Errorf("title's matching alternative shown %d times, want on both samples:\n%s", n, out)
+	}
+	if n := strings.Count(out, "(none of 2 alternatives)"); n != 2 {
+		t.Errorf("name's unmatched alternatives shown %d times, want on both samples:\n%s", n, out)
+	}
+	err := cmdArena(context.Background(), []string{"check", "--samples", "0", path}, &stdout, &stderr)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--samples") {
+		t.Errorf("--samples 0: err %v, want a usage error naming --samples", err)
 	}
 }
