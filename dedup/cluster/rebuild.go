@@ -138,10 +138,8 @@ func (b *batch) rebuild(ref uint32, flips []imageFlip, texts []uint32, multi []s
 	gen := s.rgen
 	keep := func(r uint32) bool { return s.rmark[r] == gen }
 	scratch := map[uint32]struct{}{}
-	// The region's images are matched among themselves in an index of
-	// their own: the state's index would return every copy of them in
-	// the state, and its lookups grow with the state.
-	local := &localImages{x: newImageIndex()}
+	// First the links of contacts and texts, re-adding the adverts one by
+	// one in ad id order.
 	for _, a := range ids {
 		pa := s.profs[a]
 		cands := map[uint32]struct{}{}
@@ -161,11 +159,32 @@ func (b *batch) rebuild(ref uint32, flips []imageFlip, texts []uint32, multi []s
 		for _, o := range b.sorted(cands) {
 			b.linkPerson(a, o, scratch)
 		}
-		// Then the image matches, in the local index's order: an advert
-		// already in a's person needs no comparison.
-		local.match(s, pa, func(r uint32) bool { return s.comp[0][r] != s.comp[0][a] }, func(r uint32) { b.linkPerson(a, r, scratch) })
-		local.put(a, pa)
 		s.rmark[a] = gen
+	}
+	// Then the images. A link between two components has an end outside
+	// the largest one, so only the adverts outside it look their images
+	// up: against all the region's images, in an index of their own (the
+	// state's index would return every copy of them in the state, and
+	// its lookups grow with the state). Most rebuilds keep the person
+	// whole, and most of it is joined by contacts and texts already.
+	largest := s.comp[0][ids[0]]
+	for _, a := range ids {
+		if r := s.comp[0][a]; len(s.members[0][r]) > len(s.members[0][largest]) {
+			largest = r
+		}
+	}
+	if len(s.members[0][largest]) < len(ids) {
+		local := &localImages{x: newImageIndex()}
+		var look []uint32
+		for _, a := range ids {
+			local.put(a, s.profs[a])
+			if s.comp[0][a] != largest {
+				look = append(look, a)
+			}
+		}
+		for _, a := range look {
+			local.match(s, s.profs[a], func(r uint32) bool { return s.comp[0][r] != s.comp[0][a] }, func(r uint32) { b.linkPerson(a, r, scratch) })
+		}
 	}
 	newRoots := map[uint32]struct{}{}
 	for _, a := range ids {
@@ -262,9 +281,10 @@ func (b *batch) rebuildNetworks(region []uint32) []uint32 {
 }
 
 // lost returns the flipped adverts (images flips, texts texts) of which a
-// link with another advert of its person no longer holds as it did: no
-// longer a person link, or one for another reason (its evidence then
-// changes). The pairs are those of the flipped image's matches and the
+// link with another advert of its person no longer holds. A pair that
+// still links, for another reason, gets its new evidence (b.edges: a
+// stored link of the pair is rewritten, else the person has one more
+// true link in its evidence). The pairs are those of the flipped image's matches and the
 // flipped text's near texts in the person, other than ref (the advert
 // being added, linked under the new marks): each is compared with every
 // mark of this advert's flips undone, then as it is.
@@ -322,7 +342,15 @@ func (b *batch) lost(ref uint32, flips []imageFlip, texts []uint32) []uint32 {
 		if l.Scope != ScopePerson {
 			continue
 		}
-		if Compare(s.profs[pr[0]], s.profs[pr[1]]) == l {
+		now := Compare(s.profs[pr[0]], s.profs[pr[1]])
+		if now == l {
+			continue
+		}
+		if now.Scope == ScopePerson {
+			// Still one person, for another reason: the pair's evidence,
+			// if it is stored, is rewritten (else it is one more true link
+			// of the person).
+			b.edge(pr[0], pr[1], now)
 			continue
 		}
 		if _, ok := seen[pr[0]]; !ok {
