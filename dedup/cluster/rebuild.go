@@ -66,15 +66,17 @@ type imageFlip struct {
 // for an image or text flip, the pairs it can change are found (lost):
 // the advert's adverts of the same person with a matching image or a
 // near text, compared under the marks before and after. Only when one of
-// them no longer links as it did is the person rebuilt; most flips change
-// no link (the adverts are joined by other rules too).
+// them no longer links is the person rebuilt (a pair that links for
+// another reason gets its new evidence); most flips change no link.
 //
 // The new persons are the components of the rules among the adverts of
 // the persons to rebuild (the region) alone: re-adding the region's
-// adverts one by one in ad id order, as if new (exact image matches among
-// them, contact representatives among them, text near-duplicates among
-// them), gives them. The work is proportional to the persons rebuilt, not
-// to their networks or the state.
+// adverts one by one in ad id order, as if new, linking contact
+// representatives and text near-duplicates among them, then the images
+// of the adverts outside the largest component (a link between two
+// components has an end outside it) against the region's images in an
+// index of their own, gives them. The work is proportional to the
+// persons rebuilt, not to their networks or the state.
 //
 // A network is the components of person links and shared contacts; it
 // can split only when a person did. Only then are the networks of the
