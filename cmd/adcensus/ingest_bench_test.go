@@ -90,7 +90,7 @@ func BenchmarkIngestVsOffline(b *testing.B) {
 		b.ReportMetric(offline.Seconds(), "offline-s")
 		b.ReportMetric(ingest.Seconds(), "ingest-s")
 		b.ReportMetric(stages.Seconds(), "stages-s")
-		b.ReportMetric((ingest + stages).Seconds()/offline.Seconds(), "stream/offline")
+		b.ReportMetric((ingest+stages).Seconds()/offline.Seconds(), "stream/offline")
 		b.Logf("%s", stdout.String())
 	}
 }
