@@ -13,6 +13,9 @@ func (b *batch) moved(_ int, ref uint32) { b.dirtyComp[ref] = struct{}{} }
 // link applies the rules to adverts x and y and joins their components.
 func (b *batch) link(x, y uint32, changed map[uint32]struct{}) {
 	s := b.s
+	if s.comp[0][x] == s.comp[0][y] {
+		return // one person, so one network, already: nothing to join
+	}
 	l := Compare(s.profs[x], s.profs[y])
 	if l.Scope == "" {
 		return
