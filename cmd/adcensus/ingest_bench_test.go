@@ -34,10 +34,6 @@ func BenchmarkIngestVsOffline(b *testing.B) {
 	}
 	for b.Loop() {
 		dir := b.TempDir()
-		key := []byte("bench key, not a secret")
-		if err := os.WriteFile(filepath.Join(dir, "secret.key"), key, 0o600); err != nil {
-			b.Fatal(err)
-		}
 		k, err := contact.LoadOrCreateKey(dir)
 		if err != nil {
 			b.Fatal(err)
