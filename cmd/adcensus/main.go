@@ -52,6 +52,7 @@ usage: adcensus COMMAND [flags]
   run --config FILE         the main job: crawl every arena of the config through all stages (embedded NATS)
   crawl --arena FILE --out ads.jsonl   one crawl of one arena to JSON Lines (no stream)
   dedup --in ads.jsonl --out assignments.csv   offline de-duplication of a JSON Lines file
+  ingest --in ads.jsonl --nats URL             publish a JSON Lines corpus on the stream (images hashed, contacts pseudonymised)
   synth --out DIR [--seed N] [--persons N] [--ads N] [--style varied]   write a labelled synthetic corpus (ads.jsonl, images/, truth.csv)
   eval --truth truth.csv --pred assignments.csv   person/network count error, pairwise and B-cubed scores
   mse --in table.csv        estimate persons seen on no list (log-linear multiple-systems estimation)
@@ -97,6 +98,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdCrawl(ctx, rest, stdout, stderr)
 	case "dedup":
 		return cmdDedup(ctx, rest, stdout, stderr)
+	case "ingest":
+		return cmdIngest(ctx, rest, stdout, stderr)
 	case "reextract":
 		return cmdReextract(ctx, rest, stdout, stderr)
 	case "schedule":

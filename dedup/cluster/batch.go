@@ -22,8 +22,10 @@ type batch struct {
 	dirtyProf map[uint32]struct{}
 	dirtyComp map[uint32]struct{}
 	edges     map[edgeKey]Link
-	wiped     map[uint32]struct{}
-	pend      [][]pendingAssignment // per advert added, its changed assignments
+	// wiped holds, per scope (0 persons, 1 networks), the adverts whose
+	// stored evidence of that scope is dropped (rebuild).
+	wiped [2]map[uint32]struct{}
+	pend  [][]pendingAssignment // per advert added, its changed assignments
 	// indexed is closed when the images being filed beside the adding
 	// are in the image index (run); nil when none are.
 	indexed chan struct{}
@@ -47,7 +49,7 @@ func newBatch(s *state) *batch {
 		dirtyProf: map[uint32]struct{}{},
 		dirtyComp: map[uint32]struct{}{},
 		edges:     map[edgeKey]Link{},
-		wiped:     map[uint32]struct{}{},
+		wiped:     [2]map[uint32]struct{}{{}, {}},
 	}
 }
 
@@ -255,7 +257,7 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 	}
 	// found is sorted by the other advert's id, then image (chunk).
 	cands := map[uint32]struct{}{}
-	var flipped []uint32
+	var flips []imageFlip // images of earlier adverts that just became stock
 	for _, m := range found {
 		r := s.imgs[m.img]
 		op := s.profs[r.ad]
@@ -265,7 +267,7 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 			b.dirtyProf[r.ad] = struct{}{}
 		}
 		if fl {
-			flipped = append(flipped, r.ad)
+			flips = append(flips, imageFlip{r.ad, r.i})
 		}
 	}
 	// A stock image links no one: only matches of two images that are
@@ -281,15 +283,11 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 			g.candidates(prof, g.multi, func(r uint32) { cands[r] = struct{}{} })
 		}
 	}
-	flipped = b.texts(ref, tp, base, cands, flipped)
+	texts := b.texts(ref, tp, base, cands, nil) // texts that just became templates
 	delete(cands, ref)
-	if s.indexContacts(ref) {
-		// A contact with a blank advert just got its second name: the
-		// networks on it are re-added under the new mark (the new advert
-		// is linked to the contact's first advert below, so one network
-		// holds them all).
-		flipped = append(flipped, ref)
-	}
+	// A contact with a blank or nameless advert that just got its second
+	// name: the persons on it are re-added under the new mark.
+	multi := s.indexContacts(ref)
 	s.indexImages(ref, nil) // filed when the chunk is done (run)
 	if prof.Text != nil {
 		tp.put(s.text, &prof.Text.Sig, keys, ref)
@@ -299,8 +297,8 @@ func (b *batch) add(id string, prof *Profile, found []match, keys *[textsig.Band
 	for _, other := range b.sorted(cands) {
 		b.link(ref, other, changed)
 	}
-	if len(flipped) > 0 {
-		b.rebuild(flipped, changed)
+	if len(flips) > 0 || len(texts) > 0 || len(multi) > 0 {
+		b.rebuild(ref, flips, texts, multi, changed)
 	}
 	// The assignments are written out when the batch is done (run), from
 	// the smallest members now.

@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/sha256"
 	"fmt"
 	"math/bits"
@@ -90,7 +91,9 @@ func BenchmarkCluster(b *testing.B) {
 		for _, n := range sizes {
 			b.Run(fmt.Sprintf("images=%s/ads=%d", kind, n), func(b *testing.B) {
 				for b.Loop() {
-					runCluster(b, n, kind == "robust", kind != "v1-notext", kind == "v1-scratch")
+					g := newCorpus(n, 1, kind == "robust")
+					g.texts = kind != "v1-notext"
+					runCluster(b, g, n, kind == "v1-scratch")
 				}
 			})
 		}
@@ -102,10 +105,8 @@ const clusterBatch = 1000
 // clusterWindow is the number of batches generated ahead and pipelined.
 const clusterWindow = 25
 
-func runCluster(b *testing.B, n int, robust, texts, scratch bool) {
+func runCluster(b *testing.B, g *corpus, n int, scratch bool) {
 	b.StopTimer()
-	g := newCorpus(n, 1, robust)
-	g.texts = texts
 	var c *cluster.Cluster
 	if scratch {
 		var err error
@@ -180,7 +181,7 @@ func runCluster(b *testing.B, n int, robust, texts, scratch bool) {
 		b.Fatal(err)
 	}
 	b.StartTimer()
-	b.Logf("%d adverts (%d true persons, texts %v): %d persons, %d networks, %d stock-photo adverts, assignments sha256 %x", n, g.truePersons, texts, persons, networks, g.stockAds, sum.Sum(nil)[:8])
+	b.Logf("%d adverts (%d true persons, texts %v): %d persons, %d networks, %d stock-photo adverts, assignments sha256 %x", n, g.truePersons, g.texts, persons, networks, g.stockAds, sum.Sum(nil)[:8])
 }
 
 // cpuTime is the process's user and system CPU time so far.
@@ -246,6 +247,14 @@ type corpus struct {
 	seq         int
 	truePersons int
 	stockAds    int
+
+	// Shapes (shapes_bench_test.go); zero values keep the default shape
+	// and its random draws.
+	cum      []float64         // cumulative weights of the persons, nil: uniform
+	stockPct int               // % of adverts adding a stock photo; 0: 5 %
+	webPct   int               // % of adverts with a web template text; 0: 5 %
+	logos    map[string]cPhoto // agency phone → its logo, on half its adverts
+	sr       *rand.Rand        // the shapes' own draws
 }
 
 type cPerson struct {
@@ -361,7 +370,7 @@ func (g *corpus) text(f *ad.Fingerprinted, p *cPerson) {
 	switch x := tr.IntN(100); {
 	case x < 10:
 		return
-	case x < 15:
+	case x < 10+cmp.Or(g.webPct, 5):
 		base = g.webTexts[tr.IntN(len(g.webTexts))]
 	case x < 65 && p.agency != "" && slices.Contains(f.Contacts, p.agency):
 		base = g.agencyTexts[p.agency]
@@ -377,7 +386,13 @@ func (g *corpus) next(k int) []*ad.Fingerprinted {
 	r := g.r
 	out := make([]*ad.Fingerprinted, 0, k)
 	for range k {
-		p := &g.persons[r.IntN(len(g.persons))]
+		var p *cPerson
+		if g.cum != nil {
+			i, _ := slices.BinarySearch(g.cum, g.sr.Float64()*g.cum[len(g.cum)-1])
+			p = &g.persons[min(i, len(g.persons)-1)]
+		} else {
+			p = &g.persons[r.IntN(len(g.persons))]
+		}
 		// Like ad.ContentID: arena name and 16 hex digits of a hash.
 		id := fmt.Sprintf("arena%d-%016x", r.IntN(4), r.Uint64())
 		g.seq++
@@ -410,9 +425,12 @@ func (g *corpus) next(k int) []*ad.Fingerprinted {
 		for i := range nimg {
 			f.Images = append(f.Images, g.image(p.photos[r.IntN(len(p.photos))], id, i))
 		}
-		if r.IntN(20) == 0 {
+		if g.stockPct == 0 && r.IntN(20) == 0 || g.stockPct > 0 && g.sr.IntN(100) < g.stockPct {
 			g.stockAds++
 			f.Images = append(f.Images, g.image(g.stock[r.IntN(len(g.stock))], id, nimg))
+		}
+		if logo, ok := g.logos[p.agency]; ok && g.sr.IntN(2) == 0 {
+			f.Images = append(f.Images, g.image(logo, id, len(f.Images)))
 		}
 		out = append(out, f)
 	}

@@ -294,7 +294,7 @@ func (s *state) replay(v []byte, hasComp *[]bool) error {
 type logWrite struct {
 	nlog  uint64 // the record's number
 	rec   []byte
-	wiped []uint32
+	wiped [2][]uint32 // per scope, adverts whose evidence of it is dropped
 	edges [][2][]byte // key, value
 }
 
@@ -318,7 +318,7 @@ func (b *batch) record() *logWrite {
 		enc[k] = encodeProfile(make([]byte, 0, 384+160*len(p.Images)), s.ids[r], p)
 	})
 	comps := sortedRefs(b.dirtyComp)
-	w := &logWrite{nlog: s.nlog, wiped: sortedRefs(b.wiped)}
+	w := &logWrite{nlog: s.nlog, wiped: [2][]uint32{sortedRefs(b.wiped[0]), sortedRefs(b.wiped[1])}}
 	if len(dirty) > 0 || len(comps) > 0 {
 		old, _ := slices.BinarySearch(dirty, b.base)
 		size := 3*binary.MaxVarintLen32 + 3*binary.MaxVarintLen32*len(comps)
@@ -386,22 +386,35 @@ func (w *logWrite) write(tx *bbolt.Tx) error {
 		rec = rec[n:]
 	}
 	ed := tx.Bucket(bEdge)
-	for _, r := range w.wiped {
-		prefix := refKey(r)
-		var dead [][]byte
-		cur := ed.Cursor()
-		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
-			dead = append(dead, slices.Clone(k))
-		}
-		for _, k := range dead {
-			if err := ed.Delete(k); err != nil {
-				return err
-			}
+	for sc, scope := range [2]byte{scopeP, scopeN} {
+		if err := wipeEdges(ed, w.wiped[sc], scope); err != nil {
+			return err
 		}
 	}
 	for _, kv := range w.edges {
 		if err := ed.Put(kv[0], kv[1]); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// wipeEdges deletes the evidence of scope stored under the adverts refs
+// (each link is stored under its later advert).
+func wipeEdges(ed *bbolt.Bucket, refs []uint32, scope byte) error {
+	for _, r := range refs {
+		prefix := refKey(r)
+		var dead [][]byte
+		cur := ed.Cursor()
+		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+			if k[len(k)-1] == scope {
+				dead = append(dead, slices.Clone(k))
+			}
+		}
+		for _, k := range dead {
+			if err := ed.Delete(k); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -65,7 +65,7 @@ func (b *batch) match(c, prev *chunkIn, v *view) {
 	}
 	parallel(len(c.fps), func(k int) {
 		p := c.profs[k]
-		found := b.lookup(v, p, nil, false)
+		found := b.lookup(v, p, nil, false, false)
 		for i := range p.Images {
 			x := &p.Images[i]
 			if prev != nil {
@@ -118,8 +118,9 @@ func (v *view) v1Distance(h *ImageHash, n uint32) int {
 // lookup returns the images of p that match images in the state's index,
 // each (image of p, image of the state) pair once, and, when unindexed is
 // set, the images numbered but not yet filed in the index (the chunk
-// being added). keep, when set, filters the adverts considered.
-func (b *batch) lookup(v *view, p *Profile, keep func(ad uint32) bool, unindexed bool) []match {
+// being added). keep, when set, filters the adverts considered; when
+// live is set, p's stock images are not looked up (they link no one).
+func (b *batch) lookup(v *view, p *Profile, keep func(ad uint32) bool, unindexed, live bool) []match {
 	var out []match
 	sc := scratchPool.Get().(*lookupScratch)
 	defer scratchPool.Put(sc)
@@ -127,9 +128,21 @@ func (b *batch) lookup(v *view, p *Profile, keep func(ad uint32) bool, unindexed
 	defer func() { sc.cand = cand }()
 	for i := range p.Images {
 		h := &p.Images[i]
+		if live && h.Stock != "" {
+			continue
+		}
 		robust := h.robust()
 		cand = cand[:0]
-		b.s.img.lookup(h, &sc.ps, func(img uint32) { cand = append(cand, img) })
+		if keep == nil {
+			b.s.img.lookup(h, &sc.ps, func(img uint32) { cand = append(cand, img) })
+		} else {
+			// Filtered before the sort: a rebuild keeps few of them.
+			b.s.img.lookup(h, &sc.ps, func(img uint32) {
+				if keep(v.imgs[img].ad) {
+					cand = append(cand, img)
+				}
+			})
+		}
 		slices.Sort(cand)
 		cand = slices.Compact(cand)
 		if unindexed {

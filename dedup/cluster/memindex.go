@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"math/bits"
 	"slices"
 	"sync"
@@ -46,6 +47,9 @@ import (
 // the list reaches mergeAt(n) entries.
 type imageIndex struct {
 	groups [nGroups]group
+	// least, when set, is the least pending length that merges, for
+	// this index (else mergeMin).
+	least int
 }
 
 // Groups and the kinds in them (list numbers).
@@ -86,7 +90,7 @@ type csr struct {
 // mergeAt is the pending length at which a group with n hashes in its
 // arrays merges: a lookup scans the pending hashes whole and a merge
 // copies the arrays, so it grows with n, within bounds.
-func mergeAt(n int) int { return min(max(n/256, mergeMin), 8192) }
+func mergeAt(n, least int) int { return min(max(n/256, least), 8192) }
 
 // mergeMin is the least pending length that merges (a variable so tests
 // can make merges frequent).
@@ -152,7 +156,7 @@ func (x *imageIndex) add(g, l int, h uint64, img uint32) {
 	gr.pendH[l] = append(gr.pendH[l], h)
 	gr.pendI[l] = append(gr.pendI[l], img)
 	gr.npend++
-	if gr.npend >= mergeAt(gr.n) {
+	if gr.npend >= mergeAt(gr.n, cmp.Or(x.least, mergeMin)) {
 		gr.merge(g)
 	}
 }

@@ -40,6 +40,11 @@ type state struct {
 	tvisit []uint32
 	tgen   uint32
 
+	// Region stamps of a rebuild (rebuild.go): ref is in the current
+	// region's done set when rmark[ref] == rgen.
+	rmark []uint32
+	rgen  uint32
+
 	nlog  uint64     // records in the log (the next record's key)
 	tprep []textPrep // scratch of a chunk's text lookups (textprep.go)
 }
@@ -112,6 +117,7 @@ func (s *state) addAdvert(id string, p *Profile, pos bool) uint32 {
 		*s.sig(ref) = p.Text.Sig
 	}
 	s.tvisit = append(s.tvisit, 0)
+	s.rmark = append(s.rmark, 0)
 	for sc := range 2 {
 		s.comp[sc] = append(s.comp[sc], ref)
 		s.members[sc] = append(s.members[sc], []uint32{ref})
@@ -167,10 +173,10 @@ func (s *state) indexText(ref uint32, keys *[textsig.Bands]uint64) {
 }
 
 // indexContacts enters the advert in the contact groups and keeps the
-// multi-name marks (Profile.Multi) of the adverts on them. It reports
-// whether a contact that carries a blank or a nameless advert just became
-// a multi-name contact: links of rule (c) through it may no longer hold.
-func (s *state) indexContacts(ref uint32) (rebuild bool) {
+// multi-name marks (Profile.Multi) of the adverts on them. It returns
+// the contacts that carry a blank or a nameless advert and just became
+// multi-name contacts: links of rule (c) through them may no longer hold.
+func (s *state) indexContacts(ref uint32) (rebuild []string) {
 	p := s.profs[ref]
 	for _, c := range p.Contacts {
 		g := s.contacts[c]
@@ -183,7 +189,9 @@ func (s *state) indexContacts(ref uint32) (rebuild bool) {
 			for _, r := range g.all {
 				s.profs[r].setMulti(c)
 			}
-			rebuild = rebuild || g.blank >= 0 || len(g.nameless) > 0
+			if g.blank >= 0 || len(g.nameless) > 0 {
+				rebuild = append(rebuild, c)
+			}
 		case g.multi:
 			p.setMulti(c)
 		}
@@ -231,12 +239,10 @@ func (s *state) union(sc int, a, b uint32, changed map[uint32]struct{}, moved fu
 	return true
 }
 
-// reset makes ref its own component in both scopes; the caller has taken
-// its whole components apart (rebuild).
-func (s *state) reset(ref uint32) {
-	for sc := range 2 {
-		s.comp[sc][ref] = ref
-		s.members[sc][ref] = append(s.members[sc][ref][:0:0], ref)
-		s.minOf[sc][ref] = ref
-	}
+// resetScope makes ref its own component in scope sc; the caller has
+// taken its whole component apart (rebuild).
+func (s *state) resetScope(sc int, ref uint32) {
+	s.comp[sc][ref] = ref
+	s.members[sc][ref] = append(s.members[sc][ref][:0:0], ref)
+	s.minOf[sc][ref] = ref
 }
