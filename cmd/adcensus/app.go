@@ -45,6 +45,15 @@ type node struct {
 	index    index.Store
 	counters pipeline.Counters
 
+	// roles are the roles the node runs (roles.go): its stores are
+	// opened for them only, and it joins no other consumer.
+	roles []string
+	// id names the process in leases, heartbeats and standby consumers;
+	// indexDurable is its index stage's consumer.
+	id           string
+	indexDurable string
+	started      []string // the pipeline stages startSome started
+
 	cancel context.CancelFunc
 	group  *errgroup.Group
 	closed bool
@@ -54,6 +63,17 @@ type nodeOptions struct {
 	DataDir string
 	NATSURL string
 	Logger  *slog.Logger
+	// Roles the process runs (nil: every role, the single-process
+	// pipeline).
+	Roles []string
+	// Replica names this process's index replica on a NATS cluster
+	// (default: the node id of the data directory).
+	Replica string
+	// Stream settings (the main config's stream section).
+	Stream streamSettings
+	// API is the address this process serves the index's API on, if it
+	// does (recorded in the holder file).
+	API string
 }
 
 // openNode opens the data directory: key, stream, crawl state, cluster state
@@ -62,39 +82,73 @@ func openNode(ctx context.Context, o nodeOptions) (*node, error) {
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	n := &node{dataDir: o.DataDir, log: o.Logger}
-	key, err := contact.LoadOrCreateKey(o.DataDir)
+	if o.Roles == nil {
+		o.Roles = roles
+	}
+	n := &node{dataDir: o.DataDir, log: o.Logger, roles: o.Roles}
+	key, err := loadKey(o.DataDir, o.NATSURL, o.Roles)
 	if err != nil {
 		return nil, err
 	}
 	n.pseudo = contact.New(key)
-	if n.bus, err = jetstream.Open(ctx, jetstream.Options{URL: o.NATSURL, DataDir: o.DataDir, Logger: o.Logger}); err != nil {
+	if n.id, err = nodeID(o.DataDir); err != nil {
 		return nil, err
 	}
-	if n.crawls, err = crawler.OpenStore(filepath.Join(o.DataDir, crawlStateFile)); err != nil {
+	if o.NATSURL != "" {
+		replica := o.Replica
+		if replica == "" {
+			replica = n.id
+		}
+		n.indexDurable = pipeline.IndexDurable(replica)
+	} else {
+		n.indexDurable = pipeline.DurableIndex
+	}
+	jo := o.Stream.busOptions()
+	jo.URL, jo.DataDir, jo.Logger = o.NATSURL, o.DataDir, o.Logger
+	if n.bus, err = jetstream.Open(ctx, jo); err != nil {
+		return nil, err
+	}
+	if err := n.checkClusterKey(ctx, key); err != nil {
 		n.Close()
 		return nil, err
 	}
-	if n.cluster, err = cluster.Open(filepath.Join(o.DataDir, clusterStateFile)); err != nil {
-		n.Close()
-		return nil, err
+	if n.has(roleCrawl) {
+		if n.crawls, err = crawler.OpenStore(filepath.Join(o.DataDir, crawlStateFile)); err != nil {
+			n.Close()
+			return nil, explainHeld(o.DataDir, err)
+		}
 	}
-	// Through a variable of the concrete type: a nil *Index in the
-	// index.Store field would not be nil, and Close would call it.
-	ix, err := indexbleve.Open(filepath.Join(o.DataDir, indexDir))
-	if err != nil {
-		n.Close()
-		return nil, err
+	if n.has("cluster") {
+		if n.cluster, err = cluster.Open(filepath.Join(o.DataDir, clusterStateFile)); err != nil {
+			n.Close()
+			return nil, explainHeld(o.DataDir, err)
+		}
 	}
-	n.index = ix
+	if n.has("index") {
+		// Through a variable of the concrete type: a nil *Index in the
+		// index.Store field would not be nil, and Close would call it.
+		ix, err := indexbleve.Open(filepath.Join(o.DataDir, indexDir))
+		if err != nil {
+			n.Close()
+			return nil, explainHeld(o.DataDir, err)
+		}
+		n.index = ix
+	}
+	if err := writeHolder(o.DataDir, holder{Node: n.id, Roles: n.roles, API: o.API}); err != nil {
+		n.log.Warn("holder file", "err", err)
+	}
 	return n, nil
 }
 
-// startStages starts the fingerprint, cluster and index stages as goroutines.
-// Shutdown order (stopStages): cancel the stages' context, wait for every
-// stage to return (each finishes or abandons its current batch, which is
-// then redelivered), then Close closes the stores and the stream.
-func (n *node) startStages(ctx context.Context) { n.startSome(ctx, allStages) }
+// has reports whether the node runs role.
+func (n *node) has(role string) bool { return slices.Contains(n.roles, role) }
+
+// startStages starts the pipeline stages among the node's roles as
+// goroutines. Shutdown order (stopStages): cancel the stages' context,
+// wait for every stage to return (each finishes or abandons its current
+// batch, which is then redelivered; the cluster writer releases its
+// lease), then Close closes the stores and the stream.
+func (n *node) startStages(ctx context.Context) { n.startSome(ctx, pipelineRoles(n.roles)) }
 
 // stages returns the pipeline's stages in flow order, wired to the node's
 // stores. Images on the stream were fetched and hashed by the crawler
@@ -105,7 +159,7 @@ func (n *node) stages() []pipeline.Stage {
 	return []pipeline.Stage{
 		&dedup.FingerprintStage{FP: fp, Workers: runtime.NumCPU(), Log: n.log},
 		&cluster.Stage{Cluster: n.cluster, Log: n.log},
-		&index.Stage{Store: n.index},
+		&index.Stage{Store: n.index, Durable: n.indexDurable, Log: n.log},
 	}
 }
 
@@ -127,17 +181,38 @@ func (n *node) startSome(ctx context.Context, stages []string) {
 	ctx, n.cancel = context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(ctx)
 	n.group = g
+	n.started = nil
+	if !n.bus.Embedded() {
+		g.Go(func() error { n.heartbeat(gctx); return nil })
+	}
 	for _, st := range n.stages() {
-		if on[st.Spec().Name] {
-			g.Go(func() error { return pipeline.Run(gctx, n.bus, st, &n.counters) })
+		name := st.Spec().Name
+		if !on[name] {
+			continue
 		}
+		n.started = append(n.started, name)
+		if cs, ok := st.(*cluster.Stage); ok && !n.bus.Embedded() {
+			// On a NATS cluster: one writer at a time, by lease.
+			g.Go(func() error { return n.runClusterRole(gctx, cs) })
+			continue
+		}
+		g.Go(func() error { return pipeline.Run(gctx, n.bus, st, &n.counters) })
 	}
 }
 
-// waitIdle waits until every stage has processed everything in the stream.
-// A stage that fails ends the wait with its error.
+// waitIdle waits until every stage has processed everything in the stream:
+// with the embedded server the node's own stages, on a NATS cluster every
+// stage's consumer (drainedDurables). A stage of the node that fails ends
+// the wait with its error.
 func (n *node) waitIdle(ctx context.Context) error {
-	return n.waitIdleOf(ctx, durablesOf(allStages)...)
+	if n.bus.Embedded() {
+		return n.waitIdleOf(ctx, n.durablesOf(allStages)...)
+	}
+	ds, err := n.drainedDurables(ctx)
+	if err != nil {
+		return err
+	}
+	return n.waitIdleOf(ctx, ds...)
 }
 
 // durablesOf returns the durable consumers of the named stages, in flow
@@ -152,14 +227,26 @@ func durablesOf(names []string) []string {
 	return ds
 }
 
+// durablesOf is durablesOf with the node's index consumer.
+func (n *node) durablesOf(names []string) []string {
+	ds := durablesOf(names)
+	for i, d := range ds {
+		if d == pipeline.DurableIndex {
+			ds[i] = n.indexDurable
+		}
+	}
+	return ds
+}
+
 // waitIdleOf waits until the given durable consumers (in flow order) have
 // processed everything in the stream.
 func (n *node) waitIdleOf(ctx context.Context, durables ...string) error {
 	stagesDone := make(chan error, 1)
 	// The group is read here, not in the goroutine: stopStages and
 	// startStages (run --schedule) replace it while the goroutine waits.
-	g := n.group
-	go func() { stagesDone <- g.Wait() }()
+	if g := n.group; g != nil && len(n.started) > 0 {
+		go func() { stagesDone <- g.Wait() }()
+	}
 	idleInARow := 0
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
@@ -221,6 +308,7 @@ func (n *node) Close() error {
 	if n.bus != nil {
 		errs = append(errs, n.bus.Close())
 	}
+	removeHolder(n.dataDir)
 	return errors.Join(errs...)
 }
 
@@ -268,7 +356,11 @@ func openIndex(dataDir string) (index.Store, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("no index in %s (run 'adcensus run' or 'adcensus demo --data %s' first): %w", dataDir, dataDir, err)
 	}
-	return indexbleve.Open(dir)
+	ix, err := indexbleve.Open(dir)
+	if err != nil {
+		return nil, explainHeld(dataDir, err)
+	}
+	return ix, nil
 }
 
 // noImageLoader refuses to load images: on the stream, adverts carry the
