@@ -19,6 +19,12 @@ const (
 	SubjectAssignments = "adcensus.assignments"
 	// SubjectErrors carries records of input that could not be processed.
 	SubjectErrors = "adcensus.errors"
+	// SubjectDeadLetter carries the messages whose processing failed on
+	// every delivery (headers name the consumer, original subject and
+	// sequence, and the error); SubjectDeadLetterReplayed records each
+	// replay ('adcensus dlq').
+	SubjectDeadLetter         = "adcensus.dlq"
+	SubjectDeadLetterReplayed = "adcensus.dlq-replayed"
 
 	// DurableFingerprint, DurableCluster and DurableIndex are the stages'
 	// durable pull consumers.

@@ -196,6 +196,18 @@ func (n *node) startSome(ctx context.Context, stages []string) {
 			g.Go(func() error { return n.runClusterRole(gctx, cs) })
 			continue
 		}
+		if name == "index" && !n.bus.Embedded() {
+			// The replica's consumer is its own: what a killed
+			// predecessor took and did not acknowledge is delivered
+			// again now, not after the ack wait.
+			g.Go(func() error {
+				if err := n.bus.Reclaim(gctx, n.indexDurable); err != nil {
+					return err
+				}
+				return pipeline.Run(gctx, n.bus, st, &n.counters)
+			})
+			continue
+		}
 		g.Go(func() error { return pipeline.Run(gctx, n.bus, st, &n.counters) })
 	}
 }

@@ -70,6 +70,7 @@ usage: adcensus COMMAND [flags]
   rebuild                   delete the cluster state and the index and rebuild them from the stream
   stages --only crawl|fingerprint|cluster|index --nats URL   run some roles as a separate process (scale-out, deploy/README.md)
   status [--nats URL]       streams, consumers, the cluster writer's lease and every stage's heartbeat; exit 0 when drained
+  dlq list|replay           messages that failed on every delivery, set aside on adcensus.dlq; publish them again
   version                   print the version
 
 Every command that uses stored data takes --data DIR (default ./data).
@@ -135,6 +136,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdStages(ctx, rest, stdout, stderr)
 	case "status":
 		return cmdStatus(ctx, rest, stdout, stderr)
+	case "dlq":
+		return cmdDLQ(ctx, rest, stdout, stderr)
 	case "index":
 		return cmdIndex(ctx, rest, stdout, stderr)
 	case "rebuild":

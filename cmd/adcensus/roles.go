@@ -181,6 +181,10 @@ func (n *node) drainedDurables(ctx context.Context) ([]string, error) {
 // when the lease is lost it becomes a standby again.
 func (n *node) runClusterRole(ctx context.Context, cs *cluster.Stage) error {
 	log := n.log.With("stage", "cluster", "node", n.id)
+	// The standby consumer is this process's own (named by its node id).
+	if err := n.bus.Reclaim(ctx, pipeline.DurableStandbyPrefix+n.id); err != nil {
+		return err
+	}
 	for ctx.Err() == nil {
 		follower := &cluster.Stage{Cluster: cs.Cluster, Log: cs.Log, Follow: true, Durable: pipeline.DurableStandbyPrefix + n.id}
 		fctx, stopFollow := context.WithCancel(ctx)

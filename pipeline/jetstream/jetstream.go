@@ -91,8 +91,9 @@ type Bus struct {
 	closeOnce sync.Once
 	batcher   sync.WaitGroup
 
-	// Terminated counts messages given up as malformed.
-	Terminated atomic.Int64
+	// Terminated counts messages given up as malformed, DeadLettered
+	// those set aside after MaxDeliver failed deliveries (dlq.go).
+	Terminated, DeadLettered atomic.Int64
 	// AtomicBatches counts the atomic batches of PublishAsync the stream
 	// stored (each with one fsync) and BatchedMsgs the messages in them;
 	// BatchesRefused counts those it refused, whose messages were then
@@ -491,9 +492,7 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 				return nil // unacknowledged messages are redelivered later
 			}
 			log.Warn("batch failed, will be redelivered", "n", len(msgs), "err", err)
-			for _, m := range raw {
-				_ = m.NakWithDelay(time.Second)
-			}
+			b.settleFailed(ctx, durable, h, raw, msgs, err)
 			continue
 		}
 		for i, m := range raw {
