@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -53,6 +54,8 @@ type node struct {
 	id           string
 	indexDurable string
 	started      []string // the pipeline stages startSome started
+	// writing is set while the node holds the cluster writer's lease.
+	writing atomic.Bool
 
 	cancel context.CancelFunc
 	group  *errgroup.Group

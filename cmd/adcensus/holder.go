@@ -69,12 +69,12 @@ func explainHeld(dataDir string, err error) error {
 	if rerr != nil || json.Unmarshal(data, &h) != nil {
 		return err
 	}
-	msg := fmt.Sprintf("%v; holder: pid %d on %s (node %s, roles %s) since %s: %s", err, h.PID, h.Host, h.Node,
+	msg := fmt.Sprintf("holder: pid %d on %s (node %s, roles %s) since %s: %s", h.PID, h.Host, h.Node,
 		strings.Join(h.Roles, ","), h.Since.Format(time.RFC3339), h.Command)
 	if h.API != "" {
 		msg += fmt.Sprintf("; it serves the index's API on http://%s/api/ (read from there while it runs)", h.API)
 	} else {
 		msg += "; stop it first, or run the index stage with --serve ADDR to read through its API while it writes"
 	}
-	return fmt.Errorf("%s: %w", msg, boltfile.ErrHeld)
+	return fmt.Errorf("%w; %s", err, msg)
 }

@@ -324,5 +324,7 @@ func (n *node) writeWithLease(ctx context.Context, log interface {
 		return err
 	}
 	log.Info("writing assignments", "epoch", epoch, "snapshot", count)
+	n.writing.Store(true)
+	defer n.writing.Store(false)
 	return pipeline.Run(lctx, n.bus, writer, &n.counters)
 }

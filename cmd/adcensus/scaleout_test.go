@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,6 +174,25 @@ func TestScaleOutFailoverCountsRight(t *testing.T) {
 	h, err = standby.n.bus.LeaseHolder(context.Background(), pipeline.LeaseCluster)
 	if err != nil || h == nil || h.Holder != standby.n.id {
 		t.Fatalf("lease holder %+v (%v), want the standby %s", h, err, standby.n.id)
+	}
+	// 'adcensus status' says drained (exit 0) and names the new writer.
+	var out, errb strings.Builder
+	if err := Main(context.Background(), []string{"status", "--nats", url}, &out, &errb); err != nil {
+		t.Fatalf("status: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"cluster writer: " + standby.n.id + ", epoch ", "index-a", "index-b", "drained: every stage"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status does not say %q:\n%s", want, out.String())
+		}
+	}
+	// The new writer's metrics say it writes, and show the consumers.
+	rec := httptest.NewRecorder()
+	stageMetrics{n: standby.n}.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{`adcensus_cluster_writer{node="` + standby.n.id + `"} 1`, `adcensus_consumer_pending{consumer="index-a"} 0`,
+		`adcensus_stage_processed_total{node="` + standby.n.id + `",stage="cluster"}`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s:\n%s", want, rec.Body.String())
+		}
 	}
 	for name, p := range map[string]*stageProc{"a": ixA, "b": ixB} {
 		ads, persons, networks := mustCounts(t, p.n.index)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"adcensus/crawler"
 	"adcensus/internal/stats/mse"
 	"adcensus/web/api"
 )
@@ -40,6 +41,7 @@ func cmdStages(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfgPath := fs.String("config", "", "main config (arenas for the crawl role; stream settings)")
 	replica := fs.String("replica", "", "this index replica's id, which names its consumer (default: the data directory's node id)")
 	schedule := fs.Bool("schedule", false, "crawl role: after the first crawl, crawl each arena on its schedule until interrupted")
+	metricsAddr := fs.String("metrics", "", "serve this process's metrics (stages, consumers, writer lease, crawler) in the Prometheus text format at http://ADDR/metrics")
 	serveAddr := fs.String("serve", "", "index role: also serve the API (docs/API.md) on ADDR from this process's index while it is written (the index files are locked by the writer, so 'adcensus serve' cannot open them)")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -74,6 +76,18 @@ func cmdStages(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer n.Close()
+	if *metricsAddr != "" {
+		o.Metrics = crawler.NewMetrics()
+		sm := stageMetrics{n: n}
+		if n.has(roleCrawl) {
+			sm.crawler = o.Metrics
+		}
+		stop, err := serveStageMetrics(ctx, *metricsAddr, sm, stdout)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if *serveAddr != "" {
 		stop, err := n.serveAPI(ctx, *serveAddr, stdout, stderr)
 		if err != nil {

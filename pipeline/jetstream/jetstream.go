@@ -78,6 +78,9 @@ type Bus struct {
 	log    *slog.Logger
 	opts   Options
 
+	// buckets caches the key-value buckets opened (bucket.go).
+	buckets sync.Map
+
 	// pending maps a message sent asynchronously (*nats.Msg) to its done
 	// callback until the stream acknowledges it or it fails.
 	pending sync.Map
@@ -172,7 +175,16 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	if b.stream, err = b.ensureStream(ctx); err != nil {
+	deadline := time.Now().Add(bucketSetupWait)
+	for {
+		b.stream, err = b.ensureStream(ctx)
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) || !retryable(err) {
+			break
+		}
+		b.log.Warn("stream setup, retrying", "err", err)
+		sleep(ctx, time.Second)
+	}
+	if err != nil {
 		b.Close()
 		return nil, err
 	}

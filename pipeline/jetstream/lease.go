@@ -66,7 +66,7 @@ func (b *Bus) leaseBucket(ctx context.Context) (jetstream.KeyValue, error) {
 	if ttl == 0 {
 		ttl = DefaultLeaseTTL
 	}
-	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := b.bucket(ctx, jetstream.KeyValueConfig{
 		Bucket:   pipeline.LeaseBucket,
 		TTL:      ttl,
 		History:  1,
@@ -74,7 +74,7 @@ func (b *Bus) leaseBucket(ctx context.Context) (jetstream.KeyValue, error) {
 		Replicas: b.replicas(),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("lease bucket %s: %w", pipeline.LeaseBucket, err)
+		return nil, fmt.Errorf("lease: %w", err)
 	}
 	return kv, nil
 }
@@ -247,7 +247,7 @@ func (l *Lease) Abandon() {
 // replicas and no expiry) unless the key holds a value already, and
 // returns the value the key holds afterwards.
 func (b *Bus) PutIfAbsent(ctx context.Context, bucket, key string, value []byte) ([]byte, error) {
-	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := b.bucket(ctx, jetstream.KeyValueConfig{
 		Bucket: bucket, History: 1, Storage: jetstream.FileStorage, Replicas: b.replicas(),
 	})
 	if err != nil {

@@ -88,7 +88,7 @@ func (b *Bus) Status(ctx context.Context) (StreamState, []ConsumerState, error) 
 const HeartbeatTTL = 24 * time.Hour
 
 func (b *Bus) heartbeats(ctx context.Context) (jetstream.KeyValue, error) {
-	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := b.bucket(ctx, jetstream.KeyValueConfig{
 		Bucket: pipeline.HeartbeatBucket, TTL: HeartbeatTTL, History: 1,
 		Storage: jetstream.FileStorage, Replicas: b.replicas(),
 	})
