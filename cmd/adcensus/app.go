@@ -223,9 +223,17 @@ func (n *node) waitIdle(ctx context.Context) error {
 	if n.bus.Embedded() {
 		return n.waitIdleOf(ctx, n.durablesOf(allStages)...)
 	}
-	ds, err := n.drainedDurables(ctx)
-	if err != nil {
-		return err
+	var ds []string
+	for since := time.Now(); ; {
+		var err error
+		if ds, err = n.drainedDurables(ctx); err == nil {
+			break
+		}
+		if ctx.Err() != nil || time.Since(since) > idleErrorsFor {
+			return fmt.Errorf("list the stream's consumers: %w", err)
+		}
+		n.log.Warn("waiting for the stages: stream not answering, retrying", "err", err)
+		sleep(ctx, time.Second)
 	}
 	return n.waitIdleOf(ctx, ds...)
 }
@@ -253,6 +261,10 @@ func (n *node) durablesOf(names []string) []string {
 	return ds
 }
 
+// idleErrorsFor is how long waitIdleOf tolerates a NATS cluster that does
+// not answer before it gives up.
+const idleErrorsFor = 2 * time.Minute
+
 // waitIdleOf waits until the given durable consumers (in flow order) have
 // processed everything in the stream.
 func (n *node) waitIdleOf(ctx context.Context, durables ...string) error {
@@ -263,6 +275,7 @@ func (n *node) waitIdleOf(ctx context.Context, durables ...string) error {
 		go func() { stagesDone <- g.Wait() }()
 	}
 	idleInARow := 0
+	var failingSince time.Time
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -280,8 +293,22 @@ func (n *node) waitIdleOf(ctx context.Context, durables ...string) error {
 		// publish from what it consumed is already in the stream.
 		idle, err := n.bus.Idle(ctx, durables...)
 		if err != nil {
-			return err
+			// On a NATS cluster a node going away makes requests time
+			// out while leaders are elected: wait it out, for a while.
+			if n.bus.Embedded() || ctx.Err() != nil {
+				return err
+			}
+			if failingSince.IsZero() {
+				failingSince = time.Now()
+			}
+			if time.Since(failingSince) > idleErrorsFor {
+				return fmt.Errorf("stream unreachable for %s: %w", idleErrorsFor, err)
+			}
+			n.log.Warn("waiting for the stages: stream not answering, retrying", "err", err)
+			idleInARow = 0
+			continue
 		}
+		failingSince = time.Time{}
 		if idle {
 			idleInARow++
 		} else {
@@ -384,4 +411,14 @@ type noImageLoader struct{}
 
 func (noImageLoader) Load(context.Context, string) ([]byte, error) {
 	return nil, errors.New("not hashed by the crawler, and the fingerprint stage does not fetch images")
+}
+
+// sleep waits d or until ctx is cancelled.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }

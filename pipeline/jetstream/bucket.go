@@ -68,3 +68,18 @@ func retryable(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders)
 }
+
+// retry calls fn until it succeeds, fails for a reason that does not
+// pass, ctx is cancelled or bucketSetupWait has passed: JetStream API
+// calls time out while a cluster elects leaders after a node went away.
+func (b *Bus) retry(ctx context.Context, what string, fn func() error) error {
+	deadline := time.Now().Add(bucketSetupWait)
+	for {
+		err := fn()
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) || !retryable(err) || b.ns != nil {
+			return err
+		}
+		b.log.Warn(what+": stream not answering, retrying", "err", err)
+		sleep(ctx, time.Second)
+	}
+}

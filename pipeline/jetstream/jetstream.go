@@ -299,6 +299,10 @@ func (b *Bus) reclaimInFlight(ctx context.Context) error {
 // took the lease (the previous writer has stopped), an index replica's or
 // a standby's own at start. A consumer that does not exist is left alone.
 func (b *Bus) Reclaim(ctx context.Context, durable string) error {
+	return b.retry(ctx, "reclaim "+durable, func() error { return b.reclaim(ctx, durable) })
+}
+
+func (b *Bus) reclaim(ctx context.Context, durable string) error {
 	c, err := b.stream.Consumer(ctx, durable)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return nil
@@ -420,7 +424,11 @@ func (b *Bus) consumer(ctx context.Context, durable string, subjects []string) (
 // Consume implements pipeline.Bus. Messages are fetched in batches; a batch
 // is acknowledged after the handler returns nil.
 func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, batch int, h pipeline.BatchHandler) error {
-	cons, err := b.consumer(ctx, durable, subjects)
+	var cons jetstream.Consumer
+	err := b.retry(ctx, "consumer "+durable, func() (err error) {
+		cons, err = b.consumer(ctx, durable, subjects)
+		return err
+	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // cancelled while the consumer was being set up
@@ -545,7 +553,11 @@ func (b *Bus) recordBad(ctx context.Context, durable string, m *pipeline.Msg) {
 
 // LastHeader implements pipeline.Bus.
 func (b *Bus) LastHeader(ctx context.Context, subject, key string) (string, error) {
-	m, err := b.stream.GetLastMsgForSubject(ctx, subject)
+	var m *jetstream.RawStreamMsg
+	err := b.retry(ctx, "last message of "+subject, func() (err error) {
+		m, err = b.stream.GetLastMsgForSubject(ctx, subject)
+		return err
+	})
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return "", nil
 	}

@@ -253,14 +253,23 @@ func (b *Bus) PutIfAbsent(ctx context.Context, bucket, key string, value []byte)
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", bucket, err)
 	}
-	if _, err := kv.Create(ctx, key, value); err == nil {
-		return value, nil
-	} else if !errors.Is(err, jetstream.ErrKeyExists) {
-		return nil, fmt.Errorf("bucket %s: %w", bucket, err)
-	}
-	e, err := kv.Get(ctx, key)
+	var got []byte
+	err = b.retry(ctx, "bucket "+bucket, func() error {
+		if _, err := kv.Create(ctx, key, value); err == nil {
+			got = value
+			return nil
+		} else if !errors.Is(err, jetstream.ErrKeyExists) {
+			return err
+		}
+		e, err := kv.Get(ctx, key)
+		if err != nil {
+			return err
+		}
+		got = e.Value()
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", bucket, err)
 	}
-	return e.Value(), nil
+	return got, nil
 }
