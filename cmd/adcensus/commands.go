@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -161,6 +163,7 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 	minCell := fs.Int("min-cell", 5, "suppress cells with fewer distinct persons than this (0: no suppression)")
 	out := fs.String("out", "", "output file (default: standard output)")
 	split := fs.String("split", "", `"minors": persons flagged as possible minors and all others in two separate tables`)
+	from := fs.String("from", "", "read through the API at this URL (an index replica's 'stages --serve', or 'serve') instead of --data: works while the index stage writes")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -176,6 +179,13 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 	dims := splitList(*by)
 	if err := index.ValidateDimensions(dims); err != nil {
 		return err
+	}
+	if *from != "" {
+		q := url.Values{"by": {strings.Join(dims, ",")}, "format": {*format}, "min_cell": {strconv.Itoa(*minCell)}}
+		if *split != "" {
+			q.Set("split", *split)
+		}
+		return writeOutput(stdout, *out, func(w io.Writer) error { return remoteGet(ctx, *from, "/api/export/counts", q, w) })
 	}
 	ix, err := openIndex(*dataDir)
 	if err != nil {

@@ -206,9 +206,12 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 		printRuns(stdout, runs)
 		fmt.Fprintf(stdout, "\nthe stream is processed; the counts are in the index replicas: adcensus export counts --data DIR (the data directory of an 'adcensus stages --only index' process)\n")
 	}
-	if o.Temporary {
+	switch {
+	case o.Temporary:
 		fmt.Fprintf(stdout, "\ndone in %s (data in a temporary directory, removed now; keep it with --data DIR)\n", time.Since(start).Round(10*time.Millisecond))
-	} else {
+	case n.index == nil:
+		fmt.Fprintf(stdout, "\ndone in %s; crawl state in %s\n", time.Since(start).Round(10*time.Millisecond), o.DataDir)
+	default:
 		fmt.Fprintf(stdout, "\ndone in %s; data in %s (search: adcensus search --data %s QUERY)\n", time.Since(start).Round(10*time.Millisecond), o.DataDir, o.DataDir)
 	}
 	if o.Schedule {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -193,6 +194,19 @@ func TestScaleOutFailoverCountsRight(t *testing.T) {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("metrics lack %s:\n%s", want, rec.Body.String())
 		}
+	}
+	// Read while the replica's stage runs: through the API it serves.
+	addr, stopAPI, err := ixB.n.serveAPI(context.Background(), "127.0.0.1:0", io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopAPI()
+	out.Reset()
+	if err := Main(context.Background(), []string{"export", "counts", "--from", "http://" + addr, "--format", "csv"}, &out, &errb); err != nil {
+		t.Fatalf("export counts --from: %v", err)
+	}
+	if want := fmt.Sprintf("*,%d,%d", corpus.Ads(), corpus.Persons()); !strings.Contains(out.String(), want) {
+		t.Errorf("export counts --from:\n%s\nwant a row %s", out.String(), want)
 	}
 	for name, p := range map[string]*stageProc{"a": ixA, "b": ixB} {
 		ads, persons, networks := mustCounts(t, p.n.index)

@@ -89,7 +89,7 @@ func cmdStages(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer stop()
 	}
 	if *serveAddr != "" {
-		stop, err := n.serveAPI(ctx, *serveAddr, stdout, stderr)
+		_, stop, err := n.serveAPI(ctx, *serveAddr, stdout, stderr)
 		if err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func (n *node) crawlRole(ctx context.Context, o runOptions, stdout, stderr io.Wr
 
 // serveAPI serves the HTTP API on the node's index at addr until stop is
 // called: reads from the process that writes the index.
-func (n *node) serveAPI(ctx context.Context, addr string, stdout, stderr io.Writer) (stop func(), err error) {
+func (n *node) serveAPI(ctx context.Context, addr string, stdout, stderr io.Writer) (bound string, stop func(), err error) {
 	logger := newLogger(stderr, slog.LevelInfo).With("cmd", "stages", "api", addr)
 	h := api.New(n.index, n.index, api.Options{
 		Logger:         logger,
@@ -152,7 +152,7 @@ func (n *node) serveAPI(ctx context.Context, addr string, stdout, stderr io.Writ
 	})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("serve: %w", err)
+		return "", nil, fmt.Errorf("serve: %w", err)
 	}
 	srv := &http.Server{
 		Handler:           h,
@@ -165,7 +165,7 @@ func (n *node) serveAPI(ctx context.Context, addr string, stdout, stderr io.Writ
 	}
 	fmt.Fprintf(stdout, "serving the API on http://%s/api/ from this index replica\n", ln.Addr())
 	go srv.Serve(ln)
-	return func() {
+	return ln.Addr().String(), func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serveShutdownWait)
 		defer cancel()
 		if err := srv.Shutdown(sctx); err != nil {

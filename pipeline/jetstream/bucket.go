@@ -62,10 +62,13 @@ func (b *Bus) openBucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jet
 	return kv, nil
 }
 
+// errStale is a read that a follower answered before it had caught up.
+var errStale = errors.New("read not yet replicated")
+
 // retryable reports whether a setup call failed for a reason that passes
 // (a timeout, no responders while leaders are elected).
 func retryable(err error) bool {
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+	return errors.Is(err, errStale) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders)
 }
 

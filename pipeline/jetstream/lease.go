@@ -262,6 +262,11 @@ func (b *Bus) PutIfAbsent(ctx context.Context, bucket, key string, value []byte)
 			return err
 		}
 		e, err := kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			// Created meanwhile but not yet on the replica that answered
+			// (key-value reads may be served by a follower).
+			return errStale
+		}
 		if err != nil {
 			return err
 		}
