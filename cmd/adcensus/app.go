@@ -223,19 +223,7 @@ func (n *node) waitIdle(ctx context.Context) error {
 	if n.bus.Embedded() {
 		return n.waitIdleOf(ctx, n.durablesOf(allStages)...)
 	}
-	var ds []string
-	for since := time.Now(); ; {
-		var err error
-		if ds, err = n.drainedDurables(ctx); err == nil {
-			break
-		}
-		if ctx.Err() != nil || time.Since(since) > idleErrorsFor {
-			return fmt.Errorf("list the stream's consumers: %w", err)
-		}
-		n.log.Warn("waiting for the stages: stream not answering, retrying", "err", err)
-		sleep(ctx, time.Second)
-	}
-	return n.waitIdleOf(ctx, ds...)
+	return n.waitIdleOf(ctx)
 }
 
 // durablesOf returns the durable consumers of the named stages, in flow
@@ -266,7 +254,8 @@ func (n *node) durablesOf(names []string) []string {
 const idleErrorsFor = 2 * time.Minute
 
 // waitIdleOf waits until the given durable consumers (in flow order) have
-// processed everything in the stream.
+// processed everything in the stream; with none given, until every
+// stage's consumer on the NATS cluster has (drainedDurables).
 func (n *node) waitIdleOf(ctx context.Context, durables ...string) error {
 	stagesDone := make(chan error, 1)
 	// The group is read here, not in the goroutine: stopStages and
@@ -291,7 +280,17 @@ func (n *node) waitIdleOf(ctx context.Context, durables ...string) error {
 		}
 		// Checked in flow order: when a stage is idle, all it will ever
 		// publish from what it consumed is already in the stream.
-		idle, err := n.bus.Idle(ctx, durables...)
+		ds := durables
+		var err error
+		if len(durables) == 0 {
+			// On a NATS cluster: every stage's consumer, looked up each
+			// time (replicas may create theirs after the crawl began).
+			ds, err = n.drainedDurables(ctx)
+		}
+		idle := false
+		if err == nil {
+			idle, err = n.bus.Idle(ctx, ds...)
+		}
 		if err != nil {
 			// On a NATS cluster a node going away makes requests time
 			// out while leaders are elected: wait it out, for a while.

@@ -169,7 +169,8 @@ func (n *node) drainedDurables(ctx context.Context) ([]string, error) {
 		}
 	}
 	if len(ix) == 0 {
-		ix = []string{n.indexDurable}
+		// No replica has created its consumer yet: not processed.
+		ix = []string{pipeline.IndexDurable("none-yet")}
 	}
 	sort.Strings(ix)
 	return append(ds, ix...), nil
@@ -181,11 +182,16 @@ func (n *node) drainedDurables(ctx context.Context) ([]string, error) {
 // when the lease is lost it becomes a standby again.
 func (n *node) runClusterRole(ctx context.Context, cs *cluster.Stage) error {
 	log := n.log.With("stage", "cluster", "node", n.id)
-	// The standby consumer is this process's own (named by its node id).
-	if err := n.bus.Reclaim(ctx, pipeline.DurableStandbyPrefix+n.id); err != nil {
-		return err
-	}
 	for ctx.Err() == nil {
+		// The standby consumer is this process's own (named by its node
+		// id): what it held when the process died or last took the lease
+		// is delivered again at once.
+		if err := n.bus.Reclaim(ctx, pipeline.DurableStandbyPrefix+n.id); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
 		follower := &cluster.Stage{Cluster: cs.Cluster, Log: cs.Log, Follow: true, Durable: pipeline.DurableStandbyPrefix + n.id}
 		fctx, stopFollow := context.WithCancel(ctx)
 		followed := make(chan error, 1)

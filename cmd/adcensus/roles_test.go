@@ -91,3 +91,25 @@ func TestHeldIndexNamesItsHolder(t *testing.T) {
 		}
 	}
 }
+
+// The stream section of the main config is checked when it is loaded,
+// with errors naming the file and the field.
+func TestStreamSettingsValidate(t *testing.T) {
+	for _, c := range []struct {
+		s    streamSettings
+		want string // "" for valid
+	}{
+		{streamSettings{}, ""},
+		{streamSettings{Replicas: 3, AckWait: 30 * time.Second, DuplicateWindow: 2 * time.Minute, LeaseTTL: 6 * time.Second}, ""},
+		{streamSettings{Replicas: 2}, "f.yaml: stream.replicas: 2; use 1, 3 or 5"},
+		{streamSettings{AckWait: time.Minute}, "f.yaml: stream.ack_wait: 1m0s is more than a quarter of the duplicate window 2m0s"},
+		{streamSettings{MaxAge: time.Minute}, "f.yaml: stream.max_age: 1m0s is shorter than the duplicate window"},
+		{streamSettings{LeaseTTL: 100 * time.Millisecond}, "f.yaml: stream.lease_ttl: 100ms is below 1s"},
+		{streamSettings{MaxDeliver: -1}, "f.yaml: stream.max_deliver: -1 is negative"},
+	} {
+		err := c.s.validate("f.yaml")
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.HasPrefix(err.Error(), c.want)) {
+			t.Errorf("%+v: err %v, want %q", c.s, err, c.want)
+		}
+	}
+}

@@ -77,19 +77,25 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	if *natsURL == "" && *cfgPath != "" {
+	var stream streamSettings
+	if *cfgPath != "" {
 		cfg, _, err := loadConfig(*cfgPath)
 		if err != nil {
 			return err
 		}
-		*natsURL = cfg.NATSURL
+		if *natsURL == "" {
+			*natsURL = cfg.NATSURL
+		}
+		stream = cfg.Stream
 	}
 	if *natsURL == "" {
 		if _, err := os.Stat(*dataDir); err != nil {
 			return fmt.Errorf("no --nats URL and no data directory: %w", err)
 		}
 	}
-	bus, err := jetstream.Open(ctx, jetstream.Options{URL: *natsURL, DataDir: *dataDir, Logger: newLogger(stderr, levelFor(true))})
+	bo := stream.busOptions()
+	bo.URL, bo.DataDir, bo.Logger = *natsURL, *dataDir, newLogger(stderr, levelFor(true))
+	bus, err := jetstream.Open(ctx, bo)
 	if err != nil {
 		return err
 	}
