@@ -436,6 +436,7 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 		return fmt.Errorf("consumer %s: %w", durable, err)
 	}
 	log := b.log.With("consumer", durable)
+	lastCheck := time.Now()
 	for ctx.Err() == nil {
 		mb, err := cons.Fetch(batch, jetstream.FetchMaxWait(200*time.Millisecond))
 		if err != nil {
@@ -444,6 +445,9 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 			}
 			if consumerGone(err) {
 				return fmt.Errorf("consumer %s: %w", durable, err)
+			}
+			if _, cerr := b.stream.Consumer(ctx, durable); consumerGone(cerr) {
+				return fmt.Errorf("consumer %s: %w", durable, cerr)
 			}
 			log.Warn("fetch", "err", err)
 			sleep(ctx, time.Second)
@@ -485,6 +489,15 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 			return fmt.Errorf("consumer %s: %w", durable, err)
 		}
 		if len(msgs) == 0 {
+			// A fetch on a consumer deleted between two fetches may just
+			// come back empty (no one answers the pull): look it up now
+			// and then.
+			if time.Since(lastCheck) > consumerCheckEvery && ctx.Err() == nil {
+				lastCheck = time.Now()
+				if _, err := b.stream.Consumer(ctx, durable); consumerGone(err) {
+					return fmt.Errorf("consumer %s: %w", durable, err)
+				}
+			}
 			continue
 		}
 		// A batch that takes long tells the server it is still being
@@ -528,6 +541,10 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 	}
 	return nil
 }
+
+// consumerCheckEvery is how often an idle Consume checks that its
+// consumer still exists.
+const consumerCheckEvery = 2 * time.Second
 
 // consumerGone reports whether a fetch failed because the durable
 // consumer no longer exists (deleted by an operator or a rebuild): the
