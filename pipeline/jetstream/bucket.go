@@ -62,12 +62,21 @@ func (b *Bus) openBucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jet
 	return kv, nil
 }
 
+// errCodeNoPeers is JetStream's "no suitable peers for placement"
+// (JSClusterNoPeersErr), answered while a starting cluster has fewer
+// nodes than the stream's replicas.
+const errCodeNoPeers jetstream.ErrorCode = 10005
+
 // errStale is a read that a follower answered before it had caught up.
 var errStale = errors.New("read not yet replicated")
 
 // retryable reports whether a setup call failed for a reason that passes
 // (a timeout, no responders while leaders are elected).
 func retryable(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeNoPeers {
+		return true // a cluster starting up: not every node has joined yet
+	}
 	return errors.Is(err, errStale) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders)
 }
