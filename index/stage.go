@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
 
 	"adcensus/ad"
 	"adcensus/pipeline"
@@ -15,18 +18,55 @@ const StageBatch = 500
 // Stage is the index stage (pipeline.Stage): it applies fingerprints and
 // assignments to the Store, each assignment versioned by the stream
 // sequence of its message, and publishes nothing. Index replicas each
-// run one on their own durable consumer.
+// run one on their own durable consumer (Durable).
+//
+// Fencing: an assignments message carries the lease epoch of the cluster
+// writer that published it (pipeline.HeaderEpoch, 0 when absent). The
+// stage drops assignments whose epoch is below the highest epoch it
+// knows: the last epoch marker in the stream when it starts, raised by
+// every message it applies. A writer that lost its lease may still have
+// publishes in flight; the new writer publishes its epoch marker and
+// then every assignment of its state (a snapshot) before anything else,
+// so a stale message the stage applied before it knew the new epoch is
+// overwritten by the snapshot, and one after is dropped.
 type Stage struct {
 	Store Store
+	// Durable is the stage's consumer; "" is pipeline.DurableIndex.
+	Durable string
+	Log     *slog.Logger // nil: no log
+	// Fenced counts the assignments messages dropped as stale.
+	Fenced atomic.Int64
+
+	epoch uint64 // the highest writer epoch known
 }
 
-var _ pipeline.Stage = (*Stage)(nil)
+var (
+	_ pipeline.Stage   = (*Stage)(nil)
+	_ pipeline.Starter = (*Stage)(nil)
+)
+
+// Start implements pipeline.Starter: it reads the epoch of the last
+// writer lease taken.
+func (s *Stage) Start(ctx context.Context, bus pipeline.Bus) error {
+	last, err := bus.LastHeader(ctx, pipeline.SubjectEpochs, pipeline.HeaderEpoch)
+	if err != nil {
+		return fmt.Errorf("index: last writer epoch: %w", err)
+	}
+	if e, _ := strconv.ParseUint(last, 10, 64); e > s.epoch {
+		s.epoch = e
+	}
+	return nil
+}
 
 // Spec implements pipeline.Stage.
 func (s *Stage) Spec() pipeline.Spec {
+	durable := s.Durable
+	if durable == "" {
+		durable = pipeline.DurableIndex
+	}
 	return pipeline.Spec{
 		Name:    "index",
-		Durable: pipeline.DurableIndex,
+		Durable: durable,
 		Inputs:  []string{pipeline.SubjectFingerprints, pipeline.SubjectAssignments},
 		Batch:   StageBatch,
 	}
@@ -47,6 +87,15 @@ func (s *Stage) Process(ctx context.Context, msgs []*pipeline.Msg) (pipeline.Res
 			}
 			fps = append(fps, fp)
 		case pipeline.SubjectAssignments:
+			epoch, _ := strconv.ParseUint(m.Header[pipeline.HeaderEpoch], 10, 64)
+			if epoch < s.epoch {
+				s.Fenced.Add(1)
+				if s.Log != nil {
+					s.Log.Warn("dropped assignments of a writer whose lease ended", "stage", "index", "seq", m.Seq, "epoch", epoch, "current", s.epoch)
+				}
+				continue
+			}
+			s.epoch = epoch
 			var a ad.Assignments
 			if err := json.Unmarshal(m.Data, &a); err != nil {
 				m.Bad = fmt.Errorf("%s at stream seq %d: decode: %w", m.Subject, m.Seq, err)

@@ -73,3 +73,52 @@ func TestStageProcess(t *testing.T) {
 		t.Fatalf("err %v, want %v", err, st.fail)
 	}
 }
+
+// lastHeaderBus answers LastHeader from a map; the index stage calls
+// nothing else at Start.
+type lastHeaderBus struct {
+	pipeline.Bus
+	last map[string]string
+}
+
+func (b lastHeaderBus) LastHeader(_ context.Context, subject, key string) (string, error) {
+	return b.last[subject+" "+key], nil
+}
+
+// Fencing: assignments of a writer whose lease epoch is below the highest
+// known (the last epoch marker at Start, or a newer message applied) are
+// dropped and counted; those without an epoch are epoch 0. Each replica
+// has its own durable.
+func TestStageFencesStaleEpochs(t *testing.T) {
+	st := &applyStore{}
+	stage := &index.Stage{Store: st, Durable: pipeline.IndexDurable("r1")}
+	if got := stage.Spec().Durable; got != "index-r1" {
+		t.Fatalf("durable %q, want index-r1", got)
+	}
+	bus := lastHeaderBus{last: map[string]string{pipeline.SubjectEpochs + " " + pipeline.HeaderEpoch: "2"}}
+	if err := stage.Start(context.Background(), bus); err != nil {
+		t.Fatal(err)
+	}
+	asg := func(seq uint64, epoch, person string) *pipeline.Msg {
+		m := &pipeline.Msg{Subject: pipeline.SubjectAssignments, Seq: seq,
+			Data: []byte(`{"cause":"a-1","changed":[{"ad_id":"a-1","person_id":"` + person + `","network_id":"N"}]}`)}
+		if epoch != "" {
+			m.Header = map[string]string{pipeline.HeaderEpoch: epoch}
+		}
+		return m
+	}
+	msgs := []*pipeline.Msg{asg(10, "1", "stale"), asg(11, "", "legacy"), asg(12, "2", "P2"), asg(13, "3", "P3"), asg(14, "2", "stale2")}
+	if _, err := stage.Process(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range st.asg {
+		got = append(got, a.PersonID)
+	}
+	if len(got) != 2 || got[0] != "P2" || got[1] != "P3" {
+		t.Fatalf("applied %q, want [P2 P3]", got)
+	}
+	if n := stage.Fenced.Load(); n != 3 {
+		t.Fatalf("fenced %d, want 3", n)
+	}
+}

@@ -77,6 +77,9 @@ func (c *Counters) processed(durable string) *atomic.Int64 {
 	case DurableIndex:
 		return &c.Indexed
 	}
+	if strings.HasPrefix(durable, DurableIndexPrefix) { // an index replica
+		return &c.Indexed
+	}
 	return nil
 }
 

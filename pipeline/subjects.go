@@ -19,12 +19,50 @@ const (
 	SubjectAssignments = "adcensus.assignments"
 	// SubjectErrors carries records of input that could not be processed.
 	SubjectErrors = "adcensus.errors"
+	// SubjectDeadLetter carries the messages whose processing failed on
+	// every delivery (headers name the consumer, original subject and
+	// sequence, and the error); SubjectDeadLetterReplayed records each
+	// replay ('adcensus dlq').
+	SubjectDeadLetter         = "adcensus.dlq"
+	SubjectDeadLetterReplayed = "adcensus.dlq-replayed"
 
 	// DurableFingerprint, DurableCluster and DurableIndex are the stages'
 	// durable pull consumers.
 	DurableFingerprint = "fingerprint"
 	DurableCluster     = "cluster"
 	DurableIndex       = "index"
+	// DurableIndexPrefix + replica id is the durable consumer of one index
+	// replica on a NATS cluster: every replica sees every message.
+	DurableIndexPrefix = "index-"
+	// DurableStandbyPrefix + process id is the durable consumer of a
+	// standby cluster process: it applies fingerprints to its own state
+	// and publishes nothing, so that it can take over the writer's lease
+	// with a state that is up to date.
+	DurableStandbyPrefix = "cluster-standby-"
+
+	// SubjectEpochs carries one message per cluster writer lease taken
+	// (header HeaderEpoch): the epoch from which a writer publishes.
+	SubjectEpochs = "adcensus.epochs"
+	// HeaderEpoch, on an assignments or epochs message, is the lease epoch
+	// of the cluster writer that published it (absent: a single writer
+	// without a lease, epoch 0). The index stage drops assignments whose
+	// epoch is below the highest it knows (fencing).
+	HeaderEpoch = "Adcensus-Epoch"
+	// HeaderSnapshot, on an assignments message, says it is part of the
+	// full set of assignments a new writer publishes when it takes the
+	// lease.
+	HeaderSnapshot = "Adcensus-Snapshot"
+
+	// LeaseBucket is the JetStream key-value bucket of leases; LeaseCluster
+	// is the key of the cluster writer's lease.
+	LeaseBucket  = "adcensus_leases"
+	LeaseCluster = "cluster"
+	// ClusterBucket is the key-value bucket of facts every process of a
+	// NATS cluster must agree on (the key id of the pseudonymisation key).
+	ClusterBucket = "adcensus_cluster"
+	// HeartbeatBucket is the key-value bucket where every stage process
+	// records its last heartbeat (key: role.process id).
+	HeartbeatBucket = "adcensus_heartbeats"
 
 	// HeaderCauseSeq, on an assignments message, is the stream sequence of
 	// the fingerprints message that caused it. A cluster stage rebuilding
@@ -34,6 +72,15 @@ const (
 	// HeaderAd, on a fingerprints message, is the id of its advert.
 	HeaderAd = "Adcensus-Ad"
 )
+
+// IndexDurable is the durable consumer of index replica id; "" is the
+// one index of a single-process pipeline (DurableIndex).
+func IndexDurable(replica string) string {
+	if replica == "" {
+		return DurableIndex
+	}
+	return DurableIndexPrefix + replica
+}
 
 // AdsSubject is the subject an arena's adverts are published on.
 func AdsSubject(arena string) string { return SubjectAdsPrefix + arena }

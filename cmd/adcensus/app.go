@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -45,6 +46,17 @@ type node struct {
 	index    index.Store
 	counters pipeline.Counters
 
+	// roles are the roles the node runs (roles.go): its stores are
+	// opened for them only, and it joins no other consumer.
+	roles []string
+	// id names the process in leases, heartbeats and standby consumers;
+	// indexDurable is its index stage's consumer.
+	id           string
+	indexDurable string
+	started      []string // the pipeline stages startSome started
+	// writing is set while the node holds the cluster writer's lease.
+	writing atomic.Bool
+
 	cancel context.CancelFunc
 	group  *errgroup.Group
 	closed bool
@@ -54,6 +66,17 @@ type nodeOptions struct {
 	DataDir string
 	NATSURL string
 	Logger  *slog.Logger
+	// Roles the process runs (nil: every role, the single-process
+	// pipeline).
+	Roles []string
+	// Replica names this process's index replica on a NATS cluster
+	// (default: the node id of the data directory).
+	Replica string
+	// Stream settings (the main config's stream section).
+	Stream streamSettings
+	// API is the address this process serves the index's API on, if it
+	// does (recorded in the holder file).
+	API string
 }
 
 // openNode opens the data directory: key, stream, crawl state, cluster state
@@ -62,39 +85,73 @@ func openNode(ctx context.Context, o nodeOptions) (*node, error) {
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	n := &node{dataDir: o.DataDir, log: o.Logger}
-	key, err := contact.LoadOrCreateKey(o.DataDir)
+	if o.Roles == nil {
+		o.Roles = roles
+	}
+	n := &node{dataDir: o.DataDir, log: o.Logger, roles: o.Roles}
+	key, err := loadKey(o.DataDir, o.NATSURL, o.Roles)
 	if err != nil {
 		return nil, err
 	}
 	n.pseudo = contact.New(key)
-	if n.bus, err = jetstream.Open(ctx, jetstream.Options{URL: o.NATSURL, DataDir: o.DataDir, Logger: o.Logger}); err != nil {
+	if n.id, err = nodeID(o.DataDir); err != nil {
 		return nil, err
 	}
-	if n.crawls, err = crawler.OpenStore(filepath.Join(o.DataDir, crawlStateFile)); err != nil {
+	if o.NATSURL != "" {
+		replica := o.Replica
+		if replica == "" {
+			replica = n.id
+		}
+		n.indexDurable = pipeline.IndexDurable(replica)
+	} else {
+		n.indexDurable = pipeline.DurableIndex
+	}
+	jo := o.Stream.busOptions()
+	jo.URL, jo.DataDir, jo.Logger = o.NATSURL, o.DataDir, o.Logger
+	if n.bus, err = jetstream.Open(ctx, jo); err != nil {
+		return nil, err
+	}
+	if err := n.checkClusterKey(ctx, key); err != nil {
 		n.Close()
 		return nil, err
 	}
-	if n.cluster, err = cluster.Open(filepath.Join(o.DataDir, clusterStateFile)); err != nil {
-		n.Close()
-		return nil, err
+	if n.has(roleCrawl) {
+		if n.crawls, err = crawler.OpenStore(filepath.Join(o.DataDir, crawlStateFile)); err != nil {
+			n.Close()
+			return nil, explainHeld(o.DataDir, err)
+		}
 	}
-	// Through a variable of the concrete type: a nil *Index in the
-	// index.Store field would not be nil, and Close would call it.
-	ix, err := indexbleve.Open(filepath.Join(o.DataDir, indexDir))
-	if err != nil {
-		n.Close()
-		return nil, err
+	if n.has("cluster") {
+		if n.cluster, err = cluster.Open(filepath.Join(o.DataDir, clusterStateFile)); err != nil {
+			n.Close()
+			return nil, explainHeld(o.DataDir, err)
+		}
 	}
-	n.index = ix
+	if n.has("index") {
+		// Through a variable of the concrete type: a nil *Index in the
+		// index.Store field would not be nil, and Close would call it.
+		ix, err := indexbleve.Open(filepath.Join(o.DataDir, indexDir))
+		if err != nil {
+			n.Close()
+			return nil, explainHeld(o.DataDir, err)
+		}
+		n.index = ix
+	}
+	if err := writeHolder(o.DataDir, holder{Node: n.id, Roles: n.roles, API: o.API}); err != nil {
+		n.log.Warn("holder file", "err", err)
+	}
 	return n, nil
 }
 
-// startStages starts the fingerprint, cluster and index stages as goroutines.
-// Shutdown order (stopStages): cancel the stages' context, wait for every
-// stage to return (each finishes or abandons its current batch, which is
-// then redelivered), then Close closes the stores and the stream.
-func (n *node) startStages(ctx context.Context) { n.startSome(ctx, allStages) }
+// has reports whether the node runs role.
+func (n *node) has(role string) bool { return slices.Contains(n.roles, role) }
+
+// startStages starts the pipeline stages among the node's roles as
+// goroutines. Shutdown order (stopStages): cancel the stages' context,
+// wait for every stage to return (each finishes or abandons its current
+// batch, which is then redelivered; the cluster writer releases its
+// lease), then Close closes the stores and the stream.
+func (n *node) startStages(ctx context.Context) { n.startSome(ctx, pipelineRoles(n.roles)) }
 
 // stages returns the pipeline's stages in flow order, wired to the node's
 // stores. Images on the stream were fetched and hashed by the crawler
@@ -105,7 +162,7 @@ func (n *node) stages() []pipeline.Stage {
 	return []pipeline.Stage{
 		&dedup.FingerprintStage{FP: fp, Workers: runtime.NumCPU(), Log: n.log},
 		&cluster.Stage{Cluster: n.cluster, Log: n.log},
-		&index.Stage{Store: n.index},
+		&index.Stage{Store: n.index, Durable: n.indexDurable, Log: n.log},
 	}
 }
 
@@ -127,17 +184,46 @@ func (n *node) startSome(ctx context.Context, stages []string) {
 	ctx, n.cancel = context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(ctx)
 	n.group = g
+	n.started = nil
+	if !n.bus.Embedded() {
+		g.Go(func() error { n.heartbeat(gctx); return nil })
+	}
 	for _, st := range n.stages() {
-		if on[st.Spec().Name] {
-			g.Go(func() error { return pipeline.Run(gctx, n.bus, st, &n.counters) })
+		name := st.Spec().Name
+		if !on[name] {
+			continue
 		}
+		n.started = append(n.started, name)
+		if cs, ok := st.(*cluster.Stage); ok && !n.bus.Embedded() {
+			// On a NATS cluster: one writer at a time, by lease.
+			g.Go(func() error { return n.runClusterRole(gctx, cs) })
+			continue
+		}
+		if name == "index" && !n.bus.Embedded() {
+			// The replica's consumer is its own: what a killed
+			// predecessor took and did not acknowledge is delivered
+			// again now, not after the ack wait.
+			g.Go(func() error {
+				if err := n.bus.Reclaim(gctx, n.indexDurable); err != nil {
+					return err
+				}
+				return pipeline.Run(gctx, n.bus, st, &n.counters)
+			})
+			continue
+		}
+		g.Go(func() error { return pipeline.Run(gctx, n.bus, st, &n.counters) })
 	}
 }
 
-// waitIdle waits until every stage has processed everything in the stream.
-// A stage that fails ends the wait with its error.
+// waitIdle waits until every stage has processed everything in the stream:
+// with the embedded server the node's own stages, on a NATS cluster every
+// stage's consumer (drainedDurables). A stage of the node that fails ends
+// the wait with its error.
 func (n *node) waitIdle(ctx context.Context) error {
-	return n.waitIdleOf(ctx, durablesOf(allStages)...)
+	if n.bus.Embedded() {
+		return n.waitIdleOf(ctx, n.durablesOf(allStages)...)
+	}
+	return n.waitIdleOf(ctx)
 }
 
 // durablesOf returns the durable consumers of the named stages, in flow
@@ -152,15 +238,33 @@ func durablesOf(names []string) []string {
 	return ds
 }
 
+// durablesOf is durablesOf with the node's index consumer.
+func (n *node) durablesOf(names []string) []string {
+	ds := durablesOf(names)
+	for i, d := range ds {
+		if d == pipeline.DurableIndex {
+			ds[i] = n.indexDurable
+		}
+	}
+	return ds
+}
+
+// idleErrorsFor is how long waitIdleOf tolerates a NATS cluster that does
+// not answer before it gives up.
+const idleErrorsFor = 2 * time.Minute
+
 // waitIdleOf waits until the given durable consumers (in flow order) have
-// processed everything in the stream.
+// processed everything in the stream; with none given, until every
+// stage's consumer on the NATS cluster has (drainedDurables).
 func (n *node) waitIdleOf(ctx context.Context, durables ...string) error {
 	stagesDone := make(chan error, 1)
 	// The group is read here, not in the goroutine: stopStages and
 	// startStages (run --schedule) replace it while the goroutine waits.
-	g := n.group
-	go func() { stagesDone <- g.Wait() }()
+	if g := n.group; g != nil && len(n.started) > 0 {
+		go func() { stagesDone <- g.Wait() }()
+	}
 	idleInARow := 0
+	var failingSince time.Time
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -176,10 +280,34 @@ func (n *node) waitIdleOf(ctx context.Context, durables ...string) error {
 		}
 		// Checked in flow order: when a stage is idle, all it will ever
 		// publish from what it consumed is already in the stream.
-		idle, err := n.bus.Idle(ctx, durables...)
-		if err != nil {
-			return err
+		ds := durables
+		var err error
+		if len(durables) == 0 {
+			// On a NATS cluster: every stage's consumer, looked up each
+			// time (replicas may create theirs after the crawl began).
+			ds, err = n.drainedDurables(ctx)
 		}
+		idle := false
+		if err == nil {
+			idle, err = n.bus.Idle(ctx, ds...)
+		}
+		if err != nil {
+			// On a NATS cluster a node going away makes requests time
+			// out while leaders are elected: wait it out, for a while.
+			if n.bus.Embedded() || ctx.Err() != nil {
+				return err
+			}
+			if failingSince.IsZero() {
+				failingSince = time.Now()
+			}
+			if time.Since(failingSince) > idleErrorsFor {
+				return fmt.Errorf("stream unreachable for %s: %w", idleErrorsFor, err)
+			}
+			n.log.Warn("waiting for the stages: stream not answering, retrying", "err", err)
+			idleInARow = 0
+			continue
+		}
+		failingSince = time.Time{}
 		if idle {
 			idleInARow++
 		} else {
@@ -221,6 +349,7 @@ func (n *node) Close() error {
 	if n.bus != nil {
 		errs = append(errs, n.bus.Close())
 	}
+	removeHolder(n.dataDir)
 	return errors.Join(errs...)
 }
 
@@ -268,7 +397,11 @@ func openIndex(dataDir string) (index.Store, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("no index in %s (run 'adcensus run' or 'adcensus demo --data %s' first): %w", dataDir, dataDir, err)
 	}
-	return indexbleve.Open(dir)
+	ix, err := indexbleve.Open(dir)
+	if err != nil {
+		return nil, explainHeld(dataDir, err)
+	}
+	return ix, nil
 }
 
 // noImageLoader refuses to load images: on the stream, adverts carry the
@@ -277,4 +410,14 @@ type noImageLoader struct{}
 
 func (noImageLoader) Load(context.Context, string) ([]byte, error) {
 	return nil, errors.New("not hashed by the crawler, and the fingerprint stage does not fetch images")
+}
+
+// sleep waits d or until ctx is cancelled.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -163,6 +163,7 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 	minCell := fs.Int("min-cell", 5, "suppress cells with fewer distinct persons than this (0: no suppression)")
 	out := fs.String("out", "", "output file (default: standard output)")
 	split := fs.String("split", "", `"minors": persons flagged as possible minors and all others in two separate tables`)
+	from := fs.String("from", "", "read through the API at this URL (an index replica's 'stages --serve', or 'serve') instead of --data: works while the index stage writes")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -178,6 +179,13 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 	dims := splitList(*by)
 	if err := index.ValidateDimensions(dims); err != nil {
 		return err
+	}
+	if *from != "" {
+		q := url.Values{"by": {strings.Join(dims, ",")}, "format": {*format}, "min_cell": {strconv.Itoa(*minCell)}}
+		if *split != "" {
+			q.Set("split", *split)
+		}
+		return writeOutput(stdout, *out, func(w io.Writer) error { return remoteGet(ctx, *from, "/api/export/counts", q, w) })
 	}
 	ix, err := openIndex(*dataDir)
 	if err != nil {
@@ -405,7 +413,7 @@ func rebuildCommand(ctx context.Context, name string, args []string, stdout, std
 // node is opened first, so a stream that cannot be reached or a store that
 // another process holds stops it before anything is deleted.
 func rebuildStores(ctx context.Context, dataDir, natsURL string, stderr io.Writer, stages ...string) error {
-	n, err := openNode(ctx, nodeOptions{DataDir: dataDir, NATSURL: natsURL, Logger: newLogger(stderr, levelFor(false))})
+	n, err := openNode(ctx, nodeOptions{DataDir: dataDir, NATSURL: natsURL, Logger: newLogger(stderr, levelFor(false)), Roles: stages})
 	if err != nil {
 		return err
 	}
@@ -415,7 +423,7 @@ func rebuildStores(ctx context.Context, dataDir, natsURL string, stderr io.Write
 			return err
 		}
 	}
-	ds := durablesOf(stages)
+	ds := n.durablesOf(stages)
 	for _, d := range ds {
 		if err := n.bus.ResetConsumer(ctx, d); err != nil {
 			return err
@@ -435,36 +443,6 @@ func cmdIndex(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{"usage: adcensus index rebuild [--data DIR] [--nats URL]"}
 	}
 	return rebuildCommand(ctx, "index rebuild", args[1:], stdout, stderr, "index")
-}
-
-// cmdStages runs chosen pipeline stages against a NATS server until
-// interrupted: the scale-out form (see deploy/README.md).
-func cmdStages(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("stages", stderr)
-	dataDir := fs.String("data", "./data", "data directory (key, and the state of the cluster and index stages)")
-	natsURL := fs.String("nats", "", "NATS URL (default: embedded, which only makes sense for all stages in one process)")
-	only := fs.String("only", strings.Join(allStages, ","), "comma-separated stages to run: "+strings.Join(allStages, ", "))
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	stages := splitList(*only)
-	if len(stages) == 0 {
-		return usageError{"--only names no stage (stages: " + strings.Join(allStages, ", ") + ")"}
-	}
-	for _, s := range stages {
-		if !slices.Contains(allStages, s) {
-			return usageError{fmt.Sprintf("unknown stage %q (stages: %s)", s, strings.Join(allStages, ", "))}
-		}
-	}
-	n, err := openNode(ctx, nodeOptions{DataDir: *dataDir, NATSURL: *natsURL, Logger: newLogger(stderr, slog.LevelInfo)})
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	n.startSome(ctx, stages)
-	fmt.Fprintf(stdout, "running stages %s (Ctrl-C to stop)\n", strings.Join(stages, ", "))
-	<-ctx.Done()
-	return n.Close()
 }
 
 // cmdEval compares predicted assignments with a truth file.

@@ -49,7 +49,7 @@ usage: adcensus COMMAND [flags]
   demo serve                serve the demo arenas on 127.0.0.1:8081 and :8082 (for run --config configs/adcensus.yaml)
   demo truth                the demo's true assignments as CSV ad_id,person_id,network_id (for eval)
   arena check FILE          fetch one listing and 3 adverts (--samples N) politely and show what the config extracts
-  run --config FILE         the main job: crawl every arena of the config through all stages (embedded NATS)
+  run --config FILE         the main job: crawl every arena of the config through all stages (embedded NATS; with --nats: crawl only)
   crawl --arena FILE --out ads.jsonl   one crawl of one arena to JSON Lines (no stream)
   dedup --in ads.jsonl --out assignments.csv   offline de-duplication of a JSON Lines file
   ingest --in ads.jsonl --nats URL             publish a JSON Lines corpus on the stream (images hashed, contacts pseudonymised)
@@ -69,7 +69,9 @@ usage: adcensus COMMAND [flags]
   schedule list|add|remove  cron schedules of crawls (schedule add ARENA "0 6 * * 1"), run by 'run --schedule'
   index rebuild             delete the index and replay the stream into a fresh one
   rebuild                   delete the cluster state and the index and rebuild them from the stream
-  stages --only fingerprint,cluster,index --nats URL   run stages as a separate process (scale-out)
+  stages --only crawl|fingerprint|cluster|index --nats URL   run some roles as a separate process (scale-out, deploy/README.md)
+  status [--nats URL]       streams, consumers, the cluster writer's lease and every stage's heartbeat; exit 0 when drained
+  dlq list|replay           messages that failed on every delivery, set aside on adcensus.dlq; publish them again
   version                   print the version
 
 Every command that uses stored data takes --data DIR (default ./data).
@@ -135,6 +137,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdMSE(ctx, rest, stdout, stderr)
 	case "stages":
 		return cmdStages(ctx, rest, stdout, stderr)
+	case "status":
+		return cmdStatus(ctx, rest, stdout, stderr)
+	case "dlq":
+		return cmdDLQ(ctx, rest, stdout, stderr)
 	case "index":
 		return cmdIndex(ctx, rest, stdout, stderr)
 	case "rebuild":

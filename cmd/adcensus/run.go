@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +33,8 @@ type Config struct {
 	DataDir string   `yaml:"data_dir"`
 	NATSURL string   `yaml:"nats_url"`
 	Arenas  []string `yaml:"arenas"`
+	// Stream configures the stream on a NATS cluster (streamcfg.go).
+	Stream streamSettings `yaml:"stream"`
 }
 
 // loadConfig reads the main config; arena paths are relative to its folder.
@@ -45,6 +48,9 @@ func loadConfig(path string) (*Config, []*crawler.ArenaConfig, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := cfg.Stream.validate(path); err != nil {
+		return nil, nil, err
 	}
 	if len(cfg.Arenas) == 0 {
 		return nil, nil, fmt.Errorf("%s: arenas: at least one arena config is required", path)
@@ -83,7 +89,12 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, no
 	warc := fs.String("warc", "", "archive every HTTP response as WARC in DIR (default: DATA/warc for arenas with archive: warc)")
 	schedule := fs.Bool("schedule", false, "after the first crawl, keep running: crawl each arena on its schedule (see 'adcensus schedule') until interrupted")
 	metricsAddr := fs.String("metrics", "", "serve crawler metrics in the Prometheus text format at http://ADDR/metrics")
+	only := fs.String("only", "", "roles this process runs: all (default with the embedded server) or a list of crawl, fingerprint, cluster, index; with --nats the default is crawl: the stages run as their own processes ('adcensus stages')")
+	replica := fs.String("replica", "", "with --nats and the index role: this index replica's id (default: the data directory's node id)")
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := validReplica(*replica); err != nil {
 		return err
 	}
 	cfg, arenas, err := loadConfig(*cfgPath)
@@ -96,6 +107,22 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, no
 	if *natsURL == "" {
 		*natsURL = cfg.NATSURL
 	}
+	if *only == "" {
+		*only = "all"
+		if *natsURL != "" {
+			*only = roleCrawl
+		}
+	}
+	rs, err := parseRoles(*only)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(rs, roleCrawl) {
+		return usageError{"run always crawls: --only must include crawl (stages without crawling: 'adcensus stages --only …')"}
+	}
+	if *natsURL == "" && len(rs) != len(roles) {
+		return usageError{"--only " + *only + " needs --nats URL: with the embedded server every role runs in this process"}
+	}
 	metrics := crawler.NewMetrics()
 	if *metricsAddr != "" {
 		stop, err := serveMetrics(ctx, *metricsAddr, metrics, stdout)
@@ -105,7 +132,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, no
 		defer stop()
 	}
 	_, err = runPipeline(ctx, runOptions{DataDir: *dataDir, NATSURL: *natsURL, Arenas: arenas, Quiet: *quiet,
-		WARCDir: *warc, Metrics: metrics, Schedule: *schedule, Now: now}, stdout, stderr)
+		WARCDir: *warc, Metrics: metrics, Schedule: *schedule, Now: now, Roles: rs, Replica: *replica, Stream: cfg.Stream}, stdout, stderr)
 	return err
 }
 
@@ -141,6 +168,11 @@ type runOptions struct {
 	Schedule bool
 	// Now is the scheduler's clock (default time.Now).
 	Now func() time.Time
+	// Roles the process runs (nil: all); Replica and Stream as in
+	// nodeOptions.
+	Roles   []string
+	Replica string
+	Stream  streamSettings
 }
 
 // runPipeline crawls every arena through all stages, waits until the stream is
@@ -150,24 +182,36 @@ type runOptions struct {
 func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([]index.CountRow, error) {
 	start := time.Now()
 	log := newLogger(stderr, levelFor(o.Quiet))
-	n, err := openNode(ctx, nodeOptions{DataDir: o.DataDir, NATSURL: o.NATSURL, Logger: log})
+	n, err := openNode(ctx, nodeOptions{DataDir: o.DataDir, NATSURL: o.NATSURL, Logger: log, Roles: o.Roles, Replica: o.Replica, Stream: o.Stream})
 	if err != nil {
 		return nil, err
 	}
 	defer n.Close()
 	n.startStages(ctx)
 
+	if !n.bus.Embedded() && !o.Quiet {
+		fmt.Fprintf(stderr, "crawling into %s as %s (roles %s); then waiting until every stage process has processed the stream ('adcensus status --nats %s' shows them)\n",
+			o.NATSURL, n.id, strings.Join(n.roles, ","), o.NATSURL)
+	}
 	runs, err := n.crawlOnce(ctx, o, stderr, start)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := n.report(ctx, stdout, runs)
-	if err != nil {
-		return nil, err
-	}
-	if o.Temporary {
-		fmt.Fprintf(stdout, "\ndone in %s (data in a temporary directory, removed now; keep it with --data DIR)\n", time.Since(start).Round(10*time.Millisecond))
+	var rows []index.CountRow
+	if n.index != nil {
+		if rows, err = n.report(ctx, stdout, runs); err != nil {
+			return nil, err
+		}
 	} else {
+		printRuns(stdout, runs)
+		fmt.Fprintf(stdout, "\nthe stream is processed; the counts are in the index replicas: adcensus export counts --data DIR (the data directory of an 'adcensus stages --only index' process)\n")
+	}
+	switch {
+	case o.Temporary:
+		fmt.Fprintf(stdout, "\ndone in %s (data in a temporary directory, removed now; keep it with --data DIR)\n", time.Since(start).Round(10*time.Millisecond))
+	case n.index == nil:
+		fmt.Fprintf(stdout, "\ndone in %s; crawl state in %s\n", time.Since(start).Round(10*time.Millisecond), o.DataDir)
+	default:
 		fmt.Fprintf(stdout, "\ndone in %s; data in %s (search: adcensus search --data %s QUERY)\n", time.Since(start).Round(10*time.Millisecond), o.DataDir, o.DataDir)
 	}
 	if o.Schedule {
@@ -198,11 +242,30 @@ func (n *node) newCrawler(cfg *crawler.ArenaConfig, o runOptions) (*crawler.Craw
 // waits until the stages have processed everything in the stream and
 // stops them. It returns the runs in the order of o.Arenas.
 func (n *node) crawlOnce(ctx context.Context, o runOptions, stderr io.Writer, start time.Time) ([]*crawler.Run, error) {
+	runs, prog, err := n.crawlAll(ctx, o, stderr, start)
+	if err != nil {
+		return nil, err
+	}
+	err = n.waitIdle(ctx)
+	prog.stop()
+	if err != nil {
+		return nil, err
+	}
+	if err := n.stopStages(); err != nil {
+		return nil, err
+	}
+	return runs, nil
+}
+
+// crawlAll crawls every arena at once with the progress line on stderr
+// and returns once every advert is in the stream, with the progress line
+// still running (the caller stops it).
+func (n *node) crawlAll(ctx context.Context, o runOptions, stderr io.Writer, start time.Time) ([]*crawler.Run, *progress, error) {
 	crawlers := make([]*crawler.Crawler, len(o.Arenas))
 	for i, a := range o.Arenas {
 		var err error
 		if crawlers[i], err = n.newCrawler(a, o); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	prog := startProgress(ctx, stderr, o.Quiet, start, crawlers, &n.counters)
@@ -220,19 +283,11 @@ func (n *node) crawlOnce(ctx context.Context, o runOptions, stderr io.Writer, st
 	if err := errors.Join(errs...); err != nil {
 		prog.stop()
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("interrupted; the same command resumes the crawl where it stopped (%w)", ctx.Err())
+			return nil, nil, fmt.Errorf("interrupted; the same command resumes the crawl where it stopped (%w)", ctx.Err())
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	err := n.waitIdle(ctx)
-	prog.stop()
-	if err != nil {
-		return nil, err
-	}
-	if err := n.stopStages(); err != nil {
-		return nil, err
-	}
-	return runs, nil
+	return runs, prog, nil
 }
 
 // report prints the runs, the problems met, the counts table from the

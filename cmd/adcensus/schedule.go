@@ -152,11 +152,18 @@ func scheduleCrawls(ctx context.Context, n *node, o runOptions, stdout io.Writer
 		if err := n.waitIdle(ctx); err != nil {
 			return fmt.Errorf("scheduled run %s: waiting for the stages: %w", run.ID, err)
 		}
+		indexed := index.CountRow{}
+		if n.index == nil { // a crawl process: the counts are in the index replicas
+			outMu.Lock()
+			fmt.Fprintf(stdout, "scheduled run %s of %s %s: %d pages, %d ads, %d errors; processed by the stages\n",
+				run.ID, arena, run.Status, run.Pages, run.Ads, run.ErrorCount())
+			outMu.Unlock()
+			return nil
+		}
 		rows, err := n.index.Counts(ctx, []string{"arena"}, index.CountOptions{})
 		if err != nil {
 			return err
 		}
-		indexed := index.CountRow{}
 		for _, r := range rows {
 			if !r.Total && len(r.Group) == 1 && r.Group[0] == arena {
 				indexed = r

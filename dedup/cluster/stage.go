@@ -29,6 +29,15 @@ const StageBatch = 256
 type Stage struct {
 	Cluster *Cluster
 	Log     *slog.Logger // nil: no log
+	// Epoch is the lease epoch of this writer on a NATS cluster (0: the
+	// only writer, no lease): every assignments message carries it
+	// (pipeline.HeaderEpoch) so that the index drops those of a writer
+	// whose lease has ended.
+	Epoch uint64
+	// Follow makes the stage a standby: it adds fingerprints to its state
+	// on its own durable (Durable) and publishes nothing.
+	Follow  bool
+	Durable string
 
 	// published is the stream sequence of the last fingerprints message
 	// whose assignments are in the stream (Start).
@@ -42,6 +51,9 @@ var (
 
 // Spec implements pipeline.Stage.
 func (s *Stage) Spec() pipeline.Spec {
+	if s.Follow {
+		return pipeline.Spec{Name: "cluster-standby", Durable: s.Durable, Inputs: []string{pipeline.SubjectFingerprints}, Batch: StageBatch}
+	}
 	return pipeline.Spec{
 		Name:    "cluster",
 		Durable: pipeline.DurableCluster,
@@ -69,7 +81,80 @@ func (s *Stage) Process(ctx context.Context, msgs []*pipeline.Msg) (pipeline.Res
 	if err != nil {
 		return pipeline.Result{}, err
 	}
+	if s.Follow {
+		if _, err := b.pending.Wait(); err != nil {
+			return pipeline.Result{}, err
+		}
+		return pipeline.Result{}, nil
+	}
 	return b.Wait()
+}
+
+// SnapshotChunk is the most assignments in one snapshot message.
+const SnapshotChunk = 1000
+
+// Snapshot publishes the assignment of every advert in the state, in
+// messages of up to SnapshotChunk, with the stage's epoch: what a writer
+// that has just taken the lease publishes before anything else, so the
+// index holds exactly this state's assignments whatever the previous
+// writer published or left unpublished. Start must have run. Message ids
+// are per epoch, so a snapshot republished after a failure is stored once.
+func (s *Stage) Snapshot(ctx context.Context, bus pipeline.Bus) (int, error) {
+	var (
+		chunk []ad.Assignment
+		outs  []pipeline.Out
+		n     int
+	)
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		data, err := json.Marshal(ad.Assignments{Changed: chunk})
+		if err != nil {
+			return err
+		}
+		outs = append(outs, pipeline.Out{
+			Subject: pipeline.SubjectAssignments,
+			ID:      fmt.Sprintf("snap-%d-%d", s.Epoch, len(outs)),
+			Data:    data,
+			Header:  s.header(s.published, map[string]string{pipeline.HeaderSnapshot: "1"}),
+		})
+		n += len(chunk)
+		chunk = nil
+		return nil
+	}
+	err := s.Cluster.All(func(a ad.Assignment) error {
+		chunk = append(chunk, a)
+		if len(chunk) == SnapshotChunk {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("cluster snapshot: %w", err)
+	}
+	for _, o := range outs {
+		if err := bus.Publish(ctx, o.Subject, o.ID, o.Data, o.Header); err != nil {
+			return 0, fmt.Errorf("cluster snapshot: %w", err)
+		}
+	}
+	return n, nil
+}
+
+// header returns the headers of an assignments message for the cause at
+// stream sequence cause, with extra.
+func (s *Stage) header(cause uint64, extra map[string]string) map[string]string {
+	h := map[string]string{pipeline.HeaderCauseSeq: strconv.FormatUint(cause, 10)}
+	if s.Epoch > 0 {
+		h[pipeline.HeaderEpoch] = strconv.FormatUint(s.Epoch, 10)
+	}
+	for k, v := range extra {
+		h[k] = v
+	}
+	return h
 }
 
 // Begun is a batch of the cluster stage begun (Stage.Begin) and maybe not
@@ -129,7 +214,7 @@ func (b *Begun) Wait() (pipeline.Result, error) {
 		if m == nil || m.Seq <= s.published {
 			continue // already in the stream (replay)
 		}
-		if pub, err = appendAssignments(pub, m.Seq, o); err != nil {
+		if pub, err = s.appendAssignments(pub, m.Seq, o); err != nil {
 			return pipeline.Result{}, err
 		}
 	}
@@ -147,7 +232,7 @@ func (b *Begun) Wait() (pipeline.Result, error) {
 			return pipeline.Result{}, err
 		}
 		log.Debug("republishing current assignments", "ad", id, "n", len(asg))
-		if pub, err = appendAssignments(pub, m.Seq, ad.Assignments{Cause: id, Changed: asg}); err != nil {
+		if pub, err = s.appendAssignments(pub, m.Seq, ad.Assignments{Cause: id, Changed: asg}); err != nil {
 			return pipeline.Result{}, err
 		}
 	}
@@ -163,16 +248,15 @@ func (s *Stage) log() *slog.Logger {
 
 // appendAssignments appends the assignments message caused by the
 // fingerprints message at stream sequence seq.
-func appendAssignments(pub []pipeline.Out, seq uint64, o ad.Assignments) ([]pipeline.Out, error) {
+func (s *Stage) appendAssignments(pub []pipeline.Out, seq uint64, o ad.Assignments) ([]pipeline.Out, error) {
 	data, err := json.Marshal(o)
 	if err != nil {
 		return pub, err
 	}
-	cause := strconv.FormatUint(seq, 10)
 	return append(pub, pipeline.Out{
 		Subject: pipeline.SubjectAssignments,
-		ID:      "asg-" + cause,
+		ID:      "asg-" + strconv.FormatUint(seq, 10),
 		Data:    data,
-		Header:  map[string]string{pipeline.HeaderCauseSeq: cause},
+		Header:  s.header(seq, nil),
 	}), nil
 }

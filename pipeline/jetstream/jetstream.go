@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,7 +39,35 @@ type Options struct {
 	// MaxDeliver is how often a message is delivered before it is given up
 	// and recorded on adcensus.errors (default 5).
 	MaxDeliver int
+	// Replicas of the stream and the key-value buckets on a NATS cluster
+	// (default 1; the embedded server always has 1).
+	Replicas int
+	// LeaseTTL is how long a lease (AcquireLease) outlives its holder's
+	// last renewal (default DefaultLeaseTTL).
+	LeaseTTL time.Duration
+	// MaxAge and Duplicates of the stream: zero keeps an existing
+	// stream's and creates one with no age limit and
+	// DefaultDuplicateWindow. Lowering an existing stream's replicas,
+	// retention or duplicate window is refused unless AllowWeaken.
+	MaxAge, Duplicates time.Duration
+	AllowWeaken        bool
+	// AckWait and MaxAckPending of every durable consumer (zero:
+	// DefaultAckWait, DefaultMaxAckPending); existing consumers are
+	// updated to them.
+	AckWait       time.Duration
+	MaxAckPending int
 }
+
+// Defaults of the stream and consumer settings.
+const (
+	DefaultDuplicateWindow = 2 * time.Minute
+	DefaultAckWait         = 30 * time.Second
+	DefaultMaxAckPending   = 10000
+)
+
+// ErrWeaken is returned by Open when the options would lower an existing
+// stream's replicas, retention or duplicate window.
+var ErrWeaken = errors.New("refusing to weaken the existing stream")
 
 // Bus is a connection to the stream.
 type Bus struct {
@@ -47,6 +77,9 @@ type Bus struct {
 	stream jetstream.Stream
 	log    *slog.Logger
 	opts   Options
+
+	// buckets caches the key-value buckets opened (bucket.go).
+	buckets sync.Map
 
 	// pending maps a message sent asynchronously (*nats.Msg) to its done
 	// callback until the stream acknowledges it or it fails.
@@ -61,8 +94,9 @@ type Bus struct {
 	closeOnce sync.Once
 	batcher   sync.WaitGroup
 
-	// Terminated counts messages given up as malformed.
-	Terminated atomic.Int64
+	// Terminated counts messages given up as malformed, DeadLettered
+	// those set aside after MaxDeliver failed deliveries (dlq.go).
+	Terminated, DeadLettered atomic.Int64
 	// AtomicBatches counts the atomic batches of PublishAsync the stream
 	// stored (each with one fsync) and BatchedMsgs the messages in them;
 	// BatchesRefused counts those it refused, whose messages were then
@@ -87,6 +121,12 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 	}
 	if opts.MaxDeliver == 0 {
 		opts.MaxDeliver = 5
+	}
+	if opts.AckWait == 0 {
+		opts.AckWait = DefaultAckWait
+	}
+	if opts.MaxAckPending == 0 {
+		opts.MaxAckPending = DefaultMaxAckPending
 	}
 	b := &Bus{log: opts.Logger.With("stage", "bus"), opts: opts,
 		queue: make(chan *asyncMsg, asyncMaxPending), closed: make(chan struct{})}
@@ -135,19 +175,18 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	b.stream, err = b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:       pipeline.Stream,
-		Subjects:   []string{pipeline.StreamSubjects},
-		Storage:    jetstream.FileStorage,
-		Retention:  jetstream.LimitsPolicy,
-		Duplicates: 2 * time.Minute,
-		// Atomic batches let PublishAsync store many messages with one
-		// fsync (batcher.go); a server older than 2.12 ignores the field.
-		AllowAtomicPublish: true,
-	})
+	deadline := time.Now().Add(bucketSetupWait)
+	for {
+		b.stream, err = b.ensureStream(ctx)
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) || !retryable(err) {
+			break
+		}
+		b.log.Warn("stream setup, retrying", "err", err)
+		sleep(ctx, time.Second)
+	}
 	if err != nil {
 		b.Close()
-		return nil, fmt.Errorf("create stream %s: %w", pipeline.Stream, err)
+		return nil, err
 	}
 	b.atomic = b.stream.CachedInfo().Config.AllowAtomicPublish
 	b.batcher.Add(1)
@@ -164,6 +203,81 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 	return b, nil
 }
 
+// ensureStream creates the stream with the options' settings, or updates
+// an existing one to the settings given (see Options).
+func (b *Bus) ensureStream(ctx context.Context) (jetstream.Stream, error) {
+	st, err := b.js.Stream(ctx, pipeline.Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		dup := b.opts.Duplicates
+		if dup == 0 {
+			dup = DefaultDuplicateWindow
+		}
+		st, err = b.js.CreateStream(ctx, jetstream.StreamConfig{
+			Name:       pipeline.Stream,
+			Subjects:   []string{pipeline.StreamSubjects},
+			Storage:    jetstream.FileStorage,
+			Retention:  jetstream.LimitsPolicy,
+			Replicas:   b.replicas(),
+			MaxAge:     b.opts.MaxAge,
+			Duplicates: dup,
+			// Atomic batches let PublishAsync store many messages with
+			// one fsync (batcher.go); a server older than 2.12 ignores
+			// the field.
+			AllowAtomicPublish: true,
+		})
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return b.ensureStream(ctx) // another process created it first
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", pipeline.Stream, err)
+	}
+	cur := st.CachedInfo().Config
+	want := cur
+	want.Subjects = []string{pipeline.StreamSubjects}
+	want.AllowAtomicPublish = true
+	if b.ns == nil && b.opts.Replicas > 0 {
+		want.Replicas = b.opts.Replicas
+	}
+	if b.opts.MaxAge > 0 {
+		want.MaxAge = b.opts.MaxAge
+	}
+	if b.opts.Duplicates > 0 {
+		want.Duplicates = b.opts.Duplicates
+	}
+	var weaker []string
+	if want.Replicas < cur.Replicas {
+		weaker = append(weaker, fmt.Sprintf("replicas %d → %d", cur.Replicas, want.Replicas))
+	}
+	if want.MaxAge != 0 && (cur.MaxAge == 0 || want.MaxAge < cur.MaxAge) {
+		weaker = append(weaker, fmt.Sprintf("max_age %s → %s", ageString(cur.MaxAge), want.MaxAge))
+	}
+	if want.Duplicates < cur.Duplicates {
+		weaker = append(weaker, fmt.Sprintf("duplicate_window %s → %s", cur.Duplicates, want.Duplicates))
+	}
+	if len(weaker) > 0 && !b.opts.AllowWeaken {
+		return nil, fmt.Errorf("stream %s: %w: %s (set these in the config's stream section, or allow_weaken: true to lower them)",
+			pipeline.Stream, ErrWeaken, strings.Join(weaker, ", "))
+	}
+	if slices.Equal(want.Subjects, cur.Subjects) && want.AllowAtomicPublish == cur.AllowAtomicPublish && want.Replicas == cur.Replicas &&
+		want.MaxAge == cur.MaxAge && want.Duplicates == cur.Duplicates {
+		return st, nil
+	}
+	b.log.Info("updating stream settings", "replicas", want.Replicas, "max_age", want.MaxAge, "duplicates", want.Duplicates)
+	st, err = b.js.UpdateStream(ctx, want)
+	if err != nil {
+		return nil, fmt.Errorf("update stream %s: %w", pipeline.Stream, err)
+	}
+	return st, nil
+}
+
+func ageString(d time.Duration) string {
+	if d == 0 {
+		return "unlimited"
+	}
+	return d.String()
+}
+
 // reclaimInFlight makes messages that a previous process took but never
 // acknowledged (it was killed) available at once, instead of after the ack
 // wait. Only for the embedded server: no other process can be holding them.
@@ -172,30 +286,73 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 // order and delivered again does no harm.
 func (b *Bus) reclaimInFlight(ctx context.Context) error {
 	for name := range b.stream.ConsumerNames(ctx).Name() {
-		c, err := b.stream.Consumer(ctx, name)
-		if err != nil {
-			return fmt.Errorf("reclaim %s: %w", name, err)
+		if err := b.Reclaim(ctx, name); err != nil {
+			return err
 		}
-		info, err := c.Info(ctx)
-		if err != nil {
-			return fmt.Errorf("reclaim %s: %w", name, err)
-		}
-		if info.NumAckPending == 0 {
-			continue
-		}
-		cfg := info.Config
-		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		cfg.OptStartSeq = info.AckFloor.Stream + 1
-		cfg.OptStartTime = nil
-		if err := b.stream.DeleteConsumer(ctx, name); err != nil {
-			return fmt.Errorf("reclaim %s: %w", name, err)
-		}
-		if _, err := b.stream.CreateConsumer(ctx, cfg); err != nil {
-			return fmt.Errorf("reclaim %s: %w", name, err)
-		}
-		b.log.Info("reclaimed unacknowledged messages", "consumer", name, "n", info.NumAckPending, "from_seq", cfg.OptStartSeq)
 	}
 	return nil
+}
+
+// Reclaim makes the messages of durable that were delivered but not
+// acknowledged available again at once (see reclaimInFlight). Only for a
+// consumer no other live process reads: the cluster writer's after it
+// took the lease (the previous writer has stopped), an index replica's or
+// a standby's own at start. A consumer that does not exist is left alone.
+func (b *Bus) Reclaim(ctx context.Context, durable string) error {
+	return b.retry(ctx, "reclaim "+durable, func() error { return b.reclaim(ctx, durable) })
+}
+
+func (b *Bus) reclaim(ctx context.Context, durable string) error {
+	c, err := b.stream.Consumer(ctx, durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reclaim %s: %w", durable, err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("reclaim %s: %w", durable, err)
+	}
+	if info.NumAckPending == 0 {
+		return nil
+	}
+	cfg := info.Config
+	cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+	cfg.OptStartSeq = info.AckFloor.Stream + 1
+	cfg.OptStartTime = nil
+	if err := b.stream.DeleteConsumer(ctx, durable); err != nil {
+		return fmt.Errorf("reclaim %s: %w", durable, err)
+	}
+	if _, err := b.stream.CreateConsumer(ctx, cfg); err != nil {
+		return fmt.Errorf("reclaim %s: %w", durable, err)
+	}
+	b.log.Info("reclaimed unacknowledged messages", "consumer", durable, "n", info.NumAckPending, "from_seq", cfg.OptStartSeq)
+	return nil
+}
+
+// Embedded reports whether the bus runs its own in-process server (no
+// other process can reach the stream).
+func (b *Bus) Embedded() bool { return b.ns != nil }
+
+func (b *Bus) replicas() int {
+	if b.ns != nil || b.opts.Replicas < 1 {
+		return 1
+	}
+	return b.opts.Replicas
+}
+
+// ConsumerNames returns the names of the stream's durable consumers.
+func (b *Bus) ConsumerNames(ctx context.Context) ([]string, error) {
+	var names []string
+	l := b.stream.ConsumerNames(ctx)
+	for name := range l.Name() {
+		names = append(names, name)
+	}
+	if err := l.Err(); err != nil {
+		return nil, err
+	}
+	return names, nil
 }
 
 // Close closes the connection and stops the embedded server. Messages of
@@ -238,9 +395,18 @@ func (b *Bus) Publish(ctx context.Context, subject, msgID string, data []byte, h
 	return nil
 }
 
+// consumer returns the durable consumer, created if need be, with the
+// options' ack wait, max-ack-pending and max-deliver (an existing one is
+// updated to them).
 func (b *Bus) consumer(ctx context.Context, durable string, subjects []string) (jetstream.Consumer, error) {
-	if c, err := b.stream.Consumer(ctx, durable); err == nil {
-		return c, nil
+	c, err := b.stream.Consumer(ctx, durable)
+	if err == nil {
+		cfg := c.CachedInfo().Config
+		if cfg.AckWait == b.opts.AckWait && cfg.MaxAckPending == b.opts.MaxAckPending && cfg.MaxDeliver == b.opts.MaxDeliver {
+			return c, nil
+		}
+		cfg.AckWait, cfg.MaxAckPending, cfg.MaxDeliver = b.opts.AckWait, b.opts.MaxAckPending, b.opts.MaxDeliver
+		return b.stream.UpdateConsumer(ctx, cfg)
 	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return nil, err
 	}
@@ -249,16 +415,20 @@ func (b *Bus) consumer(ctx context.Context, durable string, subjects []string) (
 		FilterSubjects: subjects,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
-		AckWait:        2 * time.Minute,
+		AckWait:        b.opts.AckWait,
 		MaxDeliver:     b.opts.MaxDeliver,
-		MaxAckPending:  10000,
+		MaxAckPending:  b.opts.MaxAckPending,
 	})
 }
 
 // Consume implements pipeline.Bus. Messages are fetched in batches; a batch
 // is acknowledged after the handler returns nil.
 func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, batch int, h pipeline.BatchHandler) error {
-	cons, err := b.consumer(ctx, durable, subjects)
+	var cons jetstream.Consumer
+	err := b.retry(ctx, "consumer "+durable, func() (err error) {
+		cons, err = b.consumer(ctx, durable, subjects)
+		return err
+	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // cancelled while the consumer was being set up
@@ -266,11 +436,18 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 		return fmt.Errorf("consumer %s: %w", durable, err)
 	}
 	log := b.log.With("consumer", durable)
+	lastCheck := time.Now()
 	for ctx.Err() == nil {
 		mb, err := cons.Fetch(batch, jetstream.FetchMaxWait(200*time.Millisecond))
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
+			}
+			if consumerGone(err) {
+				return fmt.Errorf("consumer %s: %w", durable, err)
+			}
+			if _, cerr := b.stream.Consumer(ctx, durable); consumerGone(cerr) {
+				return fmt.Errorf("consumer %s: %w", durable, cerr)
 			}
 			log.Warn("fetch", "err", err)
 			sleep(ctx, time.Second)
@@ -278,7 +455,21 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 		}
 		var raw []jetstream.Msg
 		var msgs []*pipeline.Msg
-		for m := range mb.Messages() {
+		// Read until the batch ends, or ctx is cancelled (a fetch on a
+		// connection closed under it never ends its batch).
+		ch := mb.Messages()
+	read:
+		for {
+			var m jetstream.Msg
+			select {
+			case <-ctx.Done():
+				return nil
+			case mm, ok := <-ch:
+				if !ok {
+					break read
+				}
+				m = mm
+			}
 			md, err := m.Metadata()
 			if err != nil {
 				_ = m.Term()
@@ -294,17 +485,47 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 			raw = append(raw, m)
 			msgs = append(msgs, pm)
 		}
+		if err := mb.Error(); err != nil && len(msgs) == 0 && ctx.Err() == nil && consumerGone(err) {
+			return fmt.Errorf("consumer %s: %w", durable, err)
+		}
 		if len(msgs) == 0 {
+			// A fetch on a consumer deleted between two fetches may just
+			// come back empty (no one answers the pull): look it up now
+			// and then.
+			if time.Since(lastCheck) > consumerCheckEvery && ctx.Err() == nil {
+				lastCheck = time.Now()
+				if _, err := b.stream.Consumer(ctx, durable); consumerGone(err) {
+					return fmt.Errorf("consumer %s: %w", durable, err)
+				}
+			}
 			continue
 		}
-		if err := h(ctx, msgs); err != nil {
+		// A batch that takes long tells the server it is still being
+		// worked on, so it is not redelivered to another process after
+		// the ack wait.
+		stopBeat := make(chan struct{})
+		go func() {
+			t := time.NewTicker(b.opts.AckWait / 3)
+			defer t.Stop()
+			for {
+				select {
+				case <-stopBeat:
+					return
+				case <-t.C:
+					for _, m := range raw {
+						_ = m.InProgress()
+					}
+				}
+			}
+		}()
+		err = h(ctx, msgs)
+		close(stopBeat)
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil // unacknowledged messages are redelivered later
 			}
 			log.Warn("batch failed, will be redelivered", "n", len(msgs), "err", err)
-			for _, m := range raw {
-				_ = m.NakWithDelay(time.Second)
-			}
+			b.settleFailed(ctx, durable, h, raw, msgs, err)
 			continue
 		}
 		for i, m := range raw {
@@ -319,6 +540,17 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 		}
 	}
 	return nil
+}
+
+// consumerCheckEvery is how often an idle Consume checks that its
+// consumer still exists.
+const consumerCheckEvery = 2 * time.Second
+
+// consumerGone reports whether a fetch failed because the durable
+// consumer no longer exists (deleted by an operator or a rebuild): the
+// stage cannot go on, and its process exits non-zero to be restarted.
+func consumerGone(err error) bool {
+	return errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound)
 }
 
 // recordBad keeps a malformed message inspectable on adcensus.errors.
@@ -338,7 +570,11 @@ func (b *Bus) recordBad(ctx context.Context, durable string, m *pipeline.Msg) {
 
 // LastHeader implements pipeline.Bus.
 func (b *Bus) LastHeader(ctx context.Context, subject, key string) (string, error) {
-	m, err := b.stream.GetLastMsgForSubject(ctx, subject)
+	var m *jetstream.RawStreamMsg
+	err := b.retry(ctx, "last message of "+subject, func() (err error) {
+		m, err = b.stream.GetLastMsgForSubject(ctx, subject)
+		return err
+	})
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return "", nil
 	}

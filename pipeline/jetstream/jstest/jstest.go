@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+
 	"adcensus/pipeline"
 	"adcensus/pipeline/jetstream"
 )
@@ -55,4 +57,26 @@ func AwaitIdle(b pipeline.Bus, durables ...string) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// MustServer starts a NATS server with JetStream listening on 127.0.0.1
+// (what separate processes of a deployment connect to by URL), with its
+// store in tb.TempDir(), shut down when the test ends, and returns its URL.
+func MustServer(tb testing.TB) string {
+	tb.Helper()
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true,
+		StoreDir: tb.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		tb.Fatal("nats server not ready after 10s")
+	}
+	tb.Cleanup(func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	})
+	return ns.ClientURL()
 }
