@@ -12,9 +12,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/nats-io/nats-server/v2/server"
 
 	"adcensus/ad"
 	"adcensus/dedup"
@@ -26,22 +23,6 @@ import (
 	"adcensus/pipeline/jetstream"
 	"adcensus/pipeline/jetstream/jstest"
 )
-
-// mustNATS starts a NATS server with JetStream on 127.0.0.1 (a random
-// port), stopped when the test ends, and returns its client URL.
-func mustNATS(tb testing.TB) string {
-	tb.Helper()
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: tb.TempDir(), NoSigs: true})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ns.Start()
-	tb.Cleanup(ns.Shutdown)
-	if !ns.ReadyForConnections(10 * time.Second) {
-		tb.Fatal("nats server not ready")
-	}
-	return ns.ClientURL()
-}
 
 // adcensus ingest publishes a synthetic corpus on an external NATS; the
 // fingerprint and cluster stages run over the stream then give the very
