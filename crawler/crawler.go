@@ -257,6 +257,9 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 	if c.stopped {
 		run.Status = "stopped"
 	}
+	if run.AllFailed() {
+		run.Status = "failed"
+	}
 	if err := c.opts.Store.SaveRun(run); err != nil {
 		return run, err
 	}

@@ -24,7 +24,7 @@ type Run struct {
 	Version    string         `json:"version"`
 	Started    time.Time      `json:"started"`
 	Ended      time.Time      `json:"ended,omitzero"`
-	Status     string         `json:"status"` // running, done, stopped (limit reached)
+	Status     string         `json:"status"` // running, done, stopped (limit reached), failed (every page failed)
 	Pages      int            `json:"pages"`
 	Ads        int            `json:"ads"`
 	Errors     map[string]int `json:"errors,omitempty"`
@@ -38,6 +38,14 @@ func (r *Run) ErrorCount() int {
 		n += v
 	}
 	return n
+}
+
+// AllFailed reports whether the run fetched pages and every one of them
+// failed, so it found no adverts: the arena refused connections, answered
+// only errors, or the config matches nothing it serves. Such a run ends
+// with status "failed".
+func (r *Run) AllFailed() bool {
+	return r.Pages > 0 && r.Ads == 0 && r.ErrorCount() >= r.Pages
 }
 
 // Entry is one URL of a run's frontier.

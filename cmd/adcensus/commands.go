@@ -107,7 +107,13 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if run != nil && run.Status == "failed" {
+		return fmt.Errorf("crawl run %s of %s failed: every page failed (%s); 'adcensus arena check %s' shows what fails", run.ID, run.Arena, errorKinds(run), *arenaPath)
+	}
+	return nil
 }
 
 func cmdDedup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -350,12 +356,8 @@ func cmdRuns(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		if !r.Ended.IsZero() {
 			ended = r.Ended.Format(time.RFC3339)
 		}
-		var errs []string
-		for k, v := range r.Errors {
-			errs = append(errs, fmt.Sprintf("%s=%d", k, v))
-		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%.12s\t%s\n", r.ID, r.Arena, r.Started.Format(time.RFC3339), ended,
-			r.Status, r.Pages, r.Ads, strings.Join(errs, ","), r.ConfigHash, r.Version)
+			r.Status, r.Pages, r.Ads, errorKinds(&r), r.ConfigHash, r.Version)
 	}
 	return tw.Flush()
 }

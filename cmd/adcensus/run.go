@@ -170,6 +170,9 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 	} else {
 		fmt.Fprintf(stdout, "\ndone in %s; data in %s (search: adcensus search --data %s QUERY)\n", time.Since(start).Round(10*time.Millisecond), o.DataDir, o.DataDir)
 	}
+	if err := failedRuns(runs, stderr); err != nil && !o.Schedule {
+		return rows, err
+	}
 	if o.Schedule {
 		// Shutdown order: cancelling ctx makes the scheduler wait for the
 		// crawls in progress (they stop after their current page and resume
@@ -271,6 +274,40 @@ func (n *node) report(ctx context.Context, stdout io.Writer, runs []*crawler.Run
 		}
 	}
 	return rows, nil
+}
+
+// failedRuns returns an error when every run failed (see crawler.Run.
+// AllFailed); when only some failed it names them on stderr and returns nil.
+func failedRuns(runs []*crawler.Run, stderr io.Writer) error {
+	var failed []string
+	total := 0
+	for _, r := range runs {
+		if r == nil {
+			continue
+		}
+		total++
+		if r.Status == "failed" {
+			failed = append(failed, fmt.Sprintf("%s (run %s, %d errors: %s)", r.Arena, r.ID, r.ErrorCount(), errorKinds(r)))
+		}
+	}
+	switch {
+	case len(failed) == 0:
+		return nil
+	case len(failed) == total:
+		return fmt.Errorf("every arena's crawl failed: %s; 'adcensus arena check CONFIG' shows what fails", strings.Join(failed, "; "))
+	}
+	fmt.Fprintf(stderr, "warning: %d of %d arenas' crawls failed: %s\n", len(failed), total, strings.Join(failed, "; "))
+	return nil
+}
+
+// errorKinds formats a run's errors by kind, sorted ("refused=1,timeout=2").
+func errorKinds(r *crawler.Run) string {
+	var errs []string
+	for k, v := range r.Errors {
+		errs = append(errs, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(errs)
+	return strings.Join(errs, ",")
 }
 
 func levelFor(quiet bool) slog.Level {
