@@ -84,6 +84,27 @@ func OpenStore(path string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
+// OpenStoreReadOnly opens an existing crawl state file for reading only
+// (a shared lock; bbolt ReadOnly), for commands that only list runs and
+// schedules, so a copy of a data directory without write permission can be
+// read. Writes return bbolt's ErrDatabaseReadOnly.
+func OpenStoreReadOnly(path string) (*Store, error) {
+	db, err := boltfile.Open(path, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("crawl state: %w", err)
+	}
+	if err := db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketRuns) == nil {
+			return errors.New("no runs bucket: not a crawl state file")
+		}
+		return nil
+	}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open crawl state %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
 // Close closes the state file.
 func (s *Store) Close() error { return s.db.Close() }
 

@@ -227,7 +227,7 @@ func provenance(dataDir string) map[string]any {
 		"software":    "adcensus " + Version,
 		"exported_at": time.Now().UTC().Format(time.RFC3339),
 	}
-	store, err := crawler.OpenStore(filepath.Join(dataDir, crawlStateFile))
+	store, err := openCrawlState(dataDir)
 	if err != nil {
 		p["runs_error"] = err.Error()
 		return p
@@ -319,7 +319,7 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) != 1 {
 		return usageError{"usage: adcensus explain [--data DIR] AD_ID"}
 	}
-	cl, err := cluster.Open(filepath.Join(*dataDir, clusterStateFile))
+	cl, err := cluster.OpenReadOnly(filepath.Join(*dataDir, clusterStateFile))
 	if err != nil {
 		return err
 	}
@@ -340,7 +340,7 @@ func cmdRuns(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	store, err := crawler.OpenStore(filepath.Join(*dataDir, crawlStateFile))
+	store, err := openCrawlState(*dataDir)
 	if err != nil {
 		return err
 	}
@@ -433,8 +433,12 @@ func rebuildStores(ctx context.Context, dataDir, natsURL string, stderr io.Write
 // cmdIndex handles 'adcensus index rebuild': a fresh index replayed from
 // the stream (the cluster state is kept).
 func cmdIndex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "rebuild" {
-		return usageError{"usage: adcensus index rebuild [--data DIR] [--nats URL]"}
+	const indexUsage = "usage: adcensus index rebuild [--data DIR] [--nats URL]"
+	if done, err := groupUsage(args, indexUsage, stdout); done {
+		return err
+	}
+	if args[0] != "rebuild" {
+		return usageError{indexUsage}
 	}
 	return rebuildCommand(ctx, "index rebuild", args[1:], stdout, stderr, "index")
 }

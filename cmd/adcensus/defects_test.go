@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,4 +56,71 @@ func TestRunAgainstRefusingArenaFails(t *testing.T) {
 	if !strings.Contains(err.Error(), "failed") {
 		t.Errorf("crawl error %q does not say the run failed", err)
 	}
+}
+
+// TestPatternsBuiltIn: the shipped patterns are in the binary, so 'patterns
+// list' and 'patterns run' work from any folder; --patterns DIR adds more.
+func TestPatternsBuiltIn(t *testing.T) {
+	t.Chdir(t.TempDir())
+	out := runMain(t, "patterns", "list")
+	for _, name := range []string{"shared-contact", "touring", "many-ads-per-day", "foreign-contact", "third-person", "signs-of-youth"} {
+		if !strings.Contains(out, name) {
+			t.Errorf("patterns list outside the repository lacks %s:\n%s", name, out)
+		}
+	}
+	extra := t.TempDir()
+	if err := os.WriteFile(filepath.Join(extra, "weekend.yaml"), []byte("name: weekend\nversion: 1\ndescription: adverts that mention the weekend\nlevel: advert\nsources: [local]\nquery: helg\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = runMain(t, "patterns", "list", "--patterns", extra)
+	if !strings.Contains(out, "weekend") || !strings.Contains(out, "touring") {
+		t.Errorf("patterns list --patterns DIR does not add to the built-in ones:\n%s", out)
+	}
+	err, _, _ := runMainErr(t, "patterns", "list", "--patterns", filepath.Join(extra, "nosuch"))
+	if !strings.Contains(err.Error(), "nosuch") {
+		t.Errorf("a missing --patterns folder: error %q does not name it", err)
+	}
+	err, _, _ = runMainErr(t, "patterns", "run", "nosuch", "--data", t.TempDir())
+	if !strings.Contains(err.Error(), "known are") || !strings.Contains(err.Error(), "touring") {
+		t.Errorf("unknown pattern: error %q does not list the known ones", err)
+	}
+}
+
+// TestGroupCommandsHelp: every group command answers -h/--help with its
+// usage on stdout and exit status 0, and without a subcommand with a usage
+// error.
+func TestGroupCommandsHelp(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, group := range []string{"patterns", "schedule", "export", "arena", "index"} {
+		for _, h := range []string{"-h", "--help", "help"} {
+			var out, errb bytes.Buffer
+			err := Main(context.Background(), []string{group, h}, &out, &errb)
+			if code := exitCodeOf(err); code != 0 {
+				t.Errorf("adcensus %s %s: exit %d (%v), want 0", group, h, code, err)
+			}
+			if !strings.Contains(out.String(), "usage: adcensus "+group) {
+				t.Errorf("adcensus %s %s printed no usage on stdout: %q", group, h, out.String())
+			}
+		}
+		err := Main(context.Background(), []string{group}, &bytes.Buffer{}, &bytes.Buffer{})
+		if code := exitCodeOf(err); code != 2 {
+			t.Errorf("adcensus %s: exit %d, want 2 (usage)", group, code)
+		}
+	}
+	for _, args := range [][]string{{"demo", "-h"}, {"search", "--help"}, {"patterns", "run", "-h"}, {"schedule", "list", "-h"}} {
+		err := Main(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})
+		if code := exitCodeOf(err); code != 0 {
+			t.Errorf("adcensus %s: exit %d (%v), want 0", strings.Join(args, " "), code, err)
+		}
+	}
+	if entries, _ := os.ReadDir("."); len(entries) > 0 {
+		t.Errorf("help created files: %v", entries)
+	}
+}
+
+func exitCodeOf(err error) int {
+	if err == nil {
+		return 0
+	}
+	return exitCode(err)
 }

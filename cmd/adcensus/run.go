@@ -350,6 +350,10 @@ func printCountTable(w io.Writer, rows []index.CountRow, networks int) {
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: adcensus demo [--data DIR] [--quiet]\n       adcensus demo serve [--blomstra ADDR] [--nattlinjen ADDR]\n       adcensus demo truth\n")
+		fs.PrintDefaults()
+	}
 	dataDir := fs.String("data", "", "data directory to keep the demo's stream, state and index (default: a temporary one, removed afterwards)")
 	quiet := fs.Bool("quiet", false, "no progress line")
 	if _, err := parse(fs, args); err != nil {

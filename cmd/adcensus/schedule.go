@@ -23,8 +23,8 @@ const scheduleUsage = `usage: adcensus schedule list [--config FILE] [--data DIR
 // crawl.db; a stored schedule overrides the schedule field of the arena's
 // config. 'adcensus run --schedule' starts crawls at these times.
 func cmdSchedule(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{scheduleUsage}
+	if done, err := groupUsage(args, scheduleUsage, stdout); done {
+		return err
 	}
 	sub := args[0]
 	fs := newFlags("schedule "+sub, stderr)
