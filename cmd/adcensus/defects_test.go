@@ -8,7 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"adcensus/ad"
+	indexbleve "adcensus/index/bleve"
 )
+
+func indexbleveOpen(data string) (*indexbleve.Index, error) {
+	return indexbleve.Open(filepath.Join(data, indexDir))
+}
 
 // refusedURL returns an http URL on 127.0.0.1 where nothing listens.
 func refusedURL(t *testing.T) string {
@@ -123,4 +131,25 @@ func exitCodeOf(err error) int {
 		return 0
 	}
 	return exitCode(err)
+}
+
+// TestSearchErrorOnce: a query every shard refuses shows its message once
+// (it was joined once per shard).
+func TestSearchErrorOnce(t *testing.T) {
+	data := MustServeData(t)
+	ix, err := indexbleveOpen(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second month, so the index has two shards.
+	if err := ix.Apply(context.Background(), []*ad.Fingerprinted{{Ad: ad.Ad{ID: "c1", Arena: "blomstra", Title: "Promenad", City: "Lund",
+		PostedAt: time.Date(2026, 5, 2, 12, 0, 0, 0, time.UTC)}}}, []ad.Assignment{{AdID: "c1", PersonID: "P4", NetworkID: "NP4"}}); err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	err, _, _ = runMainErr(t, "search", "--data", data, "/[/")
+	msg := err.Error()
+	if n := strings.Count(msg, "missing closing ]"); n != 1 {
+		t.Errorf("the parser's message appears %d times, want once: %q", n, msg)
+	}
 }
