@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -65,10 +66,7 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
-		return err
-	}
-	key, err := contact.LoadOrCreateKey(*dataDir)
+	key, err := loadKey(*dataDir, true, stderr)
 	if err != nil {
 		return err
 	}
@@ -121,16 +119,14 @@ func cmdDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	in := fs.String("in", "", "JSON Lines file of adverts (required); image paths are relative to its folder")
 	out := fs.String("out", "", "CSV output: ad_id,person_id,network_id (required)")
 	dataDir := fs.String("data", "./data", "data directory holding the pseudonymisation key")
+	newKey := fs.Bool("new-key", false, "create a new pseudonymisation key in --data when it has none (its pseudonyms match no other data directory's)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *in == "" || *out == "" {
 		return usageError{"dedup needs --in FILE and --out FILE"}
 	}
-	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
-		return err
-	}
-	key, err := contact.LoadOrCreateKey(*dataDir)
+	key, err := loadKey(*dataDir, *newKey, stderr)
 	if err != nil {
 		return err
 	}
@@ -201,6 +197,30 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		return index.WriteCountsJSON(w, dims, rows, opt, provenance(*dataDir))
 	})
+}
+
+// loadKey returns the pseudonymisation key of dataDir. Without one it
+// creates the directory and a new key when create is set, and says so on
+// stderr (pseudonyms from a new key match those of no other data
+// directory); otherwise it refuses, naming --new-key. Only 'run', 'demo'
+// and 'stages' create a key without saying so.
+func loadKey(dataDir string, create bool, stderr io.Writer) ([]byte, error) {
+	path := filepath.Join(dataDir, contact.KeyFile)
+	_, err := os.Stat(path)
+	switch {
+	case err == nil:
+		return contact.LoadOrCreateKey(dataDir)
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("pseudonymisation key: %w", err)
+	case !create:
+		return nil, fmt.Errorf("no pseudonymisation key %s: give --data DIR of the data directory whose pseudonyms these must match, or --new-key to create a new key there", path)
+	}
+	key, err := contact.LoadOrCreateKey(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "note: created a new pseudonymisation key %s; its pseudonyms match no other data directory's (keep it secret, and back it up with the data)\n", path)
+	return key, nil
 }
 
 // writeOutput calls write with the file at path (created, and closed with

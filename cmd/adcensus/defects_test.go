@@ -153,3 +153,48 @@ func TestSearchErrorOnce(t *testing.T) {
 		t.Errorf("the parser's message appears %d times, want once: %q", n, msg)
 	}
 }
+
+// TestNoSilentDataDir: commands run without --data in an empty folder
+// create neither ./data nor a key there (schedule -h, schedule list,
+// schedule add/remove), or say so when they do (dedup).
+func TestNoSilentDataDir(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, args := range [][]string{{"schedule", "-h"}, {"schedule", "list"}, {"schedule", "list", "-h"}} {
+		var out, errb bytes.Buffer
+		if err := Main(context.Background(), args, &out, &errb); exitCodeOf(err) != 0 {
+			t.Errorf("adcensus %s: %v", strings.Join(args, " "), err)
+		}
+	}
+	for _, args := range [][]string{{"schedule", "add", "blomstra", "0 6 * * 1"}, {"schedule", "remove", "blomstra"}} {
+		err, _, _ := runMainErr(t, args...)
+		if !strings.Contains(err.Error(), "no data directory") {
+			t.Errorf("adcensus %s: error %q does not say there is no data directory", strings.Join(args, " "), err)
+		}
+	}
+	if _, err := os.Stat("data"); err == nil {
+		t.Fatal("./data created")
+	}
+	// dedup without --data: refused unless --new-key says a new key is meant.
+	in := filepath.Join(dir, "ads.jsonl")
+	if err := os.WriteFile(in, []byte(`{"id":"a1","arena":"blomstra","title":"Promenad","city":"Lund"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err, _, _ := runMainErr(t, "dedup", "--in", in, "--out", filepath.Join(dir, "out.csv"))
+	if !strings.Contains(err.Error(), "no pseudonymisation key") || !strings.Contains(err.Error(), "--new-key") {
+		t.Errorf("dedup without a key: error %q does not name the missing key and --new-key", err)
+	}
+	if _, err := os.Stat("data"); err == nil {
+		t.Fatal("./data created by a refused dedup")
+	}
+	var out, errb bytes.Buffer
+	if err := Main(context.Background(), []string{"dedup", "--in", in, "--out", filepath.Join(dir, "out.csv"), "--new-key"}, &out, &errb); err != nil {
+		t.Fatal(err, errb.String())
+	}
+	if !strings.Contains(errb.String(), "created a new pseudonymisation key") {
+		t.Errorf("dedup --new-key does not say it created a key: %q", errb.String())
+	}
+	if _, err := os.Stat(filepath.Join("data", "secret.key")); err != nil {
+		t.Errorf("dedup --new-key: %v", err)
+	}
+}

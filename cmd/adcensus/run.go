@@ -34,6 +34,9 @@ type Config struct {
 	Arenas  []string `yaml:"arenas"`
 }
 
+// defaultConfigPath is the main config 'run' reads without --config.
+const defaultConfigPath = "configs/adcensus.yaml"
+
 // loadConfig reads the main config; arena paths are relative to its folder.
 func loadConfig(path string) (*Config, []*crawler.ArenaConfig, error) {
 	data, err := os.ReadFile(path)
@@ -76,7 +79,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // just before a cron time instead of waiting for a real minute.
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) error {
 	fs := newFlags("run", stderr)
-	cfgPath := fs.String("config", "configs/adcensus.yaml", "main config file")
+	cfgPath := fs.String("config", defaultConfigPath, "main config file")
 	dataDir := fs.String("data", "", "data directory (default: data_dir of the config)")
 	natsURL := fs.String("nats", "", "external NATS URL (default: nats_url of the config, else embedded)")
 	quiet := fs.Bool("quiet", false, "no progress line")
