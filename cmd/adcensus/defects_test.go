@@ -198,3 +198,39 @@ func TestNoSilentDataDir(t *testing.T) {
 		t.Errorf("dedup --new-key: %v", err)
 	}
 }
+
+// TestMainConfigErrors: main-config errors name the file, the line and the
+// field like arena-config errors: testdata/mainconfig/NAME.bad.yaml fails
+// with the text of NAME.err (the path made relative).
+func TestMainConfigErrors(t *testing.T) {
+	dir := filepath.Join("testdata", "mainconfig")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".bad.yaml")
+		if !ok {
+			continue
+		}
+		n++
+		t.Run(name, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join(dir, name+".err"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = loadConfig(filepath.Join(dir, e.Name()))
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			got := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
+			if got != strings.TrimSpace(string(want)) {
+				t.Errorf("error\n %s\nwant\n %s", got, want)
+			}
+		})
+	}
+	if n == 0 {
+		t.Fatal("no bad configs")
+	}
+}

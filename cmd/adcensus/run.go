@@ -17,8 +17,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"adcensus/ad"
 	"adcensus/configs"
 	"adcensus/crawler"
@@ -44,13 +42,11 @@ func loadConfig(path string) (*Config, []*crawler.ArenaConfig, error) {
 		return nil, nil, err
 	}
 	cfg := Config{DataDir: "./data"}
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	if err := configs.Decode(path, data, &cfg); err != nil {
+		return nil, nil, err
 	}
 	if len(cfg.Arenas) == 0 {
-		return nil, nil, fmt.Errorf("%s: arenas: at least one arena config is required", path)
+		return nil, nil, &configs.Error{File: path, Field: "arenas", Err: errors.New("at least one arena config is required")}
 	}
 	var arenas []*crawler.ArenaConfig
 	seen := map[string]string{}
@@ -60,7 +56,7 @@ func loadConfig(path string) (*Config, []*crawler.ArenaConfig, error) {
 		}
 		a, err := crawler.LoadArena(p)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("%s: arenas: %w", path, err)
 		}
 		if prev, dup := seen[a.Name]; dup {
 			return nil, nil, fmt.Errorf("%s: arenas: arena name %q used by both %s and %s", path, a.Name, prev, p)

@@ -165,7 +165,7 @@ func LoadFile(path string) (*Pattern, error) {
 func Parse(file string, data []byte) (*Pattern, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &Error{File: file, Err: err}
+		return nil, configs.SyntaxError(file, data, err)
 	}
 	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
 		return nil, &Error{File: file, Err: fmt.Errorf("%w: not a mapping of fields", ErrInvalid)}
