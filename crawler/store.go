@@ -29,6 +29,10 @@ type Run struct {
 	Ads        int            `json:"ads"`
 	Errors     map[string]int `json:"errors,omitempty"`
 	Resumed    int            `json:"resumed,omitempty"` // times the run was resumed after an interruption
+	// Output is where the run's adverts went (Options.Output): "stream"
+	// (run, demo: on to the index) or "file" (crawl --out: never
+	// indexed). Empty for runs recorded before it was.
+	Output string `json:"output,omitempty"`
 }
 
 // ErrorCount is the total of all error kinds.

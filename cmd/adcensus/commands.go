@@ -86,7 +86,7 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer f.Close()
 	log := newLogger(stderr, levelFor(*quiet))
 	c, err := crawler.New(cfg, crawler.Options{
-		Store: store, Sink: &fileSink{f: f, w: ad.NewWriter(f)}, Pseudo: contact.New(key),
+		Store: store, Sink: &fileSink{f: f, w: ad.NewWriter(f)}, Output: crawler.OutputFile, Pseudo: contact.New(key),
 		Logger: log, Version: Version, ResumeID: *resume,
 		WARCDir: warcDirFor(cfg, *dataDir, *warcDir),
 	})
@@ -195,7 +195,7 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 		if *format == "csv" {
 			return index.WriteCountsCSV(w, dims, rows)
 		}
-		return index.WriteCountsJSON(w, dims, rows, opt, provenance(*dataDir))
+		return index.WriteCountsJSON(w, dims, rows, opt, provenance(ctx, *dataDir, ix))
 	})
 }
 
@@ -240,12 +240,38 @@ func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) err
 	return f.Close()
 }
 
-// provenance describes where exported numbers come from: the software, the
-// time, and every crawl run with its config hash.
-func provenance(dataDir string) map[string]any {
+// provenance describes where exported numbers come from (docs/EXPORTS.md,
+// "Provenance"): the software version, the time, the data directory, the
+// index's totals and the stream position it reached, and the crawl runs
+// whose adverts went to the index (not 'crawl --out' runs). Problems
+// reading a part are recorded in its place, never fatal to the export.
+func provenance(ctx context.Context, dataDir string, ix index.Store) map[string]any {
 	p := map[string]any{
-		"software":    "adcensus " + Version,
-		"exported_at": time.Now().UTC().Format(time.RFC3339),
+		"adcensus_version": Version,
+		"generated_at":     time.Now().UTC().Format(time.RFC3339),
+		"data_dir":         dataDir,
+	}
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		p["data_dir"] = abs
+	}
+	if ix != nil {
+		ads, persons, networks, err := ix.Stats(ctx)
+		if err != nil {
+			p["index_error"] = err.Error()
+		} else {
+			p["index"] = map[string]any{"adverts": ads, "persons": persons, "networks": networks}
+		}
+		if sp, ok := ix.(interface {
+			StreamPosition() (uint64, bool, error)
+		}); ok {
+			seq, known, err := sp.StreamPosition()
+			switch {
+			case err != nil:
+				p["stream_position_error"] = err.Error()
+			case known:
+				p["stream_position"] = seq
+			}
+		}
 	}
 	store, err := openCrawlState(dataDir)
 	if err != nil {
@@ -258,12 +284,20 @@ func provenance(dataDir string) map[string]any {
 		p["runs_error"] = err.Error()
 		return p
 	}
-	var rs []map[string]any
+	rs := []map[string]any{}
+	notIndexed := 0
 	for _, r := range runs {
+		if r.Output == crawler.OutputFile {
+			notIndexed++
+			continue
+		}
 		rs = append(rs, map[string]any{"id": r.ID, "arena": r.Arena, "config_hash": r.ConfigHash, "version": r.Version,
 			"started": r.Started, "ended": r.Ended, "status": r.Status, "pages": r.Pages, "ads": r.Ads})
 	}
 	p["runs"] = rs
+	if notIndexed > 0 {
+		p["runs_not_indexed"] = notIndexed
+	}
 	return p
 }
 

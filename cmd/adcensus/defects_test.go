@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -232,5 +233,48 @@ func TestMainConfigErrors(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no bad configs")
+	}
+}
+
+// TestExportProvenance: an export's provenance has what docs/EXPORTS.md
+// promises — version, generated_at, data directory, the index's totals and
+// stream position — and lists only the runs whose adverts reached the
+// index, not 'crawl --out' runs.
+func TestExportProvenance(t *testing.T) {
+	_, demo := startDemo(t)
+	dir := t.TempDir()
+	writeDemoConfigs(t, dir, demo)
+	data := filepath.Join(dir, "data")
+	runMain(t, "run", "--config", filepath.Join(dir, "adcensus.yaml"), "--data", data, "--quiet")
+	runMain(t, "crawl", "--arena", filepath.Join(dir, "nattlinjen.yaml"), "--out", filepath.Join(dir, "ads.jsonl"), "--data", data, "--quiet")
+	var out struct {
+		Provenance struct {
+			Version        string `json:"adcensus_version"`
+			GeneratedAt    string `json:"generated_at"`
+			DataDir        string `json:"data_dir"`
+			StreamPosition uint64 `json:"stream_position"`
+			Index          struct {
+				Adverts, Persons, Networks int
+			} `json:"index"`
+			Runs []struct {
+				ID, Arena string
+			} `json:"runs"`
+			NotIndexed int `json:"runs_not_indexed"`
+		} `json:"provenance"`
+	}
+	js := runMain(t, "export", "counts", "--data", data, "--format", "json")
+	if err := json.Unmarshal([]byte(js), &out); err != nil {
+		t.Fatal(err, js)
+	}
+	p := out.Provenance
+	if p.Version != Version || p.GeneratedAt == "" || p.DataDir != data || p.StreamPosition == 0 {
+		t.Errorf("provenance lacks version, generated_at, data_dir or stream_position: %+v", p)
+	}
+	total := totalRow(t, indexCounts(t, data, "arena"))
+	if p.Index.Adverts != total.Ads || p.Index.Persons != total.Persons || p.Index.Networks == 0 {
+		t.Errorf("provenance totals %+v, want %d adverts, %d persons", p.Index, total.Ads, total.Persons)
+	}
+	if len(p.Runs) != 2 || p.NotIndexed != 1 {
+		t.Errorf("provenance lists %d runs (%d not indexed), want the 2 of run and the crawl --out one left out: %+v", len(p.Runs), p.NotIndexed, p.Runs)
 	}
 }

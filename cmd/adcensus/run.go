@@ -190,7 +190,7 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 // stream.
 func (n *node) newCrawler(cfg *crawler.ArenaConfig, o runOptions) (*crawler.Crawler, error) {
 	return crawler.New(cfg, crawler.Options{
-		Store: n.crawls, Sink: &pipeline.BusSink{Bus: n.bus}, Pseudo: n.pseudo,
+		Store: n.crawls, Sink: &pipeline.BusSink{Bus: n.bus}, Output: crawler.OutputStream, Pseudo: n.pseudo,
 		Logger: n.log, Version: Version, AutoResume: true,
 		WARCDir: warcDirFor(cfg, n.dataDir, o.WARCDir), Metrics: o.Metrics,
 	})

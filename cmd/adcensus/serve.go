@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"adcensus/index"
 	"adcensus/index/overlap"
 	"adcensus/internal/stats/mse"
 	"adcensus/web/api"
@@ -55,7 +56,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer ix.Close()
 	h := api.New(ix, ix, api.Options{
 		Logger:         logger,
-		Provenance:     serialProvenance(*dataDir),
+		Provenance:     serialProvenance(*dataDir, ix),
 		DefaultMinCell: max(api.DefaultMinCell, *minCellFloor),
 		MinCellFloor:   *minCellFloor,
 		MSE:            mse.Options{Replicates: *replicates},
@@ -96,14 +97,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return err
 }
 
-// serialProvenance returns provenance(dataDir) for the API, one call at a
-// time: each opens crawl.db, which bbolt locks.
-func serialProvenance(dataDir string) func(context.Context) map[string]any {
+// serialProvenance returns provenance for the API, one call at a time:
+// each opens crawl.db.
+func serialProvenance(dataDir string, ix index.Store) func(context.Context) map[string]any {
 	var mu sync.Mutex
-	return func(context.Context) map[string]any {
+	return func(ctx context.Context) map[string]any {
 		mu.Lock()
 		defer mu.Unlock()
-		return provenance(dataDir)
+		return provenance(ctx, dataDir, ix)
 	}
 }
 
@@ -139,7 +140,7 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	rep, err := overlap.NewReport(o, overlap.ReportOptions{
 		MinCell: *minCell, NoEstimate: *noEstimate,
 		MSE:        mse.Options{Replicates: *replicates, Seed: *seed},
-		Provenance: provenance(*dataDir),
+		Provenance: provenance(ctx, *dataDir, ix),
 	})
 	if err != nil {
 		return err
