@@ -152,9 +152,25 @@ func cmdDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := w.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "read %d adverts (%d bad lines, %d duplicate ids skipped; problems kept: %d images failed, %d absurd ages dropped, %d invalid phones entries, %d empty texts, %d unreadable fields dropped); wrote %d assignments: %d persons (%d of them with neither a contact nor a photo on any advert, so the count lies between %d and %d) in %d networks → %s\n",
-		stats.Read, stats.BadLines, stats.Duplicates, stats.ImagesFailed, stats.AgesDropped, stats.PhonesInvalid, stats.EmptyTexts, stats.FieldsDropped, stats.AdsWritten, stats.Persons, stats.PersonsWithoutContactOrPhoto, stats.Persons-stats.PersonsWithoutContactOrPhoto, stats.Persons, stats.Networks, *out)
+	fmt.Fprintf(stdout, "read %d adverts (%d bad lines, %d duplicate ids skipped; problems kept: %d images failed, %d absurd ages dropped, %d invalid phones entries, %d empty texts, %d unreadable fields dropped); wrote %d assignments: %d persons (%d of them with neither a contact nor a photo on any advert, so the count %s) in %d networks → %s\n",
+		stats.Read, stats.BadLines, stats.Duplicates, stats.ImagesFailed, stats.AgesDropped, stats.PhonesInvalid, stats.EmptyTexts, stats.FieldsDropped, stats.AdsWritten, stats.Persons, stats.PersonsWithoutContactOrPhoto, countRange(personsLowerBound(stats.Persons, stats.PersonsWithoutContactOrPhoto), stats.Persons), stats.Networks, *out)
 	return nil
+}
+
+// personsLowerBound is the fewest distinct persons there can be when bare
+// of persons have neither a contact nor a photo: each of those may be a
+// repost of another person (docs/DEDUP.md), but when there are adverts
+// there is at least one person.
+func personsLowerBound(persons, bare int) int {
+	return max(persons-bare, min(persons, 1))
+}
+
+// countRange says where a count lies: "is N" or "lies between LO and HI".
+func countRange(lo, hi int) string {
+	if lo == hi {
+		return fmt.Sprintf("is %d", hi)
+	}
+	return fmt.Sprintf("lies between %d and %d", lo, hi)
 }
 
 func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -311,15 +327,54 @@ func splitList(s string) []string {
 	return out
 }
 
+// maxSearchFrom is the deepest --from the search command takes: paging
+// deeper than this is a sign the query should be narrower.
+const maxSearchFrom = 100_000
+
+// searchJSON is 'search --json': the shape of the API's /api/search body.
+type searchJSON struct {
+	Unit   string                        `json:"unit"`
+	Total  uint64                        `json:"total"`
+	Hits   []index.Hit                   `json:"hits"`
+	Facets map[string][]index.FacetCount `json:"facets,omitempty"`
+}
+
+// jsonFormat reconciles --format text|json with the older --json flag:
+// --json sets *format to "json"; any other format than text or json is a
+// usage error.
+func jsonFormat(format *string, asJSON bool) error {
+	if asJSON {
+		if *format != "text" && *format != "json" {
+			return usageError{fmt.Sprintf("--json and --format %s contradict each other", *format)}
+		}
+		*format = "json"
+	}
+	if *format != "text" && *format != "json" {
+		return usageError{fmt.Sprintf("--format must be text or json, not %q", *format)}
+	}
+	return nil
+}
+
 func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("search", stderr)
 	dataDir := fs.String("data", "./data", "data directory")
-	size := fs.Int("size", 20, "hits to show")
+	size := fs.Int("size", 20, fmt.Sprintf("hits to show, 1 to %d", index.MaxSize))
+	from := fs.Int("from", 0, "hits to skip (paging: --from 20 shows the second page of 20)")
 	facets := fs.String("facets", "", "comma-separated keyword fields to count, e.g. arena,city")
 	byPerson := fs.Bool("by-person", false, "one row per person")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
+	asJSON := fs.Bool("json", false, "print the result as JSON, in the API's shape (unit, total, hits, facets)")
+	format := fs.String("format", "text", "text or json (the same as --json)")
 	pos, err := parse(fs, args)
 	if err != nil {
+		return err
+	}
+	if *size < 1 || *size > index.MaxSize {
+		return usageError{fmt.Sprintf("--size must be 1 to %d, not %d", index.MaxSize, *size)}
+	}
+	if *from < 0 || *from > maxSearchFrom {
+		return usageError{fmt.Sprintf("--from must be 0 to %d, not %d (narrow the query to reach later hits)", maxSearchFrom, *from)}
+	}
+	if err := jsonFormat(format, *asJSON); err != nil {
 		return err
 	}
 	ix, err := openIndex(*dataDir)
@@ -327,18 +382,32 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer ix.Close()
-	res, err := ix.Search(ctx, index.Query{Text: strings.Join(pos, " "), Size: *size, Facets: splitList(*facets), GroupByPerson: *byPerson})
+	res, err := ix.Search(ctx, index.Query{Text: strings.Join(pos, " "), Size: *size, From: *from, Facets: splitList(*facets), GroupByPerson: *byPerson})
 	if err != nil {
 		return err
-	}
-	if *asJSON {
-		return writeJSON(stdout, res)
 	}
 	unit := "adverts"
 	if *byPerson {
 		unit = "persons"
 	}
-	fmt.Fprintf(stdout, "%d %s match\n", res.Total, unit)
+	if *format == "json" {
+		hits := res.Hits
+		if hits == nil {
+			hits = []index.Hit{}
+		}
+		return writeJSON(stdout, searchJSON{Unit: unit, Total: res.Total, Hits: hits, Facets: res.Facets})
+	}
+	fmt.Fprintf(stdout, "%d %s match", res.Total, unit)
+	switch {
+	case len(res.Hits) == 0 && res.Total > 0:
+		fmt.Fprintf(stdout, "; none from %d on", *from+1)
+	case uint64(*from+len(res.Hits)) < res.Total || *from > 0:
+		fmt.Fprintf(stdout, "; showing %d–%d", *from+1, *from+len(res.Hits))
+		if next := *from + len(res.Hits); uint64(next) < res.Total {
+			fmt.Fprintf(stdout, " (next: --from %d)", next)
+		}
+	}
+	fmt.Fprintln(stdout)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ad\tarena\tcity\tperson\tnetwork\tposted\ttitle")
 	for _, h := range res.Hits {
@@ -532,12 +601,16 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", stderr)
 	truthPath := fs.String("truth", "", "truth CSV: ad_id,person_id,network_id (required)")
 	predPath := fs.String("pred", "", "predicted CSV, as written by 'adcensus dedup' (required)")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	asJSON := fs.Bool("json", false, "the same as --format json")
+	format := fs.String("format", "text", "text or json")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *truthPath == "" || *predPath == "" {
 		return usageError{"eval needs --truth FILE and --pred FILE"}
+	}
+	if err := jsonFormat(format, *asJSON); err != nil {
+		return err
 	}
 	read := func(path string) (map[string]eval.Labels, error) {
 		f, err := os.Open(path)
@@ -563,7 +636,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if *format == "json" {
 		return writeJSON(stdout, rep)
 	}
 	return rep.WriteText(stdout)
@@ -575,15 +648,19 @@ func cmdMSE(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	in := fs.String("in", "", "capture-history CSV: one 0/1 column per list, then the count (required)")
 	criterion := fs.String("criterion", "aic", "model selection: aic, bic, pvalue or none")
 	interactions := fs.String("interactions", "", "fix the model: comma-separated pairs A:B (no selection)")
-	replicates := fs.Int("replicates", 1000, "parametric bootstrap replicates (negative: none)")
+	replicates := fs.Int("replicates", 1000, "parametric bootstrap replicates (0: none, no interval)")
 	seed := fs.Uint64("seed", 0, "bootstrap seed")
 	reselect := fs.Bool("reselect", false, "re-select the model in every bootstrap replicate")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
+	asJSON := fs.Bool("json", false, "the same as --format json")
+	format := fs.String("format", "text", "text or json")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *in == "" {
 		return usageError{"mse needs --in FILE"}
+	}
+	if err := jsonFormat(format, *asJSON); err != nil {
+		return err
 	}
 	f, err := os.Open(*in)
 	if err != nil {
@@ -595,16 +672,26 @@ func cmdMSE(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
 	res, err := mse.Estimate(table, mse.Options{
-		Criterion: *criterion, Interactions: splitList(*interactions), Replicates: *replicates,
+		Criterion: *criterion, Interactions: splitList(*interactions), Replicates: bootstrapReplicates(*replicates),
 		Seed: *seed, Reselect: *reselect,
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
-	if *asJSON {
+	if *format == "json" {
 		return writeJSON(stdout, res)
 	}
 	return res.WriteText(stdout)
+}
+
+// bootstrapReplicates turns a --replicates flag into mse.Options.Replicates:
+// 0 (or less) on the command line means none, where the library reads 0 as
+// its default of 1,000.
+func bootstrapReplicates(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }
 
 // writeJSON prints v as indented JSON.

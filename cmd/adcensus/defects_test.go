@@ -278,3 +278,90 @@ func TestExportProvenance(t *testing.T) {
 		t.Errorf("provenance lists %d runs (%d not indexed), want the 2 of run and the crawl --out one left out: %+v", len(p.Runs), p.NotIndexed, p.Runs)
 	}
 }
+
+// TestSearchCommandFlags: --json has the API's lower-case keys, --size is
+// checked, --from pages and the text says which hits it shows.
+func TestSearchCommandFlags(t *testing.T) {
+	data := MustServeData(t)
+	var m map[string]any
+	js := runMain(t, "search", "--data", data, "--json", "lund")
+	if err := json.Unmarshal([]byte(js), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"unit", "total", "hits"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("search --json lacks %q: %s", k, js)
+		}
+	}
+	if js2 := runMain(t, "search", "--data", data, "--format", "json", "lund"); js2 != js {
+		t.Errorf("--format json differs from --json")
+	}
+	for _, size := range []string{"-3", "0", "1001"} {
+		err, _, _ := runMainErr(t, "search", "--data", data, "--size", size, "lund")
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), "--size") {
+			t.Errorf("--size %s: %v (exit %d), want a usage error", size, err, exitCode(err))
+		}
+	}
+	if err, _, _ := runMainErr(t, "search", "--data", data, "--from", "-1", "lund"); exitCode(err) != 2 {
+		t.Errorf("--from -1: %v", err)
+	}
+	out := runMain(t, "search", "--data", data, "--size", "3", "lund")
+	if !strings.Contains(out, "4 adverts match; showing 1–3 (next: --from 3)") {
+		t.Errorf("first page:\n%s", out)
+	}
+	out = runMain(t, "search", "--data", data, "--size", "3", "--from", "3", "lund")
+	if !strings.Contains(out, "showing 4–4") || strings.Count(out, "Sällskap") != 1 {
+		t.Errorf("second page:\n%s", out)
+	}
+}
+
+// TestMSECommand: --format json and --json give the same; --replicates 0
+// runs no bootstrap; a 20-digit count is "too large"; a ;-separated file
+// gets a hint.
+func TestMSECommand(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "t.csv")
+	if err := os.WriteFile(in, []byte("A,B,C,count\n1,0,0,40\n0,1,0,35\n0,0,1,30\n1,1,0,12\n1,0,1,10\n0,1,1,9\n1,1,1,4\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := runMain(t, "mse", "--in", in, "--json", "--replicates", "0")
+	b := runMain(t, "mse", "--in", in, "--format", "json", "--replicates", "0")
+	if a != b {
+		t.Errorf("--json and --format json differ")
+	}
+	var res struct {
+		Replicates int `json:"replicates"`
+	}
+	if err := json.Unmarshal([]byte(a), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Replicates != 0 {
+		t.Errorf("--replicates 0 ran %d replicates", res.Replicates)
+	}
+	if err := os.WriteFile(in, []byte("A,B,count\n1,0,12345678901234567890\n0,1,3\n1,1,2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err, _, _ := runMainErr(t, "mse", "--in", in); !strings.Contains(err.Error(), "too large") {
+		t.Errorf("20-digit count: %v", err)
+	}
+	if err := os.WriteFile(in, []byte("A;B;count\n1;0;3\n0;1;3\n1;1;2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err, _, _ := runMainErr(t, "mse", "--in", in); !strings.Contains(err.Error(), "semicolons") {
+		t.Errorf(";-separated: %v", err)
+	}
+}
+
+// TestDedupOneBlankAdvert: one advert with neither contact nor photo is one
+// person, not "between 0 and 1".
+func TestDedupOneBlankAdvert(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "ads.jsonl")
+	if err := os.WriteFile(in, []byte(`{"id":"a1","arena":"blomstra","title":"Promenad","city":"Lund"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := runMain(t, "dedup", "--in", in, "--out", filepath.Join(dir, "a.csv"), "--data", filepath.Join(dir, "data"), "--new-key")
+	if !strings.Contains(out, "so the count is 1)") {
+		t.Errorf("summary: %s", out)
+	}
+}

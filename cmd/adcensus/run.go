@@ -268,7 +268,7 @@ func (n *node) report(ctx context.Context, stdout io.Writer, runs []*crawler.Run
 		}
 		for _, r := range rows {
 			if r.Total && bare > 0 {
-				fmt.Fprintf(stdout, "persons with neither a contact nor a photo on any advert: %d (only a near-duplicate text with the same name ties their adverts; the person count lies between %d and %d)\n", bare, max(0, r.Persons-bare), r.Persons)
+				fmt.Fprintf(stdout, "persons with neither a contact nor a photo on any advert: %d (only a near-duplicate text with the same name ties their adverts; the person count lies between %d and %d)\n", bare, personsLowerBound(r.Persons, bare), r.Persons)
 			}
 		}
 	}

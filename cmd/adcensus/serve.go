@@ -41,7 +41,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dataDir := fs.String("data", "./data", "data directory")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	minCellFloor := fs.Int("min-cell-floor", api.DefaultMinCell, "refuse requests for min_cell below this (0: clients may turn suppression off)")
-	replicates := fs.Int("replicates", 1000, "bootstrap replicates of the overlap estimate (negative: none)")
+	replicates := fs.Int("replicates", 1000, "bootstrap replicates of the overlap estimate (0: none, no interval)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Provenance:     serialProvenance(*dataDir, ix),
 		DefaultMinCell: max(api.DefaultMinCell, *minCellFloor),
 		MinCellFloor:   *minCellFloor,
-		MSE:            mse.Options{Replicates: *replicates},
+		MSE:            mse.Options{Replicates: bootstrapReplicates(*replicates)},
 		RequestTimeout: serveRequestTimeout,
 	})
 	ln, err := net.Listen("tcp", *addr)
@@ -116,7 +116,7 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	dataDir := fs.String("data", "./data", "data directory")
 	format := fs.String("format", "text", "text or json")
 	minCell := fs.Int("min-cell", 5, "suppress counts from 1 to this minus 1 (0: no suppression)")
-	replicates := fs.Int("replicates", 1000, "bootstrap replicates of the estimate (negative: none)")
+	replicates := fs.Int("replicates", 1000, "bootstrap replicates of the estimate (0: none, no interval)")
 	seed := fs.Uint64("seed", 0, "bootstrap seed")
 	noEstimate := fs.Bool("no-estimate", false, "skip the multiple-systems estimate")
 	if _, err := parse(fs, args); err != nil {
@@ -139,7 +139,7 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	rep, err := overlap.NewReport(o, overlap.ReportOptions{
 		MinCell: *minCell, NoEstimate: *noEstimate,
-		MSE:        mse.Options{Replicates: *replicates, Seed: *seed},
+		MSE:        mse.Options{Replicates: bootstrapReplicates(*replicates), Seed: *seed},
 		Provenance: provenance(ctx, *dataDir, ix),
 	})
 	if err != nil {
