@@ -24,7 +24,6 @@ import (
 	"adcensus/index"
 	"adcensus/internal/contact"
 	"adcensus/internal/stats/mse"
-	"adcensus/pipeline"
 )
 
 // fileSink writes crawled adverts to a JSON Lines file. Each advert is
@@ -93,7 +92,8 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	prog := startProgress(ctx, stderr, *quiet, time.Now(), []*crawler.Crawler{c}, &pipeline.Counters{})
+	// No stage counters: crawl --out writes a file, no stage runs.
+	prog := startProgress(ctx, stderr, *quiet, time.Now(), []*crawler.Crawler{c}, nil)
 	run, err := c.Run(ctx)
 	prog.stop()
 	if run != nil {

@@ -365,3 +365,54 @@ func TestDedupOneBlankAdvert(t *testing.T) {
 		t.Errorf("summary: %s", out)
 	}
 }
+
+// TestDemoServeBusyPort: 'demo serve' on a port in use fails without first
+// claiming to serve.
+func TestDemoServeBusyPort(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	err, out, _ := runMainErr(t, "demo", "serve", "--blomstra", busy.Addr().String(), "--nattlinjen", "127.0.0.1:0")
+	if !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("error %v", err)
+	}
+	if strings.Contains(out, "serving") {
+		t.Errorf("printed %q before failing", out)
+	}
+	// A free port: announced once bound, with the port it got.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var sout syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- Main(ctx, []string{"demo", "serve", "--blomstra", "127.0.0.1:0", "--nattlinjen", "127.0.0.1:0"}, &sout, &bytes.Buffer{})
+	}()
+	checkFor(t, 10*time.Second, "serving line", func() bool { return strings.Contains(sout.String(), "serving demo arenas: blomstra http://127.0.0.1:") })
+	if strings.Contains(sout.String(), ":0 ") {
+		t.Errorf("announced port 0: %s", sout.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCrawlProgressWithoutStages: crawl's progress line has no stage
+// counts (no stage runs in crawl --out).
+func TestCrawlProgressWithoutStages(t *testing.T) {
+	_, demo := startDemo(t)
+	dir := t.TempDir()
+	writeDemoConfigs(t, dir, demo)
+	var out, errb bytes.Buffer
+	if err := Main(context.Background(), []string{"crawl", "--arena", filepath.Join(dir, "nattlinjen.yaml"), "--out", filepath.Join(dir, "ads.jsonl"), "--data", filepath.Join(dir, "data")}, &out, &errb); err != nil {
+		t.Fatal(err, errb.String())
+	}
+	if !strings.Contains(errb.String(), "progress: pages") {
+		t.Fatalf("no progress line: %q", errb.String())
+	}
+	if strings.Contains(errb.String(), "fingerprinted") {
+		t.Errorf("crawl's progress shows stage counts: %q", errb.String())
+	}
+}

@@ -429,8 +429,12 @@ func cmdDemoServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "serving demo arenas: blomstra http://%s  nattlinjen http://%s  (Ctrl-C to stop)\n", *blomstra, *nattlinjen)
-	err := demoarena.ServeOn(ctx, demoarena.Generate(demoarena.DefaultSeed), map[string]string{"blomstra": *blomstra, "nattlinjen": *nattlinjen})
+	// Bound first, announced after: a second 'demo serve' fails with
+	// "address already in use" without having claimed to serve.
+	err := demoarena.ServeOnReady(ctx, demoarena.Generate(demoarena.DefaultSeed), map[string]string{"blomstra": *blomstra, "nattlinjen": *nattlinjen},
+		func(bound map[string]string) {
+			fmt.Fprintf(stdout, "serving demo arenas: blomstra http://%s  nattlinjen http://%s  (Ctrl-C to stop)\n", bound["blomstra"], bound["nattlinjen"])
+		})
 	if ctx.Err() != nil {
 		return nil
 	}
