@@ -119,6 +119,7 @@ func cmdDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	in := fs.String("in", "", "JSON Lines file of adverts (required); image paths are relative to its folder")
 	out := fs.String("out", "", "CSV output: ad_id,person_id,network_id (required)")
 	dataDir := fs.String("data", "./data", "data directory holding the pseudonymisation key")
+	allowPrivate := fs.Bool("allow-private", false, "fetch http(s) image URLs on private, loopback and link-local addresses too (refused by default, as by the crawler without allow_private)")
 	newKey := fs.Bool("new-key", false, "create a new pseudonymisation key in --data when it has none (its pseudonyms match no other data directory's)")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -145,7 +146,7 @@ func cmdDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer w.Close()
-	stats, err := dedup.Offline(ctx, r, filepath.Dir(*in), contact.New(key), tmp, w, newLogger(stderr, levelFor(false)))
+	stats, err := dedup.OfflineWith(ctx, r, filepath.Dir(*in), contact.New(key), tmp, w, newLogger(stderr, levelFor(false)), dedup.OfflineOptions{AllowPrivate: *allowPrivate})
 	if err != nil {
 		return err
 	}

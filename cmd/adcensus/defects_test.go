@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -414,5 +417,27 @@ func TestCrawlProgressWithoutStages(t *testing.T) {
 	}
 	if strings.Contains(errb.String(), "fingerprinted") {
 		t.Errorf("crawl's progress shows stage counts: %q", errb.String())
+	}
+}
+
+// TestDedupPrivateImageURLs: offline dedup does not fetch image URLs on
+// loopback unless --allow-private.
+func TestDedupPrivateImageURLs(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "ads.jsonl")
+	if err := os.WriteFile(in, []byte(`{"id":"a1","arena":"blomstra","title":"Promenad","images":["`+srv.URL+`/p.jpg"]}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	out := runMain(t, "dedup", "--in", in, "--out", filepath.Join(dir, "a.csv"), "--data", data, "--new-key")
+	if hits.Load() != 0 || !strings.Contains(out, "1 images failed") {
+		t.Errorf("%d requests reached the loopback server; summary %s", hits.Load(), out)
+	}
+	runMain(t, "dedup", "--in", in, "--out", filepath.Join(dir, "a.csv"), "--data", data, "--allow-private")
+	if hits.Load() != 1 {
+		t.Errorf("--allow-private: %d requests, want 1", hits.Load())
 	}
 }
