@@ -54,6 +54,8 @@ type nodeOptions struct {
 	DataDir string
 	NATSURL string
 	Logger  *slog.Logger
+	// MaxAge is the stream's max_age (RetentionConfig.StreamMaxAge).
+	MaxAge time.Duration
 }
 
 // openNode opens the data directory: key, stream, crawl state, cluster state
@@ -71,7 +73,7 @@ func openNode(ctx context.Context, o nodeOptions) (*node, error) {
 		return nil, err
 	}
 	n.pseudo = contact.New(key)
-	if n.bus, err = jetstream.Open(ctx, jetstream.Options{URL: o.NATSURL, DataDir: o.DataDir, Logger: o.Logger}); err != nil {
+	if n.bus, err = jetstream.Open(ctx, jetstream.Options{URL: o.NATSURL, DataDir: o.DataDir, Logger: o.Logger, MaxAge: o.MaxAge}); err != nil {
 		return nil, err
 	}
 	if n.crawls, err = crawler.OpenStore(filepath.Join(o.DataDir, crawlStateFile)); err != nil {

@@ -88,6 +88,7 @@ usage: adcensus COMMAND [flags]
   schedule list|add|remove  cron schedules of crawls (schedule add ARENA "0 6 * * 1"), run by 'run --schedule'
   index rebuild             delete the index and replay the stream into a fresh one
   rebuild                   delete the cluster state and the index and rebuild them from the stream
+  purge [--dry-run]          remove personal data past its retention (retention: in the main config; docs/PRIVACY.md)
   stages --only fingerprint,cluster,index --nats URL   run stages as a separate process (scale-out)
   version                   print the version
 
@@ -164,6 +165,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdIndex(ctx, rest, stdout, stderr)
 	case "rebuild":
 		return cmdRebuild(ctx, rest, stdout, stderr)
+	case "purge":
+		return cmdPurge(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "adcensus", Version)
 		return nil

@@ -30,6 +30,9 @@ type Config struct {
 	DataDir string   `yaml:"data_dir"`
 	NATSURL string   `yaml:"nats_url"`
 	Arenas  []string `yaml:"arenas"`
+
+	// Retention of personal data by class (retention.go, docs/PRIVACY.md).
+	Retention RetentionConfig `yaml:"retention"`
 }
 
 // defaultConfigPath is the main config 'run' reads without --config.
@@ -47,6 +50,9 @@ func loadConfig(path string) (*Config, []*crawler.ArenaConfig, error) {
 	}
 	if len(cfg.Arenas) == 0 {
 		return nil, nil, &configs.Error{File: path, Field: "arenas", Err: errors.New("at least one arena config is required")}
+	}
+	if err := cfg.Retention.Validate(); err != nil {
+		return nil, nil, &configs.Error{File: path, Err: err}
 	}
 	var arenas []*crawler.ArenaConfig
 	seen := map[string]string{}
@@ -104,7 +110,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, no
 		defer stop()
 	}
 	_, err = runPipeline(ctx, runOptions{DataDir: *dataDir, NATSURL: *natsURL, Arenas: arenas, Quiet: *quiet,
-		WARCDir: *warc, Metrics: metrics, Schedule: *schedule, Now: now}, stdout, stderr)
+		WARCDir: *warc, Metrics: metrics, Schedule: *schedule, Now: now, Retention: cfg.Retention}, stdout, stderr)
 	return err
 }
 
@@ -140,6 +146,9 @@ type runOptions struct {
 	Schedule bool
 	// Now is the scheduler's clock (default time.Now).
 	Now func() time.Time
+	// Retention sets the stream's max_age and, with Schedule, the
+	// scheduled purge.
+	Retention RetentionConfig
 }
 
 // runPipeline crawls every arena through all stages, waits until the stream is
@@ -149,7 +158,7 @@ type runOptions struct {
 func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([]index.CountRow, error) {
 	start := time.Now()
 	log := newLogger(stderr, levelFor(o.Quiet))
-	n, err := openNode(ctx, nodeOptions{DataDir: o.DataDir, NATSURL: o.NATSURL, Logger: log})
+	n, err := openNode(ctx, nodeOptions{DataDir: o.DataDir, NATSURL: o.NATSURL, Logger: log, MaxAge: o.Retention.StreamMaxAge()})
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +187,13 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 		// at their next start), then the stages stop, then the node closes.
 		fmt.Fprintln(stdout, "waiting for scheduled crawls (Ctrl-C to stop)")
 		n.startStages(ctx)
+		purgeDone := make(chan struct{})
+		go func() {
+			defer close(purgeDone)
+			schedulePurge(ctx, n, o, stdout)
+		}()
 		err := scheduleCrawls(ctx, n, o, stdout)
+		<-purgeDone
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return rows, err
 		}

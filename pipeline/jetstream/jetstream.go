@@ -37,6 +37,12 @@ type Options struct {
 	// MaxDeliver is how often a message is delivered before it is given up
 	// and recorded on adcensus.errors (default 5).
 	MaxDeliver int
+	// MaxAge is the stream's max_age: messages older than this are removed
+	// by the server. The main config's retention section sets it
+	// (docs/PRIVACY.md); Open applies it to the stream, so lowering it
+	// removes older messages at once. 0 keeps the stream's current
+	// max_age (none for a new stream); negative removes it.
+	MaxAge time.Duration
 }
 
 // Bus is a connection to the stream.
@@ -135,12 +141,20 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
+	maxAge := opts.MaxAge
+	if maxAge == 0 {
+		// Keep the max_age another process (run with a retention) set.
+		if st, err := b.js.Stream(ctx, pipeline.Stream); err == nil {
+			maxAge = st.CachedInfo().Config.MaxAge
+		}
+	}
 	b.stream, err = b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:       pipeline.Stream,
 		Subjects:   []string{pipeline.StreamSubjects},
 		Storage:    jetstream.FileStorage,
 		Retention:  jetstream.LimitsPolicy,
 		Duplicates: 2 * time.Minute,
+		MaxAge:     max(maxAge, 0),
 		// Atomic batches let PublishAsync store many messages with one
 		// fsync (batcher.go); a server older than 2.12 ignores the field.
 		AllowAtomicPublish: true,
@@ -403,6 +417,15 @@ func (b *Bus) StreamInfo(ctx context.Context) (msgs, bytes uint64, err error) {
 		return 0, 0, err
 	}
 	return info.State.Msgs, info.State.Bytes, nil
+}
+
+// MaxAge returns the stream's max_age as the server has it (0: none).
+func (b *Bus) MaxAge(ctx context.Context) (time.Duration, error) {
+	info, err := b.stream.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.Config.MaxAge, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) {
