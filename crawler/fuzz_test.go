@@ -3,6 +3,7 @@ package crawler_test
 import (
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,6 +85,32 @@ func FuzzExtract(f *testing.F) {
 		for _, s := range []string{a.Title, a.Body, a.City, a.Name} {
 			if !utf8.ValidString(s) {
 				t.Fatalf("invalid UTF-8 in an extracted field: %q", s)
+			}
+		}
+	})
+}
+
+// FuzzTransforms: every field transform (trim, fold, lower, swedish_date,
+// int, price) never panics on any value and keeps valid UTF-8 valid; int
+// gives an integer.
+func FuzzTransforms(f *testing.F) {
+	for _, s := range []string{" : Anna • ", "Göteborg", "28 år", "1 500 kr/h", "igår 14:05", "-0", "99999999999999999999", "\xff"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, name := range crawler.Transforms {
+			out, err := crawler.Transform(name, v, now)
+			if err != nil {
+				continue
+			}
+			if utf8.ValidString(v) && !utf8.ValidString(out) {
+				t.Fatalf("%s(%q) = %q: invalid UTF-8", name, v, out)
+			}
+			if name == "int" {
+				if _, err := strconv.ParseInt(out, 10, 64); err != nil {
+					t.Fatalf("int(%q) = %q", v, out)
+				}
 			}
 		}
 	})

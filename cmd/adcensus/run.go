@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -41,6 +42,9 @@ const defaultConfigPath = "configs/adcensus.yaml"
 // loadConfig reads the main config; arena paths are relative to its folder.
 func loadConfig(path string) (*Config, []*crawler.ArenaConfig, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("no main config %s (give --config FILE; see docs/RUN.md): %w", path, err)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
