@@ -16,6 +16,7 @@ import (
 
 	"adcensus/crawler"
 	"adcensus/index"
+	"adcensus/internal/contact"
 )
 
 // RetentionConfig is the retention: section of the main config: how long
@@ -310,6 +311,10 @@ func cmdPurge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if _, err := os.Stat(*dataDir); err != nil {
 		return fmt.Errorf("no data directory to purge: %w", err)
+	}
+	// The node below would create a key in a directory without one.
+	if _, err := os.Stat(filepath.Join(*dataDir, contact.KeyFile)); err != nil {
+		return fmt.Errorf("%s has no pseudonymisation key: not a data directory of 'adcensus run' (%w)", *dataDir, err)
 	}
 	var rep *purgeReport
 	if *dryRun {
