@@ -273,7 +273,7 @@ func ParseArena(name string, data []byte) (*ArenaConfig, error) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
-		return nil, yamlError(name, err)
+		return nil, configs.SyntaxError(name, data, err)
 	}
 	if len(root.Content) == 0 {
 		return nil, &ConfigError{File: name, Err: errors.New("empty config")}

@@ -50,10 +50,19 @@ type AsyncSink interface {
 	PublishAsync(ctx context.Context, a *ad.Ad, done func(error)) error
 }
 
+// Run.Output values.
+const (
+	OutputStream = "stream" // on to the pipeline and the index
+	OutputFile   = "file"   // a JSON Lines file (crawl --out), never indexed
+)
+
 // Options configure a Crawler.
 type Options struct {
-	Store   *Store
-	Sink    Sink
+	Store *Store
+	Sink  Sink
+	// Output names where Sink sends adverts, recorded as Run.Output:
+	// OutputStream or OutputFile.
+	Output  string
 	Pseudo  *contact.Pseudonymiser
 	Logger  *slog.Logger
 	Version string
@@ -181,6 +190,9 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 	if run.Errors == nil {
 		run.Errors = map[string]int{}
 	}
+	if c.opts.Output != "" {
+		run.Output = c.opts.Output
+	}
 	queued, err := c.opts.Store.Queued(run.ID)
 	if err != nil {
 		return nil, err
@@ -276,6 +288,9 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 	run.Status = "done"
 	if c.stopped {
 		run.Status = "stopped"
+	}
+	if run.AllFailed() {
+		run.Status = "failed"
 	}
 	if err := c.opts.Store.SaveRun(run); err != nil {
 		return run, err

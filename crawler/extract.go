@@ -78,7 +78,14 @@ func Canonical(base *url.URL, ref string) (string, bool) {
 	if u.Path == "" {
 		u.Path = "/"
 	}
-	return u.String(), true
+	out := u.String()
+	// A host that only the lenient parse of a relative reference took
+	// ("//0:000:00": an invalid port) gives a URL that cannot be fetched
+	// or parsed again (found by FuzzCanonical).
+	if _, err := url.Parse(out); err != nil {
+		return "", false
+	}
+	return out, true
 }
 
 // canonical is Canonical with the arena's canonical rules applied too

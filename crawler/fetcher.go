@@ -17,6 +17,8 @@ import (
 
 	"github.com/gocolly/colly/v2"
 	"github.com/temoto/robotstxt"
+
+	"adcensus/internal/netguard"
 )
 
 // fetcher is the one way pages and images are fetched: through colly, with
@@ -123,8 +125,8 @@ func newFetcher(ctx context.Context, cfg *ArenaConfig, o fetcherOptions) (*fetch
 			if err != nil {
 				return err
 			}
-			ip := net.ParseIP(host)
-			if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() {
+			// The same rule as offline dedup's image downloads.
+			if netguard.CheckIP(net.ParseIP(host)) != nil {
 				return fmt.Errorf("%s: %w", host, errPrivateAddress)
 			}
 			return nil

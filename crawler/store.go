@@ -24,7 +24,7 @@ type Run struct {
 	Version    string         `json:"version"`
 	Started    time.Time      `json:"started"`
 	Ended      time.Time      `json:"ended,omitzero"`
-	Status     string         `json:"status"` // running, done, stopped (limit reached)
+	Status     string         `json:"status"` // running, done, stopped (limit reached), failed (every page failed)
 	Pages      int            `json:"pages"`
 	Ads        int            `json:"ads"`
 	Errors     map[string]int `json:"errors,omitempty"`
@@ -33,6 +33,10 @@ type Run struct {
 	// an advert with the same key (detail.id) was already queued or
 	// fetched under another URL in the run.
 	Duplicates int `json:"duplicates,omitempty"`
+	// Output is where the run's adverts went (Options.Output): "stream"
+	// (run, demo: on to the index) or "file" (crawl --out: never
+	// indexed). Empty for runs recorded before it was.
+	Output string `json:"output,omitempty"`
 }
 
 // ErrorCount is the total of all error kinds.
@@ -42,6 +46,14 @@ func (r *Run) ErrorCount() int {
 		n += v
 	}
 	return n
+}
+
+// AllFailed reports whether the run fetched pages and every one of them
+// failed, so it found no adverts: the arena refused connections, answered
+// only errors, or the config matches nothing it serves. Such a run ends
+// with status "failed".
+func (r *Run) AllFailed() bool {
+	return r.Pages > 0 && r.Ads == 0 && r.ErrorCount() >= r.Pages
 }
 
 // Entry is one URL of a run's frontier.
@@ -76,6 +88,27 @@ func OpenStore(path string) (*Store, error) {
 	if err := db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketRuns)
 		return err
+	}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open crawl state %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// OpenStoreReadOnly opens an existing crawl state file for reading only
+// (a shared lock; bbolt ReadOnly), for commands that only list runs and
+// schedules, so a copy of a data directory without write permission can be
+// read. Writes return bbolt's ErrDatabaseReadOnly.
+func OpenStoreReadOnly(path string) (*Store, error) {
+	db, err := boltfile.Open(path, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("crawl state: %w", err)
+	}
+	if err := db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketRuns) == nil {
+			return errors.New("no runs bucket: not a crawl state file")
+		}
+		return nil
 	}); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open crawl state %s: %w", path, err)

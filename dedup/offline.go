@@ -12,11 +12,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"time"
 
 	"adcensus/ad"
 	"adcensus/dedup/cluster"
 	"adcensus/internal/contact"
 	"adcensus/internal/imagehash"
+	"adcensus/internal/netguard"
 	"adcensus/pipeline"
 )
 
@@ -56,7 +58,27 @@ type OfflineStats struct {
 // applies), over a direct in-process loop instead of a stream; the
 // cluster state is a temporary file under stateDir that is removed
 // afterwards.
+//
+// http(s) image URLs to private, loopback or link-local addresses are
+// refused, as the crawler refuses them (internal/netguard); OfflineWith
+// with AllowPrivate fetches them.
 func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseudonymiser, stateDir string, out io.Writer, log *slog.Logger) (OfflineStats, error) {
+	return OfflineWith(ctx, in, baseDir, p, stateDir, out, log, OfflineOptions{})
+}
+
+// OfflineOptions are the options of OfflineWith.
+type OfflineOptions struct {
+	// AllowPrivate lets http(s) image URLs reach private, loopback and
+	// link-local addresses (a local test server), like an arena config's
+	// allow_private.
+	AllowPrivate bool
+}
+
+// offlineImageTimeout bounds one image download of an offline run.
+const offlineImageTimeout = 30 * time.Second
+
+// OfflineWith is Offline with options.
+func OfflineWith(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseudonymiser, stateDir string, out io.Writer, log *slog.Logger, opt OfflineOptions) (OfflineStats, error) {
 	var st OfflineStats
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -77,7 +99,8 @@ func Offline(ctx context.Context, in io.Reader, baseDir string, p *contact.Pseud
 	defer cl.Close()
 
 	lim := imagehash.DefaultLimits()
-	fpr := NewFingerprinter(p, imagehash.FileOrHTTPLoader{BaseDir: baseDir, MaxBytes: lim.MaxBytes}, lim)
+	loader := imagehash.FileOrHTTPLoader{BaseDir: baseDir, MaxBytes: lim.MaxBytes, Client: netguard.Client(offlineImageTimeout, opt.AllowPrivate)}
+	fpr := NewFingerprinter(p, loader, lim)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	// The stages of the stream, run here over an in-process loop: the

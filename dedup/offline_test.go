@@ -87,7 +87,8 @@ func TestOffline(t *testing.T) {
 	if err := os.Mkdir(stateDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	st, err := dedup.Offline(context.Background(), &in, base, newPseudo(), stateDir, &out, log)
+	// The image server is on loopback: allowed explicitly.
+	st, err := dedup.OfflineWith(context.Background(), &in, base, newPseudo(), stateDir, &out, log, dedup.OfflineOptions{AllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +130,27 @@ func TestOffline(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(stateDir); len(left) != 0 {
 		t.Fatalf("state dir not cleaned: %v", left)
+	}
+}
+
+// TestOfflineRefusesPrivateImageURLs: an image URL on a loopback address
+// is not fetched by default (as the crawler refuses private addresses); it
+// counts as a failed image.
+func TestOfflineRefusesPrivateImageURLs(t *testing.T) {
+	hits := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits++ }))
+	defer srv.Close()
+	a := ad.Ad{ID: "a1", Arena: "u", Title: "Promenad", Images: []string{srv.URL + "/p.jpg"}}
+	line, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := dedup.Offline(context.Background(), bytes.NewReader(line), t.TempDir(), newPseudo(), t.TempDir(), &bytes.Buffer{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hits != 0 || st.ImagesFailed != 1 {
+		t.Fatalf("%d requests reached the loopback server, %d images failed; want 0 and 1", hits, st.ImagesFailed)
 	}
 }
 

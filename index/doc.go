@@ -229,3 +229,22 @@ func DetectLang(text string) string {
 	}
 	return LangSwedish
 }
+
+// PurgeOptions say which data classes of indexed adverts to purge
+// (docs/PRIVACY.md): those of adverts observed before each cutoff; a zero
+// cutoff purges nothing of its class.
+type PurgeOptions struct {
+	// TextBefore: title, body and URL.
+	TextBefore time.Time
+	// ContactsBefore: the contact pseudonyms.
+	ContactsBefore time.Time
+	// DryRun counts without writing.
+	DryRun bool
+}
+
+// PurgeStats count what a purge removed (or would remove, with DryRun).
+type PurgeStats struct {
+	Examined int `json:"examined"` // documents looked at
+	Texts    int `json:"texts"`    // documents whose text was removed
+	Contacts int `json:"contacts"` // documents whose contacts were removed
+}

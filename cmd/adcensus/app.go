@@ -77,6 +77,9 @@ type nodeOptions struct {
 	// API is the address this process serves the index's API on, if it
 	// does (recorded in the holder file).
 	API string
+	// MaxAge is the longest the retention section lets a message stay
+	// (RetentionConfig.StreamMaxAge): the stream's max_age is at most this.
+	MaxAge time.Duration
 }
 
 // openNode opens the data directory: key, stream, crawl state, cluster state
@@ -85,11 +88,14 @@ func openNode(ctx context.Context, o nodeOptions) (*node, error) {
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
+	if err := checkWritable(o.DataDir); err != nil {
+		return nil, err
+	}
 	if o.Roles == nil {
 		o.Roles = roles
 	}
 	n := &node{dataDir: o.DataDir, log: o.Logger, roles: o.Roles}
-	key, err := loadKey(o.DataDir, o.NATSURL, o.Roles)
+	key, err := contact.LoadOrCreateKey(o.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +114,7 @@ func openNode(ctx context.Context, o nodeOptions) (*node, error) {
 	}
 	jo := o.Stream.busOptions()
 	jo.URL, jo.DataDir, jo.Logger = o.NATSURL, o.DataDir, o.Logger
+	jo.RetentionMaxAge = o.MaxAge
 	if n.bus, err = jetstream.Open(ctx, jo); err != nil {
 		return nil, err
 	}
@@ -391,17 +398,67 @@ func (n *node) resetStore(stage string) error {
 	return nil
 }
 
-// openIndex opens only the index of a data directory, for read commands.
+// openIndex opens only the index of a data directory, for read commands:
+// read-only, so a copy of a data directory without write permission can be
+// read. An index of an older layout is rebuilt by a read-write open.
 func openIndex(dataDir string) (index.Store, error) {
 	dir := filepath.Join(dataDir, indexDir)
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("no index in %s (run 'adcensus run' or 'adcensus demo --data %s' first): %w", dataDir, dataDir, err)
 	}
-	ix, err := indexbleve.Open(dir)
+	ix, err := indexbleve.OpenReadOnly(dir)
+	if errors.Is(err, indexbleve.ErrNeedsRebuild) {
+		ix, err = indexbleve.Open(dir)
+	}
 	if err != nil {
 		return nil, explainHeld(dataDir, err)
 	}
 	return ix, nil
+}
+
+// openCrawlState opens the crawl state of a data directory read-only, for
+// read commands.
+func openCrawlState(dataDir string) (*crawler.Store, error) {
+	path := filepath.Join(dataDir, crawlStateFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no crawl state in %s (run 'adcensus run' or 'adcensus crawl' first): %w", dataDir, err)
+	}
+	return crawler.OpenStoreReadOnly(path)
+}
+
+// checkWritable returns an error naming the cause when the data directory,
+// or a file or folder the pipeline writes in it, cannot be written: a
+// read-only copy, a read-only mount, files of another user. Checked before
+// anything starts, so 'run' fails at once instead of when the embedded
+// NATS server cannot write its store. Nothing is changed: a file is
+// opened for writing without truncation, and a temporary file is created
+// and removed in each folder.
+func checkWritable(dataDir string) error {
+	fail := func(err error) error {
+		return fmt.Errorf("data directory %s is not writable (run, crawl and rebuild write the stream, the state and the index there; read commands such as search, export and runs work read-only): %w", dataDir, err)
+	}
+	for _, dir := range []string{dataDir, filepath.Join(dataDir, "nats"), filepath.Join(dataDir, indexDir)} {
+		if _, err := os.Stat(dir); err != nil {
+			continue
+		}
+		f, err := os.CreateTemp(dir, ".adcensus-write-check-")
+		if err != nil {
+			return fail(err)
+		}
+		f.Close()
+		os.Remove(f.Name())
+	}
+	for _, file := range []string{crawlStateFile, clusterStateFile, filepath.Join(indexDir, indexbleve.DocsFile)} {
+		f, err := os.OpenFile(filepath.Join(dataDir, file), os.O_WRONLY, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fail(err)
+		}
+		f.Close()
+	}
+	return nil
 }
 
 // noImageLoader refuses to load images: on the stream, adverts carry the

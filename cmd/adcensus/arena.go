@@ -18,7 +18,10 @@ const arenaUsage = "usage: adcensus arena check FILE [--data DIR] [--samples N]"
 
 // cmdArena handles "adcensus arena SUBCOMMAND"; the only one is check.
 func cmdArena(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "check" {
+	if done, err := groupUsage(args, arenaUsage, stdout); done {
+		return err
+	}
+	if args[0] != "check" {
 		return usageError{arenaUsage}
 	}
 	return cmdArenaCheck(ctx, args[1:], stdout, stderr)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,7 +24,6 @@ import (
 	"adcensus/index"
 	"adcensus/internal/contact"
 	"adcensus/internal/stats/mse"
-	"adcensus/pipeline"
 )
 
 // fileSink writes crawled adverts to a JSON Lines file. Each advert is
@@ -65,10 +65,7 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
-		return err
-	}
-	key, err := contact.LoadOrCreateKey(*dataDir)
+	key, err := loadKey(*dataDir, true, stderr)
 	if err != nil {
 		return err
 	}
@@ -88,14 +85,15 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer f.Close()
 	log := newLogger(stderr, levelFor(*quiet))
 	c, err := crawler.New(cfg, crawler.Options{
-		Store: store, Sink: &fileSink{f: f, w: ad.NewWriter(f)}, Pseudo: contact.New(key),
+		Store: store, Sink: &fileSink{f: f, w: ad.NewWriter(f)}, Output: crawler.OutputFile, Pseudo: contact.New(key),
 		Logger: log, Version: Version, ResumeID: *resume,
 		WARCDir: warcDirFor(cfg, *dataDir, *warcDir),
 	})
 	if err != nil {
 		return err
 	}
-	prog := startProgress(ctx, stderr, *quiet, time.Now(), []*crawler.Crawler{c}, &pipeline.Counters{})
+	// No stage counters: crawl --out writes a file, no stage runs.
+	prog := startProgress(ctx, stderr, *quiet, time.Now(), []*crawler.Crawler{c}, nil)
 	run, err := c.Run(ctx)
 	prog.stop()
 	if run != nil {
@@ -107,7 +105,13 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if run != nil && run.Status == "failed" {
+		return fmt.Errorf("crawl run %s of %s failed: every page failed (%s); 'adcensus arena check %s' shows what fails", run.ID, run.Arena, errorKinds(run), *arenaPath)
+	}
+	return nil
 }
 
 func cmdDedup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -115,16 +119,15 @@ func cmdDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	in := fs.String("in", "", "JSON Lines file of adverts (required); image paths are relative to its folder")
 	out := fs.String("out", "", "CSV output: ad_id,person_id,network_id (required)")
 	dataDir := fs.String("data", "./data", "data directory holding the pseudonymisation key")
+	allowPrivate := fs.Bool("allow-private", false, "fetch http(s) image URLs on private, loopback and link-local addresses too (refused by default, as by the crawler without allow_private)")
+	newKey := fs.Bool("new-key", false, "create a new pseudonymisation key in --data when it has none (its pseudonyms match no other data directory's)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *in == "" || *out == "" {
 		return usageError{"dedup needs --in FILE and --out FILE"}
 	}
-	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
-		return err
-	}
-	key, err := contact.LoadOrCreateKey(*dataDir)
+	key, err := loadKey(*dataDir, *newKey, stderr)
 	if err != nil {
 		return err
 	}
@@ -143,16 +146,32 @@ func cmdDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer w.Close()
-	stats, err := dedup.Offline(ctx, r, filepath.Dir(*in), contact.New(key), tmp, w, newLogger(stderr, levelFor(false)))
+	stats, err := dedup.OfflineWith(ctx, r, filepath.Dir(*in), contact.New(key), tmp, w, newLogger(stderr, levelFor(false)), dedup.OfflineOptions{AllowPrivate: *allowPrivate})
 	if err != nil {
 		return err
 	}
 	if err := w.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "read %d adverts (%d bad lines, %d duplicate ids skipped; problems kept: %d images failed, %d absurd ages dropped, %d invalid phones entries, %d empty texts, %d unreadable fields dropped); wrote %d assignments: %d persons (%d of them with neither a contact nor a photo on any advert, so the count lies between %d and %d) in %d networks → %s\n",
-		stats.Read, stats.BadLines, stats.Duplicates, stats.ImagesFailed, stats.AgesDropped, stats.PhonesInvalid, stats.EmptyTexts, stats.FieldsDropped, stats.AdsWritten, stats.Persons, stats.PersonsWithoutContactOrPhoto, stats.Persons-stats.PersonsWithoutContactOrPhoto, stats.Persons, stats.Networks, *out)
+	fmt.Fprintf(stdout, "read %d adverts (%d bad lines, %d duplicate ids skipped; problems kept: %d images failed, %d absurd ages dropped, %d invalid phones entries, %d empty texts, %d unreadable fields dropped); wrote %d assignments: %d persons (%d of them with neither a contact nor a photo on any advert, so the count %s) in %d networks → %s\n",
+		stats.Read, stats.BadLines, stats.Duplicates, stats.ImagesFailed, stats.AgesDropped, stats.PhonesInvalid, stats.EmptyTexts, stats.FieldsDropped, stats.AdsWritten, stats.Persons, stats.PersonsWithoutContactOrPhoto, countRange(personsLowerBound(stats.Persons, stats.PersonsWithoutContactOrPhoto), stats.Persons), stats.Networks, *out)
 	return nil
+}
+
+// personsLowerBound is the fewest distinct persons there can be when bare
+// of persons have neither a contact nor a photo: each of those may be a
+// repost of another person (docs/DEDUP.md), but when there are adverts
+// there is at least one person.
+func personsLowerBound(persons, bare int) int {
+	return max(persons-bare, min(persons, 1))
+}
+
+// countRange says where a count lies: "is N" or "lies between LO and HI".
+func countRange(lo, hi int) string {
+	if lo == hi {
+		return fmt.Sprintf("is %d", hi)
+	}
+	return fmt.Sprintf("lies between %d and %d", lo, hi)
 }
 
 func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -201,8 +220,32 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 		if *format == "csv" {
 			return index.WriteCountsCSV(w, dims, rows)
 		}
-		return index.WriteCountsJSON(w, dims, rows, opt, provenance(*dataDir))
+		return index.WriteCountsJSON(w, dims, rows, opt, provenance(ctx, *dataDir, ix))
 	})
+}
+
+// loadKey returns the pseudonymisation key of dataDir. Without one it
+// creates the directory and a new key when create is set, and says so on
+// stderr (pseudonyms from a new key match those of no other data
+// directory); otherwise it refuses, naming --new-key. Only 'run', 'demo'
+// and 'stages' create a key without saying so.
+func loadKey(dataDir string, create bool, stderr io.Writer) ([]byte, error) {
+	path := filepath.Join(dataDir, contact.KeyFile)
+	_, err := os.Stat(path)
+	switch {
+	case err == nil:
+		return contact.LoadOrCreateKey(dataDir)
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("pseudonymisation key: %w", err)
+	case !create:
+		return nil, fmt.Errorf("no pseudonymisation key %s: give --data DIR of the data directory whose pseudonyms these must match, or --new-key to create a new key there", path)
+	}
+	key, err := contact.LoadOrCreateKey(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "note: created a new pseudonymisation key %s; its pseudonyms match no other data directory's (keep it secret, and back it up with the data)\n", path)
+	return key, nil
 }
 
 // writeOutput calls write with the file at path (created, and closed with
@@ -222,14 +265,40 @@ func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) err
 	return f.Close()
 }
 
-// provenance describes where exported numbers come from: the software, the
-// time, and every crawl run with its config hash.
-func provenance(dataDir string) map[string]any {
+// provenance describes where exported numbers come from (docs/EXPORTS.md,
+// "Provenance"): the software version, the time, the data directory, the
+// index's totals and the stream position it reached, and the crawl runs
+// whose adverts went to the index (not 'crawl --out' runs). Problems
+// reading a part are recorded in its place, never fatal to the export.
+func provenance(ctx context.Context, dataDir string, ix index.Store) map[string]any {
 	p := map[string]any{
-		"software":    "adcensus " + Version,
-		"exported_at": time.Now().UTC().Format(time.RFC3339),
+		"adcensus_version": Version,
+		"generated_at":     time.Now().UTC().Format(time.RFC3339),
+		"data_dir":         dataDir,
 	}
-	store, err := crawler.OpenStore(filepath.Join(dataDir, crawlStateFile))
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		p["data_dir"] = abs
+	}
+	if ix != nil {
+		ads, persons, networks, err := ix.Stats(ctx)
+		if err != nil {
+			p["index_error"] = err.Error()
+		} else {
+			p["index"] = map[string]any{"adverts": ads, "persons": persons, "networks": networks}
+		}
+		if sp, ok := ix.(interface {
+			StreamPosition() (uint64, bool, error)
+		}); ok {
+			seq, known, err := sp.StreamPosition()
+			switch {
+			case err != nil:
+				p["stream_position_error"] = err.Error()
+			case known:
+				p["stream_position"] = seq
+			}
+		}
+	}
+	store, err := openCrawlState(dataDir)
 	if err != nil {
 		p["runs_error"] = err.Error()
 		return p
@@ -240,12 +309,20 @@ func provenance(dataDir string) map[string]any {
 		p["runs_error"] = err.Error()
 		return p
 	}
-	var rs []map[string]any
+	rs := []map[string]any{}
+	notIndexed := 0
 	for _, r := range runs {
+		if r.Output == crawler.OutputFile {
+			notIndexed++
+			continue
+		}
 		rs = append(rs, map[string]any{"id": r.ID, "arena": r.Arena, "config_hash": r.ConfigHash, "version": r.Version,
 			"started": r.Started, "ended": r.Ended, "status": r.Status, "pages": r.Pages, "ads": r.Ads})
 	}
 	p["runs"] = rs
+	if notIndexed > 0 {
+		p["runs_not_indexed"] = notIndexed
+	}
 	return p
 }
 
@@ -259,15 +336,54 @@ func splitList(s string) []string {
 	return out
 }
 
+// maxSearchFrom is the deepest --from the search command takes: paging
+// deeper than this is a sign the query should be narrower.
+const maxSearchFrom = 100_000
+
+// searchJSON is 'search --json': the shape of the API's /api/search body.
+type searchJSON struct {
+	Unit   string                        `json:"unit"`
+	Total  uint64                        `json:"total"`
+	Hits   []index.Hit                   `json:"hits"`
+	Facets map[string][]index.FacetCount `json:"facets,omitempty"`
+}
+
+// jsonFormat reconciles --format text|json with the older --json flag:
+// --json sets *format to "json"; any other format than text or json is a
+// usage error.
+func jsonFormat(format *string, asJSON bool) error {
+	if asJSON {
+		if *format != "text" && *format != "json" {
+			return usageError{fmt.Sprintf("--json and --format %s contradict each other", *format)}
+		}
+		*format = "json"
+	}
+	if *format != "text" && *format != "json" {
+		return usageError{fmt.Sprintf("--format must be text or json, not %q", *format)}
+	}
+	return nil
+}
+
 func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("search", stderr)
 	dataDir := fs.String("data", "./data", "data directory")
-	size := fs.Int("size", 20, "hits to show")
+	size := fs.Int("size", 20, fmt.Sprintf("hits to show, 1 to %d", index.MaxSize))
+	from := fs.Int("from", 0, "hits to skip (paging: --from 20 shows the second page of 20)")
 	facets := fs.String("facets", "", "comma-separated keyword fields to count, e.g. arena,city")
 	byPerson := fs.Bool("by-person", false, "one row per person")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
+	asJSON := fs.Bool("json", false, "print the result as JSON, in the API's shape (unit, total, hits, facets)")
+	format := fs.String("format", "text", "text or json (the same as --json)")
 	pos, err := parse(fs, args)
 	if err != nil {
+		return err
+	}
+	if *size < 1 || *size > index.MaxSize {
+		return usageError{fmt.Sprintf("--size must be 1 to %d, not %d", index.MaxSize, *size)}
+	}
+	if *from < 0 || *from > maxSearchFrom {
+		return usageError{fmt.Sprintf("--from must be 0 to %d, not %d (narrow the query to reach later hits)", maxSearchFrom, *from)}
+	}
+	if err := jsonFormat(format, *asJSON); err != nil {
 		return err
 	}
 	ix, err := openIndex(*dataDir)
@@ -275,18 +391,32 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer ix.Close()
-	res, err := ix.Search(ctx, index.Query{Text: strings.Join(pos, " "), Size: *size, Facets: splitList(*facets), GroupByPerson: *byPerson})
+	res, err := ix.Search(ctx, index.Query{Text: strings.Join(pos, " "), Size: *size, From: *from, Facets: splitList(*facets), GroupByPerson: *byPerson})
 	if err != nil {
 		return err
-	}
-	if *asJSON {
-		return writeJSON(stdout, res)
 	}
 	unit := "adverts"
 	if *byPerson {
 		unit = "persons"
 	}
-	fmt.Fprintf(stdout, "%d %s match\n", res.Total, unit)
+	if *format == "json" {
+		hits := res.Hits
+		if hits == nil {
+			hits = []index.Hit{}
+		}
+		return writeJSON(stdout, searchJSON{Unit: unit, Total: res.Total, Hits: hits, Facets: res.Facets})
+	}
+	fmt.Fprintf(stdout, "%d %s match", res.Total, unit)
+	switch {
+	case len(res.Hits) == 0 && res.Total > 0:
+		fmt.Fprintf(stdout, "; none from %d on", *from+1)
+	case uint64(*from+len(res.Hits)) < res.Total || *from > 0:
+		fmt.Fprintf(stdout, "; showing %d–%d", *from+1, *from+len(res.Hits))
+		if next := *from + len(res.Hits); uint64(next) < res.Total {
+			fmt.Fprintf(stdout, " (next: --from %d)", next)
+		}
+	}
+	fmt.Fprintln(stdout)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ad\tarena\tcity\tperson\tnetwork\tposted\ttitle")
 	for _, h := range res.Hits {
@@ -321,7 +451,7 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(pos) != 1 {
 		return usageError{"usage: adcensus explain [--data DIR] AD_ID"}
 	}
-	cl, err := cluster.Open(filepath.Join(*dataDir, clusterStateFile))
+	cl, err := cluster.OpenReadOnly(filepath.Join(*dataDir, clusterStateFile))
 	if err != nil {
 		return err
 	}
@@ -342,7 +472,7 @@ func cmdRuns(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	store, err := crawler.OpenStore(filepath.Join(*dataDir, crawlStateFile))
+	store, err := openCrawlState(*dataDir)
 	if err != nil {
 		return err
 	}
@@ -358,12 +488,8 @@ func cmdRuns(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		if !r.Ended.IsZero() {
 			ended = r.Ended.Format(time.RFC3339)
 		}
-		var errs []string
-		for k, v := range r.Errors {
-			errs = append(errs, fmt.Sprintf("%s=%d", k, v))
-		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%.12s\t%s\n", r.ID, r.Arena, r.Started.Format(time.RFC3339), ended,
-			r.Status, r.Pages, r.Ads, strings.Join(errs, ","), r.ConfigHash, r.Version)
+			r.Status, r.Pages, r.Ads, errorKinds(&r), r.ConfigHash, r.Version)
 	}
 	return tw.Flush()
 }
@@ -439,8 +565,12 @@ func rebuildStores(ctx context.Context, dataDir, natsURL string, stderr io.Write
 // cmdIndex handles 'adcensus index rebuild': a fresh index replayed from
 // the stream (the cluster state is kept).
 func cmdIndex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "rebuild" {
-		return usageError{"usage: adcensus index rebuild [--data DIR] [--nats URL]"}
+	const indexUsage = "usage: adcensus index rebuild [--data DIR] [--nats URL]"
+	if done, err := groupUsage(args, indexUsage, stdout); done {
+		return err
+	}
+	if args[0] != "rebuild" {
+		return usageError{indexUsage}
 	}
 	return rebuildCommand(ctx, "index rebuild", args[1:], stdout, stderr, "index")
 }
@@ -450,12 +580,16 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", stderr)
 	truthPath := fs.String("truth", "", "truth CSV: ad_id,person_id,network_id (required)")
 	predPath := fs.String("pred", "", "predicted CSV, as written by 'adcensus dedup' (required)")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	asJSON := fs.Bool("json", false, "the same as --format json")
+	format := fs.String("format", "text", "text or json")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *truthPath == "" || *predPath == "" {
 		return usageError{"eval needs --truth FILE and --pred FILE"}
+	}
+	if err := jsonFormat(format, *asJSON); err != nil {
+		return err
 	}
 	read := func(path string) (map[string]eval.Labels, error) {
 		f, err := os.Open(path)
@@ -481,7 +615,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if *format == "json" {
 		return writeJSON(stdout, rep)
 	}
 	return rep.WriteText(stdout)
@@ -493,15 +627,19 @@ func cmdMSE(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	in := fs.String("in", "", "capture-history CSV: one 0/1 column per list, then the count (required)")
 	criterion := fs.String("criterion", "aic", "model selection: aic, bic, pvalue or none")
 	interactions := fs.String("interactions", "", "fix the model: comma-separated pairs A:B (no selection)")
-	replicates := fs.Int("replicates", 1000, "parametric bootstrap replicates (negative: none)")
+	replicates := fs.Int("replicates", 1000, "parametric bootstrap replicates (0: none, no interval)")
 	seed := fs.Uint64("seed", 0, "bootstrap seed")
 	reselect := fs.Bool("reselect", false, "re-select the model in every bootstrap replicate")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
+	asJSON := fs.Bool("json", false, "the same as --format json")
+	format := fs.String("format", "text", "text or json")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *in == "" {
 		return usageError{"mse needs --in FILE"}
+	}
+	if err := jsonFormat(format, *asJSON); err != nil {
+		return err
 	}
 	f, err := os.Open(*in)
 	if err != nil {
@@ -513,16 +651,26 @@ func cmdMSE(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
 	res, err := mse.Estimate(table, mse.Options{
-		Criterion: *criterion, Interactions: splitList(*interactions), Replicates: *replicates,
+		Criterion: *criterion, Interactions: splitList(*interactions), Replicates: bootstrapReplicates(*replicates),
 		Seed: *seed, Reselect: *reselect,
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
-	if *asJSON {
+	if *format == "json" {
 		return writeJSON(stdout, res)
 	}
 	return res.WriteText(stdout)
+}
+
+// bootstrapReplicates turns a --replicates flag into mse.Options.Replicates:
+// 0 (or less) on the command line means none, where the library reads 0 as
+// its default of 1,000.
+func bootstrapReplicates(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }
 
 // writeJSON prints v as indented JSON.

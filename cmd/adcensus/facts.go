@@ -32,7 +32,7 @@ func cmdExportFacts(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer ix.Close()
-	rep, err := index.ReportFacts(ctx, ix, index.FactsOptions{MinCell: *minCell, Provenance: provenance(*dataDir)})
+	rep, err := index.ReportFacts(ctx, ix, index.FactsOptions{MinCell: *minCell, Provenance: provenance(ctx, *dataDir, ix)})
 	if err != nil {
 		return err
 	}

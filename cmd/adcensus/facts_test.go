@@ -64,7 +64,7 @@ func TestExportFactsCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(runMain(t, "export", "facts", "--data", dataDir, "--format", "json")), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.MinCell != 5 || rep.Provenance["software"] == nil || len(rep.Tables) != 5 {
+	if rep.MinCell != 5 || rep.Provenance["adcensus_version"] != Version || len(rep.Tables) != 5 {
 		t.Fatalf("json report: min_cell %d, provenance %v, %d tables", rep.MinCell, rep.Provenance, len(rep.Tables))
 	}
 	for _, tb := range rep.Tables { // 4 persons, 2 networks: everything below 5

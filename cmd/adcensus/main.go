@@ -30,11 +30,31 @@ func main() {
 	}
 }
 
+// exitCode is 0 for -h/--help, 2 for a usage error, 1 for any other error.
 func exitCode(err error) int {
-	if errors.Is(err, flag.ErrHelp) || errors.As(err, new(usageError)) {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if errors.As(err, new(usageError)) {
 		return 2
 	}
 	return 1
+}
+
+// groupUsage handles the first argument of a group command (patterns,
+// schedule, export, …): none is a usage error; -h, --help or help print the
+// group's usage to stdout and succeed. done reports whether it handled
+// args (then return err).
+func groupUsage(args []string, text string, stdout io.Writer) (done bool, err error) {
+	if len(args) == 0 {
+		return true, usageError{text}
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, text)
+		return true, nil
+	}
+	return false, nil
 }
 
 type usageError struct{ msg string }
@@ -60,7 +80,7 @@ usage: adcensus COMMAND [flags]
   export overlap [--format text|json] [--min-cell 5]   persons per arena, overlap between arenas, estimate of persons on no arena
   export facts [--format csv|json] [--min-cell 5]   persons by adverts, arenas, cities; networks by persons, cities
   serve [--addr 127.0.0.1:8080]   serve the JSON API (docs/API.md) on the index
-  patterns list             list the indicator patterns (configs/patterns/*.yaml)
+  patterns list             list the indicator patterns (built in: configs/patterns/*.yaml; --patterns DIR adds more)
   patterns run NAME [--format text|json]   run one pattern on the index (docs/PATTERNS.md)
   search QUERY              search the indexed adverts
   explain AD_ID             why an advert belongs to its person and network
@@ -72,11 +92,17 @@ usage: adcensus COMMAND [flags]
   stages --only crawl|fingerprint|cluster|index --nats URL   run some roles as a separate process (scale-out, deploy/README.md)
   status [--nats URL]       streams, consumers, the cluster writer's lease and every stage's heartbeat; exit 0 when drained
   dlq list|replay           messages that failed on every delivery, set aside on adcensus.dlq; publish them again
+  purge [--dry-run]          remove personal data past its retention (retention: in the main config; docs/PRIVACY.md)
   version                   print the version
 
 Every command that uses stored data takes --data DIR (default ./data).
 Run 'adcensus COMMAND -h' for a command's flags.
 `
+
+const exportUsage = `usage: adcensus export counts --by arena,week [--format csv|json] [--split minors] [--min-cell 5] [--data DIR]
+       adcensus export overlap [--format text|json] [--min-cell 5] [--data DIR]
+       adcensus export facts [--format csv|json] [--min-cell 5] [--data DIR]
+Run 'adcensus export counts -h' for a table's flags; see docs/EXPORTS.md.`
 
 // Main runs one command. It is what tests drive.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -115,14 +141,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "serve":
 		return cmdServe(ctx, rest, stdout, stderr)
 	case "export":
+		if done, err := groupUsage(rest, exportUsage, stdout); done {
+			return err
+		}
 		if len(rest) > 0 && rest[0] == "overlap" {
 			return cmdExportOverlap(ctx, rest[1:], stdout, stderr)
 		}
 		if len(rest) > 0 && rest[0] == "facts" {
 			return cmdExportFacts(ctx, rest[1:], stdout, stderr)
 		}
-		if len(rest) == 0 || rest[0] != "counts" {
-			return usageError{"usage: adcensus export counts|overlap|facts [flags] (see -h)"}
+		if rest[0] != "counts" {
+			return usageError{fmt.Sprintf("unknown export %q\n%s", rest[0], exportUsage)}
 		}
 		return cmdExportCounts(ctx, rest[1:], stdout, stderr)
 	case "search":
@@ -145,6 +174,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdIndex(ctx, rest, stdout, stderr)
 	case "rebuild":
 		return cmdRebuild(ctx, rest, stdout, stderr)
+	case "purge":
+		return cmdPurge(ctx, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "adcensus", Version)
 		return nil

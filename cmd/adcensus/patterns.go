@@ -2,21 +2,28 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
+	"adcensus/configs"
 	"adcensus/index/patterns"
 )
 
-// defaultPatternsDir is where 'adcensus patterns' looks for pattern files.
-const defaultPatternsDir = "configs/patterns"
+const patternsUsage = `usage: adcensus patterns list [--patterns DIR]
+       adcensus patterns run NAME [--data DIR] [--format text|json] [--patterns DIR]
+
+The shipped patterns (configs/patterns/*.yaml) are built into the binary;
+--patterns DIR adds the *.yaml files of DIR (a file with a shipped
+pattern's name replaces it). See docs/PATTERNS.md.`
 
 // cmdPatterns runs 'adcensus patterns list' and 'adcensus patterns run NAME'.
 func cmdPatterns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{"usage: adcensus patterns list|run NAME [flags] (see -h)"}
+	if done, err := groupUsage(args, patternsUsage, stdout); done {
+		return err
 	}
 	switch args[0] {
 	case "list":
@@ -24,30 +31,59 @@ func cmdPatterns(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case "run":
 		return cmdPatternsRun(ctx, args[1:], stdout, stderr)
 	}
-	return usageError{fmt.Sprintf("unknown patterns command %q: want list or run", args[0])}
+	return usageError{fmt.Sprintf("unknown patterns command %q: want list or run\n%s", args[0], patternsUsage)}
+}
+
+// patternsFlag adds --patterns DIR (and its older name --dir) to fs.
+func patternsFlag(fs *flag.FlagSet) *string {
+	dir := fs.String("patterns", "", "folder of further pattern files (*.yaml), added to the built-in ones")
+	fs.StringVar(dir, "dir", "", "the same as --patterns")
+	return dir
+}
+
+// loadPatterns returns the built-in patterns, with those of dir (when
+// given) added; a pattern of dir replaces a built-in one of its name.
+func loadPatterns(dir string) ([]*patterns.Pattern, error) {
+	ps, err := patterns.LoadFS(configs.Patterns, "patterns", "built-in:configs/patterns")
+	if err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		return ps, nil
+	}
+	extra, err := patterns.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range extra {
+		ps = slices.DeleteFunc(ps, func(p *patterns.Pattern) bool { return p.Name == e.Name })
+	}
+	ps = append(ps, extra...)
+	slices.SortFunc(ps, func(a, b *patterns.Pattern) int { return strings.Compare(a.Name, b.Name) })
+	return ps, nil
 }
 
 func cmdPatternsList(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("patterns list", stderr)
-	dir := fs.String("dir", defaultPatternsDir, "directory of pattern files")
+	dir := patternsFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	ps, err := patterns.Load(*dir)
+	ps, err := loadPatterns(*dir)
 	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "name\tversion\tlevel\tconditions\tdescription")
+	fmt.Fprintln(tw, "name\tversion\tlevel\tconditions\tfile\tdescription")
 	for _, p := range ps {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", p.Name, p.Version, p.Level, strings.Join(p.Conditions(), ","), clip(strings.Join(strings.Fields(p.Description), " "), 80))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", p.Name, p.Version, p.Level, strings.Join(p.Conditions(), ","), p.File, clip(strings.Join(strings.Fields(p.Description), " "), 80))
 	}
 	return tw.Flush()
 }
 
 func cmdPatternsRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("patterns run", stderr)
-	dir := fs.String("dir", defaultPatternsDir, "directory of pattern files")
+	dir := patternsFlag(fs)
 	dataDir := fs.String("data", "./data", "data directory")
 	format := fs.String("format", "text", "text or json")
 	pos, err := parse(fs, args)
@@ -60,7 +96,7 @@ func cmdPatternsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *format != "text" && *format != "json" {
 		return usageError{fmt.Sprintf("--format must be text or json, not %q", *format)}
 	}
-	ps, err := patterns.Load(*dir)
+	ps, err := loadPatterns(*dir)
 	if err != nil {
 		return err
 	}

@@ -45,8 +45,11 @@ func startProgress(ctx context.Context, w io.Writer, quiet bool, start time.Time
 		now := time.Now()
 		rate := float64(pages-lastPages) / now.Sub(lastAt).Seconds()
 		lastPages, lastAt = pages, now
-		line := fmt.Sprintf("pages %d (%.0f/s)  queued %d  ads %d  errors %d  | fingerprinted %d  clustered %d  indexed %d  | %s",
-			pages, rate, queued, ads, errs, c.Fingerprinted.Load(), c.Clustered.Load(), c.Indexed.Load(), now.Sub(start).Round(100*time.Millisecond))
+		line := fmt.Sprintf("pages %d (%.0f/s)  queued %d  ads %d  errors %d  | ", pages, rate, queued, ads, errs)
+		if c != nil {
+			line += fmt.Sprintf("fingerprinted %d  clustered %d  indexed %d  | ", c.Fingerprinted.Load(), c.Clustered.Load(), c.Indexed.Load())
+		}
+		line += now.Sub(start).Round(100 * time.Millisecond).String()
 		switch {
 		case tty && final:
 			fmt.Fprintf(w, "\r\033[K%s\n", line)

@@ -117,12 +117,6 @@ func validReplica(id string) error {
 	return nil
 }
 
-// loadKey returns the data directory's pseudonymisation key (creating one
-// the first time, see contact.LoadOrCreateKey).
-func loadKey(dataDir, natsURL string, _ []string) ([]byte, error) {
-	return contact.LoadOrCreateKey(dataDir)
-}
-
 // keyID is a public name of the key: an HMAC of a constant under it. It
 // tells whether two processes share a key without revealing it.
 func keyID(key []byte) string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,8 +18,6 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"adcensus/ad"
 	"adcensus/configs"
@@ -35,25 +34,35 @@ type Config struct {
 	Arenas  []string `yaml:"arenas"`
 	// Stream configures the stream on a NATS cluster (streamcfg.go).
 	Stream streamSettings `yaml:"stream"`
+
+	// Retention of personal data by class (retention.go, docs/PRIVACY.md).
+	Retention RetentionConfig `yaml:"retention"`
 }
+
+// defaultConfigPath is the main config 'run' reads without --config.
+const defaultConfigPath = "configs/adcensus.yaml"
 
 // loadConfig reads the main config; arena paths are relative to its folder.
 func loadConfig(path string) (*Config, []*crawler.ArenaConfig, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("no main config %s (give --config FILE; see docs/RUN.md): %w", path, err)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	cfg := Config{DataDir: "./data"}
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	if err := configs.Decode(path, data, &cfg); err != nil {
+		return nil, nil, err
 	}
 	if err := cfg.Stream.validate(path); err != nil {
 		return nil, nil, err
 	}
 	if len(cfg.Arenas) == 0 {
-		return nil, nil, fmt.Errorf("%s: arenas: at least one arena config is required", path)
+		return nil, nil, &configs.Error{File: path, Field: "arenas", Err: errors.New("at least one arena config is required")}
+	}
+	if err := cfg.Retention.Validate(); err != nil {
+		return nil, nil, &configs.Error{File: path, Err: err}
 	}
 	var arenas []*crawler.ArenaConfig
 	seen := map[string]string{}
@@ -63,7 +72,7 @@ func loadConfig(path string) (*Config, []*crawler.ArenaConfig, error) {
 		}
 		a, err := crawler.LoadArena(p)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("%s: arenas: %w", path, err)
 		}
 		if prev, dup := seen[a.Name]; dup {
 			return nil, nil, fmt.Errorf("%s: arenas: arena name %q used by both %s and %s", path, a.Name, prev, p)
@@ -82,7 +91,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // just before a cron time instead of waiting for a real minute.
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) error {
 	fs := newFlags("run", stderr)
-	cfgPath := fs.String("config", "configs/adcensus.yaml", "main config file")
+	cfgPath := fs.String("config", defaultConfigPath, "main config file")
 	dataDir := fs.String("data", "", "data directory (default: data_dir of the config)")
 	natsURL := fs.String("nats", "", "external NATS URL (default: nats_url of the config, else embedded)")
 	quiet := fs.Bool("quiet", false, "no progress line")
@@ -132,7 +141,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, no
 		defer stop()
 	}
 	_, err = runPipeline(ctx, runOptions{DataDir: *dataDir, NATSURL: *natsURL, Arenas: arenas, Quiet: *quiet,
-		WARCDir: *warc, Metrics: metrics, Schedule: *schedule, Now: now, Roles: rs, Replica: *replica, Stream: cfg.Stream}, stdout, stderr)
+		WARCDir: *warc, Metrics: metrics, Schedule: *schedule, Now: now, Roles: rs, Replica: *replica, Stream: cfg.Stream, Retention: cfg.Retention}, stdout, stderr)
 	return err
 }
 
@@ -173,6 +182,9 @@ type runOptions struct {
 	Roles   []string
 	Replica string
 	Stream  streamSettings
+	// Retention sets the stream's max_age and, with Schedule, the
+	// scheduled purge.
+	Retention RetentionConfig
 }
 
 // runPipeline crawls every arena through all stages, waits until the stream is
@@ -182,7 +194,7 @@ type runOptions struct {
 func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([]index.CountRow, error) {
 	start := time.Now()
 	log := newLogger(stderr, levelFor(o.Quiet))
-	n, err := openNode(ctx, nodeOptions{DataDir: o.DataDir, NATSURL: o.NATSURL, Logger: log, Roles: o.Roles, Replica: o.Replica, Stream: o.Stream})
+	n, err := openNode(ctx, nodeOptions{DataDir: o.DataDir, NATSURL: o.NATSURL, Logger: log, Roles: o.Roles, Replica: o.Replica, Stream: o.Stream, MaxAge: o.Retention.StreamMaxAge()})
 	if err != nil {
 		return nil, err
 	}
@@ -214,13 +226,22 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 	default:
 		fmt.Fprintf(stdout, "\ndone in %s; data in %s (search: adcensus search --data %s QUERY)\n", time.Since(start).Round(10*time.Millisecond), o.DataDir, o.DataDir)
 	}
+	if err := failedRuns(runs, stderr); err != nil && !o.Schedule {
+		return rows, err
+	}
 	if o.Schedule {
 		// Shutdown order: cancelling ctx makes the scheduler wait for the
 		// crawls in progress (they stop after their current page and resume
 		// at their next start), then the stages stop, then the node closes.
 		fmt.Fprintln(stdout, "waiting for scheduled crawls (Ctrl-C to stop)")
 		n.startStages(ctx)
+		purgeDone := make(chan struct{})
+		go func() {
+			defer close(purgeDone)
+			schedulePurge(ctx, n, o, stdout)
+		}()
 		err := scheduleCrawls(ctx, n, o, stdout)
+		<-purgeDone
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return rows, err
 		}
@@ -232,7 +253,7 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 // stream.
 func (n *node) newCrawler(cfg *crawler.ArenaConfig, o runOptions) (*crawler.Crawler, error) {
 	return crawler.New(cfg, crawler.Options{
-		Store: n.crawls, Sink: &pipeline.BusSink{Bus: n.bus}, Pseudo: n.pseudo,
+		Store: n.crawls, Sink: &pipeline.BusSink{Bus: n.bus}, Output: crawler.OutputStream, Pseudo: n.pseudo,
 		Logger: n.log, Version: Version, AutoResume: true,
 		WARCDir: warcDirFor(cfg, n.dataDir, o.WARCDir), Metrics: o.Metrics,
 	})
@@ -321,11 +342,45 @@ func (n *node) report(ctx context.Context, stdout io.Writer, runs []*crawler.Run
 		}
 		for _, r := range rows {
 			if r.Total && bare > 0 {
-				fmt.Fprintf(stdout, "persons with neither a contact nor a photo on any advert: %d (only a near-duplicate text with the same name ties their adverts; the person count lies between %d and %d)\n", bare, max(0, r.Persons-bare), r.Persons)
+				fmt.Fprintf(stdout, "persons with neither a contact nor a photo on any advert: %d (only a near-duplicate text with the same name ties their adverts; the person count lies between %d and %d)\n", bare, personsLowerBound(r.Persons, bare), r.Persons)
 			}
 		}
 	}
 	return rows, nil
+}
+
+// failedRuns returns an error when every run failed (see crawler.Run.
+// AllFailed); when only some failed it names them on stderr and returns nil.
+func failedRuns(runs []*crawler.Run, stderr io.Writer) error {
+	var failed []string
+	total := 0
+	for _, r := range runs {
+		if r == nil {
+			continue
+		}
+		total++
+		if r.Status == "failed" {
+			failed = append(failed, fmt.Sprintf("%s (run %s, %d errors: %s)", r.Arena, r.ID, r.ErrorCount(), errorKinds(r)))
+		}
+	}
+	switch {
+	case len(failed) == 0:
+		return nil
+	case len(failed) == total:
+		return fmt.Errorf("every arena's crawl failed: %s; 'adcensus arena check CONFIG' shows what fails", strings.Join(failed, "; "))
+	}
+	fmt.Fprintf(stderr, "warning: %d of %d arenas' crawls failed: %s\n", len(failed), total, strings.Join(failed, "; "))
+	return nil
+}
+
+// errorKinds formats a run's errors by kind, sorted ("refused=1,timeout=2").
+func errorKinds(r *crawler.Run) string {
+	var errs []string
+	for k, v := range r.Errors {
+		errs = append(errs, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(errs)
+	return strings.Join(errs, ",")
 }
 
 func levelFor(quiet bool) slog.Level {
@@ -368,6 +423,10 @@ func printCountTable(w io.Writer, rows []index.CountRow, networks int) {
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: adcensus demo [--data DIR] [--quiet]\n       adcensus demo serve [--blomstra ADDR] [--nattlinjen ADDR]\n       adcensus demo truth\n")
+		fs.PrintDefaults()
+	}
 	dataDir := fs.String("data", "", "data directory to keep the demo's stream, state and index (default: a temporary one, removed afterwards)")
 	quiet := fs.Bool("quiet", false, "no progress line")
 	if _, err := parse(fs, args); err != nil {
@@ -444,8 +503,12 @@ func cmdDemoServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "serving demo arenas: blomstra http://%s  nattlinjen http://%s  (Ctrl-C to stop)\n", *blomstra, *nattlinjen)
-	err := demoarena.ServeOn(ctx, demoarena.Generate(demoarena.DefaultSeed), map[string]string{"blomstra": *blomstra, "nattlinjen": *nattlinjen})
+	// Bound first, announced after: a second 'demo serve' fails with
+	// "address already in use" without having claimed to serve.
+	err := demoarena.ServeOnReady(ctx, demoarena.Generate(demoarena.DefaultSeed), map[string]string{"blomstra": *blomstra, "nattlinjen": *nattlinjen},
+		func(bound map[string]string) {
+			fmt.Fprintf(stdout, "serving demo arenas: blomstra http://%s  nattlinjen http://%s  (Ctrl-C to stop)\n", bound["blomstra"], bound["nattlinjen"])
+		})
 	if ctx.Err() != nil {
 		return nil
 	}

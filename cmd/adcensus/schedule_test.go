@@ -104,7 +104,10 @@ func TestRunScheduleCrawlsAtTheScheduledTime(t *testing.T) {
 		}
 	}
 	cfg := filepath.Join(dir, "adcensus.yaml")
-	runMain(t, "schedule", "add", "lykta", "* * * * *", "--data", data)
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	runMain(t, "schedule", "add", "lykta", "* * * * *", "--data", data, "--config", cfg)
 	if out := runMain(t, "schedule", "list", "--config", cfg, "--data", data); !regexp.MustCompile(`kvarn\s+\* \* \* \* \*\s+config`).MatchString(out) ||
 		!regexp.MustCompile(`lykta\s+\* \* \* \* \*\s+store`).MatchString(out) {
 		t.Fatalf("schedule list:\n%s", out)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"adcensus/index"
 	"adcensus/index/overlap"
 	"adcensus/internal/stats/mse"
 	"adcensus/web/api"
@@ -40,7 +41,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dataDir := fs.String("data", "./data", "data directory")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	minCellFloor := fs.Int("min-cell-floor", api.DefaultMinCell, "refuse requests for min_cell below this (0: clients may turn suppression off)")
-	replicates := fs.Int("replicates", 1000, "bootstrap replicates of the overlap estimate (negative: none)")
+	replicates := fs.Int("replicates", 1000, "bootstrap replicates of the overlap estimate (0: none, no interval)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -55,10 +56,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer ix.Close()
 	h := api.New(ix, ix, api.Options{
 		Logger:         logger,
-		Provenance:     serialProvenance(*dataDir),
+		Provenance:     serialProvenance(*dataDir, ix),
 		DefaultMinCell: max(api.DefaultMinCell, *minCellFloor),
 		MinCellFloor:   *minCellFloor,
-		MSE:            mse.Options{Replicates: *replicates},
+		MSE:            mse.Options{Replicates: bootstrapReplicates(*replicates)},
 		RequestTimeout: serveRequestTimeout,
 	})
 	ln, err := net.Listen("tcp", *addr)
@@ -96,14 +97,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return err
 }
 
-// serialProvenance returns provenance(dataDir) for the API, one call at a
-// time: each opens crawl.db, which bbolt locks.
-func serialProvenance(dataDir string) func(context.Context) map[string]any {
+// serialProvenance returns provenance for the API, one call at a time:
+// each opens crawl.db.
+func serialProvenance(dataDir string, ix index.Store) func(context.Context) map[string]any {
 	var mu sync.Mutex
-	return func(context.Context) map[string]any {
+	return func(ctx context.Context) map[string]any {
 		mu.Lock()
 		defer mu.Unlock()
-		return provenance(dataDir)
+		return provenance(ctx, dataDir, ix)
 	}
 }
 
@@ -115,7 +116,7 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	dataDir := fs.String("data", "./data", "data directory")
 	format := fs.String("format", "text", "text or json")
 	minCell := fs.Int("min-cell", 5, "suppress counts from 1 to this minus 1 (0: no suppression)")
-	replicates := fs.Int("replicates", 1000, "bootstrap replicates of the estimate (negative: none)")
+	replicates := fs.Int("replicates", 1000, "bootstrap replicates of the estimate (0: none, no interval)")
 	seed := fs.Uint64("seed", 0, "bootstrap seed")
 	noEstimate := fs.Bool("no-estimate", false, "skip the multiple-systems estimate")
 	if _, err := parse(fs, args); err != nil {
@@ -138,8 +139,8 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	rep, err := overlap.NewReport(o, overlap.ReportOptions{
 		MinCell: *minCell, NoEstimate: *noEstimate,
-		MSE:        mse.Options{Replicates: *replicates, Seed: *seed},
-		Provenance: provenance(*dataDir),
+		MSE:        mse.Options{Replicates: bootstrapReplicates(*replicates), Seed: *seed},
+		Provenance: provenance(ctx, *dataDir, ix),
 	})
 	if err != nil {
 		return err

@@ -123,7 +123,7 @@ func TestServe(t *testing.T) {
 		t.Fatalf("export: %d %q, want %q", code, body, want)
 	}
 	code, body = get("/api/export/counts?format=json&min_cell=0")
-	if code != http.StatusOK || !strings.Contains(body, `"software": "adcensus `+Version) {
+	if code != http.StatusOK || !strings.Contains(body, `"adcensus_version": "`+Version) {
 		t.Fatalf("export provenance: %d %s", code, body)
 	}
 	code, body = get("/api/persons/P2")

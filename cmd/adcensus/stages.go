@@ -144,7 +144,7 @@ func (n *node) serveAPI(ctx context.Context, addr string, stdout, stderr io.Writ
 	logger := newLogger(stderr, slog.LevelInfo).With("cmd", "stages", "api", addr)
 	h := api.New(n.index, n.index, api.Options{
 		Logger:         logger,
-		Provenance:     serialProvenance(n.dataDir),
+		Provenance:     serialProvenance(n.dataDir, n.index),
 		DefaultMinCell: api.DefaultMinCell,
 		MinCellFloor:   api.DefaultMinCell,
 		MSE:            mse.Options{Replicates: 1000},

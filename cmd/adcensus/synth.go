@@ -21,8 +21,12 @@ func cmdSynth(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ads := fs.Int("ads", d.Ads, "number of adverts (at least --persons)")
 	blank := fs.Float64("blank-share", 0, "share of adverts posted blank: no name, no photos (default none)")
 	style := fs.String("style", "", "how the corpus is built: empty for the default corpus, or \"varied\" (a corpus built differently: see docs/DEDUP.md)")
-	asJSON := fs.Bool("json", false, "print the counts as JSON")
+	asJSON := fs.Bool("json", false, "the same as --format json")
+	format := fs.String("format", "text", "text or json (the counts)")
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := jsonFormat(format, *asJSON); err != nil {
 		return err
 	}
 	if *out == "" {
@@ -46,12 +50,12 @@ func cmdSynth(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if *format == "json" {
 		return writeJSON(stdout, st)
 	}
 	fmt.Fprintf(stdout, "wrote %d adverts of %d persons (%d agency networks of %d persons), %d images from %d base photos in %v → %s\n",
 		st.Ads, st.Persons, st.Networks, st.NetworkPersons, st.Images, st.BaseImages, time.Since(start).Round(time.Millisecond), *out)
-	fmt.Fprintf(stdout, "next: adcensus dedup --in %s --out assignments.csv && adcensus eval --truth %s --pred assignments.csv\n",
+	fmt.Fprintf(stdout, "next: adcensus dedup --in %s --out assignments.csv --new-key && adcensus eval --truth %s --pred assignments.csv\n",
 		filepath.Join(*out, synth.AdsFile), filepath.Join(*out, synth.TruthFile))
 	return nil
 }

@@ -47,7 +47,7 @@ func TestSynthDedupEval(t *testing.T) {
 
 	pred := filepath.Join(dir, "assignments.csv")
 	out.Reset()
-	err := Main(ctx, []string{"dedup", "--in", filepath.Join(corpus, synth.AdsFile), "--out", pred, "--data", filepath.Join(dir, "data")}, &out, &errb)
+	err := Main(ctx, []string{"dedup", "--in", filepath.Join(corpus, synth.AdsFile), "--out", pred, "--data", filepath.Join(dir, "data"), "--new-key"}, &out, &errb)
 	if err != nil {
 		t.Fatalf("dedup: %v\n%s", err, errb.String())
 	}

@@ -132,22 +132,31 @@ func TestCrawlWARCThenReextract(t *testing.T) {
 
 func TestScheduleCommand(t *testing.T) {
 	data := t.TempDir()
+	cfg := writeArenaConfigs(t, t.TempDir(), map[string]string{"blomstra": "http://127.0.0.1:1", "nattlinjen": "http://127.0.0.1:2"})
 	run := func(args ...string) (string, error) {
 		var out, errb bytes.Buffer
-		err := cmdSchedule(context.Background(), append(args, "--data", data), &out, &errb)
+		err := cmdSchedule(context.Background(), append(args, "--data", data, "--config", cfg), &out, &errb)
 		return out.String(), err
 	}
-	if _, err := run("add", "blomstra", "0 6 * * 1"); err != nil {
+	out, err := run("add", "blomstra", "0 6 * * 1")
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The next start in UTC and in Stockholm time.
+	if !strings.Contains(out, "Z (") || !strings.Contains(out, "Europe/Stockholm") {
+		t.Errorf("add does not show the next start in UTC and Stockholm time:\n%s", out)
+	}
+	if _, err := run("add", "nosuch", "0 6 * * 1"); err == nil || !strings.Contains(err.Error(), "unknown arena") || !strings.Contains(err.Error(), "blomstra") {
+		t.Errorf("a schedule of an unknown arena: err %v, want unknown arena listing the known ones", err)
 	}
 	if _, err := run("add", "nattlinjen", "every monday"); err == nil {
 		t.Fatal("bad cron expression accepted")
 	}
-	out, err := run("list")
+	out, err = run("list")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "blomstra") || !strings.Contains(out, "0 6 * * 1") || !strings.Contains(out, "store") {
+	if !strings.Contains(out, "blomstra") || !strings.Contains(out, "0 6 * * 1") || !strings.Contains(out, "store") || !strings.Contains(out, "CET") {
 		t.Fatalf("list:\n%s", out)
 	}
 	if _, err := run("remove", "blomstra"); err != nil {

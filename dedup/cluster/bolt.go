@@ -61,14 +61,33 @@ type store struct{ db *bbolt.DB }
 
 // openStore opens or creates the state file at path, creates its
 // buckets and checks its layout (Open has the options).
-func openStore(path string, scratch bool) (*store, error) {
+func openStore(path string, scratch, readOnly bool) (*store, error) {
 	db, err := boltfile.Open(path, &bbolt.Options{
 		NoFreelistSync: true,
 		FreelistType:   bbolt.FreelistMapType,
 		NoSync:         scratch,
+		ReadOnly:       readOnly,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cluster state: %w", err)
+	}
+	if readOnly {
+		err := db.View(func(tx *bbolt.Tx) error {
+			for _, name := range allBuckets {
+				if tx.Bucket(name) == nil {
+					return fmt.Errorf("no bucket %q: not a cluster state file", name)
+				}
+			}
+			if v := tx.Bucket(bMeta).Get(keyLayout); string(v) != fileLayout {
+				return fmt.Errorf("state has layout %q, this build uses %q: rebuild it on a writable copy", v, fileLayout)
+			}
+			return nil
+		})
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open cluster state: %w", err)
+		}
+		return &store{db}, nil
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range allBuckets {

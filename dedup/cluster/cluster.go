@@ -84,16 +84,21 @@ type Cluster struct {
 // fingerprints only after AddBatch returns, so a crash loses no committed
 // batch. (NoSync would be safe only because the state is a projection
 // that a replay of the stream rebuilds; it is not used.)
-func Open(path string) (*Cluster, error) { return open(path, false) }
+func Open(path string) (*Cluster, error) { return open(path, false, false) }
+
+// OpenReadOnly opens an existing state file for reading only (bbolt
+// ReadOnly, a shared lock): Explain, All and the counts work, AddBatch
+// fails. For read commands on a data directory they may not write.
+func OpenReadOnly(path string) (*Cluster, error) { return open(path, false, true) }
 
 // OpenScratch opens a state for one offline run whose file is removed
 // afterwards (dedup.Offline): as Open, but commits are not fsynced
 // (bbolt NoSync). A crash loses nothing that a rerun does not redo; the
 // streaming cluster stage, whose commits must survive one, uses Open.
-func OpenScratch(path string) (*Cluster, error) { return open(path, true) }
+func OpenScratch(path string) (*Cluster, error) { return open(path, true, false) }
 
-func open(path string, scratch bool) (*Cluster, error) {
-	f, err := openStore(path, scratch)
+func open(path string, scratch, readOnly bool) (*Cluster, error) {
+	f, err := openStore(path, scratch, readOnly)
 	if err != nil {
 		return nil, err
 	}

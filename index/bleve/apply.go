@@ -3,6 +3,7 @@ package bleve
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 
@@ -39,6 +40,9 @@ func (x *Index) Apply(ctx context.Context, fps []*ad.Fingerprinted, asg []ad.Ass
 			return err
 		}
 		if err := t.assignments(asg); err != nil {
+			return err
+		}
+		if err := recordStreamPosition(tx, asg); err != nil {
 			return err
 		}
 		b := newBatches(x.shards)
@@ -186,4 +190,41 @@ func (t *applyTx) store(b *batches) error {
 		}
 	}
 	return nil
+}
+
+// keyStreamSeq is the meta key of the stream position the index reached:
+// the highest stream sequence (ad.Assignment.Version) of an assignment it
+// has applied, 8 bytes big-endian.
+var keyStreamSeq = []byte("stream_seq")
+
+// recordStreamPosition raises the recorded stream position to the highest
+// version among asg.
+func recordStreamPosition(tx *bolt.Tx, asg []ad.Assignment) error {
+	var top uint64
+	for _, a := range asg {
+		top = max(top, a.Version)
+	}
+	meta := tx.Bucket(bucketMeta)
+	if v := meta.Get(keyStreamSeq); len(v) == 8 && binary.BigEndian.Uint64(v) >= top {
+		return nil
+	}
+	if top == 0 {
+		return nil
+	}
+	return meta.Put(keyStreamSeq, binary.BigEndian.AppendUint64(nil, top))
+}
+
+// StreamPosition returns the stream position the index has reached: the
+// highest stream sequence of an assignments message it has applied
+// (everything the cluster stage published up to it is in the index once
+// the index stage is idle). ok is false when none was recorded (an empty
+// index, or one built before positions were recorded).
+func (x *Index) StreamPosition() (seq uint64, ok bool, err error) {
+	err = x.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyStreamSeq); len(v) == 8 {
+			seq, ok = binary.BigEndian.Uint64(v), true
+		}
+		return nil
+	})
+	return seq, ok, err
 }

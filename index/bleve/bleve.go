@@ -81,11 +81,50 @@ func Open(dir string) (*Index, error) {
 	return x, nil
 }
 
+// ErrNeedsRebuild is returned by OpenReadOnly when the index was built by
+// another version of the software (mapping or facts layout) and must be
+// rebuilt, which needs write access.
+var ErrNeedsRebuild = errors.New("index built by another version of adcensus needs a rebuild, which needs write access (open it once read-write, or run 'adcensus index rebuild' on a writable copy)")
+
+// OpenReadOnly opens an existing index in dir for reading only: docs.db
+// with bbolt ReadOnly (a shared lock), the bleve shards with scorch
+// read_only. Nothing in dir is created or changed, so a data directory
+// without write permission (a copy handed to a researcher) can be searched
+// and counted. Writes fail. An index that Open would rebuild returns
+// ErrNeedsRebuild.
+func OpenReadOnly(dir string) (*Index, error) {
+	db, err := boltfile.Open(filepath.Join(dir, DocsFile), &bolt.Options{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	x := &Index{dir: dir, db: db}
+	err = db.View(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketDocs, bucketPending, bucketMeta, bucketFacts} {
+			if tx.Bucket(b) == nil {
+				return fmt.Errorf("bucket %s missing: %w", b, ErrNeedsRebuild)
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if string(meta.Get(keyMapping)) != mappingVersion || string(meta.Get(keyFacts)) != factsVersion {
+			return ErrNeedsRebuild
+		}
+		return nil
+	})
+	if err == nil {
+		x.shards, err = openShards(filepath.Join(dir, IndexFile), true)
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open index %s read-only: %w", dir, err)
+	}
+	return x, nil
+}
+
 func (x *Index) openBleve(storedVersion string) error {
 	path := filepath.Join(x.dir, IndexFile)
 	_, statErr := os.Stat(path)
 	if statErr == nil && storedVersion == mappingVersion {
-		s, err := openShards(path)
+		s, err := openShards(path, false)
 		if err != nil {
 			return err
 		}

@@ -140,10 +140,25 @@ func (r *searchRun) searchParts(ctx context.Context, parts []part) ([]*blevelib.
 		wg.Go(run)
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(distinctErrors(errs)...); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	return results, nil
+}
+
+// distinctErrors drops nil errors and those whose message an earlier one
+// has: every shard fails the same way on a bad query, and the message is
+// shown once.
+func distinctErrors(errs []error) []error {
+	var out []error
+	seen := map[string]bool{}
+	for _, err := range errs {
+		if err != nil && !seen[err.Error()] {
+			seen[err.Error()] = true
+			out = append(out, err)
+		}
+	}
+	return out
 }
 
 // merge sums the shards' totals and facet counts into a Result and returns

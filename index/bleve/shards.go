@@ -75,8 +75,9 @@ type shards struct {
 	m    map[string]blevelib.Index
 }
 
-// openShards opens every shard under root.
-func openShards(root string) (*shards, error) {
+// openShards opens every shard under root; read-only with readOnly (bleve
+// scorch read_only: no persister, merger or file changes).
+func openShards(root string, readOnly bool) (*shards, error) {
 	s := &shards{root: root, m: map[string]blevelib.Index{}}
 	entries, err := os.ReadDir(root)
 	if err != nil {
@@ -87,7 +88,12 @@ func openShards(root string) (*shards, error) {
 			s.close()
 			return nil, fmt.Errorf("open %s: unexpected entry %q (shards are named p2026-03, f2026-03 or undated)", IndexFile, e.Name())
 		}
-		bi, err := blevelib.Open(filepath.Join(root, e.Name()))
+		var bi blevelib.Index
+		if readOnly {
+			bi, err = blevelib.OpenUsing(filepath.Join(root, e.Name()), map[string]any{"read_only": true})
+		} else {
+			bi, err = blevelib.Open(filepath.Join(root, e.Name()))
+		}
 		if err != nil {
 			s.close()
 			return nil, fmt.Errorf("open %s shard %s: %w", IndexFile, e.Name(), err)

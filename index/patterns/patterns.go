@@ -8,7 +8,9 @@ package patterns
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -94,16 +96,32 @@ var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 
 // Load reads every *.yaml file of dir, sorted by name. It returns the first
 // error, naming file, line and field; two files with one name are an error.
+// A dir that does not exist is an error (not an empty list).
 func Load(dir string) ([]*Pattern, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if _, err := os.Stat(dir); err != nil {
+		return nil, &Error{File: dir, Err: err}
+	}
+	return LoadFS(os.DirFS(dir), ".", dir)
+}
+
+// LoadFS is Load on the *.yaml files of folder dir in fsys (an embedded
+// file system, for the shipped patterns); errors name the files as
+// display/NAME.yaml.
+func LoadFS(fsys fs.FS, dir, display string) ([]*Pattern, error) {
+	files, err := fs.Glob(fsys, path.Join(dir, "*.yaml"))
 	if err != nil {
 		return nil, err
 	}
 	slices.Sort(files)
 	var out []*Pattern
 	seen := map[string]string{}
-	for _, f := range files {
-		p, err := LoadFile(f)
+	for _, name := range files {
+		f := filepath.Join(display, path.Base(name))
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, &Error{File: f, Err: err}
+		}
+		p, err := Parse(f, data)
 		if err != nil {
 			return nil, err
 		}
@@ -128,6 +146,9 @@ func Find(ps []*Pattern, name string) (*Pattern, error) {
 	for _, p := range ps {
 		names = append(names, p.Name)
 	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%w %q: no patterns are loaded", ErrUnknown, name)
+	}
 	return nil, fmt.Errorf("%w %q: known are %s", ErrUnknown, name, strings.Join(names, ", "))
 }
 
@@ -144,7 +165,7 @@ func LoadFile(path string) (*Pattern, error) {
 func Parse(file string, data []byte) (*Pattern, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &Error{File: file, Err: err}
+		return nil, configs.SyntaxError(file, data, err)
 	}
 	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
 		return nil, &Error{File: file, Err: fmt.Errorf("%w: not a mapping of fields", ErrInvalid)}

@@ -56,6 +56,12 @@ type Options struct {
 	// updated to them.
 	AckWait       time.Duration
 	MaxAckPending int
+	// RetentionMaxAge is the longest the main config's retention section
+	// lets a message stay (docs/PRIVACY.md): the stream's max_age is set to
+	// at most this, and lowering it to this is not refused as a
+	// weakening, since personal data past its retention must go. Zero: no
+	// retention limit.
+	RetentionMaxAge time.Duration
 }
 
 // Defaults of the stream and consumer settings.
@@ -218,7 +224,7 @@ func (b *Bus) ensureStream(ctx context.Context) (jetstream.Stream, error) {
 			Storage:    jetstream.FileStorage,
 			Retention:  jetstream.LimitsPolicy,
 			Replicas:   b.replicas(),
-			MaxAge:     b.opts.MaxAge,
+			MaxAge:     b.retained(b.opts.MaxAge),
 			Duplicates: dup,
 			// Atomic batches let PublishAsync store many messages with
 			// one fsync (batcher.go); a server older than 2.12 ignores
@@ -242,6 +248,8 @@ func (b *Bus) ensureStream(ctx context.Context) (jetstream.Stream, error) {
 	if b.opts.MaxAge > 0 {
 		want.MaxAge = b.opts.MaxAge
 	}
+	want.MaxAge = b.retained(want.MaxAge)
+	byRetention := b.opts.RetentionMaxAge > 0 && want.MaxAge == b.opts.RetentionMaxAge
 	if b.opts.Duplicates > 0 {
 		want.Duplicates = b.opts.Duplicates
 	}
@@ -249,7 +257,7 @@ func (b *Bus) ensureStream(ctx context.Context) (jetstream.Stream, error) {
 	if want.Replicas < cur.Replicas {
 		weaker = append(weaker, fmt.Sprintf("replicas %d → %d", cur.Replicas, want.Replicas))
 	}
-	if want.MaxAge != 0 && (cur.MaxAge == 0 || want.MaxAge < cur.MaxAge) {
+	if want.MaxAge != 0 && (cur.MaxAge == 0 || want.MaxAge < cur.MaxAge) && !byRetention {
 		weaker = append(weaker, fmt.Sprintf("max_age %s → %s", ageString(cur.MaxAge), want.MaxAge))
 	}
 	if want.Duplicates < cur.Duplicates {
@@ -269,6 +277,14 @@ func (b *Bus) ensureStream(ctx context.Context) (jetstream.Stream, error) {
 		return nil, fmt.Errorf("update stream %s: %w", pipeline.Stream, err)
 	}
 	return st, nil
+}
+
+// retained returns maxAge capped by the retention limit (0: unlimited).
+func (b *Bus) retained(maxAge time.Duration) time.Duration {
+	if r := b.opts.RetentionMaxAge; r > 0 && (maxAge == 0 || maxAge > r) {
+		return r
+	}
+	return maxAge
 }
 
 func ageString(d time.Duration) string {
@@ -639,6 +655,15 @@ func (b *Bus) StreamInfo(ctx context.Context) (msgs, bytes uint64, err error) {
 		return 0, 0, err
 	}
 	return info.State.Msgs, info.State.Bytes, nil
+}
+
+// MaxAge returns the stream's max_age as the server has it (0: none).
+func (b *Bus) MaxAge(ctx context.Context) (time.Duration, error) {
+	info, err := b.stream.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.Config.MaxAge, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -290,3 +290,28 @@ func TestPublishAsyncBatchesAndDeduplicates(t *testing.T) {
 		t.Fatalf("PublishAsync after Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestMaxAge: Open caps the stream's max_age at the retention limit, and
+// lowering it to a shorter retention is not refused as a weakening; an
+// Open without one (stages, rebuild) keeps it.
+func TestMaxAge(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, c := range []struct {
+		set, want time.Duration
+	}{
+		{30 * 24 * time.Hour, 30 * 24 * time.Hour},
+		{0, 30 * 24 * time.Hour},
+		{7 * 24 * time.Hour, 7 * 24 * time.Hour},
+	} {
+		b, err := jetstream.Open(ctx, jetstream.Options{DataDir: dir, RetentionMaxAge: c.set})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.MaxAge(ctx)
+		b.Close()
+		if err != nil || got != c.want {
+			t.Fatalf("Open with retention %s: stream max_age %s (%v), want %s", c.set, got, err, c.want)
+		}
+	}
+}

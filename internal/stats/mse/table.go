@@ -83,7 +83,14 @@ func ReadTable(r io.Reader) (*Table, error) {
 	hdr[0] = strings.TrimPrefix(hdr[0], "\ufeff")
 	k := len(hdr) - 1
 	if k < 2 {
-		return nil, &ParseError{Line: line, Msg: fmt.Sprintf("header has %d column(s); need at least 2 list columns and a count column", len(hdr))}
+		msg := fmt.Sprintf("header has %d column(s); need at least 2 list columns and a count column", len(hdr))
+		for _, sep := range []struct{ char, name string }{{";", "semicolons"}, {"\t", "tabs"}, {"|", "bars"}} {
+			if len(hdr) == 1 && strings.Contains(hdr[0], sep.char) {
+				msg += fmt.Sprintf(" (the header is separated by %s: the file must be comma-separated; save it as CSV with commas)", sep.name)
+				break
+			}
+		}
+		return nil, &ParseError{Line: line, Msg: msg}
 	}
 	if k > MaxLists {
 		return nil, &ParseError{Line: line, Msg: fmt.Sprintf("header has %d lists; at most %d are supported", k, MaxLists)}
@@ -159,6 +166,12 @@ func parseCount(s string) (int64, string) {
 		}
 		return n, ""
 	}
+	if errors.Is(err, strconv.ErrRange) {
+		if strings.HasPrefix(s, "-") {
+			return 0, fmt.Sprintf("negative count %s", s)
+		}
+		return 0, fmt.Sprintf("count %s is too large (at most %d)", s, int64(math.MaxInt64))
+	}
 	if f, ferr := strconv.ParseFloat(s, 64); ferr == nil {
 		if f < 0 {
 			return 0, fmt.Sprintf("negative count %s", s)
@@ -166,10 +179,10 @@ func parseCount(s string) (int64, string) {
 		if f != math.Trunc(f) || math.IsInf(f, 0) {
 			return 0, fmt.Sprintf("count %q is not an integer", s)
 		}
+		if f > math.MaxInt64 {
+			return 0, fmt.Sprintf("count %s is too large (at most %d)", s, int64(math.MaxInt64))
+		}
 		return 0, fmt.Sprintf("count %q must be written as a plain integer", s)
-	}
-	if errors.Is(err, strconv.ErrRange) {
-		return 0, fmt.Sprintf("count %q is out of range", s)
 	}
 	return 0, fmt.Sprintf("count %q is not a non-negative integer", s)
 }

@@ -90,6 +90,14 @@ func (d *Demo) Close() error {
 // ends, then stops them and returns nil. It returns an error at once for an
 // unknown arena or an address it cannot listen on, and when a server fails.
 func ServeOn(ctx context.Context, c *Corpus, addrs map[string]string) error {
+	return ServeOnReady(ctx, c, addrs, nil)
+}
+
+// ServeOnReady is ServeOn calling ready, when not nil, once every address
+// is bound and before serving, with the bound address of each arena (the
+// port when addrs asked for port 0): a caller announces the servers only
+// once they can be reached.
+func ServeOnReady(ctx context.Context, c *Corpus, addrs map[string]string, ready func(bound map[string]string)) error {
 	names := make([]string, 0, len(addrs))
 	for name := range addrs {
 		if !slices.Contains(arenaNames, name) {
@@ -115,6 +123,13 @@ func ServeOn(ctx context.Context, c *Corpus, addrs map[string]string) error {
 		}
 		listeners = append(listeners, l)
 		servers = append(servers, newServer(handlers[name]))
+	}
+	if ready != nil {
+		bound := map[string]string{}
+		for i, name := range names {
+			bound[name] = listeners[i].Addr().String()
+		}
+		ready(bound)
 	}
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
