@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -39,6 +40,10 @@ const (
 	// DefaultPersonSize is the number of adverts (or, for a network,
 	// persons) returned when size is not given.
 	DefaultPersonSize = 100
+	// DefaultSearchTimeout bounds one search.
+	DefaultSearchTimeout = 10 * time.Second
+	// DefaultMaxHeaderBytes bounds the request line and headers.
+	DefaultMaxHeaderBytes = 64 << 10
 )
 
 // Log attribute keys.
@@ -65,6 +70,14 @@ type Options struct {
 	MSE mse.Options
 	// RequestTimeout bounds each request's work (0: DefaultRequestTimeout).
 	RequestTimeout time.Duration
+	// SearchTimeout bounds a search, person or network request (0:
+	// DefaultSearchTimeout); a query that takes longer is answered 503.
+	SearchTimeout time.Duration
+	// MaxHeaderBytes bounds the request line and headers; larger requests
+	// are answered 431 in JSON (0: DefaultMaxHeaderBytes). The
+	// http.Server's own MaxHeaderBytes should be larger, or Go's server
+	// answers first, in plain text.
+	MaxHeaderBytes int
 }
 
 // Paths are the endpoints New registers, as written in openapi.json; all
@@ -105,6 +118,12 @@ func New(store index.Store, src overlap.DocSource, opts Options) http.Handler {
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = DefaultRequestTimeout
 	}
+	if opts.SearchTimeout <= 0 {
+		opts.SearchTimeout = DefaultSearchTimeout
+	}
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
 	s := &server{store: store, src: src, opt: opts, log: opts.Logger.With("stage", "api"), mux: http.NewServeMux()}
 	s.handle("GET /api/search", s.search)
 	s.handle("GET /api/persons/{id}", s.person)
@@ -121,7 +140,29 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
+	if n := headerBytes(r); n > s.opt.MaxHeaderBytes {
+		writeError(w, http.StatusRequestHeaderFieldsTooLarge,
+			fmt.Sprintf("request line and headers are %d bytes, at most %d", n, s.opt.MaxHeaderBytes))
+		return
+	}
+	// r.URL.Query() drops what it cannot decode ("q=%zz" would search
+	// for everything): refuse a malformed query string instead.
+	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		writeError(w, http.StatusBadRequest, "malformed query string: "+err.Error())
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// headerBytes is about what the request line and headers took on the wire.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4 + len(r.Host)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
 }
 
 // handle registers a handler that returns an error instead of writing one.
@@ -218,16 +259,29 @@ func writeBody(w http.ResponseWriter, code int, contentType string, body []byte)
 
 // Query parameters.
 
-func intParam(r *http.Request, name string, def, lo int) (int, error) {
+// intParam returns the integer parameter name, def when absent; values
+// outside [lo, hi] (hi < 0: no upper bound) are refused.
+func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < lo {
-		return 0, badRequest("%s=%q: want an integer of at least %d", name, v, lo)
+	if err != nil || n < lo || (hi >= 0 && n > hi) {
+		if hi >= 0 {
+			return 0, badRequest("%s=%q: want an integer from %d to %d", name, shortValue(v), lo, hi)
+		}
+		return 0, badRequest("%s=%q: want an integer of at least %d", name, shortValue(v), lo)
 	}
 	return n, nil
+}
+
+// shortValue cuts a parameter value for an error message.
+func shortValue(v string) string {
+	if len(v) > 40 {
+		return v[:40] + "…"
+	}
+	return v
 }
 
 func boolParam(r *http.Request, name string) (bool, error) {
@@ -255,7 +309,7 @@ func listParam(r *http.Request, name string) []string {
 }
 
 func (s *server) minCell(r *http.Request) (int, error) {
-	n, err := intParam(r, "min_cell", s.opt.DefaultMinCell, 0)
+	n, err := intParam(r, "min_cell", s.opt.DefaultMinCell, 0, -1)
 	if err != nil {
 		return 0, err
 	}
@@ -297,13 +351,13 @@ func newSearchResponse(res *index.Result, byPerson bool) SearchResponse {
 func (s *server) search(w http.ResponseWriter, r *http.Request) error {
 	q := index.Query{Text: r.URL.Query().Get("q"), Facets: listParam(r, "facets")}
 	var err error
-	if q.Size, err = intParam(r, "size", index.DefaultSize, 1); err != nil {
+	if q.Size, err = intParam(r, "size", index.DefaultSize, 1, index.MaxSize); err != nil {
 		return err
 	}
-	if q.From, err = intParam(r, "from", 0, 0); err != nil {
+	if q.From, err = intParam(r, "from", 0, 0, index.MaxWindow-q.Size); err != nil {
 		return err
 	}
-	if q.FacetSize, err = intParam(r, "facet_size", index.DefaultFacetSize, 1); err != nil {
+	if q.FacetSize, err = intParam(r, "facet_size", index.DefaultFacetSize, 1, index.MaxFacetSize); err != nil {
 		return err
 	}
 	if q.GroupByPerson, err = boolParam(r, "by_person"); err != nil {
@@ -408,13 +462,13 @@ func (s *server) unassigned(w http.ResponseWriter, r *http.Request, id, adID str
 }
 
 func (s *server) page(r *http.Request) (size, from int, err error) {
-	if size, err = intParam(r, "size", DefaultPersonSize, 1); err != nil {
+	if size, err = intParam(r, "size", DefaultPersonSize, 1, index.MaxSize); err != nil {
 		return 0, 0, err
 	}
-	if from, err = intParam(r, "from", 0, 0); err != nil {
+	if from, err = intParam(r, "from", 0, 0, index.MaxWindow-size); err != nil {
 		return 0, 0, err
 	}
-	return min(size, index.MaxSize), from, nil
+	return size, from, nil
 }
 
 // NetworkResponse is the body of /api/networks/{id}. Everything but
