@@ -32,6 +32,8 @@ type Config struct {
 	DataDir string   `yaml:"data_dir"`
 	NATSURL string   `yaml:"nats_url"`
 	Arenas  []string `yaml:"arenas"`
+	// Access configures 'adcensus serve --config' (cmd/adcensus/access.go).
+	Access *AccessConfig `yaml:"access"`
 }
 
 // loadConfig reads the main config; arena paths are relative to its folder.
