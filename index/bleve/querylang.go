@@ -367,8 +367,12 @@ func checkComplexity(text string, q query.Query) error {
 			expensive++
 		case *query.RegexpQuery:
 			expensive++
-			if _, perr := syntax.Parse(q.Regexp, syntax.Perl); perr != nil {
+			re, perr := syntax.Parse(q.Regexp, syntax.Perl)
+			switch {
+			case perr != nil:
 				err = fmt.Errorf("%w: %q: regexp /%s/: %v", index.ErrBadQuery, text, q.Regexp, perr)
+			case regexpSize(re.Simplify()) > maxRegexpSize:
+				err = fmt.Errorf("%w: regexp /%s/ is too complex (repetitions expand to more than %d parts)", index.ErrBadQuery, shorten(q.Regexp), maxRegexpSize)
 			}
 		}
 		terms++
@@ -384,6 +388,19 @@ func checkComplexity(text string, q query.Query) error {
 		return fmt.Errorf("%w: %q has %d fuzzy, wildcard, prefix or regexp terms, at most %d", index.ErrBadQuery, shorten(text), expensive, index.MaxExpensiveTerms)
 	}
 	return nil
+}
+
+// maxRegexpSize bounds a regexp's parts once repetitions are expanded
+// (c{1000} is 1,000): each becomes states of the automaton run over the
+// term dictionary.
+const maxRegexpSize = 200
+
+func regexpSize(re *syntax.Regexp) int {
+	n := 1
+	for _, sub := range re.Sub {
+		n += regexpSize(sub)
+	}
+	return n
 }
 
 func shorten(s string) string {

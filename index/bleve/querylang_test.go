@@ -55,6 +55,7 @@ func TestSearchBadAndCostlyQueries(t *testing.T) {
 		{strings.Repeat("ord ", 100), "terms, at most"},
 		{strings.Repeat("tj*j ", 10), "at most 8"},
 		{`tjej~3`, "fuzziness"},
+		{`/(a|b)*c{1000}/`, "too complex"},
 	} {
 		_, err := x.Search(context.Background(), index.Query{Text: tc.text})
 		if !errors.Is(err, index.ErrBadQuery) || !strings.Contains(err.Error(), tc.want) {

@@ -58,11 +58,20 @@ type Entry struct {
 
 // Log appends to the audit log of a data directory. It is safe for
 // concurrent use, and several processes may append to one file (each
-// append holds an exclusive file lock while it reads the last line and
-// writes the next).
+// write holds an exclusive file lock while it reads the last line and
+// writes the next). Concurrent appends are committed together: one write
+// and one fsync for all the lines waiting (group commit).
 type Log struct {
 	path string
-	mu   sync.Mutex
+
+	mu      sync.Mutex
+	queue   []*pending
+	writing bool
+}
+
+type pending struct {
+	e    Entry
+	done chan error
 }
 
 // Open returns the log of dataDir (created on the first append).
@@ -71,12 +80,39 @@ func Open(dataDir string) *Log { return &Log{path: filepath.Join(dataDir, FileNa
 // Path is the log's file.
 func (l *Log) Path() string { return l.path }
 
-// Append adds e (Seq, Prev and Hash are set here; Time if zero) and syncs
-// the file before returning: an action is not answered unless its line is
-// on disk.
+// Append adds e (Seq, Prev and Hash are set here; Time if zero) and
+// returns once its line is synced to disk: an action is not answered
+// unless its line is written.
 func (l *Log) Append(e Entry) error {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	p := &pending{e: e, done: make(chan error, 1)}
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.queue = append(l.queue, p)
+	if l.writing {
+		l.mu.Unlock()
+		return <-p.done
+	}
+	// This caller writes for everyone queued until the queue is empty.
+	l.writing = true
+	for len(l.queue) > 0 {
+		batch := l.queue
+		l.queue = nil
+		l.mu.Unlock()
+		err := l.write(batch)
+		for _, b := range batch {
+			b.done <- err
+		}
+		l.mu.Lock()
+	}
+	l.writing = false
+	l.mu.Unlock()
+	return <-p.done
+}
+
+// write appends the batch's lines with one write and one fsync.
+func (l *Log) write(batch []*pending) error {
 	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
@@ -90,24 +126,28 @@ func (l *Log) Append(e Entry) error {
 	if err != nil {
 		return fmt.Errorf("audit: %s: %w", l.path, err)
 	}
-	e.Prev = ""
-	e.Seq = 1
+	var prevHash string
+	var seq uint64
 	if last != nil {
 		var prev Entry
 		if err := json.Unmarshal(last, &prev); err != nil {
 			return fmt.Errorf("audit: %s: last line: %w (run adcensus audit --verify)", l.path, err)
 		}
-		e.Prev, e.Seq = prev.Hash, prev.Seq+1
+		prevHash, seq = prev.Hash, prev.Seq
 	}
-	if e.Time.IsZero() {
-		e.Time = time.Now()
+	var buf bytes.Buffer
+	for _, p := range batch {
+		e := p.e
+		seq++
+		e.Seq, e.Prev, e.Time = seq, prevHash, e.Time.UTC()
+		line, hash, err := seal(e)
+		if err != nil {
+			return err
+		}
+		buf.Write(line)
+		prevHash = hash
 	}
-	e.Time = e.Time.UTC()
-	line, err := seal(e)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(line); err != nil {
+	if _, err := f.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("audit: write %s: %w", l.path, err)
 	}
 	if err := f.Sync(); err != nil {
@@ -116,16 +156,16 @@ func (l *Log) Append(e Entry) error {
 	return nil
 }
 
-// seal returns the line of e with its hash.
-func seal(e Entry) ([]byte, error) {
+// seal returns the line of e with its hash, and the hash.
+func seal(e Entry) ([]byte, string, error) {
 	e.Hash = ""
 	body, err := json.Marshal(e)
 	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
+		return nil, "", fmt.Errorf("audit: %w", err)
 	}
 	h := hashOf(e.Prev, body)
 	line := append(body[:len(body)-1], `,"hash":"`+h+`"}`+"\n"...)
-	return line, nil
+	return line, h, nil
 }
 
 func hashOf(prev string, body []byte) string {
@@ -251,6 +291,13 @@ var (
 // address, a run of five digits or more) replaced by "[redacted]".
 // Contact pseudonyms are kept.
 func Redact(s string) string {
+	if len(s) > 1000 {
+		cut := 1000
+		for cut > 0 && s[cut]&0xC0 == 0x80 {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
 	var keep []string
 	s = pseudoRe.ReplaceAllStringFunc(s, func(m string) string {
 		keep = append(keep, m)
@@ -260,9 +307,6 @@ func Redact(s string) string {
 	s = digitsRe.ReplaceAllString(s, "[redacted]")
 	for i, k := range keep {
 		s = strings.Replace(s, "\x00"+fmt.Sprint(i)+"\x00", k, 1)
-	}
-	if len(s) > 1000 {
-		s = s[:1000] + "…"
 	}
 	return s
 }

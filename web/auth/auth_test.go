@@ -130,3 +130,32 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// A token revoked by another process (the CLI, while serve runs) is
+// refused within a second, though the serving store keeps a snapshot.
+func TestRevocationReachesARunningServer(t *testing.T) {
+	dir := t.TempDir()
+	serving, _ := auth.Open(dir)
+	cli, _ := auth.Open(dir)
+	now := time.Now()
+	secret, tok, err := cli.CreateToken("t", []auth.Role{auth.Analyst}, time.Hour, "", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := serving.Authenticate(secret, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.RevokeToken(tok.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		if _, err := serving.Authenticate(secret, now); errors.Is(err, auth.ErrUnauthenticated) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("revoked token still accepted after 2 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -98,18 +98,16 @@ func (s *Store) Session(id string, opt SessionOptions, now time.Time) (*Principa
 		return nil, fmt.Errorf("%w: no session", ErrUnauthenticated)
 	}
 	key := sha(id)
-	var sess *Session
-	var user *User
-	err := s.view(func(tx *bolt.Tx) error {
-		var err error
-		if sess, err = get[Session](tx, bucketSessions, key); err != nil || sess == nil {
-			return err
-		}
-		user, err = get[User](tx, bucketUsers, []byte(sess.User))
-		return err
-	})
+	c, err := s.snap()
 	if err != nil {
 		return nil, err
+	}
+	var user *User
+	sess := c.sessions[string(key)]
+	if sess != nil {
+		cp := *sess // the snapshot is shared: never change it
+		sess = &cp
+		user = c.users[sess.User]
 	}
 	switch {
 	case sess == nil:

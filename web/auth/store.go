@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -65,7 +66,32 @@ func (t Token) Active(now time.Time) bool { return t.Revoked.IsZero() && now.Bef
 // file lock serialises writers; boltfile.LockWait bounds the wait).
 type Store struct {
 	path string
+
+	mu    sync.Mutex
+	cache *snapshot
 }
+
+// snapshot is the store's users, tokens and sessions in memory: a token
+// or session check reads it instead of opening the file (an open maps the
+// file, which serialises on the process's memory map under concurrent
+// requests). It is reloaded when the file changes, after this process
+// writes, and at least every snapshotTTL.
+type snapshot struct {
+	users    map[string]*User
+	tokens   map[string]*Token
+	sessions map[string]*Session // by string(sha(id))
+	stamp    fileStamp
+	loaded   time.Time
+}
+
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+// snapshotTTL bounds how stale a snapshot may be when the file's stamp did
+// not change (two writes within one tick of the file system's clock).
+const snapshotTTL = time.Second
 
 // Open returns the store of dataDir; the file is created on the first
 // write. The directory must exist.
@@ -97,7 +123,62 @@ func (s *Store) view(fn func(tx *bolt.Tx) error) error {
 	return db.View(fn)
 }
 
+// snap returns the current snapshot, loading it when stale.
+func (s *Store) snap() (*snapshot, error) {
+	var stamp fileStamp
+	st, err := os.Stat(s.path)
+	switch {
+	case err == nil:
+		stamp = fileStamp{st.ModTime(), st.Size()}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("access store: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.cache; c != nil && c.stamp == stamp && time.Since(c.loaded) < snapshotTTL {
+		return c, nil
+	}
+	c := &snapshot{users: map[string]*User{}, tokens: map[string]*Token{}, sessions: map[string]*Session{}, stamp: stamp, loaded: time.Now()}
+	err = s.view(func(tx *bolt.Tx) error {
+		users, err := all[User](tx, bucketUsers)
+		if err != nil {
+			return err
+		}
+		for i := range users {
+			c.users[users[i].Name] = &users[i]
+		}
+		tokens, err := all[Token](tx, bucketTokens)
+		if err != nil {
+			return err
+		}
+		for i := range tokens {
+			c.tokens[tokens[i].ID] = &tokens[i]
+		}
+		if tx == nil || tx.Bucket(bucketSessions) == nil {
+			return nil
+		}
+		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+			var sess Session
+			if err := json.Unmarshal(v, &sess); err != nil {
+				return nil // an unreadable session is no session
+			}
+			c.sessions[string(k)] = &sess
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.cache = c
+	return c, nil
+}
+
 func (s *Store) update(fn func(tx *bolt.Tx) error) error {
+	defer func() {
+		s.mu.Lock()
+		s.cache = nil
+		s.mu.Unlock()
+	}()
 	db, err := boltfile.Open(s.path, nil)
 	if err != nil {
 		return err
@@ -271,15 +352,11 @@ func (s *Store) Users() ([]User, error) {
 // ErrBadCredentials for an unknown user, a wrong password or a disabled
 // user (one message for all three, and the same time taken).
 func (s *Store) CheckPassword(name, password string) (*Principal, error) {
-	var u *User
-	err := s.view(func(tx *bolt.Tx) error {
-		var err error
-		u, err = get[User](tx, bucketUsers, []byte(name))
-		return err
-	})
+	c, err := s.snap()
 	if err != nil {
 		return nil, err
 	}
+	u := c.users[name]
 	if u == nil {
 		checkPassword(dummyHash(), password)
 		return nil, ErrBadCredentials
@@ -382,15 +459,11 @@ func (s *Store) Authenticate(token string, now time.Time) (*Principal, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: malformed token", ErrUnauthenticated)
 	}
-	var t *Token
-	err := s.view(func(tx *bolt.Tx) error {
-		var err error
-		t, err = get[Token](tx, bucketTokens, []byte(id))
-		return err
-	})
+	c, err := s.snap()
 	if err != nil {
 		return nil, err
 	}
+	t := c.tokens[id]
 	if t == nil || subtle.ConstantTimeCompare(t.Hash, sha(secret)) != 1 {
 		return nil, fmt.Errorf("%w: unknown token", ErrUnauthenticated)
 	}
