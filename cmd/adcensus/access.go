@@ -96,6 +96,23 @@ func auditCLI(dataDir, action string, what map[string]string) error {
 	return audit.Open(dataDir).Append(audit.Entry{Who: who, Action: action, What: what, Rows: -1})
 }
 
+// auditRead appends a read done on the command line (search, export,
+// explain, pattern) to the audit log. A data directory that cannot be
+// written, such as a read-only copy handed to a researcher, gets a warning
+// instead: the read is not refused.
+func auditRead(stderr io.Writer, dataDir, action string, what map[string]string, rows int) {
+	who := "cli:" + os.Getenv("USER")
+	if who == "cli:" {
+		who = fmt.Sprintf("cli:uid%d", os.Getuid())
+	}
+	for k, v := range what {
+		what[k] = audit.Redact(v)
+	}
+	if err := audit.Open(dataDir).Append(audit.Entry{Who: who, Action: action, What: what, Rows: rows}); err != nil {
+		fmt.Fprintf(stderr, "adcensus: warning: not audited: %v\n", err)
+	}
+}
+
 // readPassword reads a password from a file, or from the terminal
 // (twice, not echoed), or from the first line of stdin when it is not a
 // terminal.

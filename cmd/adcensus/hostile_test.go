@@ -133,3 +133,28 @@ func TestServeSurvivesHostileRequests(t *testing.T) {
 		t.Fatalf("audit --verify: %v", err)
 	}
 }
+
+// Reads on the command line are audited too, with contacts redacted.
+func TestCLIReadsAreAudited(t *testing.T) {
+	dataDir := MustServeData(t)
+	var out, errOut syncBuffer
+	if err := Main(context.Background(), []string{"search", "--data", dataDir, "Lund", "0701234567"}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if err := Main(context.Background(), []string{"export", "counts", "--data", dataDir}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	var log syncBuffer
+	if err := Main(context.Background(), []string{"audit", "--data", dataDir}, &log, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	got := log.String()
+	for _, want := range []string{"cli:", "search", "q=Lund [redacted]", "export counts"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("audit has no %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "0701234567") {
+		t.Fatalf("raw phone in the audit log:\n%s", got)
+	}
+}

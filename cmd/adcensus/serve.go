@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"adcensus/index/overlap"
+	"adcensus/index/patterns"
 	"adcensus/internal/stats/mse"
 	"adcensus/web/api"
 	"adcensus/web/audit"
@@ -124,6 +125,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		AllowedHosts:   lis.hosts,
 		TLS:            lis.tls,
 		Runs:           runsOf(*dataDir),
+		Patterns:       func() ([]*patterns.Pattern, error) { return patterns.Load(defaultPatternsDir) },
 		OIDC:           oidc,
 	})
 	if err != nil {
@@ -222,6 +224,7 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	auditRead(stderr, *dataDir, "export overlap", map[string]string{"min_cell": fmt.Sprint(*minCell)}, len(rep.Histories))
 	if *format == "json" {
 		return rep.WriteJSON(stdout)
 	}

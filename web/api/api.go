@@ -29,6 +29,7 @@ import (
 
 	"adcensus/index"
 	"adcensus/index/overlap"
+	"adcensus/index/patterns"
 	"adcensus/internal/stats/mse"
 	"adcensus/web/audit"
 	"adcensus/web/auth"
@@ -102,6 +103,9 @@ type Options struct {
 	// Runs lists the crawl runs for operators (nil: /api/runs is 501). It
 	// returns the JSON value and its number of rows.
 	Runs func(ctx context.Context) (any, int, error)
+	// Patterns returns the indicator patterns for /api/patterns (nil:
+	// 501).
+	Patterns func() ([]*patterns.Pattern, error)
 	// OIDC, if set, enables sign-in through an identity provider.
 	OIDC *OIDC
 	// Now is the clock (nil: time.Now).

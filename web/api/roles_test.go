@@ -22,6 +22,8 @@ var allowed = map[string][]string{
 	"search":       {"analyst"},
 	"person":       {"analyst"},
 	"network":      {"analyst"},
+	"listPatterns": {"analyst"},
+	"runPattern":   {"analyst"},
 	"exportCounts": {"analyst", "researcher"},
 	"exportFacts":  {"analyst", "researcher"},
 	"overlap":      {"analyst", "researcher"},

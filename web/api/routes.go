@@ -64,6 +64,8 @@ func (s *server) table() []route {
 		search(r("GET", "/api/search", "search", ByRole, readsAdverts, s.search)),
 		search(r("GET", "/api/persons/{id}", "person", ByRole, readsAdverts, s.person)),
 		search(r("GET", "/api/networks/{id}", "network", ByRole, readsAdverts, s.network)),
+		r("GET", "/api/patterns", "listPatterns", ByRole, readsAdverts, s.listPatterns),
+		r("GET", "/api/patterns/{name}", "runPattern", ByRole, readsAdverts, s.runPattern),
 		r("GET", "/api/export/counts", "exportCounts", ByRole, readsAggregates, s.exportCounts),
 		r("GET", "/api/export/facts", "exportFacts", ByRole, readsAggregates, s.exportFacts),
 		r("GET", "/api/overlap", "overlap", ByRole, readsAggregates, s.overlap),
