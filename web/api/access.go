@@ -117,7 +117,7 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, auth.ErrBadCredentials) {
 		s.failed.add(now, "user:"+in.User, "ip:"+remoteIP(r))
 		setWhat(r, "result", "failed")
-		return fmt.Errorf("%w: %v", errUnauthorized, err)
+		return err
 	}
 	if err != nil {
 		return err

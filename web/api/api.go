@@ -256,7 +256,7 @@ func statusOf(err error) int {
 	case errors.Is(err, errBadRequest), errors.Is(err, index.ErrBadQuery),
 		errors.Is(err, index.ErrBadDimension), errors.Is(err, index.ErrTooBroad):
 		return http.StatusBadRequest
-	case errors.Is(err, errUnauthorized):
+	case errors.Is(err, errUnauthorized), errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrUnauthenticated):
 		return http.StatusUnauthorized
 	case errors.Is(err, errForbidden):
 		return http.StatusForbidden

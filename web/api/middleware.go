@@ -77,6 +77,9 @@ func (s *server) wrap(rt route) http.HandlerFunc {
 		if err != nil {
 			buf.reset()
 			s.fail(buf, r, err)
+			if len(ri.what) == 0 { // refused before the handler said what was asked
+				setWhat(r, "path", r.URL.Path)
+			}
 		}
 		if rt.Audited && s.opt.Audit != nil && !buf.skipAudit {
 			if aerr := s.appendAudit(r, rt, buf.status()); aerr != nil {
@@ -108,8 +111,8 @@ func (s *server) appendAudit(r *http.Request, rt route, status int) error {
 
 // Errors of authentication and authorisation.
 var (
-	errUnauthorized = errors.New("unauthorized")
-	errForbidden    = errors.New("forbidden")
+	errUnauthorized = errors.New("not signed in")
+	errForbidden    = errors.New("not allowed")
 	errTooMany      = errors.New("too many requests")
 )
 
@@ -119,7 +122,10 @@ func (s *server) authorise(w http.ResponseWriter, r *http.Request, rt route) err
 	p, err := s.authenticate(r)
 	if err != nil && rt.Access != Public {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="adcensus"`)
-		return fmt.Errorf("%w: %v", errUnauthorized, err)
+		if errors.Is(err, errNoCredentials) {
+			return fmt.Errorf("%w: %v", errUnauthorized, err)
+		}
+		return err // not signed in (401) with the reason, or the store failed (500, logged)
 	}
 	ri.who = p
 	switch rt.Access {
@@ -157,20 +163,22 @@ func isSafe(method string) bool {
 // cookie; an error when neither is given or valid.
 func (s *server) authenticate(r *http.Request) (*auth.Principal, error) {
 	if s.opt.Auth == nil {
-		return nil, errors.New("this server has no access store")
+		return nil, fmt.Errorf("%w: this server has no access store", errUnauthorized)
 	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok {
-			return nil, errors.New("Authorization must be Bearer <token>")
+			return nil, fmt.Errorf("%w: Authorization must be Bearer <token>", errUnauthorized)
 		}
 		return s.opt.Auth.Authenticate(strings.TrimSpace(tok), s.now())
 	}
 	if c, err := r.Cookie(auth.CookieName); err == nil {
 		return s.opt.Auth.Session(c.Value, s.opt.Sessions, s.now())
 	}
-	return nil, errors.New("sign in (POST /api/session) or send Authorization: Bearer <token> (adcensus token create)")
+	return nil, errNoCredentials
 }
+
+var errNoCredentials = errors.New("sign in (POST /api/session) or send Authorization: Bearer <token> (adcensus token create)")
 
 // limiter keeps a token bucket per principal (or remote address).
 type limiter struct {

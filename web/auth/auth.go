@@ -55,6 +55,14 @@ var (
 	ErrInvalid = errors.New("invalid")
 )
 
+// invalidError is a malformed input; errors.Is(err, ErrInvalid) holds.
+type invalidError struct{ msg string }
+
+func (e invalidError) Error() string        { return e.msg }
+func (e invalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(format string, a ...any) error { return invalidError{fmt.Sprintf(format, a...)} }
+
 // ParseRoles parses a comma-separated list of roles ("analyst,researcher").
 func ParseRoles(s string) ([]Role, error) {
 	var out []Role
@@ -65,14 +73,14 @@ func ParseRoles(s string) ([]Role, error) {
 		}
 		r := Role(p)
 		if !slices.Contains(Roles(), r) {
-			return nil, fmt.Errorf("%w: role %q: roles are admin, operator, analyst, researcher", ErrInvalid, p)
+			return nil, invalid("role %q: roles are admin, operator, analyst, researcher", p)
 		}
 		if !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no role given: roles are admin, operator, analyst, researcher", ErrInvalid)
+		return nil, invalid("no role given: roles are admin, operator, analyst, researcher")
 	}
 	slices.Sort(out)
 	return out, nil
@@ -120,11 +128,11 @@ func (p *Principal) String() string {
 // validName is what a user or token name may look like.
 func validName(s string) error {
 	if s == "" || len(s) > 100 {
-		return fmt.Errorf("%w: name %q: want 1 to 100 characters", ErrInvalid, s)
+		return invalid("name %q: want 1 to 100 characters", s)
 	}
 	for _, c := range s {
 		if !(c == '.' || c == '_' || c == '-' || c == '@' || c == ':' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return fmt.Errorf("%w: name %q: use letters, digits and . _ - @ :", ErrInvalid, s)
+			return invalid("name %q: use letters, digits and . _ - @ :", s)
 		}
 	}
 	return nil
@@ -135,7 +143,7 @@ func validName(s string) error {
 func ParseTTL(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return 0, fmt.Errorf("%w: no expiry given: want a duration like 90d, 12w or 36h", ErrInvalid)
+		return 0, invalid("no expiry given: want a duration like 90d, 12w or 36h")
 	}
 	mult := time.Duration(0)
 	switch {
@@ -147,13 +155,13 @@ func ParseTTL(s string) (time.Duration, error) {
 	if mult != 0 {
 		n, err := strconv.Atoi(s[:len(s)-1])
 		if err != nil || n <= 0 || n > 5*366 {
-			return 0, fmt.Errorf("%w: expiry %q: want a duration like 90d, 12w or 36h", ErrInvalid, s)
+			return 0, invalid("expiry %q: want a duration like 90d, 12w or 36h", s)
 		}
 		return time.Duration(n) * mult, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%w: expiry %q: want a duration like 90d, 12w or 36h", ErrInvalid, s)
+		return 0, invalid("expiry %q: want a duration like 90d, 12w or 36h", s)
 	}
 	return d, nil
 }

@@ -76,10 +76,10 @@ var dummyHash = sync.OnceValue(func() string {
 
 func checkPasswordPolicy(password string) error {
 	if len(password) < MinPasswordLength {
-		return fmt.Errorf("%w: password: at least %d characters", ErrInvalid, MinPasswordLength)
+		return invalid("password: at least %d characters", MinPasswordLength)
 	}
 	if len(password) > 1024 {
-		return fmt.Errorf("%w: password: at most 1024 characters", ErrInvalid)
+		return invalid("password: at most 1024 characters")
 	}
 	return nil
 }

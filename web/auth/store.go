@@ -268,7 +268,7 @@ func (s *Store) AddUser(name string, roles []Role, password string, now time.Tim
 		return err
 	}
 	if len(roles) == 0 {
-		return fmt.Errorf("%w: user %s: no role", ErrInvalid, name)
+		return invalid("user %s: no role", name)
 	}
 	if err := checkPasswordPolicy(password); err != nil {
 		return err
@@ -387,10 +387,10 @@ func (s *Store) CreateToken(name string, roles []Role, ttl time.Duration, create
 		return "", Token{}, err
 	}
 	if len(roles) == 0 {
-		return "", Token{}, fmt.Errorf("%w: token %s: no role", ErrInvalid, name)
+		return "", Token{}, invalid("token %s: no role", name)
 	}
 	if ttl <= 0 || ttl > 5*366*24*time.Hour {
-		return "", Token{}, fmt.Errorf("%w: token %s: expiry %s: want more than 0 and at most 5 years", ErrInvalid, name, ttl)
+		return "", Token{}, invalid("token %s: expiry %s: want more than 0 and at most 5 years", name, ttl)
 	}
 	idb := make([]byte, 8)
 	if _, err := rand.Read(idb); err != nil {
