@@ -252,7 +252,7 @@ func joinRoles(roles []auth.Role) string {
 	return strings.Join(s, ",")
 }
 
-const tokenUsage = `usage: adcensus token create --name NAME --role ROLE[,ROLE] --expires 90d [--data DIR]
+const tokenUsage = `usage: adcensus token create --role ROLE[,ROLE] [--expires 90d] [--name NAME] [--data DIR]
        adcensus token list [--data DIR]
        adcensus token revoke ID [--data DIR]
 
@@ -272,7 +272,7 @@ func cmdToken(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	sub := args[0]
 	fs := newFlags("token "+sub, stderr)
 	dataDir := fs.String("data", "./data", "data directory")
-	name := fs.String("name", "", "what the token is for (shown in lists and the audit log)")
+	name := fs.String("name", "", "what the token is for, shown in lists and the audit log (default: its roles and today's date)")
 	roleFlag := fs.String("role", "", "roles, comma-separated: admin, operator, analyst, researcher")
 	expires := fs.String("expires", "90d", "lifetime: 90d, 12w, 36h")
 	pos, err := parse(fs, args[1:])
@@ -289,12 +289,12 @@ func cmdToken(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		if len(pos) > 0 {
 			return usageError{"token create: unexpected " + pos[0] + "\n" + tokenUsage}
 		}
-		if *name == "" {
-			return usageError{"token create: --name is required (what the token is for)"}
-		}
 		roles, err := auth.ParseRoles(*roleFlag)
 		if err != nil {
 			return usageError{"token create: --role: " + err.Error()}
+		}
+		if *name == "" {
+			*name = strings.ReplaceAll(joinRoles(roles), ",", "-") + "-" + now.Format("20060102")
 		}
 		ttl, err := auth.ParseTTL(*expires)
 		if err != nil {
