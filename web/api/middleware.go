@@ -62,8 +62,12 @@ func (s *server) wrap(rt route) http.HandlerFunc {
 		r = r.WithContext(withInfo(r.Context(), ri))
 		buf := &bufferedWriter{header: w.Header()}
 		err := s.authorise(buf, r, rt)
-		if err == nil {
-			err = s.limit(buf, r)
+		// Refused credentials count against the address, so that guessing
+		// tokens or spraying requests is limited too.
+		if err == nil || statusOf(err) == http.StatusUnauthorized {
+			if lerr := s.limit(buf, r); lerr != nil {
+				err = lerr
+			}
 		}
 		if err == nil {
 			timeout := s.opt.RequestTimeout

@@ -207,3 +207,23 @@ func TestRateLimit(t *testing.T) {
 		t.Fatalf("statuses %v, want 3 ok and 3 429", codes)
 	}
 }
+
+// Requests with a wrong token are limited by address like any other.
+func TestRateLimitOnRefusedTokens(t *testing.T) {
+	x := MustIndex(t)
+	srv := MustServer(t, x, docSource(x), api.Options{RateLimit: 0.01, RateBurst: 3})
+	codes := map[int]int{}
+	for range 6 {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/search", nil)
+		req.Header.Set("Authorization", "Bearer adc_0000000000000000_"+strings.Repeat("x", 43))
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		codes[res.StatusCode]++
+	}
+	if codes[http.StatusUnauthorized] != 3 || codes[http.StatusTooManyRequests] != 3 {
+		t.Fatalf("statuses %v, want 3 401 and 3 429", codes)
+	}
+}
