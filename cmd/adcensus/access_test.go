@@ -90,3 +90,43 @@ func TestAuditVerifyCommand(t *testing.T) {
 		})
 	}
 }
+
+// A bad query is an error on the command line too, not 0 hits.
+func TestSearchBadQuery(t *testing.T) {
+	dataDir := MustServeData(t)
+	for q, want := range map[string]string{"city:(": "cannot apply to a group", "/[/": "missing closing ]"} {
+		if _, err := run(t, "search", "--data", dataDir, q); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("search %q: %v, want %q", q, err, want)
+		}
+	}
+}
+
+// The access section of the main config reaches serve: session times are
+// checked, and the OIDC issuer is contacted at start-up.
+func TestServeAccessConfig(t *testing.T) {
+	dataDir := MustServeData(t)
+	MustAccessToken(t, dataDir, "analyst")
+	dir := t.TempDir()
+	arena, err := os.ReadFile("../../configs/arenas/blomstra.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.yaml"), arena, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ access, want string }{
+		{"access:\n  session_ttl: soon\n", "access.session_ttl"},
+		{"access:\n  oidc:\n    issuer: http://127.0.0.1:1\n    client_id: x\n    redirect_url: http://127.0.0.1/api/oidc/callback\n    role_claim: groups\n    roles: {g: [analyst]}\n", "access.oidc"},
+		{"access:\n  oidc:\n    issuer: http://127.0.0.1:1\n    roles: {g: [root]}\n", "access.oidc.roles.g"},
+		{"access:\n  colour: red\n", "colour"},
+	} {
+		cfg := filepath.Join(dir, "adcensus.yaml")
+		if err := os.WriteFile(cfg, []byte("arenas: [a.yaml]\n"+tc.access), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := run(t, "serve", "--data", dataDir, "--addr", "127.0.0.1:0", "--config", cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.access, err, tc.want)
+		}
+	}
+}
