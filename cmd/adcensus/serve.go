@@ -99,17 +99,19 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if empty, err := st.Empty(time.Now()); err != nil {
-		return err
-	} else if empty {
-		return fmt.Errorf("nobody can sign in: %s has no user and no token. Create the first admin with\n"+
-			"  adcensus user add NAME --role admin --data %s\n(docs/ACCESS.md)", st.Path(), *dataDir)
-	}
 	var oidc *api.OIDC
 	if access.OIDC != nil {
 		if oidc, err = access.OIDC.apiOIDC(ctx, cfgDir); err != nil {
 			return err
 		}
+	}
+	// With an identity provider, its users sign in; without one, somebody
+	// must be in the access store.
+	if empty, err := st.Empty(time.Now()); err != nil {
+		return err
+	} else if empty && oidc == nil {
+		return fmt.Errorf("nobody can sign in: %s has no user and no token. Create the first admin with\n"+
+			"  adcensus user add NAME --role admin --data %s\n(docs/ACCESS.md)", st.Path(), *dataDir)
 	}
 	h, err := api.New(ix, ix, api.Options{
 		Logger:         logger,
