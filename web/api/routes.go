@@ -145,8 +145,8 @@ func openAPIDocument(routes []route) ([]byte, error) {
 			}
 			op["x-roles"] = roles
 			responses["403"] = map[string]any{"$ref": "#/components/responses/Forbidden"}
-			op["description"] = strings.TrimSpace(fmt.Sprint(op["description"], " Roles: ", strings.Join(roles, ", "), "."))
-			op["description"] = strings.TrimPrefix(op["description"].(string), "<nil> ")
+			desc, _ := op["description"].(string)
+			op["description"] = strings.TrimSpace(desc + " Roles: " + strings.Join(roles, ", ") + ".")
 		}
 		op["responses"] = responses
 		if paths[rt.Path] == nil {
