@@ -24,11 +24,13 @@ import (
 // what 'adcensus serve --config' reads besides its flags.
 type AccessConfig struct {
 	// Hosts are the names clients use for the server (Host header check).
-	Hosts       []string    `yaml:"hosts"`
-	SessionTTL  string      `yaml:"session_ttl"`
-	SessionIdle string      `yaml:"session_idle"`
-	RateLimit   float64     `yaml:"rate_limit"`
-	OIDC        *OIDCConfig `yaml:"oidc"`
+	Hosts       []string `yaml:"hosts"`
+	SessionTTL  string   `yaml:"session_ttl"`
+	SessionIdle string   `yaml:"session_idle"`
+	RateLimit   float64  `yaml:"rate_limit"`
+	// TrustedProxies are reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []string    `yaml:"trusted_proxies"`
+	OIDC           *OIDCConfig `yaml:"oidc"`
 }
 
 // OIDCConfig configures sign-in through an identity provider. The client

@@ -53,6 +53,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfgPath := fs.String("config", "", "main config whose access section (hosts, sessions, rate limit, OIDC) to use")
 	minCellFloor := fs.Int("min-cell-floor", api.DefaultMinCell, "refuse requests for min_cell below this (0: clients may turn suppression off)")
 	replicates := fs.Int("replicates", 1000, "bootstrap replicates of the overlap estimate (negative: none)")
+	proxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client")
 	rateLimit := fs.Float64("rate-limit", api.DefaultRateLimit, "requests a second per token, user or address (negative: no limit)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: adcensus serve [--addr 127.0.0.1:8080] [--data DIR] [--tls-cert F --tls-key F] [--host NAME]\n\n"+
@@ -85,6 +86,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sessions, err := access.sessionOptions()
 	if err != nil {
 		return err
+	}
+	trusted, err := parsePrefixes(append(splitList(*proxies), access.TrustedProxies...))
+	if err != nil {
+		return usageError{"--trusted-proxy: " + err.Error()}
 	}
 	if access.RateLimit != 0 && !flagGiven(fs, "rate-limit") {
 		*rateLimit = access.RateLimit
@@ -126,6 +131,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		RateLimit:      *rateLimit,
 		AllowedHosts:   lis.hosts,
 		TLS:            lis.tls,
+		TrustedProxies: trusted,
 		Runs:           runsOf(*dataDir),
 		Patterns:       func() ([]*patterns.Pattern, error) { return patterns.Load(defaultPatternsDir) },
 		OIDC:           oidc,

@@ -19,7 +19,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -98,6 +100,10 @@ type Options struct {
 	// AllowedHosts are the host names (no port) the Host header may give;
 	// empty: any (DNS-rebinding protection off).
 	AllowedHosts []string
+	// TrustedProxies are the addresses of reverse proxies (TLS
+	// terminators) whose X-Forwarded-For names the client, for the audit
+	// log, rate limits and sign-in throttling.
+	TrustedProxies []netip.Prefix
 	// TLS is set when served over TLS (adds Strict-Transport-Security).
 	TLS bool
 	// Runs lists the crawl runs for operators (nil: /api/runs is 501). It
@@ -204,6 +210,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if len(s.opt.TrustedProxies) > 0 {
+		r = r.Clone(r.Context())
+		r.RemoteAddr = net.JoinHostPort(s.clientAddr(r), "0")
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

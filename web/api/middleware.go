@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -245,6 +246,42 @@ func (s *server) limit(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
 	return fmt.Errorf("%w: at most %g requests a second (burst %d) for %s", errTooMany, float64(s.limits.rate), s.limits.burst, key)
+}
+
+// clientAddr returns the address of the client: the peer, or, when the
+// peer is a trusted proxy, the right-most address of X-Forwarded-For that
+// is not a trusted proxy itself (what a client prepends is not believed).
+func (s *server) clientAddr(r *http.Request) string {
+	peer := remoteIP(r)
+	if len(s.opt.TrustedProxies) == 0 || !s.trusted(peer) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h := strings.TrimSpace(hops[i])
+		if _, err := netip.ParseAddr(h); err != nil {
+			break // malformed: stop believing the header here
+		}
+		if !s.trusted(h) {
+			return h
+		}
+		peer = h
+	}
+	return peer
+}
+
+func (s *server) trusted(addr string) bool {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.opt.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func remoteIP(r *http.Request) string {

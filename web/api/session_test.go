@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -225,5 +226,39 @@ func TestRateLimitOnRefusedTokens(t *testing.T) {
 	}
 	if codes[http.StatusUnauthorized] != 3 || codes[http.StatusTooManyRequests] != 3 {
 		t.Fatalf("statuses %v, want 3 401 and 3 429", codes)
+	}
+}
+
+// Behind a trusted proxy the client is the right-most address of
+// X-Forwarded-For that is not a proxy; from anyone else the header is
+// ignored.
+func TestTrustedProxy(t *testing.T) {
+	x := MustIndex(t)
+	for _, tc := range []struct {
+		trusted []netip.Prefix
+		xff     string
+		want    string
+	}{
+		{nil, "203.0.113.9", "127.0.0.1"},
+		{[]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, "203.0.113.9", "203.0.113.9"},
+		{[]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, "1.2.3.4, 203.0.113.9", "203.0.113.9"},
+		{[]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}, "198.51.100.7, 10.1.2.3", "198.51.100.7"},
+		{[]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, "garbage", "127.0.0.1"},
+	} {
+		dir := t.TempDir()
+		log := audit.Open(dir)
+		srv := MustServer(t, x, docSource(x), api.Options{TrustedProxies: tc.trusted, Audit: log})
+		req, _ := http.NewRequest("GET", srv.URL+"/api/export/counts", nil)
+		req.Header.Set("X-Forwarded-For", tc.xff)
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		var got string
+		audit.Read(log.Path(), time.Time{}, func(_ int, e audit.Entry) error { got = e.Remote; return nil })
+		if got != tc.want {
+			t.Errorf("trusted %v, X-Forwarded-For %q: client %q, want %q", tc.trusted, tc.xff, got, tc.want)
+		}
 	}
 }
