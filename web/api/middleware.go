@@ -86,7 +86,7 @@ func (s *server) wrap(rt route) http.HandlerFunc {
 				setWhat(r, "path", r.URL.Path)
 			}
 		}
-		if rt.Audited && s.opt.Audit != nil && !buf.skipAudit {
+		if rt.Audited && s.opt.Audit != nil {
 			if aerr := s.appendAudit(r, rt, buf.status()); aerr != nil {
 				s.log.Error("audit log unavailable: request refused", logKeyPath, r.URL.Path, logKeyError, aerr)
 				buf.reset()
@@ -294,10 +294,9 @@ func remoteIP(r *http.Request) string {
 
 // bufferedWriter holds a response until the audit line is written.
 type bufferedWriter struct {
-	header    http.Header
-	code      int
-	body      bytes.Buffer
-	skipAudit bool
+	header http.Header
+	code   int
+	body   bytes.Buffer
 }
 
 func (b *bufferedWriter) Header() http.Header { return b.header }

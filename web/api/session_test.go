@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -260,5 +262,20 @@ func TestTrustedProxy(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("trusted %v, X-Forwarded-For %q: client %q, want %q", tc.trusted, tc.xff, got, tc.want)
 		}
+	}
+}
+
+// When the audit line cannot be written, nothing is returned.
+func TestNoAnswerWithoutAudit(t *testing.T) {
+	x := MustIndex(t)
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, audit.FileName), 0o700); err != nil { // a directory: appends fail
+		t.Fatal(err)
+	}
+	srv := MustServer(t, x, docSource(x), api.Options{Audit: audit.Open(dir)})
+	r := MustGet(t, srv, "/api/search?q=Lund")
+	wantStatus(t, r, "search", http.StatusServiceUnavailable)
+	if strings.Contains(string(r.body), "hits") || strings.Contains(string(r.body), "Lund") {
+		t.Fatalf("data returned without an audit line: %s", r.body)
 	}
 }
