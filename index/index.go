@@ -11,6 +11,8 @@ package index
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"time"
 
 	"adcensus/ad"
@@ -39,7 +41,42 @@ const (
 	DefaultFacetSize = 10
 	// MaxGroupScan is the most matching adverts Search groups by person.
 	MaxGroupScan = 100_000
+	// MaxWindow bounds From+Size: deeper pages are refused (ErrBadQuery)
+	// rather than collected; narrow the query instead.
+	MaxWindow = 10_000
+	// MaxFacetSize is the most terms a facet may ask for.
+	MaxFacetSize = 1000
+	// MaxQueryText is the longest query text, in bytes.
+	MaxQueryText = 4096
+	// MaxQueryTerms is the most terms (clauses) a query may have.
+	MaxQueryTerms = 64
+	// MaxExpensiveTerms is the most fuzzy, wildcard, prefix and regexp
+	// terms a query may have: each is expanded over the term dictionary.
+	MaxExpensiveTerms = 8
+	// MaxFuzziness is the largest edit distance of a fuzzy term (term~2).
+	MaxFuzziness = 2
 )
+
+// CheckWindow returns ErrBadQuery when the page asked for (From, Size,
+// FacetSize) is negative or outside MaxWindow or MaxFacetSize. Size above
+// MaxSize is refused too; Size 0 means DefaultSize.
+func (q Query) CheckWindow() error {
+	switch {
+	case q.From < 0:
+		return fmt.Errorf("%w: from %d is negative", ErrBadQuery, q.From)
+	case q.Size < 0:
+		return fmt.Errorf("%w: size %d is negative", ErrBadQuery, q.Size)
+	case q.Size > MaxSize:
+		return fmt.Errorf("%w: size %d is more than %d", ErrBadQuery, q.Size, MaxSize)
+	case q.FacetSize < 0 || q.FacetSize > MaxFacetSize:
+		return fmt.Errorf("%w: facet size %d is not between 1 and %d", ErrBadQuery, q.FacetSize, MaxFacetSize)
+	case q.Scan && q.From > math.MaxInt32:
+		return fmt.Errorf("%w: from %d is too large", ErrBadQuery, q.From)
+	case !q.Scan && q.From > MaxWindow-max(q.Size, DefaultSize):
+		return fmt.Errorf("%w: from %d with size %d goes past result %d: narrow the query instead of paging deeper", ErrBadQuery, q.From, max(q.Size, DefaultSize), MaxWindow)
+	}
+	return nil
+}
 
 // Store is the index as the rest of the program sees it. All methods are safe
 // for concurrent use; ctx bounds only the call it is passed to.
@@ -84,9 +121,14 @@ type Store interface {
 type Query struct {
 	Text string
 	// Size is the number of hits (persons with GroupByPerson) to return:
-	// 0 means DefaultSize, more than MaxSize means MaxSize.
+	// 0 means DefaultSize; more than MaxSize is refused (ErrBadQuery).
 	Size int
+	// From is the number of hits to skip; From+Size may not pass MaxWindow
+	// (see CheckWindow) unless Scan is set.
 	From int
+	// Scan lifts MaxWindow for a program that pages through every match
+	// (patterns); requests from clients never set it.
+	Scan bool
 	// Facets names keyword fields (see FacetFields) to count terms of,
 	// over all matching adverts; FacetSize terms each (0: DefaultFacetSize).
 	Facets    []string

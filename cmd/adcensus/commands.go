@@ -216,6 +216,7 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
+	auditRead(stderr, *dataDir, "export counts", map[string]string{"by": *by, "min_cell": fmt.Sprint(*minCell)}, len(rows))
 	return writeOutput(stdout, *out, func(w io.Writer) error {
 		if *format == "csv" {
 			return index.WriteCountsCSV(w, dims, rows)
@@ -395,6 +396,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	auditRead(stderr, *dataDir, "search", map[string]string{"q": strings.Join(pos, " ")}, len(res.Hits))
 	unit := "adverts"
 	if *byPerson {
 		unit = "persons"
@@ -457,6 +459,7 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer cl.Close()
 	ex, err := cl.Explain(pos[0])
+	auditRead(stderr, *dataDir, "explain", map[string]string{"ad": pos[0]}, -1)
 	if errors.Is(err, cluster.ErrNotFound) {
 		return fmt.Errorf("advert %s is not in the cluster state of %s", pos[0], *dataDir)
 	}

@@ -36,6 +36,7 @@ func cmdExportFacts(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	auditRead(stderr, *dataDir, "export facts", map[string]string{"min_cell": fmt.Sprint(*minCell)}, -1)
 	return writeOutput(stdout, *out, func(w io.Writer) error {
 		if *format == "csv" {
 			return rep.WriteCSV(w)

@@ -79,7 +79,10 @@ usage: adcensus COMMAND [flags]
   export counts --by arena,week [--format csv|json] [--split minors]   distinct persons and adverts per group
   export overlap [--format text|json] [--min-cell 5]   persons per arena, overlap between arenas, estimate of persons on no arena
   export facts [--format csv|json] [--min-cell 5]   persons by adverts, arenas, cities; networks by persons, cities
-  serve [--addr 127.0.0.1:8080]   serve the JSON API (docs/API.md) on the index
+  serve [--addr 127.0.0.1:8080]   serve the JSON API (docs/API.md) on the index; needs a user or token (docs/ACCESS.md)
+  user add|list|disable|enable|password   users who sign in to serve, with roles admin, operator, analyst, researcher
+  token create|list|revoke  API tokens (token create --name N --role researcher --expires 90d)
+  audit [--since 7d] [--verify]   the audit log of sign-ins, searches, views, exports and admin actions
   patterns list             list the indicator patterns (built in: configs/patterns/*.yaml; --patterns DIR adds more)
   patterns run NAME [--format text|json]   run one pattern on the index (docs/PATTERNS.md)
   search QUERY              search the indexed adverts
@@ -140,6 +143,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdArena(ctx, rest, stdout, stderr)
 	case "serve":
 		return cmdServe(ctx, rest, stdout, stderr)
+	case "user":
+		return cmdUser(ctx, rest, stdout, stderr)
+	case "token":
+		return cmdToken(ctx, rest, stdout, stderr)
+	case "audit":
+		return cmdAudit(ctx, rest, stdout, stderr)
 	case "export":
 		if done, err := groupUsage(rest, exportUsage, stdout); done {
 			return err

@@ -113,6 +113,7 @@ func cmdPatternsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	auditRead(stderr, *dataDir, "patterns run", map[string]string{"pattern": p.Name}, len(rep.Matches))
 	if *format == "json" {
 		return writeJSON(stdout, rep)
 	}

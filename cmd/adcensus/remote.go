@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 )
@@ -25,6 +26,11 @@ func remoteGet(ctx context.Context, base, path string, q url.Values, w io.Writer
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return err
+	}
+	// The API needs a token (docs/ACCESS.md); it is read from the
+	// environment so that it never appears in a process list.
+	if tok := os.Getenv("ADCENSUS_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

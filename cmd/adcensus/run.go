@@ -37,6 +37,8 @@ type Config struct {
 
 	// Retention of personal data by class (retention.go, docs/PRIVACY.md).
 	Retention RetentionConfig `yaml:"retention"`
+	// Access configures 'adcensus serve --config' (cmd/adcensus/access.go).
+	Access *AccessConfig `yaml:"access"`
 }
 
 // defaultConfigPath is the main config 'run' reads without --config.

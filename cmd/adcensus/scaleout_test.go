@@ -18,6 +18,7 @@ import (
 	"adcensus/internal/contact"
 	"adcensus/internal/synthetic/demoarena"
 	"adcensus/pipeline"
+	"adcensus/web/auth"
 )
 
 // mustNATS starts a NATS server with JetStream listening on 127.0.0.1 (a
@@ -195,7 +196,17 @@ func TestScaleOutFailoverCountsRight(t *testing.T) {
 			t.Errorf("metrics lack %s:\n%s", want, rec.Body.String())
 		}
 	}
-	// Read while the replica's stage runs: through the API it serves.
+	// Read while the replica's stage runs: through the API it serves,
+	// with a researcher's token of the replica's access store.
+	st, err := openAccess(ixB.n.dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := st.CreateToken("export", []auth.Role{auth.Researcher}, time.Hour, "test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ADCENSUS_TOKEN", tok)
 	addr, stopAPI, err := ixB.n.serveAPI(context.Background(), "127.0.0.1:0", io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)

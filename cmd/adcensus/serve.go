@@ -8,13 +8,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"adcensus/index"
 	"adcensus/index/overlap"
+	"adcensus/index/patterns"
 	"adcensus/internal/stats/mse"
 	"adcensus/web/api"
+	"adcensus/web/audit"
 )
 
 // Server timeouts of 'adcensus serve'.
@@ -27,26 +30,70 @@ const (
 	serveIdleTimeout    = 2 * time.Minute
 	serveShutdownWait   = 15 * time.Second
 	serveRequestTimeout = api.DefaultRequestTimeout
-	serveMaxHeaderBytes = 64 << 10
+	// serveMaxHeaderBytes is Go's own limit (answered in plain text);
+	// the API answers 431 in JSON from api.DefaultMaxHeaderBytes on.
+	serveMaxHeaderBytes = 1 << 20
 )
 
 // cmdServe serves the HTTP API (web/api) on the index of a data directory
 // until ctx is cancelled. The index is opened read-write, so it must not be
-// in use by a running 'adcensus run'.
+// in use by a running 'adcensus run'. It refuses to start while the access
+// store has no user and no token (docs/ACCESS.md: the first admin), and to
+// listen beyond loopback without TLS unless told --insecure-listen.
 //
 // Shutdown order: ctx cancelled → stop accepting and let in-flight requests
 // finish (at most serveShutdownWait, then they are cut) → close the index.
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
 	dataDir := fs.String("data", "./data", "data directory")
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address; beyond loopback it needs --tls-cert/--tls-key or --insecure-listen")
+	tlsCert := fs.String("tls-cert", "", "TLS certificate (PEM) to serve HTTPS")
+	tlsKey := fs.String("tls-key", "", "TLS private key (PEM)")
+	insecure := fs.Bool("insecure-listen", false, "allow plain HTTP on a non-loopback address (behind a TLS proxy only)")
+	hosts := fs.String("host", "", "comma-separated host names clients use (Host header check against DNS rebinding; loopback names are always allowed)")
+	cfgPath := fs.String("config", "", "main config whose access section (hosts, sessions, rate limit, OIDC) to use")
 	minCellFloor := fs.Int("min-cell-floor", api.DefaultMinCell, "refuse requests for min_cell below this (0: clients may turn suppression off)")
 	replicates := fs.Int("replicates", 1000, "bootstrap replicates of the overlap estimate (0: none, no interval)")
+	proxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client")
+	rateLimit := fs.Float64("rate-limit", api.DefaultRateLimit, "requests a second per token, user or address (negative: no limit)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: adcensus serve [--addr 127.0.0.1:8080] [--data DIR] [--tls-cert F --tls-key F] [--host NAME]\n\n"+
+			"Serves the JSON API (docs/API.md). Every request needs a token or a session\n"+
+			"(docs/ACCESS.md): create the first admin with 'adcensus user add NAME --role admin'.\n\n")
+		fs.PrintDefaults()
+	}
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *minCellFloor < 0 {
 		return usageError{"--min-cell-floor must be 0 or more"}
+	}
+	var access AccessConfig
+	cfgDir := "."
+	if *cfgPath != "" {
+		cfg, _, err := loadConfig(*cfgPath)
+		if err != nil {
+			return err
+		}
+		if cfg.Access != nil {
+			access = *cfg.Access
+		}
+		cfgDir = filepath.Dir(*cfgPath)
+	}
+	lis, err := checkListen(*addr, *tlsCert, *tlsKey, *insecure, append(splitList(*hosts), access.Hosts...))
+	if err != nil {
+		return err
+	}
+	sessions, err := access.sessionOptions()
+	if err != nil {
+		return err
+	}
+	trusted, err := parsePrefixes(append(splitList(*proxies), access.TrustedProxies...))
+	if err != nil {
+		return usageError{"--trusted-proxy: " + err.Error()}
+	}
+	if access.RateLimit != 0 && !flagGiven(fs, "rate-limit") {
+		*rateLimit = access.RateLimit
 	}
 	logger := newLogger(stderr, slog.LevelInfo).With("cmd", "serve")
 	ix, err := openIndex(*dataDir)
@@ -54,14 +101,45 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer ix.Close()
-	h := api.New(ix, ix, api.Options{
+	st, err := openAccess(*dataDir)
+	if err != nil {
+		return err
+	}
+	var oidc *api.OIDC
+	if access.OIDC != nil {
+		if oidc, err = access.OIDC.apiOIDC(ctx, cfgDir); err != nil {
+			return err
+		}
+	}
+	// With an identity provider, its users sign in; without one, somebody
+	// must be in the access store.
+	if empty, err := st.Empty(time.Now()); err != nil {
+		return err
+	} else if empty && oidc == nil {
+		return fmt.Errorf("nobody can sign in: %s has no user and no token. Create the first admin with\n"+
+			"  adcensus user add NAME --role admin --data %s\n(docs/ACCESS.md)", st.Path(), *dataDir)
+	}
+	h, err := api.New(ix, ix, api.Options{
 		Logger:         logger,
 		Provenance:     serialProvenance(*dataDir, ix),
 		DefaultMinCell: max(api.DefaultMinCell, *minCellFloor),
 		MinCellFloor:   *minCellFloor,
 		MSE:            mse.Options{Replicates: bootstrapReplicates(*replicates)},
 		RequestTimeout: serveRequestTimeout,
+		Auth:           st,
+		Audit:          audit.Open(*dataDir),
+		Sessions:       sessions,
+		RateLimit:      *rateLimit,
+		AllowedHosts:   lis.hosts,
+		TLS:            lis.tls,
+		TrustedProxies: trusted,
+		Runs:           runsOf(*dataDir),
+		Patterns:       func() ([]*patterns.Pattern, error) { return loadPatterns("") },
+		OIDC:           oidc,
 	})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -75,10 +153,20 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		MaxHeaderBytes:    serveMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(stdout, "serving the API on http://%s/api/ (description: /api/openapi.json)\n", ln.Addr())
+	scheme := "http"
+	if lis.tls {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "serving the API on %s://%s/api/ (description: /api/openapi.json)\n", scheme, ln.Addr())
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if lis.tls {
+			served <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-served: // Serve failed before any shutdown
 		return fmt.Errorf("serve: %w", err)
@@ -145,6 +233,7 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	auditRead(stderr, *dataDir, "export overlap", map[string]string{"min_cell": fmt.Sprint(*minCell)}, len(rep.Histories))
 	if *format == "json" {
 		return rep.WriteJSON(stdout)
 	}

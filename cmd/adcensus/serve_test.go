@@ -74,8 +74,19 @@ func MustServeData(t *testing.T) string {
 	return dataDir
 }
 
+// MustAccessToken creates a token with roles in dataDir through the CLI.
+func MustAccessToken(t *testing.T, dataDir, roles string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if err := Main(context.Background(), []string{"token", "create", "--data", dataDir, "--name", "test", "--role", roles, "--expires", "1d"}, &out, &errOut); err != nil {
+		t.Fatalf("token create: %v; %s", err, errOut.String())
+	}
+	return strings.TrimSpace(out.String())
+}
+
 func TestServe(t *testing.T) {
 	dataDir := MustServeData(t)
+	token := MustAccessToken(t, dataDir, "analyst,researcher")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr syncBuffer
@@ -99,7 +110,12 @@ func TestServe(t *testing.T) {
 	})
 	get := func(path string) (int, string) {
 		t.Helper()
-		res, err := http.Get(base + path)
+		req, err := http.NewRequest(http.MethodGet, base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,6 +158,29 @@ func TestServe(t *testing.T) {
 		t.Fatalf("overlap without ForEachDoc: %d %s", code, body)
 	}
 
+	// Without the token: 401; the reads were audited and the chain holds.
+	res, err := http.Get(base + "/api/search")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("no token: %d", res.StatusCode)
+	}
+	var out, errOut bytes.Buffer
+	if err := Main(context.Background(), []string{"audit", "--data", dataDir, "--verify"}, &out, &errOut); err != nil || !strings.Contains(out.String(), "chain intact") {
+		t.Fatalf("audit --verify: %v %s", err, out.String())
+	}
+	out.Reset()
+	if err := Main(context.Background(), []string{"audit", "--data", dataDir}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"token create", "search", "exportCounts", "person", "overlap"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("audit has no %s:\n%s", want, out.String())
+		}
+	}
+
 	cancel()
 	select {
 	case err := <-done:
@@ -157,6 +196,31 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	x.Close()
+}
+
+// serve refuses to start when nobody could sign in, and refuses plain
+// HTTP beyond loopback unless told so.
+func TestServeRefuses(t *testing.T) {
+	dataDir := MustServeData(t)
+	var out bytes.Buffer
+	err := cmdServe(context.Background(), []string{"--data", dataDir, "--addr", "127.0.0.1:0"}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "adcensus user add NAME --role admin") {
+		t.Fatalf("no users: %v", err)
+	}
+	MustAccessToken(t, dataDir, "analyst")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--addr", "0.0.0.0:0"}, "not a loopback address"},
+		{[]string{"--addr", "0.0.0.0:0", "--insecure-listen"}, "--host"},
+		{[]string{"--addr", "127.0.0.1:0", "--tls-cert", "c.pem"}, "go together"},
+	} {
+		err := cmdServe(context.Background(), append([]string{"--data", dataDir}, tc.args...), &out, &out)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
 }
 
 func TestServeBadFlags(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"adcensus/crawler"
 	"adcensus/internal/stats/mse"
 	"adcensus/web/api"
+	"adcensus/web/audit"
 )
 
 const stagesUsage = `usage: adcensus stages --only ROLES --nats URL [--data DIR] [--config FILE] [--replica ID] [--schedule]
@@ -142,14 +143,25 @@ func (n *node) crawlRole(ctx context.Context, o runOptions, stdout, stderr io.Wr
 // called: reads from the process that writes the index.
 func (n *node) serveAPI(ctx context.Context, addr string, stdout, stderr io.Writer) (bound string, stop func(), err error) {
 	logger := newLogger(stderr, slog.LevelInfo).With("cmd", "stages", "api", addr)
-	h := api.New(n.index, n.index, api.Options{
+	// The same access store and audit log as 'adcensus serve': every
+	// request needs a token or session of the data directory's users.
+	st, err := openAccess(n.dataDir)
+	if err != nil {
+		return "", nil, err
+	}
+	h, err := api.New(n.index, n.index, api.Options{
 		Logger:         logger,
 		Provenance:     serialProvenance(n.dataDir, n.index),
 		DefaultMinCell: api.DefaultMinCell,
 		MinCellFloor:   api.DefaultMinCell,
 		MSE:            mse.Options{Replicates: 1000},
 		RequestTimeout: serveRequestTimeout,
+		Auth:           st,
+		Audit:          audit.Open(n.dataDir),
 	})
+	if err != nil {
+		return "", nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, fmt.Errorf("serve: %w", err)

@@ -68,8 +68,8 @@ func checkQuery(q index.Query) (query.Query, error) {
 	if err != nil {
 		return nil, err
 	}
-	if q.From < 0 {
-		return nil, fmt.Errorf("%w: from %d is negative", index.ErrBadQuery, q.From)
+	if err := q.CheckWindow(); err != nil {
+		return nil, err
 	}
 	for _, f := range q.Facets {
 		if !slices.Contains(index.FacetFields(), f) {
@@ -392,15 +392,18 @@ func facets(fr search.FacetResults) map[string][]index.FacetCount {
 	return out
 }
 
-// parseQuery parses query-string text into a query whose text-field terms
-// are analysed in both languages. Empty text matches everything.
+// parseQuery parses query text (query-string runs, optionally combined
+// with AND, OR, NOT and parentheses: querylang.go) into a query whose
+// text-field terms are analysed in both languages, within the limits of
+// index (MaxQueryText, MaxQueryTerms, MaxExpensiveTerms, MaxFuzziness).
+// Empty text matches everything.
 func parseQuery(text string) (query.Query, error) {
-	if text == "" {
-		return blevelib.NewMatchAllQuery(), nil
-	}
-	q, err := query.NewQueryStringQuery(text).Parse()
+	q, err := parseText(text)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q: %v", index.ErrBadQuery, text, err)
+		return nil, err
+	}
+	if err := checkComplexity(text, q); err != nil {
+		return nil, err
 	}
 	q = bilingual(q)
 	if v, ok := q.(query.ValidatableQuery); ok {

@@ -56,7 +56,7 @@ func Run(ctx context.Context, store index.Store, p *Pattern) (*Report, error) {
 	if p.Query != "" {
 		ids = map[string]bool{}
 		for from := 0; ; from += index.MaxSize {
-			res, err := store.Search(ctx, index.Query{Text: p.Query, Size: index.MaxSize, From: from})
+			res, err := store.Search(ctx, index.Query{Text: p.Query, Size: index.MaxSize, From: from, Scan: true})
 			if err != nil {
 				return nil, fmt.Errorf("pattern %s: %w", p.Name, err)
 			}

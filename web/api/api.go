@@ -17,16 +17,24 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"adcensus/index"
 	"adcensus/index/overlap"
+	"adcensus/index/patterns"
 	"adcensus/internal/stats/mse"
+	"adcensus/web/audit"
+	"adcensus/web/auth"
 )
 
 //go:embed openapi.json
@@ -39,6 +47,14 @@ const (
 	// DefaultPersonSize is the number of adverts (or, for a network,
 	// persons) returned when size is not given.
 	DefaultPersonSize = 100
+	// DefaultSearchTimeout bounds one search.
+	DefaultSearchTimeout = 10 * time.Second
+	// DefaultMaxHeaderBytes bounds the request line and headers.
+	DefaultMaxHeaderBytes = 64 << 10
+	// DefaultRateLimit and DefaultRateBurst are the requests a second
+	// per principal, and the burst.
+	DefaultRateLimit = 20
+	DefaultRateBurst = 40
 )
 
 // Log attribute keys.
@@ -65,33 +81,65 @@ type Options struct {
 	MSE mse.Options
 	// RequestTimeout bounds each request's work (0: DefaultRequestTimeout).
 	RequestTimeout time.Duration
-}
-
-// Paths are the endpoints New registers, as written in openapi.json; all
-// answer GET (and HEAD).
-func Paths() []string {
-	return []string{
-		"/api/search",
-		"/api/persons/{id}",
-		"/api/networks/{id}",
-		"/api/export/counts",
-		"/api/export/facts",
-		"/api/overlap",
-		"/api/openapi.json",
-	}
+	// SearchTimeout bounds a search, person or network request (0:
+	// DefaultSearchTimeout); a query that takes longer is answered 503.
+	SearchTimeout time.Duration
+	// Auth is the access store: users, tokens, sessions. Without it every
+	// route but the public ones answers 401.
+	Auth *auth.Store
+	// Audit receives a line for every audited call (nil: none; serve
+	// always gives one).
+	Audit *audit.Log
+	// Sessions bound browser sessions.
+	Sessions auth.SessionOptions
+	// RateLimit is the requests a second allowed per token, user or (not
+	// signed in) address, with bursts of RateBurst (0: DefaultRateLimit,
+	// DefaultRateBurst; negative RateLimit: no limit).
+	RateLimit float64
+	RateBurst int
+	// AllowedHosts are the host names (no port) the Host header may give;
+	// empty: any (DNS-rebinding protection off).
+	AllowedHosts []string
+	// TrustedProxies are the addresses of reverse proxies (TLS
+	// terminators) whose X-Forwarded-For names the client, for the audit
+	// log, rate limits and sign-in throttling.
+	TrustedProxies []netip.Prefix
+	// TLS is set when served over TLS (adds Strict-Transport-Security).
+	TLS bool
+	// Runs lists the crawl runs for operators (nil: /api/runs is 501). It
+	// returns the JSON value and its number of rows.
+	Runs func(ctx context.Context) (any, int, error)
+	// Patterns returns the indicator patterns for /api/patterns (nil:
+	// 501).
+	Patterns func() ([]*patterns.Pattern, error)
+	// OIDC, if set, enables sign-in through an identity provider.
+	OIDC *OIDC
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+	// MaxHeaderBytes bounds the request line and headers; larger requests
+	// are answered 431 in JSON (0: DefaultMaxHeaderBytes). The
+	// http.Server's own MaxHeaderBytes should be larger, or Go's server
+	// answers first, in plain text.
+	MaxHeaderBytes int
 }
 
 type server struct {
-	store index.Store
-	src   overlap.DocSource
-	opt   Options
-	log   *slog.Logger
-	mux   *http.ServeMux
+	store  index.Store
+	src    overlap.DocSource
+	opt    Options
+	log    *slog.Logger
+	mux    *http.ServeMux
+	oidc   *OIDC
+	limits *limiter
+	failed *failures
+	doc    []byte
+	csrf   *http.CrossOriginProtection
 }
 
 // New returns the API handler. src may be nil: /api/overlap then answers
-// 501 Not Implemented.
-func New(store index.Store, src overlap.DocSource, opts Options) http.Handler {
+// 501 Not Implemented. Every route but sign-in and the OpenAPI document
+// needs credentials (Options.Auth); see Routes for who may call what.
+func New(store index.Store, src overlap.DocSource, opts Options) (http.Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -105,43 +153,97 @@ func New(store index.Store, src overlap.DocSource, opts Options) http.Handler {
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = DefaultRequestTimeout
 	}
-	s := &server{store: store, src: src, opt: opts, log: opts.Logger.With("stage", "api"), mux: http.NewServeMux()}
-	s.handle("GET /api/search", s.search)
-	s.handle("GET /api/persons/{id}", s.person)
-	s.handle("GET /api/networks/{id}", s.network)
-	s.handle("GET /api/export/counts", s.exportCounts)
-	s.handle("GET /api/export/facts", s.exportFacts)
-	s.handle("GET /api/overlap", s.overlap)
-	s.handle("GET /api/openapi.json", s.openAPI)
+	if opts.SearchTimeout <= 0 {
+		opts.SearchTimeout = DefaultSearchTimeout
+	}
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if opts.RateLimit == 0 {
+		opts.RateLimit = DefaultRateLimit
+	}
+	if opts.RateBurst <= 0 {
+		opts.RateBurst = DefaultRateBurst
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &server{store: store, src: src, opt: opts, log: opts.Logger.With("stage", "api"), mux: http.NewServeMux(),
+		oidc: opts.OIDC, limits: newLimiter(opts.RateLimit, opts.RateBurst), failed: &failures{m: map[string][]time.Time{}},
+		csrf: http.NewCrossOriginProtection()}
+	routes := s.table()
+	doc, err := openAPIDocument(routes)
+	if err != nil {
+		return nil, err
+	}
+	s.doc = doc
+	for _, rt := range routes {
+		s.mux.HandleFunc(rt.Method+" "+rt.Path, s.wrap(rt))
+	}
 	s.mux.HandleFunc("/", s.notFound)
-	return s
+	return s, nil
 }
 
+func (s *server) now() time.Time { return s.opt.Now() }
+
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
+	setSecurityHeaders(w.Header(), s.opt.TLS)
+	if n := headerBytes(r); n > s.opt.MaxHeaderBytes {
+		writeError(w, http.StatusRequestHeaderFieldsTooLarge,
+			fmt.Sprintf("request line and headers are %d bytes, at most %d", n, s.opt.MaxHeaderBytes))
+		return
+	}
+	if !s.hostAllowed(r.Host) {
+		writeError(w, http.StatusMisdirectedRequest, fmt.Sprintf("host %q is not served here (serve --host)", shortValue(r.Host)))
+		return
+	}
+	// r.URL.Query() drops what it cannot decode ("q=%zz" would search
+	// for everything): refuse a malformed query string instead.
+	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		writeError(w, http.StatusBadRequest, "malformed query string: "+err.Error())
+		return
+	}
+	// A browser's cross-origin POST, PUT, PATCH or DELETE is refused
+	// whatever its credentials (Sec-Fetch-Site, Origin).
+	if err := s.csrf.Check(r); err != nil {
+		writeError(w, http.StatusForbidden, "cross-origin request refused")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if len(s.opt.TrustedProxies) > 0 {
+		r = r.Clone(r.Context())
+		r.RemoteAddr = net.JoinHostPort(s.clientAddr(r), "0")
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
-// handle registers a handler that returns an error instead of writing one.
-func (s *server) handle(pattern string, fn func(http.ResponseWriter, *http.Request) error) {
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), s.opt.RequestTimeout)
-		defer cancel()
-		if err := fn(w, r.WithContext(ctx)); err != nil {
-			s.fail(w, r, err)
+// headerBytes is about what the request line and headers took on the wire.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4 + len(r.Host)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
 		}
-	})
+	}
+	return n
 }
 
 // notFound answers paths no pattern matches, and 405 for a known path
 // asked with another method.
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
-	get := r.Clone(r.Context())
-	get.Method = http.MethodGet
-	if _, pattern := s.mux.Handler(get); pattern != "/" && pattern != "" {
-		w.Header().Set("Allow", "GET, HEAD")
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		if slices.Contains(allow, http.MethodGet) {
+			allow = append(allow, http.MethodHead)
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
 		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
 		return
 	}
@@ -164,6 +266,12 @@ func statusOf(err error) int {
 	case errors.Is(err, errBadRequest), errors.Is(err, index.ErrBadQuery),
 		errors.Is(err, index.ErrBadDimension), errors.Is(err, index.ErrTooBroad):
 		return http.StatusBadRequest
+	case errors.Is(err, errUnauthorized), errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrUnauthenticated):
+		return http.StatusUnauthorized
+	case errors.Is(err, errForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, errTooMany):
+		return http.StatusTooManyRequests
 	case errors.Is(err, errNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, errNotImplemented):
@@ -218,16 +326,29 @@ func writeBody(w http.ResponseWriter, code int, contentType string, body []byte)
 
 // Query parameters.
 
-func intParam(r *http.Request, name string, def, lo int) (int, error) {
+// intParam returns the integer parameter name, def when absent; values
+// outside [lo, hi] (hi < 0: no upper bound) are refused.
+func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < lo {
-		return 0, badRequest("%s=%q: want an integer of at least %d", name, v, lo)
+	if err != nil || n < lo || (hi >= 0 && n > hi) {
+		if hi >= 0 {
+			return 0, badRequest("%s=%q: want an integer from %d to %d", name, shortValue(v), lo, hi)
+		}
+		return 0, badRequest("%s=%q: want an integer of at least %d", name, shortValue(v), lo)
 	}
 	return n, nil
+}
+
+// shortValue cuts a parameter value for an error message.
+func shortValue(v string) string {
+	if len(v) > 40 {
+		return v[:40] + "…"
+	}
+	return v
 }
 
 func boolParam(r *http.Request, name string) (bool, error) {
@@ -255,7 +376,7 @@ func listParam(r *http.Request, name string) []string {
 }
 
 func (s *server) minCell(r *http.Request) (int, error) {
-	n, err := intParam(r, "min_cell", s.opt.DefaultMinCell, 0)
+	n, err := intParam(r, "min_cell", s.opt.DefaultMinCell, 0, -1)
 	if err != nil {
 		return 0, err
 	}
@@ -297,22 +418,32 @@ func newSearchResponse(res *index.Result, byPerson bool) SearchResponse {
 func (s *server) search(w http.ResponseWriter, r *http.Request) error {
 	q := index.Query{Text: r.URL.Query().Get("q"), Facets: listParam(r, "facets")}
 	var err error
-	if q.Size, err = intParam(r, "size", index.DefaultSize, 1); err != nil {
+	if q.Size, err = intParam(r, "size", index.DefaultSize, 1, index.MaxSize); err != nil {
 		return err
 	}
-	if q.From, err = intParam(r, "from", 0, 0); err != nil {
+	if q.From, err = intParam(r, "from", 0, 0, index.MaxWindow-q.Size); err != nil {
 		return err
 	}
-	if q.FacetSize, err = intParam(r, "facet_size", index.DefaultFacetSize, 1); err != nil {
+	if q.FacetSize, err = intParam(r, "facet_size", index.DefaultFacetSize, 1, index.MaxFacetSize); err != nil {
 		return err
 	}
 	if q.GroupByPerson, err = boolParam(r, "by_person"); err != nil {
 		return err
 	}
+	setWhat(r, "q", q.Text)
+	setWhat(r, "from", strconv.Itoa(q.From))
+	setWhat(r, "size", strconv.Itoa(q.Size))
+	if q.GroupByPerson {
+		setWhat(r, "by_person", "true")
+	}
+	if len(q.Facets) > 0 {
+		setWhat(r, "facets", strings.Join(q.Facets, ","))
+	}
 	res, err := s.store.Search(r.Context(), q)
 	if err != nil {
 		return err
 	}
+	setRows(r, len(res.Hits))
 	writeJSON(w, http.StatusOK, newSearchResponse(res, q.GroupByPerson))
 	return nil
 }
@@ -362,8 +493,9 @@ func newPersonResponse(id string, f *index.Facts, adverts []index.Hit) PersonRes
 
 func (s *server) person(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	setWhat(r, "person", id)
 	if !validID.MatchString(id) {
-		return badRequest("person id %q is malformed", id)
+		return badRequest("person id %q is malformed", shortValue(id))
 	}
 	size, from, err := s.page(r)
 	if err != nil {
@@ -383,6 +515,7 @@ func (s *server) person(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	setRows(r, len(res.Hits))
 	writeJSON(w, http.StatusOK, newPersonResponse(id, f, res.Hits))
 	return nil
 }
@@ -403,18 +536,19 @@ func (s *server) unassigned(w http.ResponseWriter, r *http.Request, id, adID str
 	if from == 0 {
 		adverts = []index.Hit{{ID: d.ID, Arena: d.Arena, Title: d.Title, City: d.City, NetworkID: d.NetworkID, PostedAt: d.PostedAt}}
 	}
+	setRows(r, len(adverts))
 	writeJSON(w, http.StatusOK, newPersonResponse(id, b.Facts(), adverts))
 	return nil
 }
 
 func (s *server) page(r *http.Request) (size, from int, err error) {
-	if size, err = intParam(r, "size", DefaultPersonSize, 1); err != nil {
+	if size, err = intParam(r, "size", DefaultPersonSize, 1, index.MaxSize); err != nil {
 		return 0, 0, err
 	}
-	if from, err = intParam(r, "from", 0, 0); err != nil {
+	if from, err = intParam(r, "from", 0, 0, index.MaxWindow-size); err != nil {
 		return 0, 0, err
 	}
-	return min(size, index.MaxSize), from, nil
+	return size, from, nil
 }
 
 // NetworkResponse is the body of /api/networks/{id}. Everything but
@@ -442,8 +576,9 @@ type NetworkResponse struct {
 
 func (s *server) network(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	setWhat(r, "network", id)
 	if !validID.MatchString(id) {
-		return badRequest("network id %q is malformed", id)
+		return badRequest("network id %q is malformed", shortValue(id))
 	}
 	size, from, err := s.page(r)
 	if err != nil {
@@ -462,6 +597,7 @@ func (s *server) network(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	setRows(r, len(res.Hits))
 	writeJSON(w, http.StatusOK, NetworkResponse{
 		NetworkID: id, Persons: uint64(f.Persons), Ads: f.Ads, Arenas: nonNil(f.Arenas), Cities: nonNil(f.Cities),
 		FirstSeen: f.FirstSeen, LastSeen: f.LastSeen, MonthsActive: f.MonthsActive, Months: nonNil(f.Months),
@@ -482,10 +618,17 @@ func (s *server) exportFacts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	setWhat(r, "format", format)
+	setWhat(r, "min_cell", strconv.Itoa(minCell))
 	rep, err := index.ReportFacts(r.Context(), s.store, index.FactsOptions{MinCell: minCell, Provenance: s.provenance(r.Context())})
 	if err != nil {
 		return err
 	}
+	n := 0
+	for _, t := range rep.Tables {
+		n += len(t.Rows)
+	}
+	setRows(r, n)
 	var buf bytes.Buffer
 	if format == "csv" {
 		if err := rep.WriteCSV(&buf); err != nil {
@@ -525,10 +668,17 @@ func (s *server) exportCounts(w http.ResponseWriter, r *http.Request) error {
 	if err := opt.Validate(); err != nil {
 		return badRequest("split=%q: want %q or nothing", opt.Split, index.SplitMinors)
 	}
+	setWhat(r, "by", strings.Join(by, ","))
+	setWhat(r, "format", format)
+	setWhat(r, "min_cell", strconv.Itoa(minCell))
+	if opt.Split != "" {
+		setWhat(r, "split", opt.Split)
+	}
 	rows, err := s.store.Counts(r.Context(), by, opt)
 	if err != nil {
 		return err
 	}
+	setRows(r, len(rows))
 	var buf bytes.Buffer
 	if format == "csv" {
 		if err := index.WriteCountsCSV(&buf, by, rows); err != nil {
@@ -557,10 +707,12 @@ func (s *server) overlap(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	setWhat(r, "min_cell", strconv.Itoa(minCell))
 	rep, err := overlap.NewReport(o, overlap.ReportOptions{MinCell: minCell, MSE: s.opt.MSE, Provenance: s.provenance(r.Context())})
 	if err != nil {
 		return err
 	}
+	setRows(r, len(rep.Histories))
 	var buf bytes.Buffer
 	if err := rep.WriteJSON(&buf); err != nil {
 		return err
@@ -570,9 +722,11 @@ func (s *server) overlap(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) openAPI(w http.ResponseWriter, _ *http.Request) error {
-	writeBody(w, http.StatusOK, "application/json; charset=utf-8", openAPI)
+	writeBody(w, http.StatusOK, "application/json; charset=utf-8", s.doc)
 	return nil
 }
+
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
 
 func nonNil[T any](s []T) []T {
 	if s == nil {

@@ -21,6 +21,7 @@ import (
 	"adcensus/index/bleve"
 	"adcensus/index/overlap"
 	"adcensus/web/api"
+	"adcensus/web/auth"
 )
 
 func day(s string) time.Time {
@@ -121,9 +122,53 @@ func MustServer(tb testing.TB, store index.Store, src overlap.DocSource, opt api
 		opt.Provenance = func(context.Context) map[string]any { return map[string]any{"software": "adcensus test"} }
 	}
 	opt.MSE.Replicates = -1
-	srv := httptest.NewServer(api.New(store, src, opt))
+	token := ""
+	if opt.Auth == nil {
+		dir := tb.TempDir()
+		st, err := auth.Open(dir)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		opt.Auth = st
+		token = MustToken(tb, st, auth.Analyst, auth.Researcher)
+	}
+	if opt.RateLimit == 0 {
+		opt.RateLimit = -1
+	}
+	h, err := api.New(store, src, opt)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close)
+	if token != "" {
+		srv.Client().Transport = bearer{srv.Client().Transport, token}
+	}
 	return srv
+}
+
+// MustToken creates a token with roles in st.
+func MustToken(tb testing.TB, st *auth.Store, roles ...auth.Role) string {
+	tb.Helper()
+	tok, _, err := st.CreateToken("test", roles, time.Hour, "test", time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tok
+}
+
+// bearer adds a token to requests that carry no Authorization header.
+type bearer struct {
+	base  http.RoundTripper
+	token string
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("Authorization") == "" && r.Header.Get("X-No-Auth") == "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+b.token)
+	}
+	return b.base.RoundTrip(r)
 }
 
 type response struct {
@@ -435,24 +480,27 @@ func TestOpenAPIListsEveryPath(t *testing.T) {
 	if !strings.HasPrefix(doc.OpenAPI, "3.0") {
 		t.Fatalf("openapi version %q", doc.OpenAPI)
 	}
-	var documented []string
+	var documented, registered []string
 	for p, ops := range doc.Paths {
-		documented = append(documented, p)
-		if _, ok := ops["get"]; !ok || len(ops) != 1 {
-			t.Errorf("%s: want exactly a get operation, have %v", p, ops)
+		for m := range ops {
+			documented = append(documented, strings.ToUpper(m)+" "+p)
 		}
 	}
 	slices.Sort(documented)
-	registered := slices.Sorted(slices.Values(api.Paths()))
-	if !slices.Equal(documented, registered) {
-		t.Fatalf("documented paths %v, registered %v", documented, registered)
+	for _, rt := range api.Routes(api.Options{}) {
+		registered = append(registered, rt.Method+" "+rt.Path)
 	}
-	// Every path is really served: not the catch-all's 404 or 405.
-	for _, p := range registered {
-		path := strings.ReplaceAll(p, "{id}", "P1")
-		r := MustGet(t, srv, path)
+	slices.Sort(registered)
+	if !slices.Equal(documented, registered) {
+		t.Fatalf("documented operations %v, registered %v", documented, registered)
+	}
+	// Every operation is really served: not the catch-all's 404 or 405.
+	for _, op := range registered {
+		method, p, _ := strings.Cut(op, " ")
+		path := strings.NewReplacer("{id}", "P1", "{name}", "nobody").Replace(p)
+		r := MustDo(t, srv, method, path)
 		if r.status == http.StatusNotFound && strings.Contains(string(r.body), "no such endpoint") || r.status == http.StatusMethodNotAllowed {
-			t.Errorf("GET %s: %d %s", path, r.status, r.body)
+			t.Errorf("%s %s: %d %s", method, path, r.status, r.body)
 		}
 	}
 	// Every $ref points at a defined component.
