@@ -70,6 +70,17 @@ func Decode(file string, data []byte, out any) error {
 var timeType = reflect.TypeOf(time.Time{})
 
 func decodeNode(file string, n *yaml.Node, path string, v reflect.Value) error {
+	if v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Struct && v.Type().Elem() != timeType {
+		// A pointer to a section (access:, access.oidc:) is checked
+		// field by field like an inline one; null leaves it nil.
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			return nil
+		}
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		return decodeNode(file, n, path, v.Elem())
+	}
 	if v.Kind() != reflect.Struct || v.Type() == timeType {
 		if err := n.Decode(v.Addr().Interface()); err != nil {
 			return &Error{File: file, Line: n.Line, Field: path, Err: errors.New(typeErrorText(err))}

@@ -17,6 +17,7 @@ type inner struct {
 type outer struct {
 	Name  string `yaml:"name"`
 	Inner inner  `yaml:"inner"`
+	Opt   *inner `yaml:"opt"`
 }
 
 func TestDecode(t *testing.T) {
@@ -24,14 +25,18 @@ func TestDecode(t *testing.T) {
 	if err := configs.Decode("f.yaml", []byte("name: x\ninner:\n  days: 3\n  every: 1h\n"), &o); err != nil {
 		t.Fatal(err)
 	}
-	if o.Name != "x" || o.Inner.Days != 3 || o.Inner.Every != time.Hour {
+	if o.Name != "x" || o.Inner.Days != 3 || o.Inner.Every != time.Hour || o.Opt != nil {
 		t.Fatalf("decoded %+v", o)
+	}
+	if err := configs.Decode("f.yaml", []byte("opt:\n  days: 2\n"), &o); err != nil || o.Opt == nil || o.Opt.Days != 2 {
+		t.Fatalf("optional section: %v, %+v", err, o.Opt)
 	}
 	for _, c := range []struct{ in, want string }{
 		{"name: x\ninner:\n  dayz: 3\n", "f.yaml:3: inner.dayz: unknown field (known: days, every)"},
 		{"name: x\ninner:\n  days: many\n", "f.yaml:3: inner.days: cannot unmarshal !!str `many` into int"},
 		{"name: x\ninner: 4\n", `f.yaml:2: inner: inner must be a mapping of fields (days, every), not the text "4"`},
-		{"- a\n- b\n", "f.yaml:1: the file must be a mapping of fields (name, inner), not a list"},
+		{"- a\n- b\n", "f.yaml:1: the file must be a mapping of fields (name, inner, opt), not a list"},
+		{"opt:\n  colour: red\n", "f.yaml:2: opt.colour: unknown field (known: days, every)"},
 		{"name: x\ninner:\n  days: 3\n days: 4\n", "f.yaml:4: did not find expected key"},
 	} {
 		var o outer
