@@ -106,6 +106,8 @@ func TestStreamSettingsValidate(t *testing.T) {
 		{streamSettings{MaxAge: time.Minute}, "f.yaml: stream.max_age: 1m0s is shorter than the duplicate window"},
 		{streamSettings{LeaseTTL: 100 * time.Millisecond}, "f.yaml: stream.lease_ttl: 100ms is below 1s"},
 		{streamSettings{MaxDeliver: -1}, "f.yaml: stream.max_deliver: -1 is negative"},
+		{streamSettings{StandbyInactive: 10 * time.Second}, "f.yaml: stream.standby_inactive: 10s is below 1m"},
+		{streamSettings{StandbyInactive: 48 * time.Hour}, ""},
 	} {
 		err := c.s.validate("f.yaml")
 		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.HasPrefix(err.Error(), c.want)) {

@@ -38,6 +38,10 @@ type streamSettings struct {
 	// renewal: a standby takes over within about 1.25 times this
 	// (default 6s).
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// StandbyInactive is how long a standby cluster writer's consumer may
+	// go unread before NATS removes it (default 24h), so that the
+	// consumers of standbys on nodes gone for good do not stay.
+	StandbyInactive time.Duration `yaml:"standby_inactive"`
 	// AllowWeaken lets the settings lower an existing stream's replicas,
 	// retention or duplicate window.
 	AllowWeaken bool `yaml:"allow_weaken"`
@@ -56,7 +60,7 @@ func (s streamSettings) validate(path string) error {
 	for _, f := range []struct {
 		name string
 		d    time.Duration
-	}{{"max_age", s.MaxAge}, {"duplicate_window", s.DuplicateWindow}, {"ack_wait", s.AckWait}, {"lease_ttl", s.LeaseTTL}} {
+	}{{"max_age", s.MaxAge}, {"duplicate_window", s.DuplicateWindow}, {"ack_wait", s.AckWait}, {"lease_ttl", s.LeaseTTL}, {"standby_inactive", s.StandbyInactive}} {
 		if f.d < 0 {
 			return bad(f.name, "%s is negative", f.d)
 		}
@@ -77,6 +81,9 @@ func (s streamSettings) validate(path string) error {
 	if ack == 0 {
 		ack = jetstream.DefaultAckWait
 	}
+	if s.StandbyInactive != 0 && s.StandbyInactive < time.Minute {
+		return bad("standby_inactive", "%s is below 1m: a standby paused by load would lose its consumer", s.StandbyInactive)
+	}
 	if ack*4 > dup {
 		return bad("ack_wait", "%s is more than a quarter of the duplicate window %s: a message redelivered after the ack wait would publish outputs the stream no longer recognises as duplicates", ack, dup)
 	}
@@ -89,5 +96,6 @@ func (s streamSettings) validate(path string) error {
 // busOptions returns the bus options of the settings.
 func (s streamSettings) busOptions() jetstream.Options {
 	return jetstream.Options{Replicas: s.Replicas, LeaseTTL: s.LeaseTTL, MaxAge: s.MaxAge, Duplicates: s.DuplicateWindow,
-		AckWait: s.AckWait, MaxAckPending: s.MaxAckPending, MaxDeliver: s.MaxDeliver, AllowWeaken: s.AllowWeaken}
+		AckWait: s.AckWait, MaxAckPending: s.MaxAckPending, MaxDeliver: s.MaxDeliver, AllowWeaken: s.AllowWeaken,
+		StandbyInactive: s.StandbyInactive}
 }

@@ -62,6 +62,13 @@ type Options struct {
 	// weakening, since personal data past its retention must go. Zero: no
 	// retention limit.
 	RetentionMaxAge time.Duration
+	// StandbyInactive is how long a standby cluster consumer
+	// (pipeline.DurableStandbyPrefix) may go unread before the server
+	// deletes it (default DefaultStandbyInactive): a standby whose node is
+	// gone for good does not keep its consumer, and the stream's
+	// messages for it, forever. A standby back after that replays the
+	// fingerprints into its state, as a new one does.
+	StandbyInactive time.Duration
 }
 
 // Defaults of the stream and consumer settings.
@@ -69,6 +76,7 @@ const (
 	DefaultDuplicateWindow = 2 * time.Minute
 	DefaultAckWait         = 30 * time.Second
 	DefaultMaxAckPending   = 10000
+	DefaultStandbyInactive = 24 * time.Hour
 )
 
 // ErrWeaken is returned by Open when the options would lower an existing
@@ -133,6 +141,9 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 	}
 	if opts.MaxAckPending == 0 {
 		opts.MaxAckPending = DefaultMaxAckPending
+	}
+	if opts.StandbyInactive == 0 {
+		opts.StandbyInactive = DefaultStandbyInactive
 	}
 	b := &Bus{log: opts.Logger.With("stage", "bus"), opts: opts,
 		queue: make(chan *asyncMsg, asyncMaxPending), closed: make(chan struct{})}
@@ -415,13 +426,17 @@ func (b *Bus) Publish(ctx context.Context, subject, msgID string, data []byte, h
 // options' ack wait, max-ack-pending and max-deliver (an existing one is
 // updated to them).
 func (b *Bus) consumer(ctx context.Context, durable string, subjects []string) (jetstream.Consumer, error) {
+	var inactive time.Duration
+	if strings.HasPrefix(durable, pipeline.DurableStandbyPrefix) {
+		inactive = b.opts.StandbyInactive
+	}
 	c, err := b.stream.Consumer(ctx, durable)
 	if err == nil {
 		cfg := c.CachedInfo().Config
-		if cfg.AckWait == b.opts.AckWait && cfg.MaxAckPending == b.opts.MaxAckPending && cfg.MaxDeliver == b.opts.MaxDeliver {
+		if cfg.AckWait == b.opts.AckWait && cfg.MaxAckPending == b.opts.MaxAckPending && cfg.MaxDeliver == b.opts.MaxDeliver && cfg.InactiveThreshold == inactive {
 			return c, nil
 		}
-		cfg.AckWait, cfg.MaxAckPending, cfg.MaxDeliver = b.opts.AckWait, b.opts.MaxAckPending, b.opts.MaxDeliver
+		cfg.AckWait, cfg.MaxAckPending, cfg.MaxDeliver, cfg.InactiveThreshold = b.opts.AckWait, b.opts.MaxAckPending, b.opts.MaxDeliver, inactive
 		return b.stream.UpdateConsumer(ctx, cfg)
 	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return nil, err
@@ -434,6 +449,8 @@ func (b *Bus) consumer(ctx context.Context, durable string, subjects []string) (
 		AckWait:        b.opts.AckWait,
 		MaxDeliver:     b.opts.MaxDeliver,
 		MaxAckPending:  b.opts.MaxAckPending,
+		// Zero for every consumer but a standby's: never removed.
+		InactiveThreshold: inactive,
 	})
 }
 

@@ -3,6 +3,8 @@ package jetstream_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -69,6 +71,51 @@ func TestStreamSettings(t *testing.T) {
 	}
 	if _, err := openURL(t, jetstream.Options{URL: url, Replicas: 3}); err == nil {
 		t.Error("3 replicas on a single server: no error")
+	}
+}
+
+// A standby cluster consumer nobody reads any more (its node is gone) is
+// removed by the server after StandbyInactive; the stage consumers are
+// never removed, however long they wait.
+func TestStandbyConsumerExpires(t *testing.T) {
+	url := jstest.MustServer(t)
+	ctx := context.Background()
+	b, err := openURL(t, jetstream.Options{URL: url, StandbyInactive: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	standby := pipeline.DurableStandbyPrefix + "gone-node"
+	for _, durable := range []string{standby, pipeline.DurableCluster} {
+		cctx, cancel := context.WithCancel(ctx)
+		go b.Consume(cctx, durable, []string{pipeline.SubjectFingerprints}, 1, func(context.Context, []*pipeline.Msg) error { return nil })
+		checkFor(t, 10*time.Second, func() error {
+			names, err := b.ConsumerNames(ctx)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(names, durable) {
+				return fmt.Errorf("no consumer %s yet: %v", durable, names)
+			}
+			return nil
+		})
+		cancel()
+	}
+	checkFor(t, 20*time.Second, func() error {
+		names, err := b.ConsumerNames(ctx)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(names, standby) {
+			return fmt.Errorf("standby consumer still there: %v", names)
+		}
+		return nil
+	})
+	names, err := b.ConsumerNames(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(names, pipeline.DurableCluster) {
+		t.Errorf("the cluster stage's consumer was removed too: %v", names)
 	}
 }
 
