@@ -31,7 +31,7 @@ import (
 func TestIngestThroughStagesEqualsOffline(t *testing.T) {
 	dir := t.TempDir()
 	o := synth.DefaultOptions()
-	o.Persons, o.Ads = 40, 160
+	o.Persons, o.Ads = 16, 48
 	if _, err := synth.Generate(context.Background(), o, filepath.Join(dir, "corpus")); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestIngestThroughStagesEqualsOffline(t *testing.T) {
 	if err := cmdIngest(context.Background(), []string{"--in", in, "--nats", url, "--data", data}, &stdout, &stderr); err != nil {
 		t.Fatalf("ingest: %v\n%s", err, stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "published 160 ") || !strings.Contains(stdout.String(), "(0 failed)") {
+	if !strings.Contains(stdout.String(), "published 48 ") || !strings.Contains(stdout.String(), "(0 failed)") {
 		t.Fatalf("ingest said %q", stdout.String())
 	}
 
@@ -99,8 +99,8 @@ func TestIngestThroughStagesEqualsOffline(t *testing.T) {
 	if got := stream.String(); got != want {
 		t.Fatalf("stream assignments differ from offline:\n%s\nwant\n%s", got, want)
 	}
-	if n := strings.Count(want, "\n"); n != 160 {
-		t.Fatalf("%d assignments, want 160", n)
+	if n := strings.Count(want, "\n"); n != 48 {
+		t.Fatalf("%d assignments, want 48", n)
 	}
 }
 
