@@ -91,6 +91,9 @@ type Options struct {
 	// are stored; the pages are committed to the frontier as the
 	// acknowledgements arrive.
 	PublishWindow int
+	// Reviews receives the reviews of a review forum (kind: reviews);
+	// required for such an arena (reviews.go).
+	Reviews ReviewSink
 }
 
 // Stats are live counters of a crawl, safe to read while it runs.
@@ -151,6 +154,9 @@ func New(cfg *ArenaConfig, opts Options) (*Crawler, error) {
 	}
 	if cfg.Archive == "warc" && opts.WARCDir == "" {
 		return nil, fmt.Errorf("crawler: arena %s has archive: warc but no WARC directory was given", cfg.Name)
+	}
+	if cfg.Kind == KindReviews && opts.Reviews == nil {
+		return nil, fmt.Errorf("crawler: arena %s is a review forum (kind: reviews) but no review store was given", cfg.Name)
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics()
@@ -377,6 +383,10 @@ type page struct {
 	// detail URL: stashed for the links the commit queues.
 	items map[string][]byte
 	dup   bool // the advert was already fetched under another URL
+	// reviews are a thread page's posts (kind: reviews), stored before
+	// the commit; nReviews counts those stored.
+	reviews  []*ad.Review
+	nReviews int
 }
 
 // worker fetches and extracts pages. A page with an advert is handed to the
@@ -394,6 +404,8 @@ func (c *Crawler) worker(ctx context.Context, col *fetcher) {
 			c.abandon(p)
 		case p.ad != nil:
 			c.publish(ctx, p)
+		case len(p.reviews) > 0:
+			c.publishReviews(ctx, p)
 		default:
 			c.finish(p)
 		}
@@ -514,6 +526,7 @@ func (c *Crawler) commit(batch []*page) {
 	for i, p := range batch {
 		c.run.Pages++
 		c.run.Ads += p.ads
+		c.run.Reviews += p.nReviews
 		if p.errKind != "" {
 			c.run.Errors[p.errKind]++
 			c.Stats.Errors.Add(1)
@@ -653,6 +666,9 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 			return fail("parse", err)
 		}
 	case PageDetail:
+		if c.cfg.Kind == KindReviews {
+			return c.processThread(p, res.final, res.body, fail)
+		}
 		ap, err := c.cfg.ExtractAdvertPage(e.URL, res.final, res.body, time.Now())
 		if ap == nil {
 			return fail(errKind(err), err)

@@ -1,0 +1,71 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// processThread reads a fetched thread page of a review forum: its posts
+// become the page's reviews (stored before the commit) and its further
+// pages (reviews.next) are queued as detail pages of their own.
+func (c *Crawler) processThread(p *page, final string, body []byte, fail func(string, error) *page) *page {
+	u := p.entry.URL
+	if cf, ok := c.cfg.canonical(nil, final); ok && c.cfg.ThreadKey(cf) != "" {
+		u = cf
+	}
+	tp, err := c.cfg.ExtractThreadPage(u, body, time.Now(), c.opts.Pseudo)
+	if tp == nil {
+		return fail(errKind(err), err)
+	}
+	if p.entry.Depth+1 <= c.cfg.Limits.MaxDepth {
+		for _, n := range tp.Next {
+			p.add = append(p.add, Entry{URL: n, Kind: PageDetail, Depth: p.entry.Depth + 1, ID: c.cfg.AdvertKey(n)})
+		}
+	}
+	for _, pr := range tp.Problems {
+		c.log.Warn("field problem", "url", u, "problem", pr)
+	}
+	if err != nil {
+		return fail(errKind(err), err)
+	}
+	p.reviews = tp.Reviews
+	return p
+}
+
+// publishReviews stores a thread page's reviews, retrying with back-off
+// like adverts (Options.Retries); the page is then committed, or recorded
+// as failed with kind "publish", or on cancellation left queued.
+func (c *Crawler) publishReviews(ctx context.Context, p *page) {
+	var err error
+	for attempt := 0; ; attempt++ {
+		if err = c.opts.Reviews.PublishReviews(ctx, p.reviews); err == nil {
+			p.nReviews = len(p.reviews)
+			p.reviews = nil
+			c.finish(p)
+			return
+		}
+		if ctx.Err() != nil || attempt >= c.opts.Retries {
+			break
+		}
+		wait := min(c.opts.RetryBase<<attempt, 30*time.Second)
+		c.log.Warn("storing reviews failed, retrying", "url", p.entry.URL, "attempt", attempt+1, "in", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	if ctx.Err() != nil {
+		c.abandon(p)
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		c.abandon(p)
+		return
+	}
+	p.done.State, p.done.Err, p.errKind = "failed", err.Error(), "publish"
+	c.log.Warn("page failed", "url", p.entry.URL, "kind", p.errKind, "err", err)
+	c.finish(p)
+}
