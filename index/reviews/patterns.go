@@ -132,7 +132,7 @@ func Patterns(ctx context.Context, st *Store, lk *Linker) ([]Flag, error) {
 				flag(p, PatternManyReviewers, h.review)
 			}
 			f := flags[p+"\x00"+PatternManyReviewers]
-			f.Signs = []string{fmt.Sprintf("%d reviewers within %s", best, ManyReviewersWindow)}
+			f.Signs = []string{fmt.Sprintf("%d reviewers within %d days", best, int(ManyReviewersWindow/(24*time.Hour)))}
 		}
 	}
 	out := make([]Flag, 0, len(flags))
