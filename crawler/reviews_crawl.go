@@ -3,7 +3,10 @@ package crawler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
+
+	"adcensus/internal/contact"
 )
 
 // processThread reads a fetched thread page of a review forum: its posts
@@ -68,4 +71,26 @@ func (c *Crawler) publishReviews(ctx context.Context, p *page) {
 	p.done.State, p.done.Err, p.errKind = "failed", err.Error(), "publish"
 	c.log.Warn("page failed", "url", p.entry.URL, "kind", p.errKind, "err", err)
 	c.finish(p)
+}
+
+// checkThread reads a review forum's thread page for Check. Without the
+// operator's key (keyed nil) the pseudonyms of a throwaway key mean
+// nothing and are left out; the matches still show what was found.
+func checkThread(s CheckSample, cfg *ArenaConfig, body []byte, keyed, pseudo *contact.Pseudonymiser) CheckSample {
+	p := keyed
+	if p == nil {
+		p = pseudo
+	}
+	tp, err := cfg.ExtractThreadPage(s.URL, body, time.Now(), p)
+	if tp == nil {
+		s.Err = fmt.Errorf("thread %s: %w", s.URL, err)
+		return s
+	}
+	if keyed == nil {
+		for _, r := range tp.Reviews {
+			r.Author, r.Refs.Contacts = "", nil
+		}
+	}
+	s.Thread, s.Matches, s.Problems, s.Err = tp, tp.Matches, tp.Problems, err
+	return s
 }

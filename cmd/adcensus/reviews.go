@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -335,4 +337,88 @@ func printDemoReviews(ctx context.Context, w io.Writer, dataDir string, corpus *
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", p, perPerson[p], found[p], kind)
 	}
 	return tw.Flush()
+}
+
+// printReviewRuns says how many reviews the review forums' runs stored
+// (their ads column is 0).
+func printReviewRuns(w io.Writer, runs []*crawler.Run) {
+	for _, r := range runs {
+		if r != nil && r.Reviews > 0 {
+			fmt.Fprintf(w, "%s: %d reviews stored (review forum; 'adcensus export reviews')\n", r.ID, r.Reviews)
+		}
+	}
+}
+
+// reviewFileSink writes a review forum's reviews to a JSON Lines file
+// (crawl --out): one pseudonymised ad.Review a line, synced before the
+// pages are marked done.
+type reviewFileSink struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+func (s *reviewFileSink) PublishReviews(_ context.Context, rs []*ad.Review) error {
+	var b []byte
+	for _, r := range rs {
+		if err := ad.CheckReview(r); err != nil {
+			return err
+		}
+		line, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		b = append(append(b, line...), '\n')
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.f.Write(b); err != nil {
+		return err
+	}
+	return s.f.Sync()
+}
+
+// printThread prints what one thread page of a review forum yielded for
+// 'arena check': the thread, its further pages, and each post's fields and
+// references (no raw contact: phones are pseudonyms with the operator's
+// key, else left out; authors likewise).
+func printThread(w io.Writer, cfg *crawler.ArenaConfig, smp crawler.CheckSample, keyed bool) {
+	tp := smp.Thread
+	fmt.Fprintf(w, "  thread %q, title %q: %d posts (reviews.posts %s)\n", tp.Thread, tp.Title, len(tp.Reviews), cfg.Reviews.Posts)
+	if cfg.Reviews.Next != "" {
+		fmt.Fprintf(w, "  next (%s): %d pages\n", cfg.Reviews.Next, len(tp.Next))
+		for _, u := range tp.Next {
+			fmt.Fprintf(w, "    %s\n", u)
+		}
+		printDropped(w, tp.Dropped)
+	}
+	for _, k := range slices.Sorted(maps.Keys(tp.Matches)) {
+		state := "matched"
+		if tp.Matches[k] < 0 {
+			state = "(none)"
+		} else if tp.Matches[k] > 0 {
+			state = fmt.Sprintf("matched (alternative %d)", tp.Matches[k]+1)
+		}
+		fmt.Fprintf(w, "  %s: %s\n", k, state)
+	}
+	for i, r := range tp.Reviews {
+		if i == 5 {
+			fmt.Fprintf(w, "  … %d more posts\n", len(tp.Reviews)-5)
+			break
+		}
+		author := "(none)"
+		switch {
+		case r.Author != "":
+			author = r.Author
+		case !keyed && tp.Matches["fields.author"] >= 0:
+			author = "(found; pseudonym shown with --data)"
+		}
+		posted := "(none)"
+		if !r.PostedAt.IsZero() {
+			posted = r.PostedAt.Format("2006-01-02 15:04 MST")
+		}
+		fmt.Fprintf(w, "  post %s  id %s\n    author: %s\n    posted_at: %s\n    text: %s\n", r.ID, r.Post, author, posted, clip(r.Text, 120))
+		ref := r.Refs
+		fmt.Fprintf(w, "    refs: advert_urls %v, advert_ids %v, contacts %d, name %q, city %q, region %q\n",
+			ref.AdvertURLs, ref.AdvertIDs, len(ref.Contacts), ref.Name, ref.City, ref.Region)
+	}
 }

@@ -406,6 +406,7 @@ func printRuns(w io.Writer, runs []*crawler.Run) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t\n", r.ID, r.Pages, r.Ads, r.ErrorCount(), r.Status)
 	}
 	tw.Flush()
+	printReviewRuns(w, runs)
 }
 
 // printCountTable prints ads and distinct persons per arena and in total.
