@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,6 +54,35 @@ func phraseAlternation(ps []string) string {
 	return strings.Join(q, "|")
 }
 
+// genericYouth are youth phrases of adverts that buyers use of any adult
+// ("trevlig tjej", "young woman"): in reviews they would flag nearly every
+// person, so review patterns leave them out.
+var genericYouth = []string{"tjej", "girl", "ung", "young"}
+
+// statedAgeRe finds an age stated of the person in a review: "hon var 17",
+// "hon är 16 år", "en 16-åring", "17 år gammal", "she was 17", "17 years
+// old", "16yo" (not "var 2 år sedan").
+var statedAgeRe = regexp.MustCompile(`(?i)(?:(?:hon|han|hen|she|he)\s+(?:var|är|is|was|sa\s+sig\s+vara|said\s+she\s+was)\s+(\d{1,2})(?:$|[^\p{N}])|(?:^|[^\p{L}\p{N}])(\d{1,2})\s*(?:-\s*åring|år\s+gammal|years?\s+old|yo|y/o)(?:$|[^\p{L}\p{N}]))`)
+
+// SignsOfYouth returns the signs of youth in a review's text: the advert
+// youth phrases (index.YouthPhrases) but the generic ones, and "age<18"
+// for a stated age under 18.
+func SignsOfYouth(text string) []string {
+	var phrases []string
+	for _, p := range index.YouthPhrases() {
+		if !slices.Contains(genericYouth, p) {
+			phrases = append(phrases, p)
+		}
+	}
+	out := index.MatchPhrases(text, phrases)
+	for _, m := range statedAgeRe.FindAllStringSubmatch(text, -1) {
+		if n, err := strconv.Atoi(m[1] + m[2]); err == nil && n > 0 && n < 18 && !slices.Contains(out, "age<18") {
+			out = append(out, "age<18")
+		}
+	}
+	return out
+}
+
 // Flag is one pattern found for one person, with its evidence.
 type Flag struct {
 	PersonID string `json:"person_id"`
@@ -93,7 +123,7 @@ func Patterns(ctx context.Context, st *Store, lk *Linker) ([]Flag, error) {
 		if len(ln.Persons) == 0 {
 			return nil
 		}
-		youth := index.SignsOfYouth(r.Text, 0)
+		youth := SignsOfYouth(r.Text)
 		var third []string
 		for _, m := range thirdPartyRe.FindAllStringSubmatch(r.Text, -1) {
 			third = append(third, strings.ToLower(strings.Join(strings.Fields(m[1]), " ")))
