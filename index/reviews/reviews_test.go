@@ -33,7 +33,7 @@ func tel(t *testing.T, raw string) string {
 // advert is one indexed advert of the tests.
 type advert struct {
 	id, person, url, name, city, region, phone string
-	posted                                    time.Time
+	posted                                     time.Time
 }
 
 // mustIndex builds a real bleve index in a temporary folder with the
