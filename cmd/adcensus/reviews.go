@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+	"time"
 
 	"adcensus/ad"
 	"adcensus/crawler"
@@ -421,4 +422,43 @@ func printThread(w io.Writer, cfg *crawler.ArenaConfig, smp crawler.CheckSample,
 		fmt.Fprintf(w, "    refs: advert_urls %v, advert_ids %v, contacts %d, name %q, city %q, region %q\n",
 			ref.AdvertURLs, ref.AdvertIDs, len(ref.Contacts), ref.Name, ref.City, ref.Region)
 	}
+}
+
+// openedReviews is the node's review store when it is open, else nil.
+func (r *nodeReviews) openedReviews() *reviews.Store {
+	r.reviewsMu.Lock()
+	defer r.reviewsMu.Unlock()
+	return r.reviews
+}
+
+// purgeReviewText drops the text of reviews fetched before cutoff (none
+// when cutoff is zero): with rv, the node's open store; otherwise
+// DATA/reviews.db when it exists. A dry run counts them.
+func purgeReviewText(ctx context.Context, dataDir string, rv *reviews.Store, cutoff time.Time, dryRun bool) (int, error) {
+	if cutoff.IsZero() {
+		return 0, nil
+	}
+	if rv == nil {
+		path := filepath.Join(dataDir, reviews.File)
+		if _, err := os.Stat(path); err != nil {
+			return 0, nil
+		}
+		st, err := reviews.Open(path, dryRun)
+		if err != nil {
+			return 0, err
+		}
+		defer st.Close()
+		rv = st
+	}
+	if !dryRun {
+		return rv.DropText(ctx, cutoff)
+	}
+	n := 0
+	_, err := rv.ForEach(ctx, func(r *ad.Review) error {
+		if r.Text != "" && r.FetchedAt.Before(cutoff) {
+			n++
+		}
+		return nil
+	})
+	return n, err
 }

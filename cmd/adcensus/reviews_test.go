@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -151,4 +152,27 @@ func reviewIDOf(t *testing.T, dataDir, post string) string {
 	}
 	t.Fatalf("post %s not stored", post)
 	return ""
+}
+
+// assertReviewTextPurged checks that a purge past advert_text dropped the
+// text of the demo forum's reviews and kept the reviews.
+func assertReviewTextPurged(t *testing.T, data, out string) {
+	t.Helper()
+	st, err := openReviews(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	all, _, err := st.All(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("review text (advert_text; the reviews' references stay): %d reviews", len(all)); len(all) == 0 || !strings.Contains(out, want) {
+		t.Errorf("purge output lacks %q:\n%s", want, out)
+	}
+	for _, r := range all {
+		if r.Text != "" || (r.Refs.IsZero() && r.Author == "") {
+			t.Errorf("review %s after the purge: %+v", r.ID, r)
+		}
+	}
 }
