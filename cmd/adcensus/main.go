@@ -66,7 +66,7 @@ const usage = `adcensus — crawl ad arenas, count distinct persons, export defe
 usage: adcensus COMMAND [flags]
 
   demo                      crawl the bundled demo arenas through the whole pipeline and print counts
-  demo serve                serve the demo arenas on 127.0.0.1:8081 and :8082 (for run --config configs/adcensus.yaml)
+  demo serve                serve the demo arenas on 127.0.0.1:8081 and :8082, the review forum on :8083 (for run --config configs/adcensus.yaml)
   demo truth                the demo's true assignments as CSV ad_id,person_id,network_id (for eval)
   arena check FILE          fetch one listing and 3 adverts (--samples N) politely and show what the config extracts
   run --config FILE         the main job: crawl every arena of the config through all stages (embedded NATS; with --nats: crawl only)
