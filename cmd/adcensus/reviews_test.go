@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"adcensus/internal/contact"
 	"adcensus/internal/synthetic/demoarena"
 )
 
@@ -174,5 +175,67 @@ func assertReviewTextPurged(t *testing.T, data, out string) {
 		if r.Text != "" || (r.Refs.IsZero() && r.Author == "") {
 			t.Errorf("review %s after the purge: %+v", r.ID, r)
 		}
+	}
+}
+
+// TestReviewForumCheckAndCrawlOut: 'arena check' reads the demo forum's
+// thread pages (pseudonyms only with the key, no raw number or handle),
+// and 'crawl --out' writes its reviews as JSON Lines, each once.
+func TestReviewForumCheckAndCrawlOut(t *testing.T) {
+	corpus, d := startArenaCheckDemo(t)
+	truth := corpus.Forum().Truth()
+	dir := t.TempDir()
+	path := mustArenaCheckConfig(t, dir, demoarena.Omdomen, d.URL(demoarena.Omdomen), nil)
+	dataDir := filepath.Join(dir, "data")
+	if _, err := contact.LoadOrCreateKey(dataDir); err != nil {
+		t.Fatal(err)
+	}
+	for _, keyed := range []bool{false, true} {
+		args := []string{"arena", "check", path, "--samples", "2"}
+		if keyed {
+			args = append(args, "--data", dataDir)
+		}
+		out := runMain(t, args...)
+		for _, want := range []string{"thread \"101\"", "posts (reviews.posts article.inlagg)", "fields.author: matched", "refs.advert_url", "\nok\n"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("arena check (keyed %v) lacks %q:\n%s", keyed, want, out)
+			}
+		}
+		if keyed != strings.Contains(out, "author: author:") {
+			t.Errorf("keyed %v: author pseudonyms shown %v:\n%s", keyed, !keyed, out)
+		}
+		if p := phoneDigitsIn(corpus, out); p != "" {
+			t.Errorf("raw phone %s in arena check output", p)
+		}
+		for _, h := range []string{"Resenar42", "Kaffekoppen", "Nordanvind"} {
+			if strings.Contains(out, h) {
+				t.Errorf("raw handle %s in arena check output", h)
+			}
+		}
+	}
+
+	outFile := filepath.Join(dir, "reviews.jsonl")
+	runMain(t, "crawl", "--arena", path, "--out", outFile, "--data", dataDir, "--quiet")
+	data, err := os.ReadFile(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var r struct {
+			ID     string   `json:"id"`
+			Author string   `json:"author"`
+			Phones []string `json:"phones"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		if ids[r.ID] || !strings.HasPrefix(r.Author, "author:") || len(r.Phones) > 0 {
+			t.Errorf("review line %s", line)
+		}
+		ids[r.ID] = true
+	}
+	if len(ids) != truth.Reviews {
+		t.Errorf("crawl --out wrote %d reviews, want %d", len(ids), truth.Reviews)
 	}
 }
