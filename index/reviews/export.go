@@ -32,7 +32,7 @@ type Row struct {
 	ReviewedPersons int `json:"reviewed_persons"`
 	WeakPersons     int `json:"weak_persons"`
 	// Advertised is the number of advertised persons in the group's
-	// month and region (any advert arena); Share the part of them that a
+	// month, week and region (any advert arena); Share the part of them that a
 	// review of the group links to. -1 when withheld.
 	Advertised int     `json:"advertised_persons"`
 	Share      float64 `json:"share_reviewed"`
@@ -119,13 +119,15 @@ func Export(ctx context.Context, st *Store, idx index.Store, opt ExportOptions) 
 		if !cr.Total {
 			g = groups[strings.Join(cr.Group, "\x00")]
 		}
-		month, region := index.All, index.All
+		c := cell{month: index.All, week: index.All, region: index.All}
 		for i, d := range opt.By {
 			switch d {
 			case index.DimMonth:
-				month = cr.Group[i]
+				c.month = cr.Group[i]
+			case index.DimWeek:
+				c.week = cr.Group[i]
 			case index.DimRegion:
-				region = cr.Group[i]
+				c.region = cr.Group[i]
 			}
 		}
 		row.ReviewedPersons, row.WeakPersons = len(g.strong), 0
@@ -134,10 +136,10 @@ func Export(ctx context.Context, st *Store, idx index.Store, opt ExportOptions) 
 				row.WeakPersons++
 			}
 		}
-		row.Advertised = lk.advertised(month, region)
+		row.Advertised = lk.advertised(c)
 		reviewed := 0
 		for p := range g.strong {
-			if lk.advertisedIn(p, month, region) {
+			if lk.advertisedIn(p, c) {
 				reviewed++
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"adcensus/ad"
@@ -52,8 +53,8 @@ type Link struct {
 
 // advert is what the linker keeps of an indexed advert.
 type advert struct {
-	id, person, region, month string
-	at                        time.Time
+	id, person, region, month, week string
+	at                              time.Time
 }
 
 // Linker links reviews to the persons of an index, as it was when the
@@ -63,17 +64,21 @@ type Linker struct {
 	byURL     map[string][]*advert // normalised URL →
 	byContact map[string][]*advert
 	byName    map[string][]*advert // name \x00 kommun →
-	// cells are the persons advertising per month \x00 region, for the
-	// share of advertised persons with a review.
-	persons map[string]map[string]bool // person → set of month\x00region
+	// persons are the cells (month \x00 week \x00 region) each person
+	// advertised in, for the share of advertised persons with a review.
+	persons map[string]map[string]bool
+	// counted memoises advertised by its arguments.
+	mu      sync.Mutex
+	counted map[string]int
 }
 
 // NewLinker reads every indexed advert once.
 func NewLinker(ctx context.Context, idx index.Store) (*Linker, error) {
 	l := &Linker{ads: map[string]*advert{}, byURL: map[string][]*advert{}, byContact: map[string][]*advert{},
-		byName: map[string][]*advert{}, persons: map[string]map[string]bool{}}
+		byName: map[string][]*advert{}, persons: map[string]map[string]bool{}, counted: map[string]int{}}
 	err := idx.ForEachDoc(ctx, func(d *index.Doc) error {
-		a := &advert{id: d.ID, person: d.Person(), region: d.Dimension(index.DimRegion), month: d.Dimension(index.DimMonth), at: d.PostedAt}
+		a := &advert{id: d.ID, person: d.Person(), region: d.Dimension(index.DimRegion), month: d.Dimension(index.DimMonth),
+			week: d.Dimension(index.DimWeek), at: d.PostedAt}
 		if a.at.IsZero() {
 			a.at = d.FetchedAt
 		}
@@ -90,7 +95,7 @@ func NewLinker(ctx context.Context, idx index.Store) (*Linker, error) {
 		if l.persons[a.person] == nil {
 			l.persons[a.person] = map[string]bool{}
 		}
-		l.persons[a.person][a.month+"\x00"+a.region] = true
+		l.persons[a.person][a.month+"\x00"+a.week+"\x00"+a.region] = true
 		return nil
 	})
 	return l, err
@@ -169,26 +174,34 @@ func (l *Linker) Link(r *ad.Review) Link {
 	return out
 }
 
-// advertisedIn reports whether person advertised in the month and region
-// (index.All for either: any).
-func (l *Linker) advertisedIn(person, month, region string) bool {
-	for cell := range l.persons[person] {
-		m, r, _ := strings.Cut(cell, "\x00")
-		if (month == index.All || m == month) && (region == index.All || r == region) {
+// cell is a group's period and region: index.All for any.
+type cell struct{ month, week, region string }
+
+// advertisedIn reports whether person advertised in the cell.
+func (l *Linker) advertisedIn(person string, c cell) bool {
+	for k := range l.persons[person] {
+		parts := strings.SplitN(k, "\x00", 3)
+		if (c.month == index.All || parts[0] == c.month) && (c.week == index.All || parts[1] == c.week) && (c.region == index.All || parts[2] == c.region) {
 			return true
 		}
 	}
 	return false
 }
 
-// advertised counts the persons that advertised in the month and region
-// (index.All for either: any).
-func (l *Linker) advertised(month, region string) int {
+// advertised counts the persons that advertised in the cell.
+func (l *Linker) advertised(c cell) int {
+	key := c.month + "\x00" + c.week + "\x00" + c.region
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n, ok := l.counted[key]; ok {
+		return n
+	}
 	n := 0
 	for p := range l.persons {
-		if l.advertisedIn(p, month, region) {
+		if l.advertisedIn(p, c) {
 			n++
 		}
 	}
+	l.counted[key] = n
 	return n
 }
