@@ -92,8 +92,11 @@ type Options struct {
 	// acknowledgements arrive.
 	PublishWindow int
 	// Reviews receives the reviews of a review forum (kind: reviews);
-	// required for such an arena (reviews.go).
+	// required for such an arena (reviews.go). Adverts are the advert
+	// arenas whose links the forum's posts may carry: a link is resolved
+	// to its advert's id by that arena's rules (AdvertIDOf).
 	Reviews ReviewSink
+	Adverts []*ArenaConfig
 }
 
 // Stats are live counters of a crawl, safe to read while it runs.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
+	"adcensus/ad"
 	"adcensus/internal/contact"
 )
 
@@ -32,6 +34,7 @@ func (c *Crawler) processThread(p *page, final string, body []byte, fail func(st
 	if err != nil {
 		return fail(errKind(err), err)
 	}
+	c.resolveAdvertLinks(tp.Reviews)
 	p.reviews = tp.Reviews
 	return p
 }
@@ -93,4 +96,42 @@ func checkThread(s CheckSample, cfg *ArenaConfig, body []byte, keyed, pseudo *co
 	}
 	s.Thread, s.Matches, s.Problems, s.Err = tp, tp.Matches, tp.Problems, err
 	return s
+}
+
+// AdvertIDOf returns the advert id (ad.ContentID) an advert arena gives a
+// link to one of its adverts, in whatever form the link is written (an
+// old URL form, extra or tracking parameters: the arena's canonical rules
+// and detail.id apply), and false when the link is no advert page of the
+// arena. Links a redirect or a canonical link would name are not resolved.
+func (c *ArenaConfig) AdvertIDOf(link string) (string, bool) {
+	if c.Kind != KindAds {
+		return "", false
+	}
+	u, ok := c.canonical(nil, link)
+	if !ok {
+		return "", false
+	}
+	if kind, _ := c.Classify(u); kind != PageDetail {
+		return "", false
+	}
+	key := c.AdvertKey(u)
+	if key == "" {
+		return "", false
+	}
+	return ad.ContentID(c.Name, key), true
+}
+
+// resolveAdvertLinks adds to each review's advert ids the adverts its
+// advert links name on the advert arenas of Options.Adverts, so a link in
+// another form than the advert's own URL still names it.
+func (c *Crawler) resolveAdvertLinks(rs []*ad.Review) {
+	for _, r := range rs {
+		for _, u := range r.Refs.AdvertURLs {
+			for _, a := range c.opts.Adverts {
+				if id, ok := a.AdvertIDOf(u); ok && !slices.Contains(r.Refs.AdvertIDs, id) {
+					r.Refs.AdvertIDs = append(r.Refs.AdvertIDs, id)
+				}
+			}
+		}
+	}
 }

@@ -114,7 +114,15 @@ func TestReviewForumCrawl(t *testing.T) {
 	warcDir := t.TempDir()
 	store := mustStore(t, t.TempDir())
 	edit := func(c *crawler.ArenaConfig) { c.Archive = "warc" }
-	run, _ := crawlFile(t, "testdata/arenas/tradforum.yml", srv, edit, crawler.Options{Reviews: sink, WARCDir: warcDir, Store: store})
+	// The advert arena the forum links: its links resolve to advert ids.
+	granne, err := crawler.LoadArena("testdata/arenas/granne.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := granne.Rebase("http://ads.example"); err != nil {
+		t.Fatal(err)
+	}
+	run, _ := crawlFile(t, "testdata/arenas/tradforum.yml", srv, edit, crawler.Options{Reviews: sink, WARCDir: warcDir, Store: store, Adverts: []*crawler.ArenaConfig{granne}})
 	if run.Status != "done" || run.Reviews != 8 || run.Ads != 0 {
 		t.Fatalf("run %+v, want done with 8 reviews", run)
 	}
@@ -169,11 +177,11 @@ func TestReviewForumCrawl(t *testing.T) {
 		return p
 	}
 	a1 := byPost["1/a1"]
-	if !slices.Equal(a1.Refs.AdvertURLs, []string{"http://ads.example/annons/7"}) || !slices.Equal(a1.Refs.Contacts, []string{tel("+46701740605")}) ||
+	if !slices.Equal(a1.Refs.AdvertURLs, []string{"http://ads.example/annons/7"}) || !slices.Equal(a1.Refs.AdvertIDs, []string{ad.ContentID("granne", "7")}) || !slices.Equal(a1.Refs.Contacts, []string{tel("+46701740605")}) ||
 		!strings.Contains(a1.Text, "[tel]") || a1.Title != "Tråd /trad/1" || a1.PostedAt.Format("2006-01-02") != "2026-02-03" {
 		t.Errorf("a1 = %+v", a1)
 	}
-	if a3 := byPost["1/a3"]; !slices.Equal(a3.Refs.AdvertURLs, []string{srv.URL + "/annons/8"}) || a3.URL != srv.URL+"/trad/1?sida=2" {
+	if a3 := byPost["1/a3"]; !slices.Equal(a3.Refs.AdvertURLs, []string{srv.URL + "/annons/8"}) || len(a3.Refs.AdvertIDs) != 0 || a3.URL != srv.URL+"/trad/1?sida=2" {
 		t.Errorf("a3 = %+v", a3)
 	}
 	if a2 := byPost["1/a2"]; !slices.Equal(a2.Refs.AdvertIDs, []string{ad.ContentID("annonsen", "42")}) {
@@ -264,5 +272,32 @@ func TestReviewForumNeedsAStore(t *testing.T) {
 	_, err = crawler.New(cfg, crawler.Options{Store: mustStore(t, t.TempDir()), Sink: &memSink{}, Pseudo: testPseudo})
 	if err == nil || !strings.Contains(err.Error(), "review forum") {
 		t.Errorf("New without a review store: %v", err)
+	}
+}
+
+// TestAdvertIDOf: a link to an advert in any of its forms names the
+// advert's id by the advert arena's own rules.
+func TestAdvertIDOf(t *testing.T) {
+	cfg, err := crawler.LoadArena("testdata/arenas/flyttad.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Rebase("http://ads.example"); err != nil {
+		t.Fatal(err)
+	}
+	want := ad.ContentID("flyttad", "7")
+	for link, ok := range map[string]bool{
+		"http://ads.example/annons.php?id=7&utm_source=forum": true,
+		"https://ADS.example/annons/7-anna-i-goteborg#bilder": true, // scheme and host case do not matter
+		"http://ads.example/annons/7-anna-i-goteborg#bilder":  true,
+		"http://ads.example/lista":                            false,
+		"http://other.example/annons.php?id=7":                false,
+		"http://ads.example/r/abc":                            false, // a short link names no key until fetched
+		"mailto:x@example.se":                                 false,
+	} {
+		id, got := cfg.AdvertIDOf(link)
+		if got != ok || (ok && id != want) {
+			t.Errorf("AdvertIDOf(%q) = %q, %v; want %v", link, id, got, ok)
+		}
 	}
 }

@@ -462,3 +462,15 @@ func purgeReviewText(ctx context.Context, dataDir string, rv *reviews.Store, cut
 	})
 	return n, err
 }
+
+// advertArenas are the advert arenas (kind: ads) among arenas: a review
+// forum's links to their adverts are resolved by their rules.
+func advertArenas(arenas []*crawler.ArenaConfig) []*crawler.ArenaConfig {
+	var out []*crawler.ArenaConfig
+	for _, a := range arenas {
+		if a.Kind == crawler.KindAds {
+			out = append(out, a)
+		}
+	}
+	return out
+}

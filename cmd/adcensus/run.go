@@ -261,7 +261,7 @@ func (n *node) newCrawler(cfg *crawler.ArenaConfig, o runOptions) (*crawler.Craw
 	return crawler.New(cfg, crawler.Options{
 		Store: n.crawls, Sink: &pipeline.BusSink{Bus: n.bus}, Output: crawler.OutputStream, Pseudo: n.pseudo,
 		Logger: n.log, Version: Version, AutoResume: true,
-		WARCDir: warcDirFor(cfg, n.dataDir, o.WARCDir), Metrics: o.Metrics, Reviews: rs,
+		WARCDir: warcDirFor(cfg, n.dataDir, o.WARCDir), Metrics: o.Metrics, Reviews: rs, Adverts: advertArenas(o.Arenas),
 	})
 }
 
