@@ -576,6 +576,7 @@ func (c *Crawler) commit(batch []*page) {
 		c.Stats.Ads.Add(int64(p.ads))
 		c.metrics.Pages[p.entry.Kind].Add(1)
 		c.metrics.Ads.Add(int64(p.ads))
+		c.metrics.Reviews.Add(int64(p.nReviews))
 		if p.errKind != "" {
 			c.metrics.Error(p.errKind)
 		}

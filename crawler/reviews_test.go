@@ -122,9 +122,18 @@ func TestReviewForumCrawl(t *testing.T) {
 	if err := granne.Rebase("http://ads.example"); err != nil {
 		t.Fatal(err)
 	}
-	run, _ := crawlFile(t, "testdata/arenas/tradforum.yml", srv, edit, crawler.Options{Reviews: sink, WARCDir: warcDir, Store: store, Adverts: []*crawler.ArenaConfig{granne}})
+	metrics := crawler.NewMetrics()
+	run, _ := crawlFile(t, "testdata/arenas/tradforum.yml", srv, edit, crawler.Options{Reviews: sink, WARCDir: warcDir, Store: store,
+		Adverts: []*crawler.ArenaConfig{granne}, Metrics: metrics})
 	if run.Status != "done" || run.Reviews != 8 || run.Ads != 0 {
 		t.Fatalf("run %+v, want done with 8 reviews", run)
+	}
+	var mbuf strings.Builder
+	if _, err := metrics.WriteTo(&mbuf); err != nil {
+		t.Fatal(err)
+	}
+	if want := `adcensus_crawler_reviews_total{arena="tradforum"} 8` + "\n"; !strings.Contains(mbuf.String(), want) {
+		t.Errorf("metrics lack %q", want)
 	}
 	if run.Errors["robots"] != 1 || run.ErrorCount() != 1 {
 		t.Errorf("errors %v, want only the thread robots.txt disallows", run.Errors)
