@@ -91,10 +91,7 @@ type Options struct {
 	// are stored; the pages are committed to the frontier as the
 	// acknowledgements arrive.
 	PublishWindow int
-	// Reviews receives the reviews of a review forum (kind: reviews);
-	// required for such an arena (reviews.go). Adverts are the advert
-	// arenas whose links the forum's posts may carry: a link is resolved
-	// to its advert's id by that arena's rules (AdvertIDOf).
+	// Reviews and Adverts serve review forums (kind: reviews, reviews_crawl.go).
 	Reviews ReviewSink
 	Adverts []*ArenaConfig
 }
@@ -386,10 +383,9 @@ type page struct {
 	// detail URL: stashed for the links the commit queues.
 	items map[string][]byte
 	dup   bool // the advert was already fetched under another URL
-	// reviews are a thread page's posts (kind: reviews), stored before
-	// the commit; nReviews counts those stored.
-	reviews  []*ad.Review
-	nReviews int
+
+	reviews  []*ad.Review // a thread page's posts, stored before the commit
+	nReviews int          // those stored
 }
 
 // worker fetches and extracts pages. A page with an advert is handed to the

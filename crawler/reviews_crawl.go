@@ -11,6 +11,11 @@ import (
 	"adcensus/internal/contact"
 )
 
+// Options.Reviews receives the reviews of a review forum (required for
+// one); Options.Adverts are the advert arenas whose links the forum's posts
+// may carry: a link is resolved to its advert's id by that arena's rules
+// (AdvertIDOf).
+
 // processThread reads a fetched thread page of a review forum: its posts
 // become the page's reviews (stored before the commit) and its further
 // pages (reviews.next) are queued as detail pages of their own.
