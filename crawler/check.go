@@ -53,7 +53,11 @@ type CheckSample struct {
 	// Requests are the requests the page made when it was rendered
 	// (fetch: browser).
 	Requests []BrowserRequest
-	Err      error // fetching or reading the page failed
+	// Thread is what a review forum's thread page yields (kind: reviews;
+	// Ad is then nil): its posts, pseudonymised (authors and contacts
+	// emptied without the operator's key), and its further pages.
+	Thread *ThreadPage
+	Err    error // fetching or reading the page failed
 }
 
 // CheckReport is what one listing page and the first advert pages of an
@@ -151,11 +155,14 @@ func Check(ctx context.Context, cfg *ArenaConfig, o CheckOptions) (*CheckReport,
 		}
 		rep.DetailURL, rep.DetailFinal, rep.Advert, rep.Ad, rep.Phones = s.URL, s.Final, s.Advert, s.Ad, s.Phones
 		rep.Problems = append(rep.Problems, s.Problems...)
-		if s.Ad == nil {
+		if s.Ad == nil && s.Thread == nil {
 			return rep, s.Err
 		}
 	}
 	for _, s := range rep.Samples {
+		if s.Thread != nil && s.Err != nil {
+			return rep, fmt.Errorf("thread %s: %w", s.URL, s.Err)
+		}
 		if s.Ad != nil && s.Err != nil {
 			return rep, fmt.Errorf("advert %s: %w", s.URL, ErrNoAdvert)
 		}
@@ -176,6 +183,9 @@ func checkSample(ctx context.Context, sess *session, cfg *ArenaConfig, u string,
 		return s
 	}
 	s.Final = res.final
+	if cfg.Kind == KindReviews {
+		return checkThread(s, cfg, res.body, keyed, pseudo)
+	}
 	ap, err := cfg.ExtractAdvertPage(u, res.final, res.body, time.Now())
 	if ap == nil {
 		s.Err = fmt.Errorf("advert %s: %w", u, err)

@@ -55,6 +55,10 @@ type ArenaConfig struct {
 	Browser BrowserConfig `yaml:"browser"`
 	Listing Listing       `yaml:"listing"`
 	Detail  Detail        `yaml:"detail"`
+	// Kind is KindAds (default) or KindReviews: a buyer review forum whose
+	// thread pages (detail.match) are read with Reviews (reviews.go).
+	Kind    string        `yaml:"kind"`
+	Reviews ReviewsConfig `yaml:"reviews"`
 
 	// File is the path the config was loaded from; Hash is the SHA-256 of
 	// its bytes, recorded with every crawl run as provenance.
@@ -233,6 +237,7 @@ func ParseByteSize(s string) (int64, error) {
 // DefaultArenaConfig returns the defaults applied before a file is read.
 func DefaultArenaConfig() ArenaConfig {
 	return ArenaConfig{
+		Kind:    KindAds,
 		Robots:  "obey",
 		Archive: "none",
 		Fetch:   "http",
@@ -392,7 +397,7 @@ func yamlError(file string, err error) *ConfigError {
 func schemaKeys() map[string][]string {
 	field := []string{"selector", "path", "attr", "regex", "all", "transform"}
 	keys := map[string][]string{
-		"":                 {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "accept_language", "robots", "sitemaps", "archive", "schedule", "canonical", "limits", "fetch", "browser", "listing", "detail", "session"},
+		"":                 {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "accept_language", "robots", "sitemaps", "archive", "schedule", "canonical", "limits", "fetch", "browser", "listing", "detail", "session", "kind", "reviews"},
 		"browser":          {"tabs", "pages", "wait_for", "idle", "timeout", "block", "hosts", "scroll"},
 		"browser.wait_for": {"listing", "detail"},
 		"canonical":        {"drop_params"},
@@ -408,6 +413,9 @@ func schemaKeys() map[string][]string {
 		"detail.attrs.*":   field,
 	}
 	for k, v := range sessionKeys() {
+		keys[k] = v
+	}
+	for k, v := range reviewsKeys(field) {
 		keys[k] = v
 	}
 	return keys
@@ -470,7 +478,7 @@ var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // checks run crawl, limits, pages (detail, then listing), fields, and the
 // first error is returned.
 func (c *ArenaConfig) Validate() error {
-	for _, check := range []func() error{c.validateCrawl, c.validateLimits, c.validatePages, c.validateFields, c.validateSession, c.validateBrowser} {
+	for _, check := range []func() error{c.validateCrawl, c.validateLimits, c.validatePages, c.validateKind, c.validateFields, c.validateSession, c.validateBrowser} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -623,6 +631,9 @@ func (c *ArenaConfig) validatePages() error {
 
 // validateFields compiles the detail page's fields, images and attrs.
 func (c *ArenaConfig) validateFields() error {
+	if c.Kind == KindReviews {
+		return nil // validateKind checked the reviews section
+	}
 	if _, ok := c.Detail.Fields["title"]; !ok {
 		if _, ok := c.Detail.Fields["body"]; !ok {
 			return c.bad("detail.fields", "needs at least title or body")

@@ -91,6 +91,9 @@ type Options struct {
 	// are stored; the pages are committed to the frontier as the
 	// acknowledgements arrive.
 	PublishWindow int
+	// Reviews and Adverts serve review forums (kind: reviews, reviews_crawl.go).
+	Reviews ReviewSink
+	Adverts []*ArenaConfig
 }
 
 // Stats are live counters of a crawl, safe to read while it runs.
@@ -151,6 +154,9 @@ func New(cfg *ArenaConfig, opts Options) (*Crawler, error) {
 	}
 	if cfg.Archive == "warc" && opts.WARCDir == "" {
 		return nil, fmt.Errorf("crawler: arena %s has archive: warc but no WARC directory was given", cfg.Name)
+	}
+	if cfg.Kind == KindReviews && opts.Reviews == nil {
+		return nil, fmt.Errorf("crawler: arena %s is a review forum (kind: reviews) but no review store was given", cfg.Name)
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics()
@@ -377,6 +383,9 @@ type page struct {
 	// detail URL: stashed for the links the commit queues.
 	items map[string][]byte
 	dup   bool // the advert was already fetched under another URL
+
+	reviews  []*ad.Review // a thread page's posts, stored before the commit
+	nReviews int          // those stored
 }
 
 // worker fetches and extracts pages. A page with an advert is handed to the
@@ -394,6 +403,8 @@ func (c *Crawler) worker(ctx context.Context, col *fetcher) {
 			c.abandon(p)
 		case p.ad != nil:
 			c.publish(ctx, p)
+		case len(p.reviews) > 0:
+			c.publishReviews(ctx, p)
 		default:
 			c.finish(p)
 		}
@@ -514,6 +525,7 @@ func (c *Crawler) commit(batch []*page) {
 	for i, p := range batch {
 		c.run.Pages++
 		c.run.Ads += p.ads
+		c.run.Reviews += p.nReviews
 		if p.errKind != "" {
 			c.run.Errors[p.errKind]++
 			c.Stats.Errors.Add(1)
@@ -560,6 +572,7 @@ func (c *Crawler) commit(batch []*page) {
 		c.Stats.Ads.Add(int64(p.ads))
 		c.metrics.Pages[p.entry.Kind].Add(1)
 		c.metrics.Ads.Add(int64(p.ads))
+		c.metrics.Reviews.Add(int64(p.nReviews))
 		if p.errKind != "" {
 			c.metrics.Error(p.errKind)
 		}
@@ -653,6 +666,9 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 			return fail("parse", err)
 		}
 	case PageDetail:
+		if c.cfg.Kind == KindReviews {
+			return c.processThread(p, res.final, res.body, fail)
+		}
 		ap, err := c.cfg.ExtractAdvertPage(e.URL, res.final, res.body, time.Now())
 		if ap == nil {
 			return fail(errKind(err), err)

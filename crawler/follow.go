@@ -152,6 +152,9 @@ func groupKey(m []string, named int) string {
 // AdvertKey returns the arena's advert key of a canonical URL by
 // detail.id.regex (default detail.match), "" when it has none.
 func (c *ArenaConfig) AdvertKey(raw string) string {
+	if c.Kind == KindReviews {
+		return c.threadPageKey(raw)
+	}
 	u, err := url.Parse(raw)
 	if err != nil || !c.hostAllowed(u.Host) {
 		return ""

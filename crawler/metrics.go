@@ -27,6 +27,7 @@ type Metrics struct {
 type ArenaMetrics struct {
 	Pages    [4]atomic.Int64 // by PageKind: other, listing, detail, sitemap
 	Ads      atomic.Int64
+	Reviews  atomic.Int64 // reviews stored (review forums, kind: reviews)
 	Images   atomic.Int64
 	Bytes    atomic.Int64 // response bodies received, pages and images
 	Requests atomic.Int64 // HTTP requests sent, robots.txt and retries included
@@ -114,6 +115,7 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 		family(name, typ, help, func(n string, a *ArenaMetrics) { sample(name, v(a).Load(), "arena", n) })
 	}
 	perArena("adcensus_crawler_ads_total", "counter", "Adverts extracted and accepted by the sink.", func(a *ArenaMetrics) *atomic.Int64 { return &a.Ads })
+	perArena("adcensus_crawler_reviews_total", "counter", "Reviews (posts of review forums) extracted and stored.", func(a *ArenaMetrics) *atomic.Int64 { return &a.Reviews })
 	family("adcensus_crawler_errors_total", "counter", "Failed pages by error kind.", func(n string, a *ArenaMetrics) {
 		a.mu.Lock()
 		kinds := make([]string, 0, len(a.errors))

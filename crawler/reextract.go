@@ -53,6 +53,9 @@ func Reextract(ctx context.Context, cfg *ArenaConfig, files []string, o Reextrac
 	if o.Sink == nil || o.Pseudo == nil {
 		return nil, errors.New("reextract: Sink and Pseudo are required")
 	}
+	if cfg.Kind == KindReviews {
+		return nil, fmt.Errorf("reextract: arena %s is a review forum (kind: reviews): re-extraction rebuilds adverts only; crawl the forum again", cfg.Name)
+	}
 	if cfg.Detail.FetchURL != "" {
 		return nil, fmt.Errorf("reextract: arena %s reads its adverts from detail.fetch_url: the archive holds them under those URLs, which detail.match does not classify; re-extraction does not map them back", cfg.Name)
 	}

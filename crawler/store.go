@@ -17,18 +17,20 @@ var ErrRunNotFound = errors.New("crawl run not found")
 
 // Run is one snapshot crawl of one arena: its identity, provenance and counts.
 type Run struct {
-	ID         string         `json:"id"`
-	Arena      string         `json:"arena"`
-	ConfigFile string         `json:"config_file"`
-	ConfigHash string         `json:"config_hash"`
-	Version    string         `json:"version"`
-	Started    time.Time      `json:"started"`
-	Ended      time.Time      `json:"ended,omitzero"`
-	Status     string         `json:"status"` // running, done, stopped (limit reached), failed (every page failed)
-	Pages      int            `json:"pages"`
-	Ads        int            `json:"ads"`
-	Errors     map[string]int `json:"errors,omitempty"`
-	Resumed    int            `json:"resumed,omitempty"` // times the run was resumed after an interruption
+	ID         string    `json:"id"`
+	Arena      string    `json:"arena"`
+	ConfigFile string    `json:"config_file"`
+	ConfigHash string    `json:"config_hash"`
+	Version    string    `json:"version"`
+	Started    time.Time `json:"started"`
+	Ended      time.Time `json:"ended,omitzero"`
+	Status     string    `json:"status"` // running, done, stopped (limit reached), failed (every page failed)
+	Pages      int       `json:"pages"`
+	Ads        int       `json:"ads"`
+	// Reviews counts the reviews stored (review forums, kind: reviews).
+	Reviews int            `json:"reviews,omitempty"`
+	Errors  map[string]int `json:"errors,omitempty"`
+	Resumed int            `json:"resumed,omitempty"` // times the run was resumed after an interruption
 	// Duplicates counts advert URLs not fetched or not published because
 	// an advert with the same key (detail.id) was already queued or
 	// fetched under another URL in the run.

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -23,11 +24,14 @@ const (
 // can be re-indexed when the advert's assignment changes. It never holds raw
 // contacts: Contacts are keyed-HMAC pseudonyms only.
 type Doc struct {
-	ID       string   `json:"id"`
-	Arena    string   `json:"arena"`
-	URL      string   `json:"url,omitempty"`
-	Title    string   `json:"title,omitempty"`
-	Body     string   `json:"body,omitempty"`
+	ID    string `json:"id"`
+	Arena string `json:"arena"`
+	URL   string `json:"url,omitempty"`
+	Title string `json:"title,omitempty"`
+	Body  string `json:"body,omitempty"`
+	// Name is the advertised name, normalised (ad.Fingerprinted.Name):
+	// reviews naming a person are weak evidence against it (index/reviews).
+	Name     string   `json:"name,omitempty"`
 	Age      int      `json:"age,omitempty"`
 	City     string   `json:"city,omitempty"`
 	Region   string   `json:"region,omitempty"`
@@ -70,6 +74,7 @@ func NewDoc(fp *ad.Fingerprinted) *Doc {
 		URL:       a.URL,
 		Title:     a.Title,
 		Body:      a.Body,
+		Name:      cmp.Or(fp.Name, strings.ToLower(strings.TrimSpace(a.Name))),
 		Age:       a.Age,
 		City:      strings.TrimSpace(a.City),
 		Region:    strings.TrimSpace(a.Region),

@@ -60,6 +60,8 @@ type node struct {
 	cancel context.CancelFunc
 	group  *errgroup.Group
 	closed bool
+
+	nodeReviews // the review store of review forums (reviews.go)
 }
 
 type nodeOptions struct {
@@ -353,6 +355,7 @@ func (n *node) Close() error {
 	if n.crawls != nil {
 		errs = append(errs, n.crawls.Close())
 	}
+	errs = append(errs, n.closeReviews())
 	if n.bus != nil {
 		errs = append(errs, n.bus.Close())
 	}

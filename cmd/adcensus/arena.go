@@ -152,6 +152,10 @@ func printSample(w io.Writer, cfg *crawler.ArenaConfig, smp crawler.CheckSample,
 	if smp.Final != "" && smp.Final != smp.URL && smp.Final != smp.FetchURL {
 		fmt.Fprintf(w, "  redirected to %s\n", smp.Final)
 	}
+	if smp.Thread != nil {
+		printThread(w, cfg, smp, keyed) // a review forum's thread (reviews.go)
+		return
+	}
 	a := smp.Ad
 	if a == nil {
 		fmt.Fprintf(w, "  error: %v\n", smp.Err)

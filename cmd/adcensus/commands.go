@@ -86,7 +86,8 @@ func cmdCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log := newLogger(stderr, levelFor(*quiet))
 	c, err := crawler.New(cfg, crawler.Options{
 		Store: store, Sink: &fileSink{f: f, w: ad.NewWriter(f)}, Output: crawler.OutputFile, Pseudo: contact.New(key),
-		Logger: log, Version: Version, ResumeID: *resume,
+		Reviews: &reviewFileSink{f: f}, // a review forum's posts, one ad.Review a line
+		Logger:  log, Version: Version, ResumeID: *resume,
 		WARCDir: warcDirFor(cfg, *dataDir, *warcDir),
 	})
 	if err != nil {

@@ -390,7 +390,7 @@ func TestDemoServeBusyPort(t *testing.T) {
 	var sout syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- Main(ctx, []string{"demo", "serve", "--blomstra", "127.0.0.1:0", "--nattlinjen", "127.0.0.1:0"}, &sout, &bytes.Buffer{})
+		done <- Main(ctx, []string{"demo", "serve", "--blomstra", "127.0.0.1:0", "--nattlinjen", "127.0.0.1:0", "--omdomen", "127.0.0.1:0"}, &sout, &bytes.Buffer{})
 	}()
 	checkFor(t, 10*time.Second, "serving line", func() bool { return strings.Contains(sout.String(), "serving demo arenas: blomstra http://127.0.0.1:") })
 	if strings.Contains(sout.String(), ":0 ") {

@@ -66,7 +66,7 @@ const usage = `adcensus — crawl ad arenas, count distinct persons, export defe
 usage: adcensus COMMAND [flags]
 
   demo                      crawl the bundled demo arenas through the whole pipeline and print counts
-  demo serve                serve the demo arenas on 127.0.0.1:8081 and :8082 (for run --config configs/adcensus.yaml)
+  demo serve                serve the demo arenas on 127.0.0.1:8081 and :8082, the review forum on :8083 (for run --config configs/adcensus.yaml)
   demo truth                the demo's true assignments as CSV ad_id,person_id,network_id (for eval)
   arena check FILE          fetch one listing and 3 adverts (--samples N) politely and show what the config extracts
   run --config FILE         the main job: crawl every arena of the config through all stages (embedded NATS; with --nats: crawl only)
@@ -79,6 +79,7 @@ usage: adcensus COMMAND [flags]
   export counts --by arena,week [--format csv|json] [--split minors]   distinct persons and adverts per group
   export overlap [--format text|json] [--min-cell 5]   persons per arena, overlap between arenas, estimate of persons on no arena
   export facts [--format csv|json] [--min-cell 5]   persons by adverts, arenas, cities; networks by persons, cities
+  export reviews --by arena,month,region [--format csv|json]   reviews, reviewers, reviewed persons of review forums
   serve [--addr 127.0.0.1:8080]   serve the JSON API (docs/API.md) on the index; needs a user or token (docs/ACCESS.md)
   user add|list|disable|enable|password   users who sign in to serve, with roles admin, operator, analyst, researcher
   token create|list|revoke  API tokens (token create --name N --role researcher --expires 90d)
@@ -87,6 +88,8 @@ usage: adcensus COMMAND [flags]
   patterns run NAME [--format text|json]   run one pattern on the index (docs/PATTERNS.md)
   search QUERY              search the indexed adverts
   explain AD_ID             why an advert belongs to its person and network
+  explain review REVIEW_ID  whom a review (of a review forum) is linked to, and why
+  reviews patterns          review patterns (signs of youth, third parties, many reviewers) per reviewed person
   runs                      list crawl runs
   reextract --warc DIR --arena FILE --out ads.jsonl   rebuild adverts from a WARC archive with a (changed) config, no network
   schedule list|add|remove  cron schedules of crawls (schedule add ARENA "0 6 * * 1"), run by 'run --schedule'
@@ -105,6 +108,7 @@ Run 'adcensus COMMAND -h' for a command's flags.
 const exportUsage = `usage: adcensus export counts --by arena,week [--format csv|json] [--split minors] [--min-cell 5] [--data DIR]
        adcensus export overlap [--format text|json] [--min-cell 5] [--data DIR]
        adcensus export facts [--format csv|json] [--min-cell 5] [--data DIR]
+       adcensus export reviews --by arena,month,region [--format csv|json] [--min-cell 5] [--data DIR]
 Run 'adcensus export counts -h' for a table's flags; see docs/EXPORTS.md.`
 
 // Main runs one command. It is what tests drive.
@@ -159,6 +163,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if len(rest) > 0 && rest[0] == "facts" {
 			return cmdExportFacts(ctx, rest[1:], stdout, stderr)
 		}
+		if len(rest) > 0 && rest[0] == "reviews" {
+			return cmdExportReviews(ctx, rest[1:], stdout, stderr)
+		}
 		if rest[0] != "counts" {
 			return usageError{fmt.Sprintf("unknown export %q\n%s", rest[0], exportUsage)}
 		}
@@ -166,7 +173,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "search":
 		return cmdSearch(ctx, rest, stdout, stderr)
 	case "explain":
+		if len(rest) > 0 && rest[0] == "review" {
+			return cmdExplainReview(ctx, rest[1:], stdout, stderr)
+		}
 		return cmdExplain(ctx, rest, stdout, stderr)
+	case "reviews":
+		if len(rest) > 0 && rest[0] == "patterns" {
+			return cmdReviewPatterns(ctx, rest[1:], stdout, stderr)
+		}
+		return usageError{"usage: adcensus reviews patterns [--format text|json] [--data DIR]"}
 	case "runs":
 		return cmdRuns(ctx, rest, stdout, stderr)
 	case "eval":

@@ -200,6 +200,7 @@ func TestDemoEndToEnd(t *testing.T) {
 
 	// No raw phone number anywhere in the data directory.
 	assertNoRawPhones(t, dataDir, corpus)
+	checkDemoReviews(t, dataDir, corpus) // the review forum (reviews_test.go)
 
 	// The stream is the source of truth: delete state and index, replay.
 	if err := rebuildStores(context.Background(), dataDir, "", &out, "cluster", "index"); err != nil {

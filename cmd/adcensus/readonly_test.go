@@ -64,6 +64,8 @@ func readCommands(data, adID string) [][]string {
 		{"runs", "--data", data},
 		{"explain", "--data", data, adID},
 		{"patterns", "run", "touring", "--data", data},
+		{"export", "reviews", "--data", data, "--by", "arena,month"},
+		{"reviews", "patterns", "--data", data},
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"adcensus/index/reviews"
 	"context"
 	"errors"
 	"fmt"
@@ -140,6 +141,8 @@ type purgeReport struct {
 	Frontiers    int              `json:"frontiers"`
 	StreamMaxAge time.Duration    `json:"stream_max_age_ns"`
 	StreamMsgs   uint64           `json:"stream_messages"`
+	// ReviewTexts counts the reviews whose text was dropped (advert_text).
+	ReviewTexts int `json:"review_texts"`
 }
 
 func (p *purgeReport) write(w io.Writer) {
@@ -151,6 +154,7 @@ func (p *purgeReport) write(w io.Writer) {
 	fmt.Fprintf(w, "  index: the text of %d and the contacts of %d of %d adverts (their count fields stay)\n", p.Index.Texts, p.Index.Contacts, p.Index.Examined)
 	fmt.Fprintf(w, "  WARC archives: %d files, %d bytes\n", p.WARCFiles, p.WARCBytes)
 	fmt.Fprintf(w, "  crawl frontiers (URLs) of finished runs: %d\n", p.Frontiers)
+	fmt.Fprintf(w, "  review text (advert_text; the reviews' references stay): %d reviews\n", p.ReviewTexts)
 	switch {
 	case p.StreamMaxAge == 0:
 		fmt.Fprintln(w, "  stream: no max_age (no retention of text, contacts or image hashes set)")
@@ -202,7 +206,7 @@ type indexPurger interface {
 
 // purgeStores purges the index, the WARC archives and the crawl
 // frontiers of dataDir as of now by r (not the stream: see purgeNode).
-func purgeStores(ctx context.Context, dataDir string, ix index.Store, crawls *crawler.Store, r RetentionConfig, now time.Time, dryRun bool) (*purgeReport, error) {
+func purgeStores(ctx context.Context, dataDir string, ix index.Store, crawls *crawler.Store, r RetentionConfig, now time.Time, dryRun bool, rv *reviews.Store) (*purgeReport, error) {
 	rep := &purgeReport{AsOf: now, DryRun: dryRun, StreamMaxAge: r.StreamMaxAge()}
 	p, ok := ix.(indexPurger)
 	if !ok {
@@ -220,6 +224,9 @@ func purgeStores(ctx context.Context, dataDir string, ix index.Store, crawls *cr
 		if rep.Frontiers, err = crawls.PurgeFrontiers(r.RawHTML.cutoff(now), dryRun); err != nil {
 			return nil, fmt.Errorf("purge crawl frontiers: %w", err)
 		}
+	}
+	if rep.ReviewTexts, err = purgeReviewText(ctx, dataDir, rv, r.AdvertText.cutoff(now), dryRun); err != nil {
+		return nil, fmt.Errorf("purge review text: %w", err)
 	}
 	return rep, nil
 }
@@ -251,7 +258,7 @@ func schedulePurge(ctx context.Context, n *node, o runOptions, stdout io.Writer)
 			return
 		case <-t.C:
 		}
-		rep, err := purgeStores(ctx, n.dataDir, n.index, n.crawls, r, now(), false)
+		rep, err := purgeStores(ctx, n.dataDir, n.index, n.crawls, r, now(), false, n.openedReviews())
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -328,7 +335,7 @@ func cmdPurge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			crawls = st
 			defer st.Close()
 		}
-		if rep, err = purgeStores(ctx, *dataDir, ix, crawls, cfg.Retention, now, true); err != nil {
+		if rep, err = purgeStores(ctx, *dataDir, ix, crawls, cfg.Retention, now, true, nil); err != nil {
 			return err
 		}
 	} else {
@@ -337,7 +344,7 @@ func cmdPurge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		defer n.Close()
-		if rep, err = purgeStores(ctx, *dataDir, n.index, n.crawls, cfg.Retention, now, false); err != nil {
+		if rep, err = purgeStores(ctx, *dataDir, n.index, n.crawls, cfg.Retention, now, false, n.openedReviews()); err != nil {
 			return err
 		}
 		if rep.StreamMaxAge, err = n.bus.MaxAge(ctx); err != nil {

@@ -69,6 +69,7 @@ func TestPurgeRetention(t *testing.T) {
 	if !strings.Contains(out, "max_age 30d applied") {
 		t.Errorf("stream max_age not the shortest period:\n%s", out)
 	}
+	assertReviewTextPurged(t, data, out) // reviews_test.go
 	d := readDoc(t, data, adID)
 	if d.Title != "" || d.Body != "" || d.URL != "" {
 		t.Errorf("text kept past its retention: %+v", d)

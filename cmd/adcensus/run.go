@@ -254,10 +254,14 @@ func runPipeline(ctx context.Context, o runOptions, stdout, stderr io.Writer) ([
 // newCrawler returns a crawler of arena cfg publishing to the node's
 // stream.
 func (n *node) newCrawler(cfg *crawler.ArenaConfig, o runOptions) (*crawler.Crawler, error) {
+	rs, err := n.reviewSinkFor(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return crawler.New(cfg, crawler.Options{
 		Store: n.crawls, Sink: &pipeline.BusSink{Bus: n.bus}, Output: crawler.OutputStream, Pseudo: n.pseudo,
 		Logger: n.log, Version: Version, AutoResume: true,
-		WARCDir: warcDirFor(cfg, n.dataDir, o.WARCDir), Metrics: o.Metrics,
+		WARCDir: warcDirFor(cfg, n.dataDir, o.WARCDir), Metrics: o.Metrics, Reviews: rs, Adverts: advertArenas(o.Arenas),
 	})
 }
 
@@ -402,6 +406,7 @@ func printRuns(w io.Writer, runs []*crawler.Run) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t\n", r.ID, r.Pages, r.Ads, r.ErrorCount(), r.Status)
 	}
 	tw.Flush()
+	printReviewRuns(w, runs)
 }
 
 // printCountTable prints ads and distinct persons per arena and in total.
@@ -426,7 +431,7 @@ func printCountTable(w io.Writer, rows []index.CountRow, networks int) {
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: adcensus demo [--data DIR] [--quiet]\n       adcensus demo serve [--blomstra ADDR] [--nattlinjen ADDR]\n       adcensus demo truth\n")
+		fmt.Fprint(stderr, "usage: adcensus demo [--data DIR] [--quiet]\n       adcensus demo serve [--blomstra ADDR] [--nattlinjen ADDR] [--omdomen ADDR]\n       adcensus demo truth\n")
 		fs.PrintDefaults()
 	}
 	dataDir := fs.String("data", "", "data directory to keep the demo's stream, state and index (default: a temporary one, removed afterwards)")
@@ -471,13 +476,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				corpus.Ads(), corpus.Persons(), corpus.Networks(), r.Persons, r.Persons-corpus.Persons())
 		}
 	}
-	return nil
+	return printDemoReviews(ctx, stdout, *dataDir, corpus)
 }
 
 // demoArenas loads the bundled demo arena configs and points them at the
 // running demo servers.
 func demoArenas(demo *demoarena.Demo) ([]*crawler.ArenaConfig, error) {
-	names := demo.Arenas()
+	names := append(demo.Arenas(), demo.Forums()...) // the review forum too (kind: reviews)
 	sort.Strings(names)
 	var out []*crawler.ArenaConfig
 	for _, name := range names {
@@ -502,14 +507,15 @@ func cmdDemoServe(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newFlags("demo serve", stderr)
 	blomstra := fs.String("blomstra", "127.0.0.1:8081", "address of the blomstra demo arena")
 	nattlinjen := fs.String("nattlinjen", "127.0.0.1:8082", "address of the nattlinjen demo arena")
+	omdomen := fs.String("omdomen", "127.0.0.1:8083", "address of the omdomen demo review forum")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	// Bound first, announced after: a second 'demo serve' fails with
 	// "address already in use" without having claimed to serve.
-	err := demoarena.ServeOnReady(ctx, demoarena.Generate(demoarena.DefaultSeed), map[string]string{"blomstra": *blomstra, "nattlinjen": *nattlinjen},
+	err := demoarena.ServeOnReady(ctx, demoarena.Generate(demoarena.DefaultSeed), map[string]string{"blomstra": *blomstra, "nattlinjen": *nattlinjen, "omdomen": *omdomen},
 		func(bound map[string]string) {
-			fmt.Fprintf(stdout, "serving demo arenas: blomstra http://%s  nattlinjen http://%s  (Ctrl-C to stop)\n", bound["blomstra"], bound["nattlinjen"])
+			fmt.Fprintf(stdout, "serving demo arenas: blomstra http://%s  nattlinjen http://%s  omdomen (reviews) http://%s  (Ctrl-C to stop)\n", bound["blomstra"], bound["nattlinjen"], bound["omdomen"])
 		})
 	if ctx.Err() != nil {
 		return nil

@@ -24,6 +24,7 @@ var webFS embed.FS
 // Demo is the demo arenas running on 127.0.0.1.
 type Demo struct {
 	urls     map[string]string
+	forums   map[string]string // review forums (Forums)
 	servers  []*http.Server
 	requests atomic.Int64
 	done     chan struct{}
@@ -34,12 +35,13 @@ type Demo struct {
 // Start serves every arena of the corpus on its own ephemeral port of
 // 127.0.0.1 until Close is called or ctx ends.
 func Start(ctx context.Context, c *Corpus) (*Demo, error) {
-	d := &Demo{urls: map[string]string{}, done: make(chan struct{})}
-	handlers, err := newHandlers(c, &d.requests)
+	d := &Demo{urls: map[string]string{}, forums: map[string]string{}, done: make(chan struct{})}
+	blomstra := &lazyURL{}
+	handlers, err := newHandlers(c, &d.requests, blomstra.get)
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range arenaNames {
+	for _, name := range append(slices.Clone(arenaNames), forumNames...) {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			d.Close()
@@ -47,9 +49,14 @@ func Start(ctx context.Context, c *Corpus) (*Demo, error) {
 		}
 		srv := newServer(handlers[name])
 		d.servers = append(d.servers, srv)
-		d.urls[name] = "http://" + l.Addr().String()
+		if slices.Contains(forumNames, name) {
+			d.forums[name] = "http://" + l.Addr().String()
+		} else {
+			d.urls[name] = "http://" + l.Addr().String()
+		}
 		go srv.Serve(l)
 	}
+	blomstra.set(d.urls[Blomstra])
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -62,7 +69,23 @@ func Start(ctx context.Context, c *Corpus) (*Demo, error) {
 
 // URL returns the base URL (http://127.0.0.1:port, no trailing slash) of an
 // arena, or "" for an unknown arena.
-func (d *Demo) URL(arena string) string { return d.urls[arena] }
+func (d *Demo) URL(arena string) string {
+	if u, ok := d.forums[arena]; ok {
+		return u
+	}
+	return d.urls[arena]
+}
+
+// Forums lists the served review forums (arenas of kind: reviews), sorted;
+// Arenas lists the advert arenas only.
+func (d *Demo) Forums() []string {
+	out := make([]string, 0, len(d.forums))
+	for name := range d.forums {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
 
 // Arenas lists the served arenas, sorted.
 func (d *Demo) Arenas() []string {
@@ -100,14 +123,16 @@ func ServeOn(ctx context.Context, c *Corpus, addrs map[string]string) error {
 func ServeOnReady(ctx context.Context, c *Corpus, addrs map[string]string, ready func(bound map[string]string)) error {
 	names := make([]string, 0, len(addrs))
 	for name := range addrs {
-		if !slices.Contains(arenaNames, name) {
-			return fmt.Errorf("unknown demo arena %q (known: %s)", name, strings.Join(arenaNames, ", "))
+		if !slices.Contains(arenaNames, name) && !slices.Contains(forumNames, name) {
+			return fmt.Errorf("unknown demo arena %q (known: %s)", name, strings.Join(append(slices.Clone(arenaNames), forumNames...), ", "))
 		}
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	var requests atomic.Int64
-	handlers, err := newHandlers(c, &requests)
+	blomstra := &lazyURL{}
+	blomstra.set("http://127.0.0.1:8081") // where demo serve puts it by default
+	handlers, err := newHandlers(c, &requests, blomstra.get)
 	if err != nil {
 		return err
 	}
@@ -123,6 +148,9 @@ func ServeOnReady(ctx context.Context, c *Corpus, addrs map[string]string, ready
 		}
 		listeners = append(listeners, l)
 		servers = append(servers, newServer(handlers[name]))
+		if name == Blomstra {
+			blomstra.set("http://" + l.Addr().String())
+		}
 	}
 	if ready != nil {
 		bound := map[string]string{}
@@ -169,7 +197,7 @@ func shutdown(servers []*http.Server) error {
 
 // newHandlers builds the handler of every arena; each counts its requests
 // in n.
-func newHandlers(c *Corpus, n *atomic.Int64) (map[string]http.Handler, error) {
+func newHandlers(c *Corpus, n *atomic.Int64, blomstraURL func() string) (map[string]http.Handler, error) {
 	b, err := newBlomstra(c)
 	if err != nil {
 		return nil, err
@@ -185,7 +213,7 @@ func newHandlers(c *Corpus, n *atomic.Int64) (map[string]http.Handler, error) {
 			h.ServeHTTP(w, r)
 		})
 	}
-	return map[string]http.Handler{Blomstra: count(b), Nattlinjen: count(nl)}, nil
+	return map[string]http.Handler{Blomstra: count(b), Nattlinjen: count(nl), Omdomen: count(newForum(c, blomstraURL))}, nil
 }
 
 // pageBase holds what every page's layout needs.
