@@ -17,6 +17,7 @@ import (
 	"adcensus/index/patterns"
 	"adcensus/internal/stats/mse"
 	"adcensus/web/api"
+	"adcensus/web/app"
 	"adcensus/web/audit"
 )
 
@@ -58,7 +59,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rateLimit := fs.Float64("rate-limit", api.DefaultRateLimit, "requests a second per token, user or address (negative: no limit)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: adcensus serve [--addr 127.0.0.1:8080] [--data DIR] [--tls-cert F --tls-key F] [--host NAME]\n\n"+
-			"Serves the JSON API (docs/API.md). Every request needs a token or a session\n"+
+			"Serves the web app at / (docs/WEBAPP.md) and the JSON API at /api/ (docs/API.md).\n"+
+			"Every API request needs a token or a session\n"+
 			"(docs/ACCESS.md): create the first admin with 'adcensus user add NAME --role admin'.\n\n")
 		fs.PrintDefaults()
 	}
@@ -119,6 +121,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("nobody can sign in: %s has no user and no token. Create the first admin with\n"+
 			"  adcensus user add NAME --role admin --data %s\n(docs/ACCESS.md)", st.Path(), *dataDir)
 	}
+	ex := newExplainer(*dataDir)
+	defer ex.Close()
 	h, err := api.New(ix, ix, api.Options{
 		Logger:         logger,
 		Provenance:     serialProvenance(*dataDir, ix),
@@ -136,6 +140,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Runs:           runsOf(*dataDir),
 		Patterns:       func() ([]*patterns.Pattern, error) { return loadPatterns("") },
 		OIDC:           oidc,
+		Explain:        ex.Func(),
+		App:            app.Handler(),
 	})
 	if err != nil {
 		return err
@@ -157,7 +163,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if lis.tls {
 		scheme = "https"
 	}
-	fmt.Fprintf(stdout, "serving the API on %s://%s/api/ (description: /api/openapi.json)\n", scheme, ln.Addr())
+	fmt.Fprintf(stdout, "serving the web app on %s://%s/ and the API on %s://%s/api/ (description: /api/openapi.json)\n",
+		scheme, ln.Addr(), scheme, ln.Addr())
 
 	served := make(chan error, 1)
 	go func() {

@@ -41,7 +41,9 @@ func init() {
 
 // folder folds the diacritics of each token's term ("ö" → "o", "å" → "a",
 // "é" → "e"), with bleve's ASCII-folding table.
-type folder struct{ cf *asciifolding.AsciiFoldingFilter }
+type folder struct {
+	cf *asciifolding.AsciiFoldingFilter
+}
 
 func (f folder) Filter(in analysis.TokenStream) analysis.TokenStream {
 	for _, t := range in {

@@ -22,6 +22,8 @@ var allowed = map[string][]string{
 	"search":       {"analyst"},
 	"person":       {"analyst"},
 	"network":      {"analyst"},
+	"advert":       {"analyst"},
+	"explain":      {"analyst"},
 	"listPatterns": {"analyst"},
 	"runPattern":   {"analyst"},
 	"exportCounts": {"analyst", "researcher"},

@@ -64,6 +64,8 @@ func (s *server) table() []route {
 		search(r("GET", "/api/search", "search", ByRole, readsAdverts, s.search)),
 		search(r("GET", "/api/persons/{id}", "person", ByRole, readsAdverts, s.person)),
 		search(r("GET", "/api/networks/{id}", "network", ByRole, readsAdverts, s.network)),
+		search(r("GET", "/api/adverts/{id}", "advert", ByRole, readsAdverts, s.advert)),
+		r("GET", "/api/adverts/{id}/explain", "explain", ByRole, readsAdverts, s.explain),
 		r("GET", "/api/patterns", "listPatterns", ByRole, readsAdverts, s.listPatterns),
 		r("GET", "/api/patterns/{name}", "runPattern", ByRole, readsAdverts, s.runPattern),
 		r("GET", "/api/export/counts", "exportCounts", ByRole, readsAggregates, s.exportCounts),
