@@ -68,9 +68,9 @@ function graph(members, ex) {
   }
   for (const p of persons) {
     const [x, y] = pos.get(p);
-    const link = s('a', {href: '#/person/' + encodeURIComponent(p)},
-      s('circle', {class: 'person', cx: x, cy: y, r: 9}), s('text', {x: x + 12, y: y + 4}, p));
-    svg.append(link);
+    // Not links: an image may not hold controls; the table above links
+    // every person.
+    svg.append(s('circle', {class: 'person', cx: x, cy: y, r: 9}), s('text', {x: x + 12, y: y + 4}, p));
   }
   return svg;
 }

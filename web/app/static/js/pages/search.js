@@ -7,9 +7,26 @@ import {t, fmtDate, fmtNum} from '../i18n.js';
 const FACETS = ['arena', 'region', 'city', 'week', 'gender', 'possible_minor', 'contact_countries'];
 const PAGE = 20;
 
-// filterClause is the query-language clause of a chosen facet value.
-function filterClause(field, value) {
-  return '+' + field + ':"' + value.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+// quoteValue quotes a facet value for the query language (an exact term).
+function quoteValue(value) {
+  return '"' + value.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+}
+
+// queryText is what is searched: the typed query, required, and the chosen
+// facet values, required per field (values of one field: any of them).
+export function queryText(q, chosen) {
+  const byField = new Map();
+  for (const c of chosen) {
+    const i = c.indexOf('=');
+    if (i < 0) continue;
+    const f = c.slice(0, i);
+    if (!byField.has(f)) byField.set(f, []);
+    byField.get(f).push(f + ':' + quoteValue(c.slice(i + 1)));
+  }
+  if (byField.size === 0) return q;
+  const parts = q.trim() ? ['+(' + q + ')'] : [];
+  for (const clauses of byField.values()) parts.push('+(' + clauses.join(' ') + ')');
+  return parts.join(' ');
 }
 
 export async function render(main, ctx) {
@@ -31,8 +48,7 @@ export async function render(main, ctx) {
   main.append(h('div', {class: 'layout'}, h('aside', {'aria-label': t('search.facets')}, facets), results));
   input.focus();
 
-  const text = [q, ...chosen.map((c) => { const i = c.indexOf('='); return filterClause(c.slice(0, i), c.slice(i + 1)); })]
-    .filter(Boolean).join(' ');
+  const text = queryText(q, chosen);
   const started = performance.now();
   let res;
   let grouped = true;
@@ -48,6 +64,9 @@ export async function render(main, ctx) {
   document.body.dataset.searchMs = String(ms);
 
   renderFacets(facets, res.facets || {}, q, chosen);
+  // What the results are of, for tests and scripts: the query and total.
+  results.dataset.q = text;
+  results.dataset.total = String(res.total);
   results.append(h('p', {class: 'meta', id: 'result-count'},
     t(grouped ? 'search.persons' : 'search.adverts', fmtNum(res.total)), ' ', t('search.took', ms)));
   if (!grouped) results.append(h('p', {class: 'notice'}, t('search.tooBroad')));
