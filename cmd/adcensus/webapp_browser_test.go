@@ -347,7 +347,7 @@ func TestWebApp(t *testing.T) {
 		b.t = t
 		b.signIn("researcher")
 		b.heading("Antal")
-		for _, id := range []string{"chart-arena", "chart-region", "chart-month", "chart-split"} {
+		for _, id := range []string{"chart-arena", "chart-region", "chart-month", "chart-month-arena", "chart-split"} {
 			b.waitFor("chart "+id, fmt.Sprintf(`document.querySelectorAll("#%s rect").length > 0`, id))
 		}
 		b.waitFor("the estimate", `document.getElementById("mse-text")`)

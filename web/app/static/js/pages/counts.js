@@ -15,14 +15,15 @@ const total = (rows) => (rows || []).find((r) => r.total);
 
 export async function render(main, ctx) {
   main.append(h('h1', {}, t('counts.title')), h('p', {}, t('counts.intro')));
-  const [byArena, byRegion, byMonth, split, ov] = await Promise.all([
-    counts('arena'), counts('region'), counts('month'), counts('arena', {split: 'minors'}),
+  const [byArena, byRegion, byMonth, byMonthArena, split, ov] = await Promise.all([
+    counts('arena'), counts('region'), counts('month'), counts('month,arena'), counts('arena', {split: 'minors'}),
     get('/api/overlap').catch((e) => (e instanceof ApiError && e.status === 501 ? null : Promise.reject(e))),
   ]);
   if (!ctx.isCurrent()) return;
   const tot = total(byArena.rows);
   main.append(h('p', {class: 'notice', id: 'counts-total'}, t('counts.total',
-    tot && tot.persons !== null ? fmtNum(tot.persons) : '–', tot && tot.ads !== null ? fmtNum(tot.ads) : '–', byArena.min_cell)));
+    tot && tot.persons !== null ? fmtNum(tot.persons) : '–', tot && tot.ads !== null ? fmtNum(tot.ads) : '–', byArena.min_cell)),
+  h('p', {class: 'meta'}, t('counts.suppressedMark')));
 
   const pa = (rows, dim) => {
     const g = groups(rows);
@@ -35,6 +36,14 @@ export async function render(main, ctx) {
   main.append(h('div', {class: 'grid2'},
     h('section', {}, h('h2', {}, t('counts.perArena')), barChart({title: t('counts.perArena'), labels: a.labels, series: series(a), id: 'chart-arena'})),
     h('section', {}, h('h2', {}, t('counts.perMonth')), barChart({title: t('counts.perMonth'), labels: m.labels, series: series(m), id: 'chart-month'}))));
+  // Persons per month and arena: one series per arena.
+  const ma = groups(byMonthArena.rows);
+  const months = [...new Set(ma.map((x) => x.group.month))].sort();
+  const arenaNames = [...new Set(ma.map((x) => x.group.arena))].sort();
+  const personsOf = (mo, ar) => { const x = ma.find((y) => y.group.month === mo && y.group.arena === ar); return x ? x.persons : 0; };
+  main.append(h('section', {}, h('h2', {}, t('counts.perMonthArena')),
+    barChart({title: t('counts.perMonthArena'), labels: months, id: 'chart-month-arena',
+      series: arenaNames.map((ar) => ({name: ar, values: months.map((mo) => personsOf(mo, ar))}))})));
   main.append(h('section', {}, h('h2', {}, t('counts.perRegion')), barChart({title: t('counts.perRegion'), labels: r.labels, series: series(r), id: 'chart-region'})));
 
   // Children and adults: persons flagged as possible minors, per arena.

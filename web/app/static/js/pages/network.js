@@ -43,11 +43,11 @@ function graph(members, ex) {
   const personOf = new Map();
   for (const m of members) for (const id of m.ad_ids || [m.id]) personOf.set(id, m.person_id || 'ad:' + m.id);
   const persons = members.map((m) => m.person_id || 'ad:' + m.id);
-  const size = 420;
+  const size = persons.length > 1 ? 420 : 60;
   const r = persons.length > 1 ? 150 : 0;
   const pos = new Map(persons.map((p, i) => {
     const a = (2 * Math.PI * i) / persons.length - Math.PI / 2;
-    return [p, [size / 2 + r * Math.cos(a), size / 2 + r * Math.sin(a)]];
+    return [p, [persons.length > 1 ? size / 2 + r * Math.cos(a) : 20, size / 2 + r * Math.sin(a)]];
   }));
   const edges = new Map();
   for (const e of ex.evidence || []) {
@@ -58,7 +58,8 @@ function graph(members, ex) {
     if (!edges.has(key)) edges.set(key, {a, b, rules: new Set()});
     edges.get(key).rules.add(ruleText(e.rule));
   }
-  const svg = s('svg', {class: 'chart graph', viewBox: `0 0 ${size} ${size}`, width: size, height: size, role: 'img',
+  const width = Math.max(size, 260);
+  const svg = s('svg', {class: 'chart graph', viewBox: `0 0 ${width} ${size}`, width, height: size, role: 'img',
     'aria-labelledby': 'graph-svg-title', id: 'graph-svg'});
   svg.append(s('title', {id: 'graph-svg-title'}, t('network.graphDesc', persons.length, edges.size)));
   for (const {a, b, rules} of edges.values()) {
