@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"adcensus/crawler"
 	"adcensus/index"
 	"adcensus/index/overlap"
 	"adcensus/index/patterns"
@@ -71,15 +72,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{"--min-cell-floor must be 0 or more"}
 	}
 	var access AccessConfig
+	var arenas []*crawler.ArenaConfig
 	cfgDir := "."
 	if *cfgPath != "" {
-		cfg, _, err := loadConfig(*cfgPath)
+		cfg, as, err := loadConfig(*cfgPath)
 		if err != nil {
 			return err
 		}
 		if cfg.Access != nil {
 			access = *cfg.Access
 		}
+		arenas = as
 		cfgDir = filepath.Dir(*cfgPath)
 	}
 	lis, err := checkListen(*addr, *tlsCert, *tlsKey, *insecure, append(splitList(*hosts), access.Hosts...))
@@ -138,6 +141,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		TLS:            lis.tls,
 		TrustedProxies: trusted,
 		Runs:           runsOf(*dataDir),
+		Schedules:      schedulesOf(*dataDir, arenas),
 		Patterns:       func() ([]*patterns.Pattern, error) { return loadPatterns("") },
 		OIDC:           oidc,
 		Explain:        ex.Func(),

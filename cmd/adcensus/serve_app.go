@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"adcensus/crawler"
 	"adcensus/dedup/cluster"
 	"adcensus/web/api"
 )
@@ -70,4 +71,51 @@ func (e *explainer) Close() error {
 	err := e.cl.Close()
 	e.cl = nil
 	return err
+}
+
+// ScheduleInfo is one arena's crawl schedule with its next start, for the
+// web app's runs page (/api/schedules).
+type ScheduleInfo struct {
+	Arena  string    `json:"arena"`
+	Spec   string    `json:"spec"`
+	Source string    `json:"source"`
+	Next   time.Time `json:"next,omitzero"`
+}
+
+// schedulesOf lists the schedules stored in the data directory's crawl.db
+// (read-only), over those of the arenas of the main config when serve was
+// given one, with their next starts (as 'adcensus schedule list').
+func schedulesOf(dataDir string, arenas []*crawler.ArenaConfig) func(context.Context) (any, int, error) {
+	return func(context.Context) (any, int, error) {
+		var stored []crawler.Schedule
+		path := filepath.Join(dataDir, crawlStateFile)
+		if _, err := os.Stat(path); err == nil {
+			st, err := crawler.OpenStoreReadOnly(path)
+			if err != nil {
+				return nil, 0, err
+			}
+			stored, err = st.Schedules()
+			st.Close()
+			if err != nil {
+				return nil, 0, err
+			}
+		}
+		scheds := stored // as 'schedule list': merged with the config's only when there is one
+		if arenas != nil {
+			scheds = crawler.MergeSchedules(arenas, stored)
+		}
+		s, err := crawler.NewScheduler(scheds, crawler.SchedulerOptions{})
+		if err != nil {
+			return nil, 0, err
+		}
+		next := map[string]time.Time{}
+		for _, d := range s.Next(time.Now()) {
+			next[d.Arena] = d.At.UTC()
+		}
+		out := make([]ScheduleInfo, 0, len(scheds))
+		for _, sc := range scheds {
+			out = append(out, ScheduleInfo{Arena: sc.Arena, Spec: sc.Spec, Source: sc.Source, Next: next[sc.Arena]})
+		}
+		return out, len(out), nil
+	}
 }

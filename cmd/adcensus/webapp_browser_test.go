@@ -31,8 +31,8 @@ const webappPassword = "correct-horse-battery-staple"
 // webappUsers are the test's users, one per role.
 var webappUsers = map[string]string{"admin": "ada", "operator": "ole", "analyst": "ana", "researcher": "rut"}
 
-// MustWebappData runs the demo into a data directory and adds a user of
-// each role with webappPassword.
+// MustWebappData runs the demo into a data directory, adds a user of each
+// role with webappPassword and a crawl schedule for blomstra.
 func MustWebappData(t *testing.T) string {
 	t.Helper()
 	dataDir := filepath.Join(t.TempDir(), "data")
@@ -44,6 +44,7 @@ func MustWebappData(t *testing.T) string {
 	for role, name := range webappUsers {
 		runMain(t, "user", "add", name, "--role", role, "--password-file", pw, "--data", dataDir)
 	}
+	runMain(t, "schedule", "add", "blomstra", "0 6 * * 1", "--data", dataDir)
 	return dataDir
 }
 
@@ -392,8 +393,12 @@ func TestWebApp(t *testing.T) {
 		b.t = t
 		b.signIn("operator")
 		b.heading("Arenor och körningar")
-		if got := evalJS[string](b, `document.querySelector("main").innerText`); !strings.Contains(got, "blomstra") {
-			t.Errorf("runs page names no arena: %.300s", got)
+		got := evalJS[string](b, `document.querySelector("main").innerText`)
+		if !strings.Contains(got, "blomstra") || !strings.Contains(got, "nattlinjen") {
+			t.Errorf("runs page does not name the demo's arenas: %.300s", got)
+		}
+		if !strings.Contains(got, "0 6 * * 1") || !strings.Contains(got, "UTC") {
+			t.Errorf("runs page does not show blomstra's schedule and next run: %.500s", got)
 		}
 		b.shot("runs")
 		b.axe("runs")
@@ -416,19 +421,31 @@ func TestWebApp(t *testing.T) {
 		}
 		b.shot("admin")
 		b.axe("admin")
+		// A write through the app (it sends the CSRF token): a new token,
+		// its secret shown once.
+		if err := chromedp.Do(b.ctx, chromedp.SendKeys(chromedp.CSS("#nt-name"), "export-bot"), chromedp.SendKeys(chromedp.CSS("#nt-roles"), "researcher"),
+			chromedp.Click(chromedp.CSS("form:has(#nt-name) button[type=submit]"))); err != nil {
+			t.Fatal(err)
+		}
+		b.waitFor("the new token's secret", `(document.querySelector("#token-secret .secret") || {}).textContent?.startsWith("adc_")`)
 		b.signOut()
 	})
 
 	// The researcher's refused person, advert and network pages are in the
 	// audit log.
 	refused := map[string]bool{}
+	created := false
 	if err := audit.Read(filepath.Join(dataDir, "audit.log"), time.Time{}, func(_ int, e audit.Entry) error {
 		if e.Who == webappUsers["researcher"] && e.Status == http.StatusForbidden {
 			refused[e.Action] = true
 		}
+		created = created || e.Who == webappUsers["admin"] && e.Action == "createToken" && e.Status == http.StatusCreated
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+	if !created {
+		t.Error("the token the admin created in the app is not in the audit log")
 	}
 	for _, op := range []string{"advert", "person", "network"} {
 		if !refused[op] {

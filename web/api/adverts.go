@@ -84,6 +84,20 @@ func (s *server) explain(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// schedules answers the crawl schedules (Options.Schedules).
+func (s *server) schedules(w http.ResponseWriter, r *http.Request) error {
+	if s.opt.Schedules == nil {
+		return fmt.Errorf("schedules: %w: this server was not given the crawl state", errNotImplemented)
+	}
+	v, n, err := s.opt.Schedules(r.Context())
+	if err != nil {
+		return err
+	}
+	setRows(r, n)
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
 // exportFormat reads the format parameter: json (the default), or a CSV
 // dialect (csv, csv-excel).
 func exportFormat(r *http.Request) (format string, d index.CSVDialect, err error) {

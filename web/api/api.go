@@ -109,6 +109,9 @@ type Options struct {
 	// Runs lists the crawl runs for operators (nil: /api/runs is 501). It
 	// returns the JSON value and its number of rows.
 	Runs func(ctx context.Context) (any, int, error)
+	// Schedules lists the arenas' crawl schedules with their next starts
+	// for operators (nil: /api/schedules is 501); as Runs.
+	Schedules func(ctx context.Context) (any, int, error)
 	// Patterns returns the indicator patterns for /api/patterns (nil:
 	// 501).
 	Patterns func() ([]*patterns.Pattern, error)

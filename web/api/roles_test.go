@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"exportFacts":  {"analyst", "researcher"},
 	"overlap":      {"analyst", "researcher"},
 	"runs":         {"admin", "operator"},
+	"schedules":    {"admin", "operator"},
 	"listUsers":    {"admin"},
 	"addUser":      {"admin"},
 	"disableUser":  {"admin"},

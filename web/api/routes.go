@@ -72,6 +72,7 @@ func (s *server) table() []route {
 		r("GET", "/api/export/facts", "exportFacts", ByRole, readsAggregates, s.exportFacts),
 		r("GET", "/api/overlap", "overlap", ByRole, readsAggregates, s.overlap),
 		r("GET", "/api/runs", "runs", ByRole, watchesCrawls, s.runs),
+		r("GET", "/api/schedules", "schedules", ByRole, watchesCrawls, s.schedules),
 		r("GET", "/api/users", "listUsers", ByRole, administers, s.listUsers),
 		r("POST", "/api/users", "addUser", ByRole, administers, s.addUser),
 		r("POST", "/api/users/{name}/disable", "disableUser", ByRole, administers, s.disableUser),
