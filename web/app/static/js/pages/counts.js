@@ -79,7 +79,9 @@ function overlapSection(ov) {
 }
 
 function downloads() {
-  const link = (href, label, id) => h('a', {class: 'button secondary', href, download: '', id}, label);
+  // The CSV answers name their files; the JSON ones are named here.
+  const link = (href, label, id) => h('a', {class: 'button secondary', href, id,
+    download: label === 'JSON' ? id.replace(/^dl-/, '').replace(/-json$/, '') + '.json' : ''}, label);
   const by = 'arena,region,month';
   return h('section', {id: 'downloads'}, h('h2', {}, t('counts.downloads')), h('p', {class: 'meta'}, t('counts.downloadsNote')),
     h('h3', {}, t('counts.dlCounts')),

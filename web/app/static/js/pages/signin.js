@@ -1,6 +1,7 @@
-// Sign-in: a password session (POST /api/session).
+// Sign-in: a password session (POST /api/session), or the identity
+// provider when one is configured.
 import {h} from '../dom.js';
-import {api, ApiError} from '../api.js';
+import {api, get, ApiError} from '../api.js';
 import {t} from '../i18n.js';
 
 export async function render(main, ctx) {
@@ -30,4 +31,12 @@ export async function render(main, ctx) {
   });
   main.append(h('h1', {id: 'signin-title'}, t('signin.title')), h('p', {}, t('signin.intro')), form);
   user.focus();
+  // Sign-in through the organisation's identity provider, when the server
+  // has one (its OpenAPI document then lists /api/oidc/login).
+  try {
+    const doc = await get('/api/openapi.json');
+    if (ctx.isCurrent() && doc.paths && doc.paths['/api/oidc/login']) {
+      main.append(h('p', {}, h('a', {class: 'button secondary', href: '/api/oidc/login', id: 'oidc-login'}, t('signin.oidc'))));
+    }
+  } catch (e) { /* the password form works without it */ }
 }
