@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"adcensus/web/api"
+	"adcensus/web/auth"
 )
 
 func TestAdvert(t *testing.T) {
@@ -166,4 +167,27 @@ func TestAppMounted(t *testing.T) {
 	if r := MustDo(t, srv, http.MethodPost, "/api/search"); r.status != http.StatusMethodNotAllowed {
 		t.Errorf("POST /api/search: %d, want 405", r.status)
 	}
+}
+
+func TestSchedules(t *testing.T) {
+	x := MustIndex(t)
+	calls := 0
+	list := func(context.Context) (any, int, error) {
+		calls++
+		return []map[string]string{{"arena": "a", "spec": "0 6 * * 1", "next": "2026-12-14T05:00:00Z"}}, 1, nil
+	}
+	st, err := auth.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := MustServer(t, x, docSource(x), api.Options{Schedules: list, Auth: st})
+	srv.Client().Transport = bearer{srv.Client().Transport, MustToken(t, st, auth.Operator)}
+	r := MustGet(t, srv, "/api/schedules")
+	wantStatus(t, r, "/api/schedules", http.StatusOK)
+	if got := decode[[]map[string]string](t, r); len(got) != 1 || got[0]["spec"] != "0 6 * * 1" || calls != 1 {
+		t.Errorf("schedules: %v (%d calls)", got, calls)
+	}
+	none := MustServer(t, x, docSource(x), api.Options{Auth: st})
+	none.Client().Transport = bearer{none.Client().Transport, MustToken(t, st, auth.Admin)}
+	wantStatus(t, MustGet(t, none, "/api/schedules"), "schedules without crawl state", http.StatusNotImplemented)
 }

@@ -11,7 +11,8 @@ export async function render(main, ctx) {
   const chosen = ctx.params.get('run');
   main.append(table(null, [t('patterns.name'), t('patterns.level'), t('patterns.description'), ''],
     list.map((p) => [p.name, p.level, p.description,
-      h('a', {href: '#/patterns?run=' + encodeURIComponent(p.name), class: 'button secondary', id: 'run-' + p.name}, t('patterns.run'))])));
+      h('a', {href: '#/patterns?run=' + encodeURIComponent(p.name), class: 'button secondary', id: 'run-' + p.name,
+        'aria-label': t('patterns.runNamed', p.name)}, t('patterns.run'))])));
   if (!chosen) return;
   const rep = await get('/api/patterns/' + encodeURIComponent(chosen));
   if (!ctx.isCurrent()) return;
@@ -27,4 +28,6 @@ export async function render(main, ctx) {
         e.ad_ids.slice(0, 5).map((id) => [h('a', {href: '#/advert/' + encodeURIComponent(id), class: 'mono'}, id), ' '])))),
     ])));
   main.append(sec);
+  sec.querySelector('h2').setAttribute('tabindex', '-1');
+  requestAnimationFrame(() => sec.querySelector('h2').focus());
 }
