@@ -1,7 +1,6 @@
 package bleve
 
 import (
-	"bytes"
 	"strings"
 	"unicode/utf8"
 
@@ -48,7 +47,7 @@ type folder struct {
 func (f folder) Filter(in analysis.TokenStream) analysis.TokenStream {
 	for _, t := range in {
 		if !isASCII(t.Term) {
-			t.Term = bytes.Clone(f.cf.Filter(t.Term))
+			t.Term = f.cf.Filter(t.Term) // a new slice
 		}
 	}
 	return in
