@@ -31,14 +31,16 @@ export async function render(main, ctx) {
     users.map((u) => [u.name, u.roles.join(', '), u.disabled ? t('admin.disabled') : t('admin.active'), fmtDate(u.created),
       h('button', {type: 'button', class: 'secondary', onclick: () => act(() => api('POST', `/api/users/${encodeURIComponent(u.name)}/${u.disabled ? 'enable' : 'disable'}`), t('admin.saved'))},
         u.disabled ? t('admin.enable', u.name) : t('admin.disable', u.name))])));
-  const nu = {name: h('input', {id: 'nu-name', required: true, autocomplete: 'off'}), roles: h('input', {id: 'nu-roles', required: true, placeholder: 'analyst'}),
+  const nu = {name: h('input', {id: 'nu-name', required: true, autocomplete: 'off'}),
+    roles: h('input', {id: 'nu-roles', required: true, placeholder: 'analyst', 'aria-describedby': 'roles-help'}),
     password: h('input', {id: 'nu-password', type: 'password', required: true, minlength: 12, autocomplete: 'new-password'})};
   const userForm = h('form', {class: 'row', 'aria-labelledby': 'nu-title'},
     h('h3', {id: 'nu-title', class: 'visually-hidden'}, t('admin.addUser')),
     h('div', {}, h('label', {for: 'nu-name'}, t('admin.name')), nu.name),
     h('div', {}, h('label', {for: 'nu-roles'}, t('admin.roles')), nu.roles),
     h('div', {}, h('label', {for: 'nu-password'}, t('admin.password')), nu.password),
-    h('div', {}, h('button', {type: 'submit'}, t('admin.addUser'))));
+    h('div', {}, h('button', {type: 'submit'}, t('admin.addUser'))),
+    h('p', {id: 'roles-help', class: 'meta'}, t('admin.rolesHelp')));
   userForm.addEventListener('submit', (e) => {
     e.preventDefault();
     act(() => api('POST', '/api/users', {name: nu.name.value, roles: nu.roles.value, password: nu.password.value}), t('admin.saved'));
@@ -53,9 +55,11 @@ export async function render(main, ctx) {
       return [h('span', {class: 'mono'}, k.id), k.name, k.roles.join(', '), fmtDate(k.expires), state,
         k.revoked ? '' : h('button', {type: 'button', class: 'secondary', onclick: () => act(() => api('DELETE', '/api/tokens/' + encodeURIComponent(k.id)), t('admin.saved'))}, t('admin.revoke', k.name))];
     })));
-  const nt = {name: h('input', {id: 'nt-name', required: true}), roles: h('input', {id: 'nt-roles', required: true, placeholder: 'researcher'}),
+  if (tokens.length === 0) main.append(h('p', {class: 'meta'}, t('admin.noTokens')));
+  const nt = {name: h('input', {id: 'nt-name', required: true}),
+    roles: h('input', {id: 'nt-roles', required: true, placeholder: 'researcher', 'aria-describedby': 'roles-help'}),
     expires: h('input', {id: 'nt-expires', value: '90d', required: true})};
-  const tokenForm = h('form', {class: 'row'},
+  const tokenForm = h('form', {class: 'row', 'aria-label': t('admin.createToken')},
     h('div', {}, h('label', {for: 'nt-name'}, t('admin.name')), nt.name),
     h('div', {}, h('label', {for: 'nt-roles'}, t('admin.roles')), nt.roles),
     h('div', {}, h('label', {for: 'nt-expires'}, t('admin.expiresIn')), nt.expires),
