@@ -29,7 +29,7 @@ export async function render(main, ctx) {
   main.append(h('h2', {}, t('runs.all')), table(null,
     [t('runs.id'), t('advert.arena'), t('runs.started'), t('runs.ended'), t('runs.status'), t('runs.pages'), t('runs.ads'), t('runs.errors')],
     [...runs].sort((a, b) => String(b.started).localeCompare(String(a.started))).map((r) =>
-      [h('span', {class: 'mono'}, r.id), r.arena, fmtDate(r.started, true), r.ended ? fmtDate(r.ended, true) : '—', r.status, r.pages, r.ads, errs(r)])));
+      [h('span', {class: 'mono'}, r.id), r.arena, fmtDate(r.started, true), r.ended ? fmtDate(r.ended, true) : '—', status(r.status), r.pages, r.ads, errs(r)])));
   if (runs.length === 0) main.append(h('p', {}, t('runs.none')));
   main.append(h('p', {class: 'meta'}, t('runs.cli', fmtNum(runs.length))));
 }
