@@ -62,8 +62,18 @@ export async function render(main, ctx) {
   if (!ctx.isCurrent()) return;
   const ms = Math.round(performance.now() - started);
   document.body.dataset.searchMs = String(ms);
+  // A field with chosen values shows its counts without its own filter,
+  // so that other values of it can be added (any of them matches).
+  const facetCounts = {...(res.facets || {})};
+  const fields = [...new Set(chosen.map((c) => c.slice(0, c.indexOf('='))))];
+  await Promise.all(fields.map(async (f) => {
+    const others = chosen.filter((c) => !c.startsWith(f + '='));
+    const r = await get('/api/search' + qs({q: queryText(q, others), facets: f, size: 1, facet_size: 12}));
+    facetCounts[f] = r.facets[f] || [];
+  }));
+  if (!ctx.isCurrent()) return;
 
-  renderFacets(facets, res.facets || {}, q, chosen);
+  renderFacets(facets, facetCounts, q, chosen);
   // What the results are of, for tests and scripts: the query and total.
   results.dataset.q = text;
   results.dataset.total = String(res.total);
@@ -105,7 +115,13 @@ function resultItem(hit, grouped) {
 function renderFacets(el, facets, q, chosen) {
   el.append(h('h2', {class: 'visually-hidden'}, t('search.facets')));
   for (const field of FACETS) {
-    const terms = facets[field] || [];
+    const terms = [...(facets[field] || [])];
+    // A chosen value stays on the list (to be unchosen) even when it is
+    // not among the most frequent.
+    for (const c of chosen) {
+      const v = c.slice(field.length + 1);
+      if (c.startsWith(field + '=') && !terms.some((x) => x.term === v)) terms.push({term: v, count: null});
+    }
     if (terms.length === 0) continue;
     const fs = h('fieldset', {}, h('legend', {}, t('facet.' + field)));
     terms.forEach(({term, count}, i) => {
