@@ -61,8 +61,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: adcensus serve [--addr 127.0.0.1:8080] [--data DIR] [--tls-cert F --tls-key F] [--host NAME]\n\n"+
 			"Serves the web app at / (docs/WEBAPP.md) and the JSON API at /api/ (docs/API.md).\n"+
-			"Every API request needs a token or a session\n"+
-			"(docs/ACCESS.md): create the first admin with 'adcensus user add NAME --role admin'.\n\n")
+			"Every API request needs a token or a session (docs/ACCESS.md): create the\n"+
+			"first admin with 'adcensus user add NAME --role admin'.\n\n")
 		fs.PrintDefaults()
 	}
 	if _, err := parse(fs, args); err != nil {
