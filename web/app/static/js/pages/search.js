@@ -43,7 +43,7 @@ export async function render(main, ctx) {
     ctx.go(link(input.value, chosen, 0));
   });
   main.append(h('h1', {}, t('search.title')), form);
-  const results = h('div', {id: 'results', 'aria-live': 'polite'});
+  const results = h('div', {id: 'results'});
   const facets = h('div', {class: 'facets', id: 'facets'});
   main.append(h('div', {class: 'layout'}, h('aside', {'aria-label': t('search.facets')}, facets), results));
   input.focus();
@@ -77,7 +77,7 @@ export async function render(main, ctx) {
   // What the results are of, for tests and scripts: the query and total.
   results.dataset.q = text;
   results.dataset.total = String(res.total);
-  results.append(h('p', {class: 'meta', id: 'result-count'},
+  results.append(h('p', {class: 'meta', id: 'result-count', role: 'status'},
     t(grouped ? 'search.persons' : 'search.adverts', fmtNum(res.total)), ' ', t('search.took', ms)));
   if (!grouped) results.append(h('p', {class: 'notice'}, t('search.tooBroad')));
   if (res.hits.length === 0) {
