@@ -241,7 +241,14 @@ func TestWebApp(t *testing.T) {
 
 	t.Run("analyst", func(t *testing.T) {
 		b.t = t
-		b.signIn("analyst")
+		// By keyboard alone: the form has the focus, Tab to the password,
+		// Enter to sign in.
+		b.waitFor("the user field focused", `document.activeElement && document.activeElement.id === "user"`)
+		if err := chromedp.Do(b.ctx, chromedp.KeyEvent(webappUsers["analyst"]), chromedp.KeyEvent("\t"),
+			chromedp.KeyEvent(webappPassword), chromedp.KeyEvent("\r")); err != nil {
+			t.Fatal(err)
+		}
+		b.waitFor("signed in by keyboard", fmt.Sprintf(`document.getElementById("who").textContent.includes(%q)`, webappUsers["analyst"]))
 		b.heading("Sök annonser")
 		// Search without diacritics finds Göteborg, grouped by person.
 		b.waitFor("everything, before a search", `document.querySelectorAll("#results li.hit").length > 0`)
