@@ -13,14 +13,21 @@ import (
 	"adcensus/web/api"
 )
 
+// explainIdle is how long the cluster state stays open after the last
+// explanation: its shared lock would keep a cluster writer on the same
+// data directory waiting.
+const explainIdle = time.Minute
+
 // explainer answers /api/adverts/{id}/explain from the data directory's
 // cluster state (as 'adcensus explain'), opened read-only on first use and
-// again when the file has changed since (a rebuild, a new run).
+// again when the file has changed since (a rebuild, a new run), and closed
+// after explainIdle without use.
 type explainer struct {
-	path string
-	mu   sync.Mutex
-	cl   *cluster.Cluster
-	mod  time.Time
+	path  string
+	mu    sync.Mutex
+	cl    *cluster.Cluster
+	mod   time.Time
+	timer *time.Timer
 }
 
 func newExplainer(dataDir string) *explainer {
@@ -50,6 +57,11 @@ func (e *explainer) Func() api.ExplainFunc {
 			}
 			e.cl, e.mod = cl, fi.ModTime()
 		}
+		if e.timer == nil {
+			e.timer = time.AfterFunc(explainIdle, e.closeIdle)
+		} else {
+			e.timer.Reset(explainIdle)
+		}
 		ex, err := e.cl.Explain(adID)
 		if errors.Is(err, cluster.ErrNotFound) {
 			return nil, false, nil
@@ -61,10 +73,23 @@ func (e *explainer) Func() api.ExplainFunc {
 	}
 }
 
-// Close closes the cluster state if it was opened.
+// closeIdle closes the cluster state after explainIdle without use.
+func (e *explainer) closeIdle() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cl != nil {
+		e.cl.Close()
+		e.cl = nil
+	}
+}
+
+// Close closes the cluster state if it is open.
 func (e *explainer) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.timer != nil {
+		e.timer.Stop()
+	}
 	if e.cl == nil {
 		return nil
 	}

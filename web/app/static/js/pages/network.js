@@ -27,11 +27,9 @@ export async function render(main, ctx) {
   try {
     ex = await get('/api/adverts/' + encodeURIComponent(n.members[0].id) + '/explain');
   } catch (e) {
-    if (e instanceof ApiError && (e.status === 404 || e.status === 501)) {
-      section.append(h('p', {class: 'meta'}, t('evidence.none')));
-      return;
-    }
-    throw e;
+    if (!(e instanceof ApiError) || e.status === 401 || e.status === 403) throw e;
+    section.append(h('p', {class: 'meta'}, e.status === 404 || e.status === 501 ? t('evidence.none') : t('evidence.failed', e.status)));
+    return;
   }
   if (!ctx.isCurrent()) return;
   section.append(graph(n.members, ex), h('h3', {}, t('evidence.title')), evidenceTree(ex, 'network'));

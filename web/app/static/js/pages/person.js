@@ -43,7 +43,9 @@ export async function render(main, ctx) {
     if (!ctx.isCurrent()) return;
     section.append(evidenceTree(ex, 'person'));
   } catch (e) {
-    if (e instanceof ApiError && (e.status === 404 || e.status === 501)) section.append(h('p', {class: 'meta'}, t('evidence.none')));
-    else throw e;
+    // The page stands without its evidence (the cluster state may be
+    // missing or held by a writer).
+    if (!(e instanceof ApiError) || e.status === 401 || e.status === 403) throw e;
+    section.append(h('p', {class: 'meta'}, e.status === 404 || e.status === 501 ? t('evidence.none') : t('evidence.failed', e.status)));
   }
 }
