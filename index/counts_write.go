@@ -1,7 +1,6 @@
 package index
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,8 +14,17 @@ import (
 // "*" in every dimension column. Rows of a split count (Table set) get a
 // leading column "table".
 func WriteCountsCSV(w io.Writer, by []string, rows []CountRow) error {
+	return WriteCountsCSVDialect(w, by, rows, StandardCSV())
+}
+
+// WriteCountsCSVDialect is WriteCountsCSV in the CSV dialect d (for
+// example SwedishExcelCSV).
+func WriteCountsCSVDialect(w io.Writer, by []string, rows []CountRow, d CSVDialect) error {
 	split := len(rows) > 0 && rows[0].Table != ""
-	cw := csv.NewWriter(w)
+	cw, err := d.NewWriter(w)
+	if err != nil {
+		return err
+	}
 	header := append(slices.Clone(by), "ads", "persons")
 	if split {
 		header = append([]string{"table"}, header...)

@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -316,8 +315,14 @@ func ReportFacts(ctx context.Context, src FactsSource, opt FactsOptions) (*Facts
 // WriteCSV writes the report as CSV: "table,unit,band,count", one row per
 // band and a total row (band "*") per table; a suppressed count is empty.
 // The provenance has no place in CSV: keep the JSON with it.
-func (r *FactsReport) WriteCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
+func (r *FactsReport) WriteCSV(w io.Writer) error { return r.WriteCSVDialect(w, StandardCSV()) }
+
+// WriteCSVDialect is WriteCSV in the CSV dialect d.
+func (r *FactsReport) WriteCSVDialect(w io.Writer, d CSVDialect) error {
+	cw, err := d.NewWriter(w)
+	if err != nil {
+		return err
+	}
 	if err := cw.Write([]string{"table", "unit", "band", "count"}); err != nil {
 		return err
 	}

@@ -178,7 +178,7 @@ func countRange(lo, hi int) string {
 func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export counts", stderr)
 	by := fs.String("by", "arena", "comma-separated dimensions: "+strings.Join(index.Dimensions(), ", "))
-	format := fs.String("format", "csv", "csv or json")
+	format := fs.String("format", "csv", "csv, csv-excel (for Swedish Excel: BOM, ';', decimal comma) or json")
 	dataDir := fs.String("data", "./data", "data directory")
 	minCell := fs.Int("min-cell", 5, "suppress cells with fewer distinct persons than this (0: no suppression)")
 	out := fs.String("out", "", "output file (default: standard output)")
@@ -190,8 +190,9 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 	if *split != "" && *split != index.SplitMinors {
 		return usageError{fmt.Sprintf("--split must be %q, not %q", index.SplitMinors, *split)}
 	}
-	if *format != "csv" && *format != "json" {
-		return usageError{fmt.Sprintf("--format must be csv or json, not %q", *format)}
+	dialect, isCSV := index.CSVDialectOf(*format)
+	if !isCSV && *format != "json" {
+		return usageError{fmt.Sprintf("--format must be csv, csv-excel or json, not %q", *format)}
 	}
 	if *minCell < 0 {
 		return usageError{"--min-cell must be 0 or more"}
@@ -219,8 +220,8 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	auditRead(stderr, *dataDir, "export counts", map[string]string{"by": *by, "min_cell": fmt.Sprint(*minCell)}, len(rows))
 	return writeOutput(stdout, *out, func(w io.Writer) error {
-		if *format == "csv" {
-			return index.WriteCountsCSV(w, dims, rows)
+		if isCSV {
+			return index.WriteCountsCSVDialect(w, dims, rows, dialect)
 		}
 		return index.WriteCountsJSON(w, dims, rows, opt, provenance(ctx, *dataDir, ix))
 	})

@@ -15,14 +15,15 @@ import (
 func cmdExportFacts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export facts", stderr)
 	dataDir := fs.String("data", "./data", "data directory")
-	format := fs.String("format", "csv", "csv or json")
+	format := fs.String("format", "csv", "csv, csv-excel (for Swedish Excel: BOM, ';', decimal comma) or json")
 	minCell := fs.Int("min-cell", 5, "suppress bands with fewer persons (networks) than this (0: no suppression)")
 	out := fs.String("out", "", "output file (default: standard output)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	if *format != "csv" && *format != "json" {
-		return usageError{fmt.Sprintf("--format must be csv or json, not %q", *format)}
+	dialect, isCSV := index.CSVDialectOf(*format)
+	if !isCSV && *format != "json" {
+		return usageError{fmt.Sprintf("--format must be csv, csv-excel or json, not %q", *format)}
 	}
 	if *minCell < 0 {
 		return usageError{"--min-cell must be 0 or more"}
@@ -38,8 +39,8 @@ func cmdExportFacts(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	auditRead(stderr, *dataDir, "export facts", map[string]string{"min_cell": fmt.Sprint(*minCell)}, -1)
 	return writeOutput(stdout, *out, func(w io.Writer) error {
-		if *format == "csv" {
-			return rep.WriteCSV(w)
+		if isCSV {
+			return rep.WriteCSVDialect(w, dialect)
 		}
 		return rep.WriteJSON(w)
 	})

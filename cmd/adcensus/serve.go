@@ -12,11 +12,13 @@ import (
 	"sync"
 	"time"
 
+	"adcensus/crawler"
 	"adcensus/index"
 	"adcensus/index/overlap"
 	"adcensus/index/patterns"
 	"adcensus/internal/stats/mse"
 	"adcensus/web/api"
+	"adcensus/web/app"
 	"adcensus/web/audit"
 )
 
@@ -58,8 +60,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rateLimit := fs.Float64("rate-limit", api.DefaultRateLimit, "requests a second per token, user or address (negative: no limit)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: adcensus serve [--addr 127.0.0.1:8080] [--data DIR] [--tls-cert F --tls-key F] [--host NAME]\n\n"+
-			"Serves the JSON API (docs/API.md). Every request needs a token or a session\n"+
-			"(docs/ACCESS.md): create the first admin with 'adcensus user add NAME --role admin'.\n\n")
+			"Serves the web app at / (docs/WEBAPP.md) and the JSON API at /api/ (docs/API.md).\n"+
+			"Every API request needs a token or a session (docs/ACCESS.md): create the\n"+
+			"first admin with 'adcensus user add NAME --role admin'.\n\n")
 		fs.PrintDefaults()
 	}
 	if _, err := parse(fs, args); err != nil {
@@ -69,15 +72,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError{"--min-cell-floor must be 0 or more"}
 	}
 	var access AccessConfig
+	var arenas []*crawler.ArenaConfig
 	cfgDir := "."
 	if *cfgPath != "" {
-		cfg, _, err := loadConfig(*cfgPath)
+		cfg, as, err := loadConfig(*cfgPath)
 		if err != nil {
 			return err
 		}
 		if cfg.Access != nil {
 			access = *cfg.Access
 		}
+		arenas = as
 		cfgDir = filepath.Dir(*cfgPath)
 	}
 	lis, err := checkListen(*addr, *tlsCert, *tlsKey, *insecure, append(splitList(*hosts), access.Hosts...))
@@ -119,6 +124,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("nobody can sign in: %s has no user and no token. Create the first admin with\n"+
 			"  adcensus user add NAME --role admin --data %s\n(docs/ACCESS.md)", st.Path(), *dataDir)
 	}
+	ex := newExplainer(*dataDir)
+	defer ex.Close()
 	h, err := api.New(ix, ix, api.Options{
 		Logger:         logger,
 		Provenance:     serialProvenance(*dataDir, ix),
@@ -134,8 +141,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		TLS:            lis.tls,
 		TrustedProxies: trusted,
 		Runs:           runsOf(*dataDir),
+		Schedules:      schedulesOf(*dataDir, arenas),
 		Patterns:       func() ([]*patterns.Pattern, error) { return loadPatterns("") },
 		OIDC:           oidc,
+		Explain:        ex.Func(),
+		App:            app.Handler(),
 	})
 	if err != nil {
 		return err
@@ -157,7 +167,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if lis.tls {
 		scheme = "https"
 	}
-	fmt.Fprintf(stdout, "serving the API on %s://%s/api/ (description: /api/openapi.json)\n", scheme, ln.Addr())
+	fmt.Fprintf(stdout, "serving the web app on %s://%s/ and the API on %s://%s/api/ (description: /api/openapi.json)\n",
+		scheme, ln.Addr(), scheme, ln.Addr())
 
 	served := make(chan error, 1)
 	go func() {

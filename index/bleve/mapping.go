@@ -5,8 +5,6 @@ import (
 
 	blevelib "github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
-	"github.com/blevesearch/bleve/v2/analysis/lang/sv"
 	"github.com/blevesearch/bleve/v2/mapping"
 
 	"adcensus/index"
@@ -14,23 +12,25 @@ import (
 
 // mappingVersion is stored in docs.db; when it differs from the stored one,
 // Open rebuilds ads.bleve from docs.db. Bump it with every mapping change.
-const mappingVersion = "3" // 2: contact_countries, possible_minor; 3: monthly shards
+const mappingVersion = "4" // 2: contact_countries, possible_minor; 3: monthly shards; 4: folded analyzers
 
 // newMapping returns the explicit index mapping: one document mapping per
 // language (the document's "lang" field picks it), identical except for the
-// analyzer of the text fields. Only text fields go into the _all field that
+// analyzer of the text fields (Swedish or English, diacritics folded: see
+// fold.go). Only text fields go into the _all field that
 // searches without a field name use; keyword fields are matched exactly.
 func newMapping() mapping.IndexMapping {
 	im := blevelib.NewIndexMapping()
 	im.TypeField = index.FieldLang
 	im.DefaultType = index.LangSwedish
-	im.DefaultAnalyzer = sv.AnalyzerName
+	addFoldedAnalyzers(im)
+	im.DefaultAnalyzer = svFolded
 	im.IndexDynamic = false
 	im.StoreDynamic = false
 	im.DocValuesDynamic = false
-	im.DefaultMapping = docMapping(sv.AnalyzerName)
-	im.AddDocumentMapping(index.LangSwedish, docMapping(sv.AnalyzerName))
-	im.AddDocumentMapping(index.LangEnglish, docMapping(en.AnalyzerName))
+	im.DefaultMapping = docMapping(svFolded)
+	im.AddDocumentMapping(index.LangSwedish, docMapping(svFolded))
+	im.AddDocumentMapping(index.LangEnglish, docMapping(enFolded))
 	return im
 }
 

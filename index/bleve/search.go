@@ -10,8 +10,6 @@ import (
 	"time"
 
 	blevelib "github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
-	"github.com/blevesearch/bleve/v2/analysis/lang/sv"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
@@ -416,8 +414,11 @@ func parseQuery(text string) (query.Query, error) {
 
 // bilingual rewrites match and phrase queries on text fields (or on no field,
 // which searches _all, made only of text fields) into a disjunction of the
-// same query analysed with the Swedish and with the English analyzer, and a
-// quoted value on a keyword field into an exact term query.
+// same query analysed with the Swedish and with the English analyzer (both
+// fold diacritics), and a quoted value on a keyword field into an exact term
+// query. A one-word match that is another name of a municipality
+// ("Gothenburg") also matches the municipality's name; prefix, wildcard and
+// fuzzy terms on text fields are lower-cased and folded as indexed terms are.
 func bilingual(q query.Query) query.Query {
 	switch q := q.(type) {
 	case *query.BooleanQuery:
@@ -449,8 +450,32 @@ func bilingual(q query.Query) query.Query {
 			return q
 		}
 		s, e := *q, *q
-		s.Analyzer, e.Analyzer = sv.AnalyzerName, en.AnalyzerName
-		return query.NewDisjunctionQuery([]query.Query{&s, &e})
+		s.Analyzer, e.Analyzer = svFolded, enFolded
+		out := []query.Query{&s, &e}
+		if kommun, ok := placeAlias(q.Match); ok {
+			// "Gothenburg" also finds the adverts that write Göteborg, as
+			// the counts already fold it (internal/places).
+			ps, pe := *q, *q
+			ps.Match, pe.Match = kommun, kommun
+			ps.Analyzer, pe.Analyzer = svFolded, enFolded
+			out = append(out, &ps, &pe)
+		}
+		return query.NewDisjunctionQuery(out)
+	case *query.PrefixQuery:
+		if isTextField(q.FieldVal) {
+			q.Prefix = foldTerm(q.Prefix)
+		}
+		return q
+	case *query.WildcardQuery:
+		if isTextField(q.FieldVal) {
+			q.Wildcard = foldTerm(q.Wildcard)
+		}
+		return q
+	case *query.FuzzyQuery:
+		if isTextField(q.FieldVal) {
+			q.Term = foldTerm(q.Term)
+		}
+		return q
 	case *query.MatchPhraseQuery:
 		if q.Analyzer == "" && slices.Contains(index.FacetFields(), q.FieldVal) {
 			// A quoted keyword value ("Västra Götalands län") is one exact
@@ -466,7 +491,7 @@ func bilingual(q query.Query) query.Query {
 			return q
 		}
 		s, e := *q, *q
-		s.Analyzer, e.Analyzer = sv.AnalyzerName, en.AnalyzerName
+		s.Analyzer, e.Analyzer = svFolded, enFolded
 		return query.NewDisjunctionQuery([]query.Query{&s, &e})
 	}
 	return q

@@ -109,9 +109,18 @@ type Options struct {
 	// Runs lists the crawl runs for operators (nil: /api/runs is 501). It
 	// returns the JSON value and its number of rows.
 	Runs func(ctx context.Context) (any, int, error)
+	// Schedules lists the arenas' crawl schedules with their next starts
+	// for operators (nil: /api/schedules is 501); as Runs.
+	Schedules func(ctx context.Context) (any, int, error)
 	// Patterns returns the indicator patterns for /api/patterns (nil:
 	// 501).
 	Patterns func() ([]*patterns.Pattern, error)
+	// Explain explains an advert's person and network for
+	// /api/adverts/{id}/explain (nil: 501).
+	Explain ExplainFunc
+	// App, if set, answers GET requests outside /api/ (the web app,
+	// web/app), behind the same security headers and Host check.
+	App http.Handler
 	// OIDC, if set, enables sign-in through an identity provider.
 	OIDC *OIDC
 	// Now is the clock (nil: time.Now).
@@ -181,6 +190,15 @@ func New(store index.Store, src overlap.DocSource, opts Options) (http.Handler, 
 		s.mux.HandleFunc(rt.Method+" "+rt.Path, s.wrap(rt))
 	}
 	s.mux.HandleFunc("/", s.notFound)
+	if opts.App != nil {
+		s.mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/") {
+				s.notFound(w, r)
+				return
+			}
+			opts.App.ServeHTTP(w, r)
+		})
+	}
 	return s, nil
 }
 
@@ -235,7 +253,7 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "GET /" && pattern != "" {
 			allow = append(allow, m)
 		}
 	}
@@ -607,12 +625,9 @@ func (s *server) network(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) exportFacts(w http.ResponseWriter, r *http.Request) error {
-	format := r.URL.Query().Get("format")
-	if format == "" {
-		format = "json"
-	}
-	if format != "csv" && format != "json" {
-		return badRequest("format=%q: want csv or json", format)
+	format, dialect, err := exportFormat(r)
+	if err != nil {
+		return err
 	}
 	minCell, err := s.minCell(r)
 	if err != nil {
@@ -630,12 +645,11 @@ func (s *server) exportFacts(w http.ResponseWriter, r *http.Request) error {
 	}
 	setRows(r, n)
 	var buf bytes.Buffer
-	if format == "csv" {
-		if err := rep.WriteCSV(&buf); err != nil {
+	if format != "json" {
+		if err := rep.WriteCSVDialect(&buf, dialect); err != nil {
 			return err
 		}
-		w.Header().Set("Content-Disposition", `attachment; filename="facts.csv"`)
-		writeBody(w, http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+		writeCSV(w, csvName("facts", format), buf.Bytes())
 		return nil
 	}
 	if err := rep.WriteJSON(&buf); err != nil {
@@ -653,12 +667,9 @@ func (s *server) exportCounts(w http.ResponseWriter, r *http.Request) error {
 	if err := index.ValidateDimensions(by); err != nil {
 		return err
 	}
-	format := r.URL.Query().Get("format")
-	if format == "" {
-		format = "json"
-	}
-	if format != "csv" && format != "json" {
-		return badRequest("format=%q: want csv or json", format)
+	format, dialect, err := exportFormat(r)
+	if err != nil {
+		return err
 	}
 	minCell, err := s.minCell(r)
 	if err != nil {
@@ -680,12 +691,11 @@ func (s *server) exportCounts(w http.ResponseWriter, r *http.Request) error {
 	}
 	setRows(r, len(rows))
 	var buf bytes.Buffer
-	if format == "csv" {
-		if err := index.WriteCountsCSV(&buf, by, rows); err != nil {
+	if format != "json" {
+		if err := index.WriteCountsCSVDialect(&buf, by, rows, dialect); err != nil {
 			return err
 		}
-		w.Header().Set("Content-Disposition", `attachment; filename="counts.csv"`)
-		writeBody(w, http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+		writeCSV(w, csvName("counts", format), buf.Bytes())
 		return nil
 	}
 	if err := index.WriteCountsJSON(&buf, by, rows, opt, s.provenance(r.Context())); err != nil {
@@ -698,6 +708,10 @@ func (s *server) exportCounts(w http.ResponseWriter, r *http.Request) error {
 func (s *server) overlap(w http.ResponseWriter, r *http.Request) error {
 	if s.src == nil {
 		return fmt.Errorf("overlap: %w: the index cannot list its documents", errNotImplemented)
+	}
+	format, dialect, err := exportFormat(r)
+	if err != nil {
+		return err
 	}
 	minCell, err := s.minCell(r)
 	if err != nil {
@@ -714,6 +728,14 @@ func (s *server) overlap(w http.ResponseWriter, r *http.Request) error {
 	}
 	setRows(r, len(rep.Histories))
 	var buf bytes.Buffer
+	if format != "json" {
+		setWhat(r, "format", format)
+		if err := writeOverlapCSV(&buf, rep, dialect); err != nil {
+			return err
+		}
+		writeCSV(w, csvName("overlap", format), buf.Bytes())
+		return nil
+	}
 	if err := rep.WriteJSON(&buf); err != nil {
 		return err
 	}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"adcensus/crawler"
+	"adcensus/dedup/cluster"
+	"adcensus/web/api"
+)
+
+// explainIdle is how long the cluster state stays open after the last
+// explanation: its shared lock would keep a cluster writer on the same
+// data directory waiting.
+const explainIdle = time.Minute
+
+// explainer answers /api/adverts/{id}/explain from the data directory's
+// cluster state (as 'adcensus explain'), opened read-only on first use and
+// again when the file has changed since (a rebuild, a new run), and closed
+// after explainIdle without use.
+type explainer struct {
+	path  string
+	mu    sync.Mutex
+	cl    *cluster.Cluster
+	mod   time.Time
+	timer *time.Timer
+}
+
+func newExplainer(dataDir string) *explainer {
+	return &explainer{path: filepath.Join(dataDir, clusterStateFile)}
+}
+
+// Func is the api.ExplainFunc.
+func (e *explainer) Func() api.ExplainFunc {
+	return func(_ context.Context, adID string) (any, bool, error) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		fi, err := os.Stat(e.path)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if e.cl == nil || !fi.ModTime().Equal(e.mod) {
+			if e.cl != nil {
+				e.cl.Close()
+				e.cl = nil
+			}
+			cl, err := cluster.OpenReadOnly(e.path)
+			if err != nil {
+				return nil, false, err
+			}
+			e.cl, e.mod = cl, fi.ModTime()
+		}
+		if e.timer == nil {
+			e.timer = time.AfterFunc(explainIdle, e.closeIdle)
+		} else {
+			e.timer.Reset(explainIdle)
+		}
+		ex, err := e.cl.Explain(adID)
+		if errors.Is(err, cluster.ErrNotFound) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return ex, true, nil
+	}
+}
+
+// closeIdle closes the cluster state after explainIdle without use.
+func (e *explainer) closeIdle() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cl != nil {
+		e.cl.Close()
+		e.cl = nil
+	}
+}
+
+// Close closes the cluster state if it is open.
+func (e *explainer) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.timer != nil {
+		e.timer.Stop()
+	}
+	if e.cl == nil {
+		return nil
+	}
+	err := e.cl.Close()
+	e.cl = nil
+	return err
+}
+
+// ScheduleInfo is one arena's crawl schedule with its next start, for the
+// web app's runs page (/api/schedules).
+type ScheduleInfo struct {
+	Arena  string    `json:"arena"`
+	Spec   string    `json:"spec"`
+	Source string    `json:"source"`
+	Next   time.Time `json:"next,omitzero"`
+}
+
+// schedulesOf lists the schedules stored in the data directory's crawl.db
+// (read-only), over those of the arenas of the main config when serve was
+// given one, with their next starts (as 'adcensus schedule list').
+func schedulesOf(dataDir string, arenas []*crawler.ArenaConfig) func(context.Context) (any, int, error) {
+	return func(context.Context) (any, int, error) {
+		var stored []crawler.Schedule
+		path := filepath.Join(dataDir, crawlStateFile)
+		if _, err := os.Stat(path); err == nil {
+			st, err := crawler.OpenStoreReadOnly(path)
+			if err != nil {
+				return nil, 0, err
+			}
+			stored, err = st.Schedules()
+			st.Close()
+			if err != nil {
+				return nil, 0, err
+			}
+		}
+		scheds := stored // as 'schedule list': merged with the config's only when there is one
+		if arenas != nil {
+			scheds = crawler.MergeSchedules(arenas, stored)
+		}
+		s, err := crawler.NewScheduler(scheds, crawler.SchedulerOptions{})
+		if err != nil {
+			return nil, 0, err
+		}
+		next := map[string]time.Time{}
+		for _, d := range s.Next(time.Now()) {
+			next[d.Arena] = d.At.UTC()
+		}
+		out := make([]ScheduleInfo, 0, len(scheds))
+		for _, sc := range scheds {
+			out = append(out, ScheduleInfo{Arena: sc.Arena, Spec: sc.Spec, Source: sc.Source, Next: next[sc.Arena]})
+		}
+		return out, len(out), nil
+	}
+}
