@@ -91,6 +91,9 @@ type Options struct {
 	// are stored; the pages are committed to the frontier as the
 	// acknowledgements arrive.
 	PublishWindow int
+	// Now is the crawl's clock (default time.Now): run times, fetch
+	// times and sightings. Tests drive simulated weeks with it.
+	Now func() time.Time
 }
 
 // Stats are live counters of a crawl, safe to read while it runs.
@@ -183,7 +186,7 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 			return nil, fmt.Errorf("arena %s: %w", c.cfg.Name, err)
 		}
 	}
-	run, err := c.opts.Store.Begin(c.cfg, c.opts.ResumeID, c.opts.AutoResume, c.opts.Version, time.Now())
+	run, err := c.opts.Store.Begin(c.cfg, c.opts.ResumeID, c.opts.AutoResume, c.opts.Version, c.now())
 	if err != nil {
 		return nil, err
 	}
@@ -284,13 +287,16 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 	if ctx.Err() != nil {
 		return run, ctx.Err()
 	}
-	run.Ended = time.Now().UTC()
+	run.Ended = c.now().UTC()
 	run.Status = "done"
 	if c.stopped {
 		run.Status = "stopped"
 	}
 	if run.AllFailed() {
 		run.Status = "failed"
+	}
+	if err := c.endRun(ctx, run); err != nil {
+		return run, err // the run stays "running" in the store: the next start resumes it
 	}
 	if err := c.opts.Store.SaveRun(run); err != nil {
 		return run, err
@@ -377,6 +383,8 @@ type page struct {
 	// detail URL: stashed for the links the commit queues.
 	items map[string][]byte
 	dup   bool // the advert was already fetched under another URL
+	// census is the page's sighting with a CensusSink (census.go).
+	census *pageCensus
 }
 
 // worker fetches and extracts pages. A page with an advert is handed to the
@@ -403,6 +411,10 @@ func (c *Crawler) worker(ctx context.Context, col *fetcher) {
 // publish stores the page's advert, asynchronously when the sink can.
 func (c *Crawler) publish(ctx context.Context, p *page) {
 	p.attempts++
+	if cs := c.censusSink(); cs != nil {
+		c.publishCensus(ctx, cs, p)
+		return
+	}
 	as, ok := c.opts.Sink.(AsyncSink)
 	if !ok {
 		c.published(ctx, p, c.opts.Sink.Publish(ctx, p.ad))
@@ -526,7 +538,7 @@ func (c *Crawler) commit(batch []*page) {
 			c.run.Duplicates += dropped
 			c.metrics.Duplicates.Add(int64(dropped))
 		}
-		commits[i] = PageCommit{Done: p.done, Add: p.add, Claim: p.claims}
+		commits[i] = PageCommit{Done: p.done, Add: p.add, Claim: p.claims, census: c.censusOf(p)}
 	}
 	snapshot := *c.run
 	snapshot.Errors = maps.Clone(c.run.Errors)
@@ -653,7 +665,7 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 			return fail("parse", err)
 		}
 	case PageDetail:
-		ap, err := c.cfg.ExtractAdvertPage(e.URL, res.final, res.body, time.Now())
+		ap, err := c.cfg.ExtractAdvertPage(e.URL, res.final, res.body, c.now())
 		if ap == nil {
 			return fail(errKind(err), err)
 		}
@@ -683,9 +695,11 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 		for _, pr := range ap.Problems {
 			c.log.Warn("field problem", "url", e.URL, "problem", pr)
 		}
-		c.hashImages(ctx, col, a)
 		for _, pr := range c.opts.Pseudo.Apply(a) {
 			c.log.Warn("contact problem", "url", e.URL, "problem", pr)
+		}
+		if !c.reuseImages(a) {
+			c.hashImages(ctx, col, a)
 		}
 		p.ad = a
 	}

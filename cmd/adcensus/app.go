@@ -19,6 +19,7 @@ import (
 	"adcensus/dedup"
 	cluster "adcensus/dedup/cluster"
 	"adcensus/index"
+	"adcensus/index/census"
 	indexbleve "adcensus/index/bleve"
 	"adcensus/internal/contact"
 	"adcensus/internal/imagehash"
@@ -44,6 +45,7 @@ type node struct {
 	crawls   *crawler.Store
 	cluster  *cluster.Cluster
 	index    index.Store
+	census   *census.Store // census.go
 	counters pipeline.Counters
 
 	// roles are the roles the node runs (roles.go): its stores are
@@ -144,6 +146,10 @@ func openNode(ctx context.Context, o nodeOptions) (*node, error) {
 		}
 		n.index = ix
 	}
+	if err := n.openCensus(); err != nil {
+		n.Close()
+		return nil, explainHeld(o.DataDir, err)
+	}
 	if err := writeHolder(o.DataDir, holder{Node: n.id, Roles: n.roles, API: o.API}); err != nil {
 		n.log.Warn("holder file", "err", err)
 	}
@@ -170,6 +176,7 @@ func (n *node) stages() []pipeline.Stage {
 		&dedup.FingerprintStage{FP: fp, Workers: runtime.NumCPU(), Log: n.log},
 		&cluster.Stage{Cluster: n.cluster, Log: n.log},
 		&index.Stage{Store: n.index, Durable: n.indexDurable, Log: n.log},
+		&census.Stage{Store: n.census, Log: n.log},
 	}
 }
 
@@ -347,6 +354,9 @@ func (n *node) Close() error {
 	if n.index != nil {
 		errs = append(errs, n.index.Close())
 	}
+	if n.census != nil {
+		errs = append(errs, n.census.Close())
+	}
 	if n.cluster != nil {
 		errs = append(errs, n.cluster.Close())
 	}
@@ -392,6 +402,8 @@ func (n *node) resetStore(stage string) error {
 			return err
 		}
 		n.index = ix
+	case "census":
+		return n.resetCensus()
 	default:
 		return fmt.Errorf("no store to reset for stage %q", stage)
 	}

@@ -182,8 +182,16 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 	minCell := fs.Int("min-cell", 5, "suppress cells with fewer distinct persons than this (0: no suppression)")
 	out := fs.String("out", "", "output file (default: standard output)")
 	split := fs.String("split", "", `"minors": persons flagged as possible minors and all others in two separate tables`)
-	from := fs.String("from", "", "read through the API at this URL (an index replica's 'stages --serve', or 'serve') instead of --data: works while the index stage writes")
+	from := fs.String("from", "", "start of the period: a date (2026-12-07), ISO week (2026-W49), month (2026-11) or year; an http(s) URL instead reads through that API (as --api)")
+	pf := addPeriodFlags(fs)
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if isURL(*from) {
+		pf.api, *from = *from, ""
+	}
+	pq, err := pf.query(*from)
+	if err != nil {
 		return err
 	}
 	if *split != "" && *split != index.SplitMinors {
@@ -196,15 +204,16 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 		return usageError{"--min-cell must be 0 or more"}
 	}
 	dims := splitList(*by)
-	if err := index.ValidateDimensions(dims); err != nil {
+	if err := checkCountDims(dims); err != nil {
 		return err
 	}
-	if *from != "" {
+	if pf.api != "" {
 		q := url.Values{"by": {strings.Join(dims, ",")}, "format": {*format}, "min_cell": {strconv.Itoa(*minCell)}}
 		if *split != "" {
 			q.Set("split", *split)
 		}
-		return writeOutput(stdout, *out, func(w io.Writer) error { return remoteGet(ctx, *from, "/api/export/counts", q, w) })
+		pf.values(q, *from)
+		return writeOutput(stdout, *out, func(w io.Writer) error { return remoteGet(ctx, pf.api, "/api/export/counts", q, w) })
 	}
 	ix, err := openIndex(*dataDir)
 	if err != nil {
@@ -212,16 +221,16 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	defer ix.Close()
 	opt := index.CountOptions{MinCell: *minCell, Split: *split}
-	rows, err := ix.Counts(ctx, dims, opt)
+	rows, err := periodCounts(ctx, *dataDir, ix, dims, pq, opt)
 	if err != nil {
 		return err
 	}
-	auditRead(stderr, *dataDir, "export counts", map[string]string{"by": *by, "min_cell": fmt.Sprint(*minCell)}, len(rows))
+	auditRead(stderr, *dataDir, "export counts", map[string]string{"by": *by, "min_cell": fmt.Sprint(*minCell), "period": pq.Period.String(), "basis": pq.Basis}, len(rows))
 	return writeOutput(stdout, *out, func(w io.Writer) error {
 		if *format == "csv" {
 			return index.WriteCountsCSV(w, dims, rows)
 		}
-		return index.WriteCountsJSON(w, dims, rows, opt, provenance(ctx, *dataDir, ix))
+		return index.WriteCountsJSON(w, dims, rows, opt, periodProvenance(provenance(ctx, *dataDir, ix), pq))
 	})
 }
 
@@ -500,7 +509,7 @@ func cmdRuns(_ context.Context, args []string, stdout, stderr io.Writer) error {
 // cmdRebuild deletes the cluster state and the index and rebuilds both by
 // replaying the stream; the counts are the same as before.
 func cmdRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return rebuildCommand(ctx, "rebuild", args, stdout, stderr, "cluster", "index")
+	return rebuildCommand(ctx, "rebuild", args, stdout, stderr, "cluster", "index", "census")
 }
 
 // rebuildCommand parses the flags of a rebuild command, rebuilds the stores
