@@ -24,6 +24,7 @@ var webFS embed.FS
 // Demo is the demo arenas running on 127.0.0.1.
 type Demo struct {
 	urls     map[string]string
+	handlers atomic.Pointer[map[string]http.Handler] // swapped by Show
 	servers  []*http.Server
 	requests atomic.Int64
 	done     chan struct{}
@@ -35,8 +36,7 @@ type Demo struct {
 // 127.0.0.1 until Close is called or ctx ends.
 func Start(ctx context.Context, c *Corpus) (*Demo, error) {
 	d := &Demo{urls: map[string]string{}, done: make(chan struct{})}
-	handlers, err := newHandlers(c, &d.requests)
-	if err != nil {
+	if err := d.Show(c); err != nil {
 		return nil, err
 	}
 	for _, name := range arenaNames {
@@ -45,7 +45,9 @@ func Start(ctx context.Context, c *Corpus) (*Demo, error) {
 			d.Close()
 			return nil, fmt.Errorf("demo arena %s: %w", name, err)
 		}
-		srv := newServer(handlers[name])
+		srv := newServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			(*d.handlers.Load())[name].ServeHTTP(w, r)
+		}))
 		d.servers = append(d.servers, srv)
 		d.urls[name] = "http://" + l.Addr().String()
 		go srv.Serve(l)
@@ -58,6 +60,17 @@ func Start(ctx context.Context, c *Corpus) (*Demo, error) {
 		}
 	}()
 	return d, nil
+}
+
+// Show makes the running arenas publish corpus c from the next request
+// on (Corpus.AtWeek: the demo's clock).
+func (d *Demo) Show(c *Corpus) error {
+	h, err := newHandlers(c, &d.requests)
+	if err != nil {
+		return err
+	}
+	d.handlers.Store(&h)
+	return nil
 }
 
 // URL returns the base URL (http://127.0.0.1:port, no trailing slash) of an

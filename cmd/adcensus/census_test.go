@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"adcensus/index"
+	"adcensus/index/census"
+	"adcensus/internal/synthetic/demoarena"
+)
+
+// TestCensusOverSimulatedWeeks crawls the demo arenas once a week through
+// five simulated weeks in which persons start and stop, adverts disappear
+// and come back and some change, and checks the census against the demo's
+// truth: active persons per week, the runs' new/changed/gone/back counts,
+// the posted-basis counts, and the same tables after a replay.
+func TestCensusOverSimulatedWeeks(t *testing.T) {
+	corpus, demo := startDemo(t)
+	const weeks = 5
+	start := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC) // a Monday, week 2026-W45
+	dataDir := t.TempDir()
+	ctx := context.Background()
+	var out bytes.Buffer
+	for w := range weeks {
+		if err := demo.Show(corpus.AtWeek(w, weeks)); err != nil {
+			t.Fatal(err)
+		}
+		arenas, err := demoArenas(demo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := start.AddDate(0, 0, 7*w)
+		if _, err := runPipeline(ctx, runOptions{DataDir: dataDir, Arenas: arenas, Quiet: true, Now: func() time.Time { return now }}, &out, &out); err != nil {
+			t.Fatalf("week %d: %v\n%s", w, err, out.String())
+		}
+	}
+
+	wantWeeks := map[string]int{}
+	for w := range weeks {
+		wantWeeks[census.WeekOf(start.AddDate(0, 0, 7*w))] = corpus.ActivePersons(w, weeks)
+	}
+	checkActiveWeeks := func(when string) {
+		t.Helper()
+		got := activePersonsByWeek(t, dataDir)
+		t.Logf("%s: active persons by week %v (truth %v)", when, got, wantWeeks)
+		for wk, want := range wantWeeks {
+			if got[wk] != want {
+				t.Errorf("%s: week %s: %d active persons, want the truth's %d", when, wk, got[wk], want)
+			}
+		}
+		if len(got) != len(wantWeeks) {
+			t.Errorf("%s: active weeks %v, want %v", when, got, wantWeeks)
+		}
+	}
+	checkActiveWeeks("after five weekly crawls")
+
+	// Per run: adverts new, changed, gone and back, as the clock says.
+	want := make([]census.Run, weeks)
+	for w := range weeks {
+		for i := range corpus.Adverts {
+			a := &corpus.Adverts[i]
+			live, before := corpus.LiveAt(a, w, weeks), w > 0 && corpus.LiveAt(a, w-1, weeks)
+			everBefore := false
+			for v := range w {
+				everBefore = everBefore || corpus.LiveAt(a, v, weeks)
+			}
+			switch {
+			case live && !everBefore:
+				want[w].New++
+			case live && !before:
+				want[w].Back++
+			case !live && before:
+				want[w].Gone++
+			}
+			if live && everBefore && corpus.ChangedAt(a, w, weeks) != changedBefore(corpus, a, w, weeks) {
+				want[w].Changed++
+			}
+		}
+	}
+	got := runsByWeek(t, dataDir, start, weeks)
+	for w := range weeks {
+		t.Logf("week %d: new/changed/gone/back %d/%d/%d/%d", w, want[w].New, want[w].Changed, want[w].Gone, want[w].Back)
+	}
+	for w := range weeks {
+		g := got[w]
+		if g.New != want[w].New || g.Changed != want[w].Changed || g.Gone != want[w].Gone || g.Back != want[w].Back {
+			t.Errorf("week %d: new/changed/gone/back %d/%d/%d/%d, want %d/%d/%d/%d", w,
+				g.New, g.Changed, g.Gone, g.Back, want[w].New, want[w].Changed, want[w].Gone, want[w].Back)
+		}
+	}
+
+	// Posted basis: what export counts gave before the census, by posting
+	// week, from the truth of every advert ever published.
+	checkPosted(t, dataDir, corpus)
+
+	// Replay from the stream gives the same tables.
+	if err := rebuildStores(ctx, dataDir, "", &out, "census"); err != nil {
+		t.Fatalf("rebuild: %v\n%s", err, out.String())
+	}
+	checkActiveWeeks("after replaying the census")
+}
+
+// changedBefore reports whether the advert's last sighting before week w
+// showed the edited text.
+func changedBefore(c *demoarena.Corpus, a *demoarena.Advert, w, weeks int) bool {
+	for v := w - 1; v >= 0; v-- {
+		if c.LiveAt(a, v, weeks) {
+			return c.ChangedAt(a, v, weeks)
+		}
+	}
+	return false
+}
+
+func activePersonsByWeek(t *testing.T, dataDir string) map[string]int {
+	t.Helper()
+	ix, err := openIndex(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	st, err := census.OpenReadOnly(filepath.Join(dataDir, census.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := census.Counts(context.Background(), ix, st, []string{index.DimWeek}, census.Query{Basis: census.BasisSeen}, index.CountOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		if !r.Total {
+			out[r.Group[0]] = r.Persons
+		}
+	}
+	return out
+}
+
+// runsByWeek sums the census's runs of both arenas per simulated week.
+func runsByWeek(t *testing.T, dataDir string, start time.Time, weeks int) []census.Run {
+	t.Helper()
+	st, err := census.OpenReadOnly(filepath.Join(dataDir, census.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.Runs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]census.Run, weeks)
+	for _, r := range runs {
+		w := int(r.Ended.Sub(start) / (7 * 24 * time.Hour))
+		if !r.Complete {
+			t.Errorf("run %s incomplete: %s", r.Run, r.Why)
+		}
+		out[w].New += r.New
+		out[w].Changed += r.Changed
+		out[w].Gone += r.Gone
+		out[w].Back += r.Back
+	}
+	return out
+}
+
+func checkPosted(t *testing.T, dataDir string, c *demoarena.Corpus) {
+	t.Helper()
+	type key struct{ arena, week string }
+	want := map[key]map[string]bool{}
+	for _, a := range c.Adverts {
+		wk, _ := index.Period(a.Posted)
+		k := key{a.Arena, wk}
+		if want[k] == nil {
+			want[k] = map[string]bool{}
+		}
+		want[k][a.PersonID] = true
+	}
+	ix, err := openIndex(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	rows, err := periodCounts(context.Background(), dataDir, ix, []string{index.DimArena, index.DimWeek}, census.Query{Basis: census.BasisPosted}, index.CountOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range rows {
+		if r.Total {
+			if r.Persons != c.Persons() {
+				t.Errorf("posted basis: %d persons in total, want %d", r.Persons, c.Persons())
+			}
+			continue
+		}
+		n++
+		if got, want := r.Persons, len(want[key{r.Group[0], r.Group[1]}]); got != want {
+			t.Errorf("posted basis: %v: %d persons, want %d", r.Group, got, want)
+		}
+	}
+	if n != len(want) {
+		t.Errorf("posted basis: %d cells, want %d", n, len(want))
+	}
+}
