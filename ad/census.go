@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -122,4 +123,42 @@ func ContentHash(a *Ad) string {
 	b, _ := json.Marshal(c) // cannot fail: strings, ints, times
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
+}
+
+// versionSep separates an advert id from its version in the id the
+// cluster stage gives a changed advert.
+const versionSep = "@v"
+
+// VersionedID is the id under which the cluster stage places version v of
+// advert id: id itself when v is empty or not 12 lower-case hex digits (a
+// version from an input file is ignored), or when the result would be
+// longer than MaxIDLen.
+func VersionedID(id, v string) string {
+	if !validVersion(v) || len(id)+len(versionSep)+len(v) > MaxIDLen {
+		return id
+	}
+	return id + versionSep + v
+}
+
+func validVersion(v string) bool {
+	if len(v) != 12 {
+		return false
+	}
+	for _, r := range v {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// SplitVersion splits an id made by VersionedID into the advert id and the
+// version; an id without a version suffix (12 lower-case hex digits after
+// "@v") is returned whole with version "".
+func SplitVersion(id string) (base, v string) {
+	i := strings.LastIndex(id, versionSep)
+	if i < 0 || !validVersion(id[i+len(versionSep):]) {
+		return id, ""
+	}
+	return id[:i], id[i+len(versionSep):]
 }

@@ -110,6 +110,9 @@ func (c *Crawler) publishCensus(ctx context.Context, cs CensusSink, p *page) {
 			c.log.Warn("read advert memory: publishing the advert", "ad", a.ID, "err", err)
 		}
 		changed := m == nil || m.Hash != h
+		if changed && m != nil {
+			a.Version = h[:12] // placed anew by the cluster stage: it may change person
+		}
 		at := a.FetchedAt
 		if at.IsZero() {
 			at = c.now()
