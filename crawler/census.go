@@ -56,7 +56,13 @@ var (
 	bucketAdURLs  = []byte("adurls")
 )
 
-// sightedBucket holds, per run, the adverts sighted (id → empty fields);
+// sightedRecord is what the sighted bucket keeps of an advert.
+type sightedRecord struct {
+	Empty   []string `json:"e,omitempty"`
+	Changed bool     `json:"c,omitempty"`
+}
+
+// sightedBucket holds, per run, the adverts sighted (id → sightedRecord);
 // failedBucket the adverts whose page failed; the key "listing" in
 // failedBucket counts failed listing pages.
 func sightedBucket(runID string) []byte { return []byte("sighted/" + runID) }
@@ -183,7 +189,7 @@ func putCensus(tx *bolt.Tx, runID string, cc *censusCommit) error {
 		if err != nil {
 			return err
 		}
-		v, err := json.Marshal(pc.empty)
+		v, err := json.Marshal(sightedRecord{Empty: pc.empty, Changed: pc.sighting.Changed})
 		if err != nil {
 			return err
 		}
@@ -268,12 +274,15 @@ func (s *Store) RunEnd(run *Run) (*ad.RunEnd, error) {
 		if b := tx.Bucket(sightedBucket(run.ID)); b != nil {
 			err := b.ForEach(func(k, v []byte) error {
 				r.Sighted++
-				var empty []string
-				if err := json.Unmarshal(v, &empty); err != nil {
+				var rec sightedRecord
+				if err := json.Unmarshal(v, &rec); err != nil {
 					return fmt.Errorf("sighted %q: %w", k, err)
 				}
-				for _, f := range empty {
+				for _, f := range rec.Empty {
 					r.Empty[f]++
+				}
+				if rec.Changed {
+					r.Changed++
 				}
 				return nil
 			})
