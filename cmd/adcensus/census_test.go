@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
@@ -91,6 +92,9 @@ func TestCensusOverSimulatedWeeks(t *testing.T) {
 				g.New, g.Changed, g.Gone, g.Back, want[w].New, want[w].Changed, want[w].Gone, want[w].Back)
 		}
 	}
+
+	// What changed since week 3 began: the runs of weeks 3 and 4.
+	checkChanges(t, dataDir, corpus, start, 3, weeks)
 
 	// Posted basis: what export counts gave before the census, by posting
 	// week, from the truth of every advert ever published.
@@ -202,4 +206,98 @@ func checkPosted(t *testing.T, dataDir string, c *demoarena.Corpus) {
 	if n != len(want) {
 		t.Errorf("posted basis: %d cells, want %d", n, len(want))
 	}
+}
+
+// checkChanges runs 'adcensus changes --since' the start of week k and
+// compares it with the clock's truth.
+func checkChanges(t *testing.T, dataDir string, c *demoarena.Corpus, start time.Time, k, weeks int) {
+	t.Helper()
+	since := census.WeekOf(start.AddDate(0, 0, 7*k))
+	var got census.Changes
+	if err := json.Unmarshal([]byte(runMain(t, "changes", "--data", dataDir, "--since", since, "--format", "json", "--min-cell", "0")), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]*census.ArenaChange{}
+	sighted := map[string][]int{}
+	type life struct{ first, last int }
+	persons := map[string]*life{}
+	for i := range c.Adverts {
+		a := &c.Adverts[i]
+		w := want[a.Arena]
+		if w == nil {
+			w = &census.ArenaChange{Arena: a.Arena}
+			want[a.Arena] = w
+			sighted[a.Arena] = make([]int, weeks)
+		}
+		first, last, prev := -1, -1, -1
+		changed, back := false, false
+		for v := range weeks {
+			if !c.LiveAt(a, v, weeks) {
+				continue
+			}
+			sighted[a.Arena][v]++
+			if first < 0 {
+				first = v
+			}
+			if v >= k && prev >= 0 && c.ChangedAt(a, v, weeks) != c.ChangedAt(a, prev, weeks) {
+				changed = true
+			}
+			if v >= k && prev >= 0 && prev < v-1 {
+				back = true
+			}
+			prev, last = v, v
+		}
+		if first >= k {
+			w.New++
+		}
+		if changed {
+			w.Changed++
+		}
+		if back {
+			w.Back++
+		}
+		if last < weeks-1 && last+1 >= k {
+			w.Gone++
+		}
+		p := persons[a.PersonID]
+		if p == nil {
+			p = &life{first, last}
+			persons[a.PersonID] = p
+		}
+		p.first, p.last = min(p.first, first), max(p.last, last)
+	}
+	newP, goneP := 0, 0
+	for _, p := range persons {
+		if p.first >= k {
+			newP++
+		}
+		if p.last < weeks-1 && p.last+1 >= k {
+			goneP++
+		}
+	}
+	if got.PersonsNew != newP || got.PersonsGone != goneP {
+		t.Errorf("changes since %s: persons new %d gone %d, want %d and %d", since, got.PersonsNew, got.PersonsGone, newP, goneP)
+	}
+	wantFlags := 0
+	for name, w := range want {
+		w.Before, w.Now = sighted[name][k-1], sighted[name][weeks-1]
+		for v := k; v < weeks; v++ {
+			if 2*sighted[name][v] < sighted[name][v-1] {
+				wantFlags++
+			}
+		}
+	}
+	if len(got.Arenas) != len(want) {
+		t.Fatalf("changes: %d arenas, want %d", len(got.Arenas), len(want))
+	}
+	for _, g := range got.Arenas {
+		w := want[g.Arena]
+		if g.New != w.New || g.Changed != w.Changed || g.Gone != w.Gone || g.Back != w.Back || g.Before != w.Before || g.Now != w.Now {
+			t.Errorf("changes since %s, %s: %+v, want %+v", since, g.Arena, g, *w)
+		}
+	}
+	if len(got.Flags) != wantFlags {
+		t.Errorf("changes: %d runs flagged (%+v), want %d", len(got.Flags), got.Flags, wantFlags)
+	}
+	t.Logf("changes since %s: %+v", since, got)
 }

@@ -88,6 +88,7 @@ usage: adcensus COMMAND [flags]
   search QUERY              search the indexed adverts
   explain AD_ID             why an advert belongs to its person and network
   runs                      list crawl runs
+  changes --since RUN|DATE  adverts new, changed, gone per arena; persons new and gone; runs to look at (docs/CENSUS.md)
   reextract --warc DIR --arena FILE --out ads.jsonl   rebuild adverts from a WARC archive with a (changed) config, no network
   schedule list|add|remove  cron schedules of crawls (schedule add ARENA "0 6 * * 1"), run by 'run --schedule'
   index rebuild             delete the index and replay the stream into a fresh one
@@ -169,6 +170,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdExplain(ctx, rest, stdout, stderr)
 	case "runs":
 		return cmdRuns(ctx, rest, stdout, stderr)
+	case "changes":
+		return cmdChanges(ctx, rest, stdout, stderr)
 	case "eval":
 		return cmdEval(ctx, rest, stdout, stderr)
 	case "mse":

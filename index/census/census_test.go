@@ -2,12 +2,15 @@ package census_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"adcensus/ad"
+	"adcensus/index"
 	"adcensus/index/census"
 )
 
@@ -151,5 +154,57 @@ func TestParsePeriod(t *testing.T) {
 		if err != nil || !got.From.Equal(c.want.From) || !got.To.Equal(c.want.To) {
 			t.Errorf("ParsePeriod(%q, %q) = %v, %v; want %v", c.from, c.to, got, err, c.want)
 		}
+	}
+}
+
+// noDocs is an index with no documents.
+type noDocs struct{}
+
+func (noDocs) ForEachFact(context.Context, func(*index.Doc) error) error { return nil }
+func (noDocs) ForEachDoc(context.Context, func(*index.Doc) error) error  { return nil }
+
+// A run whose adverts dropped by more than half is flagged with the fields
+// that came back empty; one whose fields came back empty without a drop
+// too; an incomplete one says why.
+func TestChangesFlagsBrokenRuns(t *testing.T) {
+	ctx := context.Background()
+	st := mustStore(t)
+	var recs []census.Record
+	for i := range 10 {
+		recs = append(recs, sight(fmt.Sprint("a", i), "r0", 0, "h"))
+	}
+	r0 := end("r0", 0, true)
+	r0.RunEnd.Sighted, r0.RunEnd.Empty = 10, map[string]int{ad.FieldAge: 5}
+	recs = append(recs, r0, sight("a0", "r1", 1, "h"), sight("a1", "r1", 1, "h2"))
+	r1 := end("r1", 1, true)
+	r1.RunEnd.Sighted, r1.RunEnd.Empty = 2, map[string]int{ad.FieldTitle: 2, ad.FieldAge: 1}
+	r2 := end("r2", 2, true)
+	r2.RunEnd.Sighted, r2.RunEnd.Empty = 2, map[string]int{ad.FieldTitle: 2, ad.FieldBody: 2}
+	r3 := end("r3", 3, false)
+	r3.RunEnd.Why = "a listing page failed"
+	recs = append(recs, r1, sight("a0", "r2", 2, "h"), sight("a1", "r2", 2, "h2"), r2, r3)
+	if err := st.Apply(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := census.ReportChanges(ctx, noDocs{}, st, monday(1).Add(-time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Flags) != 3 {
+		t.Fatalf("flags %+v, want 3", ch.Flags)
+	}
+	f := ch.Flags[0]
+	if f.Run != "r1" || f.Before != 10 || f.Sighted != 2 || len(f.Empty) == 0 || f.Empty[0].Field != ad.FieldTitle || f.Empty[0].Now != 1 {
+		t.Errorf("dropped run flag %+v: want r1, 10 → 2, title empty first", f)
+	}
+	if f := ch.Flags[1]; f.Run != "r2" || len(f.Empty) != 1 || f.Empty[0].Field != ad.FieldBody {
+		t.Errorf("emptier run flag %+v: want r2 with body", f)
+	}
+	if f := ch.Flags[2]; f.Run != "r3" || !strings.Contains(f.Why, "listing") {
+		t.Errorf("incomplete run flag %+v", f)
+	}
+	a := ch.Arenas[0]
+	if a.Changed != 1 || a.Gone != 8 || a.Before != 10 || a.Now != 2 || a.Trend != "shrank" {
+		t.Errorf("arena %+v: want 1 changed, 8 gone, 10 → 2 (the incomplete run is no measure), shrank", a)
 	}
 }
