@@ -71,18 +71,22 @@ type periodFlags struct {
 	api       string
 }
 
-func addPeriodFlags(fs *flag.FlagSet) *periodFlags {
-	return &periodFlags{
-		to:      fs.String("to", "", "end of the period (inclusive): a date, ISO week, month or year"),
-		basis:   fs.String("basis", census.BasisSeen, `"seen": adverts live in the period by their crawl sightings, persons with one; "posted": by posting date (or first fetch), as before the census`),
-		gap:     fs.Duration("gap", census.DefaultGap, "longest time between two sightings of an advert during which it counts as live throughout"),
-		apiFlag: fs.String("api", "", "read through the API at this URL (an index replica's 'stages --serve', or 'serve') instead of --data: works while the index stage writes"),
+// addPeriodFlags adds --to, --basis and --gap, and with withAPI --api.
+func addPeriodFlags(fs *flag.FlagSet, withAPI bool) *periodFlags {
+	pf := &periodFlags{
+		to:    fs.String("to", "", "end of the period (inclusive): a date, ISO week, month or year"),
+		basis: fs.String("basis", census.BasisSeen, `"seen": adverts live in the period by their crawl sightings, persons with one; "posted": by posting date (or first fetch), as before the census`),
+		gap:   fs.Duration("gap", census.DefaultGap, "longest time between two sightings of an advert during which it counts as live throughout"),
 	}
+	if withAPI {
+		pf.apiFlag = fs.String("api", "", "read through the API at this URL (an index replica's 'stages --serve', or 'serve') instead of --data: works while the index stage writes")
+	}
+	return pf
 }
 
 // query checks the flags and returns the census query of the period.
 func (pf *periodFlags) query(from string) (census.Query, error) {
-	if pf.api == "" {
+	if pf.api == "" && pf.apiFlag != nil {
 		pf.api = *pf.apiFlag
 	}
 	if err := census.CheckBasis(*pf.basis); err != nil {
@@ -167,4 +171,21 @@ func periodProvenance(p map[string]any, q census.Query) map[string]any {
 	}
 	p["period"] = per
 	return p
+}
+
+// periodSource returns what a facts or overlap export reads for the
+// period of q: the index itself by posting date without a period (as
+// before the census), else the adverts live (or posted) in the period.
+func periodSource(ctx context.Context, dataDir string, ix index.Store, q census.Query) (census.Docs, error) {
+	if q.Basis == census.BasisPosted && q.Period.IsZero() {
+		return ix, nil
+	}
+	st, err := openCensusRead(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		defer st.Close() // the lifetimes are read now
+	}
+	return census.NewPeriodSource(ctx, ix, st, q)
 }

@@ -183,7 +183,7 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 	out := fs.String("out", "", "output file (default: standard output)")
 	split := fs.String("split", "", `"minors": persons flagged as possible minors and all others in two separate tables`)
 	from := fs.String("from", "", "start of the period: a date (2026-12-07), ISO week (2026-W49), month (2026-11) or year; an http(s) URL instead reads through that API (as --api)")
-	pf := addPeriodFlags(fs)
+	pf := addPeriodFlags(fs, true)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
