@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,6 +98,9 @@ func TestCensusOverSimulatedWeeks(t *testing.T) {
 
 	// What changed since week 3 began: the runs of weeks 3 and 4.
 	checkChanges(t, dataDir, corpus, start, 3, weeks)
+
+	// Trend and snapshots: per arena and week, as the clock says.
+	checkTrendAndSnapshots(t, dataDir, corpus, start, weeks)
 
 	// Posted basis: what export counts gave before the census, by posting
 	// week, from the truth of every advert ever published.
@@ -300,4 +306,84 @@ func checkChanges(t *testing.T, dataDir string, c *demoarena.Corpus, start time.
 		t.Errorf("changes: %d runs flagged (%+v), want %d", len(got.Flags), got.Flags, wantFlags)
 	}
 	t.Logf("changes since %s: %+v", since, got)
+}
+
+// checkTrendAndSnapshots compares 'export trend --by arena --period week'
+// and 'export counts --by snapshot' with the clock's truth.
+func checkTrendAndSnapshots(t *testing.T, dataDir string, c *demoarena.Corpus, start time.Time, weeks int) {
+	t.Helper()
+	// live[arena][week] = persons with a live advert there then.
+	live := map[string][]map[string]bool{}
+	for i := range c.Adverts {
+		a := &c.Adverts[i]
+		if live[a.Arena] == nil {
+			live[a.Arena] = make([]map[string]bool, weeks)
+			for w := range weeks {
+				live[a.Arena][w] = map[string]bool{}
+			}
+		}
+		for w := range weeks {
+			if c.LiveAt(a, w, weeks) {
+				live[a.Arena][w][a.PersonID] = true
+			}
+		}
+	}
+	want := map[string]string{}
+	wantSnap := map[string]int{}
+	for arena, byWeek := range live {
+		ever := map[string]bool{}
+		for w, ps := range byWeek {
+			n, g := 0, 0
+			for p := range ps {
+				if !ever[p] {
+					n++
+				}
+				ever[p] = true
+			}
+			if w > 0 {
+				for p := range byWeek[w-1] {
+					if !ps[p] {
+						g++
+					}
+				}
+			}
+			wk := census.WeekOf(start.AddDate(0, 0, 7*w))
+			want[wk+","+arena] = fmt.Sprintf("%d,%d,%d", len(ps), n, g)
+			wantSnap[arena+"-"+start.AddDate(0, 0, 7*w).Format("20060102T150405.000Z")] = len(ps)
+		}
+	}
+	recs, err := csv.NewReader(strings.NewReader(runMain(t, "export", "trend", "--data", dataDir, "--by", "arena", "--period", "week", "--min-cell", "0"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(recs[0], ","); got != "week,arena,active,new,gone" {
+		t.Errorf("trend header %q", got)
+	}
+	got := map[string]string{}
+	for _, r := range recs[1:] {
+		got[r[0]+","+r[1]] = strings.Join(r[2:], ",")
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("trend %s: active,new,gone %q, want %q", k, got[k], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("trend has %d rows, want %d", len(got), len(want))
+	}
+	recs, err = csv.NewReader(strings.NewReader(runMain(t, "export", "counts", "--data", dataDir, "--by", "snapshot", "--min-cell", "0"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(recs[0], ","); got != "snapshot,ads,persons" {
+		t.Errorf("snapshot header %q", got)
+	}
+	for _, r := range recs[1 : len(recs)-1] {
+		if w, ok := wantSnap[r[0]]; !ok || r[2] != fmt.Sprint(w) {
+			t.Errorf("snapshot %s: %s persons, want %d (known %v)", r[0], r[2], w, ok)
+		}
+	}
+	if n := len(recs) - 2; n != len(wantSnap) {
+		t.Errorf("%d snapshots, want %d", n, len(wantSnap))
+	}
 }

@@ -76,7 +76,8 @@ usage: adcensus COMMAND [flags]
   synth --out DIR [--seed N] [--persons N] [--ads N] [--style varied]   write a labelled synthetic corpus (ads.jsonl, images/, truth.csv)
   eval --truth truth.csv --pred assignments.csv   person/network count error, pairwise and B-cubed scores
   mse --in table.csv        estimate persons seen on no list (log-linear multiple-systems estimation)
-  export counts --by arena,week [--format csv|json] [--split minors]   distinct persons and adverts per group
+  export counts --by arena,week [--from 2026-W45 --to 2026-W49] [--basis seen|posted] [--format csv|json] [--split minors]   distinct persons and adverts per group (--by snapshot: per crawl run)
+  export trend --by arena|region --period week|month   persons active, new and gone per period (docs/CENSUS.md)
   export overlap [--format text|json] [--min-cell 5]   persons per arena, overlap between arenas, estimate of persons on no arena
   export facts [--format csv|json] [--min-cell 5]   persons by adverts, arenas, cities; networks by persons, cities
   serve [--addr 127.0.0.1:8080]   serve the JSON API (docs/API.md) on the index; needs a user or token (docs/ACCESS.md)
@@ -103,9 +104,12 @@ Every command that uses stored data takes --data DIR (default ./data).
 Run 'adcensus COMMAND -h' for a command's flags.
 `
 
-const exportUsage = `usage: adcensus export counts --by arena,week [--format csv|json] [--split minors] [--min-cell 5] [--data DIR]
+const exportUsage = `usage: adcensus export counts --by arena,week|snapshot [--format csv|json] [--split minors] [--min-cell 5] [--data DIR]
        adcensus export overlap [--format text|json] [--min-cell 5] [--data DIR]
        adcensus export facts [--format csv|json] [--min-cell 5] [--data DIR]
+       adcensus export trend --by arena|region --period week|month [--format csv|json] [--min-cell 5] [--data DIR]
+Each takes a period, --from and --to (2026-12-07, 2026-W49, 2026-11 or 2026), and counts by
+--basis seen (adverts live in it by the crawls' sightings; the default) or posted (by posting date).
 Run 'adcensus export counts -h' for a table's flags; see docs/EXPORTS.md.`
 
 // Main runs one command. It is what tests drive.
@@ -159,6 +163,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if len(rest) > 0 && rest[0] == "facts" {
 			return cmdExportFacts(ctx, rest[1:], stdout, stderr)
+		}
+		if len(rest) > 0 && rest[0] == "trend" {
+			return cmdExportTrend(ctx, rest[1:], stdout, stderr)
 		}
 		if rest[0] != "counts" {
 			return usageError{fmt.Sprintf("unknown export %q\n%s", rest[0], exportUsage)}
