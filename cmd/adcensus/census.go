@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -188,4 +189,30 @@ func periodSource(ctx context.Context, dataDir string, ix index.Store, q census.
 		defer st.Close() // the lifetimes are read now
 	}
 	return census.NewPeriodSource(ctx, ix, st, q)
+}
+
+// searchFrom reads search's --from: a number of hits to skip, or the start
+// of a period (a date, ISO week or month; a year is written 2026-01).
+func searchFrom(s string) (*int, string) {
+	n, err := strconv.Atoi(s)
+	if err == nil {
+		return &n, ""
+	}
+	zero := 0
+	return &zero, s
+}
+
+// periodIDs returns the advert ids of the period of q for a search, nil
+// when no period is asked (every advert).
+func periodIDs(ctx context.Context, dataDir string, ix index.Store, q census.Query) ([]string, error) {
+	if q.Period.IsZero() {
+		return nil, nil
+	}
+	src, err := periodSource(ctx, dataDir, ix, q)
+	if err != nil {
+		return nil, err
+	}
+	ids := []string{}
+	err = src.ForEachFact(ctx, func(d *index.Doc) error { ids = append(ids, d.ID); return nil })
+	return ids, err
 }

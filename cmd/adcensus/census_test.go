@@ -99,6 +99,28 @@ func TestCensusOverSimulatedWeeks(t *testing.T) {
 	// What changed since week 3 began: the runs of weeks 3 and 4.
 	checkChanges(t, dataDir, corpus, start, 3, weeks)
 
+	// Search in a period: the adverts live in week 2.
+	liveW2 := 0
+	for i := range corpus.Adverts {
+		if corpus.LiveAt(&corpus.Adverts[i], 2, weeks) {
+			liveW2++
+		}
+	}
+	w2 := census.WeekOf(start.AddDate(0, 0, 14))
+	var res struct{ Total int }
+	if err := json.Unmarshal([]byte(runMain(t, "search", "--data", dataDir, "--from", w2, "--to", w2, "--json", "*")), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != liveW2 {
+		t.Errorf("search --from %s --to %s: %d adverts, want the %d live then", w2, w2, res.Total, liveW2)
+	}
+	if err := json.Unmarshal([]byte(runMain(t, "search", "--data", dataDir, "--from", w2, "--to", w2, "--by-person", "--json", "*")), &res); err != nil {
+		t.Fatal(err)
+	}
+	if want := corpus.ActivePersons(2, weeks); res.Total != want {
+		t.Errorf("search --by-person in %s: %d persons, want %d", w2, res.Total, want)
+	}
+
 	// Trend and snapshots: per arena and week, as the clock says.
 	checkTrendAndSnapshots(t, dataDir, corpus, start, weeks)
 

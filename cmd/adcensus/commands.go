@@ -378,12 +378,18 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlags("search", stderr)
 	dataDir := fs.String("data", "./data", "data directory")
 	size := fs.Int("size", 20, fmt.Sprintf("hits to show, 1 to %d", index.MaxSize))
-	from := fs.Int("from", 0, "hits to skip (paging: --from 20 shows the second page of 20)")
+	fromArg := fs.String("from", "0", "hits to skip (paging: --from 20 shows the second page of 20); or the start of a period: a date (2026-12-07), ISO week (2026-W49) or month (2026-11)")
+	pf := addPeriodFlags(fs, false)
 	facets := fs.String("facets", "", "comma-separated keyword fields to count, e.g. arena,city")
 	byPerson := fs.Bool("by-person", false, "one row per person")
 	asJSON := fs.Bool("json", false, "print the result as JSON, in the API's shape (unit, total, hits, facets)")
 	format := fs.String("format", "text", "text or json (the same as --json)")
 	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	from, periodFrom := searchFrom(*fromArg)
+	pq, err := pf.query(periodFrom)
 	if err != nil {
 		return err
 	}
@@ -401,7 +407,11 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer ix.Close()
-	res, err := ix.Search(ctx, index.Query{Text: strings.Join(pos, " "), Size: *size, From: *from, Facets: splitList(*facets), GroupByPerson: *byPerson})
+	only, err := periodIDs(ctx, *dataDir, ix, pq)
+	if err != nil {
+		return err
+	}
+	res, err := ix.Search(ctx, index.Query{Text: strings.Join(pos, " "), Size: *size, From: *from, Facets: splitList(*facets), GroupByPerson: *byPerson, Only: only})
 	if err != nil {
 		return err
 	}
