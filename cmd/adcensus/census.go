@@ -146,6 +146,11 @@ func periodCounts(ctx context.Context, dataDir string, ix index.Store, dims []st
 	if st != nil {
 		defer st.Close()
 	}
+	return censusCounts(ctx, dataDir, ix, st, dims, q, opt)
+}
+
+// censusCounts is periodCounts with the census store open (nil: none).
+func censusCounts(ctx context.Context, dataDir string, ix index.Store, st *census.Store, dims []string, q census.Query, opt index.CountOptions) ([]index.CountRow, error) {
 	if len(dims) == 1 && dims[0] == dimSnapshot {
 		if st == nil {
 			return nil, fmt.Errorf("no crawl runs recorded in %s (census.db): --by snapshot needs crawls by 'adcensus run'", dataDir)
@@ -215,4 +220,19 @@ func periodIDs(ctx context.Context, dataDir string, ix index.Store, q census.Que
 	ids := []string{}
 	err = src.ForEachFact(ctx, func(d *index.Doc) error { ids = append(ids, d.ID); return nil })
 	return ids, err
+}
+
+// apiPeriods is the API's Options.Periods over the index and census of a
+// data directory: st when the process holds the census open (stages
+// --serve), else the file opened read-only for each request.
+func apiPeriods(dataDir string, ix index.Store, st *census.Store) func(ctx context.Context, by []string, q census.Query, opt index.CountOptions) ([]index.CountRow, error) {
+	return func(ctx context.Context, by []string, q census.Query, opt index.CountOptions) ([]index.CountRow, error) {
+		if err := checkCountDims(by); err != nil {
+			return nil, err
+		}
+		if st != nil {
+			return censusCounts(ctx, dataDir, ix, st, by, q, opt)
+		}
+		return periodCounts(ctx, dataDir, ix, by, q, opt)
+	}
 }

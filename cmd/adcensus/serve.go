@@ -122,6 +122,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	h, err := api.New(ix, ix, api.Options{
 		Logger:         logger,
 		Provenance:     serialProvenance(*dataDir, ix),
+		Periods:        apiPeriods(*dataDir, ix, nil),
 		DefaultMinCell: max(api.DefaultMinCell, *minCellFloor),
 		MinCellFloor:   *minCellFloor,
 		MSE:            mse.Options{Replicates: bootstrapReplicates(*replicates)},
