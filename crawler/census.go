@@ -28,11 +28,18 @@ type CensusSink interface {
 // advert's empty fields, and what is remembered of the advert for the
 // next run (content hash, the hash before images, image fingerprints).
 type pageCensus struct {
+	ready    bool // the sighting is made (else only cond, mem or validators are set)
 	sighting ad.Sighting
 	empty    []string
 	pre      string
 	images   []ad.ImageFP
 	url      string
+	// The validators of the page's response (kept for a conditional
+	// request next run) and, for a conditional fetch, what the state
+	// remembered (conditional.go).
+	etag, lastMod string
+	cond          *urlMemory
+	mem           *adMemory
 }
 
 // censusCommit is what CommitPages records for the census about one page.
@@ -48,7 +55,7 @@ type adMemory struct {
 	Hash   string       `json:"h"`
 	Pre    string       `json:"p,omitempty"`
 	Images []ad.ImageFP `json:"i,omitempty"`
-	URL    string       `json:"u,omitempty"`
+	Empty  []string     `json:"e,omitempty"`
 }
 
 var (
@@ -109,7 +116,11 @@ func (c *Crawler) reuseImages(a *ad.Ad) bool {
 // then its sighting; the page goes on (published) when both are stored.
 func (c *Crawler) publishCensus(ctx context.Context, cs CensusSink, p *page) {
 	a := p.ad
-	if p.census == nil {
+	if p.census == nil || !p.census.ready {
+		var etag, lastMod string
+		if p.census != nil {
+			etag, lastMod = p.census.etag, p.census.lastMod
+		}
 		h := ad.ContentHash(a)
 		m, err := c.opts.Store.advert(a.ID)
 		if err != nil {
@@ -129,6 +140,9 @@ func (c *Crawler) publishCensus(ctx context.Context, cs CensusSink, p *page) {
 			pre:      preHash(a),
 			images:   a.ImageFPs,
 			url:      p.entry.URL,
+			ready:    true,
+			etag:     etag,
+			lastMod:  lastMod,
 		}
 	}
 	sg := &p.census.sighting
@@ -159,7 +173,7 @@ func (c *Crawler) censusOf(p *page) *censusCommit {
 		return nil
 	}
 	switch {
-	case p.errKind == "" && p.ads > 0 && p.census != nil:
+	case p.errKind == "" && p.ads > 0 && p.census != nil && p.census.ready:
 		return &censusCommit{sighted: p.census}
 	case p.errKind != "" && p.entry.Kind == PageDetail:
 		cc := &censusCommit{failed: "?" + p.entry.URL}
@@ -196,24 +210,20 @@ func putCensus(tx *bolt.Tx, runID string, cc *censusCommit) error {
 		if err := sighted.Put([]byte(pc.sighting.AdID), v); err != nil {
 			return err
 		}
-		if err := putAdURL(tx, pc.url, pc.sighting.AdID); err != nil {
+		if err := putAdURL(tx, pc.url, &urlMemory{ID: pc.sighting.AdID, ETag: pc.etag, LastMod: pc.lastMod}); err != nil {
 			return err
 		}
-		return putAdvert(tx, pc.sighting.AdID, &adMemory{Hash: pc.sighting.Hash, Pre: pc.pre, Images: pc.images})
+		return putAdvert(tx, pc.sighting.AdID, &adMemory{Hash: pc.sighting.Hash, Pre: pc.pre, Images: pc.images, Empty: pc.empty})
 	case cc.listing:
 		return failed.Put([]byte("listing"), []byte{1})
 	case cc.failed != "":
 		id := cc.failed
 		if id[0] == '?' { // no key from the URL: the advert last seen there
-			u := tx.Bucket(bucketAdURLs)
-			if u == nil {
-				return nil
+			um, err := getAdURL(tx, id[1:])
+			if err != nil || um == nil {
+				return err
 			}
-			v := u.Get([]byte(id[1:]))
-			if v == nil {
-				return nil
-			}
-			id = string(v)
+			id = um.ID
 		}
 		return failed.Put([]byte("ad:"+id), nil)
 	}
@@ -250,17 +260,22 @@ func (s *Store) advert(id string) (*adMemory, error) {
 	return m, err
 }
 
-// putAdURL records which advert a detail URL gave, so that a later run
-// whose fetch of that URL fails knows which advert not to mark gone.
-func putAdURL(tx *bolt.Tx, url, id string) error {
+// putAdURL records which advert a detail URL gave, and its validators:
+// a later run whose fetch of that URL fails knows which advert not to mark
+// gone, and asks for it conditionally.
+func putAdURL(tx *bolt.Tx, url string, m *urlMemory) error {
 	b, err := tx.CreateBucketIfNotExists(bucketAdURLs)
 	if err != nil {
 		return err
 	}
-	if string(b.Get([]byte(url))) == id {
+	v, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if string(b.Get([]byte(url))) == string(v) {
 		return nil
 	}
-	return b.Put([]byte(url), []byte(id))
+	return b.Put([]byte(url), v)
 }
 
 // RunEnd builds the census record of a finished run from what its commits

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/crc32"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -118,6 +119,12 @@ func newCensusArena(t *testing.T, n int) *censusArena {
 				http.NotFound(w, r)
 				return
 			}
+			etag := fmt.Sprintf(`"%x"`, crc32.ChecksumIEEE([]byte(text)))
+			w.Header().Set("ETag", etag)
+			if r.Header.Get("If-None-Match") == etag {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
 			fmt.Fprintf(w, `<html><body><h1>Annons %d</h1><div class="text">%s</div><img src="/img/%d.jpg"></body></html>`, id, text, id)
 		case strings.HasPrefix(r.URL.Path, "/img/"):
 			a.images.Add(1)
@@ -169,6 +176,7 @@ func TestCrawlRecordsSightingsAndRunEnds(t *testing.T) {
 	store := mustStore(t, t.TempDir())
 	sink := &censusSink{}
 	day := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	var notModified int64
 	crawl := func() {
 		t.Helper()
 		now := day
@@ -180,6 +188,7 @@ func TestCrawlRecordsSightingsAndRunEnds(t *testing.T) {
 		if _, err := c.Run(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+		notModified = c.Stats.NotModified.Load()
 		day = day.AddDate(0, 0, 7)
 	}
 	id := func(n int) string { return ad.ContentID("census", fmt.Sprint(n)) }
@@ -211,6 +220,9 @@ func TestCrawlRecordsSightingsAndRunEnds(t *testing.T) {
 	if got := arena.images.Load(); got != 6 {
 		t.Errorf("unchanged crawl fetched images again: %d in all, want 6", got)
 	}
+	if notModified != 6 {
+		t.Errorf("unchanged crawl: %d advert pages answered 304, want 6 (asked conditionally)", notModified)
+	}
 
 	arena.edit(func(text map[int]string, broken map[string]bool) {
 		text[2] = "Ny text för annons två."
@@ -224,6 +236,9 @@ func TestCrawlRecordsSightingsAndRunEnds(t *testing.T) {
 	}
 	if len(sightings) != 4 || !end.Complete || end.Changed != 1 || !slices.Equal(end.Failed, []string{id(4)}) {
 		t.Fatalf("changed crawl: %d sightings, end %+v; want 4, complete, advert 4 failed", len(sightings), end)
+	}
+	if notModified != 3 {
+		t.Errorf("changed crawl: %d pages answered 304, want 3 (adverts 1, 5, 6)", notModified)
 	}
 
 	arena.edit(func(text map[int]string, broken map[string]bool) { broken["/list?p=2"] = true })

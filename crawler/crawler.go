@@ -103,7 +103,8 @@ type Stats struct {
 	Images   atomic.Int64
 	Errors   atomic.Int64
 	Queued   atomic.Int64
-	InFlight atomic.Int64 // pages taken from the queue and not yet committed
+	InFlight    atomic.Int64 // pages taken from the queue and not yet committed
+	NotModified atomic.Int64 // advert pages answered 304 (conditional.go)
 }
 
 // Crawler crawls one arena.
@@ -627,7 +628,7 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 	}
 	res, kind, err := fetched{final: e.URL}, "", error(nil)
 	if e.Kind != PageSitemap || !isRobotsURL(e.URL) { // robots.txt is read by the fetcher
-		res, kind, err = c.sess.page(ctx, e.URL, e.Kind, onRedirect, nil)
+		res, kind, err = c.sess.page(c.conditional(ctx, p), e.URL, e.Kind, onRedirect, nil)
 	}
 	if ctx.Err() != nil {
 		// Cancelled while fetching, even if the response arrived: the
@@ -665,6 +666,9 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 			return fail("parse", err)
 		}
 	case PageDetail:
+		if c.notModified(p, res) {
+			return p // unchanged since the last run (HTTP 304): sighted, not extracted
+		}
 		ap, err := c.cfg.ExtractAdvertPage(e.URL, res.final, res.body, c.now())
 		if ap == nil {
 			return fail(errKind(err), err)
