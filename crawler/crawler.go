@@ -98,11 +98,11 @@ type Options struct {
 
 // Stats are live counters of a crawl, safe to read while it runs.
 type Stats struct {
-	Pages    atomic.Int64
-	Ads      atomic.Int64
-	Images   atomic.Int64
-	Errors   atomic.Int64
-	Queued   atomic.Int64
+	Pages       atomic.Int64
+	Ads         atomic.Int64
+	Images      atomic.Int64
+	Errors      atomic.Int64
+	Queued      atomic.Int64
 	InFlight    atomic.Int64 // pages taken from the queue and not yet committed
 	NotModified atomic.Int64 // advert pages answered 304 (conditional.go)
 }
