@@ -409,3 +409,54 @@ func checkTrendAndSnapshots(t *testing.T, dataDir string, c *demoarena.Corpus, s
 		t.Errorf("%d snapshots, want %d", n, len(wantSnap))
 	}
 }
+
+// TestRevisitCostsAFraction crawls the unchanged demo arenas twice and
+// compares what the arenas served: the second crawl asks for advert pages
+// conditionally (304 without a body) and reuses the image fingerprints, so
+// it sends a fraction of the first crawl's bytes. The numbers are in
+// docs/BENCHMARKS.md.
+func TestRevisitCostsAFraction(t *testing.T) {
+	corpus, demo := startDemo(t)
+	dataDir := t.TempDir()
+	var out bytes.Buffer
+	crawl := func() (requests, sent int64) {
+		t.Helper()
+		r0, b0 := demo.Requests(), demo.Bytes()
+		arenas, err := demoArenas(demo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := runPipeline(context.Background(), runOptions{DataDir: dataDir, Arenas: arenas, Quiet: true}, &out, &out); err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+		return demo.Requests() - r0, demo.Bytes() - b0
+	}
+	r1, b1 := crawl()
+	r2, b2 := crawl()
+	t.Logf("demo arenas (%d adverts): first crawl %d requests, %d bytes; second %d requests, %d bytes (%.1f%% of the requests, %.1f%% of the bytes)",
+		corpus.Ads(), r1, b1, r2, b2, 100*float64(r2)/float64(r1), 100*float64(b2)/float64(b1))
+	if b2*10 > b1 {
+		t.Errorf("second crawl sent %d bytes, more than a tenth of the first's %d", b2, b1)
+	}
+	if r2 >= r1 {
+		t.Errorf("second crawl made %d requests, the first %d: images were fetched again", r2, r1)
+	}
+	// The second crawl sighted every advert and published none.
+	st, err := census.OpenReadOnly(filepath.Join(dataDir, census.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.Runs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sighted, changed := 0, 0
+	for _, r := range runs[len(runs)/2:] {
+		sighted += r.Sighted
+		changed += r.Changed
+	}
+	if sighted != corpus.Ads() || changed != 0 {
+		t.Errorf("second crawl sighted %d adverts (%d changed), want %d and 0", sighted, changed, corpus.Ads())
+	}
+}

@@ -27,6 +27,7 @@ type Demo struct {
 	handlers atomic.Pointer[map[string]http.Handler] // swapped by Show
 	servers  []*http.Server
 	requests atomic.Int64
+	bytes    atomic.Int64 // body bytes sent
 	done     chan struct{}
 	once     sync.Once
 	closeErr error
@@ -69,6 +70,9 @@ func (d *Demo) Show(c *Corpus) error {
 	if err != nil {
 		return err
 	}
+	for name := range h {
+		h[name] = etagged(h[name], &d.bytes)
+	}
 	d.handlers.Store(&h)
 	return nil
 }
@@ -89,6 +93,10 @@ func (d *Demo) Arenas() []string {
 
 // Requests is the number of HTTP requests the arenas have answered.
 func (d *Demo) Requests() int64 { return d.requests.Load() }
+
+// Bytes is the number of body bytes the arenas have sent (a 304 sends
+// none).
+func (d *Demo) Bytes() int64 { return d.bytes.Load() }
 
 // Close stops the servers. It is safe to call more than once.
 func (d *Demo) Close() error {
@@ -119,10 +127,13 @@ func ServeOnReady(ctx context.Context, c *Corpus, addrs map[string]string, ready
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	var requests atomic.Int64
+	var requests, sent atomic.Int64
 	handlers, err := newHandlers(c, &requests)
 	if err != nil {
 		return err
+	}
+	for name := range handlers {
+		handlers[name] = etagged(handlers[name], &sent)
 	}
 	var servers []*http.Server
 	var listeners []net.Listener
