@@ -28,8 +28,11 @@ const (
 	// SubjectRunsAll matches the run ends of every arena.
 	SubjectRunsAll = "adcensus.runs.>"
 	// DurableCensus is the census stage's durable consumer (sightings and
-	// run ends).
-	DurableCensus = "census"
+	// run ends) in a single-process pipeline; DurableCensusPrefix +
+	// replica id is that of an index replica on a NATS cluster (the census
+	// runs beside every index).
+	DurableCensus       = "census"
+	DurableCensusPrefix = "census-"
 
 	// SubjectErrors carries records of input that could not be processed.
 	SubjectErrors = "adcensus.errors"
@@ -94,6 +97,15 @@ func IndexDurable(replica string) string {
 		return DurableIndex
 	}
 	return DurableIndexPrefix + replica
+}
+
+// CensusDurable is the census consumer of index replica id; "" is the
+// single-process pipeline's (DurableCensus).
+func CensusDurable(replica string) string {
+	if replica == "" {
+		return DurableCensus
+	}
+	return DurableCensusPrefix + replica
 }
 
 // SightingsSubject is the subject an arena's sightings are published on.

@@ -176,7 +176,7 @@ func (n *node) stages() []pipeline.Stage {
 		&dedup.FingerprintStage{FP: fp, Workers: runtime.NumCPU(), Log: n.log},
 		&cluster.Stage{Cluster: n.cluster, Log: n.log},
 		&index.Stage{Store: n.index, Durable: n.indexDurable, Log: n.log},
-		&census.Stage{Store: n.census, Log: n.log},
+		&census.Stage{Store: n.census, Durable: n.censusDurable(), Log: n.log},
 	}
 }
 
@@ -195,6 +195,7 @@ func (n *node) startSome(ctx context.Context, stages []string) {
 	for _, s := range stages {
 		on[s] = true
 	}
+	on["census"] = on["census"] || on["index"] // the census runs beside every index
 	ctx, n.cancel = context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(ctx)
 	n.group = g
@@ -256,8 +257,11 @@ func durablesOf(names []string) []string {
 func (n *node) durablesOf(names []string) []string {
 	ds := durablesOf(names)
 	for i, d := range ds {
-		if d == pipeline.DurableIndex {
+		switch d {
+		case pipeline.DurableIndex:
 			ds[i] = n.indexDurable
+		case pipeline.DurableCensus:
+			ds[i] = n.censusDurable()
 		}
 	}
 	return ds

@@ -16,12 +16,13 @@ import (
 
 	"adcensus/index"
 	"adcensus/index/census"
+	"adcensus/pipeline"
 )
 
 // openCensus opens the census file (census.db) when the node runs the
-// census stage.
+// census stage, which runs beside every index.
 func (n *node) openCensus() error {
-	if !n.has("census") {
+	if !n.has("census") && !n.has("index") {
 		return nil
 	}
 	st, err := census.Open(filepath.Join(n.dataDir, census.File))
@@ -235,4 +236,13 @@ func apiPeriods(dataDir string, ix index.Store, st *census.Store) func(ctx conte
 		}
 		return periodCounts(ctx, dataDir, ix, by, q, opt)
 	}
+}
+
+// censusDurable is the node's census consumer: the single pipeline's, or
+// its index replica's own on a NATS cluster.
+func (n *node) censusDurable() string {
+	if n.indexDurable == "" || n.indexDurable == pipeline.DurableIndex {
+		return pipeline.DurableCensus
+	}
+	return pipeline.CensusDurable(strings.TrimPrefix(n.indexDurable, pipeline.DurableIndexPrefix))
 }

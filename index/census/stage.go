@@ -18,16 +18,22 @@ const StageBatch = 500
 // ends to the Store, in stream order, and publishes nothing.
 type Stage struct {
 	Store *Store
-	Log   *slog.Logger // nil: no log
+	// Durable is the stage's consumer; "" is pipeline.DurableCensus.
+	Durable string
+	Log     *slog.Logger // nil: no log
 }
 
 var _ pipeline.Stage = (*Stage)(nil)
 
 // Spec implements pipeline.Stage.
 func (s *Stage) Spec() pipeline.Spec {
+	durable := s.Durable
+	if durable == "" {
+		durable = pipeline.DurableCensus
+	}
 	return pipeline.Spec{
 		Name:    "census",
-		Durable: pipeline.DurableCensus,
+		Durable: durable,
 		Inputs:  []string{pipeline.SubjectSightingsAll, pipeline.SubjectRunsAll},
 		Batch:   StageBatch,
 	}
