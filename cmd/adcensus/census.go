@@ -246,3 +246,12 @@ func (n *node) censusDurable() string {
 	}
 	return pipeline.CensusDurable(strings.TrimPrefix(n.indexDurable, pipeline.DurableIndexPrefix))
 }
+
+// pagingFlag is the search flag that pages: --from, or --offset when
+// --from starts a period.
+func pagingFlag(periodFrom string) string {
+	if periodFrom != "" {
+		return "--offset"
+	}
+	return "--from"
+}

@@ -380,6 +380,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	size := fs.Int("size", 20, fmt.Sprintf("hits to show, 1 to %d", index.MaxSize))
 	fromArg := fs.String("from", "0", "hits to skip (paging: --from 20 shows the second page of 20); or the start of a period: a date (2026-12-07), ISO week (2026-W49) or month (2026-11)")
 	pf := addPeriodFlags(fs, false)
+	offset := fs.Int("offset", 0, "hits to skip, as a number given to --from (use it with a period)")
 	facets := fs.String("facets", "", "comma-separated keyword fields to count, e.g. arena,city")
 	byPerson := fs.Bool("by-person", false, "one row per person")
 	asJSON := fs.Bool("json", false, "print the result as JSON, in the API's shape (unit, total, hits, facets)")
@@ -389,6 +390,9 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	from, periodFrom := searchFrom(*fromArg)
+	if *offset > 0 {
+		from = offset
+	}
 	pq, err := pf.query(periodFrom)
 	if err != nil {
 		return err
@@ -434,7 +438,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case uint64(*from+len(res.Hits)) < res.Total || *from > 0:
 		fmt.Fprintf(stdout, "; showing %d–%d", *from+1, *from+len(res.Hits))
 		if next := *from + len(res.Hits); uint64(next) < res.Total {
-			fmt.Fprintf(stdout, " (next: --from %d)", next)
+			fmt.Fprintf(stdout, " (next: %s %d)", pagingFlag(periodFrom), next)
 		}
 	}
 	fmt.Fprintln(stdout)
