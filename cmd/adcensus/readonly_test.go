@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"adcensus/web/audit"
 )
 
 // snapshotDir returns every file and folder under dir with a hash of its
@@ -72,10 +75,19 @@ func TestReadCommandsChangeNothing(t *testing.T) {
 	runMain(t, "demo", "--data", data, "--quiet")
 	adID := anyAdID(t, data)
 	before := snapshotDir(t, data)
-	for _, args := range readCommands(data, adID) {
+	audited, _, err := audit.Verify(filepath.Join(data, audit.FileName))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	reads := readCommands(data, adID)
+	for _, args := range reads {
 		runMain(t, args...)
 	}
 	after := snapshotDir(t, data)
+	// The audit log is the one file a read appends to (issue 13: every
+	// search, view and export is audited); it is checked below.
+	delete(before, audit.FileName)
+	delete(after, audit.FileName)
 	for p, h := range before {
 		if after[p] != h {
 			t.Errorf("%s changed by a read command", p)
@@ -85,6 +97,14 @@ func TestReadCommandsChangeNothing(t *testing.T) {
 		if _, ok := before[p]; !ok {
 			t.Errorf("%s created by a read command", p)
 		}
+	}
+	n, _, err := audit.Verify(filepath.Join(data, audit.FileName))
+	if err != nil {
+		t.Fatalf("audit log after the reads: %v", err)
+	}
+	// runs only lists runs and is not audited; every other read is.
+	if want := audited + len(reads) - 1; n < want {
+		t.Errorf("audit log has %d entries after %d reads, want at least %d", n, len(reads), want)
 	}
 }
 
