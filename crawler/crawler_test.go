@@ -319,6 +319,13 @@ func TestCrawlResumesAfterInterruption(t *testing.T) {
 	if first >= testAds {
 		t.Fatalf("interrupted crawl already had all %d adverts", first)
 	}
+	// The page in flight at the interruption answered only after it: the
+	// interrupted run must not publish it (the resumed run does).
+	for _, a := range sink.ads {
+		if strings.Contains(a.URL, "/ad/9") {
+			t.Fatalf("interrupted crawl published %s, whose response came after the interruption", a.URL)
+		}
+	}
 	requestsBefore := arena.hitCount("/list")
 
 	c2, _ := crawler.New(cfg, crawler.Options{Store: store, Sink: sink, Pseudo: pseudo, AutoResume: true, RetryBase: 10 * time.Millisecond})
