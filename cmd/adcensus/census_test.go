@@ -121,6 +121,14 @@ func TestCensusOverSimulatedWeeks(t *testing.T) {
 		t.Errorf("search --by-person in %s: %d persons, want %d", w2, res.Total, want)
 	}
 
+	var rep struct{ Examined int }
+	if err := json.Unmarshal([]byte(runMain(t, "patterns", "run", "shared-contact", "--data", dataDir, "--from", w2, "--to", w2, "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Examined != liveW2 {
+		t.Errorf("patterns run in %s examined %d adverts, want the %d live then", w2, rep.Examined, liveW2)
+	}
+
 	// Trend and snapshots: per arena and week, as the clock says.
 	checkTrendAndSnapshots(t, dataDir, corpus, start, weeks)
 
