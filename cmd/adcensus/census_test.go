@@ -37,7 +37,7 @@ func TestCensusOverSimulatedWeeks(t *testing.T) {
 			t.Fatal(err)
 		}
 		now := start.AddDate(0, 0, 7*w)
-		if _, err := runPipeline(ctx, runOptions{DataDir: dataDir, Arenas: arenas, Quiet: true, Now: func() time.Time { return now }}, &out, &out); err != nil {
+		if _, err := runPipeline(ctx, runOptions{DataDir: dataDir, Arenas: arenas, Quiet: true, CrawlNow: func() time.Time { return now }}, &out, &out); err != nil {
 			t.Fatalf("week %d: %v\n%s", w, err, out.String())
 		}
 	}

@@ -177,8 +177,11 @@ type runOptions struct {
 	// Schedule keeps the pipeline running after the first crawl and crawls
 	// each arena on its schedule until ctx is cancelled.
 	Schedule bool
-	// Now is the scheduler's and the crawlers' clock (default time.Now).
+	// Now is the scheduler's clock (default time.Now).
 	Now func() time.Time
+	// CrawlNow is the crawlers' clock (default time.Now): run ids, fetch
+	// and sighting times (tests drive simulated weeks with it).
+	CrawlNow func() time.Time
 	// Roles the process runs (nil: all); Replica and Stream as in
 	// nodeOptions.
 	Roles   []string
@@ -257,7 +260,7 @@ func (n *node) newCrawler(cfg *crawler.ArenaConfig, o runOptions) (*crawler.Craw
 	return crawler.New(cfg, crawler.Options{
 		Store: n.crawls, Sink: &pipeline.BusSink{Bus: n.bus}, Output: crawler.OutputStream, Pseudo: n.pseudo,
 		Logger: n.log, Version: Version, AutoResume: true,
-		WARCDir: warcDirFor(cfg, n.dataDir, o.WARCDir), Metrics: o.Metrics, Now: o.Now,
+		WARCDir: warcDirFor(cfg, n.dataDir, o.WARCDir), Metrics: o.Metrics, Now: o.CrawlNow,
 	})
 }
 
