@@ -78,7 +78,11 @@ func TestRecrawlKilledAndResumedSameCensus(t *testing.T) {
 		t.Fatal(err)
 	}
 	child.Wait()
+	killedAt := total()
 	run() // resumes the re-crawl
+	if total() <= killedAt {
+		t.Fatal("the resumed re-crawl fetched nothing: was it already finished when killed?")
+	}
 
 	st, err := census.OpenReadOnly(filepath.Join(dataDir, census.File))
 	if err != nil {
