@@ -44,6 +44,11 @@ type Ad struct {
 	Images           []string          `json:"images,omitempty"`
 	ImageFPs         []ImageFP         `json:"image_fps,omitempty"`
 	Attrs            map[string]string `json:"attrs,omitempty"`
+	// Version is set by the crawler on an advert republished because its
+	// content changed (the first 12 hex digits of its ad.ContentHash):
+	// the cluster stage then places this version anew (VersionedID), so
+	// a changed advert may change person. Empty for a first version.
+	Version string `json:"version,omitempty"`
 }
 
 // ImageFP is the fingerprint of one advert image. Hashes maps a hash kind

@@ -94,16 +94,20 @@ type Options struct {
 	// Reviews and Adverts serve review forums (kind: reviews, reviews_crawl.go).
 	Reviews ReviewSink
 	Adverts []*ArenaConfig
+	// Now is the crawl's clock (default time.Now): run times, fetch
+	// times and sightings. Tests drive simulated weeks with it.
+	Now func() time.Time
 }
 
 // Stats are live counters of a crawl, safe to read while it runs.
 type Stats struct {
-	Pages    atomic.Int64
-	Ads      atomic.Int64
-	Images   atomic.Int64
-	Errors   atomic.Int64
-	Queued   atomic.Int64
-	InFlight atomic.Int64 // pages taken from the queue and not yet committed
+	Pages       atomic.Int64
+	Ads         atomic.Int64
+	Images      atomic.Int64
+	Errors      atomic.Int64
+	Queued      atomic.Int64
+	InFlight    atomic.Int64 // pages taken from the queue and not yet committed
+	NotModified atomic.Int64 // advert pages answered 304 (conditional.go)
 }
 
 // Crawler crawls one arena.
@@ -189,7 +193,7 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 			return nil, fmt.Errorf("arena %s: %w", c.cfg.Name, err)
 		}
 	}
-	run, err := c.opts.Store.Begin(c.cfg, c.opts.ResumeID, c.opts.AutoResume, c.opts.Version, time.Now())
+	run, err := c.opts.Store.Begin(c.cfg, c.opts.ResumeID, c.opts.AutoResume, c.opts.Version, c.now())
 	if err != nil {
 		return nil, err
 	}
@@ -290,13 +294,16 @@ func (c *Crawler) Run(ctx context.Context) (*Run, error) {
 	if ctx.Err() != nil {
 		return run, ctx.Err()
 	}
-	run.Ended = time.Now().UTC()
+	run.Ended = c.now().UTC()
 	run.Status = "done"
 	if c.stopped {
 		run.Status = "stopped"
 	}
 	if run.AllFailed() {
 		run.Status = "failed"
+	}
+	if err := c.endRun(ctx, run); err != nil {
+		return run, err // the run stays "running" in the store: the next start resumes it
 	}
 	if err := c.opts.Store.SaveRun(run); err != nil {
 		return run, err
@@ -383,6 +390,8 @@ type page struct {
 	// detail URL: stashed for the links the commit queues.
 	items map[string][]byte
 	dup   bool // the advert was already fetched under another URL
+	// census is the page's sighting with a CensusSink (census.go).
+	census *pageCensus
 
 	reviews  []*ad.Review // a thread page's posts, stored before the commit
 	nReviews int          // those stored
@@ -414,6 +423,10 @@ func (c *Crawler) worker(ctx context.Context, col *fetcher) {
 // publish stores the page's advert, asynchronously when the sink can.
 func (c *Crawler) publish(ctx context.Context, p *page) {
 	p.attempts++
+	if cs := c.censusSink(); cs != nil {
+		c.publishCensus(ctx, cs, p)
+		return
+	}
 	as, ok := c.opts.Sink.(AsyncSink)
 	if !ok {
 		c.published(ctx, p, c.opts.Sink.Publish(ctx, p.ad))
@@ -538,7 +551,7 @@ func (c *Crawler) commit(batch []*page) {
 			c.run.Duplicates += dropped
 			c.metrics.Duplicates.Add(int64(dropped))
 		}
-		commits[i] = PageCommit{Done: p.done, Add: p.add, Claim: p.claims}
+		commits[i] = PageCommit{Done: p.done, Add: p.add, Claim: p.claims, census: c.censusOf(p)}
 	}
 	snapshot := *c.run
 	snapshot.Errors = maps.Clone(c.run.Errors)
@@ -628,7 +641,7 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 	}
 	res, kind, err := fetched{final: e.URL}, "", error(nil)
 	if e.Kind != PageSitemap || !isRobotsURL(e.URL) { // robots.txt is read by the fetcher
-		res, kind, err = c.sess.page(ctx, e.URL, e.Kind, onRedirect, nil)
+		res, kind, err = c.sess.page(c.conditional(ctx, p), e.URL, e.Kind, onRedirect, nil)
 	}
 	if ctx.Err() != nil {
 		// Cancelled while fetching, even if the response arrived: the
@@ -669,7 +682,10 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 		if c.cfg.Kind == KindReviews {
 			return c.processThread(p, res.final, res.body, fail)
 		}
-		ap, err := c.cfg.ExtractAdvertPage(e.URL, res.final, res.body, time.Now())
+		if c.notModified(p, res) {
+			return p // unchanged since the last run (HTTP 304): sighted, not extracted
+		}
+		ap, err := c.cfg.ExtractAdvertPage(e.URL, res.final, res.body, c.now())
 		if ap == nil {
 			return fail(errKind(err), err)
 		}
@@ -699,78 +715,15 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 		for _, pr := range ap.Problems {
 			c.log.Warn("field problem", "url", e.URL, "problem", pr)
 		}
-		c.hashImages(ctx, col, a)
 		for _, pr := range c.opts.Pseudo.Apply(a) {
 			c.log.Warn("contact problem", "url", e.URL, "problem", pr)
+		}
+		if !c.reuseImages(a) {
+			c.hashImages(ctx, col, a)
 		}
 		p.ad = a
 	}
 	return p
-}
-
-// hashImages fetches the advert's images under the same politeness as pages
-// and keeps only their fingerprints.
-func (c *Crawler) hashImages(ctx context.Context, col *fetcher, a *ad.Ad) {
-	for i, src := range a.Images {
-		if i >= c.cfg.Limits.MaxImages {
-			break
-		}
-		fp, seen := c.images.get(src)
-		if seen {
-			a.ImageFPs = append(a.ImageFPs, fp)
-			continue
-		}
-		fp = ad.ImageFP{Src: src}
-		res, _, err := c.sess.fetch(ctx, src, nil) // an image behind the age gate too
-		if err == nil {
-			fp.Hashes, err = imagehash.Hash(res.body, c.opts.ImageLimits)
-		}
-		if err != nil {
-			fp.Err = err.Error()
-			c.log.Warn("image failed", "url", src, "err", err)
-		} else {
-			c.Stats.Images.Add(1)
-			c.metrics.Images.Add(1)
-		}
-		if ctx.Err() == nil {
-			c.images.put(src, fp)
-		}
-		a.ImageFPs = append(a.ImageFPs, fp)
-	}
-}
-
-// imageCache remembers the fingerprints of recently fetched images, in
-// two generations of at most imageGeneration entries: when the current one
-// is full it becomes the old one and the previous old one is dropped, so
-// memory stays bounded over any number of pages while images seen again
-// recently (reposts) are not refetched.
-type imageCache struct {
-	mu       sync.Mutex
-	cur, old map[string]ad.ImageFP
-}
-
-const imageGeneration = 20_000
-
-func (ic *imageCache) get(src string) (ad.ImageFP, bool) {
-	ic.mu.Lock()
-	defer ic.mu.Unlock()
-	if fp, ok := ic.cur[src]; ok {
-		return fp, true
-	}
-	fp, ok := ic.old[src]
-	return fp, ok
-}
-
-func (ic *imageCache) put(src string, fp ad.ImageFP) {
-	ic.mu.Lock()
-	defer ic.mu.Unlock()
-	if ic.cur == nil {
-		ic.cur = map[string]ad.ImageFP{}
-	}
-	if len(ic.cur) >= imageGeneration {
-		ic.old, ic.cur = ic.cur, make(map[string]ad.ImageFP, imageGeneration)
-	}
-	ic.cur[src] = fp
 }
 
 type retryAfterError struct {

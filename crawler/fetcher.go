@@ -410,7 +410,7 @@ func (f *fetcher) request(ctx context.Context, method, raw string, form url.Valu
 	if form != nil {
 		err = f.col.Request(method, raw, strings.NewReader(form.Encode()), cctx, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
 	} else {
-		err = f.col.Request(method, raw, nil, cctx, nil)
+		err = f.col.Request(method, raw, nil, cctx, conditionalHeader(ctx))
 	}
 	resp, _ := cctx.GetAny("resp").(*colly.Response)
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) && resp.Headers != nil {
@@ -454,6 +454,10 @@ func (f *fetcher) fetch(ctx context.Context, u string) ([]byte, string, error) {
 type fetched struct {
 	body  []byte
 	final string
+	// status, etag and lastMod are the HTTP status and validators of a
+	// page fetched over HTTP (conditional.go); zero otherwise.
+	status        int
+	etag, lastMod string
 }
 
 // maxRedirects is the most redirect hops fetchPage follows.
@@ -471,7 +475,7 @@ func (f *fetcher) fetchPage(ctx context.Context, u string, onRedirect func(targe
 	if err != nil {
 		return fetched{final: final}, kind, err
 	}
-	return fetched{body: resp.Body, final: final}, "", nil
+	return fetchedFrom(resp, final), "", nil
 }
 
 // fetchResponse is fetchPage returning the whole response (headers too)
@@ -532,7 +536,7 @@ func (f *fetcher) fetchResponse(ctx context.Context, u string, follow bool, onRe
 				return nil, u, "too_large", fmt.Errorf("body larger than limits.max_body %d bytes: not truncated, skipped", f.cfg.Limits.MaxBody)
 			}
 			return resp, final, "", nil
-		case !follow && isRedirect(code):
+		case !follow && isRedirect(code), code == http.StatusNotModified && isConditional(ctx):
 			return resp, final, "", nil
 		case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
 			lastErr, kind = &retryAfterError{code: code, after: retryAfter(resp.Headers.Get("Retry-After"))}, "status_"+strconv.Itoa(code)

@@ -34,6 +34,15 @@ func (s *Store) PurgeFrontiers(cutoff time.Time, dryRun bool) (int, error) {
 			if err := tx.DeleteBucket(frontierBucket(id)); err != nil {
 				return err
 			}
+			// The run's census buckets served its run end, published.
+			for _, b := range [][]byte{sightedBucket(id), failedBucket(id)} {
+				if tx.Bucket(b) == nil {
+					continue
+				}
+				if err := tx.DeleteBucket(b); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})

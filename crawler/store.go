@@ -242,6 +242,8 @@ type PageCommit struct {
 	Done  Entry
 	Add   []Entry
 	Claim []string
+	// census is the page's census record with a CensusSink (census.go).
+	census *censusCommit
 }
 
 // CommitPages records, in one transaction (one fsync), that the pages have
@@ -267,6 +269,9 @@ func (s *Store) CommitPages(run *Run, pages []PageCommit) (added []Entry, dups i
 				if err := putJSON(b, d.URL, d); err != nil {
 					return err
 				}
+			}
+			if err := putCensus(tx, run.ID, pages[i].census); err != nil {
+				return err
 			}
 			for _, k := range pages[i].Claim {
 				if err := ids.Put([]byte(k), []byte(pages[i].Done.URL)); err != nil {

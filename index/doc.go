@@ -57,7 +57,15 @@ type Doc struct {
 	// AssignVersion is the version of the assignment applied (see
 	// ad.Assignment.Version); an older one arriving later is ignored.
 	AssignVersion uint64 `json:"assign_version,omitempty"`
+	// Version is the advert's content version (ad.Ad.Version): empty for
+	// its first content. Only assignments of ClusterID apply.
+	Version string `json:"version,omitempty"`
 }
+
+// ClusterID is the id under which the cluster stage placed the advert's
+// current content (ad.VersionedID): assignments of other ids are of an
+// older content and do not apply.
+func (d *Doc) ClusterID() string { return ad.VersionedID(d.ID, d.Version) }
 
 // pseudonym is the shape of a keyed-HMAC contact pseudonym ("tel:<hex>",
 // "handle:<service>:<hex>").
@@ -82,6 +90,7 @@ func NewDoc(fp *ad.Fingerprinted) *Doc {
 		Lang:      DetectLang(a.Title + "\n" + a.Body),
 		PostedAt:  a.PostedAt.UTC(),
 		FetchedAt: a.FetchedAt.UTC(),
+		Version:   a.Version,
 	}
 	d.Week, d.Month = Period(a.Time())
 	for _, c := range slices.Concat(fp.Contacts, a.Contacts) {

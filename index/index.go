@@ -136,6 +136,9 @@ type Query struct {
 	// GroupByPerson returns one hit per person, best score first, with the
 	// ids of that person's matching adverts in AdIDs; Total counts persons.
 	GroupByPerson bool
+	// Only, when not nil, restricts the search to these advert ids (the
+	// adverts of a period, census.PeriodSource); empty matches nothing.
+	Only []string
 }
 
 // Result is the answer to a Query.

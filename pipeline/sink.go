@@ -40,4 +40,30 @@ func adMessage(a *ad.Ad) ([]byte, error) {
 	return json.Marshal(&c)
 }
 
-func adMsgID(a *ad.Ad) string { return "ad-" + a.ID + "-" + a.FetchedAt.Format("20060102") }
+// adMsgID names an advert message by its id and content (ad.ContentHash):
+// the same content republished (a resumed run) is dropped by the stream's
+// duplicate window, changed content is a new message.
+func adMsgID(a *ad.Ad) string { return "ad-" + a.ID + "-" + ad.ContentHash(a) }
+
+// PublishSightingAsync records a sighting of an advert (crawler.CensusSink);
+// done receives nil once the stream has it. Its message id names the run
+// and the advert, so a run resumed after a crash does not record it twice
+// within the stream's duplicate window (the census stage is idempotent per
+// run and advert beyond it).
+func (s *BusSink) PublishSightingAsync(ctx context.Context, sg *ad.Sighting, done func(error)) error {
+	data, err := json.Marshal(sg)
+	if err != nil {
+		return err
+	}
+	return s.Bus.PublishAsync(ctx, SightingsSubject(sg.Arena), "sg-"+sg.Run+"-"+sg.AdID, data, nil, done)
+}
+
+// PublishRunEnd records the end of a crawl run (crawler.CensusSink) and
+// returns once the stream has it.
+func (s *BusSink) PublishRunEnd(ctx context.Context, r *ad.RunEnd) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return s.Bus.Publish(ctx, RunsSubject(r.Arena), "run-"+r.Run, data, nil)
+}

@@ -17,6 +17,23 @@ const (
 	SubjectFingerprints = "adcensus.fingerprints"
 	// SubjectAssignments carries ad.Assignments records.
 	SubjectAssignments = "adcensus.assignments"
+	// SubjectSightingsPrefix + arena name carries ad.Sighting records:
+	// every advert every crawl run found (docs/CENSUS.md).
+	SubjectSightingsPrefix = "adcensus.sightings."
+	// SubjectSightingsAll matches the sightings of every arena.
+	SubjectSightingsAll = "adcensus.sightings.>"
+	// SubjectRunsPrefix + arena name carries one ad.RunEnd per finished
+	// crawl run.
+	SubjectRunsPrefix = "adcensus.runs."
+	// SubjectRunsAll matches the run ends of every arena.
+	SubjectRunsAll = "adcensus.runs.>"
+	// DurableCensus is the census stage's durable consumer (sightings and
+	// run ends) in a single-process pipeline; DurableCensusPrefix +
+	// replica id is that of an index replica on a NATS cluster (the census
+	// runs beside every index).
+	DurableCensus       = "census"
+	DurableCensusPrefix = "census-"
+
 	// SubjectErrors carries records of input that could not be processed.
 	SubjectErrors = "adcensus.errors"
 	// SubjectDeadLetter carries the messages whose processing failed on
@@ -81,6 +98,21 @@ func IndexDurable(replica string) string {
 	}
 	return DurableIndexPrefix + replica
 }
+
+// CensusDurable is the census consumer of index replica id; "" is the
+// single-process pipeline's (DurableCensus).
+func CensusDurable(replica string) string {
+	if replica == "" {
+		return DurableCensus
+	}
+	return DurableCensusPrefix + replica
+}
+
+// SightingsSubject is the subject an arena's sightings are published on.
+func SightingsSubject(arena string) string { return SubjectSightingsPrefix + arena }
+
+// RunsSubject is the subject an arena's run ends are published on.
+func RunsSubject(arena string) string { return SubjectRunsPrefix + arena }
 
 // AdsSubject is the subject an arena's adverts are published on.
 func AdsSubject(arena string) string { return SubjectAdsPrefix + arena }

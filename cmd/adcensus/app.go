@@ -20,6 +20,7 @@ import (
 	cluster "adcensus/dedup/cluster"
 	"adcensus/index"
 	indexbleve "adcensus/index/bleve"
+	"adcensus/index/census"
 	"adcensus/internal/contact"
 	"adcensus/internal/imagehash"
 	"adcensus/pipeline"
@@ -44,6 +45,7 @@ type node struct {
 	crawls   *crawler.Store
 	cluster  *cluster.Cluster
 	index    index.Store
+	census   *census.Store // census.go
 	counters pipeline.Counters
 
 	// roles are the roles the node runs (roles.go): its stores are
@@ -146,6 +148,10 @@ func openNode(ctx context.Context, o nodeOptions) (*node, error) {
 		}
 		n.index = ix
 	}
+	if err := n.openCensus(); err != nil {
+		n.Close()
+		return nil, explainHeld(o.DataDir, err)
+	}
 	if err := writeHolder(o.DataDir, holder{Node: n.id, Roles: n.roles, API: o.API}); err != nil {
 		n.log.Warn("holder file", "err", err)
 	}
@@ -172,6 +178,7 @@ func (n *node) stages() []pipeline.Stage {
 		&dedup.FingerprintStage{FP: fp, Workers: runtime.NumCPU(), Log: n.log},
 		&cluster.Stage{Cluster: n.cluster, Log: n.log},
 		&index.Stage{Store: n.index, Durable: n.indexDurable, Log: n.log},
+		&census.Stage{Store: n.census, Durable: n.censusDurable(), Log: n.log},
 	}
 }
 
@@ -190,6 +197,7 @@ func (n *node) startSome(ctx context.Context, stages []string) {
 	for _, s := range stages {
 		on[s] = true
 	}
+	on["census"] = on["census"] || on["index"] // the census runs beside every index
 	ctx, n.cancel = context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(ctx)
 	n.group = g
@@ -251,8 +259,11 @@ func durablesOf(names []string) []string {
 func (n *node) durablesOf(names []string) []string {
 	ds := durablesOf(names)
 	for i, d := range ds {
-		if d == pipeline.DurableIndex {
+		switch d {
+		case pipeline.DurableIndex:
 			ds[i] = n.indexDurable
+		case pipeline.DurableCensus:
+			ds[i] = n.censusDurable()
 		}
 	}
 	return ds
@@ -349,6 +360,9 @@ func (n *node) Close() error {
 	if n.index != nil {
 		errs = append(errs, n.index.Close())
 	}
+	if n.census != nil {
+		errs = append(errs, n.census.Close())
+	}
 	if n.cluster != nil {
 		errs = append(errs, n.cluster.Close())
 	}
@@ -395,6 +409,8 @@ func (n *node) resetStore(stage string) error {
 			return err
 		}
 		n.index = ix
+	case "census":
+		return n.resetCensus()
 	default:
 		return fmt.Errorf("no store to reset for stage %q", stage)
 	}

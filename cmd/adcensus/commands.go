@@ -183,8 +183,16 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 	minCell := fs.Int("min-cell", 5, "suppress cells with fewer distinct persons than this (0: no suppression)")
 	out := fs.String("out", "", "output file (default: standard output)")
 	split := fs.String("split", "", `"minors": persons flagged as possible minors and all others in two separate tables`)
-	from := fs.String("from", "", "read through the API at this URL (an index replica's 'stages --serve', or 'serve') instead of --data: works while the index stage writes")
+	from := fs.String("from", "", "start of the period: a date (2026-12-07), ISO week (2026-W49), month (2026-11) or year; an http(s) URL instead reads through that API (as --api)")
+	pf := addPeriodFlags(fs, true)
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if isURL(*from) {
+		pf.api, *from = *from, ""
+	}
+	pq, err := pf.query(*from)
+	if err != nil {
 		return err
 	}
 	if *split != "" && *split != index.SplitMinors {
@@ -198,15 +206,16 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 		return usageError{"--min-cell must be 0 or more"}
 	}
 	dims := splitList(*by)
-	if err := index.ValidateDimensions(dims); err != nil {
+	if err := checkCountDims(dims); err != nil {
 		return err
 	}
-	if *from != "" {
+	if pf.api != "" {
 		q := url.Values{"by": {strings.Join(dims, ",")}, "format": {*format}, "min_cell": {strconv.Itoa(*minCell)}}
 		if *split != "" {
 			q.Set("split", *split)
 		}
-		return writeOutput(stdout, *out, func(w io.Writer) error { return remoteGet(ctx, *from, "/api/export/counts", q, w) })
+		pf.values(q, *from)
+		return writeOutput(stdout, *out, func(w io.Writer) error { return remoteGet(ctx, pf.api, "/api/export/counts", q, w) })
 	}
 	ix, err := openIndex(*dataDir)
 	if err != nil {
@@ -214,16 +223,16 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	defer ix.Close()
 	opt := index.CountOptions{MinCell: *minCell, Split: *split}
-	rows, err := ix.Counts(ctx, dims, opt)
+	rows, err := periodCounts(ctx, *dataDir, ix, dims, pq, opt)
 	if err != nil {
 		return err
 	}
-	auditRead(stderr, *dataDir, "export counts", map[string]string{"by": *by, "min_cell": fmt.Sprint(*minCell)}, len(rows))
+	auditRead(stderr, *dataDir, "export counts", map[string]string{"by": *by, "min_cell": fmt.Sprint(*minCell), "period": pq.Period.String(), "basis": pq.Basis}, len(rows))
 	return writeOutput(stdout, *out, func(w io.Writer) error {
 		if isCSV {
 			return index.WriteCountsCSVDialect(w, dims, rows, dialect)
 		}
-		return index.WriteCountsJSON(w, dims, rows, opt, provenance(ctx, *dataDir, ix))
+		return index.WriteCountsJSON(w, dims, rows, opt, periodProvenance(provenance(ctx, *dataDir, ix), pq))
 	})
 }
 
@@ -371,12 +380,22 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlags("search", stderr)
 	dataDir := fs.String("data", "./data", "data directory")
 	size := fs.Int("size", 20, fmt.Sprintf("hits to show, 1 to %d", index.MaxSize))
-	from := fs.Int("from", 0, "hits to skip (paging: --from 20 shows the second page of 20)")
+	fromArg := fs.String("from", "0", "hits to skip (paging: --from 20 shows the second page of 20); or the start of a period: a date (2026-12-07), ISO week (2026-W49) or month (2026-11)")
+	pf := addPeriodFlags(fs, false)
+	offset := fs.Int("offset", 0, "hits to skip, as a number given to --from (use it with a period)")
 	facets := fs.String("facets", "", "comma-separated keyword fields to count, e.g. arena,city")
 	byPerson := fs.Bool("by-person", false, "one row per person")
 	asJSON := fs.Bool("json", false, "print the result as JSON, in the API's shape (unit, total, hits, facets)")
 	format := fs.String("format", "text", "text or json (the same as --json)")
 	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	from, periodFrom := searchFrom(*fromArg)
+	if *offset > 0 {
+		from = offset
+	}
+	pq, err := pf.query(periodFrom)
 	if err != nil {
 		return err
 	}
@@ -394,7 +413,11 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer ix.Close()
-	res, err := ix.Search(ctx, index.Query{Text: strings.Join(pos, " "), Size: *size, From: *from, Facets: splitList(*facets), GroupByPerson: *byPerson})
+	only, err := periodIDs(ctx, *dataDir, ix, pq)
+	if err != nil {
+		return err
+	}
+	res, err := ix.Search(ctx, index.Query{Text: strings.Join(pos, " "), Size: *size, From: *from, Facets: splitList(*facets), GroupByPerson: *byPerson, Only: only})
 	if err != nil {
 		return err
 	}
@@ -417,7 +440,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case uint64(*from+len(res.Hits)) < res.Total || *from > 0:
 		fmt.Fprintf(stdout, "; showing %d–%d", *from+1, *from+len(res.Hits))
 		if next := *from + len(res.Hits); uint64(next) < res.Total {
-			fmt.Fprintf(stdout, " (next: --from %d)", next)
+			fmt.Fprintf(stdout, " (next: %s %d)", pagingFlag(periodFrom), next)
 		}
 	}
 	fmt.Fprintln(stdout)
@@ -502,7 +525,7 @@ func cmdRuns(_ context.Context, args []string, stdout, stderr io.Writer) error {
 // cmdRebuild deletes the cluster state and the index and rebuilds both by
 // replaying the stream; the counts are the same as before.
 func cmdRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return rebuildCommand(ctx, "rebuild", args, stdout, stderr, "cluster", "index")
+	return rebuildCommand(ctx, "rebuild", args, stdout, stderr, "cluster", "index", "census")
 }
 
 // rebuildCommand parses the flags of a rebuild command, rebuilds the stores

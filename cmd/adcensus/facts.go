@@ -18,7 +18,13 @@ func cmdExportFacts(ctx context.Context, args []string, stdout, stderr io.Writer
 	format := fs.String("format", "csv", "csv, csv-excel (for Swedish Excel: BOM, ';', decimal comma) or json")
 	minCell := fs.Int("min-cell", 5, "suppress bands with fewer persons (networks) than this (0: no suppression)")
 	out := fs.String("out", "", "output file (default: standard output)")
+	from := fs.String("from", "", "start of the period: a date (2026-12-07), ISO week (2026-W49), month (2026-11) or year")
+	pf := addPeriodFlags(fs, false)
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	pq, err := pf.query(*from)
+	if err != nil {
 		return err
 	}
 	dialect, isCSV := index.CSVDialectOf(*format)
@@ -33,7 +39,11 @@ func cmdExportFacts(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer ix.Close()
-	rep, err := index.ReportFacts(ctx, ix, index.FactsOptions{MinCell: *minCell, Provenance: provenance(ctx, *dataDir, ix)})
+	src, err := periodSource(ctx, *dataDir, ix, pq)
+	if err != nil {
+		return err
+	}
+	rep, err := index.ReportFacts(ctx, src, index.FactsOptions{MinCell: *minCell, Provenance: periodProvenance(provenance(ctx, *dataDir, ix), pq)})
 	if err != nil {
 		return err
 	}

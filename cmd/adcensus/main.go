@@ -76,7 +76,8 @@ usage: adcensus COMMAND [flags]
   synth --out DIR [--seed N] [--persons N] [--ads N] [--style varied]   write a labelled synthetic corpus (ads.jsonl, images/, truth.csv)
   eval --truth truth.csv --pred assignments.csv   person/network count error, pairwise and B-cubed scores
   mse --in table.csv        estimate persons seen on no list (log-linear multiple-systems estimation)
-  export counts --by arena,week [--format csv|json] [--split minors]   distinct persons and adverts per group
+  export counts --by arena,week [--from 2026-W45 --to 2026-W49] [--basis seen|posted] [--format csv|json] [--split minors]   distinct persons and adverts per group (--by snapshot: per crawl run)
+  export trend --by arena|region --period week|month   persons active, new and gone per period (docs/CENSUS.md)
   export overlap [--format text|json] [--min-cell 5]   persons per arena, overlap between arenas, estimate of persons on no arena
   export facts [--format csv|json] [--min-cell 5]   persons by adverts, arenas, cities; networks by persons, cities
   export reviews --by arena,month,region [--format csv|json]   reviews, reviewers, reviewed persons of review forums
@@ -91,6 +92,7 @@ usage: adcensus COMMAND [flags]
   explain review REVIEW_ID  whom a review (of a review forum) is linked to, and why
   reviews patterns          review patterns (signs of youth, third parties, many reviewers) per reviewed person
   runs                      list crawl runs
+  changes --since RUN|DATE  adverts new, changed, gone per arena; persons new and gone; runs to look at (docs/CENSUS.md)
   reextract --warc DIR --arena FILE --out ads.jsonl   rebuild adverts from a WARC archive with a (changed) config, no network
   schedule list|add|remove  cron schedules of crawls (schedule add ARENA "0 6 * * 1"), run by 'run --schedule'
   index rebuild             delete the index and replay the stream into a fresh one
@@ -105,10 +107,14 @@ Every command that uses stored data takes --data DIR (default ./data).
 Run 'adcensus COMMAND -h' for a command's flags.
 `
 
-const exportUsage = `usage: adcensus export counts --by arena,week [--format csv|json] [--split minors] [--min-cell 5] [--data DIR]
+const exportUsage = `usage: adcensus export counts --by arena,week|snapshot [--format csv|json] [--split minors] [--min-cell 5] [--data DIR]
        adcensus export overlap [--format text|json] [--min-cell 5] [--data DIR]
        adcensus export facts [--format csv|json] [--min-cell 5] [--data DIR]
+       adcensus export trend --by arena|region --period week|month [--format csv|json] [--min-cell 5] [--data DIR]
        adcensus export reviews --by arena,month,region [--format csv|json] [--min-cell 5] [--data DIR]
+counts, overlap, facts and trend take a period, --from and --to (2026-12-07, 2026-W49, 2026-11 or
+2026), and count by --basis seen (adverts live in it by the crawls' sightings; the default) or posted
+(by posting date).
 Run 'adcensus export counts -h' for a table's flags; see docs/EXPORTS.md.`
 
 // Main runs one command. It is what tests drive.
@@ -166,6 +172,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if len(rest) > 0 && rest[0] == "reviews" {
 			return cmdExportReviews(ctx, rest[1:], stdout, stderr)
 		}
+		if len(rest) > 0 && rest[0] == "trend" {
+			return cmdExportTrend(ctx, rest[1:], stdout, stderr)
+		}
 		if rest[0] != "counts" {
 			return usageError{fmt.Sprintf("unknown export %q\n%s", rest[0], exportUsage)}
 		}
@@ -184,6 +193,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{"usage: adcensus reviews patterns [--format text|json] [--data DIR]"}
 	case "runs":
 		return cmdRuns(ctx, rest, stdout, stderr)
+	case "changes":
+		return cmdChanges(ctx, rest, stdout, stderr)
 	case "eval":
 		return cmdEval(ctx, rest, stdout, stderr)
 	case "mse":

@@ -86,12 +86,18 @@ func cmdPatternsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 	dir := patternsFlag(fs)
 	dataDir := fs.String("data", "./data", "data directory")
 	format := fs.String("format", "text", "text or json")
+	from := fs.String("from", "", "start of the period: a date (2026-12-07), ISO week (2026-W49), month (2026-11) or year")
+	pf := addPeriodFlags(fs, false)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
+	pq, err := pf.query(*from)
+	if err != nil {
+		return err
+	}
 	if len(pos) != 1 {
-		return usageError{"usage: adcensus patterns run NAME [--data DIR] [--format text|json]"}
+		return usageError{"usage: adcensus patterns run NAME [--data DIR] [--format text|json] [--from … --to … --basis seen|posted]"}
 	}
 	if *format != "text" && *format != "json" {
 		return usageError{fmt.Sprintf("--format must be text or json, not %q", *format)}
@@ -109,7 +115,11 @@ func cmdPatternsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer ix.Close()
-	rep, err := patterns.Run(ctx, ix, p)
+	src, err := periodStore(ctx, *dataDir, ix, pq)
+	if err != nil {
+		return err
+	}
+	rep, err := patterns.Run(ctx, src, p)
 	if err != nil {
 		return err
 	}

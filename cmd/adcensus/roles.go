@@ -156,10 +156,13 @@ func (n *node) drainedDurables(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	ds := []string{pipeline.DurableFingerprint, pipeline.DurableCluster}
-	var ix []string
+	var ix, cs []string
 	for _, c := range names {
 		if c == pipeline.DurableIndex || strings.HasPrefix(c, pipeline.DurableIndexPrefix) {
 			ix = append(ix, c)
+		}
+		if c == pipeline.DurableCensus || strings.HasPrefix(c, pipeline.DurableCensusPrefix) {
+			cs = append(cs, c)
 		}
 	}
 	if len(ix) == 0 {
@@ -167,7 +170,8 @@ func (n *node) drainedDurables(ctx context.Context) ([]string, error) {
 		ix = []string{pipeline.IndexDurable("none-yet")}
 	}
 	sort.Strings(ix)
-	return append(ds, ix...), nil
+	sort.Strings(cs)
+	return append(append(ds, ix...), cs...), nil
 }
 
 // runClusterRole runs the cluster stage on a NATS cluster until ctx is

@@ -20,7 +20,7 @@ import (
 // errors.
 func TestParseRoles(t *testing.T) {
 	for in, want := range map[string]string{
-		"all":                          "crawl,fingerprint,cluster,index",
+		"all":                          "crawl,fingerprint,cluster,index,census",
 		"index,crawl":                  "crawl,index",
 		"cluster, fingerprint,cluster": "fingerprint,cluster",
 	} {

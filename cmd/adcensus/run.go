@@ -179,6 +179,9 @@ type runOptions struct {
 	Schedule bool
 	// Now is the scheduler's clock (default time.Now).
 	Now func() time.Time
+	// CrawlNow is the crawlers' clock (default time.Now): run ids, fetch
+	// and sighting times (tests drive simulated weeks with it).
+	CrawlNow func() time.Time
 	// Roles the process runs (nil: all); Replica and Stream as in
 	// nodeOptions.
 	Roles   []string
@@ -262,6 +265,7 @@ func (n *node) newCrawler(cfg *crawler.ArenaConfig, o runOptions) (*crawler.Craw
 		Store: n.crawls, Sink: &pipeline.BusSink{Bus: n.bus}, Output: crawler.OutputStream, Pseudo: n.pseudo,
 		Logger: n.log, Version: Version, AutoResume: true,
 		WARCDir: warcDirFor(cfg, n.dataDir, o.WARCDir), Metrics: o.Metrics, Reviews: rs, Adverts: advertArenas(o.Arenas),
+		Now: o.CrawlNow,
 	})
 }
 

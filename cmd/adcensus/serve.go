@@ -129,6 +129,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	h, err := api.New(ix, ix, api.Options{
 		Logger:         logger,
 		Provenance:     serialProvenance(*dataDir, ix),
+		Periods:        apiPeriods(*dataDir, ix, nil),
 		DefaultMinCell: max(api.DefaultMinCell, *minCellFloor),
 		MinCellFloor:   *minCellFloor,
 		MSE:            mse.Options{Replicates: bootstrapReplicates(*replicates)},
@@ -218,7 +219,13 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	replicates := fs.Int("replicates", 1000, "bootstrap replicates of the estimate (0: none, no interval)")
 	seed := fs.Uint64("seed", 0, "bootstrap seed")
 	noEstimate := fs.Bool("no-estimate", false, "skip the multiple-systems estimate")
+	from := fs.String("from", "", "start of the period: a date (2026-12-07), ISO week (2026-W49), month (2026-11) or year")
+	pf := addPeriodFlags(fs, false)
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	pq, err := pf.query(*from)
+	if err != nil {
 		return err
 	}
 	if *format != "text" && *format != "json" {
@@ -232,14 +239,18 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	defer ix.Close()
-	o, err := overlap.Compute(ctx, ix)
+	src, err := periodSource(ctx, *dataDir, ix, pq)
+	if err != nil {
+		return err
+	}
+	o, err := overlap.Compute(ctx, src)
 	if err != nil {
 		return err
 	}
 	rep, err := overlap.NewReport(o, overlap.ReportOptions{
 		MinCell: *minCell, NoEstimate: *noEstimate,
 		MSE:        mse.Options{Replicates: bootstrapReplicates(*replicates), Seed: *seed},
-		Provenance: provenance(ctx, *dataDir, ix),
+		Provenance: periodProvenance(provenance(ctx, *dataDir, ix), pq),
 	})
 	if err != nil {
 		return err

@@ -152,6 +152,7 @@ func (n *node) serveAPI(ctx context.Context, addr string, stdout, stderr io.Writ
 	h, err := api.New(n.index, n.index, api.Options{
 		Logger:         logger,
 		Provenance:     serialProvenance(n.dataDir, n.index),
+		Periods:        apiPeriods(n.dataDir, n.index, n.census),
 		DefaultMinCell: api.DefaultMinCell,
 		MinCellFloor:   api.DefaultMinCell,
 		MSE:            mse.Options{Replicates: 1000},

@@ -180,6 +180,9 @@ func (s *Stage) Begin(_ context.Context, msgs []*pipeline.Msg) (*Begun, error) {
 			m.Bad = err
 			continue
 		}
+		// A changed advert is placed anew under its versioned id, so it
+		// may join another person; the index follows the newest version.
+		fp.Ad.ID = ad.VersionedID(fp.Ad.ID, fp.Ad.Version)
 		if _, dup := seqOf[fp.Ad.ID]; !dup {
 			seqOf[fp.Ad.ID] = m
 		}

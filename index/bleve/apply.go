@@ -104,14 +104,22 @@ func (t *applyTx) adverts(fps []*ad.Fingerprinted) error {
 		}
 		if old != nil {
 			d.PersonID, d.NetworkID, d.AssignVersion = old.PersonID, old.NetworkID, old.AssignVersion
-		} else if v := t.pending.Get([]byte(d.ID)); v != nil {
-			var a ad.Assignment
-			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("pending assignment %q: %w", d.ID, err)
-			}
-			d.PersonID, d.NetworkID, d.AssignVersion = a.PersonID, a.NetworkID, a.Version
-			if err := t.pending.Delete([]byte(d.ID)); err != nil {
-				return err
+			keepFirstFetch(d, old)
+		}
+		// A first advert, or a new content version (placed anew by the
+		// cluster stage under its versioned id), takes the assignment
+		// waiting for it; a version keeps the old person until then.
+		if old == nil || old.ClusterID() != d.ClusterID() {
+			key := []byte(d.ClusterID())
+			if v := t.pending.Get(key); v != nil {
+				var a ad.Assignment
+				if err := json.Unmarshal(v, &a); err != nil {
+					return fmt.Errorf("pending assignment %q: %w", key, err)
+				}
+				d.PersonID, d.NetworkID, d.AssignVersion = a.PersonID, a.NetworkID, max(a.Version, d.AssignVersion)
+				if err := t.pending.Delete(key); err != nil {
+					return err
+				}
 			}
 		}
 		t.changed[d.ID] = d
@@ -119,14 +127,33 @@ func (t *applyTx) adverts(fps []*ad.Fingerprinted) error {
 	return nil
 }
 
+// keepFirstFetch keeps the first fetch time of an advert fetched again
+// (its content changed): its posting-basis week stays where it was.
+func keepFirstFetch(d, old *index.Doc) {
+	if old.FetchedAt.IsZero() || !old.FetchedAt.Before(d.FetchedAt) {
+		return
+	}
+	d.FetchedAt = old.FetchedAt
+	if d.PostedAt.IsZero() {
+		d.Week, d.Month = index.Period(d.FetchedAt)
+	}
+}
+
 // assignments applies each assignment to its advert's document, or keeps
 // it pending when the advert has not been seen; an assignment older than
 // the one applied or pending is dropped.
 func (t *applyTx) assignments(asg []ad.Assignment) error {
 	for _, a := range asg {
-		d, err := t.get(a.AdID)
+		base, _ := ad.SplitVersion(a.AdID)
+		d, err := t.get(base)
 		if err != nil {
 			return err
+		}
+		if d != nil && d.ClusterID() != a.AdID {
+			if d.Version != "" && a.AdID == base {
+				continue // of the advert's first content, since changed
+			}
+			d = nil // of a version not (yet) indexed: kept pending
 		}
 		if d == nil {
 			if v := t.pending.Get([]byte(a.AdID)); v != nil && a.Version != 0 {

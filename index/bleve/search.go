@@ -43,6 +43,13 @@ func (x *Index) Search(ctx context.Context, q index.Query) (*index.Result, error
 		return nil, err
 	}
 	parts := plan(bq, x.shards.list())
+	if q.Only != nil {
+		for i := range parts {
+			b := query.NewBooleanQuery([]query.Query{parts[i].q}, nil, nil)
+			b.AddFilter(query.NewDocIDQuery(q.Only))
+			parts[i].q = b
+		}
+	}
 	r := newSearchRun(q, len(parts) == 1)
 	results, err := r.searchParts(ctx, parts)
 	if err != nil {

@@ -121,6 +121,10 @@ type Options struct {
 	// App, if set, answers GET requests outside /api/ (the web app,
 	// web/app), behind the same security headers and Host check.
 	App http.Handler
+	// Periods counts over a period by the census of crawl sightings
+	// (export counts' from, to, basis=seen, gap); nil: only basis=posted
+	// without a period.
+	Periods PeriodCounts
 	// OIDC, if set, enables sign-in through an identity provider.
 	OIDC *OIDC
 	// Now is the clock (nil: time.Now).
@@ -685,7 +689,7 @@ func (s *server) exportCounts(w http.ResponseWriter, r *http.Request) error {
 	if opt.Split != "" {
 		setWhat(r, "split", opt.Split)
 	}
-	rows, err := s.store.Counts(r.Context(), by, opt)
+	rows, err := s.counts(r, by, opt)
 	if err != nil {
 		return err
 	}

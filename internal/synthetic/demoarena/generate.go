@@ -62,6 +62,7 @@ func Generate(seed int64) *Corpus {
 		return ads[i].Posted.Before(ads[j].Posted)
 	})
 	c.Adverts = ads
+	c.reindex()
 	used := map[string]bool{}
 	for _, p := range people {
 		for _, ph := range p.Photos {
@@ -73,9 +74,15 @@ func Generate(seed int64) *Corpus {
 			c.Extras = append(c.Extras, n)
 		}
 	}
+	return c
+}
+
+// reindex builds the listing and key lookups of c.Adverts (sorted by
+// arena, then posting time).
+func (c *Corpus) reindex() {
 	c.listing = map[string][]int{}
 	c.byKey = map[string]map[string]int{}
-	for i, a := range ads {
+	for i, a := range c.Adverts {
 		c.listing[a.Arena] = append(c.listing[a.Arena], i)
 		if c.byKey[a.Arena] == nil {
 			c.byKey[a.Arena] = map[string]int{}
@@ -85,7 +92,6 @@ func Generate(seed int64) *Corpus {
 	for _, idx := range c.listing {
 		slices.Reverse(idx) // newest first
 	}
-	return c
 }
 
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }

@@ -24,9 +24,12 @@ var webFS embed.FS
 // Demo is the demo arenas running on 127.0.0.1.
 type Demo struct {
 	urls     map[string]string
-	forums   map[string]string // review forums (Forums)
+	forums   map[string]string                       // review forums (Forums)
+	blomstra *lazyURL                                // the advert arena the forum links to
+	handlers atomic.Pointer[map[string]http.Handler] // swapped by Show
 	servers  []*http.Server
 	requests atomic.Int64
+	bytes    atomic.Int64 // body bytes sent
 	done     chan struct{}
 	once     sync.Once
 	closeErr error
@@ -35,10 +38,8 @@ type Demo struct {
 // Start serves every arena of the corpus on its own ephemeral port of
 // 127.0.0.1 until Close is called or ctx ends.
 func Start(ctx context.Context, c *Corpus) (*Demo, error) {
-	d := &Demo{urls: map[string]string{}, forums: map[string]string{}, done: make(chan struct{})}
-	blomstra := &lazyURL{}
-	handlers, err := newHandlers(c, &d.requests, blomstra.get)
-	if err != nil {
+	d := &Demo{urls: map[string]string{}, forums: map[string]string{}, blomstra: &lazyURL{}, done: make(chan struct{})}
+	if err := d.Show(c); err != nil {
 		return nil, err
 	}
 	for _, name := range append(slices.Clone(arenaNames), forumNames...) {
@@ -47,7 +48,9 @@ func Start(ctx context.Context, c *Corpus) (*Demo, error) {
 			d.Close()
 			return nil, fmt.Errorf("demo arena %s: %w", name, err)
 		}
-		srv := newServer(handlers[name])
+		srv := newServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			(*d.handlers.Load())[name].ServeHTTP(w, r)
+		}))
 		d.servers = append(d.servers, srv)
 		if slices.Contains(forumNames, name) {
 			d.forums[name] = "http://" + l.Addr().String()
@@ -56,7 +59,7 @@ func Start(ctx context.Context, c *Corpus) (*Demo, error) {
 		}
 		go srv.Serve(l)
 	}
-	blomstra.set(d.urls[Blomstra])
+	d.blomstra.set(d.urls[Blomstra])
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -65,6 +68,20 @@ func Start(ctx context.Context, c *Corpus) (*Demo, error) {
 		}
 	}()
 	return d, nil
+}
+
+// Show makes the running arenas publish corpus c from the next request
+// on (Corpus.AtWeek: the demo's clock).
+func (d *Demo) Show(c *Corpus) error {
+	h, err := newHandlers(c, &d.requests, d.blomstra.get)
+	if err != nil {
+		return err
+	}
+	for name := range h {
+		h[name] = etagged(h[name], &d.bytes)
+	}
+	d.handlers.Store(&h)
+	return nil
 }
 
 // URL returns the base URL (http://127.0.0.1:port, no trailing slash) of an
@@ -100,6 +117,10 @@ func (d *Demo) Arenas() []string {
 // Requests is the number of HTTP requests the arenas have answered.
 func (d *Demo) Requests() int64 { return d.requests.Load() }
 
+// Bytes is the number of body bytes the arenas have sent (a 304 sends
+// none).
+func (d *Demo) Bytes() int64 { return d.bytes.Load() }
+
 // Close stops the servers. It is safe to call more than once.
 func (d *Demo) Close() error {
 	d.once.Do(func() {
@@ -129,12 +150,15 @@ func ServeOnReady(ctx context.Context, c *Corpus, addrs map[string]string, ready
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	var requests atomic.Int64
+	var requests, sent atomic.Int64
 	blomstra := &lazyURL{}
 	blomstra.set("http://127.0.0.1:8081") // where demo serve puts it by default
 	handlers, err := newHandlers(c, &requests, blomstra.get)
 	if err != nil {
 		return err
+	}
+	for name := range handlers {
+		handlers[name] = etagged(handlers[name], &sent)
 	}
 	var servers []*http.Server
 	var listeners []net.Listener
