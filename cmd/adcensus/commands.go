@@ -628,7 +628,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 func cmdMSE(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("mse", stderr)
 	in := fs.String("in", "", "capture-history CSV: one 0/1 column per list, then the count (required)")
-	criterion := fs.String("criterion", "aic", "model selection: aic, bic, pvalue or none")
+	criterion := fs.String("criterion", "pvalue", "model selection: pvalue (SparseMSE stepwise, the default), aic, bic or none")
 	interactions := fs.String("interactions", "", "fix the model: comma-separated pairs A:B (no selection)")
 	replicates := fs.Int("replicates", 1000, "parametric bootstrap replicates (0: none, no interval)")
 	seed := fs.Uint64("seed", 0, "bootstrap seed")
