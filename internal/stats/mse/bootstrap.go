@@ -39,6 +39,7 @@ func (r *Result) fillBootstrap(ds *dataset, model *fitted, opt *Options) {
 	lo, hi := (1-opt.Level)/2, (1+opt.Level)/2
 	if opt.Bootstrap == "bca" {
 		a := jackknifeAcceleration(ds, opt, r.Lists)
+		r.Acceleration = a
 		below := 0
 		for _, v := range totals {
 			if v < r.Total {
@@ -46,12 +47,16 @@ func (r *Result) fillBootstrap(ds *dataset, model *fitted, opt *Options) {
 			}
 		}
 		frac := float64(below) / float64(len(totals))
+		if !finite(a) {
+			r.Acceleration = 0
+		}
 		if frac == 0 || frac == 1 || !finite(a) {
 			r.CILow, r.CIHigh = quantile8(totals, lo), quantile8(totals, hi)
 			r.Warnings = append(r.Warnings, "bootstrap: bias correction undefined (every replicate on one side of the estimate); plain percentile interval")
 			r.CIMethod = fmt.Sprintf("bootstrap percentile, persons resampled, model re-selected, %d replicates", len(totals))
 		} else {
 			z0 := normQuantile(frac)
+			r.BiasZ0 = z0
 			r.CILow = quantile8(totals, bcaLevel(lo, z0, a))
 			r.CIHigh = quantile8(totals, bcaLevel(hi, z0, a))
 			r.CIMethod = fmt.Sprintf("bootstrap BCa (SparseMSE), persons resampled, model re-selected, %d replicates, z0 %.3f, acceleration %.4f", len(totals), z0, a)

@@ -95,6 +95,11 @@ type Result struct {
 	// MLE even after dropping interactions); failures are excluded.
 	Replicates       int `json:"replicates"`
 	FailedReplicates int `json:"failed_replicates"`
+	// BiasZ0 and Acceleration are the BCa bootstrap's bias correction
+	// (the normal quantile of the share of replicates below the estimate)
+	// and its jackknife acceleration (Bootstrap "bca" only).
+	BiasZ0       float64 `json:"bca_z0,omitempty"`
+	Acceleration float64 `json:"bca_acceleration,omitempty"`
 	// Profile is the profile-likelihood interval for the total (nil if
 	// skipped or a bound was not found); Wald is exp(beta_0 ± z se) plus
 	// the observed count, as in SparseMSE's estimatepopulation.0.
