@@ -50,19 +50,20 @@ type Advert struct {
 // Kinds of declined evidence between two predicted persons, strongest
 // first; a pair of persons counts under the first kind it shows.
 const (
-	KindImage10     = "image_le10"     // photos at centre distance ≤ 10, not linked (stock photo, or uncorroborated at 10)
-	KindImage12     = "image_12"       // photos at centre distance 11–12
-	KindImage16     = "image_14_16"    // photos at centre distance 13–16
-	KindTextName    = "text_near"      // near-duplicate texts (Jaccard ≥ 0.5), names missing or disagreeing
-	KindNameCityAge = "name_city_age"  // the same name, city and age, no shared contact
-	KindContact     = "contact_names"  // a shared contact, names disagreeing (same network)
-	KindNameCity    = "name_city"      // the same name and city, no shared contact
-	KindImage20     = "image_17_20"    // photos at centre distance 17–20
-	KindTextWeak    = "text_near_weak" // texts in one LSH band, Jaccard 0.3–0.5
+	KindImage10     = "image_le10"       // photos at robust distance ≤ 10, not linked (stock photo, or uncorroborated at 10)
+	KindImage12     = "image_12"         // photos at robust distance 11–12
+	KindImage16     = "image_14_16"      // photos at robust distance 13–16
+	KindTextNoName  = "text_near_noname" // near-duplicate texts (Jaccard ≥ 0.5), one advert without a name
+	KindTextName    = "text_near"        // near-duplicate texts, names disagreeing (or a template)
+	KindNameCityAge = "name_city_age"    // the same name, city and age, no shared contact
+	KindContactNone = "contact_noname"   // a shared contact, one person without any name
+	KindContact     = "contact_names"    // a shared contact, names disagreeing (same network)
+	KindNameCity    = "name_city"        // the same name and city, no shared contact
+	KindTextWeak    = "text_near_weak"   // texts in one LSH band, Jaccard 0.3–0.5
 )
 
 // Kinds lists the kinds in order of strength.
-var Kinds = []string{KindImage10, KindImage12, KindImage16, KindTextName, KindNameCityAge, KindContact, KindNameCity, KindTextWeak}
+var Kinds = []string{KindImage10, KindImage12, KindImage16, KindTextNoName, KindTextName, KindNameCityAge, KindContactNone, KindContact, KindNameCity, KindTextWeak}
 
 // MaxGroup is the most distinct persons a piece of evidence may connect
 // before it says nothing: a photo near to the photos of more persons is a
@@ -281,8 +282,11 @@ func textLinks(ads []Advert, person []int, add func(a, b int, kind string)) {
 		// near texts the rules declined: names missing or disagreeing, or
 		// (names agreeing) a text marked template
 		kind := KindTextName
-		if h.jac < 0.5 {
+		switch {
+		case h.jac < 0.5:
 			kind = KindTextWeak
+		case ads[h.i].Name == "" || ads[h.j].Name == "":
+			kind = KindTextNoName
 		}
 		add(person[h.i], person[h.j], kind)
 	}
@@ -349,7 +353,11 @@ func groupLinks(ads []Advert, person []int, add func(a, b int, kind string)) {
 	// a contact carried by 2..MaxGroup persons (who then have different
 	// names, or the rules would have joined them)
 	byContact := map[string]map[int]bool{}
+	named := map[int]bool{} // persons with a named advert
 	for i, a := range ads {
+		if a.Name != "" {
+			named[person[i]] = true
+		}
 		for _, c := range a.Contacts {
 			if byContact[c] == nil {
 				byContact[c] = map[int]bool{}
@@ -368,7 +376,11 @@ func groupLinks(ads []Advert, person []int, add func(a, b int, kind string)) {
 		sort.Ints(list)
 		for x := range list {
 			for y := x + 1; y < len(list); y++ {
-				add(list[x], list[y], KindContact)
+				kind := KindContact
+				if !named[list[x]] || !named[list[y]] {
+					kind = KindContactNone
+				}
+				add(list[x], list[y], kind)
 			}
 		}
 	}

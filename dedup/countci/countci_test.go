@@ -54,7 +54,7 @@ func TestCollectKinds(t *testing.T) {
 		// a shared contact, names disagreeing: contact_names
 		{ID: "3", Person: "P3", Name: "bea", Contacts: []string{"tel:aa"}},
 		{ID: "4", Person: "P4", Name: "cia", Contacts: []string{"tel:aa"}},
-		// near texts, one without a name: text_near
+		// near texts, one without a name: text_near_noname
 		{ID: "5", Person: "P5", Name: "dora", Text: text(t, long)},
 		{ID: "6", Person: "P6", Text: text(t, long+" call")},
 		// a photo 12 bits away: image_12
@@ -68,7 +68,7 @@ func TestCollectKinds(t *testing.T) {
 		{ID: "13", Person: "Q5", Name: "gia", City: "Malmö"},
 	}
 	ev := Collect(ads)
-	want := map[string]int{KindNameCityAge: 1, KindContact: 1, KindTextName: 1, KindImage12: 1}
+	want := map[string]int{KindNameCityAge: 1, KindContact: 1, KindTextNoName: 1, KindImage12: 1}
 	if len(ev.Counts) != len(want) {
 		t.Errorf("counts %v, want %v", ev.Counts, want)
 	}
