@@ -393,14 +393,42 @@ type Rate struct {
 	True  int `json:"true"`
 }
 
-// Calibration is what the interval needs from labelled corpora: the rate
-// per kind, and the residual — (simulated persons − true persons) / persons,
-// per corpus — that no evidence explains.
+// Calibration is what the interval needs from labelled corpora.
+//
+// Model "rates" (the default, also when empty): each kind's links are
+// true at its pooled rate (Rates, Beta posterior) whatever the corpus, and
+// Residual holds (persons left − true persons) / persons counted, per
+// corpus.
+//
+// Model "background": the candidate links of a kind that do
+// not join one true person are a background whose rate per person counted
+// varies little between corpora (False, Persons), while the true ones grow
+// with how split-prone a corpus is. In a replicate the background of each
+// kind is drawn (rate from its Gamma posterior, count Poisson), the rest of
+// the kind's links are true, and each link is kept with that share. What
+// no evidence explains is taken in proportion to the true links found:
+// Residual holds, per calibration corpus, (persons left after the kept
+// links − true persons) / true links found. "background-persons" is the
+// same with the residual as in "rates". The three were compared by
+// leave-one-out on the calibration corpora (docs/DEDUP.md); "rates" gave
+// the narrowest intervals at the same coverage.
 type Calibration struct {
-	Rates    map[string]Rate `json:"rates"`
-	Residual []float64       `json:"residual"`
-	Source   string          `json:"source"`
+	Model string          `json:"model"`
+	Rates map[string]Rate `json:"rates"`
+	False map[string]int  `json:"false"` // background links per kind, pooled
+	// Used are the kinds the background model uses: those whose pooled
+	// share of true links is at least MinTrueShare. A kind buried in its
+	// background (photos at 13–16, weak texts) only adds noise; its few
+	// true links are left to the residual.
+	Used     []string  `json:"used"`
+	Persons  int       `json:"persons"` // persons counted on the calibration corpora
+	Residual []float64 `json:"residual"`
+	Source   string    `json:"source"`
 }
+
+// MinTrueShare is the least share of true links a kind needs on the
+// calibration corpora for the background model to use it.
+const MinTrueShare = 0.05
 
 // Interval is the count's estimate with its 90 % interval.
 type Interval struct {
@@ -411,26 +439,26 @@ type Interval struct {
 	Level       float64 `json:"level"`        // 0.9
 	Replicates  int     `json:"replicates"`   // of the simulation
 	LinkedMean  float64 `json:"linked_mean"`  // persons after kept links, mean, before the residual
-	ResidualAvg float64 `json:"residual_avg"` // mean residual share used
+	TrueLinks   float64 `json:"true_links"`   // true links found, mean
+	ResidualAvg float64 `json:"residual_avg"` // mean residual factor used
 }
 
 // Simulate draws the count's distribution for ev under cal and returns the
 // interval. Replicate r uses PCG(seed, r).
 func Simulate(ev *Evidence, cal *Calibration, replicates int, seed uint64) Interval {
 	n := len(ev.Persons)
-	iv := Interval{Persons: n, Level: 0.9, Replicates: replicates}
 	if replicates <= 0 {
 		replicates = 1000
-		iv.Replicates = replicates
 	}
+	iv := Interval{Persons: n, Level: 0.9, Replicates: replicates}
 	resMean, resSD := meanSD(cal.Residual)
 	// predictive spread for a new corpus
 	resSD *= math.Sqrt(1 + 1/math.Max(1, float64(len(cal.Residual))))
 	iv.ResidualAvg = resMean
+	background := cal.Model == "background" || cal.Model == "background-persons"
 	out := make([]float64, replicates)
 	parent := make([]int, n)
-	var find func(int) int
-	find = func(x int) int {
+	find := func(x int) int {
 		for parent[x] != x {
 			parent[x] = parent[parent[x]]
 			x = parent[x]
@@ -440,12 +468,26 @@ func Simulate(ev *Evidence, cal *Calibration, replicates int, seed uint64) Inter
 	src := rand.NewPCG(0, 0)
 	rng := rand.New(src)
 	p := map[string]float64{}
-	linked := 0.0
+	linked, trueLinks := 0.0, 0.0
 	for r := range replicates {
 		src.Seed(seed, uint64(r))
+		found := 0.0
 		for _, k := range Kinds {
+			if background {
+				nk := float64(ev.Counts[k])
+				if nk == 0 || !slices.Contains(cal.Used, k) {
+					p[k] = 0
+					continue
+				}
+				rate := gammaRand(rng, float64(cal.False[k])+0.5) / math.Max(1, float64(cal.Persons))
+				t := math.Max(0, nk-poissonRand(rng, rate*float64(n)))
+				p[k] = t / nk
+				found += t
+				continue
+			}
 			rt := cal.Rates[k]
 			p[k] = betaRand(rng, float64(rt.True)+0.5, float64(rt.Pairs-rt.True)+0.5)
+			found += p[k] * float64(ev.Counts[k])
 		}
 		for i := range parent {
 			parent[i] = i
@@ -461,15 +503,42 @@ func Simulate(ev *Evidence, cal *Calibration, replicates int, seed uint64) Inter
 			}
 		}
 		linked += float64(count)
+		trueLinks += found
 		res := resMean + resSD*rng.NormFloat64()
-		out[r] = float64(count) - res*float64(n)
+		if cal.Model == "background" {
+			out[r] = float64(count) - res*found
+		} else {
+			out[r] = float64(count) - res*float64(n)
+		}
 	}
 	iv.LinkedMean = linked / float64(replicates)
+	iv.TrueLinks = trueLinks / float64(replicates)
 	sort.Float64s(out)
 	iv.Estimate = quantile(out, 0.5)
 	iv.Low = quantile(out, 0.05)
 	iv.High = quantile(out, 0.95)
 	return iv
+}
+
+// poissonRand draws from Poisson(l): by inversion for small l, else the
+// normal approximation (the background counts are large).
+func poissonRand(r *rand.Rand, l float64) float64 {
+	if l <= 0 {
+		return 0
+	}
+	if l > 50 {
+		return math.Max(0, math.Round(l+math.Sqrt(l)*r.NormFloat64()))
+	}
+	k, t := 0.0, math.Exp(-l)
+	u := r.Float64()
+	for cum := t; u > cum; cum += t {
+		k++
+		t *= l / k
+		if t == 0 {
+			break
+		}
+	}
+	return k
 }
 
 func meanSD(x []float64) (float64, float64) {
@@ -588,25 +657,38 @@ type Corpus struct {
 	Links       []LabelledLink `json:"links"`
 }
 
-// Calibrate pools the rates of the corpora and computes each corpus's
-// residual under the pooled rates (the simulated mean count without the
-// residual, minus the true count, over the persons counted).
-func Calibrate(corpora []Corpus, source string) *Calibration {
-	cal := &Calibration{Rates: map[string]Rate{}, Source: source}
+// Calibrate pools the corpora (model as in Calibration: "background" or
+// "rates") and computes each corpus's residual under the pooled values.
+func Calibrate(corpora []Corpus, model, source string) *Calibration {
+	cal := &Calibration{Model: model, Rates: map[string]Rate{}, False: map[string]int{}, Source: source}
 	for _, c := range corpora {
+		cal.Persons += c.Persons
 		for _, l := range c.Links {
 			r := cal.Rates[l.Kind]
 			r.Pairs++
 			if l.True {
 				r.True++
+			} else {
+				cal.False[l.Kind]++
 			}
 			cal.Rates[l.Kind] = r
 		}
 	}
+	for _, k := range Kinds {
+		if r := cal.Rates[k]; r.Pairs > 0 && float64(r.True) >= MinTrueShare*float64(r.Pairs) {
+			cal.Used = append(cal.Used, k)
+		}
+	}
+	bare := *cal
+	bare.Residual = []float64{0}
 	for _, c := range corpora {
-		ev := c.Evidence()
-		iv := Simulate(ev, &Calibration{Rates: cal.Rates}, 400, 1)
-		cal.Residual = append(cal.Residual, (iv.LinkedMean-float64(c.TruePersons))/float64(c.Persons))
+		iv := Simulate(c.Evidence(), &bare, 400, 1)
+		excess := iv.LinkedMean - float64(c.TruePersons)
+		if model != "background" {
+			cal.Residual = append(cal.Residual, excess/float64(c.Persons))
+		} else {
+			cal.Residual = append(cal.Residual, excess/math.Max(1, iv.TrueLinks))
+		}
 	}
 	return cal
 }

@@ -106,19 +106,19 @@ func TestSimulate(t *testing.T) {
 		ev.Links = append(ev.Links, Link{A: i, B: i + 1, Kind: KindTextName})
 	}
 	// every such link true on the labelled corpora, no residual: 6 persons
-	sure := &Calibration{Rates: map[string]Rate{KindTextName: {Pairs: 100000, True: 100000}}, Residual: []float64{0}}
+	sure := &Calibration{Model: "rates", Rates: map[string]Rate{KindTextName: {Pairs: 100000, True: 100000}}, Residual: []float64{0}}
 	iv := Simulate(ev, sure, 500, 1)
 	if iv.Estimate != 6 || iv.Low != 6 || iv.High != 6 {
 		t.Errorf("sure links: %+v", iv)
 	}
 	// never true: 10 persons; a residual of +10 % removes one
-	never := &Calibration{Rates: map[string]Rate{KindTextName: {Pairs: 100000, True: 0}}, Residual: []float64{0.1, 0.1}}
+	never := &Calibration{Model: "rates", Rates: map[string]Rate{KindTextName: {Pairs: 100000, True: 0}}, Residual: []float64{0.1, 0.1}}
 	iv = Simulate(ev, never, 500, 1)
 	if math.Abs(iv.Estimate-9) > 1e-9 || iv.LinkedMean != 10 {
 		t.Errorf("no links, residual 0.1: %+v", iv)
 	}
 	// half true: the count varies between 6 and 10, the interval inside
-	half := &Calibration{Rates: map[string]Rate{KindTextName: {Pairs: 1000, True: 500}}, Residual: []float64{0}}
+	half := &Calibration{Model: "rates", Rates: map[string]Rate{KindTextName: {Pairs: 1000, True: 500}}, Residual: []float64{0}}
 	iv = Simulate(ev, half, 2000, 1)
 	if !(iv.Low >= 6 && iv.Low < iv.Estimate && iv.Estimate < iv.High && iv.High <= 10) || math.Abs(iv.LinkedMean-8) > 0.1 {
 		t.Errorf("half: %+v", iv)
@@ -129,7 +129,7 @@ func TestSimulate(t *testing.T) {
 	}
 	// a kind the calibration never saw is kept with probability ~1/2
 	// (Beta(0.5, 0.5)), not dropped silently
-	if iv := Simulate(ev, &Calibration{Rates: map[string]Rate{}}, 2000, 1); iv.LinkedMean < 7 || iv.LinkedMean > 9 {
+	if iv := Simulate(ev, &Calibration{Model: "rates", Rates: map[string]Rate{}}, 2000, 1); iv.LinkedMean < 7 || iv.LinkedMean > 9 {
 		t.Errorf("uncalibrated kind: %+v", iv)
 	}
 }
@@ -140,12 +140,47 @@ func TestCalibrateResidual(t *testing.T) {
 	// one false link, truth 8 (a split no evidence shows)
 	a := Corpus{Persons: 10, TruePersons: 9, Links: []LabelledLink{{A: 0, B: 1, Kind: KindNameCityAge, True: true}}}
 	b := Corpus{Persons: 10, TruePersons: 8, Links: []LabelledLink{{A: 2, B: 3, Kind: KindNameCityAge, True: false}}}
-	cal := Calibrate([]Corpus{a, b}, "test")
+	cal := Calibrate([]Corpus{a, b}, "rates", "test")
 	if r := cal.Rates[KindNameCityAge]; r.Pairs != 2 || r.True != 1 {
 		t.Errorf("rates %+v", cal.Rates)
 	}
 	// each corpus keeps its link half the time: mean 9.5 persons
 	if len(cal.Residual) != 2 || math.Abs(cal.Residual[0]-0.05) > 0.02 || math.Abs(cal.Residual[1]-0.15) > 0.02 {
 		t.Errorf("residual %v", cal.Residual)
+	}
+}
+
+// The background model: a kind's links beyond its background are true.
+func TestSimulateBackground(t *testing.T) {
+	ev := &Evidence{Persons: make([]string, 1000), Counts: map[string]int{}}
+	for i := 0; i < 40; i++ {
+		ev.Links = append(ev.Links, Link{A: 2 * i, B: 2*i + 1, Kind: KindNameCityAge})
+	}
+	ev.Counts[KindNameCityAge] = 40
+	// background of 10 per 1,000 persons (10,000 seen on the calibration
+	// corpora): about 30 of the 40 links are true
+	cal := &Calibration{Model: "background", False: map[string]int{KindNameCityAge: 100}, Used: []string{KindNameCityAge}, Persons: 10000, Residual: []float64{0}}
+	iv := Simulate(ev, cal, 2000, 1)
+	if math.Abs(iv.TrueLinks-30) > 1 || math.Abs(iv.Estimate-970) > 3 || !(iv.Low < 970 && iv.High > 970) {
+		t.Errorf("background 10: %+v", iv)
+	}
+	// a residual of 0.5 per true link removes 15 more
+	cal.Residual = []float64{0.5, 0.5}
+	if iv := Simulate(ev, cal, 2000, 1); math.Abs(iv.Estimate-955) > 3 {
+		t.Errorf("residual 0.5: %+v", iv)
+	}
+	// a background as large as the links: nothing is true
+	cal = &Calibration{Model: "background", False: map[string]int{KindNameCityAge: 4000}, Used: []string{KindNameCityAge}, Persons: 10000, Residual: []float64{0}}
+	if iv := Simulate(ev, cal, 2000, 1); iv.Estimate < 995 {
+		t.Errorf("background 400: %+v", iv)
+	}
+	// Calibrate measures the residual per true link found
+	c := Corpus{Persons: 1000, TruePersons: 950, Links: make([]LabelledLink, 40)}
+	for i := range c.Links {
+		c.Links[i] = LabelledLink{A: 2 * i, B: 2*i + 1, Kind: KindNameCityAge, True: i < 30}
+	}
+	got := Calibrate([]Corpus{c}, "background", "test")
+	if got.False[KindNameCityAge] != 10 || got.Persons != 1000 || len(got.Residual) != 1 || math.Abs(got.Residual[0]-20.0/30) > 0.1 {
+		t.Errorf("calibrate: %+v", got)
 	}
 }
