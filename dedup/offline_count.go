@@ -2,6 +2,8 @@ package dedup
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 
 	"adcensus/ad"
 	"adcensus/dedup/cluster"
@@ -43,6 +45,9 @@ func (o *offline) countInterval(cl *cluster.Cluster, st *OfflineStats, opt Offli
 			ads = append(ads, a)
 		}
 	}
+	// The fingerprints arrive in the workers' order: sort, so that the
+	// interval does not depend on it.
+	slices.SortFunc(ads, func(a, b countci.Advert) int { return strings.Compare(a.ID, b.ID) })
 	ev := countci.Collect(ads)
 	cal := opt.Calibration
 	if cal == nil {

@@ -95,6 +95,9 @@ type Evidence struct {
 const MaxImages = 40000
 
 // Collect finds the candidate links between the predicted persons of ads.
+// The result depends on the order of ads only through which copy of a
+// photo a person posted several times is compared: pass them in a fixed
+// order (Offline sorts them by id).
 func Collect(ads []Advert) *Evidence {
 	idx := map[string]int{}
 	for _, a := range ads {
