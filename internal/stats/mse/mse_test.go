@@ -164,9 +164,9 @@ func TestAllShippedFiniteOrNotIdentifiable(t *testing.T) {
 		tb := loadShipped(t, name)
 		for _, crit := range []string{"aic", "bic", "pvalue", "none"} {
 			for _, o := range []Options{
-				{Bootstrap: "parametric", Replicates: 200},
-				{Bootstrap: "parametric", Reselect: true, Replicates: 30},
-				{Bootstrap: "bca", Replicates: 30},
+				{Bootstrap: "parametric", Replicates: 100},
+				{Bootstrap: "parametric", Reselect: true, Replicates: 10},
+				{Bootstrap: "bca", Replicates: 10},
 			} {
 				o.Criterion, o.Seed = crit, 7
 				label := fmt.Sprintf("%s/%s/%s/reselect=%v", name, crit, o.Bootstrap, o.Reselect)

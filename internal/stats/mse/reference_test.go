@@ -1,6 +1,7 @@
 package mse
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"slices"
@@ -148,6 +149,37 @@ func TestMLEExistsLP(t *testing.T) {
 		_, ferr := f.fit(c.terms, beta, false, false)
 		if (ferr == nil) != c.want {
 			t.Errorf("%s: fit error %v, LP says exists=%v", c.name, ferr, c.want)
+		}
+	}
+}
+
+// When the AIC estimate lies outside the p-value rule's interval (NewOrl_5:
+// 2,750 against 1,034), both are shown and the estimate is flagged; the
+// UK table, where they agree, shows one.
+func TestAlternativeShown(t *testing.T) {
+	for _, c := range []struct {
+		table    string
+		disagree bool
+	}{{"NewOrl_5", true}, {"UKdat_5", false}} {
+		tb := loadShipped(t, c.table+".csv")
+		r, err := Estimate(tb, Options{Replicates: 200, Seed: 3, NoProfile: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Alternative == nil || r.Alternative.Criterion != "aic" || r.Alternative.Disagree != c.disagree {
+			t.Fatalf("%s: alternative %+v", c.table, r.Alternative)
+		}
+		var buf bytes.Buffer
+		if err := r.WriteText(&buf); err != nil {
+			t.Fatal(err)
+		}
+		shown := strings.Contains(buf.String(), "other rule (AIC):")
+		flagged := slices.ContainsFunc(r.Unstable, func(s string) bool { return strings.HasPrefix(s, "selection rules disagree") })
+		if shown != c.disagree || flagged != c.disagree {
+			t.Errorf("%s: shown %v flagged %v:\n%s", c.table, shown, flagged, buf.String())
+		}
+		if c.disagree && math.Abs(r.Alternative.Total-2750.1953) > 0.01 {
+			t.Errorf("%s: AIC total %.4f", c.table, r.Alternative.Total)
 		}
 	}
 }
