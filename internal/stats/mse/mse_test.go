@@ -408,9 +408,9 @@ func TestOptionsErrors(t *testing.T) {
 
 func TestBootstrapDeterministic(t *testing.T) {
 	tb := loadShipped(t, "Western.csv")
-	a, _ := Estimate(tb, Options{Seed: 42, Workers: 1, NoProfile: true})
-	b, _ := Estimate(tb, Options{Seed: 42, Workers: 4, NoProfile: true})
-	c, _ := Estimate(tb, Options{Seed: 43, NoProfile: true})
+	a, _ := Estimate(tb, Options{Seed: 42, Workers: 1, NoProfile: true, Replicates: 200})
+	b, _ := Estimate(tb, Options{Seed: 42, Workers: 4, NoProfile: true, Replicates: 200})
+	c, _ := Estimate(tb, Options{Seed: 43, NoProfile: true, Replicates: 200})
 	if a.CILow != b.CILow || a.CIHigh != b.CIHigh {
 		t.Errorf("same seed, different workers: %v–%v vs %v–%v", a.CILow, a.CIHigh, b.CILow, b.CIHigh)
 	}
