@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -659,33 +660,48 @@ func cmdMSE(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	reselect := fs.Bool("reselect", false, "re-select the model in every parametric bootstrap replicate (bca always does)")
 	asJSON := fs.Bool("json", false, "the same as --format json")
 	format := fs.String("format", "text", "text or json")
+	seen := fs.String("seen", "", "a report of 'adcensus dedup --report': print the persons seen with their interval beside the estimate, and in JSON both with provenance")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *in == "" {
 		return usageError{"mse needs --in FILE"}
 	}
+	var seenRep *dedupReport
+	var seenBytes []byte
+	if *seen != "" {
+		var err error
+		if seenRep, seenBytes, err = readSeen(*seen); err != nil {
+			return err
+		}
+	}
 	if err := jsonFormat(format, *asJSON); err != nil {
 		return err
 	}
-	f, err := os.Open(*in)
+	tableBytes, err := os.ReadFile(*in)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	table, err := mse.ReadTable(f)
+	table, err := mse.ReadTable(bytes.NewReader(tableBytes))
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
-	res, err := mse.Estimate(table, mse.Options{
+	opt := mse.Options{
 		Criterion: *criterion, Interactions: splitList(*interactions), Replicates: bootstrapReplicates(*replicates),
 		Seed: *seed, Reselect: *reselect, Bootstrap: *bootstrap,
-	})
+	}
+	res, err := mse.Estimate(table, opt)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
 	if *format == "json" {
+		if seenRep != nil {
+			return writeJSON(stdout, seenSummary(seenRep, seenBytes, *seen, *in, tableBytes, res, opt))
+		}
 		return writeJSON(stdout, res)
+	}
+	if seenRep != nil {
+		writeSeenText(stdout, seenRep, res)
 	}
 	return res.WriteText(stdout)
 }
