@@ -16,6 +16,7 @@ import (
 
 	"adcensus/ad"
 	"adcensus/dedup/cluster"
+	"adcensus/dedup/countci"
 	"adcensus/internal/contact"
 	"adcensus/internal/imagehash"
 	"adcensus/internal/netguard"
@@ -46,6 +47,20 @@ type OfflineStats struct {
 	// (cluster.Cluster.PersonsWithoutContactOrPhoto): the count of persons
 	// lies between Persons − PersonsWithoutContactOrPhoto and Persons.
 	PersonsWithoutContactOrPhoto int `json:"persons_without_contact_or_photo"`
+	// Count is the persons count's interval from the evidence the rules
+	// declined (OfflineOptions.Report), nil without.
+	Count *CountReport `json:"count,omitempty"`
+}
+
+// CountReport is the persons count's 90 % interval (package countci) with
+// the candidate links it rests on, per kind.
+type CountReport struct {
+	Interval       countci.Interval `json:"interval"`
+	Evidence       map[string]int   `json:"evidence"`
+	ImagesCompared bool             `json:"images_compared"`
+	Calibration    string           `json:"calibration"`
+	// Labelled is the calibration input when OfflineOptions.Truth is set.
+	Labelled *countci.Corpus `json:"labelled,omitempty"`
 }
 
 // Offline de-duplicates a JSON Lines file of adverts (ad.Ad) and writes
@@ -72,6 +87,14 @@ type OfflineOptions struct {
 	// link-local addresses (a local test server), like an arena config's
 	// allow_private.
 	AllowPrivate bool
+	// Report computes the persons count's interval (Count, Evidence);
+	// it keeps what the interval needs of every advert in memory.
+	Report bool
+	// Truth (ad id -> true person) labels the candidate links for
+	// calibration (Labelled); with Report only.
+	Truth map[string]string
+	// Calibration overrides countci.Default.
+	Calibration *countci.Calibration
 }
 
 // offlineImageTimeout bounds one image download of an offline run.
@@ -111,6 +134,7 @@ func OfflineWith(ctx context.Context, in io.Reader, baseDir string, p *contact.P
 		log:     log.With("stage", "dedup-offline"),
 		fpStage: &FingerprintStage{FP: fpr, Workers: 1, Log: log},
 		clStage: &cluster.Stage{Cluster: cl, Log: log},
+		report:  opt.Report,
 	}
 
 	// Each worker runs the fingerprint stage on one batch at a time.
@@ -145,6 +169,11 @@ func OfflineWith(ctx context.Context, in io.Reader, baseDir string, p *contact.P
 	if st.PersonsWithoutContactOrPhoto, err = cl.PersonsWithoutContactOrPhoto(); err != nil {
 		return st, err
 	}
+	if opt.Report {
+		if err := o.countInterval(cl, &st, opt); err != nil {
+			return st, err
+		}
+	}
 	if err := cl.Close(); err != nil {
 		return st, fmt.Errorf("close state: %w", err)
 	}
@@ -163,6 +192,8 @@ type offline struct {
 	log     *slog.Logger
 	fpStage *FingerprintStage
 	clStage *cluster.Stage
+	report  bool
+	adverts []countci.Advert // with report: what the interval needs
 }
 
 // offlineBatch is a batch of adverts for the fingerprint stage, with the
@@ -312,6 +343,9 @@ func (o *offline) cluster(results <-chan offlineResult, st *OfflineStats) {
 		problems.CountProblems(r.problems)
 		problems.CountProblems(r.Problems)
 		for _, out := range r.Out {
+			if o.report {
+				o.keep(out.Data)
+			}
 			seq++
 			fps = append(fps, &pipeline.Msg{Subject: out.Subject, Data: out.Data, Seq: seq, Delivered: 1})
 			if len(fps) == OfflineBatch {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -122,11 +123,23 @@ func cmdDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dataDir := fs.String("data", "./data", "data directory holding the pseudonymisation key")
 	allowPrivate := fs.Bool("allow-private", false, "fetch http(s) image URLs on private, loopback and link-local addresses too (refused by default, as by the crawler without allow_private)")
 	newKey := fs.Bool("new-key", false, "create a new pseudonymisation key in --data when it has none (its pseudonyms match no other data directory's)")
+	report := fs.String("report", "", "also write a JSON report: persons with a 90% interval (persons_low, persons_high) from the evidence the rules declined, networks, evidence counts (docs/DEDUP.md)")
+	truth := fs.String("truth", "", "with --report: a labelled truth CSV (ad_id,person_id,...) to label the declined evidence for calibration")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *in == "" || *out == "" {
 		return usageError{"dedup needs --in FILE and --out FILE"}
+	}
+	if *truth != "" && *report == "" {
+		return usageError{"--truth needs --report"}
+	}
+	var truthMap map[string]string
+	if *truth != "" {
+		var err error
+		if truthMap, err = readTruthPersons(*truth); err != nil {
+			return err
+		}
 	}
 	key, err := loadKey(*dataDir, *newKey, stderr)
 	if err != nil {
@@ -147,15 +160,26 @@ func cmdDedup(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer w.Close()
-	stats, err := dedup.OfflineWith(ctx, r, filepath.Dir(*in), contact.New(key), tmp, w, newLogger(stderr, levelFor(false)), dedup.OfflineOptions{AllowPrivate: *allowPrivate})
+	stats, err := dedup.OfflineWith(ctx, r, filepath.Dir(*in), contact.New(key), tmp, w, newLogger(stderr, levelFor(false)),
+		dedup.OfflineOptions{AllowPrivate: *allowPrivate, Report: *report != "", Truth: truthMap})
 	if err != nil {
 		return err
 	}
 	if err := w.Close(); err != nil {
 		return err
 	}
+	if *report != "" {
+		if err := writeDedupReport(*report, stats); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(stdout, "read %d adverts (%d bad lines, %d duplicate ids skipped; problems kept: %d images failed, %d absurd ages dropped, %d invalid phones entries, %d empty texts, %d unreadable fields dropped); wrote %d assignments: %d persons (%d of them with neither a contact nor a photo on any advert, so the count %s) in %d networks → %s\n",
 		stats.Read, stats.BadLines, stats.Duplicates, stats.ImagesFailed, stats.AgesDropped, stats.PhonesInvalid, stats.EmptyTexts, stats.FieldsDropped, stats.AdsWritten, stats.Persons, stats.PersonsWithoutContactOrPhoto, countRange(personsLowerBound(stats.Persons, stats.PersonsWithoutContactOrPhoto), stats.Persons), stats.Networks, *out)
+	if c := stats.Count; c != nil {
+		lo, hi := countBounds(c.Interval)
+		fmt.Fprintf(stdout, "distinct persons, from the evidence the rules declined: about %.0f, 90%% interval %d–%d (%d candidate links) → %s\n",
+			c.Interval.Estimate, lo, hi, sumCounts(c.Evidence), *report)
+	}
 	return nil
 }
 
@@ -653,40 +677,56 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 func cmdMSE(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("mse", stderr)
 	in := fs.String("in", "", "capture-history CSV: one 0/1 column per list, then the count (required)")
-	criterion := fs.String("criterion", "aic", "model selection: aic, bic, pvalue or none")
+	criterion := fs.String("criterion", "pvalue", "model selection: pvalue (SparseMSE stepwise, the default), aic, bic or none")
 	interactions := fs.String("interactions", "", "fix the model: comma-separated pairs A:B (no selection)")
-	replicates := fs.Int("replicates", 1000, "parametric bootstrap replicates (0: none, no interval)")
+	replicates := fs.Int("replicates", 1000, "bootstrap replicates (0: none, no interval)")
+	bootstrap := fs.String("bootstrap", "bca", "interval: bca (SparseMSE's: persons resampled, model re-selected, BCa) or parametric (Poisson tables from the fit)")
 	seed := fs.Uint64("seed", 0, "bootstrap seed")
-	reselect := fs.Bool("reselect", false, "re-select the model in every bootstrap replicate")
+	reselect := fs.Bool("reselect", false, "re-select the model in every parametric bootstrap replicate (bca always does)")
 	asJSON := fs.Bool("json", false, "the same as --format json")
 	format := fs.String("format", "text", "text or json")
+	seen := fs.String("seen", "", "a report of 'adcensus dedup --report': print the persons seen with their interval beside the estimate, and in JSON both with provenance")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if *in == "" {
 		return usageError{"mse needs --in FILE"}
 	}
+	var seenRep *dedupReport
+	var seenBytes []byte
+	if *seen != "" {
+		var err error
+		if seenRep, seenBytes, err = readSeen(*seen); err != nil {
+			return err
+		}
+	}
 	if err := jsonFormat(format, *asJSON); err != nil {
 		return err
 	}
-	f, err := os.Open(*in)
+	tableBytes, err := os.ReadFile(*in)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	table, err := mse.ReadTable(f)
+	table, err := mse.ReadTable(bytes.NewReader(tableBytes))
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
-	res, err := mse.Estimate(table, mse.Options{
+	opt := mse.Options{
 		Criterion: *criterion, Interactions: splitList(*interactions), Replicates: bootstrapReplicates(*replicates),
-		Seed: *seed, Reselect: *reselect,
-	})
+		Seed: *seed, Reselect: *reselect, Bootstrap: *bootstrap,
+	}
+	res, err := mse.Estimate(table, opt)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
 	if *format == "json" {
+		if seenRep != nil {
+			return writeJSON(stdout, seenSummary(seenRep, seenBytes, *seen, *in, tableBytes, res, opt))
+		}
 		return writeJSON(stdout, res)
+	}
+	if seenRep != nil {
+		writeSeenText(stdout, seenRep, res)
 	}
 	return res.WriteText(stdout)
 }

@@ -4,12 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"runtime"
-	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 )
 
 // ErrNotIdentifiable is returned (wrapped, with the reason) by Estimate when
@@ -24,10 +20,10 @@ var ErrNotIdentifiable = errors.New("mse: dark figure not identifiable")
 // (seed 0) plus a profile-likelihood interval.
 type Options struct {
 	// Criterion for forward stepwise selection of two-list interactions:
-	// "aic" (default), "bic" (penalty log(observed persons) per parameter),
-	// "pvalue" (SparseMSE: add the pair with the smallest Poisson p-value
-	// while it is below PThreshold), or "none" (main effects only).
-	// Ignored when Interactions is set.
+	// "pvalue" (default; SparseMSE's stepwisefit: add the pair with the
+	// smallest Poisson p-value while it is below PThreshold), "aic", "bic"
+	// (penalty log(observed persons) per parameter), or "none" (main effects
+	// only). Ignored when Interactions is set.
 	Criterion string
 	// Interactions, if non-empty, fixes the model: main effects plus these
 	// pairs, written "A:B" with list names. No selection is done.
@@ -43,19 +39,29 @@ type Options struct {
 
 	// Level of the confidence intervals (default 0.95).
 	Level float64
-	// Replicates of the parametric bootstrap (0: 1000; negative: none).
+	// Bootstrap is the interval's method: "bca" (default; SparseMSE's
+	// estimatepopulation: persons resampled with the observed total fixed,
+	// the model selected again on every replicate, bias-corrected and
+	// accelerated percentile interval with a jackknife acceleration) or
+	// "parametric" (Poisson tables from the fitted cell means, the selected
+	// model refitted, or selected again with Reselect; percentile interval).
+	Bootstrap string
+	// Replicates of the bootstrap (0: 1000; negative: none).
 	Replicates int
 	// Seed of the bootstrap; replicate r uses PCG(Seed, r), so results do
 	// not depend on Workers.
 	Seed uint64
-	// Reselect re-runs model selection on every bootstrap replicate, so the
-	// interval reflects model uncertainty (slower). Otherwise the selected
-	// model is refitted.
+	// Reselect re-runs model selection on every parametric bootstrap
+	// replicate, so the interval reflects model uncertainty (slower).
+	// Otherwise the selected model is refitted. The "bca" bootstrap always
+	// selects again.
 	Reselect bool
 	// Workers for the bootstrap (0: GOMAXPROCS).
 	Workers int
 	// NoProfile skips the profile-likelihood interval.
 	NoProfile bool
+	// NoCompare skips the estimate by the other criterion (Alternative).
+	NoCompare bool
 }
 
 // Interval is a confidence interval for the total population.
@@ -89,6 +95,11 @@ type Result struct {
 	// MLE even after dropping interactions); failures are excluded.
 	Replicates       int `json:"replicates"`
 	FailedReplicates int `json:"failed_replicates"`
+	// BiasZ0 and Acceleration are the BCa bootstrap's bias correction
+	// (the normal quantile of the share of replicates below the estimate)
+	// and its jackknife acceleration (Bootstrap "bca" only).
+	BiasZ0       float64 `json:"bca_z0,omitempty"`
+	Acceleration float64 `json:"bca_acceleration,omitempty"`
 	// Profile is the profile-likelihood interval for the total (nil if
 	// skipped or a bound was not found); Wald is exp(beta_0 ± z se) plus
 	// the observed count, as in SparseMSE's estimatepopulation.0.
@@ -104,13 +115,33 @@ type Result struct {
 	DF           int      `json:"df"` // residual degrees of freedom
 	AIC          float64  `json:"aic"`
 	BIC          float64  `json:"bic"`
-	Warnings     []string `json:"warnings,omitempty"`
+	// EmptyOverlaps are the interactions in the model at their extended
+	// MLE, -Inf: no one is on both lists (also listed in Interactions).
+	EmptyOverlaps []string `json:"empty_overlaps,omitempty"`
+	// Alternative is the estimate by the other selection rule (AIC when
+	// Criterion is "pvalue", else the p-value rule), refitted without an
+	// interval; Disagree is set when its total lies outside the interval.
+	Alternative *Alternative `json:"alternative,omitempty"`
+	// Unstable lists why the estimate should be read with care: pairs of
+	// lists with no overlap, an interval wider than the estimate, a fit at
+	// the boundary of the parameter space, a disagreement between the
+	// selection rules. Each is also in Warnings.
+	Unstable []string `json:"unstable,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Alternative is the point estimate by another model-selection rule.
+type Alternative struct {
+	Criterion    string   `json:"criterion"`
+	Total        float64  `json:"total"`
+	Interactions []string `json:"interactions"`
+	Disagree     bool     `json:"disagree"`
 }
 
 func (o Options) withDefaults() (Options, error) {
 	o.Criterion = strings.ToLower(strings.TrimSpace(o.Criterion))
 	if o.Criterion == "" {
-		o.Criterion = "aic"
+		o.Criterion = "pvalue"
 	}
 	switch o.Criterion {
 	case "aic", "bic", "pvalue", "none":
@@ -119,6 +150,14 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if len(o.Interactions) > 0 {
 		o.Criterion = "fixed"
+	}
+	o.Bootstrap = strings.ToLower(strings.TrimSpace(o.Bootstrap))
+	switch o.Bootstrap {
+	case "":
+		o.Bootstrap = "bca"
+	case "bca", "parametric":
+	default:
+		return o, fmt.Errorf("mse: unknown bootstrap %q (want bca or parametric)", o.Bootstrap)
 	}
 	if o.PThreshold == 0 {
 		o.PThreshold = 0.02
@@ -183,6 +222,10 @@ func Estimate(t *Table, opt Options) (*Result, error) {
 		res.fillProfile(f, ds, model)
 	}
 	res.fillBootstrap(ds, model, &opt)
+	if !opt.NoCompare {
+		res.compare(f, ds, &opt)
+	}
+	res.checkStability(f, ds, model)
 	return res, nil
 }
 
@@ -190,6 +233,7 @@ func Estimate(t *Table, opt Options) (*Result, error) {
 // statistics and terms.
 func (r *Result) describe(f *fitter, ds *dataset, model *fitted) {
 	lists := r.Lists
+	f.use(model)
 	hidden := math.Exp(model.beta[0])
 	r.Hidden = hidden
 	r.Total = ds.observed + hidden
@@ -207,6 +251,10 @@ func (r *Result) describe(f *fitter, ds *dataset, model *fitted) {
 			r.Interactions = append(r.Interactions, termName(s, lists))
 		}
 	}
+	for _, s := range model.zeros {
+		r.Interactions = append(r.Interactions, termName(s, lists))
+		r.EmptyOverlaps = append(r.EmptyOverlaps, termName(s, lists))
+	}
 	if r.Interactions == nil {
 		r.Interactions = []string{}
 	}
@@ -216,7 +264,7 @@ func (r *Result) describe(f *fitter, ds *dataset, model *fitted) {
 // observed information, when the covariance can be computed.
 func (r *Result) fillWald(f *fitter, ds *dataset, model *fitted) {
 	lists, level := r.Lists, r.Level
-	f.evaluate(model.terms, model.beta)
+	f.use(model)
 	if cov, ok := f.covariance(model.terms); ok {
 		p := len(model.terms)
 		for j, s := range model.terms {
@@ -235,6 +283,7 @@ func (r *Result) fillWald(f *fitter, ds *dataset, model *fitted) {
 // was not found.
 func (r *Result) fillProfile(f *fitter, ds *dataset, model *fitted) {
 	level := r.Level
+	f.setStructuralZeros(model.zeros)
 	lo, hi, okLo, okHi := profileInterval(f, ds, model, level)
 	switch {
 	case okLo && okHi:
@@ -243,39 +292,6 @@ func (r *Result) fillProfile(f *fitter, ds *dataset, model *fitted) {
 		r.Warnings = append(r.Warnings, "profile-likelihood interval: lower bound not found")
 	default:
 		r.Warnings = append(r.Warnings, "profile-likelihood interval: upper bound not found (likelihood too flat)")
-	}
-}
-
-// fillBootstrap fills in the confidence interval: the parametric bootstrap's
-// when opt.Replicates > 0, else none (the estimate itself).
-func (r *Result) fillBootstrap(ds *dataset, model *fitted, opt *Options) {
-	lists := r.Lists
-	r.CILow, r.CIHigh = r.Total, r.Total
-	r.CIMethod = "none"
-	if opt.Replicates <= 0 {
-		return
-	}
-	totals, failed := bootstrap(ds, model, lists, opt)
-	r.Replicates, r.FailedReplicates = len(totals), failed
-	if len(totals) == 0 {
-		r.Warnings = append(r.Warnings, "bootstrap: every replicate failed; no interval")
-	} else {
-		r.CILow = quantile(totals, (1-opt.Level)/2)
-		r.CIHigh = quantile(totals, (1+opt.Level)/2)
-		// A replicate table can hold fewer persons than were seen; the
-		// population cannot, so the interval starts at the observed.
-		if obs := float64(r.Observed); r.CILow < obs {
-			r.CILow = obs
-			r.Warnings = append(r.Warnings, "bootstrap: lower bound raised to the number of persons observed")
-		}
-		how := "selected model refitted"
-		if opt.Reselect {
-			how = "model re-selected"
-		}
-		r.CIMethod = fmt.Sprintf("parametric bootstrap, percentile, %d replicates, %s", len(totals), how)
-	}
-	if failed > 0 {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("bootstrap: %d of %d replicates had no finite estimate and were left out", failed, opt.Replicates))
 	}
 }
 
@@ -289,9 +305,9 @@ func selectModel(f *fitter, ds *dataset, names []string, opt *Options) (*fitted,
 		if err != nil {
 			return nil, nil, err
 		}
-		return fitRobust(f, ds, pairs, false)
+		return fitRobust(f, ds, pairs)
 	case "none":
-		return fitRobust(f, ds, nil, false)
+		return fitRobust(f, ds, nil)
 	default:
 		return stepwise(f, ds, opt)
 	}
@@ -336,7 +352,7 @@ func termName(s uint32, names []string) string {
 
 // deviance is 2 sum n log(n/mu) - (n - mu) over live observable cells.
 func deviance(f *fitter, ds *dataset, m *fitted) float64 {
-	f.evaluate(m.terms, m.beta)
+	f.use(m)
 	d := 0.0
 	for c := 1; c < len(ds.n); c++ {
 		if !f.live[c] {
@@ -349,94 +365,6 @@ func deviance(f *fitter, ds *dataset, m *fitted) float64 {
 		d -= n - mu
 	}
 	return 2 * d
-}
-
-// quantile is the type-7 (linear interpolation) sample quantile; it sorts x.
-func quantile(x []float64, q float64) float64 {
-	sort.Float64s(x)
-	h := q * float64(len(x)-1)
-	lo := math.Floor(h)
-	i := int(lo)
-	if i+1 >= len(x) {
-		return x[len(x)-1]
-	}
-	return x[i] + (h-lo)*(x[i+1]-x[i])
-}
-
-// bootstrap draws opt.Replicates parametric-bootstrap tables from the fitted
-// cell means, refits (or re-selects) on each and returns the finite totals.
-func bootstrap(ds *dataset, model *fitted, names []string, opt *Options) ([]float64, int) {
-	f := newFitter(ds.k)
-	f.setCounts(ds.n)
-	f.evaluate(model.terms, model.beta)
-	mu := append([]float64(nil), f.mu...)
-	var pairs []uint32
-	for _, s := range model.terms {
-		if popcount(s) == 2 {
-			pairs = append(pairs, s)
-		}
-	}
-
-	R := opt.Replicates
-	out := make([]float64, R)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	workers := min(opt.Workers, R)
-	for w := 0; w < workers; w++ {
-		wg.Go(func() {
-			f := newFitter(ds.k)
-			src := rand.NewPCG(0, 0)
-			rng := rand.New(src)
-			nb := make([]float64, len(ds.n))
-			bopt := *opt
-			for {
-				r := int(next.Add(1) - 1)
-				if r >= R {
-					return
-				}
-				src.Seed(opt.Seed, uint64(r))
-				for c := 1; c < len(nb); c++ {
-					nb[c] = poissonRand(rng, mu[c])
-				}
-				out[r] = replicate(f, nb, ds.k, pairs, &bopt, names)
-			}
-		})
-	}
-	wg.Wait()
-	totals := out[:0]
-	failed := 0
-	for _, v := range out {
-		if finite(v) {
-			totals = append(totals, v)
-		} else {
-			failed++
-		}
-	}
-	return totals, failed
-}
-
-// replicate estimates the total for one bootstrap table; NaN on failure.
-func replicate(f *fitter, nb []float64, k int, pairs []uint32, opt *Options, names []string) float64 {
-	ds := newDataset(nb, k)
-	if ds.check(names) != nil {
-		return math.NaN()
-	}
-	f.setCounts(nb)
-	var m *fitted
-	var err error
-	if opt.Reselect {
-		m, _, err = selectModel(f, ds, names, opt)
-	} else {
-		m, _, err = fitRobust(f, ds, pairs, true)
-	}
-	if err != nil {
-		return math.NaN()
-	}
-	tot := ds.observed + math.Exp(m.beta[0])
-	if !finite(tot) {
-		return math.NaN()
-	}
-	return tot
 }
 
 // profileInterval finds the values of beta_0 (log hidden) at which the
@@ -503,4 +431,131 @@ func liveCells(f *fitter) int {
 		}
 	}
 	return n
+}
+
+// compare fits the model chosen by the other selection rule (AIC for the
+// p-value rule, the p-value rule otherwise) and records its estimate; when
+// it lies outside the interval, both are shown and the result is flagged.
+func (r *Result) compare(f *fitter, ds *dataset, opt *Options) {
+	alt := *opt
+	alt.Interactions = nil
+	alt.Criterion = "pvalue"
+	if opt.Criterion == "pvalue" {
+		alt.Criterion = "aic"
+	}
+	f.setCounts(ds.n)
+	m, _, err := selectModel(f, ds, r.Lists, &alt)
+	if err != nil {
+		return
+	}
+	a := &Alternative{Criterion: alt.Criterion, Total: ds.observed + math.Exp(m.beta[0]), Interactions: []string{}}
+	for _, s := range m.terms {
+		if popcount(s) == 2 {
+			a.Interactions = append(a.Interactions, termName(s, r.Lists))
+		}
+	}
+	for _, s := range m.zeros {
+		a.Interactions = append(a.Interactions, termName(s, r.Lists))
+	}
+	lo, hi, what := r.CILow, r.CIHigh, "interval"
+	if r.Replicates == 0 && r.Wald != nil {
+		lo, hi, what = r.Wald.Low, r.Wald.High, "Wald interval"
+	}
+	if r.Replicates > 0 || r.Wald != nil {
+		a.Disagree = a.Total < lo || a.Total > hi
+	}
+	r.Alternative = a
+	if a.Disagree {
+		r.unstable(fmt.Sprintf("selection rules disagree: %s gives %.0f (interactions: %s), outside the %g%% %s %.0f – %.0f of the %s estimate %.0f",
+			strings.ToUpper(alt.Criterion), a.Total, orNone(a.Interactions), r.Level*100, what, lo, hi, criterionLabel(r.Criterion), r.Total))
+	}
+}
+
+func criterionLabel(c string) string {
+	switch c {
+	case "aic", "bic":
+		return strings.ToUpper(c)
+	case "pvalue":
+		return "p-value rule's"
+	}
+	return c + " model's"
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+func (r *Result) unstable(msg string) {
+	r.Unstable = append(r.Unstable, msg)
+	r.Warnings = append(r.Warnings, "unstable: "+msg)
+}
+
+// Thresholds of the stability warnings.
+const (
+	hugeInterval = 1.0  // interval width above this multiple of the estimate
+	boundaryCoef = 10.0 // |coefficient| (log scale) of a fit near the boundary
+	boundarySE   = 5.0  // standard error (log scale) of such a fit
+)
+
+// checkStability flags an estimate that should be read with care: list
+// pairs with no overlap (their interaction is either at -Inf in the model,
+// a boundary fit, or assumed 0 without evidence), an interval wider than
+// the estimate itself, and coefficients near the boundary of the parameter
+// space (huge values or standard errors).
+func (r *Result) checkStability(f *fitter, ds *dataset, model *fitted) {
+	var none []string
+	for i := 0; i < ds.k; i++ {
+		for j := i + 1; j < ds.k; j++ {
+			p := uint32(1)<<i | uint32(1)<<j
+			if p&ds.dead == 0 && ds.over[p] == 0 && !model.has(p) {
+				none = append(none, termName(p, r.Lists))
+			}
+		}
+	}
+	if len(none) > 0 {
+		r.unstable(fmt.Sprintf("%d list pair(s) with no overlap, their interaction assumed 0 without evidence: %s", len(none), strings.Join(none, ", ")))
+	}
+	for _, z := range model.zeros {
+		pz := probEmpty(f, ds, model, z)
+		r.unstable(fmt.Sprintf("boundary fit: interaction %s is at its extended MLE (-Inf): no one is on both lists, so the cells with both are structural zeros; P(no overlap | model without it) = %.2g",
+			termName(z, r.Lists), pz))
+	}
+	if r.Replicates > 0 && r.CIHigh-r.CILow > hugeInterval*r.Total {
+		r.unstable(fmt.Sprintf("huge interval: %.0f – %.0f is wider than the estimate %.0f", r.CILow, r.CIHigh, r.Total))
+	}
+	for _, c := range r.Coefficients {
+		if c.Term == "(intercept)" {
+			continue
+		}
+		if math.Abs(c.Estimate) > boundaryCoef || c.SE > boundarySE {
+			r.unstable(fmt.Sprintf("boundary fit: coefficient %s = %.2f (s.e. %.2f) is near the edge of the parameter space", c.Term, c.Estimate, c.SE))
+		}
+	}
+}
+
+// probEmpty is SparseMSE's poisspempty: the probability that the overlap of
+// pair z is empty under the model without that interaction, exp(-mu) with
+// mu the fitted total of the cells containing both lists.
+func probEmpty(f *fitter, ds *dataset, model *fitted, z uint32) float64 {
+	var zeros []uint32
+	for _, s := range model.zeros {
+		if s != z {
+			zeros = append(zeros, s)
+		}
+	}
+	m, err := fitModel(f, ds, model.terms, zeros, model.beta)
+	if err != nil {
+		return math.NaN()
+	}
+	f.use(m)
+	mu := 0.0
+	for c := 1; c < len(f.mu); c++ {
+		if uint32(c)&z == z {
+			mu += f.mu[c]
+		}
+	}
+	return math.Exp(-mu)
 }

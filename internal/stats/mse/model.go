@@ -60,17 +60,46 @@ func (ds *dataset) check(names []string) error {
 // fitted is a converged fit.
 type fitted struct {
 	terms []uint32
+	// zeros are two-list interactions at their extended MLE, -Inf: no one
+	// is on both lists, and the cells containing both are structural zeros
+	// (SparseMSE's "empty overlaps" in a model). Each counts as a parameter
+	// in AIC and BIC, as in SparseMSE's modelfit.
+	zeros []uint32
 	beta  []float64
 	ll    float64 // full Poisson log-likelihood, constant included
 }
 
-func (m *fitted) aic() float64 { return -2*m.ll + 2*float64(len(m.terms)) }
+func (m *fitted) npar() float64 { return float64(len(m.terms) + len(m.zeros)) }
+func (m *fitted) aic() float64  { return -2*m.ll + 2*m.npar() }
 func (m *fitted) bic(observed float64) float64 {
-	return -2*m.ll + math.Log(observed)*float64(len(m.terms))
+	return -2*m.ll + math.Log(observed)*m.npar()
 }
 
-// fitModel fits exactly the given terms.
-func fitModel(f *fitter, ds *dataset, terms []uint32, start []float64) (*fitted, error) {
+// has reports whether pair p is in the model, fitted or at -Inf.
+func (m *fitted) has(p uint32) bool {
+	for _, s := range m.terms {
+		if s == p {
+			return true
+		}
+	}
+	for _, s := range m.zeros {
+		if s == p {
+			return true
+		}
+	}
+	return false
+}
+
+// use makes f's live cells those of m (structural zeros of m.zeros) and
+// evaluates mu at m's estimate.
+func (f *fitter) use(m *fitted) {
+	f.setStructuralZeros(m.zeros)
+	f.evaluate(m.terms, m.beta)
+}
+
+// fitModel fits exactly the given terms with the given pairs at -Inf.
+func fitModel(f *fitter, ds *dataset, terms, zeros []uint32, start []float64) (*fitted, error) {
+	f.setStructuralZeros(zeros)
 	beta := make([]float64, len(terms))
 	warm := start != nil
 	if warm {
@@ -80,8 +109,28 @@ func fitModel(f *fitter, ds *dataset, terms []uint32, start []float64) (*fitted,
 	if err != nil {
 		return nil, err
 	}
-	return &fitted{terms: append([]uint32(nil), terms...), beta: beta, ll: ll - ds.logFact}, nil
+	return &fitted{terms: append([]uint32(nil), terms...), zeros: append([]uint32(nil), zeros...), beta: beta, ll: ll - ds.logFact}, nil
 }
+
+// checkModel is SparseMSE's checkident: whether the model with these terms
+// and structural-zero pairs is identifiable (full-rank design on the cells
+// in use) and its MLE exists (linear program; see lp.go). It returns nil or
+// errSingular / errNoMLE.
+func checkModel(f *fitter, terms, zeros []uint32) error {
+	f.setStructuralZeros(zeros)
+	f.ensure(len(terms))
+	if !f.identifiable(terms) {
+		return errSingular
+	}
+	if ok, decided := f.mleExists(terms); decided && !ok {
+		return errNoMLE
+	}
+	return nil
+}
+
+// errNoMLE reports that the linear-programming check found no finite
+// (extended) maximum likelihood estimate.
+var errNoMLE = errors.New("maximum likelihood estimate does not exist")
 
 // dropNote records an interaction left out of a model and why.
 type dropNote struct {
@@ -91,79 +140,123 @@ type dropNote struct {
 
 const (
 	reasonNoOverlap = "no overlap"
-	reasonDiverges  = "MLE does not exist with it (a parameter diverges)"
+	reasonDiverges  = "MLE does not exist with it"
 	reasonSingular  = "not identifiable with it (rank-deficient design)"
 	reasonDeadList  = "one of its lists has no one on it"
 )
 
-// fitRobust fits the main effects plus the wanted interactions, leaving out
-// interactions whose lists do not overlap (or involve an empty list), and
-// dropping, one at a time, any interaction blamed for a diverging fit. It
-// fails with ErrNotIdentifiable only if the main-effects part itself cannot
-// be fitted.
-//
-// With extended, a wanted interaction whose lists do not overlap is instead
-// fitted at its extended MLE, -Inf: the cells containing both lists become
-// structural zeros (as SparseMSE does). The bootstrap refits the selected
-// model this way, so that a replicate in which a selected overlap happens to
-// be empty is not fitted with that interaction silently set to 0.
-func fitRobust(f *fitter, ds *dataset, pairs []uint32, extended bool) (*fitted, []dropNote, error) {
+func reasonFor(err error) string {
+	if errors.Is(err, errSingular) {
+		return reasonSingular
+	}
+	return reasonDiverges
+}
+
+// fitRobust fits the main effects plus the wanted interactions. A wanted
+// interaction whose lists do not overlap is fitted at its extended MLE, -Inf
+// (the cells containing both lists become structural zeros), as SparseMSE
+// does; one involving an empty list is left out; and while the model is not
+// identifiable or its MLE does not exist, the interaction blamed (the last
+// asked for, or the one whose coefficient diverges) is dropped. It fails
+// with ErrNotIdentifiable only if the main-effects part itself cannot be
+// fitted.
+func fitRobust(f *fitter, ds *dataset, pairs []uint32) (*fitted, []dropNote, error) {
 	var notes []dropNote
 	var zeros []uint32
 	terms := ds.mainTerms()
+	nMain := len(terms)
 	for _, p := range pairs {
 		switch {
 		case p&ds.dead != 0:
 			notes = append(notes, dropNote{p, reasonDeadList})
-		case ds.over[p] == 0 && extended:
-			zeros = append(zeros, p)
 		case ds.over[p] == 0:
-			notes = append(notes, dropNote{p, reasonNoOverlap})
+			zeros = append(zeros, p)
 		default:
 			terms = append(terms, p)
 		}
 	}
-	f.setStructuralZeros(zeros)
+	dropLast := func(err error) bool {
+		// drop the last interaction asked for (fitted or at -Inf)
+		switch {
+		case len(terms) > nMain:
+			notes = append(notes, dropNote{terms[len(terms)-1], reasonFor(err)})
+			terms = terms[:len(terms)-1]
+		case len(zeros) > 0:
+			notes = append(notes, dropNote{zeros[len(zeros)-1], reasonFor(err)})
+			zeros = zeros[:len(zeros)-1]
+		default:
+			return false
+		}
+		return true
+	}
 	for {
-		m, err := fitModel(f, ds, terms, nil)
+		if err := checkModel(f, terms, zeros); err != nil {
+			if !dropLast(err) {
+				return nil, notes, fmt.Errorf("%w: the main-effects model has no finite maximum likelihood estimate (%v)", ErrNotIdentifiable, err)
+			}
+			continue
+		}
+		m, err := fitModel(f, ds, terms, zeros, nil)
 		if err == nil {
 			return m, notes, nil
 		}
 		var dv *errDiverged
-		nMain := len(ds.mainTerms())
 		switch {
 		case errors.As(err, &dv) && dv.term >= nMain:
 			notes = append(notes, dropNote{terms[dv.term], reasonDiverges})
 			terms = append(terms[:dv.term:dv.term], terms[dv.term+1:]...)
-		case errors.Is(err, errSingular) && len(terms) > nMain:
-			// drop the last interaction asked for
-			notes = append(notes, dropNote{terms[len(terms)-1], reasonSingular})
-			terms = terms[:len(terms)-1]
+		case errors.Is(err, errSingular) && dropLast(err):
 		default:
+			if dropLast(err) {
+				continue
+			}
 			return nil, notes, fmt.Errorf("%w: the main-effects model has no finite maximum likelihood estimate (%v)", ErrNotIdentifiable, err)
 		}
 	}
 }
 
+// candidate fits cur plus pair p (at -Inf if its lists do not overlap) after
+// checking identifiability and existence; it returns the fit or the reason
+// it cannot be added.
+func candidate(f *fitter, ds *dataset, cur *fitted, p uint32, start []float64) (*fitted, error) {
+	terms, zeros := cur.terms[:len(cur.terms):len(cur.terms)], cur.zeros[:len(cur.zeros):len(cur.zeros)]
+	if ds.over[p] == 0 {
+		zeros = append(zeros, p)
+		start = append(start[:0], cur.beta...)
+	} else {
+		terms = append(terms, p)
+		start = append(append(start[:0], cur.beta...), 0)
+	}
+	if err := checkModel(f, terms, zeros); err != nil {
+		return nil, err
+	}
+	return fitModel(f, ds, terms, zeros, start)
+}
+
 // stepwise does forward selection of two-list interactions from the
-// main-effects model. crit is "aic", "bic" or "pvalue".
+// main-effects model by opt.Criterion ("aic", "bic" or "pvalue"). Every
+// pair of live lists is a candidate; with the p-value rule that includes
+// pairs with no overlap, which enter at their extended MLE (-Inf) as in
+// SparseMSE (AIC and BIC never add them); at every step each
+// candidate is checked for identifiability and existence of the MLE
+// (checkModel) with the current model, so a pair refused at one step may be
+// added at a later one. The notes are the candidates refused at the last
+// step.
 func stepwise(f *fitter, ds *dataset, opt *Options) (*fitted, []dropNote, error) {
-	cur, err := fitModel(f, ds, ds.mainTerms(), nil)
+	mt := ds.mainTerms()
+	if err := checkModel(f, mt, nil); err != nil && !errors.Is(err, errNoMLE) {
+		return nil, nil, fmt.Errorf("%w: the main-effects model is not identifiable (%v)", ErrNotIdentifiable, err)
+	}
+	cur, err := fitModel(f, ds, mt, nil, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: the main-effects model has no finite maximum likelihood estimate (%v)", ErrNotIdentifiable, err)
 	}
-	var notes []dropNote
-	// candidates: every pair of live lists with a non-empty overlap
+	// candidates: every pair of live lists, in SparseMSE's order (the first
+	// list varying slowest), which breaks ties between equal p-values
 	var cands []uint32
 	for i := 0; i < ds.k; i++ {
 		for j := i + 1; j < ds.k; j++ {
-			p := uint32(1)<<i | uint32(1)<<j
-			switch {
-			case p&ds.dead != 0:
-				// lists with no one on them are reported once, elsewhere
-			case ds.over[p] == 0:
-				notes = append(notes, dropNote{p, reasonNoOverlap})
-			default:
+			if p := uint32(1)<<i | uint32(1)<<j; p&ds.dead == 0 {
 				cands = append(cands, p)
 			}
 		}
@@ -174,44 +267,32 @@ func stepwise(f *fitter, ds *dataset, opt *Options) (*fitted, []dropNote, error)
 		}
 		return m.aic()
 	}
-	excluded := make(map[uint32]bool)
-	exclude := func(p uint32, err error) {
-		if excluded[p] {
-			return
-		}
-		excluded[p] = true
-		r := reasonDiverges
-		if errors.Is(err, errSingular) {
-			r = reasonSingular
-		}
-		notes = append(notes, dropNote{p, r})
-	}
-	inModel := func(p uint32) bool {
-		for _, s := range cur.terms {
-			if s == p {
-				return true
-			}
-		}
-		return false
-	}
+	var refused []dropNote
 	start := make([]float64, 0, len(cur.terms)+len(cands))
 	for {
-		if opt.MaxInteractions > 0 && len(cur.terms)-len(ds.mainTerms()) >= opt.MaxInteractions {
-			return cur, notes, nil
+		if opt.MaxInteractions > 0 && len(cur.terms)+len(cur.zeros)-len(mt) >= opt.MaxInteractions {
+			return cur, refused, nil
 		}
+		refused = refused[:0]
 		var next *fitted
 		if opt.Criterion == "pvalue" {
-			next = stepPValue(f, ds, cur, cands, inModel, excluded, exclude, opt.PThreshold)
+			next = stepPValue(f, ds, cur, cands, opt.PThreshold, start, &refused)
 		} else {
 			best := math.Inf(1)
 			for _, p := range cands {
-				if excluded[p] || inModel(p) {
+				if cur.has(p) {
 					continue
 				}
-				start = append(append(start[:0], cur.beta...), 0)
-				m, err := fitModel(f, ds, append(cur.terms[:len(cur.terms):len(cur.terms)], p), start)
+				if ds.over[p] == 0 {
+					// AIC and BIC are not calibrated for a parameter at
+					// -Inf (Chan, Silverman & Vincent 2021, section 5):
+					// only the p-value rule adds an empty overlap.
+					refused = append(refused, dropNote{p, reasonNoOverlap})
+					continue
+				}
+				m, err := candidate(f, ds, cur, p, start)
 				if err != nil {
-					exclude(p, err)
+					refused = append(refused, dropNote{p, reasonFor(err)})
 					continue
 				}
 				if s := score(m); s < best {
@@ -223,20 +304,20 @@ func stepwise(f *fitter, ds *dataset, opt *Options) (*fitted, []dropNote, error)
 			}
 		}
 		if next == nil {
-			return cur, notes, nil
+			return cur, refused, nil
 		}
 		cur = next
 	}
 }
 
-// stepPValue is one step of the SparseMSE-style selection: for each
-// candidate pair, the number of persons on both lists is, under the current
-// model, Poisson with mean the fitted total of those cells; the candidate with
-// the smallest two-sided-min Poisson p-value below the threshold whose model
-// can be fitted is added.
-func stepPValue(f *fitter, ds *dataset, cur *fitted, cands []uint32, inModel func(uint32) bool,
-	excluded map[uint32]bool, exclude func(uint32, error), thresh float64) *fitted {
-	f.evaluate(cur.terms, cur.beta)
+// stepPValue is one step of SparseMSE's stepwisefit: for each candidate pair
+// the number of persons on both lists is, under the current model, Poisson
+// with mean the fitted total of those cells (an empty overlap has p-value
+// P(X = 0)); the candidate with the smallest min(P(X <= n), P(X >= n)) below
+// the threshold whose model is identifiable and has an MLE is added (ties:
+// the first in candidate order).
+func stepPValue(f *fitter, ds *dataset, cur *fitted, cands []uint32, thresh float64, start []float64, refused *[]dropNote) *fitted {
+	f.use(cur)
 	mu := append([]float64(nil), f.mu...)
 	supersetSum(mu, ds.k)
 	type cand struct {
@@ -245,7 +326,7 @@ func stepPValue(f *fitter, ds *dataset, cur *fitted, cands []uint32, inModel fun
 	}
 	var cs []cand
 	for _, p := range cands {
-		if excluded[p] || inModel(p) {
+		if cur.has(p) {
 			continue
 		}
 		nstar, lam := ds.over[p], mu[p]
@@ -256,10 +337,9 @@ func stepPValue(f *fitter, ds *dataset, cur *fitted, cands []uint32, inModel fun
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].pval < cs[j].pval })
 	for _, c := range cs {
-		start := append(append([]float64(nil), cur.beta...), 0)
-		m, err := fitModel(f, ds, append(cur.terms[:len(cur.terms):len(cur.terms)], c.p), start)
+		m, err := candidate(f, ds, cur, c.p, start)
 		if err != nil {
-			exclude(c.p, err)
+			*refused = append(*refused, dropNote{c.p, reasonFor(err)})
 			continue
 		}
 		return m

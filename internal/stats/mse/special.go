@@ -63,7 +63,22 @@ func poissonLE(n, lambda float64) float64 {
 	if lambda <= 0 {
 		return 1
 	}
-	return 1 - gammaP(n+1, lambda)
+	return gammaQ(n+1, lambda)
+}
+
+// gammaQ is the regularised upper incomplete gamma function Q(a, x) =
+// 1 - P(a, x), computed directly where it is small (x >= a+1), so that tiny
+// tail probabilities keep their precision (they order the candidates in the
+// p-value rule, as R's ppois does).
+func gammaQ(a, x float64) float64 {
+	if x <= 0 {
+		return 1
+	}
+	if x < a+1 {
+		return 1 - gammaP(a, x)
+	}
+	lg, _ := math.Lgamma(a)
+	return gammaQcf(a, x, a*math.Log(x)-x-lg)
 }
 
 // poissonGE is P(X >= n) for X ~ Poisson(lambda).

@@ -38,6 +38,9 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	p("model (%s):\tmain effects + interactions: %s\n", sel, inter)
 	p("fit:\tlog-likelihood %.2f, deviance %.2f on %d df, AIC %.2f, BIC %.2f\n", r.LogLik, r.Deviance, r.DF, r.AIC, r.BIC)
+	if a := r.Alternative; a != nil && a.Disagree {
+		p("other rule (%s):\testimated total %.0f, interactions: %s — outside the interval above\n", sel2(a.Criterion), a.Total, orNone(a.Interactions))
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -59,4 +62,11 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+func sel2(c string) string {
+	if c == "pvalue" {
+		return "p-value rule"
+	}
+	return strings.ToUpper(c)
 }
