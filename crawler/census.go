@@ -85,6 +85,9 @@ func (c *Crawler) now() time.Time {
 
 // censusSink returns the sink as a CensusSink, or nil.
 func (c *Crawler) censusSink() CensusSink {
+	if c.cfg.Kind == KindReviews {
+		return nil // the census counts adverts; a forum's reviews go to reviews.db
+	}
 	cs, _ := c.opts.Sink.(CensusSink)
 	return cs
 }

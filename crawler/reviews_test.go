@@ -310,3 +310,33 @@ func TestAdvertIDOf(t *testing.T) {
 		}
 	}
 }
+
+// A review forum's runs are not part of the advert census: with a sink that
+// takes sightings and run ends, a forum crawl sends neither (before, every
+// forum appeared in 'adcensus changes' as an arena with no adverts).
+func TestReviewForumRecordsNoCensus(t *testing.T) {
+	srv, _ := newTradforum(t)
+	cfg, err := crawler.LoadArena("testdata/arenas/tradforum.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Rebase(srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	cs, reviews := &censusSink{}, &reviewSink{}
+	c, err := crawler.New(cfg, crawler.Options{Store: mustStore(t, t.TempDir()), Sink: cs, Reviews: reviews, Pseudo: testPseudo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := c.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Reviews != 8 || len(reviews.reviews) != 8 {
+		t.Fatalf("run %+v stored %d reviews, want 8", run, len(reviews.reviews))
+	}
+	ads, sightings, end := cs.take()
+	if len(ads) != 0 || len(sightings) != 0 || end.Run != "" {
+		t.Errorf("forum crawl sent %d adverts, %d sightings and run end %+v to the census", len(ads), len(sightings), end)
+	}
+}
