@@ -218,9 +218,17 @@ func periodIDs(ctx context.Context, dataDir string, ix index.Store, q census.Que
 	if err != nil {
 		return nil, err
 	}
-	ids := []string{}
-	err = src.ForEachFact(ctx, func(d *index.Doc) error { ids = append(ids, d.ID); return nil })
-	return ids, err
+	return census.IDs(ctx, src)
+}
+
+// apiPeriodDocs is the API's Options.PeriodDocs, as apiPeriods.
+func apiPeriodDocs(dataDir string, ix index.Store, st *census.Store) func(ctx context.Context, q census.Query) (census.Docs, error) {
+	return func(ctx context.Context, q census.Query) (census.Docs, error) {
+		if st != nil {
+			return census.NewPeriodSource(ctx, ix, st, q)
+		}
+		return periodSource(ctx, dataDir, ix, q)
+	}
 }
 
 // apiPeriods is the API's Options.Periods over the index and census of a
@@ -256,14 +264,6 @@ func pagingFlag(periodFrom string) string {
 	return "--from"
 }
 
-// inPeriod is an index whose searches and documents are those of a
-// period's adverts (for patterns run).
-type inPeriod struct {
-	index.Store
-	ids  []string
-	only map[string]bool
-}
-
 // periodStore returns ix limited to the adverts of q's period, or ix
 // itself without a period.
 func periodStore(ctx context.Context, dataDir string, ix index.Store, q census.Query) (index.Store, error) {
@@ -271,25 +271,5 @@ func periodStore(ctx context.Context, dataDir string, ix index.Store, q census.Q
 	if err != nil || ids == nil {
 		return ix, err
 	}
-	only := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		only[id] = true
-	}
-	return &inPeriod{Store: ix, ids: ids, only: only}, nil
-}
-
-// Search searches the period's adverts only.
-func (p *inPeriod) Search(ctx context.Context, q index.Query) (*index.Result, error) {
-	q.Only = p.ids
-	return p.Store.Search(ctx, q)
-}
-
-// ForEachDoc lists the period's documents only.
-func (p *inPeriod) ForEachDoc(ctx context.Context, fn func(*index.Doc) error) error {
-	return p.Store.ForEachDoc(ctx, func(d *index.Doc) error {
-		if !p.only[d.ID] {
-			return nil
-		}
-		return fn(d)
-	})
+	return census.Restrict(ix, ids), nil
 }

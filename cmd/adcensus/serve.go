@@ -130,6 +130,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Logger:         logger,
 		Provenance:     serialProvenance(*dataDir, ix),
 		Periods:        apiPeriods(*dataDir, ix, nil),
+		PeriodDocs:     apiPeriodDocs(*dataDir, ix, nil),
 		DefaultMinCell: max(api.DefaultMinCell, *minCellFloor),
 		MinCellFloor:   *minCellFloor,
 		MSE:            mse.Options{Replicates: bootstrapReplicates(*replicates)},

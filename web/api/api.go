@@ -125,6 +125,9 @@ type Options struct {
 	// (export counts' from, to, basis=seen, gap); nil: only basis=posted
 	// without a period.
 	Periods PeriodCounts
+	// PeriodDocs gives the adverts of a period to facts, overlap, search
+	// and patterns; nil: only basis=posted without a period.
+	PeriodDocs PeriodDocs
 	// OIDC, if set, enables sign-in through an identity provider.
 	OIDC *OIDC
 	// Now is the clock (nil: time.Now).
@@ -443,7 +446,18 @@ func (s *server) search(w http.ResponseWriter, r *http.Request) error {
 	if q.Size, err = intParam(r, "size", index.DefaultSize, 1, index.MaxSize); err != nil {
 		return err
 	}
-	if q.From, err = intParam(r, "from", 0, 0, index.MaxWindow-q.Size); err != nil {
+	// from is the hits to skip, as always; a from that is not a number
+	// starts a period (2026-W49, 2026-11, 2026-12-07), and offset pages.
+	offsetParam, periodFrom := "from", ""
+	if f := r.URL.Query().Get("from"); f != "" {
+		if strings.Trim(f, "0123456789") != "" {
+			offsetParam, periodFrom = "offset", f
+		}
+	}
+	if q.From, err = intParam(r, offsetParam, 0, 0, index.MaxWindow-q.Size); err != nil {
+		return err
+	}
+	if q.Only, err = s.periodIDs(r, periodFrom); err != nil {
 		return err
 	}
 	if q.FacetSize, err = intParam(r, "facet_size", index.DefaultFacetSize, 1, index.MaxFacetSize); err != nil {
@@ -639,7 +653,15 @@ func (s *server) exportFacts(w http.ResponseWriter, r *http.Request) error {
 	}
 	setWhat(r, "format", format)
 	setWhat(r, "min_cell", strconv.Itoa(minCell))
-	rep, err := index.ReportFacts(r.Context(), s.store, index.FactsOptions{MinCell: minCell, Provenance: s.provenance(r.Context())})
+	var src index.FactsSource = s.store
+	docs, err := s.periodDocs(r)
+	if err != nil {
+		return err
+	}
+	if docs != nil {
+		src = docs
+	}
+	rep, err := index.ReportFacts(r.Context(), src, index.FactsOptions{MinCell: minCell, Provenance: s.provenance(r.Context())})
 	if err != nil {
 		return err
 	}
@@ -721,7 +743,15 @@ func (s *server) overlap(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, err := overlap.Compute(r.Context(), s.src)
+	src := s.src
+	docs, err := s.periodDocs(r)
+	if err != nil {
+		return err
+	}
+	if docs != nil {
+		src = docs
+	}
+	o, err := overlap.Compute(r.Context(), src)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,11 @@ func (s *server) runPattern(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errNotFound, err)
 	}
-	rep, err := patterns.Run(r.Context(), s.store, p)
+	st, err := s.periodStore(r)
+	if err != nil {
+		return err
+	}
+	rep, err := patterns.Run(r.Context(), st, p)
 	if err != nil {
 		var perr *patterns.Error
 		if errors.As(err, &perr) {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"adcensus/ad"
 	"adcensus/index"
 	"adcensus/index/census"
+	"adcensus/index/overlap"
 	"adcensus/web/api"
 )
 
@@ -36,6 +38,9 @@ func TestExportCountsOfAPeriod(t *testing.T) {
 	srv := MustServer(t, x, docSource(x), api.Options{MinCellFloor: 0,
 		Periods: func(ctx context.Context, by []string, q census.Query, opt index.CountOptions) ([]index.CountRow, error) {
 			return census.Counts(ctx, x, st, by, q, opt)
+		},
+		PeriodDocs: func(ctx context.Context, q census.Query) (census.Docs, error) {
+			return census.NewPeriodSource(ctx, x, st, q)
 		}})
 	type row struct {
 		Ads, Persons int
@@ -70,5 +75,74 @@ func TestExportCountsOfAPeriod(t *testing.T) {
 	for _, bad := range []string{"from=2026-W60", "to=yesterday", "basis=heard", "gap=-1h", "from=2026-12&to=2026-11"} {
 		path := "/api/export/counts?by=arena&" + bad
 		wantStatus(t, MustGet(t, srv, path), path, http.StatusBadRequest)
+	}
+
+	// Search, facts and overlap take the same period (search: a from that
+	// is not a number starts it, offset pages).
+	ids := func(path string) []string {
+		t.Helper()
+		r := MustGet(t, srv, path)
+		wantStatus(t, r, path, http.StatusOK)
+		var out []string
+		for _, h := range decode[api.SearchResponse](t, r).Hits {
+			out = append(out, h.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := ids("/api/search?q=&size=50&from=2026-W46&to=2026-W46"); !slices.Equal(got, []string{"a1", "a2"}) {
+		t.Errorf("search in W46: %v, want a1 a2", got)
+	}
+	if got := ids("/api/search?q=&size=1&from=2026-W46&to=2026-W46&offset=1"); len(got) != 1 {
+		t.Errorf("search in W46, second page: %v, want one advert", got)
+	}
+	if got := ids("/api/search?q=&size=50&from=2"); len(got) != 9 {
+		t.Errorf("search from=2 (an offset): %d adverts, want 9 of 11", len(got))
+	}
+	arenas := func(path string) []string {
+		t.Helper()
+		r := MustGet(t, srv, path)
+		wantStatus(t, r, path, http.StatusOK)
+		var out []string
+		for _, a := range decode[overlap.Report](t, r).Arenas {
+			out = append(out, a.Arena)
+		}
+		return out
+	}
+	if got := arenas("/api/overlap?min_cell=0&replicates=0&from=2026-W46&to=2026-W46"); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("overlap in W46: arenas %v, want only a", got)
+	}
+	if got := arenas("/api/overlap?min_cell=0&replicates=0&basis=posted"); len(got) < 3 {
+		t.Errorf("overlap by posting date: arenas %v, want every arena", got)
+	}
+	factTotal := func(path string) int {
+		t.Helper()
+		r := MustGet(t, srv, path)
+		wantStatus(t, r, path, http.StatusOK)
+		n := 0
+		for _, tb := range decode[struct {
+			Tables []struct {
+				Rows []struct {
+					Count *int
+					Total bool
+				}
+			}
+		}](t, r).Tables {
+			for _, rw := range tb.Rows {
+				if rw.Total && rw.Count != nil {
+					n += *rw.Count
+				}
+			}
+		}
+		return n
+	}
+	if got := factTotal("/api/export/facts?min_cell=0&format=json&from=2026-11&to=2026-11&basis=posted"); got != 0 {
+		t.Errorf("facts of November by posting date (none posted): totals %d, want 0", got)
+	}
+	if got := factTotal("/api/export/facts?min_cell=0&format=json&from=2026-W45&to=2026-W45"); got == 0 {
+		t.Error("facts of W45 by sightings: totals 0, want the adverts seen then")
+	}
+	for _, bad := range []string{"/api/search?q=&from=2026-W60", "/api/overlap?from=later", "/api/export/facts?basis=heard"} {
+		wantStatus(t, MustGet(t, srv, bad), bad, http.StatusBadRequest)
 	}
 }
