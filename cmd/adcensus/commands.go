@@ -23,6 +23,7 @@ import (
 	cluster "adcensus/dedup/cluster"
 	"adcensus/dedup/eval"
 	"adcensus/index"
+	"adcensus/index/census"
 	"adcensus/internal/contact"
 	"adcensus/internal/stats/mse"
 )
@@ -405,7 +406,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dataDir := fs.String("data", "./data", "data directory")
 	size := fs.Int("size", 20, fmt.Sprintf("hits to show, 1 to %d", index.MaxSize))
 	fromArg := fs.String("from", "0", "hits to skip (paging: --from 20 shows the second page of 20); or the start of a period: a date (2026-12-07), ISO week (2026-W49) or month (2026-11)")
-	pf := addPeriodFlags(fs, false)
+	pf := addPeriodFlags(fs, true)
 	offset := fs.Int("offset", 0, "hits to skip, as a number given to --from (use it with a period)")
 	facets := fs.String("facets", "", "comma-separated keyword fields to count, e.g. arena,city")
 	byPerson := fs.Bool("by-person", false, "one row per person")
@@ -432,20 +433,15 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := jsonFormat(format, *asJSON); err != nil {
 		return err
 	}
-	ix, err := openIndex(*dataDir)
-	if err != nil {
+	q := index.Query{Text: strings.Join(pos, " "), Size: *size, From: *from, Facets: splitList(*facets), GroupByPerson: *byPerson}
+	var res *index.Result
+	if pf.api != "" {
+		if res, err = remoteSearch(ctx, pf, q, periodFrom); err != nil {
+			return err
+		}
+	} else if res, err = localSearch(ctx, *dataDir, q, pq, stderr); err != nil {
 		return err
 	}
-	defer ix.Close()
-	only, err := periodIDs(ctx, *dataDir, ix, pq)
-	if err != nil {
-		return err
-	}
-	res, err := ix.Search(ctx, index.Query{Text: strings.Join(pos, " "), Size: *size, From: *from, Facets: splitList(*facets), GroupByPerson: *byPerson, Only: only})
-	if err != nil {
-		return err
-	}
-	auditRead(stderr, *dataDir, "search", map[string]string{"q": strings.Join(pos, " ")}, len(res.Hits))
 	unit := "adverts"
 	if *byPerson {
 		unit = "persons"
@@ -490,6 +486,47 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stdout)
 	}
 	return nil
+}
+
+// localSearch searches the index of dataDir (in the period of pq) and
+// audits the read.
+func localSearch(ctx context.Context, dataDir string, q index.Query, pq census.Query, stderr io.Writer) (*index.Result, error) {
+	ix, err := openIndex(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer ix.Close()
+	if q.Only, err = periodIDs(ctx, dataDir, ix, pq); err != nil {
+		return nil, err
+	}
+	res, err := ix.Search(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	auditRead(stderr, dataDir, "search", map[string]string{"q": q.Text}, len(res.Hits))
+	return res, nil
+}
+
+// remoteSearch asks the API at pf.api (the server audits it).
+func remoteSearch(ctx context.Context, pf *periodFlags, q index.Query, periodFrom string) (*index.Result, error) {
+	v := url.Values{"q": {q.Text}, "size": {strconv.Itoa(q.Size)}}
+	pf.values(v, periodFrom)
+	if periodFrom != "" {
+		v.Set("offset", strconv.Itoa(q.From))
+	} else {
+		v.Set("from", strconv.Itoa(q.From))
+	}
+	if len(q.Facets) > 0 {
+		v.Set("facets", strings.Join(q.Facets, ","))
+	}
+	if q.GroupByPerson {
+		v.Set("by_person", "true")
+	}
+	var out searchJSON
+	if err := remoteJSON(ctx, pf.api, "/api/search", v, &out); err != nil {
+		return nil, err
+	}
+	return &index.Result{Total: out.Total, Hits: out.Hits, Facets: out.Facets}, nil
 }
 
 func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
+	"strconv"
 
 	"adcensus/index"
 )
@@ -19,7 +21,7 @@ func cmdExportFacts(ctx context.Context, args []string, stdout, stderr io.Writer
 	minCell := fs.Int("min-cell", 5, "suppress bands with fewer persons (networks) than this (0: no suppression)")
 	out := fs.String("out", "", "output file (default: standard output)")
 	from := fs.String("from", "", "start of the period: a date (2026-12-07), ISO week (2026-W49), month (2026-11) or year")
-	pf := addPeriodFlags(fs, false)
+	pf := addPeriodFlags(fs, true)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -33,6 +35,11 @@ func cmdExportFacts(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	if *minCell < 0 {
 		return usageError{"--min-cell must be 0 or more"}
+	}
+	if pf.api != "" {
+		v := url.Values{"format": {*format}, "min_cell": {strconv.Itoa(*minCell)}}
+		pf.values(v, *from)
+		return writeOutput(stdout, *out, func(w io.Writer) error { return remoteGet(ctx, pf.api, "/api/export/facts", v, w) })
 	}
 	ix, err := openIndex(*dataDir)
 	if err != nil {

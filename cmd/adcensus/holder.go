@@ -72,7 +72,7 @@ func explainHeld(dataDir string, err error) error {
 	msg := fmt.Sprintf("holder: pid %d on %s (node %s, roles %s) since %s: %s", h.PID, h.Host, h.Node,
 		strings.Join(h.Roles, ","), h.Since.Format(time.RFC3339), h.Command)
 	if h.API != "" {
-		msg += fmt.Sprintf("; it serves the index's API on http://%s/api/: read through it while it runs (adcensus export counts --from http://%s)", h.API, h.API)
+		msg += fmt.Sprintf("; it serves the index's API on http://%s/api/: read through it while it runs (adcensus export counts|facts|overlap, search, patterns run --api http://%s)", h.API, h.API)
 	} else {
 		msg += "; stop it first, or run the index stage with --serve ADDR to read through its API while it writes"
 	}

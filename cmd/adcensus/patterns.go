@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -87,7 +88,7 @@ func cmdPatternsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 	dataDir := fs.String("data", "./data", "data directory")
 	format := fs.String("format", "text", "text or json")
 	from := fs.String("from", "", "start of the period: a date (2026-12-07), ISO week (2026-W49), month (2026-11) or year")
-	pf := addPeriodFlags(fs, false)
+	pf := addPeriodFlags(fs, true)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -101,6 +102,23 @@ func cmdPatternsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	if *format != "text" && *format != "json" {
 		return usageError{fmt.Sprintf("--format must be text or json, not %q", *format)}
+	}
+	if pf.api != "" {
+		// The server runs its own patterns, in the period asked.
+		if *dir != "" {
+			return usageError{"--patterns with --api: the server runs the patterns it has"}
+		}
+		v := url.Values{}
+		pf.values(v, *from)
+		var rep patterns.Report
+		if err := remoteJSON(ctx, pf.api, "/api/patterns/"+url.PathEscape(pos[0]), v, &rep); err != nil {
+			return err
+		}
+		if *format == "json" {
+			return writeJSON(stdout, &rep)
+		}
+		writePatternReport(stdout, &rep)
+		return nil
 	}
 	ps, err := loadPatterns(*dir)
 	if err != nil {

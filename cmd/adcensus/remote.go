@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,7 +20,7 @@ import (
 func remoteGet(ctx context.Context, base, path string, q url.Values, w io.Writer) error {
 	u, err := url.Parse(strings.TrimRight(base, "/") + path)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageError{fmt.Sprintf("--from %q: give the API's base URL, e.g. http://127.0.0.1:8080", base)}
+		return usageError{fmt.Sprintf("--api %q: give the API's base URL, e.g. http://127.0.0.1:8080", base)}
 	}
 	u.RawQuery = q.Encode()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
@@ -43,4 +45,17 @@ func remoteGet(ctx context.Context, base, path string, q url.Values, w io.Writer
 	}
 	_, err = io.Copy(w, resp.Body)
 	return err
+}
+
+// remoteJSON reads path from the API at base, as remoteGet, and decodes
+// its JSON answer into v.
+func remoteJSON(ctx context.Context, base, path string, q url.Values, v any) error {
+	var buf bytes.Buffer
+	if err := remoteGet(ctx, base, path, q, &buf); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(buf.Bytes(), v); err != nil {
+		return fmt.Errorf("read from %s: %s answered with what is not the expected JSON: %w", base, path, err)
+	}
+	return nil
 }

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -221,7 +223,7 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	seed := fs.Uint64("seed", 0, "bootstrap seed")
 	noEstimate := fs.Bool("no-estimate", false, "skip the multiple-systems estimate")
 	from := fs.String("from", "", "start of the period: a date (2026-12-07), ISO week (2026-W49), month (2026-11) or year")
-	pf := addPeriodFlags(fs, false)
+	pf := addPeriodFlags(fs, true)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -234,6 +236,24 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	if *minCell < 0 {
 		return usageError{"--min-cell must be 0 or more"}
+	}
+	if pf.api != "" {
+		// The server computes the estimate with its own bootstrap settings.
+		for _, f := range []string{"replicates", "seed", "no-estimate"} {
+			if flagGiven(fs, f) {
+				return usageError{"--" + f + " with --api: the server computes the estimate with its own settings"}
+			}
+		}
+		v := url.Values{"format": {"json"}, "min_cell": {strconv.Itoa(*minCell)}}
+		pf.values(v, *from)
+		if *format == "json" {
+			return remoteGet(ctx, pf.api, "/api/overlap", v, stdout)
+		}
+		var rep overlap.Report
+		if err := remoteJSON(ctx, pf.api, "/api/overlap", v, &rep); err != nil {
+			return err
+		}
+		return rep.WriteText(stdout)
 	}
 	ix, err := openIndex(*dataDir)
 	if err != nil {
