@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -112,6 +113,22 @@ func checkDemoReviews(t *testing.T, dataDir string, corpus *demoarena.Corpus) {
 	if out := runMain(t, "reviews", "patterns", "--data", dataDir); !strings.Contains(out, ex.Link.Persons[0]+"  review-many-reviewers") {
 		t.Errorf("reviews patterns:\n%s", out)
 	}
+	// The flag feeds the person's page: /api/persons/{id} (apiReviewFlags,
+	// as serve wires it) carries it with its reviews as evidence; another
+	// person has none.
+	ix, err := openIndex(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagsOf := apiReviewFlags(dataDir, ix, slog.New(slog.DiscardHandler))
+	fl, err := flagsOf(ctx, ex.Link.Persons[0])
+	if err != nil || len(fl) != 1 || fl[0].Pattern != "review-many-reviewers" || !slices.Contains(fl[0].Reviews, id) {
+		t.Errorf("review flags of %s for the API: %+v, %v; want review-many-reviewers with review %s", ex.Link.Persons[0], fl, err, id)
+	}
+	if fl, err := flagsOf(ctx, "P-nobody"); err != nil || len(fl) != 0 {
+		t.Errorf("review flags of a person with no review: %+v, %v", fl, err)
+	}
+	ix.Close()
 
 	// No reviewer's handle is stored anywhere.
 	filepath.Walk(dataDir, func(path string, info os.FileInfo, err error) error {

@@ -133,6 +133,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Provenance:     serialProvenance(*dataDir, ix),
 		Periods:        apiPeriods(*dataDir, ix, nil),
 		PeriodDocs:     apiPeriodDocs(*dataDir, ix, nil),
+		ReviewFlags:    apiReviewFlags(*dataDir, ix, logger),
 		DefaultMinCell: max(api.DefaultMinCell, *minCellFloor),
 		MinCellFloor:   *minCellFloor,
 		MSE:            mse.Options{Replicates: bootstrapReplicates(*replicates)},

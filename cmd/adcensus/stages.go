@@ -154,6 +154,7 @@ func (n *node) serveAPI(ctx context.Context, addr string, stdout, stderr io.Writ
 		Provenance:     serialProvenance(n.dataDir, n.index),
 		Periods:        apiPeriods(n.dataDir, n.index, n.census),
 		PeriodDocs:     apiPeriodDocs(n.dataDir, n.index, n.census),
+		ReviewFlags:    apiReviewFlags(n.dataDir, n.index, logger),
 		DefaultMinCell: api.DefaultMinCell,
 		MinCellFloor:   api.DefaultMinCell,
 		MSE:            mse.Options{Replicates: 1000},

@@ -6,6 +6,11 @@ import {t, fmtDate, fmtNum} from '../i18n.js';
 import {barChart} from '../charts.js';
 import {evidenceTree} from './evidence.js';
 
+// The review patterns (index/reviews) by their ids.
+const reviewPatternNames = {
+  'review-signs-of-youth': 'youth', 'review-third-party': 'thirdParty', 'review-many-reviewers': 'manyReviewers',
+};
+
 export async function render(main, ctx) {
   const id = ctx.arg;
   const p = await get('/api/persons/' + encodeURIComponent(id) + '?size=200');
@@ -22,6 +27,13 @@ export async function render(main, ctx) {
     h('dt', {}, t('person.contacts')), h('dd', {}, p.contacts.length
       ? p.contacts.map((c) => h('span', {class: 'pill mono'}, `${c.term} (${c.count})`)) : t('none'))));
 
+  if (p.review_flags && p.review_flags.length) {
+    main.append(h('section', {id: 'review-flags', 'aria-labelledby': 'review-flags-title'},
+      h('h2', {id: 'review-flags-title'}, t('person.reviewFlags')),
+      h('p', {class: 'meta'}, t('person.reviewFlagsNote')),
+      table(null, [t('person.reviewPattern'), t('person.reviewSigns'), t('person.reviewIds')],
+        p.review_flags.map((f) => [reviewPatternNames[f.pattern] ? t('reviewPattern.' + reviewPatternNames[f.pattern]) : f.pattern, f.signs.join('; '), h('span', {class: 'mono'}, f.reviews.join(', '))]))));
+  }
   if (p.months.length) {
     main.append(h('h2', {}, t('person.timeline')),
       barChart({title: t('person.perMonth'), labels: p.months.map((m) => m.term), series: [{name: t('unit.ads'), values: p.months.map((m) => m.count)}], id: 'chart-months'}));
