@@ -8,8 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -147,22 +145,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, no
 	return err
 }
 
-// serveMetrics serves /metrics on addr until stop is called.
+// serveMetrics serves the crawler's /metrics on addr until stop is called.
 func serveMetrics(ctx context.Context, addr string, m *crawler.Metrics, stdout io.Writer) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("metrics: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", m)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", ln.Addr())
-	return func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}, nil
+	return serveStageMetrics(ctx, addr, m, stdout)
 }
 
 type runOptions struct {
