@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -87,27 +86,7 @@ func MustAccessToken(t *testing.T, dataDir, roles string) string {
 func TestServe(t *testing.T) {
 	dataDir := MustServeData(t)
 	token := MustAccessToken(t, dataDir, "analyst,researcher")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- cmdServe(ctx, []string{"--data", dataDir, "--addr", "127.0.0.1:0", "--min-cell-floor", "0", "--replicates", "-1"}, &stdout, &stderr)
-	}()
-	addr := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)/`)
-	var base string
-	checkFor(t, 10*time.Second, "the listening address", func() bool {
-		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
-			base = "http://" + m[1]
-			return true
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve returned early: %v; stderr: %s", err, stderr.String())
-		default:
-		}
-		return false
-	})
+	base, stop := startServe(t, dataDir, "--min-cell-floor", "0")
 	get := func(path string) (int, string) {
 		t.Helper()
 		req, err := http.NewRequest(http.MethodGet, base+path, nil)
@@ -181,14 +160,8 @@ func TestServe(t *testing.T) {
 		}
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve: %v; stderr: %s", err, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop after cancel")
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
 	}
 	// The index was closed: it opens again at once.
 	x, err := indexbleve.Open(filepath.Join(dataDir, indexDir))
