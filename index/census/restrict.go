@@ -27,20 +27,7 @@ func Restrict(st index.Store, ids []string) index.Store {
 
 // Search searches the period's adverts only.
 func (p *restricted) Search(ctx context.Context, q index.Query) (*index.Result, error) {
-	if q.Only != nil {
-		var both []string
-		for _, id := range q.Only {
-			if p.only[id] {
-				both = append(both, id)
-			}
-		}
-		q.Only = both
-		if q.Only == nil {
-			q.Only = []string{}
-		}
-	} else {
-		q.Only = p.ids
-	}
+	q.Only = p.ids
 	return p.Store.Search(ctx, q)
 }
 
