@@ -417,7 +417,7 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	from, periodFrom := searchFrom(*fromArg)
-	if *offset > 0 {
+	if *offset != 0 {
 		from = offset
 	}
 	pq, err := pf.query(periodFrom)
@@ -428,7 +428,11 @@ func cmdSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usageError{fmt.Sprintf("--size must be 1 to %d, not %d", index.MaxSize, *size)}
 	}
 	if *from < 0 || *from > maxSearchFrom {
-		return usageError{fmt.Sprintf("--from must be 0 to %d, not %d (narrow the query to reach later hits)", maxSearchFrom, *from)}
+		name := "--from"
+		if *offset != 0 {
+			name = "--offset"
+		}
+		return usageError{fmt.Sprintf("%s must be 0 to %d, not %d (narrow the query to reach later hits)", name, maxSearchFrom, *from)}
 	}
 	if err := jsonFormat(format, *asJSON); err != nil {
 		return err

@@ -308,6 +308,11 @@ func TestSearchCommandFlags(t *testing.T) {
 	if err, _, _ := runMainErr(t, "search", "--data", data, "--from", "-1", "lund"); exitCode(err) != 2 {
 		t.Errorf("--from -1: %v", err)
 	}
+	for _, off := range []string{"-3", "99999999999"} {
+		if err, _, _ := runMainErr(t, "search", "--data", data, "--offset", off, "lund"); exitCode(err) != 2 || !strings.Contains(err.Error(), "--offset") {
+			t.Errorf("--offset %s: %v, want a usage error naming --offset", off, err)
+		}
+	}
 	out := runMain(t, "search", "--data", data, "--size", "3", "lund")
 	if !strings.Contains(out, "4 adverts match; showing 1–3 (next: --from 3)") {
 		t.Errorf("first page:\n%s", out)
