@@ -125,11 +125,15 @@ func (x *Index) openBleve(storedVersion string) error {
 	_, statErr := os.Stat(path)
 	if statErr == nil && storedVersion == mappingVersion {
 		s, err := openShards(path, false)
-		if err != nil {
+		if err == nil {
+			x.shards = s
+			return nil
+		}
+		if !errors.Is(err, errBrokenShard) {
 			return err
 		}
-		x.shards = s
-		return nil
+		// A shard cut short by a kill: rebuilt below with the rest.
+		fmt.Fprintf(os.Stderr, "adcensus: %v; rebuilding %s from %s\n", err, IndexFile, DocsFile)
 	}
 	if statErr != nil && !errors.Is(statErr, os.ErrNotExist) {
 		return fmt.Errorf("open %s: %w", IndexFile, statErr)

@@ -508,3 +508,78 @@ func TestOlderAssignmentArrivingLateIsIgnored(t *testing.T) {
 		t.Fatalf("older person searchable: %d hits", got)
 	}
 }
+
+// TestShardCutShortByAKill: a process killed while creating a month's
+// shard left its directory with an empty index_meta.json (seen in CI after
+// a SIGKILL), or, since shards are created under a temporary name, a .new-
+// directory. Neither may stop the next open: the broken shard is rebuilt
+// from docs.db, the unfinished one removed (and skipped by readers).
+func TestShardCutShortByAKill(t *testing.T) {
+	dir := t.TempDir()
+	x, err := bleve.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fps, asg := fixture()
+	MustApply(t, x, fps, asg)
+	want := state(t, x)
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(dir, bleve.IndexFile)
+	shards, err := os.ReadDir(root)
+	if err != nil || len(shards) == 0 {
+		t.Fatalf("no shards: %v", err)
+	}
+	unfinished := filepath.Join(root, ".new-p2031-01")
+	if err := os.MkdirAll(unfinished, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(unfinished, "index_meta.json"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// Readers skip the unfinished shard and change nothing.
+	ro, err := bleve.OpenReadOnly(dir)
+	if err != nil {
+		t.Fatalf("read-only open with an unfinished shard: %v", err)
+	}
+	if got := state(t, ro); !reflect.DeepEqual(got, want) {
+		t.Fatalf("read-only with an unfinished shard:\n got %v\nwant %v", got, want)
+	}
+	ro.Close()
+	if _, err := os.Stat(unfinished); err != nil {
+		t.Fatalf("a reader removed the unfinished shard: %v", err)
+	}
+
+	// A shard whose metadata was cut short.
+	broken := filepath.Join(root, shards[0].Name(), "index_meta.json")
+	if err := os.WriteFile(broken, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bleve.OpenReadOnly(dir); err == nil {
+		t.Fatal("read-only open of a broken shard succeeded")
+	}
+	x = MustOpen(t, dir)
+	if got := state(t, x); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after a broken shard:\n got %v\nwant %v", got, want)
+	}
+	if _, err := os.Stat(unfinished); !os.IsNotExist(err) {
+		t.Fatalf("unfinished shard still there: %v", err)
+	}
+	// New shards are whole: a later month's advert after reopening.
+	later := *fps[0]
+	later.Ad.ID = "later"
+	later.Ad.PostedAt = time.Date(2031, 1, 15, 12, 0, 0, 0, time.UTC)
+	MustApply(t, x, []*ad.Fingerprinted{&later}, nil)
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "p2031-01", "index_meta.json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(unfinished); !os.IsNotExist(err) {
+		t.Fatalf("creating a shard left its temporary directory: %v", err)
+	}
+	MustOpen(t, dir)
+}

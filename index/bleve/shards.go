@@ -1,12 +1,14 @@
 package bleve
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,9 +86,25 @@ func openShards(root string, readOnly bool) (*shards, error) {
 		return nil, fmt.Errorf("open %s: %w", IndexFile, err)
 	}
 	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), newShardPrefix) {
+			// A shard whose creation was cut short (see get): never
+			// renamed into place, so it holds nothing that docs.db does
+			// not. Removed when writing, skipped when reading.
+			if !readOnly {
+				if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
+					s.close()
+					return nil, fmt.Errorf("open %s: remove unfinished shard %s: %w", IndexFile, e.Name(), err)
+				}
+			}
+			continue
+		}
 		if !e.IsDir() || !shardName.MatchString(e.Name()) {
 			s.close()
 			return nil, fmt.Errorf("open %s: unexpected entry %q (shards are named p2026-03, f2026-03 or undated)", IndexFile, e.Name())
+		}
+		if err := checkShardMeta(filepath.Join(root, e.Name())); err != nil {
+			s.close()
+			return nil, err
 		}
 		var bi blevelib.Index
 		if readOnly {
@@ -117,12 +135,78 @@ func (s *shards) get(key string, create bool) (blevelib.Index, error) {
 	if bi := s.m[key]; bi != nil {
 		return bi, nil
 	}
-	bi, err := blevelib.New(filepath.Join(s.root, key), newMapping())
+	bi, err := createShard(s.root, key)
 	if err != nil {
 		return nil, fmt.Errorf("create %s shard %s: %w", IndexFile, key, err)
 	}
 	s.m[key] = bi
 	return bi, nil
+}
+
+// newShardPrefix names a shard directory while it is being created.
+const newShardPrefix = ".new-"
+
+// createShard creates the shard key under root so that a process killed
+// at any moment leaves either no shard or a whole one: bleve writes
+// index_meta.json and the store files one after another, so the shard is
+// made under a temporary name, closed, renamed into place (the directory
+// synced) and opened again. A kill before the rename leaves a .new-
+// directory that openShards removes.
+func createShard(root, key string) (blevelib.Index, error) {
+	tmp := filepath.Join(root, newShardPrefix+key)
+	if err := os.RemoveAll(tmp); err != nil {
+		return nil, err
+	}
+	bi, err := blevelib.New(tmp, newMapping())
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	if err := bi.Close(); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	final := filepath.Join(root, key)
+	if err := os.Rename(tmp, final); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	if err := syncDir(root); err != nil {
+		return nil, err
+	}
+	return blevelib.Open(final)
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	return errors.Join(err, d.Close())
+}
+
+// errBrokenShard marks a shard directory bleve cannot open because its
+// index_meta.json is missing or cut short: a shard whose creation was
+// interrupted by a kill (data dirs written before shards were created
+// atomically). docs.db holds every document, so Open rebuilds ads.bleve.
+var errBrokenShard = errors.New("shard metadata missing or cut short")
+
+// checkShardMeta returns errBrokenShard when dir's index_meta.json is
+// missing or not JSON.
+func checkShardMeta(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "index_meta.json"))
+	if err == nil && !json.Valid(b) {
+		err = fmt.Errorf("index_meta.json is not JSON (%d bytes)", len(b))
+	}
+	if err != nil {
+		if errors.Is(err, os.ErrPermission) {
+			return fmt.Errorf("open %s shard %s: %w", IndexFile, filepath.Base(dir), err)
+		}
+		return fmt.Errorf("open %s shard %s: %w: %v", IndexFile, filepath.Base(dir), errBrokenShard, err)
+	}
+	return nil
 }
 
 // list returns the open shards, sorted by key.
