@@ -249,8 +249,11 @@ func TestRetryAfterPausesTheHost(t *testing.T) {
 		burst      = 2 // the first two advert requests get 429
 		retryAfter = time.Second
 		// A request the client sent before it read a 429 may still arrive
-		// just after it: transit on loopback, with a generous margin.
-		grace = 100 * time.Millisecond
+		// just after it: transit on loopback, plus scheduling delays under
+		// -race on a loaded 2-core machine. Without the host pause, four
+		// workers on 100 ms pages would send ≈ 25 requests in the 700 ms
+		// left of the window, so the margin does not hide the defect.
+		grace = 300 * time.Millisecond
 	)
 	var mu sync.Mutex
 	served429 := 0
