@@ -99,6 +99,9 @@ func TestCensusOverSimulatedWeeks(t *testing.T) {
 	// What changed since week 3 began: the runs of weeks 3 and 4.
 	checkChanges(t, dataDir, corpus, start, 3, weeks)
 
+	// explain of a changed advert explains its current content.
+	checkExplainChanged(t, dataDir)
+
 	// Search in a period: the adverts live in week 2.
 	liveW2 := 0
 	for i := range corpus.Adverts {
