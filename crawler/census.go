@@ -56,6 +56,10 @@ type adMemory struct {
 	Pre    string       `json:"p,omitempty"`
 	Images []ad.ImageFP `json:"i,omitempty"`
 	Empty  []string     `json:"e,omitempty"`
+	// Seen is when the advert was last sighted (Unix seconds; 0 in
+	// entries written before it was kept): PurgeAdverts drops the
+	// memory of adverts not sighted for longer than the retention.
+	Seen int64 `json:"t,omitempty"`
 }
 
 var (
@@ -216,7 +220,7 @@ func putCensus(tx *bolt.Tx, runID string, cc *censusCommit) error {
 		if err := putAdURL(tx, pc.url, &urlMemory{ID: pc.sighting.AdID, ETag: pc.etag, LastMod: pc.lastMod}); err != nil {
 			return err
 		}
-		return putAdvert(tx, pc.sighting.AdID, &adMemory{Hash: pc.sighting.Hash, Pre: pc.pre, Images: pc.images, Empty: pc.empty})
+		return putAdvert(tx, pc.sighting.AdID, &adMemory{Hash: pc.sighting.Hash, Pre: pc.pre, Images: pc.images, Empty: pc.empty, Seen: pc.sighting.At.Unix()})
 	case cc.listing:
 		return failed.Put([]byte("listing"), []byte{1})
 	case cc.failed != "":
