@@ -17,12 +17,16 @@ type AdvertPurge struct {
 	Adverts int `json:"adverts"`
 	URLs    int `json:"urls"`
 	Stamped int `json:"stamped"`
+	// Listings are the entries of "listings" (a listing page's body
+	// hash, revisit.go) last committed before the cutoff.
+	Listings int `json:"listings"`
 }
 
 // PurgeAdverts forgets the adverts that no run has sighted since cutoff:
 // their entry in the bucket "adverts" (last content hash, image
 // fingerprints, empty fields) and the entries of "adurls" (advert page
-// URL, validators) that point to them or to no remembered advert. Without
+// URL, validators) that point to them or to no remembered advert; and the
+// listing pages (bucket "listings") no run has committed since cutoff. Without
 // it both buckets keep one entry per advert ever seen. An advert forgotten
 // and sighted again later is published as new (docs/CENSUS.md, "Memory
 // of adverts"). Entries without a last sighting (written before it was
@@ -76,9 +80,30 @@ func (s *Store) PurgeAdverts(cutoff, now time.Time, dryRun bool) (AdvertPurge, e
 				return err
 			}
 		}
-		st = AdvertPurge{Adverts: len(gone), URLs: len(urls), Stamped: len(stamp)}
+		var listings [][]byte
+		if lb := tx.Bucket(bucketListings); lb != nil {
+			err := lb.ForEach(func(k, v []byte) error {
+				var lm listingMemory
+				if err := json.Unmarshal(v, &lm); err != nil {
+					return fmt.Errorf("listing %q: %w", k, err)
+				}
+				if time.Unix(lm.Seen, 0).Before(cutoff) {
+					listings = append(listings, append([]byte(nil), k...))
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		st = AdvertPurge{Adverts: len(gone), URLs: len(urls), Stamped: len(stamp), Listings: len(listings)}
 		if dryRun {
 			return nil
+		}
+		for _, k := range listings {
+			if err := tx.Bucket(bucketListings).Delete(k); err != nil {
+				return err
+			}
 		}
 		for id := range gone {
 			if err := ab.Delete([]byte(id)); err != nil {

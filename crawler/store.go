@@ -69,6 +69,9 @@ type Entry struct {
 	// ID is an advert's key (detail.id) when its URL gives it: the run
 	// queues one URL per key.
 	ID string `json:"id,omitempty"`
+	// Trust marks an advert page listed by an unchanged listing: it may be
+	// sighted from the crawl state without a request (revisit.go).
+	Trust bool `json:"trust,omitempty"`
 }
 
 // Store keeps crawl runs and their frontier (queued and finished URLs) in
