@@ -404,6 +404,7 @@ func checkTrendAndSnapshots(t *testing.T, dataDir string, c *demoarena.Corpus, s
 	if len(got) != len(want) {
 		t.Errorf("trend has %d rows, want %d", len(got), len(want))
 	}
+	checkTrendSuppressed(t, dataDir, want)
 	recs, err = csv.NewReader(strings.NewReader(runMain(t, "export", "counts", "--data", dataDir, "--by", "snapshot", "--min-cell", "0"))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
