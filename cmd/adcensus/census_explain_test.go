@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"testing"
 
 	"adcensus/dedup/cluster"
@@ -26,9 +27,27 @@ func checkExplainChanged(t *testing.T, dataDir string) {
 		}
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The cluster state counts a changed advert once, by its current
+	// content, as the index does.
+	ads, persons, networks, err := ix.Stats(context.Background())
 	ix.Close()
 	if err != nil {
 		t.Fatal(err)
+	}
+	cl, err := cluster.OpenReadOnly(filepath.Join(dataDir, clusterStateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cads, cpersons, cnetworks, err := cl.Stats()
+	cl.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cads != ads || cpersons != persons || cnetworks != networks {
+		t.Errorf("cluster state counts %d adverts, %d persons, %d networks; the index %d, %d, %d", cads, cpersons, cnetworks, ads, persons, networks)
 	}
 	if len(changed) == 0 {
 		t.Fatal("no advert changed content in the simulated weeks")
