@@ -20,13 +20,19 @@ type AdvertPurge struct {
 	// Listings are the entries of "listings" (a listing page's body
 	// hash, revisit.go) last committed before the cutoff.
 	Listings int `json:"listings"`
+	// Runs are the finished runs ended before the cutoff whose census
+	// buckets (sighted/RUN, failed/RUN: what built their run end, which
+	// is published) were removed.
+	Runs int `json:"runs"`
 }
 
 // PurgeAdverts forgets the adverts that no run has sighted since cutoff:
 // their entry in the bucket "adverts" (last content hash, image
 // fingerprints, empty fields) and the entries of "adurls" (advert page
 // URL, validators) that point to them or to no remembered advert; and the
-// listing pages (bucket "listings") no run has committed since cutoff. Without
+// listing pages (bucket "listings") no run has committed since cutoff;
+// and the census buckets of finished runs ended before cutoff (their run
+// end is published: a run whose end was not is still "running"). Without
 // it both buckets keep one entry per advert ever seen. An advert forgotten
 // and sighted again later is published as new (docs/CENSUS.md, "Memory
 // of adverts"). Entries without a last sighting (written before it was
@@ -96,9 +102,36 @@ func (s *Store) PurgeAdverts(cutoff, now time.Time, dryRun bool) (AdvertPurge, e
 				return err
 			}
 		}
-		st = AdvertPurge{Adverts: len(gone), URLs: len(urls), Stamped: len(stamp), Listings: len(listings)}
+		var runs []string
+		if rb := tx.Bucket(bucketRuns); rb != nil {
+			err := rb.ForEach(func(k, v []byte) error {
+				var r Run
+				if err := json.Unmarshal(v, &r); err != nil {
+					return fmt.Errorf("run %q: %w", k, err)
+				}
+				if r.Status != "running" && !r.Ended.IsZero() && r.Ended.Before(cutoff) &&
+					(tx.Bucket(sightedBucket(r.ID)) != nil || tx.Bucket(failedBucket(r.ID)) != nil) {
+					runs = append(runs, r.ID)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		st = AdvertPurge{Adverts: len(gone), URLs: len(urls), Stamped: len(stamp), Listings: len(listings), Runs: len(runs)}
 		if dryRun {
 			return nil
+		}
+		for _, id := range runs {
+			for _, b := range [][]byte{sightedBucket(id), failedBucket(id)} {
+				if tx.Bucket(b) == nil {
+					continue
+				}
+				if err := tx.DeleteBucket(b); err != nil {
+					return err
+				}
+			}
 		}
 		for _, k := range listings {
 			if err := tx.Bucket(bucketListings).Delete(k); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,7 +113,8 @@ func TestPurgeAdvertsForgetsAdvertsNotSighted(t *testing.T) {
 	store = open()
 
 	cutoff, now := day.AddDate(0, 0, 3), day.AddDate(0, 0, 8)
-	want := crawler.AdvertPurge{Adverts: 2, URLs: 2, Stamped: 1}
+	// Also the census buckets of the first run (ended before the cutoff).
+	want := crawler.AdvertPurge{Adverts: 2, URLs: 2, Stamped: 1, Runs: 1}
 	got, err := store.PurgeAdverts(cutoff, now, true)
 	if err != nil || got != want {
 		t.Fatalf("dry run: %+v, %v; want %+v", got, err, want)
@@ -140,6 +142,18 @@ func TestPurgeAdvertsForgetsAdvertsNotSighted(t *testing.T) {
 	}
 	if got, want := adverts[id(1)]["t"], float64(now.Unix()); got != want {
 		t.Errorf("advert 1 (no last sighting kept) stamped %v, want the purge's time %v", got, want)
+	}
+	var sighted []string
+	raw(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			if strings.HasPrefix(string(name), "sighted/") {
+				sighted = append(sighted, string(name))
+			}
+			return nil
+		})
+	})
+	if len(sighted) != 1 {
+		t.Errorf("census buckets of runs left: %v, want the second run's only", sighted)
 	}
 	store = open()
 

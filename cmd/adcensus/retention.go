@@ -157,7 +157,8 @@ func (p *purgeReport) write(w io.Writer) {
 	fmt.Fprintf(w, "  index: the text of %d and the contacts of %d of %d adverts (their count fields stay)\n", p.Index.Texts, p.Index.Contacts, p.Index.Examined)
 	fmt.Fprintf(w, "  WARC archives: %d files, %d bytes\n", p.WARCFiles, p.WARCBytes)
 	fmt.Fprintf(w, "  crawl frontiers (URLs) of finished runs: %d\n", p.Frontiers)
-	fmt.Fprintf(w, "  crawl memory of adverts not sighted within the stream's max_age: %d adverts, %d advert URLs\n", p.CrawlAdverts.Adverts, p.CrawlAdverts.URLs)
+	fmt.Fprintf(w, "  crawl memory of adverts not sighted within the stream's max_age: %d adverts, %d advert URLs, %d listing pages; the sightings of %d runs\n",
+		p.CrawlAdverts.Adverts, p.CrawlAdverts.URLs, p.CrawlAdverts.Listings, p.CrawlAdverts.Runs)
 	if p.CrawlAdverts.Stamped > 0 {
 		fmt.Fprintf(w, "  crawl memory of adverts with no last sighting kept (older crawl.db): %d, counted as sighted now\n", p.CrawlAdverts.Stamped)
 	}
