@@ -76,12 +76,13 @@ type listingMemory struct {
 	Seen int64  `json:"t"`
 }
 
-// checkListing notes the hash of a listing page's body for its commit and,
-// when the arena trusts unchanged listings and the body is the one last
-// committed, marks the advert pages it adds to be sighted from the crawl
-// state (Entry.Trust).
+// checkListing notes the hash of a listing page's body for its commit
+// (with a census sink, whatever the arena's revisit setting, so that
+// turning trust on pays from the next run) and, when the arena trusts
+// unchanged listings and the body is the one last committed, marks the
+// advert pages it adds to be sighted from the crawl state (Entry.Trust).
 func (c *Crawler) checkListing(p *page, body []byte) {
-	if !c.trustsListings() {
+	if c.censusSink() == nil {
 		return
 	}
 	sum := sha256.Sum256(body)
@@ -104,7 +105,7 @@ func (c *Crawler) checkListing(p *page, body []byte) {
 		c.log.Warn("read listing memory: fetching its adverts", "url", p.entry.URL, "err", err)
 		return
 	}
-	if m == nil || m.Hash != h {
+	if m == nil || m.Hash != h || !c.trustsListings() {
 		return
 	}
 	for i := range p.add {
