@@ -28,37 +28,37 @@ type Version struct {
 	PersonID string `json:"person_id"`
 }
 
-// hasVersions reports whether any advert of the state has a versioned id
-// (then the counts must fold versions). c.mu must be held.
-func (s *state) hasVersions() bool {
-	for _, id := range s.ids {
-		if strings.Contains(id, "@v") {
-			if _, v := ad.SplitVersion(id); v != "" {
-				return true
-			}
+// current returns the refs of the adverts' current contents (for an
+// advert with versions, the version that entered the state last; its
+// first content is always the first to enter), or nil when no advert has
+// a second content (then every ref is current). c.mu must be held.
+func (s *state) current() []uint32 {
+	last := map[string]uint32{} // advert with versions → its current ref
+	for r, id := range s.ids {
+		if !strings.Contains(id, versionSep) {
+			continue
+		}
+		if base, v := ad.SplitVersion(id); v != "" {
+			last[base] = uint32(r) // refs ascend: the last one wins
 		}
 	}
-	return false
-}
-
-// current returns, per advert, the ref of its current content (the
-// version that entered the state last), or nil when no advert has a
-// second content (then every ref is current). c.mu must be held.
-func (s *state) current() []uint32 {
-	if !s.hasVersions() {
+	if len(last) == 0 {
 		return nil
 	}
-	last := make(map[string]uint32, len(s.ids))
+	refs := make([]uint32, 0, len(s.ids))
 	for r, id := range s.ids {
 		base, _ := ad.SplitVersion(id)
-		last[base] = uint32(r) // refs ascend: the last one wins
-	}
-	refs := make([]uint32, 0, len(last))
-	for _, r := range last {
-		refs = append(refs, r)
+		if cur, ok := last[base]; ok && cur != uint32(r) {
+			continue // an earlier content
+		}
+		refs = append(refs, uint32(r))
 	}
 	return refs
 }
+
+// versionSep is what separates an advert id from its version
+// (ad.VersionedID); a cheap test before ad.SplitVersion.
+const versionSep = "@v"
 
 // versionsOf returns the contents of advert base (the id without a
 // version suffix) in the order they entered the state, oldest first.
