@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,5 +131,76 @@ detail:
 	cfg, err := crawler.ParseArena("r.yaml", []byte(base+"revisit: {listings: trust, refresh: 48h}\n"))
 	if err != nil || cfg.Revisit.Listings != crawler.RevisitTrust || time.Duration(cfg.Revisit.Refresh) != 48*time.Hour {
 		t.Fatalf("good revisit section: %+v, %v", cfg, err)
+	}
+}
+
+// cancellingSink cancels the crawl after n sightings.
+type cancellingSink struct {
+	*censusSink
+	n      atomic.Int64
+	after  int64
+	cancel context.CancelFunc
+}
+
+func (s *cancellingSink) PublishSightingAsync(ctx context.Context, sg *ad.Sighting, done func(error)) error {
+	if s.n.Add(1) == s.after {
+		s.cancel()
+	}
+	return s.censusSink.PublishSightingAsync(ctx, sg, done)
+}
+
+// A re-crawl under revisit.listings: trust interrupted part way and
+// resumed ends as one uninterrupted: the run sights every advert (once in
+// its run end), complete, nothing published, no advert page asked for.
+func TestTrustedRecrawlInterruptedAndResumed(t *testing.T) {
+	arena := newCensusArena(t, 30)
+	cfg := arena.config(t)
+	cfg.Revisit.Listings = crawler.RevisitTrust
+	store := mustStore(t, t.TempDir())
+	sink := &censusSink{}
+	day := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	crawl := func(ctx context.Context, s crawler.Sink) (*crawler.Run, error) {
+		t.Helper()
+		now := day
+		c, err := crawler.New(cfg, crawler.Options{Store: store, Sink: s, Pseudo: contact.New(bytes.Repeat([]byte{7}, 32)),
+			AutoResume: true, RetryBase: time.Millisecond, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Run(ctx)
+	}
+	if _, err := crawl(context.Background(), sink); err != nil {
+		t.Fatal(err)
+	}
+	sink.take()
+	day = day.AddDate(0, 0, 1)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r0 := arena.adPages.Load()
+	if _, err := crawl(ctx, &cancellingSink{censusSink: sink, after: 8, cancel: cancel}); err == nil {
+		t.Fatal("the interrupted re-crawl ended without an error")
+	}
+	_, first, _ := sink.take()
+	run, err := crawl(context.Background(), sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ads, second, end := sink.take()
+	ids := map[string]bool{}
+	for _, sg := range append(first, second...) {
+		if sg.Run != run.ID || sg.Changed {
+			t.Errorf("sighting %+v: want unchanged, of the resumed run %s", sg, run.ID)
+		}
+		ids[sg.AdID] = true
+	}
+	if len(first) == 0 || len(first) >= 30 || len(ids) != 30 || len(ads) != 0 {
+		t.Fatalf("interrupted %d sightings, resumed %d; %d adverts sighted, %d published; want part, the rest, 30, 0", len(first), len(second), len(ids), len(ads))
+	}
+	if !end.Complete || end.Sighted != 30 || end.Changed != 0 || end.Run != run.ID {
+		t.Fatalf("run end %+v: want run %s complete with 30 sighted", end, run.ID)
+	}
+	if n := arena.adPages.Load() - r0; n != 0 {
+		t.Errorf("interrupted and resumed re-crawl asked for %d advert pages, want none", n)
 	}
 }
