@@ -45,7 +45,15 @@ type pageCensus struct {
 	fetched int64
 	// listing is, for a listing page, the hash of its body (revisit.go).
 	listing string
+	// via says how an advert sighted without extraction was: viaNotModified
+	// (304) or viaTrusted (an unchanged listing); "" when extracted.
+	via string
 }
+
+const (
+	viaNotModified = "304"
+	viaTrusted     = "trusted"
+)
 
 // censusCommit is what CommitPages records for the census about one page.
 type censusCommit struct {

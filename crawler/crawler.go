@@ -540,6 +540,7 @@ func (c *Crawler) commit(batch []*page) {
 		c.run.Pages++
 		c.run.Ads += p.ads
 		c.run.Reviews += p.nReviews
+		c.countRevisit(c.run, p)
 		if p.errKind != "" {
 			c.run.Errors[p.errKind]++
 			c.Stats.Errors.Add(1)

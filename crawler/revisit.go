@@ -142,10 +142,24 @@ func (c *Crawler) trusted(p *page) bool {
 	p.census = &pageCensus{ready: true,
 		sighting: ad.Sighting{AdID: um.ID, Arena: c.cfg.Name, Run: c.run.ID, At: now, Hash: m.Hash},
 		empty:    m.Empty, pre: m.Pre, images: m.Images, url: p.entry.URL, etag: um.ETag, lastMod: um.LastMod,
-		fetched: m.Fetched}
+		fetched: m.Fetched, via: viaTrusted}
 	p.done.State = "done"
 	c.Stats.Trusted.Add(1)
 	return true
+}
+
+// countRevisit adds a committed page's advert to the run's NotModified or
+// Trusted when it was sighted without being extracted.
+func (c *Crawler) countRevisit(run *Run, p *page) {
+	if p.errKind != "" || p.ads == 0 || p.census == nil || !p.census.ready {
+		return
+	}
+	switch p.census.via {
+	case viaNotModified:
+		run.NotModified++
+	case viaTrusted:
+		run.Trusted++
+	}
 }
 
 // putListing records a committed listing page's body hash.

@@ -33,6 +33,7 @@ func TestTrustUnchangedListings(t *testing.T) {
 	sink := &censusSink{}
 	day := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	var stats struct{ trusted, notModified, requests int64 }
+	var run *crawler.Run
 	crawl := func() {
 		t.Helper()
 		now := day
@@ -42,8 +43,9 @@ func TestTrustUnchangedListings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Run(context.Background()); err != nil {
-			t.Fatal(err)
+		var err2 error
+		if run, err2 = c.Run(context.Background()); err2 != nil {
+			t.Fatal(err2)
 		}
 		stats.trusted, stats.notModified, stats.requests = c.Stats.Trusted.Load(), c.Stats.NotModified.Load(), arena.requests.Load()-r0
 		day = day.AddDate(0, 0, 1)
@@ -65,6 +67,9 @@ func TestTrustUnchangedListings(t *testing.T) {
 	if len(ads) != 0 || len(sightings) != 6 || !end.Complete || end.Sighted != 6 || stats.trusted != 6 || stats.notModified != 0 {
 		t.Fatalf("unchanged crawl: %d published, %d sightings, %d trusted, %d answered 304, end %+v; want 0, 6, 6, 0, complete",
 			len(ads), len(sightings), stats.trusted, stats.notModified, end)
+	}
+	if run.Trusted != 6 || run.NotModified != 0 || run.Ads != 6 {
+		t.Errorf("unchanged crawl's run record: %d trusted, %d not modified, %d adverts; want 6, 0, 6", run.Trusted, run.NotModified, run.Ads)
 	}
 	if stats.requests != 3 {
 		t.Errorf("unchanged crawl made %d requests, want 3: robots.txt and the 2 listing pages", stats.requests)
@@ -92,6 +97,9 @@ func TestTrustUnchangedListings(t *testing.T) {
 	if len(ads) != 0 || len(sightings) != 5 || stats.trusted != 3 || stats.notModified != 2 || !end.Complete {
 		t.Fatalf("crawl after a listing changed: %d published, %d sightings, %d trusted, %d answered 304, end %+v; want 0, 5, 3, 2, complete",
 			len(ads), len(sightings), stats.trusted, stats.notModified, end)
+	}
+	if run.Trusted != 3 || run.NotModified != 2 {
+		t.Errorf("run record: %d trusted, %d not modified; want 3 and 2", run.Trusted, run.NotModified)
 	}
 
 	// Day 4: advert 2's page was last fetched on day 0, more than
