@@ -28,6 +28,13 @@ import (
 // images: what is measured is pages, extraction and bookkeeping.
 func benchArena(b *testing.B, n int) *httptest.Server {
 	b.Helper()
+	srv := httptest.NewServer(benchHandler(n))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+// benchHandler is the bench arena's handler.
+func benchHandler(n int) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "User-agent: *\nDisallow: /private/\n") })
 	mux.HandleFunc("/list", func(w http.ResponseWriter, r *http.Request) {
@@ -51,9 +58,7 @@ func benchArena(b *testing.B, n int) *httptest.Server {
 <span class="age">Ålder: 30 år</span><button class="tel" data-phone="070-174 06 %02s">visa</button>
 <span class="price">1 500 kr</span><footer>%s</footer></body></html>`, strings.Repeat("<a href='/x'>meny</a>", 20), id, id[len(id)-min(2, len(id)):], id[len(id)-min(2, len(id)):], strings.Repeat("<p>info</p>", 20))
 	})
-	srv := httptest.NewServer(mux)
-	b.Cleanup(srv.Close)
-	return srv
+	return mux
 }
 
 // benchConfig describes the bench arena under name: crawls under different

@@ -40,13 +40,27 @@ type pageCensus struct {
 	etag, lastMod string
 	cond          *urlMemory
 	mem           *adMemory
+	// fetched is when the advert's page was last fetched, for a sighting
+	// made without fetching it (revisit.go); 0: at the sighting.
+	fetched int64
+	// listing is, for a listing page, the hash of its body (revisit.go).
+	listing string
+	// via says how an advert sighted without extraction was: viaNotModified
+	// (304) or viaTrusted (an unchanged listing); "" when extracted.
+	via string
 }
+
+const (
+	viaNotModified = "304"
+	viaTrusted     = "trusted"
+)
 
 // censusCommit is what CommitPages records for the census about one page.
 type censusCommit struct {
 	sighted *pageCensus // nil when the page sighted no advert
 	failed  string      // id of the advert whose page failed, or ""
 	listing bool        // a listing or sitemap page failed: the run is incomplete
+	listed  *pageCensus // a listing page fetched: its body hash (revisit.go)
 }
 
 // adMemory is what the crawl state remembers of an advert between runs
@@ -56,6 +70,14 @@ type adMemory struct {
 	Pre    string       `json:"p,omitempty"`
 	Images []ad.ImageFP `json:"i,omitempty"`
 	Empty  []string     `json:"e,omitempty"`
+	// Seen is when the advert was last sighted (Unix seconds; 0 in
+	// entries written before it was kept): PurgeAdverts drops the
+	// memory of adverts not sighted for longer than the retention.
+	Seen int64 `json:"t,omitempty"`
+	// Fetched is when the advert's page was last fetched (200 or 304;
+	// Unix seconds): an advert sighted from an unchanged listing
+	// (revisit.go) keeps it.
+	Fetched int64 `json:"f,omitempty"`
 }
 
 var (
@@ -186,6 +208,8 @@ func (c *Crawler) censusOf(p *page) *censusCommit {
 		return cc
 	case p.errKind != "" && (p.entry.Kind == PageListing || p.entry.Kind == PageSitemap):
 		return &censusCommit{listing: true}
+	case p.errKind == "" && p.entry.Kind == PageListing && p.census != nil && p.census.listing != "":
+		return &censusCommit{listed: p.census}
 	}
 	return nil
 }
@@ -216,7 +240,14 @@ func putCensus(tx *bolt.Tx, runID string, cc *censusCommit) error {
 		if err := putAdURL(tx, pc.url, &urlMemory{ID: pc.sighting.AdID, ETag: pc.etag, LastMod: pc.lastMod}); err != nil {
 			return err
 		}
-		return putAdvert(tx, pc.sighting.AdID, &adMemory{Hash: pc.sighting.Hash, Pre: pc.pre, Images: pc.images, Empty: pc.empty})
+		fetched := pc.fetched
+		if fetched == 0 {
+			fetched = pc.sighting.At.Unix()
+		}
+		return putAdvert(tx, pc.sighting.AdID, &adMemory{Hash: pc.sighting.Hash, Pre: pc.pre, Images: pc.images, Empty: pc.empty,
+			Seen: pc.sighting.At.Unix(), Fetched: fetched})
+	case cc.listed != nil:
+		return putListing(tx, cc.listed.url, cc.listed.listing, cc.listed.sighting.At)
 	case cc.listing:
 		return failed.Put([]byte("listing"), []byte{1})
 	case cc.failed != "":

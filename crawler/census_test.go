@@ -76,6 +76,7 @@ type censusArena struct {
 	broken   map[string]bool // paths answering 500
 	images   atomic.Int64
 	requests atomic.Int64
+	adPages  atomic.Int64 // requests for advert pages
 }
 
 func newCensusArena(t *testing.T, n int) *censusArena {
@@ -112,6 +113,7 @@ func newCensusArena(t *testing.T, n int) *censusArena {
 			}
 			fmt.Fprint(w, "</body></html>")
 		case strings.HasPrefix(r.URL.Path, "/ad/"):
+			a.adPages.Add(1)
 			var id int
 			fmt.Sscan(strings.TrimPrefix(r.URL.Path, "/ad/"), &id)
 			text, ok := a.text[id]

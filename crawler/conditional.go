@@ -110,7 +110,7 @@ func (c *Crawler) notModified(p *page, res fetched) bool {
 	p.ad = &ad.Ad{ID: um.ID, Arena: c.cfg.Name, URL: p.entry.URL, FetchedAt: now}
 	p.census = &pageCensus{ready: true,
 		sighting: ad.Sighting{AdID: um.ID, Arena: c.cfg.Name, Run: c.run.ID, At: now, Hash: m.Hash},
-		empty:    m.Empty, pre: m.Pre, images: m.Images, url: p.entry.URL, etag: um.ETag, lastMod: um.LastMod}
+		empty:    m.Empty, pre: m.Pre, images: m.Images, url: p.entry.URL, etag: um.ETag, lastMod: um.LastMod, via: viaNotModified}
 	c.Stats.NotModified.Add(1)
 	return true
 }

@@ -59,6 +59,8 @@ type ArenaConfig struct {
 	// thread pages (detail.match) are read with Reviews (reviews.go).
 	Kind    string        `yaml:"kind"`
 	Reviews ReviewsConfig `yaml:"reviews"`
+	// Revisit says what a re-crawl may skip (revisit.go).
+	Revisit Revisit `yaml:"revisit"`
 
 	// File is the path the config was loaded from; Hash is the SHA-256 of
 	// its bytes, recorded with every crawl run as provenance.
@@ -244,6 +246,7 @@ func DefaultArenaConfig() ArenaConfig {
 		Browser: DefaultBrowserConfig(),
 		Listing: Listing{Format: "html"},
 		Detail:  Detail{Format: "html", ID: AdvertID{From: "redirect"}},
+		Revisit: Revisit{Listings: RevisitFetch, Refresh: Duration(7 * 24 * time.Hour)},
 		Limits: Limits{
 			MaxPages:    10000,
 			MaxDepth:    100,
@@ -397,7 +400,8 @@ func yamlError(file string, err error) *ConfigError {
 func schemaKeys() map[string][]string {
 	field := []string{"selector", "path", "attr", "regex", "all", "transform"}
 	keys := map[string][]string{
-		"":                 {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "accept_language", "robots", "sitemaps", "archive", "schedule", "canonical", "limits", "fetch", "browser", "listing", "detail", "session", "kind", "reviews"},
+		"":                 {"name", "start_urls", "allowed_domains", "allow_private", "user_agent", "accept_language", "robots", "sitemaps", "archive", "schedule", "canonical", "limits", "fetch", "browser", "listing", "detail", "session", "kind", "reviews", "revisit"},
+		"revisit":          {"listings", "refresh"},
 		"browser":          {"tabs", "pages", "wait_for", "idle", "timeout", "block", "hosts", "scroll"},
 		"browser.wait_for": {"listing", "detail"},
 		"canonical":        {"drop_params"},
@@ -478,7 +482,7 @@ var nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // checks run crawl, limits, pages (detail, then listing), fields, and the
 // first error is returned.
 func (c *ArenaConfig) Validate() error {
-	for _, check := range []func() error{c.validateCrawl, c.validateLimits, c.validatePages, c.validateKind, c.validateFields, c.validateSession, c.validateBrowser} {
+	for _, check := range []func() error{c.validateCrawl, c.validateLimits, c.validatePages, c.validateKind, c.validateFields, c.validateSession, c.validateBrowser, c.validateRevisit} {
 		if err := check(); err != nil {
 			return err
 		}

@@ -108,6 +108,7 @@ type Stats struct {
 	Queued      atomic.Int64
 	InFlight    atomic.Int64 // pages taken from the queue and not yet committed
 	NotModified atomic.Int64 // advert pages answered 304 (conditional.go)
+	Trusted     atomic.Int64 // adverts sighted from unchanged listings (revisit.go)
 }
 
 // Crawler crawls one arena.
@@ -539,6 +540,7 @@ func (c *Crawler) commit(batch []*page) {
 		c.run.Pages++
 		c.run.Ads += p.ads
 		c.run.Reviews += p.nReviews
+		c.countRevisit(c.run, p)
 		if p.errKind != "" {
 			c.run.Errors[p.errKind]++
 			c.Stats.Errors.Add(1)
@@ -639,6 +641,9 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 			}
 		}()
 	}
+	if c.trusted(p) {
+		return p // listed by an unchanged listing: sighted as last time, not fetched
+	}
 	res, kind, err := fetched{final: e.URL}, "", error(nil)
 	if e.Kind != PageSitemap || !isRobotsURL(e.URL) { // robots.txt is read by the fetcher
 		res, kind, err = c.sess.page(c.conditional(ctx, p), e.URL, e.Kind, onRedirect, nil)
@@ -674,6 +679,7 @@ func (c *Crawler) process(ctx context.Context, col *fetcher, e Entry) *page {
 				p.add = append(p.add, Entry{URL: u, Kind: PageListing, Depth: e.Depth + 1})
 			}
 		}
+		c.checkListing(p, res.body)
 	case PageSitemap:
 		if err := c.processSitemap(ctx, col, p, res); err != nil {
 			return fail("parse", err)

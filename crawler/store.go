@@ -35,6 +35,12 @@ type Run struct {
 	// an advert with the same key (detail.id) was already queued or
 	// fetched under another URL in the run.
 	Duplicates int `json:"duplicates,omitempty"`
+	// NotModified counts the adverts sighted from a 304 answer to a
+	// conditional request, Trusted those sighted from an unchanged
+	// listing without a request (revisit.go): neither extracted nor
+	// published. Ads counts them too.
+	NotModified int `json:"not_modified,omitempty"`
+	Trusted     int `json:"trusted,omitempty"`
 	// Output is where the run's adverts went (Options.Output): "stream"
 	// (run, demo: on to the index) or "file" (crawl --out: never
 	// indexed). Empty for runs recorded before it was.
@@ -69,6 +75,9 @@ type Entry struct {
 	// ID is an advert's key (detail.id) when its URL gives it: the run
 	// queues one URL per key.
 	ID string `json:"id,omitempty"`
+	// Trust marks an advert page listed by an unchanged listing: it may be
+	// sighted from the crawl state without a request (revisit.go).
+	Trust bool `json:"trust,omitempty"`
 }
 
 // Store keeps crawl runs and their frontier (queued and finished URLs) in

@@ -255,6 +255,9 @@ func (o *offline) read(in io.Reader, batches chan<- offlineBatch, stats *Offline
 			continue
 		}
 		seen[a.ID] = struct{}{}
+		// One content per advert (the first record): a version the
+		// crawler set on a changed advert does not rename it here.
+		a.Version = ""
 		for _, pr := range r.Problems() {
 			o.log.Debug("advert problem", "ad", a.ID, "problem", pr)
 		}

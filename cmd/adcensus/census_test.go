@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"adcensus/crawler"
 	"adcensus/index"
 	"adcensus/index/census"
 	"adcensus/internal/synthetic/demoarena"
@@ -98,6 +99,9 @@ func TestCensusOverSimulatedWeeks(t *testing.T) {
 
 	// What changed since week 3 began: the runs of weeks 3 and 4.
 	checkChanges(t, dataDir, corpus, start, 3, weeks)
+
+	// explain of a changed advert explains its current content.
+	checkExplainChanged(t, dataDir)
 
 	// Search in a period: the adverts live in week 2.
 	liveW2 := 0
@@ -401,6 +405,7 @@ func checkTrendAndSnapshots(t *testing.T, dataDir string, c *demoarena.Corpus, s
 	if len(got) != len(want) {
 		t.Errorf("trend has %d rows, want %d", len(got), len(want))
 	}
+	checkTrendSuppressed(t, dataDir, want)
 	recs, err = csv.NewReader(strings.NewReader(runMain(t, "export", "counts", "--data", dataDir, "--by", "snapshot", "--min-cell", "0"))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -427,22 +432,38 @@ func TestRevisitCostsAFraction(t *testing.T) {
 	corpus, demo := startDemo(t)
 	dataDir := t.TempDir()
 	var out bytes.Buffer
-	crawl := func() (requests, sent int64) {
+	crawl := func(trust bool) (requests, sent int64) {
 		t.Helper()
 		r0, b0 := demo.Requests(), demo.Bytes()
 		arenas, err := demoArenas(demo)
 		if err != nil {
 			t.Fatal(err)
 		}
+		for _, a := range arenas {
+			if trust && a.Kind != crawler.KindReviews && a.Detail.Links == "" && a.Listing.Items == "" {
+				a.Revisit.Listings = crawler.RevisitTrust
+				if err := a.Validate(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 		if _, err := runPipeline(context.Background(), runOptions{DataDir: dataDir, Arenas: arenas, Quiet: true}, &out, &out); err != nil {
 			t.Fatalf("%v\n%s", err, out.String())
 		}
 		return demo.Requests() - r0, demo.Bytes() - b0
 	}
-	r1, b1 := crawl()
-	r2, b2 := crawl()
+	r1, b1 := crawl(false)
+	r2, b2 := crawl(false)
 	t.Logf("demo arenas (%d adverts): first crawl %d requests, %d bytes; second %d requests, %d bytes (%.1f%% of the requests, %.1f%% of the bytes)",
 		corpus.Ads(), r1, b1, r2, b2, 100*float64(r2)/float64(r1), 100*float64(b2)/float64(b1))
+	// A third crawl with revisit.listings: trust asks for no advert page
+	// (the listings are unchanged) and still sights every advert.
+	r3, b3 := crawl(true)
+	t.Logf("third crawl, revisit.listings: trust: %d requests, %d bytes (%.1f%% of the first crawl's requests, %.1f%% of its bytes)",
+		r3, b3, 100*float64(r3)/float64(r1), 100*float64(b3)/float64(b1))
+	if r3 >= r2-int64(corpus.Ads())/2 {
+		t.Errorf("third crawl (trust) made %d requests, the second %d: advert pages were asked for", r3, r2)
+	}
 	if b2*10 > b1 {
 		t.Errorf("second crawl sent %d bytes, more than a tenth of the first's %d", b2, b1)
 	}
@@ -459,12 +480,15 @@ func TestRevisitCostsAFraction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sighted, changed := 0, 0
-	for _, r := range runs[len(runs)/2:] {
-		sighted += r.Sighted
-		changed += r.Changed
-	}
-	if sighted != corpus.Ads() || changed != 0 {
-		t.Errorf("second crawl sighted %d adverts (%d changed), want %d and 0", sighted, changed, corpus.Ads())
+	for crawl, rs := range [][]census.Run{runs[len(runs)/3 : 2*len(runs)/3], runs[2*len(runs)/3:]} {
+		sighted, changed, gone := 0, 0, 0
+		for _, r := range rs {
+			sighted += r.Sighted
+			changed += r.Changed
+			gone += r.Gone
+		}
+		if sighted != corpus.Ads() || changed != 0 || gone != 0 {
+			t.Errorf("crawl %d sighted %d adverts (%d changed, %d gone), want %d, 0 and 0", crawl+2, sighted, changed, gone, corpus.Ads())
+		}
 	}
 }

@@ -575,14 +575,14 @@ func cmdRuns(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "run\tarena\tstarted\tended\tstatus\tpages\tads\terrors\tconfig\tversion")
+	fmt.Fprintln(tw, "run\tarena\tstarted\tended\tstatus\tpages\tads\tunchanged\terrors\tconfig\tversion")
 	for _, r := range runs {
 		ended := "-"
 		if !r.Ended.IsZero() {
 			ended = r.Ended.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%.12s\t%s\n", r.ID, r.Arena, r.Started.Format(time.RFC3339), ended,
-			r.Status, r.Pages, r.Ads, errorKinds(&r), r.ConfigHash, r.Version)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%.12s\t%s\n", r.ID, r.Arena, r.Started.Format(time.RFC3339), ended,
+			r.Status, r.Pages, r.Ads, r.NotModified+r.Trusted, errorKinds(&r), r.ConfigHash, r.Version)
 	}
 	return tw.Flush()
 }

@@ -133,14 +133,17 @@ func (r RetentionConfig) purgeSchedule() string {
 
 // purgeReport is what one purge removed (or would, in a dry run).
 type purgeReport struct {
-	AsOf         time.Time        `json:"as_of"`
-	DryRun       bool             `json:"dry_run"`
-	Index        index.PurgeStats `json:"index"`
-	WARCFiles    int              `json:"warc_files"`
-	WARCBytes    int64            `json:"warc_bytes"`
-	Frontiers    int              `json:"frontiers"`
-	StreamMaxAge time.Duration    `json:"stream_max_age_ns"`
-	StreamMsgs   uint64           `json:"stream_messages"`
+	AsOf      time.Time        `json:"as_of"`
+	DryRun    bool             `json:"dry_run"`
+	Index     index.PurgeStats `json:"index"`
+	WARCFiles int              `json:"warc_files"`
+	WARCBytes int64            `json:"warc_bytes"`
+	Frontiers int              `json:"frontiers"`
+	// CrawlAdverts is what crawl.db forgot of adverts not sighted within
+	// the stream's max_age (crawler.Store.PurgeAdverts).
+	CrawlAdverts crawler.AdvertPurge `json:"crawl_adverts"`
+	StreamMaxAge time.Duration       `json:"stream_max_age_ns"`
+	StreamMsgs   uint64              `json:"stream_messages"`
 	// ReviewTexts counts the reviews whose text was dropped (advert_text).
 	ReviewTexts int `json:"review_texts"`
 }
@@ -154,6 +157,11 @@ func (p *purgeReport) write(w io.Writer) {
 	fmt.Fprintf(w, "  index: the text of %d and the contacts of %d of %d adverts (their count fields stay)\n", p.Index.Texts, p.Index.Contacts, p.Index.Examined)
 	fmt.Fprintf(w, "  WARC archives: %d files, %d bytes\n", p.WARCFiles, p.WARCBytes)
 	fmt.Fprintf(w, "  crawl frontiers (URLs) of finished runs: %d\n", p.Frontiers)
+	fmt.Fprintf(w, "  crawl memory of adverts not sighted within the stream's max_age: %d adverts, %d advert URLs, %d listing pages; the sightings of %d runs\n",
+		p.CrawlAdverts.Adverts, p.CrawlAdverts.URLs, p.CrawlAdverts.Listings, p.CrawlAdverts.Runs)
+	if p.CrawlAdverts.Stamped > 0 {
+		fmt.Fprintf(w, "  crawl memory of adverts with no last sighting kept (older crawl.db): %d, counted as sighted now\n", p.CrawlAdverts.Stamped)
+	}
 	fmt.Fprintf(w, "  review text (advert_text; the reviews' references stay): %d reviews\n", p.ReviewTexts)
 	switch {
 	case p.StreamMaxAge == 0:
@@ -225,6 +233,14 @@ func purgeStores(ctx context.Context, dataDir string, ix index.Store, crawls *cr
 			return nil, fmt.Errorf("purge crawl frontiers: %w", err)
 		}
 	}
+	// crawl.db's memory of an advert (last content hash, image
+	// fingerprints, page URL and validators) goes with the stream: once
+	// its messages may have passed max_age, so may the memory.
+	if crawls != nil && rep.StreamMaxAge > 0 {
+		if rep.CrawlAdverts, err = crawls.PurgeAdverts(now.Add(-rep.StreamMaxAge), now, dryRun); err != nil {
+			return nil, fmt.Errorf("purge crawl memory of adverts: %w", err)
+		}
+	}
 	if rep.ReviewTexts, err = purgeReviewText(ctx, dataDir, rv, r.AdvertText.cutoff(now), dryRun); err != nil {
 		return nil, fmt.Errorf("purge review text: %w", err)
 	}
@@ -276,7 +292,8 @@ const purgeUsage = `usage: adcensus purge [--config FILE] [--data DIR] [--nats U
 Removes the personal data whose retention (the retention: section of the
 main config) has passed: advert text and contacts in the index (count
 fields stay, so exports do not change), WARC archives and crawl frontiers,
-and applies the stream's max_age. --dry-run only reports (read-only; the
+the crawl state's memory of adverts not sighted within the stream's
+max_age, and applies the stream's max_age. --dry-run only reports (read-only; the
 stream is not opened). See docs/PRIVACY.md.`
 
 // cmdPurge runs 'adcensus purge'.

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"adcensus/crawler"
 	"adcensus/index"
 	indexbleve "adcensus/index/bleve"
 )
@@ -53,6 +56,17 @@ func TestPurgeRetention(t *testing.T) {
 	if !strings.Contains(out, "would remove") || !strings.Contains(out, "WARC archives: 1 files") {
 		t.Errorf("dry run:\n%s", out)
 	}
+	// crawl.db's memory of every advert (all sighted 45 days before the
+	// purge date, longer than the stream's max_age of 30 days) would go.
+	demoAds := 0
+	for _, r := range before {
+		if r.Total {
+			demoAds = r.Ads
+		}
+	}
+	if want := fmt.Sprintf("max_age: %d adverts, %d advert URLs", demoAds, demoAds); demoAds == 0 || !strings.Contains(out, want) {
+		t.Errorf("dry run does not report the crawl memory of the %d adverts (%q):\n%s", demoAds, want, out)
+	}
 	after := snapshotDir(t, data)
 	for p, h := range snap {
 		if after[p] != h {
@@ -94,6 +108,13 @@ func TestPurgeRetention(t *testing.T) {
 	}
 	if n := countFrontiers(t, data, asOf); n != 0 {
 		t.Errorf("%d crawl frontiers kept", n)
+	}
+	var left purgeReport
+	if err := json.Unmarshal([]byte(runMain(t, "purge", "--config", cfg, "--data", data, "--dry-run", "--as-of", asOf.Format(time.RFC3339), "--format", "json")), &left); err != nil {
+		t.Fatal(err)
+	}
+	if left.CrawlAdverts != (crawler.AdvertPurge{}) {
+		t.Errorf("crawl memory of adverts kept past the stream's max_age: %+v", left.CrawlAdverts)
 	}
 	// Aggregates stay.
 	if got := indexCounts(t, data, "arena", "week"); !sameRows(got, before) {

@@ -39,6 +39,20 @@ type Explanation struct {
 	// advert is tied to no one person: "tel:ab12cd34…: used with 2 or
 	// more names".
 	Shared []string `json:"shared,omitempty"`
+	// Explained is the member of the state explained: AdID, or for an
+	// advert whose content changed (ad.Ad.Version) the versioned id of its
+	// current content, AD_ID@v<version> (ad.VersionedID).
+	Explained string `json:"explained"`
+	// Version is the content explained (12 hex digits of its hash); empty
+	// for an advert's first content.
+	Version string `json:"version,omitempty"`
+	// Earlier are the contents the advert had before the one explained,
+	// oldest first, each with the person it was placed in; Later those it
+	// had after it (set only when an earlier content was asked for by its
+	// versioned id). Person and Network list every member, earlier
+	// contents included.
+	Earlier []Version `json:"earlier,omitempty"`
+	Later   []Version `json:"later,omitempty"`
 }
 
 // PersonID is the public id of a person whose smallest ad id is minAdID.
@@ -120,14 +134,17 @@ func (c *Cluster) All(fn func(ad.Assignment) error) error {
 	return nil
 }
 
-// Stats returns the numbers of adverts, persons and networks.
+// Stats returns the numbers of adverts, persons and networks. The
+// contents of a changed advert count as one advert, and a person or
+// network counts when it holds an advert's current content (versions.go).
 func (c *Cluster) Stats() (ads, persons, networks int, err error) {
 	c.lockCommitted()
 	defer c.mu.Unlock()
 	if c.broken != nil {
 		return 0, 0, 0, c.broken
 	}
-	return len(c.st.ids), c.st.count[0], c.st.count[1], nil
+	ads, persons, networks = c.st.foldedStats()
+	return ads, persons, networks, nil
 }
 
 // PersonsWithoutContactOrPhoto returns the number of persons none of
@@ -150,9 +167,10 @@ func (c *Cluster) PersonsWithoutContactOrPhoto() (int, error) {
 			attributed[s.comp[0][r]] = true
 		}
 	}
+	live := s.currentRoots() // nil: every person holds a current content
 	n := 0
 	for r := range s.profs {
-		if s.comp[0][r] == uint32(r) && !attributed[r] {
+		if s.comp[0][r] == uint32(r) && !attributed[r] && (live == nil || live[uint32(r)]) {
 			n++
 		}
 	}
@@ -160,7 +178,9 @@ func (c *Cluster) PersonsWithoutContactOrPhoto() (int, error) {
 }
 
 // Explain returns the person and network of an advert, their members and
-// the evidence linking them, or ErrNotFound.
+// the evidence linking them, or ErrNotFound. An advert whose content
+// changed is explained by its current content (the version placed last);
+// a versioned id (AD_ID@v<version>) explains that content.
 func (c *Cluster) Explain(adID string) (*Explanation, error) {
 	c.lockCommitted()
 	defer c.mu.Unlock()
@@ -169,8 +189,20 @@ func (c *Cluster) Explain(adID string) (*Explanation, error) {
 		return nil, err
 	}
 	s := c.st
+	base, _ := ad.SplitVersion(adID)
+	var earlier, later []Version
+	if vs := s.versionsOf(base); len(vs) > 1 {
+		at := len(vs) - 1
+		if adID != base {
+			at = slices.IndexFunc(vs, func(v Version) bool { return v.ID == adID })
+		}
+		earlier, later = vs[:at], vs[at+1:]
+		ref = s.pos[vs[at].ID]
+	}
 	as := s.assignment(ref)
-	ex := &Explanation{AdID: adID, PersonID: as.PersonID, NetworkID: as.NetworkID}
+	_, version := ad.SplitVersion(as.AdID)
+	ex := &Explanation{AdID: adID, PersonID: as.PersonID, NetworkID: as.NetworkID,
+		Explained: as.AdID, Version: version, Earlier: earlier, Later: later}
 	for sc, dst := range []*[]string{&ex.Person, &ex.Network} {
 		for _, m := range s.members[sc][s.comp[sc][ref]] {
 			*dst = append(*dst, s.ids[m])

@@ -22,6 +22,10 @@ type TrendRow struct {
 	// Suppression is "primary" or "secondary" when Active is withheld
 	// (then New and Gone too), as in export counts.
 	Suppression string `json:"suppression,omitempty"`
+	// Withheld is "secondary" when New or Gone is withheld, though not
+	// small, because with the active counts it would have narrowed the
+	// other, small one (trend_suppress.go).
+	Withheld string `json:"withheld,omitempty"`
 }
 
 // Trend lists persons active, new and gone per period (index.DimWeek or
@@ -122,21 +126,28 @@ func Trend(ctx context.Context, docs Docs, st *Store, by, period string, q Query
 		c := row(r.Group[0], r.Group[1])
 		c.Active, c.Suppression = r.Persons, r.Suppression
 	}
+	// Suppression over every period (a period outside q's still tells
+	// the change of the active count into the first one inside), then
+	// the periods of q.
+	var all []TrendRow
+	for _, r := range counts {
+		if r.Suppression != "" {
+			r.Active, r.New, r.Gone = -1, -1, -1
+		} else {
+			r.New, r.Gone = suppress(r.New, minCell), suppress(r.Gone, minCell)
+		}
+		all = append(all, *r)
+	}
+	protectNewGone(all, periods, minCell)
 	var out []TrendRow
 	for i, p := range periods {
 		if !q.Period.Contains(starts[i]) {
 			continue
 		}
-		for c, r := range counts {
-			if c.period != p {
-				continue
+		for _, r := range all {
+			if r.Period == p {
+				out = append(out, r)
 			}
-			if r.Suppression != "" {
-				r.Active, r.New, r.Gone = -1, -1, -1
-			} else {
-				r.New, r.Gone = suppress(r.New, minCell), suppress(r.Gone, minCell)
-			}
-			out = append(out, *r)
 		}
 	}
 	slices.SortFunc(out, func(a, b TrendRow) int {
