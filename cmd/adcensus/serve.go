@@ -150,6 +150,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Patterns:       func() ([]*patterns.Pattern, error) { return loadPatterns("") },
 		OIDC:           oidc,
 		Explain:        ex.Func(),
+		Changes:        apiChanges(*dataDir, ix),
 		App:            app.Handler(),
 	})
 	if err != nil {

@@ -393,6 +393,25 @@ func TestWebApp(t *testing.T) {
 		if err := json.Unmarshal(js, &rep); err != nil || len(rep.Rows) == 0 {
 			t.Errorf("counts JSON download: %v, %d rows", err, len(rep.Rows))
 		}
+		// What changed since a date before the demo's crawl: every advert
+		// new, both arenas new, per arena in a chart and a table.
+		b.open("#/changes?since=2026-01-01")
+		b.heading("Förändringar")
+		b.waitFor("the changes chart", `document.querySelectorAll("#chart-changes rect").length > 0`)
+		got := evalJS[string](b, `document.getElementById("changes-table").innerText`)
+		for _, want := range []string{"blomstra", "nattlinjen", "ny arena"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("changes table does not show %q: %.400s", want, got)
+			}
+		}
+		if got := evalJS[string](b, `document.getElementById("changes-summary").innerText`); !strings.Contains(got, "76 nya") {
+			t.Errorf("changes summary: %q, want the demo's 76 persons new", got)
+		}
+		b.shot("changes")
+		b.axe("changes")
+		// A bad date is the API's 400, shown on the page.
+		b.open("#/changes?since=2026-W60")
+		b.waitFor("the error", `document.querySelector("p.error[data-status='400']")`)
 		// Adverts, persons and networks are refused: the 403 page.
 		for _, frag := range []string{"#/advert/x1", "#/person/P1", "#/network/N1"} {
 			b.open(frag)

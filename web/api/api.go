@@ -119,6 +119,9 @@ type Options struct {
 	// Explain explains an advert's person and network for
 	// /api/adverts/{id}/explain (nil: 501).
 	Explain ExplainFunc
+	// Changes reports what changed since a run or a time for /api/changes
+	// (nil: 501).
+	Changes ChangesFunc
 	// App, if set, answers GET requests outside /api/ (the web app,
 	// web/app), behind the same security headers and Host check.
 	App http.Handler

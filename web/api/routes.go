@@ -51,7 +51,11 @@ var (
 	readsAdverts    = []auth.Role{auth.Analyst}
 	readsAggregates = []auth.Role{auth.Analyst, auth.Researcher}
 	watchesCrawls   = []auth.Role{auth.Operator, auth.Admin}
-	administers     = []auth.Role{auth.Admin}
+	// readsChanges: what changed is aggregate (advert and person counts
+	// per arena, small cells suppressed) and tells operators which runs
+	// to look at (docs/PRIVACY.md: census).
+	readsChanges = []auth.Role{auth.Analyst, auth.Researcher, auth.Operator}
+	administers  = []auth.Role{auth.Admin}
 )
 
 func (s *server) table() []route {
@@ -71,6 +75,7 @@ func (s *server) table() []route {
 		r("GET", "/api/export/counts", "exportCounts", ByRole, readsAggregates, s.exportCounts),
 		r("GET", "/api/export/facts", "exportFacts", ByRole, readsAggregates, s.exportFacts),
 		r("GET", "/api/overlap", "overlap", ByRole, readsAggregates, s.overlap),
+		r("GET", "/api/changes", "changes", ByRole, readsChanges, s.changes),
 		r("GET", "/api/runs", "runs", ByRole, watchesCrawls, s.runs),
 		r("GET", "/api/schedules", "schedules", ByRole, watchesCrawls, s.schedules),
 		r("GET", "/api/users", "listUsers", ByRole, administers, s.listUsers),

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"adcensus/index"
+	"adcensus/index/census"
+	"adcensus/web/api"
+)
+
+// apiChanges is the API's Options.Changes over the index and the census of
+// a data directory (census.db opened read-only for each request, as
+// 'adcensus changes'): since a run (ok=false when there is no such ended
+// run) or a time.
+func apiChanges(dataDir string, ix index.Store) api.ChangesFunc {
+	return func(ctx context.Context, run string, since time.Time, minCell int) (*census.Changes, bool, error) {
+		st, err := openCensusRead(dataDir)
+		if err != nil {
+			return nil, false, err
+		}
+		if st == nil {
+			return nil, false, api.ErrNoCensus
+		}
+		defer st.Close()
+		if run != "" {
+			t, err := st.SinceRun(run)
+			if err != nil {
+				return nil, false, nil
+			}
+			since = t
+		}
+		ch, err := census.ReportChanges(ctx, ix, st, since, minCell)
+		return ch, err == nil, err
+	}
+}
