@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -69,8 +70,41 @@ func (e *explainer) Func() api.ExplainFunc {
 		if err != nil {
 			return nil, false, err
 		}
-		return ex, true, nil
+		ims, err := e.cl.Images(adID)
+		if err != nil {
+			return nil, false, err
+		}
+		return advertExplanation{Explanation: ex, Images: photoFingerprints(ims)}, true, nil
 	}
+}
+
+// advertExplanation is the answer of /api/adverts/{id}/explain: the
+// explanation and the advert's photo fingerprints (the advert page shows
+// them; the photos themselves are never kept).
+type advertExplanation struct {
+	*cluster.Explanation
+	Images []photoFingerprint `json:"images"`
+}
+
+// photoFingerprint is one image of an advert as the de-duplication
+// compares it: its perceptual hash and its mirror's, in hex, and why it is
+// a stock photo when it is one.
+type photoFingerprint struct {
+	PHash  string `json:"phash"`
+	Mirror string `json:"mirror,omitempty"`
+	Stock  string `json:"stock,omitempty"`
+}
+
+func photoFingerprints(ims []cluster.ImageHash) []photoFingerprint {
+	out := make([]photoFingerprint, 0, len(ims))
+	for _, im := range ims {
+		f := photoFingerprint{PHash: fmt.Sprintf("%016x", im.PHash), Stock: im.Stock}
+		if im.HasMirror {
+			f.Mirror = fmt.Sprintf("%016x", im.Mirror)
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // closeIdle closes the cluster state after explainIdle without use.

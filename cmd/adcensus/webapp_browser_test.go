@@ -304,6 +304,17 @@ func TestWebApp(t *testing.T) {
 		if got := evalJS[string](b, `document.getElementById("advert-facts").innerText`); !strings.Contains(got, "Arena") {
 			t.Errorf("advert page: %.300s", got)
 		}
+		// Its photos' fingerprints: 16 hex digits each (the demo's adverts
+		// have photos), never an image.
+		b.waitFor("the photo fingerprints", `document.querySelector("#photos table, #photos p:not(.meta)")`)
+		if fps := evalJS[[]string](b, `[...document.querySelectorAll("#photos td code")].map(c => c.textContent)`); len(fps) == 0 {
+			t.Errorf("advert page shows no photo fingerprints: %.300s", evalJS[string](b, `document.getElementById("photos").innerText`))
+		} else if len(fps[0]) != 16 {
+			t.Errorf("photo fingerprint %q: want 16 hex digits", fps[0])
+		}
+		if n := evalJS[int](b, `document.querySelectorAll("main img").length`); n != 0 {
+			t.Errorf("advert page shows %d images", n)
+		}
 		b.shot("advert")
 		b.axe("advert")
 		if n := evalJS[int](b, `document.querySelectorAll("#advert-facts a[href^='#/network/']").length`); n > 0 {

@@ -122,6 +122,10 @@ type Options struct {
 	// Changes reports what changed since a run or a time for /api/changes
 	// (nil: 501).
 	Changes ChangesFunc
+	// Crawls starts and follows crawls in this process (nil: 501);
+	// RunErrors lists a run's failed pages (nil: 501). crawls.go.
+	Crawls    CrawlControl
+	RunErrors RunErrorsFunc
 	// App, if set, answers GET requests outside /api/ (the web app,
 	// web/app), behind the same security headers and Host check.
 	App http.Handler
@@ -308,6 +312,8 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, errNotImplemented):
 		return http.StatusNotImplemented
+	case errors.Is(err, ErrCrawlRunning):
+		return http.StatusConflict
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable
 	}

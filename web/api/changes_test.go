@@ -52,10 +52,10 @@ func TestChanges(t *testing.T) {
 	}
 	srv := MustServer(t, x, docSource(x), api.Options{Changes: changes})
 	type arena struct {
-		Arena                                string
+		Arena                                 string
 		New, Changed, Gone, Back, Before, Now *int
-		Trend                                string
-		Suppressed                           []string
+		Trend                                 string
+		Suppressed                            []string
 	}
 	type report struct {
 		SinceAs string `json:"since_as"`
