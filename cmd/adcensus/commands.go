@@ -308,6 +308,12 @@ func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) err
 // whose adverts went to the index (not 'crawl --out' runs). Problems
 // reading a part are recorded in its place, never fatal to the export.
 func provenance(ctx context.Context, dataDir string, ix index.Store) map[string]any {
+	return provenanceWith(ctx, dataDir, ix, nil)
+}
+
+// provenanceWith is provenance with the crawl state held open by the
+// process (serve --pipeline), or nil to open it.
+func provenanceWith(ctx context.Context, dataDir string, ix index.Store, held *crawler.Store) map[string]any {
 	p := map[string]any{
 		"adcensus_version": Version,
 		"generated_at":     time.Now().UTC().Format(time.RFC3339),
@@ -335,12 +341,20 @@ func provenance(ctx context.Context, dataDir string, ix index.Store) map[string]
 			}
 		}
 	}
+	if held != nil {
+		return provenanceRuns(p, held)
+	}
 	store, err := openCrawlState(dataDir)
 	if err != nil {
 		p["runs_error"] = err.Error()
 		return p
 	}
 	defer store.Close()
+	return provenanceRuns(p, store)
+}
+
+// provenanceRuns adds the runs of the crawl state to a provenance.
+func provenanceRuns(p map[string]any, store *crawler.Store) map[string]any {
 	runs, err := store.Runs()
 	if err != nil {
 		p["runs_error"] = err.Error()

@@ -11,18 +11,21 @@ import (
 
 // apiChanges is the API's Options.Changes over the index and the census of
 // a data directory (census.db opened read-only for each request, as
-// 'adcensus changes'): since a run (ok=false when there is no such ended
+// 'adcensus changes', unless the process holds it): since a run (ok=false when there is no such ended
 // run) or a time.
-func apiChanges(dataDir string, ix index.Store) api.ChangesFunc {
+func apiChanges(dataDir string, ix index.Store, held *census.Store) api.ChangesFunc {
 	return func(ctx context.Context, run string, since time.Time, minCell int) (*census.Changes, bool, error) {
-		st, err := openCensusRead(dataDir)
-		if err != nil {
-			return nil, false, err
-		}
+		st := held // serve --pipeline: the process's own
 		if st == nil {
-			return nil, false, api.ErrNoCensus
+			var err error
+			if st, err = openCensusRead(dataDir); err != nil {
+				return nil, false, err
+			}
+			if st == nil {
+				return nil, false, api.ErrNoCensus
+			}
+			defer st.Close()
 		}
-		defer st.Close()
 		if run != "" {
 			t, err := st.SinceRun(run)
 			if err != nil {

@@ -24,6 +24,8 @@ type CrawlControl interface {
 	Crawls() []CrawlStatus
 	// Crawl is one of them by its id.
 	Crawl(id string) (CrawlStatus, bool)
+	// Done is closed when the server stops: the event streams end.
+	Done() <-chan struct{}
 }
 
 // Errors of CrawlControl.Start.
@@ -181,6 +183,8 @@ func (s *server) crawlEvents(w http.ResponseWriter, r *http.Request) error {
 		}
 		select {
 		case <-ctx.Done():
+			return nil
+		case <-cc.Done():
 			return nil
 		case <-t.C:
 		}
