@@ -62,6 +62,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	proxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client")
 	rateLimit := fs.Float64("rate-limit", api.DefaultRateLimit, "requests a second per token, user or address (negative: no limit)")
 	hostPipeline := fs.Bool("pipeline", false, "host the pipeline (embedded NATS, the stages) for the arenas of --config in this process: operators start crawls in the web app and follow them live (docs/WEBAPP.md)")
+	schedule := fs.Bool("schedule", false, "with --pipeline: also crawl each arena on its schedule, as 'run --schedule'")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: adcensus serve [--addr 127.0.0.1:8080] [--data DIR] [--tls-cert F --tls-key F] [--host NAME]\n\n"+
 			"Serves the web app at / (docs/WEBAPP.md) and the JSON API at /api/ (docs/API.md).\n"+
@@ -84,6 +85,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfgDir := "."
 	if *hostPipeline && *cfgPath == "" {
 		return usageError{"--pipeline needs --config CONFIG: the arenas to crawl"}
+	}
+	if *schedule && !*hostPipeline {
+		return usageError{"--schedule needs --pipeline: serve crawls only when it hosts the pipeline"}
 	}
 	if *cfgPath != "" {
 		c, as, err := loadConfig(*cfgPath)
@@ -205,6 +209,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if host != nil {
 		fmt.Fprintf(stdout, "hosting the pipeline on %s: operators start crawls of %s at %s://%s/#/runs\n",
 			*dataDir, strings.Join(host.Arenas(), ", "), scheme, ln.Addr())
+		if *schedule {
+			host.schedule(stdout)
+		}
 	}
 
 	served := make(chan error, 1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"slices"
@@ -117,36 +118,56 @@ func (h *crawlHost) Start(arena, who string) (api.CrawlStatus, error) {
 	if cfg == nil {
 		return api.CrawlStatus{}, api.ErrUnknownArena
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.ctx.Err() != nil {
-		return api.CrawlStatus{}, errors.New("the server is shutting down")
-	}
-	for _, hc := range h.crawls {
-		if st := hc.status(); st.Arena == arena && !st.Finished {
-			return api.CrawlStatus{}, fmt.Errorf("%w: %s (started by %s)", api.ErrCrawlRunning, st.ID, st.By)
-		}
-	}
-	c, err := h.n.newCrawler(cfg, h.o)
+	hc, err := h.add(cfg, who)
 	if err != nil {
 		return api.CrawlStatus{}, err
 	}
-	h.seq++
-	hc := &hostedCrawl{c: c, st: api.CrawlStatus{ID: fmt.Sprintf("crawl-%d", h.seq), Arena: arena, By: who,
-		Status: "running", Started: time.Now().UTC(), Errors: map[string]int{}}}
-	h.crawls = append(h.crawls, hc)
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
-		h.run(hc)
+		h.run(h.ctx, hc)
 	}()
 	h.n.log.Info("crawl started from the API", "crawl", hc.st.ID, "arena", arena, "by", who)
 	return hc.status(), nil
 }
 
+// scheduled runs a scheduled crawl (runOptions.Crawl) as a crawl of the
+// host, so that the browser's and the schedule's crawls of an arena never
+// run at once; it returns once the stages have processed its adverts.
+func (h *crawlHost) scheduled(ctx context.Context, cfg *crawler.ArenaConfig) (*crawler.Run, error) {
+	hc, err := h.add(cfg, "schedule")
+	if err != nil {
+		return nil, err
+	}
+	return h.run(ctx, hc)
+}
+
+// add registers a new crawl of the arena, refused while one of it runs.
+func (h *crawlHost) add(cfg *crawler.ArenaConfig, who string) (*hostedCrawl, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ctx.Err() != nil {
+		return nil, errors.New("the server is shutting down")
+	}
+	for _, hc := range h.crawls {
+		if st := hc.status(); st.Arena == cfg.Name && !st.Finished {
+			return nil, fmt.Errorf("%w: %s (started by %s)", api.ErrCrawlRunning, st.ID, st.By)
+		}
+	}
+	c, err := h.n.newCrawler(cfg, h.o)
+	if err != nil {
+		return nil, err
+	}
+	h.seq++
+	hc := &hostedCrawl{c: c, st: api.CrawlStatus{ID: fmt.Sprintf("crawl-%d", h.seq), Arena: cfg.Name, By: who,
+		Status: "running", Started: time.Now().UTC(), Errors: map[string]int{}}}
+	h.crawls = append(h.crawls, hc)
+	return hc, nil
+}
+
 // run crawls, then waits for the stages.
-func (h *crawlHost) run(hc *hostedCrawl) {
-	run, err := hc.c.Run(h.ctx)
+func (h *crawlHost) run(ctx context.Context, hc *hostedCrawl) (*crawler.Run, error) {
+	run, err := hc.c.Run(ctx)
 	hc.mu.Lock()
 	if err == nil {
 		hc.st.Run, hc.st.Pages, hc.st.Ads, hc.st.Errors = run.ID, run.Pages, run.Ads, maps.Clone(run.Errors)
@@ -154,7 +175,7 @@ func (h *crawlHost) run(hc *hostedCrawl) {
 	}
 	hc.mu.Unlock()
 	if err == nil {
-		if err = h.n.waitIdle(h.ctx); err != nil {
+		if err = h.n.waitIdle(ctx); err != nil {
 			err = fmt.Errorf("waiting for the stages: %w", err)
 		}
 	}
@@ -162,15 +183,30 @@ func (h *crawlHost) run(hc *hostedCrawl) {
 	defer hc.mu.Unlock()
 	hc.st.Ended, hc.st.Finished = time.Now().UTC(), true
 	switch {
-	case err != nil && h.ctx.Err() != nil:
+	case err != nil && ctx.Err() != nil:
 		hc.st.Status, hc.st.Error = "stopped", "the server shut down: the arena's next crawl resumes this run"
 	case err != nil:
 		hc.st.Status, hc.st.Error = "failed", err.Error()
 	default:
 		hc.st.Status = run.Status
 	}
-	h.n.log.Info("crawl from the API finished", "crawl", hc.st.ID, "run", hc.st.Run, "status", hc.st.Status,
+	h.n.log.Info("hosted crawl finished", "crawl", hc.st.ID, "by", hc.st.By, "run", hc.st.Run, "status", hc.st.Status,
 		"pages", hc.st.Pages, "ads", hc.st.Ads, "error", hc.st.Error)
+	return run, err
+}
+
+// schedule runs the arenas' crawl schedules (as 'run --schedule': those
+// of the config and 'adcensus schedule add') until the server stops.
+func (h *crawlHost) schedule(stdout io.Writer) {
+	o := h.o
+	o.Crawl = h.scheduled
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		if err := scheduleCrawls(h.ctx, h.n, o, stdout); err != nil && h.ctx.Err() == nil {
+			h.n.log.Error("crawl schedules stopped", "err", err)
+		}
+	}()
 }
 
 // Crawls implements api.CrawlControl: newest first.

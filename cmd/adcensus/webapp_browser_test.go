@@ -99,7 +99,13 @@ func evalJS[T any](b *tab, js string) T {
 // waitFor polls the page until js is true (at most 15 s).
 func (b *tab) waitFor(what, js string) {
 	b.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	b.waitWithin(15*time.Second, what, js)
+}
+
+// waitWithin polls the page until js is true, at most d.
+func (b *tab) waitWithin(d time.Duration, what, js string) {
+	b.t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		v, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool]("!!("+js+")"))
 		if err == nil && v {
@@ -377,6 +383,20 @@ func TestWebApp(t *testing.T) {
 			b.waitFor("chart "+id, fmt.Sprintf(`document.querySelectorAll("#%s rect").length > 0`, id))
 		}
 		b.waitFor("the estimate", `document.getElementById("mse-text")`)
+		// The län as a tile map: 21 tiles, each with the bar chart's number.
+		if n := evalJS[int](b, `document.querySelectorAll("#map-region g.tile").length`); n != 21 {
+			t.Errorf("the län map has %d tiles, want 21", n)
+		}
+		if got := evalJS[string](b, `document.querySelector("#map-region g[data-lan='Stockholms län']").dataset.value`); got == "0" || got == "" {
+			t.Errorf("Stockholms län on the map: %q, want the demo's persons there", got)
+		}
+		if os.Getenv("ADCENSUS_SCREENSHOTS") != "" {
+			if err := chromedp.Do(b.ctx, chromedp.ScrollIntoView(chromedp.CSS("#map-region"))); err != nil {
+				t.Fatal(err)
+			}
+			b.shot("counts-map")
+			evalJS[bool](b, `window.scrollTo(0, 0); true`)
+		}
 		b.shot("counts")
 		b.axe("counts")
 		// Download the Swedish-Excel counts and parse them.

@@ -2,9 +2,12 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -192,6 +195,9 @@ func TestWebAppCrawl(t *testing.T) {
 		t.Errorf("a second crawl of nattlinjen while the first runs: %d %s, want 409", code, body)
 	}
 	events := readEvents(t, base+hdr.Get("Location"), operator)
+	defer func(start time.Time) {
+		t.Logf("nattlinjen crawled and processed in %s", time.Since(start).Round(time.Millisecond))
+	}(started.Started)
 	var end api.CrawlStatus
 	if err := json.Unmarshal([]byte(events[len(events)-1].data), &end); err != nil {
 		t.Fatal(err)
@@ -249,7 +255,9 @@ func TestWebAppCrawl(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.waitFor("blomstra's crawl", `[...document.querySelectorAll("#crawl-list .crawl")].some(c => c.textContent.includes("blomstra"))`)
-		b.waitFor("blomstra's crawl done", `[...document.querySelectorAll("#crawl-list .crawl")].some(c => c.textContent.includes("blomstra") && c.dataset.finished === "true" && c.dataset.status === "done")`)
+		// A crawl and its processing by the stages: up to a minute on a
+		// loaded machine under -race.
+		b.waitWithin(90*time.Second, "blomstra's crawl done", `[...document.querySelectorAll("#crawl-list .crawl")].some(c => c.textContent.includes("blomstra") && c.dataset.finished === "true" && c.dataset.status === "done")`)
 		if got := evalJS[string](b, `document.querySelector("#crawl-list .crawl").innerText`); !strings.Contains(got, "Klar") || !strings.Contains(got, "blomstra-") {
 			t.Errorf("the finished crawl: %q", got)
 		}
@@ -295,5 +303,48 @@ func TestWebAppCrawl(t *testing.T) {
 	}
 	if got := strings.Join(starts, "; "); !strings.Contains(got, "nattlinjen") || !strings.Contains(got, webappUsers["operator"]+" blomstra") {
 		t.Errorf("audited crawl starts: %s", got)
+	}
+}
+
+// serve --pipeline --schedule runs a scheduled crawl as a crawl of the
+// host: refused while the browser's crawl of the arena runs, listed with
+// the others (by "schedule") when it runs.
+func TestServePipelineScheduledCrawl(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the pipeline: not in -short")
+	}
+	_, demo := startDemo(t)
+	dir := t.TempDir()
+	cfgPath := writeArenaConfigs(t, dir, map[string]string{"blomstra": demo.URL("blomstra")})
+	cfg, arenas, err := loadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h, err := openCrawlHost(ctx, filepath.Join(dir, "data"), cfg, arenas, newLogger(io.Discard, slog.LevelInfo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := h.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	}()
+	first, err := h.Start("blomstra", "ole")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.scheduled(ctx, arenas[0]); !errors.Is(err, api.ErrCrawlRunning) {
+		t.Errorf("a scheduled crawl while the browser's runs: %v, want ErrCrawlRunning", err)
+	}
+	checkFor(t, 90*time.Second, "the browser's crawl", func() bool { st, _ := h.Crawl(first.ID); return st.Finished })
+	run, err := h.scheduled(ctx, arenas[0])
+	if err != nil || run.Status != "done" {
+		t.Fatalf("the scheduled crawl: %+v, %v", run, err)
+	}
+	crawls := h.Crawls()
+	if len(crawls) != 2 || crawls[0].By != "schedule" || crawls[0].Run != run.ID || !crawls[0].Finished || crawls[0].Status != "done" {
+		t.Errorf("crawls: %+v", crawls)
 	}
 }
