@@ -195,13 +195,11 @@ func TestWebAppCrawl(t *testing.T) {
 		t.Errorf("a second crawl of nattlinjen while the first runs: %d %s, want 409", code, body)
 	}
 	events := readEvents(t, base+hdr.Get("Location"), operator)
-	defer func(start time.Time) {
-		t.Logf("nattlinjen crawled and processed in %s", time.Since(start).Round(time.Millisecond))
-	}(started.Started)
 	var end api.CrawlStatus
 	if err := json.Unmarshal([]byte(events[len(events)-1].data), &end); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("nattlinjen crawled and processed in %s (%d events)", end.Ended.Sub(end.Started).Round(time.Millisecond), len(events))
 	if len(events) < 2 || events[0].name != "progress" {
 		t.Errorf("events: %d, the first %q; want progress events before the end", len(events), events[0].name)
 	}
