@@ -307,12 +307,8 @@ func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) err
 // index's totals and the stream position it reached, and the crawl runs
 // whose adverts went to the index (not 'crawl --out' runs). Problems
 // reading a part are recorded in its place, never fatal to the export.
-func provenance(ctx context.Context, dataDir string, ix index.Store) map[string]any {
-	return provenanceWith(ctx, dataDir, ix, nil)
-}
-
-// provenanceWith is provenance with the crawl state held open by the
-// process (serve --pipeline), or nil to open it.
+// held is the crawl state when the process holds it open (serve
+// --pipeline), else nil: it is opened (provenance, serve_pipeline.go).
 func provenanceWith(ctx context.Context, dataDir string, ix index.Store, held *crawler.Store) map[string]any {
 	p := map[string]any{
 		"adcensus_version": Version,
@@ -341,20 +337,16 @@ func provenanceWith(ctx context.Context, dataDir string, ix index.Store, held *c
 			}
 		}
 	}
-	if held != nil {
-		return provenanceRuns(p, held)
+	store := held
+	if store == nil {
+		s, err := openCrawlState(dataDir)
+		if err != nil {
+			p["runs_error"] = err.Error()
+			return p
+		}
+		defer s.Close()
+		store = s
 	}
-	store, err := openCrawlState(dataDir)
-	if err != nil {
-		p["runs_error"] = err.Error()
-		return p
-	}
-	defer store.Close()
-	return provenanceRuns(p, store)
-}
-
-// provenanceRuns adds the runs of the crawl state to a provenance.
-func provenanceRuns(p map[string]any, store *crawler.Store) map[string]any {
 	runs, err := store.Runs()
 	if err != nil {
 		p["runs_error"] = err.Error()

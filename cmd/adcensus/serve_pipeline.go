@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"adcensus/crawler"
+	"adcensus/index"
 	"adcensus/index/reviews"
 	"adcensus/web/api"
 )
@@ -86,6 +87,11 @@ func (h *crawlHost) options(o *api.Options, ex *explainer, logger *slog.Logger) 
 	o.RunErrors = runErrorsOf(n.dataDir, n.crawls)
 	ex.held = n.cluster
 	o.Crawls = h
+}
+
+// provenance is provenanceWith (commands.go) opening the crawl state.
+func provenance(ctx context.Context, dataDir string, ix index.Store) map[string]any {
+	return provenanceWith(ctx, dataDir, ix, nil)
 }
 
 func nonNilRuns(runs []crawler.Run) []crawler.Run {

@@ -49,7 +49,7 @@ export function lanMap({title, values, unitName, id, suppressedText}) {
     const g = s('g', {class: 'tile', 'data-lan': name, 'data-value': v === null ? 'suppressed' : v});
     g.append(s('title', {}, `${name}: ${v === null ? suppressedText : fmtNum(v) + ' ' + unitName}`),
       s('rect', {x, y, width: size, height: size, rx: 4, fill: v === null ? '#e4e4e4' : shade(v), class: v === null ? 'suppressed' : null}),
-      s('text', {x: x + size / 2, y: y + size / 2 - 6, 'text-anchor': 'middle', class: 'tile-label'}, label.length > 12 ? label.slice(0, 11) + '.' : label),
+      s('text', {x: x + size / 2, y: y + size / 2 - 6, 'text-anchor': 'middle', class: label.length > 12 ? 'tile-label long' : 'tile-label'}, label),
       s('text', {x: x + size / 2, y: y + size / 2 + 16, 'text-anchor': 'middle', class: 'tile-value'}, v === null ? '–' : fmtNum(v)));
     svg.append(g);
   }
