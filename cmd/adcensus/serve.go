@@ -177,6 +177,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		OIDC:           oidc,
 		Explain:        ex.Func(),
 		Changes:        apiChanges(*dataDir, ix, nil),
+		Trend:          apiTrend(*dataDir, ix, nil),
 		RunErrors:      runErrorsOf(*dataDir, nil),
 		App:            app.Handler(),
 	}

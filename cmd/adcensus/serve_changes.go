@@ -9,6 +9,25 @@ import (
 	"adcensus/web/api"
 )
 
+// apiTrend is the API's Options.Trend over the index and the census of a
+// data directory (as apiChanges).
+func apiTrend(dataDir string, ix index.Store, held *census.Store) api.TrendFunc {
+	return func(ctx context.Context, by, period string, q census.Query, minCell int) ([]census.TrendRow, error) {
+		st := held
+		if st == nil {
+			var err error
+			if st, err = openCensusRead(dataDir); err != nil {
+				return nil, err
+			}
+			if st == nil {
+				return nil, api.ErrNoCensus
+			}
+			defer st.Close()
+		}
+		return census.Trend(ctx, ix, st, by, period, q, minCell)
+	}
+}
+
 // apiChanges is the API's Options.Changes over the index and the census of
 // a data directory (census.db opened read-only for each request, as
 // 'adcensus changes', unless the process holds it): since a run (ok=false when there is no such ended

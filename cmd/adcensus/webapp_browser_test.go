@@ -436,8 +436,15 @@ func TestWebApp(t *testing.T) {
 		if got := evalJS[string](b, `document.getElementById("changes-summary").innerText`); !strings.Contains(got, "76 nya") {
 			t.Errorf("changes summary: %q, want the demo's 76 persons new", got)
 		}
+		// Persons active per week and arena since then: a chart, and the
+		// Excel download opens into its columns.
+		b.waitFor("the trend chart", `document.querySelectorAll("#chart-trend rect").length > 0`)
 		b.shot("changes")
 		b.axe("changes")
+		name, trend := b.download("#dl-trend-excel")
+		if name != "trend-excel.csv" || !bytes.HasPrefix(trend, []byte("\xef\xbb\xbfweek;arena;active;new;gone\r\n")) {
+			t.Errorf("trend download %s: %.80q", name, trend)
+		}
 		// A bad date is the API's 400, shown on the page.
 		b.open("#/changes?since=2026-W60")
 		b.waitFor("the error", `document.querySelector("p.error[data-status='400']")`)

@@ -122,6 +122,9 @@ type Options struct {
 	// Changes reports what changed since a run or a time for /api/changes
 	// (nil: 501).
 	Changes ChangesFunc
+	// Trend lists persons active, new and gone per period for
+	// /api/export/trend (nil: 501).
+	Trend TrendFunc
 	// Crawls starts and follows crawls in this process (nil: 501);
 	// RunErrors lists a run's failed pages (nil: 501). crawls.go.
 	Crawls    CrawlControl

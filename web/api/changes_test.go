@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,4 +118,70 @@ func TestChanges(t *testing.T) {
 		return nil, false, api.ErrNoCensus
 	}})
 	wantStatus(t, MustGet(t, noCensus, "/api/changes?since=a45"), "census.db missing", http.StatusNotImplemented)
+}
+
+// /api/export/trend: persons active, new and gone per week and arena, as
+// 'adcensus export trend'; withheld cells are null; CSV and Excel CSV.
+func TestTrend(t *testing.T) {
+	x := MustIndex(t)
+	st, err := census.Open(filepath.Join(t.TempDir(), census.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	mon := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC) // 2026-W45
+	var recs []census.Record
+	for _, id := range []string{"a1", "a2", "b1"} { // persons P1, P2, P2
+		recs = append(recs, census.Record{Sighting: &ad.Sighting{AdID: id, Arena: id[:1], Run: "r45", At: mon, Hash: "h"}})
+	}
+	recs = append(recs, census.Record{Sighting: &ad.Sighting{AdID: "a1", Arena: "a", Run: "r46", At: mon.AddDate(0, 0, 7), Hash: "h"}})
+	if err := st.Apply(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	srv := MustServer(t, x, docSource(x), api.Options{Trend: func(ctx context.Context, by, period string, q census.Query, minCell int) ([]census.TrendRow, error) {
+		return census.Trend(ctx, x, st, by, period, q, minCell)
+	}})
+	type row struct {
+		Period, Group     string
+		Active, New, Gone *int
+	}
+	get := func(path string) []row {
+		t.Helper()
+		r := MustGet(t, srv, path)
+		wantStatus(t, r, path, http.StatusOK)
+		return decode[struct{ Rows []row }](t, r).Rows
+	}
+	str := func(rows []row) string {
+		var out []string
+		v := func(p *int) string {
+			if p == nil {
+				return "–"
+			}
+			return fmt.Sprint(*p)
+		}
+		for _, r := range rows {
+			out = append(out, fmt.Sprintf("%s %s %s/%s/%s", r.Period, r.Group, v(r.Active), v(r.New), v(r.Gone)))
+		}
+		slices.Sort(out)
+		return strings.Join(out, "; ")
+	}
+	// a: P1 and P2 in W45; P1 still in W46 (seen again), P2 gone. b: P2
+	// in W45, gone in W46.
+	want := "2026-W45 a 2/2/0; 2026-W45 b 1/1/0; 2026-W46 a 1/0/1; 2026-W46 b 0/0/1"
+	if got := str(get("/api/export/trend?by=arena&period=week&min_cell=0")); got != want {
+		t.Errorf("trend: %s\nwant %s", got, want)
+	}
+	if got := str(get("/api/export/trend?min_cell=5")); strings.Contains(got, "1/") || strings.Contains(got, "2/") {
+		t.Errorf("trend at min_cell 5 shows small cells: %s", got)
+	}
+	r := MustGet(t, srv, "/api/export/trend?min_cell=0&format=csv-excel")
+	if r.status != http.StatusOK || !strings.HasPrefix(string(r.body), "\xef\xbb\xbfweek;arena;active;new;gone\r\n2026-W45;a;2;2;0") {
+		t.Errorf("trend csv-excel: %d %q", r.status, r.body)
+	}
+	for _, bad := range []string{"by=city", "period=day", "basis=posted", "from=2026-W60", "format=xml"} {
+		path := "/api/export/trend?" + bad
+		wantStatus(t, MustGet(t, srv, path), path, http.StatusBadRequest)
+	}
+	none := MustServer(t, x, docSource(x), api.Options{})
+	wantStatus(t, MustGet(t, none, "/api/export/trend"), "no census", http.StatusNotImplemented)
 }

@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"exportCounts": {"analyst", "researcher"},
 	"exportFacts":  {"analyst", "researcher"},
 	"overlap":      {"analyst", "researcher"},
+	"exportTrend":  {"analyst", "researcher"},
 	"changes":      {"analyst", "operator", "researcher"},
 	"runs":         {"admin", "operator"},
 	"schedules":    {"admin", "operator"},

@@ -80,6 +80,7 @@ func (s *server) table() []route {
 		r("GET", "/api/export/counts", "exportCounts", ByRole, readsAggregates, s.exportCounts),
 		r("GET", "/api/export/facts", "exportFacts", ByRole, readsAggregates, s.exportFacts),
 		r("GET", "/api/overlap", "overlap", ByRole, readsAggregates, s.overlap),
+		r("GET", "/api/export/trend", "exportTrend", ByRole, readsAggregates, s.trend),
 		r("GET", "/api/changes", "changes", ByRole, readsChanges, s.changes),
 		r("GET", "/api/runs", "runs", ByRole, watchesCrawls, s.runs),
 		r("GET", "/api/schedules", "schedules", ByRole, watchesCrawls, s.schedules),

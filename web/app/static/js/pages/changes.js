@@ -18,8 +18,13 @@ const daysAgo = (n) => { const d = new Date(); d.setDate(d.getDate() - n); retur
 
 const num = (v) => (v === null || v === undefined ? '–' : v);
 
+// A period the trend's from takes (a date, ISO week, month or year); a
+// run id is not one.
+const isPeriod = (v) => /^\d{4}(-W\d{2}|-\d{2}(-\d{2})?)?$/.test(v);
+
 export async function render(main, ctx) {
   const since = ctx.params.get('since') || daysAgo(7);
+  const per = ctx.params.get('per') === 'month' ? 'month' : 'week';
   const input = h('input', {type: 'text', id: 'since', name: 'since', value: since, 'aria-describedby': 'since-help', autocomplete: 'off'});
   const form = h('form', {class: 'row', id: 'changes-form'},
     h('div', {}, h('label', {for: 'since'}, t('changes.since')), input,
@@ -34,7 +39,8 @@ export async function render(main, ctx) {
     h('nav', {'aria-label': t('changes.presets')}, h('ul', {class: 'inline'},
       preset(t('changes.week'), daysAgo(7)), preset(t('changes.month'), daysAgo(30)), preset(t('changes.year'), daysAgo(365)))));
 
-  const rep = await get('/api/changes' + qs({since}));
+  const trendQ = {by: 'arena', period: per, from: isPeriod(since) ? since : ''};
+  const [rep, trend] = await Promise.all([get('/api/changes' + qs({since})), get('/api/export/trend' + qs(trendQ))]);
   if (!ctx.isCurrent()) return;
   const sec = h('section', {id: 'changes', 'aria-labelledby': 'changes-result', 'data-runs': rep.runs});
   sec.append(h('h2', {id: 'changes-result'}, t(rep.since_as === 'run' ? 'changes.sinceRun' : 'changes.sinceDate', since, fmtDate(rep.since, true))),
@@ -52,12 +58,12 @@ export async function render(main, ctx) {
     {name: t('changes.changed'), values: rep.arenas.map((a) => a.changed)},
     {name: t('changes.gone'), values: rep.arenas.map((a) => a.gone)},
     {name: t('changes.back'), values: rep.arenas.map((a) => a.back)}]}));
-  const trend = (a) => t('changes.trend.' + a.trend.replace(' ', '-'));
+  const trendOf = (a) => t('changes.trend.' + a.trend.replace(' ', '-'));
   sec.append(h('h3', {}, t('changes.perArena')), h('div', {id: 'changes-table'}, table(t('changes.perArena'),
     [t('advert.arena'), t('changes.new'), t('changes.changed'), t('changes.gone'), t('changes.back'), t('changes.before'), t('changes.now'), t('changes.trend')],
     rep.arenas.map((a) => [a.arena, num(a.new), num(a.changed), num(a.gone), num(a.back),
-      a.before === null && a.trend === 'new arena' ? '—' : num(a.before), num(a.now), trend(a)]))));
-  main.append(sec);
+      a.before === null && a.trend === 'new arena' ? '—' : num(a.before), num(a.now), trendOf(a)]))));
+  main.append(sec, trendSection(trend, since, per, trendQ));
 
   const flags = h('section', {id: 'changes-flags', 'aria-labelledby': 'flags-title'}, h('h2', {id: 'flags-title'}, t('changes.flags')));
   if (rep.flags.length === 0) flags.append(h('p', {}, t('changes.noFlags')));
@@ -69,4 +75,30 @@ export async function render(main, ctx) {
         f.empty_fields.map((e) => [e.field, Math.round(100 * e.before) + ' %', Math.round(100 * e.now) + ' %'])) : null));
   }
   main.append(flags);
+}
+
+// trendSection: persons active per week or month and arena (a chart), with
+// new and gone in its table, and the downloads.
+function trendSection(trend, since, per, trendQ) {
+  const rows = trend.rows || [];
+  const periods = [...new Set(rows.map((r) => r.period))].sort();
+  const arenas = [...new Set(rows.map((r) => r.group))].sort();
+  const find = (p, a) => rows.find((r) => r.period === p && r.group === a);
+  const val = (r, k) => (r ? r[k] : 0);
+  const other = per === 'week' ? 'month' : 'week';
+  const sec = h('section', {id: 'trend', 'aria-labelledby': 'trend-title'},
+    h('h2', {id: 'trend-title'}, t('changes.trend.' + per)),
+    h('p', {class: 'meta'}, t('changes.trendNote'), ' ',
+      h('a', {href: '#/changes' + qs({since, per: other})}, t('changes.trendPer.' + other))));
+  if (periods.length === 0) return sec.append(h('p', {}, t('changes.trendNone'))), sec;
+  sec.append(barChart({title: t('changes.trend.' + per), labels: periods, id: 'chart-trend',
+    series: arenas.map((a) => ({name: a, values: periods.map((p) => val(find(p, a), 'active'))}))}));
+  sec.append(h('details', {}, h('summary', {}, t('changes.trendTable')),
+    table(t('changes.trend.' + per), [t('changes.period'), t('advert.arena'), t('changes.active'), t('changes.new'), t('changes.gone')],
+      rows.map((r) => [r.period, r.group, num(r.active), num(r.new), num(r.gone)]))));
+  const link = (format, label, id) => h('a', {class: 'button secondary', id, href: '/api/export/trend' + qs({...trendQ, format}),
+    download: format === 'json' ? 'trend.json' : ''}, label);
+  sec.append(h('div', {class: 'downloads'}, link('csv', 'CSV', 'dl-trend-csv'), link('csv-excel', t('counts.excel'), 'dl-trend-excel'),
+    link('json', 'JSON', 'dl-trend-json')));
+  return sec;
 }
