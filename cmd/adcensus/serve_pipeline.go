@@ -36,6 +36,7 @@ type crawlHost struct {
 
 // hostedCrawl is one crawl started through the API.
 type hostedCrawl struct {
+	id string // st.ID, read without mu
 	c  *crawler.Crawler
 	mu sync.Mutex
 	st api.CrawlStatus
@@ -166,7 +167,8 @@ func (h *crawlHost) add(cfg *crawler.ArenaConfig, who string) (*hostedCrawl, err
 		return nil, err
 	}
 	h.seq++
-	hc := &hostedCrawl{c: c, st: api.CrawlStatus{ID: fmt.Sprintf("crawl-%d", h.seq), Arena: cfg.Name, By: who,
+	id := fmt.Sprintf("crawl-%d", h.seq)
+	hc := &hostedCrawl{id: id, c: c, st: api.CrawlStatus{ID: id, Arena: cfg.Name, By: who,
 		Status: "running", Started: time.Now().UTC(), Errors: map[string]int{}}}
 	h.crawls = append(h.crawls, hc)
 	return hc, nil
@@ -203,11 +205,16 @@ func (h *crawlHost) run(ctx context.Context, hc *hostedCrawl) (*crawler.Run, err
 }
 
 // schedule runs the arenas' crawl schedules (as 'run --schedule': those
-// of the config and 'adcensus schedule add') until the server stops.
+// of the config and 'adcensus schedule add') and the retention's purge
+// schedule until the server stops.
 func (h *crawlHost) schedule(stdout io.Writer) {
 	o := h.o
 	o.Crawl = h.scheduled
-	h.wg.Add(1)
+	h.wg.Add(2)
+	go func() {
+		defer h.wg.Done()
+		schedulePurge(h.ctx, h.n, o, stdout)
+	}()
 	go func() {
 		defer h.wg.Done()
 		if err := scheduleCrawls(h.ctx, h.n, o, stdout); err != nil && h.ctx.Err() == nil {
@@ -233,7 +240,7 @@ func (h *crawlHost) Crawl(id string) (api.CrawlStatus, bool) {
 	h.mu.Lock()
 	var hc *hostedCrawl
 	for _, c := range h.crawls {
-		if c.st.ID == id {
+		if c.id == id {
 			hc = c
 		}
 	}
