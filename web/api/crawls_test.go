@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -55,6 +56,9 @@ func (f *fakeCrawls) Crawls() []api.CrawlStatus {
 func (f *fakeCrawls) Crawl(id string) (api.CrawlStatus, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if id == "crawl-stuck" { // never moves: its stream ends with the server
+		return api.CrawlStatus{ID: id, Arena: "blomstra", Status: "running", Errors: map[string]int{}}, true
+	}
 	for _, c := range f.crawls {
 		if c.ID == id {
 			if !c.Finished {
@@ -175,6 +179,34 @@ func TestCrawlRoutes(t *testing.T) {
 	if len(events) != 2 || events[0] != http.StatusOK || events[1] != http.StatusNotFound {
 		t.Errorf("audited crawlEvents: %v, want [200 404]", events)
 	}
+	// A stream of a crawl that does not move ends when the server stops
+	// (Done), not at its time limit.
+	req, _ := http.NewRequest("GET", srv.URL+"/api/crawls/crawl-stuck/events", nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	stuck, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make([]byte, 1)
+	if _, err := stuck.Body.Read(first); err != nil {
+		t.Fatalf("the stuck crawl's stream: %v", err)
+	}
+	ended := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, stuck.Body)
+		ended <- err
+	}()
+	close(fc.done)
+	select {
+	case err := <-ended:
+		if err != nil {
+			t.Errorf("the stream ended with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the stream did not end when the server stopped")
+	}
+	stuck.Body.Close()
+
 	// Without a pipeline: 501.
 	none := MustServer(t, x, docSource(x), api.Options{Auth: st})
 	for _, p := range []string{"/api/crawls", "/api/crawls/crawl-1/events", "/api/runs/r1/errors"} {
