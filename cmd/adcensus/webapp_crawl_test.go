@@ -272,6 +272,12 @@ func TestWebAppCrawl(t *testing.T) {
 			t.Errorf("the run's error list has %d rows, want %d", n, len(failed))
 		}
 		b.axe("run errors")
+		// A run's id leads to what changed since it.
+		if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`#runs-tables a[href^="#/changes"]`))); err != nil {
+			t.Fatal(err)
+		}
+		b.heading("Förändringar")
+		b.waitFor("changes since the run", `(document.getElementById("changes-result") || {}).textContent?.startsWith("Sedan körningen")`)
 		b.signOut()
 	})
 	t.Run("admin", func(t *testing.T) {

@@ -40,7 +40,11 @@ export async function render(main, ctx) {
       preset(t('changes.week'), daysAgo(7)), preset(t('changes.month'), daysAgo(30)), preset(t('changes.year'), daysAgo(365)))));
 
   const trendQ = {by: 'arena', period: per, from: isPeriod(since) ? since : ''};
-  const [rep, trend] = await Promise.all([get('/api/changes' + qs({since})), get('/api/export/trend' + qs(trendQ))]);
+  // The trend is an export: analysts and researchers (operators see the
+  // changes only).
+  const readsTrend = ['analyst', 'researcher'].some((r) => ctx.session.roles.includes(r));
+  const [rep, trend] = await Promise.all([get('/api/changes' + qs({since})),
+    readsTrend ? get('/api/export/trend' + qs(trendQ)) : null]);
   if (!ctx.isCurrent()) return;
   const sec = h('section', {id: 'changes', 'aria-labelledby': 'changes-result', 'data-runs': rep.runs});
   sec.append(h('h2', {id: 'changes-result'}, t(rep.since_as === 'run' ? 'changes.sinceRun' : 'changes.sinceDate', since, fmtDate(rep.since, true))),
@@ -63,7 +67,8 @@ export async function render(main, ctx) {
     [t('advert.arena'), t('changes.new'), t('changes.changed'), t('changes.gone'), t('changes.back'), t('changes.before'), t('changes.now'), t('changes.trend')],
     rep.arenas.map((a) => [a.arena, num(a.new), num(a.changed), num(a.gone), num(a.back),
       a.before === null && a.trend === 'new arena' ? '—' : num(a.before), num(a.now), trendOf(a)]))));
-  main.append(sec, trendSection(trend, since, per, trendQ));
+  main.append(sec);
+  if (trend) main.append(trendSection(trend, since, per, trendQ));
 
   const flags = h('section', {id: 'changes-flags', 'aria-labelledby': 'flags-title'}, h('h2', {id: 'flags-title'}, t('changes.flags')));
   if (rep.flags.length === 0) flags.append(h('p', {}, t('changes.noFlags')));

@@ -30,17 +30,22 @@ export async function render(main, ctx) {
   const tables = h('div', {id: 'runs-tables'});
   const refresh = async () => {
     const fresh = await get('/api/runs');
-    if (ctx.isCurrent()) tables.replaceChildren(...runTables(fresh, scheds));
+    if (ctx.isCurrent()) tables.replaceChildren(...runTables(fresh, scheds, ctx));
   };
   main.append(crawlSection(crawls, ctx, refresh), tables);
-  tables.append(...runTables(runs, scheds));
+  tables.append(...runTables(runs, scheds, ctx));
   const errorsOf = ctx.params.get('errors');
   if (errorsOf) main.append(await errorList(errorsOf, ctx));
   main.append(h('p', {class: 'meta'}, t(crawls ? 'runs.hosted' : 'runs.cli', fmtNum(runs.length))));
 }
 
 // runTables are the arenas' last runs with their schedules, and every run.
-function runTables(runs, scheds) {
+function runTables(runs, scheds, ctx) {
+  // What changed since a run (the changes page), for the roles that see it.
+  const changes = ['operator', 'analyst', 'researcher'].some((r) => ctx.session.roles.includes(r));
+  const runID = (r) => (changes && r.ended
+    ? h('a', {href: '#/changes' + qs({since: r.id}), class: 'mono', 'aria-label': t('runs.changesSince', r.id)}, r.id)
+    : h('span', {class: 'mono'}, r.id));
   const sched = new Map(scheds.map((x) => [x.arena, x]));
   const last = new Map();
   for (const r of runs) {
@@ -61,7 +66,7 @@ function runTables(runs, scheds) {
   h('h2', {}, t('runs.all')), table(null,
     [t('runs.id'), t('advert.arena'), t('runs.started'), t('runs.ended'), t('runs.status'), t('runs.pages'), t('runs.ads'), t('runs.errors')],
     [...runs].sort((a, b) => String(b.started).localeCompare(String(a.started))).map((r) =>
-      [h('span', {class: 'mono'}, r.id), r.arena, fmtDate(r.started, true), r.ended ? fmtDate(r.ended, true) : '—', status(r.status), r.pages, r.ads, errCell(r)]))];
+      [runID(r), r.arena, fmtDate(r.started, true), r.ended ? fmtDate(r.ended, true) : '—', status(r.status), r.pages, r.ads, errCell(r)]))];
   if (runs.length === 0) out.push(h('p', {}, t('runs.none')));
   return out;
 }
