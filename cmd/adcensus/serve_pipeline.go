@@ -36,10 +36,13 @@ type crawlHost struct {
 
 // hostedCrawl is one crawl started through the API.
 type hostedCrawl struct {
-	id string // st.ID, read without mu
-	c  *crawler.Crawler
-	mu sync.Mutex
-	st api.CrawlStatus
+	id     string // st.ID, read without mu
+	c      *crawler.Crawler
+	ctx    context.Context
+	cancel context.CancelFunc // Stop
+	mu     sync.Mutex
+	st     api.CrawlStatus
+	stopBy string // who stopped it
 }
 
 // openCrawlHost opens the node of dataDir with every role on the embedded
@@ -126,14 +129,14 @@ func (h *crawlHost) Start(arena, who string) (api.CrawlStatus, error) {
 	if cfg == nil {
 		return api.CrawlStatus{}, api.ErrUnknownArena
 	}
-	hc, err := h.add(cfg, who)
+	hc, err := h.add(h.ctx, cfg, who)
 	if err != nil {
 		return api.CrawlStatus{}, err
 	}
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
-		h.run(h.ctx, hc)
+		h.run(hc)
 	}()
 	h.n.log.Info("crawl started from the API", "crawl", hc.st.ID, "arena", arena, "by", who)
 	return hc.status(), nil
@@ -143,15 +146,45 @@ func (h *crawlHost) Start(arena, who string) (api.CrawlStatus, error) {
 // host, so that the browser's and the schedule's crawls of an arena never
 // run at once; it returns once the stages have processed its adverts.
 func (h *crawlHost) scheduled(ctx context.Context, cfg *crawler.ArenaConfig) (*crawler.Run, error) {
-	hc, err := h.add(cfg, "schedule")
+	hc, err := h.add(ctx, cfg, "schedule")
 	if err != nil {
 		return nil, err
 	}
-	return h.run(ctx, hc)
+	return h.run(hc)
 }
 
-// add registers a new crawl of the arena, refused while one of it runs.
-func (h *crawlHost) add(cfg *crawler.ArenaConfig, who string) (*hostedCrawl, error) {
+// Stop implements api.CrawlControl: the crawl stops after its current
+// pages (its run stays open in the crawl state: the arena's next crawl
+// resumes it).
+func (h *crawlHost) Stop(id, who string) (api.CrawlStatus, error) {
+	h.mu.Lock()
+	var hc *hostedCrawl
+	for _, c := range h.crawls {
+		if c.id == id {
+			hc = c
+		}
+	}
+	h.mu.Unlock()
+	if hc == nil {
+		return api.CrawlStatus{}, api.ErrUnknownCrawl
+	}
+	hc.mu.Lock()
+	if hc.st.Finished {
+		hc.mu.Unlock()
+		return api.CrawlStatus{}, api.ErrCrawlFinished
+	}
+	if hc.stopBy == "" {
+		hc.stopBy = who
+	}
+	hc.mu.Unlock()
+	hc.cancel()
+	h.n.log.Info("hosted crawl stopped", "crawl", id, "by", who)
+	return hc.status(), nil
+}
+
+// add registers a new crawl of the arena under ctx, refused while one of
+// it runs.
+func (h *crawlHost) add(ctx context.Context, cfg *crawler.ArenaConfig, who string) (*hostedCrawl, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.ctx.Err() != nil {
@@ -170,12 +203,15 @@ func (h *crawlHost) add(cfg *crawler.ArenaConfig, who string) (*hostedCrawl, err
 	id := fmt.Sprintf("crawl-%d", h.seq)
 	hc := &hostedCrawl{id: id, c: c, st: api.CrawlStatus{ID: id, Arena: cfg.Name, By: who,
 		Status: "running", Started: time.Now().UTC(), Errors: map[string]int{}}}
+	hc.ctx, hc.cancel = context.WithCancel(ctx)
 	h.crawls = append(h.crawls, hc)
 	return hc, nil
 }
 
 // run crawls, then waits for the stages.
-func (h *crawlHost) run(ctx context.Context, hc *hostedCrawl) (*crawler.Run, error) {
+func (h *crawlHost) run(hc *hostedCrawl) (*crawler.Run, error) {
+	ctx := hc.ctx
+	defer hc.cancel()
 	run, err := hc.c.Run(ctx)
 	hc.mu.Lock()
 	if err == nil {
@@ -188,16 +224,28 @@ func (h *crawlHost) run(ctx context.Context, hc *hostedCrawl) (*crawler.Run, err
 			err = fmt.Errorf("waiting for the stages: %w", err)
 		}
 	}
+	var open *crawler.Run
+	if err != nil && ctx.Err() != nil {
+		open = h.runningRun(hc.st.Arena) // stopped: the run it leaves open
+	}
 	hc.mu.Lock()
 	defer hc.mu.Unlock()
 	hc.st.Ended, hc.st.Finished = time.Now().UTC(), true
+	if open != nil && hc.st.Run == "" {
+		hc.st.Run, hc.st.Pages, hc.st.Ads, hc.st.Errors = open.ID, open.Pages, open.Ads, maps.Clone(open.Errors)
+	}
 	switch {
+	case err != nil && ctx.Err() != nil && hc.stopBy != "":
+		hc.st.Status, hc.st.Error = "stopped", "stopped by "+hc.stopBy+": the arena's next crawl resumes this run"
 	case err != nil && ctx.Err() != nil:
 		hc.st.Status, hc.st.Error = "stopped", "the server shut down: the arena's next crawl resumes this run"
 	case err != nil:
 		hc.st.Status, hc.st.Error = "failed", err.Error()
 	default:
 		hc.st.Status = run.Status
+		if run.Status == "stopped" {
+			hc.st.Error = "a limit of the arena's config was reached (limits.max_pages)"
+		}
 	}
 	h.n.log.Info("hosted crawl finished", "crawl", hc.st.ID, "by", hc.st.By, "run", hc.st.Run, "status", hc.st.Status,
 		"pages", hc.st.Pages, "ads", hc.st.Ads, "error", hc.st.Error)
@@ -279,20 +327,27 @@ func (h *crawlHost) live(hc *hostedCrawl) api.CrawlStatus {
 	}
 	st.Pages, st.Ads = int(hc.c.Stats.Pages.Load()), int(hc.c.Stats.Ads.Load())
 	st.Queued = int(hc.c.Stats.Queued.Load())
-	// The run the crawler began (or resumed): the arena's running one.
-	if runs, err := h.n.crawls.Runs(); err == nil {
-		var cur *crawler.Run
-		for i := range runs {
-			if r := &runs[i]; r.Arena == st.Arena && r.Status == "running" && (cur == nil || r.Started.After(cur.Started)) {
-				cur = r
-			}
-		}
-		if cur != nil {
-			st.Run, st.Errors = cur.ID, maps.Clone(cur.Errors)
-		}
+	if cur := h.runningRun(st.Arena); cur != nil {
+		st.Run, st.Errors = cur.ID, maps.Clone(cur.Errors)
 	}
 	if st.Errors == nil {
 		st.Errors = map[string]int{}
 	}
 	return st
+}
+
+// runningRun is the run the arena's crawler began or resumed: its latest
+// running one in the crawl state (nil: none).
+func (h *crawlHost) runningRun(arena string) *crawler.Run {
+	runs, err := h.n.crawls.Runs()
+	if err != nil {
+		return nil
+	}
+	var cur *crawler.Run
+	for i := range runs {
+		if r := &runs[i]; r.Arena == arena && r.Status == "running" && (cur == nil || r.Started.After(cur.Started)) {
+			cur = r
+		}
+	}
+	return cur
 }

@@ -149,8 +149,9 @@ func TestWebAppCrawl(t *testing.T) {
 	}
 	_, demo := startDemo(t)
 	failing := newFailingArena(t, demo.URL("nattlinjen"))
+	slow := newSlowProxy(t, demo.URL("blomstra"), 100*time.Millisecond) // to be stopped in the browser
 	dir := t.TempDir()
-	cfg := writeArenaConfigs(t, dir, map[string]string{"blomstra": demo.URL("blomstra"), "nattlinjen": failing.URL})
+	cfg := writeArenaConfigs(t, dir, map[string]string{"blomstra": slow.URL, "nattlinjen": failing.URL})
 	dataDir := filepath.Join(dir, "data")
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		t.Fatal(err)
@@ -253,6 +254,20 @@ func TestWebAppCrawl(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.waitFor("blomstra's crawl", `[...document.querySelectorAll("#crawl-list .crawl")].some(c => c.textContent.includes("blomstra"))`)
+		// Stop it once it has pages; it says who stopped it.
+		b.waitWithin(60*time.Second, "blomstra's first pages", `+document.querySelector("#crawl-list .crawl").dataset.pages > 0`)
+		if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS("#crawl-list .crawl .crawl-stop"))); err != nil {
+			t.Fatal(err)
+		}
+		b.waitWithin(60*time.Second, "blomstra's crawl stopped", `document.querySelector("#crawl-list .crawl").dataset.status === "stopped"`)
+		if got := evalJS[string](b, `document.querySelector("#crawl-list .crawl").innerText`); !strings.Contains(got, "stopped by ole") {
+			t.Errorf("the stopped crawl: %q", got)
+		}
+		// Started again, it resumes the run and finishes.
+		if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS("#crawl-start"))); err != nil {
+			t.Fatal(err)
+		}
+		b.waitFor("blomstra's second crawl", `document.querySelectorAll("#crawl-list .crawl").length === 3`)
 		// A crawl and its processing by the stages: up to a minute on a
 		// loaded machine under -race.
 		b.waitWithin(90*time.Second, "blomstra's crawl done", `[...document.querySelectorAll("#crawl-list .crawl")].some(c => c.textContent.includes("blomstra") && c.dataset.finished === "true" && c.dataset.status === "done")`)
@@ -285,7 +300,7 @@ func TestWebAppCrawl(t *testing.T) {
 		b.signIn("admin")
 		b.open("#/runs")
 		b.heading("Arenor och körningar")
-		b.waitFor("the crawls", `document.querySelectorAll("#crawl-list .crawl").length === 2`)
+		b.waitFor("the crawls", `document.querySelectorAll("#crawl-list .crawl").length === 3`)
 		if evalJS[bool](b, `!!document.getElementById("crawl-form")`) {
 			t.Error("the admin is offered to start a crawl (operators only)")
 		}
@@ -310,16 +325,18 @@ func TestWebAppCrawl(t *testing.T) {
 	}
 }
 
-// serve --pipeline --schedule runs a scheduled crawl as a crawl of the
-// host: refused while the browser's crawl of the arena runs, listed with
-// the others (by "schedule") when it runs.
-func TestServePipelineScheduledCrawl(t *testing.T) {
+// serve --pipeline: a crawl stopped from the API stops after its current
+// pages and leaves its run open; a scheduled crawl is a crawl of the host,
+// refused while the browser's crawl of the arena runs, and resumes the
+// stopped run.
+func TestServePipelineStopAndScheduledCrawl(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the pipeline: not in -short")
 	}
 	_, demo := startDemo(t)
+	slow := newSlowProxy(t, demo.URL("blomstra"), 30*time.Millisecond)
 	dir := t.TempDir()
-	cfgPath := writeArenaConfigs(t, dir, map[string]string{"blomstra": demo.URL("blomstra")})
+	cfgPath := writeArenaConfigs(t, dir, map[string]string{"blomstra": slow.URL})
 	cfg, arenas, err := loadConfig(cfgPath)
 	if err != nil {
 		t.Fatal(err)
@@ -342,10 +359,24 @@ func TestServePipelineScheduledCrawl(t *testing.T) {
 	if _, err := h.scheduled(ctx, arenas[0]); !errors.Is(err, api.ErrCrawlRunning) {
 		t.Errorf("a scheduled crawl while the browser's runs: %v, want ErrCrawlRunning", err)
 	}
-	checkFor(t, 90*time.Second, "the browser's crawl", func() bool { st, _ := h.Crawl(first.ID); return st.Finished })
+	checkFor(t, 60*time.Second, "the first pages", func() bool { st, _ := h.Crawl(first.ID); return st.Pages > 0 })
+	if _, err := h.Stop(first.ID, "ole"); err != nil {
+		t.Fatal(err)
+	}
+	checkFor(t, 60*time.Second, "the crawl to stop", func() bool { st, _ := h.Crawl(first.ID); return st.Finished })
+	stopped, _ := h.Crawl(first.ID)
+	if stopped.Status != "stopped" || !strings.Contains(stopped.Error, "stopped by ole") || stopped.Run == "" || stopped.Pages >= 137 {
+		t.Fatalf("the stopped crawl: %+v", stopped)
+	}
+	if _, err := h.Stop(first.ID, "ole"); !errors.Is(err, api.ErrCrawlFinished) {
+		t.Errorf("stop a stopped crawl: %v, want ErrCrawlFinished", err)
+	}
+	if _, err := h.Stop("crawl-99", "ole"); !errors.Is(err, api.ErrUnknownCrawl) {
+		t.Errorf("stop an unknown crawl: %v, want ErrUnknownCrawl", err)
+	}
 	run, err := h.scheduled(ctx, arenas[0])
-	if err != nil || run.Status != "done" {
-		t.Fatalf("the scheduled crawl: %+v, %v", run, err)
+	if err != nil || run.Status != "done" || run.ID != stopped.Run || run.Ads != 130 {
+		t.Fatalf("the scheduled crawl: %+v, %v; want the stopped run %s resumed to its 130 adverts", run, err, stopped.Run)
 	}
 	crawls := h.Crawls()
 	if len(crawls) != 2 || crawls[0].By != "schedule" || crawls[0].Run != run.ID || !crawls[0].Finished || crawls[0].Status != "done" {

@@ -315,7 +315,7 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, errNotImplemented):
 		return http.StatusNotImplemented
-	case errors.Is(err, ErrCrawlRunning):
+	case errors.Is(err, ErrCrawlRunning), errors.Is(err, ErrCrawlFinished):
 		return http.StatusConflict
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable

@@ -24,6 +24,9 @@ type CrawlControl interface {
 	Crawls() []CrawlStatus
 	// Crawl is one of them by its id.
 	Crawl(id string) (CrawlStatus, bool)
+	// Stop stops a crawl after its current pages, for who:
+	// ErrUnknownCrawl, ErrCrawlFinished.
+	Stop(id, who string) (CrawlStatus, error)
 	// Done is closed when the server stops: the event streams end.
 	Done() <-chan struct{}
 }
@@ -32,6 +35,9 @@ type CrawlControl interface {
 var (
 	ErrUnknownArena = errors.New("no such arena in the server's config")
 	ErrCrawlRunning = errors.New("a crawl of the arena is running")
+	// Errors of CrawlControl.Stop.
+	ErrUnknownCrawl  = errors.New("no such crawl")
+	ErrCrawlFinished = errors.New("the crawl is over")
 )
 
 // CrawlStatus is a crawl started through the API, as it stands.
@@ -124,6 +130,27 @@ func (s *server) startCrawl(w http.ResponseWriter, r *http.Request) error {
 	}
 	setWhat(r, "crawl", st.ID)
 	w.Header().Set("Location", "/api/crawls/"+st.ID+"/events")
+	writeJSON(w, http.StatusAccepted, st)
+	return nil
+}
+
+// stopCrawl answers POST /api/crawls/{id}/stop: 202 and the crawl, which
+// stops after its current pages (its last event says so).
+func (s *server) stopCrawl(w http.ResponseWriter, r *http.Request) error {
+	cc, err := s.crawlControl()
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	setWhat(r, "crawl", id)
+	st, err := cc.Stop(id, principal(r).String())
+	switch {
+	case errors.Is(err, ErrUnknownCrawl):
+		return fmt.Errorf("crawl %q: %w", shortValue(id), errNotFound)
+	case err != nil:
+		return err
+	}
+	setWhat(r, "arena", st.Arena)
 	writeJSON(w, http.StatusAccepted, st)
 	return nil
 }

@@ -76,6 +76,17 @@ func (f *fakeCrawls) Crawl(id string) (api.CrawlStatus, bool) {
 
 func (f *fakeCrawls) Done() <-chan struct{} { return f.done }
 
+func (f *fakeCrawls) Stop(id, who string) (api.CrawlStatus, error) {
+	st, ok := f.Crawl(id)
+	switch {
+	case !ok:
+		return st, api.ErrUnknownCrawl
+	case st.Finished:
+		return st, api.ErrCrawlFinished
+	}
+	return st, nil
+}
+
 // The crawl routes: start (operator only, 400, 409), the event stream
 // (progress events, then end; audited once, when it starts), 404 for an
 // unknown crawl before any stream, a run's errors, 501 without a pipeline.
@@ -159,6 +170,20 @@ func TestCrawlRoutes(t *testing.T) {
 	// An unknown crawl is a JSON 404, not a stream.
 	if res, body := do("GET", "/api/crawls/crawl-9/events", admin, ""); res.StatusCode != http.StatusNotFound || !strings.Contains(body, `"error"`) {
 		t.Errorf("unknown crawl's events: %d %s", res.StatusCode, body)
+	}
+	// Stop: operators only; 404 unknown, 409 over, 202 running.
+	for _, c := range []struct {
+		id, token string
+		want      int
+	}{
+		{"crawl-stuck", admin, http.StatusForbidden},
+		{"crawl-9", operator, http.StatusNotFound},
+		{"crawl-1", operator, http.StatusConflict},
+		{"crawl-stuck", operator, http.StatusAccepted},
+	} {
+		if res, body := do("POST", "/api/crawls/"+c.id+"/stop", c.token, ""); res.StatusCode != c.want {
+			t.Errorf("stop %s: %d %s, want %d", c.id, res.StatusCode, body, c.want)
+		}
 	}
 	if res, body := do("GET", "/api/runs/r1/errors", operator, ""); res.StatusCode != http.StatusOK || !strings.Contains(body, `"kind":"detail"`) {
 		t.Errorf("run errors: %d %s", res.StatusCode, body)

@@ -36,6 +36,7 @@ var allowed = map[string][]string{
 	"runErrors":    {"admin", "operator"},
 	"listCrawls":   {"admin", "operator"},
 	"startCrawl":   {"operator"},
+	"stopCrawl":    {"operator"},
 	"crawlEvents":  {"admin", "operator"},
 	"listUsers":    {"admin"},
 	"addUser":      {"admin"},

@@ -87,6 +87,7 @@ func (s *server) table() []route {
 		r("GET", "/api/runs/{id}/errors", "runErrors", ByRole, watchesCrawls, s.runErrors),
 		r("GET", "/api/crawls", "listCrawls", ByRole, watchesCrawls, s.listCrawls),
 		r("POST", "/api/crawls", "startCrawl", ByRole, startsCrawls, s.startCrawl),
+		r("POST", "/api/crawls/{id}/stop", "stopCrawl", ByRole, startsCrawls, s.stopCrawl),
 		stream(r("GET", "/api/crawls/{id}/events", "crawlEvents", ByRole, watchesCrawls, s.crawlEvents)),
 		r("GET", "/api/users", "listUsers", ByRole, administers, s.listUsers),
 		r("POST", "/api/users", "addUser", ByRole, administers, s.addUser),

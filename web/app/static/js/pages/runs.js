@@ -77,12 +77,13 @@ function crawlSection(crawls, ctx, refresh) {
   const sec = h('section', {id: 'crawls', 'aria-labelledby': 'crawls-title'}, h('h2', {id: 'crawls-title'}, t('crawl.title')));
   if (!crawls) return sec.append(h('p', {}, t('crawl.notHosted'))), sec;
   const list = h('div', {id: 'crawl-list'});
+  const operator = ctx.session.roles.includes('operator');
   const follow = (c) => {
-    const box = crawlBox(c);
+    const box = crawlBox(c, operator);
     list.prepend(box.el);
     if (!c.finished) watch(c.id, box, ctx, refresh);
   };
-  if (ctx.session.roles.includes('operator')) {
+  if (operator) {
     const select = h('select', {id: 'crawl-arena', name: 'arena'}, crawls.arenas.map((a) => h('option', {value: a}, a)));
     const msg = h('p', {id: 'crawl-msg', role: 'alert'});
     const form = h('form', {class: 'row', id: 'crawl-form'},
@@ -110,13 +111,27 @@ function crawlSection(crawls, ctx, refresh) {
   return sec;
 }
 
-// crawlBox shows one crawl; update(c) redraws it.
-function crawlBox(c) {
+// crawlBox shows one crawl, with a stop button for operators while it
+// runs; update(c) redraws it.
+function crawlBox(c, operator) {
   const el = h('section', {class: 'crawl', id: 'crawl-' + c.id, 'aria-labelledby': 'crawl-' + c.id + '-title'});
   const st = h('p', {role: 'status', class: 'crawl-status'});
   const facts = h('dl', {class: 'facts'});
   const bar = h('progress', {max: 1, value: 0, 'aria-label': t('crawl.progress', c.arena)});
-  el.append(h('h4', {id: 'crawl-' + c.id + '-title'}, c.arena, ' ', h('span', {class: 'mono meta'}, c.id)), st, bar, facts);
+  const stop = operator ? h('button', {type: 'button', class: 'secondary crawl-stop', 'aria-label': t('crawl.stopNamed', c.arena)}, t('crawl.stop')) : null;
+  if (stop) {
+    stop.addEventListener('click', async () => {
+      stop.disabled = true;
+      try {
+        await api('POST', '/api/crawls/' + encodeURIComponent(c.id) + '/stop');
+        announce(t('crawl.stopping', c.arena));
+      } catch (err) {
+        st.textContent = err.message;
+        st.className = 'crawl-status error';
+      }
+    });
+  }
+  el.append(h('h4', {id: 'crawl-' + c.id + '-title'}, c.arena, ' ', h('span', {class: 'mono meta'}, c.id)), st, bar, stop, facts);
   let shown = '';
   const update = (c) => {
     document.getElementById('crawl-none')?.remove();
@@ -125,6 +140,7 @@ function crawlBox(c) {
     el.dataset.pages = c.pages;
     // The live region speaks when the status changes, not at every page.
     const line = t('crawl.status.' + c.status) + (c.error ? ': ' + c.error : '');
+    if (stop && c.finished) stop.remove();
     if (line !== shown) st.textContent = shown = line;
     st.className = 'crawl-status' + (c.status === 'failed' ? ' error' : '');
     const done = c.pages + c.queued;
