@@ -318,6 +318,9 @@ func TestWebApp(t *testing.T) {
 		} else if len(fps[0]) != 16 {
 			t.Errorf("photo fingerprint %q: want 16 hex digits", fps[0])
 		}
+		if evalJS[bool](b, `document.querySelector("main").innerText.split("\n").some(l => l.trim() === "null")`) {
+			t.Error(`the advert page shows "null" (a null child given to Node.append)`)
+		}
 		if n := evalJS[int](b, `document.querySelectorAll("main img").length`); n != 0 {
 			t.Errorf("advert page shows %d images", n)
 		}

@@ -301,6 +301,9 @@ func TestWebAppCrawl(t *testing.T) {
 		b.open("#/runs")
 		b.heading("Arenor och körningar")
 		b.waitFor("the crawls", `document.querySelectorAll("#crawl-list .crawl").length === 3`)
+		if evalJS[bool](b, `document.querySelector("main").innerText.split("\n").some(l => l.trim() === "null")`) {
+			t.Error(`the runs page shows "null"`)
+		}
 		if evalJS[bool](b, `!!document.getElementById("crawl-form")`) {
 			t.Error("the admin is offered to start a crawl (operators only)")
 		}

@@ -10,7 +10,7 @@ export async function render(main, ctx) {
   const row = (k, v) => (v === undefined || v === null || v === '' ? null : [h('dt', {}, t(k)), h('dd', {}, v)]);
   main.append(
     h('h1', {}, ad.title || ad.id),
-    ad.possible_minor ? h('p', {class: 'notice flag', role: 'note'}, t('advert.minorFlag')) : null,
+    ...(ad.possible_minor ? [h('p', {class: 'notice flag', role: 'note'}, t('advert.minorFlag'))] : []), // (Node.append would write null as "null")
     h('dl', {class: 'facts', id: 'advert-facts'},
       row('advert.id', h('span', {class: 'mono'}, ad.id)),
       row('advert.arena', ad.arena),

@@ -131,7 +131,7 @@ function crawlBox(c, operator) {
       }
     });
   }
-  el.append(h('h4', {id: 'crawl-' + c.id + '-title'}, c.arena, ' ', h('span', {class: 'mono meta'}, c.id)), st, bar, stop, facts);
+  el.append(h('h4', {id: 'crawl-' + c.id + '-title'}, c.arena, ' ', h('span', {class: 'mono meta'}, c.id)), st, bar, ...(stop ? [stop] : []), facts);
   let shown = '';
   const update = (c) => {
     document.getElementById('crawl-none')?.remove();
