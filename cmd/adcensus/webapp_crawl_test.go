@@ -307,6 +307,16 @@ func TestWebAppCrawl(t *testing.T) {
 		if evalJS[bool](b, `!!document.getElementById("crawl-form")`) {
 			t.Error("the admin is offered to start a crawl (operators only)")
 		}
+		// In English too.
+		if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS("#lang"))); err != nil {
+			t.Fatal(err)
+		}
+		b.heading("Arenas and runs")
+		b.waitFor("the crawls in English", `document.getElementById("crawls").innerText.includes("Crawls since the server started")`)
+		if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS("#lang"))); err != nil {
+			t.Fatal(err)
+		}
+		b.heading("Arenor och körningar")
 		b.signOut()
 	})
 	stopped = true
