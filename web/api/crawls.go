@@ -181,6 +181,9 @@ func (s *server) crawlEvents(w http.ResponseWriter, r *http.Request) error {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("X-Accel-Buffering", "no") // a proxy must not hold the events back
+	if r.Method == http.MethodHead {
+		return nil // the headers only, not a stream held open for nothing
+	}
 	fmt.Fprint(w, "retry: 2000\n\n")
 	t := time.NewTicker(crawlEvery)
 	defer t.Stop()
