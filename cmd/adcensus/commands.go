@@ -307,7 +307,9 @@ func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) err
 // index's totals and the stream position it reached, and the crawl runs
 // whose adverts went to the index (not 'crawl --out' runs). Problems
 // reading a part are recorded in its place, never fatal to the export.
-func provenance(ctx context.Context, dataDir string, ix index.Store) map[string]any {
+// held is the crawl state when the process holds it open (serve
+// --pipeline), else nil: it is opened (provenance, serve_pipeline.go).
+func provenanceWith(ctx context.Context, dataDir string, ix index.Store, held *crawler.Store) map[string]any {
 	p := map[string]any{
 		"adcensus_version": Version,
 		"generated_at":     time.Now().UTC().Format(time.RFC3339),
@@ -335,12 +337,16 @@ func provenance(ctx context.Context, dataDir string, ix index.Store) map[string]
 			}
 		}
 	}
-	store, err := openCrawlState(dataDir)
-	if err != nil {
-		p["runs_error"] = err.Error()
-		return p
+	store := held
+	if store == nil {
+		s, err := openCrawlState(dataDir)
+		if err != nil {
+			p["runs_error"] = err.Error()
+			return p
+		}
+		defer s.Close()
+		store = s
 	}
-	defer store.Close()
 	runs, err := store.Runs()
 	if err != nil {
 		p["runs_error"] = err.Error()

@@ -25,21 +25,34 @@ const reviewFlagsTTL = time.Minute
 // person page still answers, with the patterns found last, and the
 // failure is logged.
 func apiReviewFlags(dataDir string, ix index.Store, log *slog.Logger) func(ctx context.Context, person string) ([]reviews.Flag, error) {
+	return apiReviewFlagsOf(dataDir, ix, log, nil)
+}
+
+// apiReviewFlagsOf is apiReviewFlags reading the review store held gives
+// (serve --pipeline: the process's own, which it cannot open a second
+// time) when held returns one, else the file.
+func apiReviewFlagsOf(dataDir string, ix index.Store, log *slog.Logger, held func() *reviews.Store) func(ctx context.Context, person string) ([]reviews.Flag, error) {
 	var (
 		mu    sync.Mutex
 		at    time.Time
 		flags map[string][]reviews.Flag
 	)
 	load := func(ctx context.Context) (map[string][]reviews.Flag, error) {
-		path := filepath.Join(dataDir, reviews.File)
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
+		var st *reviews.Store
+		if held != nil {
+			st = held()
 		}
-		st, err := reviews.Open(path, true)
-		if err != nil {
-			return nil, explainHeld(dataDir, err)
+		if st == nil {
+			path := filepath.Join(dataDir, reviews.File)
+			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+				return nil, nil
+			}
+			var err error
+			if st, err = reviews.Open(path, true); err != nil {
+				return nil, explainHeld(dataDir, err)
+			}
+			defer st.Close()
 		}
-		defer st.Close()
 		lk, err := reviews.NewLinker(ctx, ix)
 		if err != nil {
 			return nil, err

@@ -175,6 +175,9 @@ type runOptions struct {
 	// Retention sets the stream's max_age and, with Schedule, the
 	// scheduled purge.
 	Retention RetentionConfig
+	// Crawl, if set, runs a scheduled crawl instead of a new crawler of
+	// the node (serve --pipeline: one crawl per arena with the browser's).
+	Crawl func(ctx context.Context, cfg *crawler.ArenaConfig) (*crawler.Run, error)
 }
 
 // runPipeline crawls every arena through all stages, waits until the stream is

@@ -240,11 +240,17 @@ func scheduleCrawls(ctx context.Context, n *node, o runOptions, stdout io.Writer
 	var outMu sync.Mutex
 	return s.Run(ctx, func(ctx context.Context, arena string) error {
 		cfg := byName[arena]
-		c, err := n.newCrawler(cfg, o)
-		if err != nil {
-			return err
+		crawl := o.Crawl
+		if crawl == nil {
+			crawl = func(ctx context.Context, cfg *crawler.ArenaConfig) (*crawler.Run, error) {
+				c, err := n.newCrawler(cfg, o)
+				if err != nil {
+					return nil, err
+				}
+				return c.Run(ctx)
+			}
 		}
-		run, err := c.Run(ctx)
+		run, err := crawl(ctx, cfg)
 		if err != nil {
 			return err
 		}

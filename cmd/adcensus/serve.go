@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,11 +61,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	replicates := fs.Int("replicates", 1000, "bootstrap replicates of the overlap estimate (0: none, no interval)")
 	proxies := fs.String("trusted-proxy", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client")
 	rateLimit := fs.Float64("rate-limit", api.DefaultRateLimit, "requests a second per token, user or address (negative: no limit)")
+	hostPipeline := fs.Bool("pipeline", false, "host the pipeline (embedded NATS, the stages) for the arenas of --config in this process: operators start crawls in the web app and follow them live (docs/WEBAPP.md)")
+	schedule := fs.Bool("schedule", false, "with --pipeline: also crawl each arena on its schedule, as 'run --schedule'")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: adcensus serve [--addr 127.0.0.1:8080] [--data DIR] [--tls-cert F --tls-key F] [--host NAME]\n\n"+
 			"Serves the web app at / (docs/WEBAPP.md) and the JSON API at /api/ (docs/API.md).\n"+
 			"Every API request needs a token or a session (docs/ACCESS.md): create the\n"+
-			"first admin with 'adcensus user add NAME --role admin'.\n\n")
+			"first admin with 'adcensus user add NAME --role admin'.\n\n"+
+			"With --pipeline --config CONFIG it also hosts the pipeline (as 'adcensus run'\n"+
+			"does, sharing the index): operators start crawls of the config's arenas in\n"+
+			"the web app and follow them live.\n\n")
 		fs.PrintDefaults()
 	}
 	if _, err := parse(fs, args); err != nil {
@@ -75,11 +81,22 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var access AccessConfig
 	var arenas []*crawler.ArenaConfig
+	var cfg *Config
 	cfgDir := "."
+	if *hostPipeline && *cfgPath == "" {
+		return usageError{"--pipeline needs --config CONFIG: the arenas to crawl"}
+	}
+	if *schedule && !*hostPipeline {
+		return usageError{"--schedule needs --pipeline: serve crawls only when it hosts the pipeline"}
+	}
 	if *cfgPath != "" {
-		cfg, as, err := loadConfig(*cfgPath)
+		c, as, err := loadConfig(*cfgPath)
 		if err != nil {
 			return err
+		}
+		cfg = c
+		if *hostPipeline && !flagGiven(fs, "data") && cfg.DataDir != "" {
+			*dataDir = cfg.DataDir // as 'adcensus run'
 		}
 		if cfg.Access != nil {
 			access = *cfg.Access
@@ -103,11 +120,20 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*rateLimit = access.RateLimit
 	}
 	logger := newLogger(stderr, slog.LevelInfo).With("cmd", "serve")
-	ix, err := openIndex(*dataDir)
-	if err != nil {
-		return err
+	var ix index.Store
+	var host *crawlHost
+	if *hostPipeline {
+		if host, err = openCrawlHost(ctx, *dataDir, cfg, arenas, logger); err != nil {
+			return err
+		}
+		defer host.Close()
+		ix = host.n.index
+	} else {
+		if ix, err = openIndex(*dataDir); err != nil {
+			return err
+		}
+		defer ix.Close()
 	}
-	defer ix.Close()
 	st, err := openAccess(*dataDir)
 	if err != nil {
 		return err
@@ -128,7 +154,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	ex := newExplainer(*dataDir)
 	defer ex.Close()
-	h, err := api.New(ix, ix, api.Options{
+	opts := api.Options{
 		Logger:         logger,
 		Provenance:     serialProvenance(*dataDir, ix),
 		Periods:        apiPeriods(*dataDir, ix, nil),
@@ -150,8 +176,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Patterns:       func() ([]*patterns.Pattern, error) { return loadPatterns("") },
 		OIDC:           oidc,
 		Explain:        ex.Func(),
+		Changes:        apiChanges(*dataDir, ix, nil),
+		Trend:          apiTrend(*dataDir, ix, nil),
+		RunErrors:      runErrorsOf(*dataDir, nil),
 		App:            app.Handler(),
-	})
+	}
+	if host != nil {
+		host.options(&opts, ex, logger)
+	}
+	h, err := api.New(ix, ix, opts)
 	if err != nil {
 		return err
 	}
@@ -174,6 +207,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "serving the web app on %s://%s/ and the API on %s://%s/api/ (description: /api/openapi.json)\n",
 		scheme, ln.Addr(), scheme, ln.Addr())
+	if host != nil {
+		fmt.Fprintf(stdout, "hosting the pipeline on %s: operators start crawls of %s at %s://%s/#/runs\n",
+			*dataDir, strings.Join(host.Arenas(), ", "), scheme, ln.Addr())
+		if *schedule {
+			host.schedule(stdout)
+		}
+	}
 
 	served := make(chan error, 1)
 	go func() {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -28,6 +29,9 @@ type explainer struct {
 	cl    *cluster.Cluster
 	mod   time.Time
 	timer *time.Timer
+	// held is the cluster state the process holds open (serve
+	// --pipeline): explained from directly, never reopened.
+	held *cluster.Cluster
 }
 
 func newExplainer(dataDir string) *explainer {
@@ -39,6 +43,9 @@ func (e *explainer) Func() api.ExplainFunc {
 	return func(_ context.Context, adID string) (any, bool, error) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
+		if e.held != nil {
+			return explainWith(e.held, adID)
+		}
 		fi, err := os.Stat(e.path)
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, false, nil
@@ -62,15 +69,54 @@ func (e *explainer) Func() api.ExplainFunc {
 		} else {
 			e.timer.Reset(explainIdle)
 		}
-		ex, err := e.cl.Explain(adID)
-		if errors.Is(err, cluster.ErrNotFound) {
-			return nil, false, nil
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		return ex, true, nil
+		return explainWith(e.cl, adID)
 	}
+}
+
+// explainWith explains an advert from an open cluster state, with its
+// photo fingerprints.
+func explainWith(cl *cluster.Cluster, adID string) (any, bool, error) {
+	ex, err := cl.Explain(adID)
+	if errors.Is(err, cluster.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	ims, err := cl.Images(adID)
+	if err != nil {
+		return nil, false, err
+	}
+	return advertExplanation{Explanation: ex, Images: photoFingerprints(ims)}, true, nil
+}
+
+// advertExplanation is the answer of /api/adverts/{id}/explain: the
+// explanation and the advert's photo fingerprints (the advert page shows
+// them; the photos themselves are never kept).
+type advertExplanation struct {
+	*cluster.Explanation
+	Images []photoFingerprint `json:"images"`
+}
+
+// photoFingerprint is one image of an advert as the de-duplication
+// compares it: its perceptual hash and its mirror's, in hex, and why it is
+// a stock photo when it is one.
+type photoFingerprint struct {
+	PHash  string `json:"phash"`
+	Mirror string `json:"mirror,omitempty"`
+	Stock  string `json:"stock,omitempty"`
+}
+
+func photoFingerprints(ims []cluster.ImageHash) []photoFingerprint {
+	out := make([]photoFingerprint, 0, len(ims))
+	for _, im := range ims {
+		f := photoFingerprint{PHash: fmt.Sprintf("%016x", im.PHash), Stock: im.Stock}
+		if im.HasMirror {
+			f.Mirror = fmt.Sprintf("%016x", im.Mirror)
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // closeIdle closes the cluster state after explainIdle without use.
@@ -111,10 +157,21 @@ type ScheduleInfo struct {
 // (read-only), over those of the arenas of the main config when serve was
 // given one, with their next starts (as 'adcensus schedule list').
 func schedulesOf(dataDir string, arenas []*crawler.ArenaConfig) func(context.Context) (any, int, error) {
+	return schedulesOfStore(dataDir, arenas, nil)
+}
+
+// schedulesOfStore is schedulesOf reading the crawl state the process
+// holds open (serve --pipeline), or the file when held is nil.
+func schedulesOfStore(dataDir string, arenas []*crawler.ArenaConfig, held *crawler.Store) func(context.Context) (any, int, error) {
 	return func(context.Context) (any, int, error) {
 		var stored []crawler.Schedule
 		path := filepath.Join(dataDir, crawlStateFile)
-		if _, err := os.Stat(path); err == nil {
+		if held != nil {
+			var err error
+			if stored, err = held.Schedules(); err != nil {
+				return nil, 0, err
+			}
+		} else if _, err := os.Stat(path); err == nil {
 			st, err := crawler.OpenStoreReadOnly(path)
 			if err != nil {
 				return nil, 0, err
@@ -142,5 +199,39 @@ func schedulesOf(dataDir string, arenas []*crawler.ArenaConfig) func(context.Con
 			out = append(out, ScheduleInfo{Arena: sc.Arena, Spec: sc.Spec, Source: sc.Source, Next: next[sc.Arena]})
 		}
 		return out, len(out), nil
+	}
+}
+
+// runErrorsOf lists a run's failed pages from the crawl state (held open
+// by the process with serve --pipeline, else crawl.db read-only): the
+// frontier keeps every page's final state and error.
+func runErrorsOf(dataDir string, held *crawler.Store) api.RunErrorsFunc {
+	return func(_ context.Context, run string) ([]api.RunError, bool, error) {
+		st := held
+		if st == nil {
+			path := filepath.Join(dataDir, crawlStateFile)
+			if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+				return nil, false, nil
+			}
+			var err error
+			if st, err = crawler.OpenStoreReadOnly(path); err != nil {
+				return nil, false, err
+			}
+			defer st.Close()
+		}
+		entries, err := st.Finished(run)
+		if errors.Is(err, crawler.ErrRunNotFound) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		var out []api.RunError
+		for _, e := range entries {
+			if e.State == "failed" {
+				out = append(out, api.RunError{URL: e.URL, Kind: e.Kind.String(), Depth: e.Depth, Error: e.Err})
+			}
+		}
+		return out, true, nil
 	}
 }

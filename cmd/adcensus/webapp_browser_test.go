@@ -99,7 +99,13 @@ func evalJS[T any](b *tab, js string) T {
 // waitFor polls the page until js is true (at most 15 s).
 func (b *tab) waitFor(what, js string) {
 	b.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	b.waitWithin(15*time.Second, what, js)
+}
+
+// waitWithin polls the page until js is true, at most d.
+func (b *tab) waitWithin(d time.Duration, what, js string) {
+	b.t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		v, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool]("!!("+js+")"))
 		if err == nil && v {
@@ -304,6 +310,20 @@ func TestWebApp(t *testing.T) {
 		if got := evalJS[string](b, `document.getElementById("advert-facts").innerText`); !strings.Contains(got, "Arena") {
 			t.Errorf("advert page: %.300s", got)
 		}
+		// Its photos' fingerprints: 16 hex digits each (the demo's adverts
+		// have photos), never an image.
+		b.waitFor("the photo fingerprints", `document.querySelector("#photos table, #photos p:not(.meta)")`)
+		if fps := evalJS[[]string](b, `[...document.querySelectorAll("#photos td code")].map(c => c.textContent)`); len(fps) == 0 {
+			t.Errorf("advert page shows no photo fingerprints: %.300s", evalJS[string](b, `document.getElementById("photos").innerText`))
+		} else if len(fps[0]) != 16 {
+			t.Errorf("photo fingerprint %q: want 16 hex digits", fps[0])
+		}
+		if evalJS[bool](b, `document.querySelector("main").innerText.split("\n").some(l => l.trim() === "null")`) {
+			t.Error(`the advert page shows "null" (a null child given to Node.append)`)
+		}
+		if n := evalJS[int](b, `document.querySelectorAll("main img").length`); n != 0 {
+			t.Errorf("advert page shows %d images", n)
+		}
 		b.shot("advert")
 		b.axe("advert")
 		if n := evalJS[int](b, `document.querySelectorAll("#advert-facts a[href^='#/network/']").length`); n > 0 {
@@ -366,6 +386,18 @@ func TestWebApp(t *testing.T) {
 			b.waitFor("chart "+id, fmt.Sprintf(`document.querySelectorAll("#%s rect").length > 0`, id))
 		}
 		b.waitFor("the estimate", `document.getElementById("mse-text")`)
+		// The län as a tile map: 21 tiles, each with the bar chart's number.
+		if n := evalJS[int](b, `document.querySelectorAll("#map-region g.tile").length`); n != 21 {
+			t.Errorf("the län map has %d tiles, want 21", n)
+		}
+		if got := evalJS[string](b, `document.querySelector("#map-region g[data-lan='Stockholms län']").dataset.value`); got == "0" || got == "" {
+			t.Errorf("Stockholms län on the map: %q, want the demo's persons there", got)
+		}
+		if os.Getenv("ADCENSUS_SCREENSHOTS") != "" {
+			evalJS[bool](b, `document.getElementById("map-region").closest("section").scrollIntoView(); true`)
+			b.shot("counts-map")
+			evalJS[bool](b, `window.scrollTo(0, 0); true`)
+		}
 		b.shot("counts")
 		b.axe("counts")
 		// Download the Swedish-Excel counts and parse them.
@@ -393,6 +425,32 @@ func TestWebApp(t *testing.T) {
 		if err := json.Unmarshal(js, &rep); err != nil || len(rep.Rows) == 0 {
 			t.Errorf("counts JSON download: %v, %d rows", err, len(rep.Rows))
 		}
+		// What changed since a date before the demo's crawl: every advert
+		// new, both arenas new, per arena in a chart and a table.
+		b.open("#/changes?since=2026-01-01")
+		b.heading("Förändringar")
+		b.waitFor("the changes chart", `document.querySelectorAll("#chart-changes rect").length > 0`)
+		got := evalJS[string](b, `document.getElementById("changes-table").innerText`)
+		for _, want := range []string{"blomstra", "nattlinjen", "ny arena"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("changes table does not show %q: %.400s", want, got)
+			}
+		}
+		if got := evalJS[string](b, `document.getElementById("changes-summary").innerText`); !strings.Contains(got, "76 nya") {
+			t.Errorf("changes summary: %q, want the demo's 76 persons new", got)
+		}
+		// Persons active per week and arena since then: a chart, and the
+		// Excel download opens into its columns.
+		b.waitFor("the trend chart", `document.querySelectorAll("#chart-trend rect").length > 0`)
+		b.shot("changes")
+		b.axe("changes")
+		name, trend := b.download("#dl-trend-excel")
+		if name != "trend-excel.csv" || !bytes.HasPrefix(trend, []byte("\xef\xbb\xbfweek;arena;active;new;gone\r\n")) {
+			t.Errorf("trend download %s: %.80q", name, trend)
+		}
+		// A bad date is the API's 400, shown on the page.
+		b.open("#/changes?since=2026-W60")
+		b.waitFor("the error", `document.querySelector("p.error[data-status='400']")`)
 		// Adverts, persons and networks are refused: the 403 page.
 		for _, frag := range []string{"#/advert/x1", "#/person/P1", "#/network/N1"} {
 			b.open(frag)

@@ -119,6 +119,16 @@ type Options struct {
 	// Explain explains an advert's person and network for
 	// /api/adverts/{id}/explain (nil: 501).
 	Explain ExplainFunc
+	// Changes reports what changed since a run or a time for /api/changes
+	// (nil: 501).
+	Changes ChangesFunc
+	// Trend lists persons active, new and gone per period for
+	// /api/export/trend (nil: 501).
+	Trend TrendFunc
+	// Crawls starts and follows crawls in this process (nil: 501);
+	// RunErrors lists a run's failed pages (nil: 501). crawls.go.
+	Crawls    CrawlControl
+	RunErrors RunErrorsFunc
 	// App, if set, answers GET requests outside /api/ (the web app,
 	// web/app), behind the same security headers and Host check.
 	App http.Handler
@@ -305,6 +315,8 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, errNotImplemented):
 		return http.StatusNotImplemented
+	case errors.Is(err, ErrCrawlRunning), errors.Is(err, ErrCrawlFinished):
+		return http.StatusConflict
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable
 	}

@@ -76,8 +76,22 @@ func (s *server) wrap(rt route) http.HandlerFunc {
 				timeout = min(timeout, s.opt.SearchTimeout)
 			}
 			ctx, cancel := context.WithTimeout(r.Context(), timeout)
-			err = rt.h(buf, r.WithContext(ctx))
-			cancel()
+			if rt.Stream {
+				sw := &streamWriter{bufferedWriter: buf, w: w, begin: func(status int) error {
+					if !rt.Audited || s.opt.Audit == nil {
+						return nil
+					}
+					return s.appendAudit(r, rt, status)
+				}}
+				err = rt.h(sw, r.WithContext(ctx))
+				cancel()
+				if sw.started { // audited and answered as it went
+					return
+				}
+			} else {
+				err = rt.h(buf, r.WithContext(ctx))
+				cancel()
+			}
 		}
 		if err != nil {
 			buf.reset()

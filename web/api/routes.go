@@ -39,6 +39,9 @@ type Route struct {
 	Audited bool
 	// Search routes run under Options.SearchTimeout.
 	Search bool
+	// Stream routes answer as they go (server-sent events): audited when
+	// the stream starts (stream.go).
+	Stream bool
 }
 
 type route struct {
@@ -51,7 +54,12 @@ var (
 	readsAdverts    = []auth.Role{auth.Analyst}
 	readsAggregates = []auth.Role{auth.Analyst, auth.Researcher}
 	watchesCrawls   = []auth.Role{auth.Operator, auth.Admin}
-	administers     = []auth.Role{auth.Admin}
+	// readsChanges: what changed is aggregate (advert and person counts
+	// per arena, small cells suppressed) and tells operators which runs
+	// to look at (docs/PRIVACY.md: census).
+	readsChanges = []auth.Role{auth.Analyst, auth.Researcher, auth.Operator}
+	startsCrawls = []auth.Role{auth.Operator}
+	administers  = []auth.Role{auth.Admin}
 )
 
 func (s *server) table() []route {
@@ -59,6 +67,7 @@ func (s *server) table() []route {
 		return route{Route: Route{Method: method, Path: path, OperationID: op, Access: access, Roles: roles, Audited: true}, h: h}
 	}
 	search := func(rt route) route { rt.Search = true; return rt }
+	stream := func(rt route) route { rt.Stream = true; return rt }
 	quiet := func(rt route) route { rt.Audited = false; return rt }
 	out := []route{
 		search(r("GET", "/api/search", "search", ByRole, readsAdverts, s.search)),
@@ -71,8 +80,15 @@ func (s *server) table() []route {
 		r("GET", "/api/export/counts", "exportCounts", ByRole, readsAggregates, s.exportCounts),
 		r("GET", "/api/export/facts", "exportFacts", ByRole, readsAggregates, s.exportFacts),
 		r("GET", "/api/overlap", "overlap", ByRole, readsAggregates, s.overlap),
+		r("GET", "/api/export/trend", "exportTrend", ByRole, readsAggregates, s.trend),
+		r("GET", "/api/changes", "changes", ByRole, readsChanges, s.changes),
 		r("GET", "/api/runs", "runs", ByRole, watchesCrawls, s.runs),
 		r("GET", "/api/schedules", "schedules", ByRole, watchesCrawls, s.schedules),
+		r("GET", "/api/runs/{id}/errors", "runErrors", ByRole, watchesCrawls, s.runErrors),
+		r("GET", "/api/crawls", "listCrawls", ByRole, watchesCrawls, s.listCrawls),
+		r("POST", "/api/crawls", "startCrawl", ByRole, startsCrawls, s.startCrawl),
+		r("POST", "/api/crawls/{id}/stop", "stopCrawl", ByRole, startsCrawls, s.stopCrawl),
+		stream(r("GET", "/api/crawls/{id}/events", "crawlEvents", ByRole, watchesCrawls, s.crawlEvents)),
 		r("GET", "/api/users", "listUsers", ByRole, administers, s.listUsers),
 		r("POST", "/api/users", "addUser", ByRole, administers, s.addUser),
 		r("POST", "/api/users/{name}/disable", "disableUser", ByRole, administers, s.disableUser),

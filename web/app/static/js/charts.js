@@ -34,7 +34,7 @@ export function barChart({title, labels, series, id}) {
         return;
       }
       const w = Math.max(1, (v / max) * plotW);
-      svg.append(s('rect', {class: 'b' + (j % 3), x: labelW, y, width: w, height: barH - 2},
+      svg.append(s('rect', {class: 'b' + (j % 4), x: labelW, y, width: w, height: barH - 2},
         s('title', {}, `${label} – ${sr.name}: ${fmtNum(v)}`)));
       svg.append(s('text', {x: labelW + w + 4, y: y + barH - 3}, fmtNum(v)));
       bars++;
@@ -53,7 +53,7 @@ export function barChart({title, labels, series, id}) {
 
 function legend(names) {
   if (names.length < 2) return null;
-  return h('div', {class: 'legend', 'aria-hidden': 'true'}, names.map((nm, j) => h('span', {}, h('i', {class: 'k' + (j % 3)}), nm)));
+  return h('div', {class: 'legend', 'aria-hidden': 'true'}, names.map((nm, j) => h('span', {}, h('i', {class: 'k' + (j % 4)}), nm)));
 }
 
 // intervalChart draws observed, estimate and its interval on one axis.

@@ -9,6 +9,7 @@ import * as advert from './pages/advert.js';
 import * as person from './pages/person.js';
 import * as network from './pages/network.js';
 import * as counts from './pages/counts.js';
+import * as changes from './pages/changes.js';
 import * as patterns from './pages/patterns.js';
 import * as runs from './pages/runs.js';
 import * as admin from './pages/admin.js';
@@ -19,6 +20,7 @@ const pages = {
   patterns: {mod: patterns, roles: ['analyst'], menu: 'nav.patterns'},
   counts: {mod: counts, roles: ['analyst', 'researcher'], menu: 'nav.counts'},
   runs: {mod: runs, roles: ['operator', 'admin'], menu: 'nav.runs'},
+  changes: {mod: changes, roles: ['analyst', 'researcher', 'operator'], menu: 'nav.changes'},
   admin: {mod: admin, roles: ['admin'], menu: 'nav.admin'},
   advert: {mod: advert, roles: ['analyst']},
   person: {mod: person, roles: ['analyst']},

@@ -6,6 +6,7 @@ import {h, table} from '../dom.js';
 import {get, qs, ApiError} from '../api.js';
 import {t, fmtNum} from '../i18n.js';
 import {barChart, intervalChart} from '../charts.js';
+import {lanMap} from '../lanmap.js';
 
 const counts = (by, extra) => get('/api/export/counts' + qs({by, format: 'json', ...extra}));
 
@@ -44,7 +45,9 @@ export async function render(main, ctx) {
   main.append(h('section', {}, h('h2', {}, t('counts.perMonthArena')),
     barChart({title: t('counts.perMonthArena'), labels: months, id: 'chart-month-arena',
       series: arenaNames.map((ar) => ({name: ar, values: months.map((mo) => personsOf(mo, ar))}))})));
-  main.append(h('section', {}, h('h2', {}, t('counts.perRegion')), barChart({title: t('counts.perRegion'), labels: r.labels, series: series(r), id: 'chart-region'})));
+  main.append(h('section', {}, h('h2', {}, t('counts.perRegion')),
+    h('div', {class: 'grid2'}, lanMap({title: t('counts.lanMap'), values: new Map(r.labels.map((l, i) => [l, r.persons[i]])), unitName: t('unit.persons').toLowerCase(),
+      id: 'map-region', suppressedText: t('counts.suppressedCell')}), barChart({title: t('counts.perRegion'), labels: r.labels, series: series(r), id: 'chart-region'}))));
 
   // Children and adults: persons flagged as possible minors, per arena.
   const minors = groups(split.possible_minors);
