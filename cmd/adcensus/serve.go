@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -150,6 +151,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Patterns:       func() ([]*patterns.Pattern, error) { return loadPatterns("") },
 		OIDC:           oidc,
 		Explain:        ex.Func(),
+		Seen:           newSeenCache(ex, ix, apiPeriodDocs(*dataDir, ix, nil)),
 		App:            app.Handler(),
 	})
 	if err != nil {
@@ -223,6 +225,8 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	replicates := fs.Int("replicates", 1000, "bootstrap replicates of the estimate (0: none, no interval)")
 	seed := fs.Uint64("seed", 0, "bootstrap seed")
 	noEstimate := fs.Bool("no-estimate", false, "skip the multiple-systems estimate")
+	arenaList := fs.String("arena", "", "comma-separated arenas: the overlap and estimate of these arenas alone (default: every arena)")
+	out := fs.String("out", "", "output file (default: standard output)")
 	from := fs.String("from", "", "start of the period: a date (2026-12-07), ISO week (2026-W49), month (2026-11) or year")
 	pf := addPeriodFlags(fs, true)
 	if _, err := parse(fs, args); err != nil {
@@ -232,12 +236,14 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	if *format != "text" && *format != "json" {
-		return usageError{fmt.Sprintf("--format must be text or json, not %q", *format)}
+	dialect, isCSV := index.CSVDialectOf(*format)
+	if !isCSV && *format != "text" && *format != "json" {
+		return usageError{fmt.Sprintf("--format must be text, json, csv or csv-excel, not %q", *format)}
 	}
 	if *minCell < 0 {
 		return usageError{"--min-cell must be 0 or more"}
 	}
+	arenas := splitList(*arenaList)
 	if pf.api != "" {
 		// The server computes the estimate with its own bootstrap settings.
 		for _, f := range []string{"replicates", "seed", "no-estimate"} {
@@ -247,8 +253,12 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		v := url.Values{"format": {"json"}, "min_cell": {strconv.Itoa(*minCell)}}
 		pf.values(v, *from)
-		if *format == "json" {
-			return remoteGet(ctx, pf.api, "/api/overlap", v, stdout)
+		if len(arenas) > 0 {
+			v.Set("arena", strings.Join(arenas, ","))
+		}
+		if *format != "text" {
+			v.Set("format", *format)
+			return writeOutput(stdout, *out, func(w io.Writer) error { return remoteGet(ctx, pf.api, "/api/overlap", v, w) })
 		}
 		var rep overlap.Report
 		if err := remoteJSON(ctx, pf.api, "/api/overlap", v, &rep); err != nil {
@@ -265,21 +275,38 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	o, err := overlap.Compute(ctx, src)
+	o, err := overlap.Compute(ctx, overlap.OnArenas(src, arenas))
 	if err != nil {
 		return err
 	}
-	rep, err := overlap.NewReport(o, overlap.ReportOptions{
-		MinCell: *minCell, NoEstimate: *noEstimate,
-		MSE:        mse.Options{Replicates: bootstrapReplicates(*replicates), Seed: *seed},
-		Provenance: periodProvenance(provenance(ctx, *dataDir, ix), pq),
+	if len(arenas) > 0 && len(o.Arenas) < len(arenas) {
+		return usageError{fmt.Sprintf("--arena %s: only %s have adverts in the period", strings.Join(arenas, ","), strings.Join(o.Arenas, ", "))}
+	}
+	sd := seenCLI(ctx, stderr, *dataDir, src, arenas)
+	opt := mse.Options{Replicates: bootstrapReplicates(*replicates), Seed: *seed}
+	prov := periodProvenance(provenance(ctx, *dataDir, ix), pq)
+	if len(arenas) > 0 {
+		prov["arenas"] = arenas
+	}
+	ropt := overlap.ReportOptions{MinCell: *minCell, NoEstimate: *noEstimate, MSE: opt, Provenance: prov}
+	if sd != nil {
+		ropt.Seen = sd.seen
+	}
+	rep, err := overlap.NewReport(o, ropt)
+	if err != nil {
+		return err
+	}
+	if sd != nil && opt.Replicates > 0 {
+		sd.combine(rep, opt)
+	}
+	auditRead(stderr, *dataDir, "export overlap", map[string]string{"min_cell": fmt.Sprint(*minCell), "arena": strings.Join(arenas, ",")}, len(rep.Histories))
+	return writeOutput(stdout, *out, func(w io.Writer) error {
+		switch {
+		case isCSV:
+			return rep.WriteCSVDialect(w, dialect)
+		case *format == "json":
+			return rep.WriteJSON(w)
+		}
+		return rep.WriteText(w)
 	})
-	if err != nil {
-		return err
-	}
-	auditRead(stderr, *dataDir, "export overlap", map[string]string{"min_cell": fmt.Sprint(*minCell)}, len(rep.Histories))
-	if *format == "json" {
-		return rep.WriteJSON(stdout)
-	}
-	return rep.WriteText(stdout)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -37,33 +38,13 @@ func newExplainer(dataDir string) *explainer {
 // Func is the api.ExplainFunc.
 func (e *explainer) Func() api.ExplainFunc {
 	return func(_ context.Context, adID string) (any, bool, error) {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		fi, err := os.Stat(e.path)
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, false, nil
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		if e.cl == nil || !fi.ModTime().Equal(e.mod) {
-			if e.cl != nil {
-				e.cl.Close()
-				e.cl = nil
-			}
-			cl, err := cluster.OpenReadOnly(e.path)
-			if err != nil {
-				return nil, false, err
-			}
-			e.cl, e.mod = cl, fi.ModTime()
-		}
-		if e.timer == nil {
-			e.timer = time.AfterFunc(explainIdle, e.closeIdle)
-		} else {
-			e.timer.Reset(explainIdle)
-		}
-		ex, err := e.cl.Explain(adID)
-		if errors.Is(err, cluster.ErrNotFound) {
+		var ex *cluster.Explanation
+		found, err := e.with(func(cl *cluster.Cluster, _ string) error {
+			var err error
+			ex, err = cl.Explain(adID)
+			return err
+		})
+		if errors.Is(err, cluster.ErrNotFound) || err == nil && !found {
 			return nil, false, nil
 		}
 		if err != nil {
@@ -71,6 +52,38 @@ func (e *explainer) Func() api.ExplainFunc {
 		}
 		return ex, true, nil
 	}
+}
+
+// with calls fn with the cluster state, opened (again) as needed, and
+// the file's version (its modification time and size); found is false,
+// without calling fn, when the data directory has no cluster state.
+func (e *explainer) with(fn func(cl *cluster.Cluster, version string) error) (found bool, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	fi, err := os.Stat(e.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if e.cl == nil || !fi.ModTime().Equal(e.mod) {
+		if e.cl != nil {
+			e.cl.Close()
+			e.cl = nil
+		}
+		cl, err := cluster.OpenReadOnly(e.path)
+		if err != nil {
+			return false, err
+		}
+		e.cl, e.mod = cl, fi.ModTime()
+	}
+	if e.timer == nil {
+		e.timer = time.AfterFunc(explainIdle, e.closeIdle)
+	} else {
+		e.timer.Reset(explainIdle)
+	}
+	return true, fn(e.cl, fmt.Sprintf("%d/%d", fi.ModTime().UnixNano(), fi.Size()))
 }
 
 // closeIdle closes the cluster state after explainIdle without use.
