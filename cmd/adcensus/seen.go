@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"adcensus/dedup/cluster"
 	"adcensus/dedup/countci"
@@ -173,7 +174,15 @@ type seenCache struct {
 	ver      string
 	items    map[string]*seenData
 	combined map[string]*overlap.Combined
+	// failed is when the cluster state last could not be opened (held by
+	// a writer beyond the lock wait): for seenRetry after it the counts
+	// go without the interval at once instead of waiting again.
+	failed time.Time
 }
+
+// seenRetry is how long after a failure to open the cluster state the
+// interval is not tried again.
+const seenRetry = time.Minute
 
 // seenCacheMax bounds the cached answers; beyond it the cache starts
 // afresh.
@@ -194,7 +203,15 @@ func seenKey(q census.Query, arenas []string) string {
 // missing; nil when there is no cluster state. c.ex's lock is held by fn.
 func (c *seenCache) data(ctx context.Context, q census.Query, arenas []string, fn func(sd *seenData, key string)) error {
 	key := seenKey(q, arenas)
+	c.mu.Lock()
+	failed := c.failed
+	c.mu.Unlock()
+	if !failed.IsZero() && time.Since(failed) < seenRetry {
+		return fmt.Errorf("the cluster state could not be opened %s ago; not tried again before %s", time.Since(failed).Round(time.Second), seenRetry)
+	}
+	opened := false
 	found, err := c.ex.with(func(cl *cluster.Cluster, ver string) error {
+		opened = true
 		c.mu.Lock()
 		if c.ver != ver || len(c.items) >= seenCacheMax {
 			c.ver, c.items, c.combined = ver, map[string]*seenData{}, map[string]*overlap.Combined{}
@@ -227,6 +244,11 @@ func (c *seenCache) data(ctx context.Context, q census.Query, arenas []string, f
 		return nil
 	})
 	if err != nil {
+		if !opened {
+			c.mu.Lock()
+			c.failed = time.Now()
+			c.mu.Unlock()
+		}
 		return err
 	}
 	if !found {

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -188,4 +190,34 @@ func TestSeenIntervalLiveEqualsOffline(t *testing.T) {
 	check(half)
 	feed(ads[half:])
 	check(len(ads))
+
+	// serve answers the same interval, twice (the second from its cache).
+	want := offlineSeen(t, ads, corpus, key)
+	lo, hi := countBounds(want.Interval)
+	token := MustAccessToken(t, data, "researcher")
+	base, stop := startServe(t, data, "--min-cell-floor", "0", "--replicates", "100")
+	defer func() {
+		if err := stop(); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	for range 2 {
+		req, err := http.NewRequest(http.MethodGet, base+"/api/export/counts?by=arena&format=csv&min_cell=0&basis=posted", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wantTail := fmt.Sprintf(",%d,%d,%d\n", want.Interval.Persons, lo, hi); res.StatusCode != http.StatusOK || !strings.HasSuffix(string(b), wantTail) {
+			t.Fatalf("serve counts: %d %s, want the total row ending %q", res.StatusCode, b, wantTail)
+		}
+	}
 }
