@@ -209,6 +209,21 @@ func (c *seenCache) data(ctx context.Context, q census.Query, arenas []string, f
 	if !failed.IsZero() && time.Since(failed) < seenRetry {
 		return fmt.Errorf("the cluster state could not be opened %s ago; not tried again before %s", time.Since(failed).Round(time.Second), seenRetry)
 	}
+	// A cached answer for the state file as it is now needs no state
+	// opened (a large one takes seconds to load).
+	if fi, err := os.Stat(c.ex.path); errors.Is(err, os.ErrNotExist) {
+		fn(nil, key)
+		return nil
+	} else if err == nil {
+		c.mu.Lock()
+		sd, ok := c.items[key]
+		ok = ok && c.ver == stateVersion(fi)
+		c.mu.Unlock()
+		if ok {
+			fn(sd, key)
+			return nil
+		}
+	}
 	opened := false
 	found, err := c.ex.with(func(cl *cluster.Cluster, ver string) error {
 		opened = true
@@ -305,4 +320,10 @@ func attachSeenCLI(ctx context.Context, stderr io.Writer, dataDir string, ix ind
 	if sd := seenCLI(ctx, stderr, dataDir, src, nil); sd != nil {
 		index.AttachSeen(rows, sd.seen)
 	}
+}
+
+// stateVersion names the version of the cluster state file: its
+// modification time and size (every commit changes both or the time).
+func stateVersion(fi os.FileInfo) string {
+	return fmt.Sprintf("%d/%d", fi.ModTime().UnixNano(), fi.Size())
 }

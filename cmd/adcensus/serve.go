@@ -220,7 +220,7 @@ func serialProvenance(dataDir string, ix index.Store) func(context.Context) map[
 func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export overlap", stderr)
 	dataDir := fs.String("data", "./data", "data directory")
-	format := fs.String("format", "text", "text or json")
+	format := fs.String("format", "text", "text, json, csv or csv-excel (one table with the persons seen, the estimate and the provenance; docs/OVERLAP.md)")
 	minCell := fs.Int("min-cell", 5, "suppress counts from 1 to this minus 1 (0: no suppression)")
 	replicates := fs.Int("replicates", 1000, "bootstrap replicates of the estimate (0: none, no interval)")
 	seed := fs.Uint64("seed", 0, "bootstrap seed")

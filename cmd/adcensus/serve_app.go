@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -83,7 +82,7 @@ func (e *explainer) with(fn func(cl *cluster.Cluster, version string) error) (fo
 	} else {
 		e.timer.Reset(explainIdle)
 	}
-	return true, fn(e.cl, fmt.Sprintf("%d/%d", fi.ModTime().UnixNano(), fi.Size()))
+	return true, fn(e.cl, stateVersion(fi))
 }
 
 // closeIdle closes the cluster state after explainIdle without use.
