@@ -84,48 +84,7 @@ func TestSeenIntervalLiveEqualsOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lim := imagehash.DefaultLimits()
-	fper := dedup.NewFingerprinter(contact.New(key), imagehash.FileOrHTTPLoader{BaseDir: corpus, MaxBytes: lim.MaxBytes}, lim)
-
-	// feed runs the cluster stage and the index on a batch of adverts, as
-	// the pipeline does: the index gets the fingerprints and every
-	// assignment the cluster stage published.
-	feed := func(batch []*ad.Ad) {
-		t.Helper()
-		var fps []*ad.Fingerprinted
-		for _, a := range batch {
-			fp, err := fper.Process(context.Background(), a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fps = append(fps, fp)
-		}
-		cl, err := cluster.Open(filepath.Join(data, clusterStateFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := cl.AddBatch(fps)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cl.Close(); err != nil {
-			t.Fatal(err)
-		}
-		var asg []ad.Assignment
-		for _, o := range out {
-			asg = append(asg, o.Changed...)
-		}
-		x, err := indexbleve.Open(filepath.Join(data, indexDir))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := x.Apply(context.Background(), fps, asg); err != nil {
-			t.Fatal(err)
-		}
-		if err := x.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	feed := func(batch []*ad.Ad) { t.Helper(); feedData(t, data, corpus, key, batch) }
 	check := func(n int) {
 		t.Helper()
 		want := offlineSeen(t, ads[:n], corpus, key)
@@ -219,5 +178,63 @@ func TestSeenIntervalLiveEqualsOffline(t *testing.T) {
 		if wantTail := fmt.Sprintf(",%d,%d,%d\n", want.Interval.Persons, lo, hi); res.StatusCode != http.StatusOK || !strings.HasSuffix(string(b), wantTail) {
 			t.Fatalf("serve counts: %d %s, want the total row ending %q", res.StatusCode, b, wantTail)
 		}
+	}
+}
+
+// feedData runs the fingerprint and cluster stages and the index on a
+// batch of adverts into the data directory, as the pipeline does: the
+// index gets the fingerprints and every assignment the cluster stage
+// published. Images are read relative to corpus.
+func feedData(t testing.TB, data, corpus string, key []byte, batch []*ad.Ad) {
+	t.Helper()
+	lim := imagehash.DefaultLimits()
+	fper := dedup.NewFingerprinter(contact.New(key), imagehash.FileOrHTTPLoader{BaseDir: corpus, MaxBytes: lim.MaxBytes}, lim)
+	var fps []*ad.Fingerprinted
+	for _, a := range batch {
+		fp, err := fper.Process(context.Background(), a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fps = append(fps, fp)
+	}
+	cl, err := cluster.Open(filepath.Join(data, clusterStateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asg []ad.Assignment
+	for lo := 0; lo < len(fps); lo += 1000 {
+		out, err := cl.AddBatch(fps[lo:min(lo+1000, len(fps))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range out {
+			asg = append(asg, o.Changed...)
+		}
+	}
+	if err := cl.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The latest assignment of each advert, as the index stage would
+	// end up with.
+	last := map[string]int{}
+	for i, a := range asg {
+		last[a.AdID] = i
+	}
+	kept := asg[:0]
+	for i, a := range asg {
+		if last[a.AdID] == i {
+			kept = append(kept, a)
+		}
+	}
+	asg = kept
+	x, err := indexbleve.Open(filepath.Join(data, indexDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Apply(context.Background(), fps, asg); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
