@@ -184,9 +184,10 @@ type seenCache struct {
 // interval is not tried again.
 const seenRetry = time.Minute
 
-// seenCacheMax bounds the cached answers; beyond it the cache starts
-// afresh.
-const seenCacheMax = 256
+// seenCacheMax bounds the cached answers (each holds the evidence of its
+// adverts, the persons and their candidate links: megabytes on a large
+// index); beyond it the cache starts afresh.
+const seenCacheMax = 32
 
 var _ api.SeenSource = (*seenCache)(nil)
 
