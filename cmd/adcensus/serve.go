@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -279,8 +280,16 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	if len(arenas) > 0 && len(o.Arenas) < len(arenas) {
-		return usageError{fmt.Sprintf("--arena %s: only %s have adverts in the period", strings.Join(arenas, ","), strings.Join(o.Arenas, ", "))}
+	var within *overlap.Overlap
+	if len(arenas) > 0 {
+		for _, a := range arenas {
+			if !slices.Contains(o.Arenas, a) {
+				return usageError{fmt.Sprintf("--arena %s: %q has no advert in the period (arenas with adverts: %s)", strings.Join(arenas, ","), a, strings.Join(o.Arenas, ", "))}
+			}
+		}
+		if within, err = overlap.Compute(ctx, src); err != nil {
+			return err
+		}
 	}
 	sd := seenCLI(ctx, stderr, *dataDir, src, arenas)
 	opt := mse.Options{Replicates: bootstrapReplicates(*replicates), Seed: *seed}
@@ -288,11 +297,14 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	if len(arenas) > 0 {
 		prov["arenas"] = arenas
 	}
-	ropt := overlap.ReportOptions{MinCell: *minCell, NoEstimate: *noEstimate, MSE: opt, Provenance: prov}
+	ropt := overlap.ReportOptions{MinCell: *minCell, NoEstimate: *noEstimate, MSE: opt, Provenance: prov, Within: within}
 	if sd != nil {
 		ropt.Seen = sd.seen
 	}
 	rep, err := overlap.NewReport(o, ropt)
+	if errors.Is(err, overlap.ErrDisclosive) {
+		return fmt.Errorf("--arena %s: %w; ask with more arenas (--min-cell 0 only for a report that stays inside)", strings.Join(arenas, ","), err)
+	}
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package overlap_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -167,5 +168,63 @@ func TestReportCSVSeen(t *testing.T) {
 	rep, err = overlap.NewReport(ov, overlap.ReportOptions{NoEstimate: true, Seen: &other})
 	if err != nil || rep.Seen != nil {
 		t.Fatalf("seen of %d persons beside a total of %d: %v", other.Persons, ov.Persons, err)
+	}
+}
+
+// A report of a subset of the arenas is suppressed jointly with the
+// report of all of them: the persons seen on a or b, subtracted from the
+// total of all arenas, would give the 2 persons seen only on c, which
+// the whole report withholds.
+func TestReportWithinSuppression(t *testing.T) {
+	build := func(c int) (*overlap.Overlap, *overlap.Overlap) {
+		col, sub := overlap.NewCollector(), overlap.NewCollector()
+		n := 0
+		add := func(persons int, arenas ...string) {
+			for range persons {
+				n++
+				for _, a := range arenas {
+					d := &index.Doc{ID: fmt.Sprintf("%d%s", n, a), Arena: a, PersonID: fmt.Sprintf("p%d", n)}
+					col.Add(d)
+					if a != "c" {
+						sub.Add(d)
+					}
+				}
+			}
+		}
+		add(10, "a")
+		add(10, "b")
+		add(10, "a", "b")
+		add(8, "a", "c")
+		add(c, "c")
+		return sub.Overlap(), col.Overlap()
+	}
+	sub, full := build(2)
+	whole, err := overlap.NewReport(full, overlap.ReportOptions{MinCell: 5, NoEstimate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole.Persons.Suppressed || whole.Histories[2].Arenas[0] != "c" || !whole.Histories[2].Suppressed {
+		t.Fatalf("whole report: total %v, histories %+v", whole.Persons, whole.Histories)
+	}
+	alone, err := overlap.NewReport(sub, overlap.ReportOptions{MinCell: 5, NoEstimate: true})
+	if err != nil || alone.Persons.Suppressed || *whole.Persons.Persons-*alone.Persons.Persons != 2 {
+		t.Fatalf("without Within the subset's total gives the withheld cell away: %v", err)
+	}
+	rep, err := overlap.NewReport(sub, overlap.ReportOptions{MinCell: 5, NoEstimate: true, Within: full})
+	if err == nil {
+		if !rep.Persons.Suppressed {
+			t.Fatalf("the subset's total %v shown beside the whole's %v", rep.Persons, whole.Persons)
+		}
+		t.Logf("subset report: total %v, arenas %+v", rep.Persons, rep.Arenas)
+	} else if !errors.Is(err, overlap.ErrDisclosive) {
+		t.Fatal(err)
+	} else {
+		t.Logf("subset refused: %v", err)
+	}
+	// With 20 persons only on c, nothing needs hiding.
+	sub, full = build(20)
+	rep, err = overlap.NewReport(sub, overlap.ReportOptions{MinCell: 5, NoEstimate: true, Within: full})
+	if err != nil || rep.Persons.Suppressed || *rep.Persons.Persons != 38 {
+		t.Fatalf("large cells: %v %+v", err, rep)
 	}
 }

@@ -29,6 +29,14 @@ type ReportOptions struct {
 	MSE mse.Options
 	// Provenance is written as given (nil is written as {}).
 	Provenance map[string]any
+	// Within is the overlap of every arena when o is of a subset of them
+	// (OnArenas): small cells are then withheld jointly with Within's own
+	// report, so that the two reports side by side disclose no small cell
+	// of either (a person count of the subset, subtracted from the whole,
+	// would otherwise give the persons seen only on the other arenas).
+	// NewReport returns ErrDisclosive when that is not possible without
+	// hiding a count Within's report shows. Nil: o is the whole overlap.
+	Within *Overlap
 	// Cache, if set, answers the estimate for a table and MSE options it
 	// has answered before (the API's repeated asks).
 	Cache *mse.Cache
@@ -149,6 +157,12 @@ type Report struct {
 // an invalid opt.MSE is returned as an error.
 func NewReport(o *Overlap, opt ReportOptions) (*Report, error) {
 	hs, as, ss, ps, ts := suppression(o, opt.MinCell)
+	if opt.Within != nil && opt.MinCell > 1 {
+		var err error
+		if hs, as, ss, ps, ts, err = jointSuppression(o, opt.Within, opt.MinCell); err != nil {
+			return nil, err
+		}
+	}
 	r := &Report{
 		Provenance: opt.Provenance, MinCell: opt.MinCell, Persons: cell(o.Persons, ts),
 		Arenas: []ReportArena{}, Spread: []ReportSpread{}, Pairs: []ReportPair{}, Histories: []ReportHistory{},

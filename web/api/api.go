@@ -682,7 +682,7 @@ func (s *server) overlap(w http.ResponseWriter, r *http.Request) error {
 		src = docs
 	}
 	arenas := listParam(r, "arena")
-	o, err := overlap.Compute(r.Context(), overlap.OnArenas(src, arenas))
+	o, within, err := overlapOf(r.Context(), src, arenas)
 	if err != nil {
 		return err
 	}
@@ -691,7 +691,10 @@ func (s *server) overlap(w http.ResponseWriter, r *http.Request) error {
 		setWhat(r, "arena", strings.Join(arenas, ","))
 	}
 	rep, err := overlap.NewReport(o, overlap.ReportOptions{MinCell: minCell, MSE: s.opt.MSE, Cache: s.estimates,
-		Provenance: s.provenance(r.Context()), Seen: s.seen(r, arenas)})
+		Provenance: s.provenance(r.Context()), Seen: s.seen(r, arenas), Within: within})
+	if errors.Is(err, overlap.ErrDisclosive) {
+		return badRequest("arena=%s: %v; ask with more arenas", strings.Join(arenas, ","), err)
+	}
 	if err != nil {
 		return err
 	}

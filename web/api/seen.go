@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 
 	"adcensus/index"
 	"adcensus/index/census"
@@ -54,4 +56,21 @@ func (s *server) combine(r *http.Request, arenas []string, rep *overlap.Report) 
 	if err := s.opt.Seen.Combine(r.Context(), q, arenas, rep, s.opt.MSE); err != nil {
 		s.log.Warn("overlap estimate with the de-duplication's uncertainty", "error", err)
 	}
+}
+
+// overlapOf computes the overlap of src on arenas (all when none) and,
+// for a subset, the overlap of all arenas it is suppressed jointly with
+// (overlap.ReportOptions.Within). An arena with no advert is refused.
+func overlapOf(ctx context.Context, src overlap.DocSource, arenas []string) (o, within *overlap.Overlap, err error) {
+	o, err = overlap.Compute(ctx, overlap.OnArenas(src, arenas))
+	if err != nil || len(arenas) == 0 {
+		return o, nil, err
+	}
+	for _, a := range arenas {
+		if !slices.Contains(o.Arenas, a) {
+			return nil, nil, badRequest("arena=%s: %q has no advert in the period", strings.Join(arenas, ","), a)
+		}
+	}
+	within, err = overlap.Compute(ctx, src)
+	return o, within, err
 }

@@ -108,6 +108,17 @@ func TestSeenInterval(t *testing.T) {
 		}
 	}
 
+	// An arena without adverts is refused by name; a subset is suppressed
+	// jointly with the whole (or refused).
+	r = MustGet(t, srv, "/api/overlap?min_cell=0&arena=a,nope&basis=posted")
+	if wantStatus(t, r, "overlap of an unknown arena", http.StatusBadRequest); !strings.Contains(string(r.body), `\"nope\" has no advert`) {
+		t.Fatalf("unknown arena: %s", r.body)
+	}
+	r = MustGet(t, srv, "/api/overlap?min_cell=3&arena=a,b&basis=posted")
+	if r.status != http.StatusOK && r.status != http.StatusBadRequest {
+		t.Fatalf("subset with min_cell 3: %d %s", r.status, r.body)
+	}
+
 	// A source that fails: the counts without the interval.
 	failing := &fakeSeen{src: docSource(x), fail: true}
 	srv2 := MustServer(t, x, docSource(x), api.Options{Seen: failing})
