@@ -13,10 +13,11 @@ type Seen struct {
 	Low      int     `json:"persons_low"`      // 5 % quantile, rounded down
 	High     int     `json:"persons_high"`     // 95 % quantile, rounded up
 	Level    float64 `json:"level"`            // 0.9
-	Adverts  int     `json:"adverts"`          // the adverts the count is of
 	// Evidence counts the candidate links between persons by kind of
-	// declined evidence (countci.Kinds).
-	Evidence       map[string]int `json:"evidence"`
+	// declined evidence (countci.Kinds). It is left out (nil) for a
+	// subset of the arenas: set beside the whole's, the difference would
+	// count pairs of persons among the adverts left out.
+	Evidence       map[string]int `json:"evidence,omitempty"`
 	ImagesCompared bool           `json:"images_compared"`
 	Method         string         `json:"method"`
 	Calibration    string         `json:"calibration"`

@@ -72,7 +72,10 @@ func seenFrom(ctx context.Context, cl *cluster.Cluster, src census.Docs, arenas 
 	if err != nil {
 		return nil, err
 	}
-	sd := &seenData{seen: seenOf(iv, ev, len(ads)), ev: ev, arenasOf: make([][]string, len(ev.Persons))}
+	sd := &seenData{seen: seenOf(iv, ev), ev: ev, arenasOf: make([][]string, len(ev.Persons))}
+	if len(arenas) > 0 {
+		sd.seen.Evidence = nil
+	}
 	for i, p := range ev.Persons {
 		sd.arenasOf[i] = slices.Sorted(slices.Values(personArenas[p]))
 	}
@@ -122,11 +125,11 @@ func (sd *seenData) combine(rep *overlap.Report, opt mse.Options) {
 }
 
 // seenOf is the index.Seen of an interval.
-func seenOf(iv countci.Interval, ev *countci.Evidence, adverts int) *index.Seen {
+func seenOf(iv countci.Interval, ev *countci.Evidence) *index.Seen {
 	lo, hi := countBounds(iv)
 	s := &index.Seen{
 		Persons: iv.Persons, Estimate: math.Round(iv.Estimate*10) / 10, Low: lo, High: hi, Level: iv.Level,
-		Adverts: adverts, Evidence: ev.Counts, ImagesCompared: ev.ImagesCompared,
+		Evidence: ev.Counts, ImagesCompared: ev.ImagesCompared,
 		Method: countci.Method, Calibration: countci.Default.Source,
 	}
 	if s.Evidence == nil {
