@@ -203,8 +203,9 @@ func seenKey(q census.Query, arenas []string) string {
 	return strings.Join([]string{q.Basis, q.Gap.String(), q.Period.From.String(), q.Period.To.String(), strings.Join(arenas, "\x00")}, "\x01")
 }
 
-// data returns the cached seenData of (q, arenas), computing it when
-// missing; nil when there is no cluster state. c.ex's lock is held by fn.
+// data calls fn with the seenData of (q, arenas), cached or computed
+// (nil when there is no cluster state). fn runs with c.ex's lock held
+// unless the answer was cached for the state file as it is.
 func (c *seenCache) data(ctx context.Context, q census.Query, arenas []string, fn func(sd *seenData, key string)) error {
 	key := seenKey(q, arenas)
 	c.mu.Lock()
