@@ -16,7 +16,8 @@ import (
 	"adcensus/internal/synthetic/synth"
 )
 
-// TestSeenCombinedEval (ADCENSUS_SEEN_EVAL=1; minutes) puts labelled
+// TestSeenCombinedEval (ADCENSUS_SEEN_EVAL=1, or =more for the last three
+// corpora only; minutes) puts labelled
 // corpora through the cluster stage and the index and asks export overlap
 // for the persons seen and estimated, then compares with what perfect
 // de-duplication would give: the true persons (truth.csv) and the
@@ -31,13 +32,22 @@ func TestSeenCombinedEval(t *testing.T) {
 	type spec struct {
 		seed  int64
 		style string
+		ads   int     // 0: the default 4,000
+		blank float64 // share of blank adverts
 	}
-	specs := []spec{{1, ""}, {2, ""}, {3, ""}, {1, synth.StyleVaried}, {2, synth.StyleVaried}}
+	specs := []spec{{1, "", 0, 0}, {2, "", 0, 0}, {3, "", 0, 0}, {1, synth.StyleVaried, 0, 0}, {2, synth.StyleVaried, 0, 0},
+		{3, synth.StyleVaried, 0, 0}, {11, "", 8000, 0}, {12, "", 0, 0.05}}
+	if os.Getenv("ADCENSUS_SEEN_EVAL") == "more" {
+		specs = specs[5:]
+	}
 	for _, sp := range specs {
 		dir := t.TempDir()
 		corpus := filepath.Join(dir, "corpus")
 		o := synth.DefaultOptions()
-		o.Seed, o.Style = sp.seed, sp.style
+		o.Seed, o.Style, o.BlankShare = sp.seed, sp.style, sp.blank
+		if sp.ads > 0 {
+			o.Ads = sp.ads
+		}
 		if _, err := synth.Generate(t.Context(), o, corpus); err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +99,7 @@ func TestSeenCombinedEval(t *testing.T) {
 			}
 			return "no"
 		}
-		name := fmt.Sprintf("seed %d %s", sp.seed, sp.style)
+		name := fmt.Sprintf("seed %d %s ads %d blank %g", sp.seed, sp.style, o.Ads, sp.blank)
 		t.Logf("| %s | %d (%d–%d) | %d | %.0f (%.0f–%.0f) | %.0f (%.0f–%.0f) | %.0f | %s | %s |",
 			name, s.Persons, s.Low, s.High, len(arenasOf), e.Total, e.CILow, e.CIHigh, c.Total, c.Low, c.High, star.Total,
 			in(star.Total, e.CILow, e.CIHigh), in(star.Total, c.Low, c.High))
