@@ -2,8 +2,6 @@ package dedup
 
 import (
 	"encoding/json"
-	"slices"
-	"strings"
 
 	"adcensus/ad"
 	"adcensus/dedup/cluster"
@@ -45,15 +43,14 @@ func (o *offline) countInterval(cl *cluster.Cluster, st *OfflineStats, opt Offli
 			ads = append(ads, a)
 		}
 	}
-	// The fingerprints arrive in the workers' order: sort, so that the
-	// interval does not depend on it.
-	slices.SortFunc(ads, func(a, b countci.Advert) int { return strings.Compare(a.ID, b.ID) })
-	ev := countci.Collect(ads)
+	// The fingerprints arrive in the workers' order: Of sorts them, so
+	// that the interval does not depend on it.
 	cal := opt.Calibration
 	if cal == nil {
 		cal = &countci.Default
 	}
-	rep := &CountReport{Interval: countci.Simulate(ev, cal, 2000, 1), Evidence: ev.Counts, ImagesCompared: ev.ImagesCompared, Calibration: cal.Source}
+	iv, ev := countci.Of(ads, cal)
+	rep := &CountReport{Interval: iv, Evidence: ev.Counts, ImagesCompared: ev.ImagesCompared, Calibration: cal.Source}
 	if opt.Truth != nil {
 		links, truePersons := countci.Label(ev, ads, opt.Truth)
 		rep.Labelled = &countci.Corpus{Persons: len(ev.Persons), TruePersons: truePersons, Links: links}

@@ -96,6 +96,9 @@ type CountRow struct {
 	Suppression string
 	// Total marks the total row (always the last row of its table).
 	Total bool
+	// Seen is the interval of Persons (AttachSeen), on the total row of
+	// an unsplit count only; nil elsewhere.
+	Seen *Seen
 }
 
 // ValidateDimensions checks that by names allowed dimensions, each once.

@@ -12,7 +12,9 @@ import (
 // WriteCountsCSV writes rows as CSV: a header of the dimension names then
 // "ads,persons"; suppressed cells are written empty, and the total row has
 // "*" in every dimension column. Rows of a split count (Table set) get a
-// leading column "table".
+// leading column "table". When the total row carries the persons'
+// interval (CountRow.Seen), two more columns "persons_low,persons_high"
+// hold it on that row and are empty on the others.
 func WriteCountsCSV(w io.Writer, by []string, rows []CountRow) error {
 	return WriteCountsCSVDialect(w, by, rows, StandardCSV())
 }
@@ -26,6 +28,10 @@ func WriteCountsCSVDialect(w io.Writer, by []string, rows []CountRow, d CSVDiale
 		return err
 	}
 	header := append(slices.Clone(by), "ads", "persons")
+	seen := seenOf(rows) != nil
+	if seen {
+		header = append(header, "persons_low", "persons_high")
+	}
 	if split {
 		header = append([]string{"table"}, header...)
 	}
@@ -44,12 +50,18 @@ func WriteCountsCSVDialect(w io.Writer, by []string, rows []CountRow, d CSVDiale
 			rec = append(rec, r.Table)
 		}
 		for _, g := range r.Group {
-			rec = append(rec, csvSafe(g))
+			rec = append(rec, CSVSafe(g))
 		}
 		if r.Suppressed {
 			rec = append(rec, "", "")
 		} else {
 			rec = append(rec, strconv.Itoa(r.Ads), strconv.Itoa(r.Persons))
+		}
+		switch {
+		case r.Seen != nil:
+			rec = append(rec, strconv.Itoa(r.Seen.Low), strconv.Itoa(r.Seen.High))
+		case seen:
+			rec = append(rec, "", "")
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -59,10 +71,11 @@ func WriteCountsCSVDialect(w io.Writer, by []string, rows []CountRow, d CSVDiale
 	return cw.Error()
 }
 
-// csvSafe keeps a value taken from the web from being run as a formula by
+// CSVSafe keeps a value taken from the web from being run as a formula by
 // a spreadsheet that opens the export: a leading =, +, -, @, tab or CR gets
-// a leading apostrophe (the OWASP CSV-injection advice).
-func csvSafe(v string) string {
+// a leading apostrophe (the OWASP CSV-injection advice). Every CSV export
+// writes its text cells through it.
+func CSVSafe(v string) string {
 	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
 		return "'" + v
 	}
@@ -78,6 +91,8 @@ type jsonRow struct {
 	Suppressed  bool              `json:"suppressed,omitempty"`
 	Suppression string            `json:"suppression,omitempty"`
 	Total       bool              `json:"total,omitempty"`
+	PersonsLow  *int              `json:"persons_low,omitempty"`
+	PersonsHigh *int              `json:"persons_high,omitempty"`
 }
 
 // WriteCountsJSON writes rows as one JSON object
@@ -86,7 +101,10 @@ type jsonRow struct {
 // "suppressed": true and "suppression": "primary" or "secondary"; the total
 // row has "total": true. With opt.Split the object has "split" and, instead
 // of "rows", one row set per table: "possible_minors" and "others".
-// provenance is written as given (nil is written as {}).
+// provenance is written as given (nil is written as {}). When the total
+// row carries the persons' interval (CountRow.Seen), that row has
+// "persons_low" and "persons_high", and the object has "seen": the whole
+// interval with its method, calibration and evidence (Seen).
 func WriteCountsJSON(w io.Writer, by []string, rows []CountRow, opt CountOptions, provenance map[string]any) error {
 	out := struct {
 		Provenance     map[string]any `json:"provenance"`
@@ -96,7 +114,8 @@ func WriteCountsJSON(w io.Writer, by []string, rows []CountRow, opt CountOptions
 		Rows           *[]jsonRow     `json:"rows,omitempty"`
 		PossibleMinors *[]jsonRow     `json:"possible_minors,omitempty"`
 		Others         *[]jsonRow     `json:"others,omitempty"`
-	}{Provenance: provenance, By: by, MinCell: opt.MinCell, Split: opt.Split}
+		Seen           *Seen          `json:"seen,omitempty"`
+	}{Provenance: provenance, By: by, MinCell: opt.MinCell, Split: opt.Split, Seen: seenOf(rows)}
 	if out.Provenance == nil {
 		out.Provenance = map[string]any{}
 	}
@@ -125,6 +144,9 @@ func WriteCountsJSON(w io.Writer, by []string, rows []CountRow, opt CountOptions
 		}
 		if !r.Suppressed {
 			jr.Ads, jr.Persons = &r.Ads, &r.Persons
+		}
+		if r.Seen != nil {
+			jr.PersonsLow, jr.PersonsHigh = &r.Seen.Low, &r.Seen.High
 		}
 		*set = append(*set, jr)
 	}

@@ -252,6 +252,9 @@ func cmdExportCounts(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
+	if *split == "" && !(len(dims) == 1 && dims[0] == dimSnapshot) {
+		attachSeenCLI(ctx, stderr, *dataDir, ix, pq, rows)
+	}
 	auditRead(stderr, *dataDir, "export counts", map[string]string{"by": *by, "min_cell": fmt.Sprint(*minCell), "period": pq.Period.String(), "basis": pq.Basis}, len(rows))
 	return writeOutput(stdout, *out, func(w io.Writer) error {
 		if isCSV {

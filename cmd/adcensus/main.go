@@ -78,7 +78,7 @@ usage: adcensus COMMAND [flags]
   mse --in table.csv        estimate persons seen on no list (log-linear multiple-systems estimation)
   export counts --by arena,week [--from 2026-W45 --to 2026-W49] [--basis seen|posted] [--format csv|json] [--split minors]   distinct persons and adverts per group (--by snapshot: per crawl run)
   export trend --by arena|region --period week|month   persons active, new and gone per period (docs/CENSUS.md)
-  export overlap [--format text|json] [--min-cell 5]   persons per arena, overlap between arenas, estimate of persons on no arena
+  export overlap [--format text|json|csv] [--arena a,b] [--from P --to P]   persons seen with their interval, overlap between arenas, estimate of persons on no arena (docs/OVERLAP.md)
   export facts [--format csv|json] [--min-cell 5]   persons by adverts, arenas, cities; networks by persons, cities
   export reviews --by arena,month,region [--format csv|json]   reviews, reviewers, reviewed persons of review forums
   serve [--addr 127.0.0.1:8080]   serve the JSON API (docs/API.md) on the index; needs a user or token (docs/ACCESS.md)
@@ -108,7 +108,7 @@ Run 'adcensus COMMAND -h' for a command's flags.
 `
 
 const exportUsage = `usage: adcensus export counts --by arena,week|snapshot [--format csv|json] [--split minors] [--min-cell 5] [--data DIR]
-       adcensus export overlap [--format text|json] [--min-cell 5] [--data DIR]
+       adcensus export overlap [--format text|json|csv] [--arena a,b] [--from P --to P] [--min-cell 5] [--data DIR]
        adcensus export facts [--format csv|json] [--min-cell 5] [--data DIR]
        adcensus export trend --by arena|region --period week|month [--format csv|json] [--min-cell 5] [--data DIR]
        adcensus export reviews --by arena,month,region [--format csv|json] [--min-cell 5] [--data DIR]

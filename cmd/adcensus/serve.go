@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -179,6 +180,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Changes:        apiChanges(*dataDir, ix, nil),
 		Trend:          apiTrend(*dataDir, ix, nil),
 		RunErrors:      runErrorsOf(*dataDir, nil),
+		Seen:           newSeenCache(ex, ix, apiPeriodDocs(*dataDir, ix, nil)),
 		App:            app.Handler(),
 	}
 	if host != nil {
@@ -258,11 +260,13 @@ func serialProvenance(dataDir string, ix index.Store) func(context.Context) map[
 func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export overlap", stderr)
 	dataDir := fs.String("data", "./data", "data directory")
-	format := fs.String("format", "text", "text or json")
+	format := fs.String("format", "text", "text, json, csv or csv-excel (one table with the persons seen, the estimate and the provenance; docs/OVERLAP.md)")
 	minCell := fs.Int("min-cell", 5, "suppress counts from 1 to this minus 1 (0: no suppression)")
 	replicates := fs.Int("replicates", 1000, "bootstrap replicates of the estimate (0: none, no interval)")
 	seed := fs.Uint64("seed", 0, "bootstrap seed")
 	noEstimate := fs.Bool("no-estimate", false, "skip the multiple-systems estimate")
+	arenaList := fs.String("arena", "", "comma-separated arenas: the overlap and estimate of these arenas alone (default: every arena)")
+	out := fs.String("out", "", "output file (default: standard output)")
 	from := fs.String("from", "", "start of the period: a date (2026-12-07), ISO week (2026-W49), month (2026-11) or year")
 	pf := addPeriodFlags(fs, true)
 	if _, err := parse(fs, args); err != nil {
@@ -272,12 +276,14 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	if *format != "text" && *format != "json" {
-		return usageError{fmt.Sprintf("--format must be text or json, not %q", *format)}
+	dialect, isCSV := index.CSVDialectOf(*format)
+	if !isCSV && *format != "text" && *format != "json" {
+		return usageError{fmt.Sprintf("--format must be text, json, csv or csv-excel, not %q", *format)}
 	}
 	if *minCell < 0 {
 		return usageError{"--min-cell must be 0 or more"}
 	}
+	arenas := splitList(*arenaList)
 	if pf.api != "" {
 		// The server computes the estimate with its own bootstrap settings.
 		for _, f := range []string{"replicates", "seed", "no-estimate"} {
@@ -287,8 +293,12 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		v := url.Values{"format": {"json"}, "min_cell": {strconv.Itoa(*minCell)}}
 		pf.values(v, *from)
-		if *format == "json" {
-			return remoteGet(ctx, pf.api, "/api/overlap", v, stdout)
+		if len(arenas) > 0 {
+			v.Set("arena", strings.Join(arenas, ","))
+		}
+		if *format != "text" {
+			v.Set("format", *format)
+			return writeOutput(stdout, *out, func(w io.Writer) error { return remoteGet(ctx, pf.api, "/api/overlap", v, w) })
 		}
 		var rep overlap.Report
 		if err := remoteJSON(ctx, pf.api, "/api/overlap", v, &rep); err != nil {
@@ -305,21 +315,49 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	o, err := overlap.Compute(ctx, src)
+	o, err := overlap.Compute(ctx, overlap.OnArenas(src, arenas))
 	if err != nil {
 		return err
 	}
-	rep, err := overlap.NewReport(o, overlap.ReportOptions{
-		MinCell: *minCell, NoEstimate: *noEstimate,
-		MSE:        mse.Options{Replicates: bootstrapReplicates(*replicates), Seed: *seed},
-		Provenance: periodProvenance(provenance(ctx, *dataDir, ix), pq),
+	var within *overlap.Overlap
+	if len(arenas) > 0 {
+		for _, a := range arenas {
+			if !slices.Contains(o.Arenas, a) {
+				return usageError{fmt.Sprintf("--arena %s: %q has no advert in the period (arenas with adverts: %s)", strings.Join(arenas, ","), a, strings.Join(o.Arenas, ", "))}
+			}
+		}
+		if within, err = overlap.Compute(ctx, src); err != nil {
+			return err
+		}
+	}
+	sd := seenCLI(ctx, stderr, *dataDir, src, arenas)
+	opt := mse.Options{Replicates: bootstrapReplicates(*replicates), Seed: *seed}
+	prov := periodProvenance(provenance(ctx, *dataDir, ix), pq)
+	if len(arenas) > 0 {
+		prov["arenas"] = arenas
+	}
+	ropt := overlap.ReportOptions{MinCell: *minCell, NoEstimate: *noEstimate, MSE: opt, Provenance: prov, Within: within}
+	if sd != nil {
+		ropt.Seen = sd.seen
+	}
+	rep, err := overlap.NewReport(o, ropt)
+	if errors.Is(err, overlap.ErrDisclosive) {
+		return fmt.Errorf("--arena %s: %w; ask with more arenas (--min-cell 0 only for a report that stays inside)", strings.Join(arenas, ","), err)
+	}
+	if err != nil {
+		return err
+	}
+	if sd != nil && opt.Replicates > 0 {
+		sd.combine(rep, opt)
+	}
+	auditRead(stderr, *dataDir, "export overlap", map[string]string{"min_cell": fmt.Sprint(*minCell), "arena": strings.Join(arenas, ",")}, len(rep.Histories))
+	return writeOutput(stdout, *out, func(w io.Writer) error {
+		switch {
+		case isCSV:
+			return rep.WriteCSVDialect(w, dialect)
+		case *format == "json":
+			return rep.WriteJSON(w)
+		}
+		return rep.WriteText(w)
 	})
-	if err != nil {
-		return err
-	}
-	auditRead(stderr, *dataDir, "export overlap", map[string]string{"min_cell": fmt.Sprint(*minCell)}, len(rep.Histories))
-	if *format == "json" {
-		return rep.WriteJSON(stdout)
-	}
-	return rep.WriteText(stdout)
 }

@@ -41,36 +41,54 @@ func newExplainer(dataDir string) *explainer {
 // Func is the api.ExplainFunc.
 func (e *explainer) Func() api.ExplainFunc {
 	return func(_ context.Context, adID string) (any, bool, error) {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if e.held != nil {
-			return explainWith(e.held, adID)
-		}
-		fi, err := os.Stat(e.path)
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, false, nil
-		}
-		if err != nil {
+		var out any
+		var ok bool
+		found, err := e.with(func(cl *cluster.Cluster, _ string) error {
+			var err error
+			out, ok, err = explainWith(cl, adID)
+			return err
+		})
+		if err != nil || !found {
 			return nil, false, err
 		}
-		if e.cl == nil || !fi.ModTime().Equal(e.mod) {
-			if e.cl != nil {
-				e.cl.Close()
-				e.cl = nil
-			}
-			cl, err := cluster.OpenReadOnly(e.path)
-			if err != nil {
-				return nil, false, err
-			}
-			e.cl, e.mod = cl, fi.ModTime()
-		}
-		if e.timer == nil {
-			e.timer = time.AfterFunc(explainIdle, e.closeIdle)
-		} else {
-			e.timer.Reset(explainIdle)
-		}
-		return explainWith(e.cl, adID)
+		return out, ok, nil
 	}
+}
+
+// with calls fn with the cluster state — the one the process holds open
+// (serve --pipeline), or the file opened (again) read-only as needed — and
+// the file's version (its modification time and size); found is false,
+// without calling fn, when the data directory has no cluster state.
+func (e *explainer) with(fn func(cl *cluster.Cluster, version string) error) (found bool, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	fi, err := os.Stat(e.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if e.held != nil {
+		return true, fn(e.held, stateVersion(fi))
+	}
+	if e.cl == nil || !fi.ModTime().Equal(e.mod) {
+		if e.cl != nil {
+			e.cl.Close()
+			e.cl = nil
+		}
+		cl, err := cluster.OpenReadOnly(e.path)
+		if err != nil {
+			return false, err
+		}
+		e.cl, e.mod = cl, fi.ModTime()
+	}
+	if e.timer == nil {
+		e.timer = time.AfterFunc(explainIdle, e.closeIdle)
+	} else {
+		e.timer.Reset(explainIdle)
+	}
+	return true, fn(e.cl, stateVersion(fi))
 }
 
 // explainWith explains an advert from an open cluster state, with its

@@ -79,6 +79,7 @@ func (h *crawlHost) options(o *api.Options, ex *explainer, logger *slog.Logger) 
 	o.PeriodDocs = apiPeriodDocs(n.dataDir, n.index, n.census)
 	o.Changes = apiChanges(n.dataDir, n.index, n.census)
 	o.Trend = apiTrend(n.dataDir, n.index, n.census)
+	o.Seen = newSeenCache(ex, n.index, o.PeriodDocs)
 	o.ReviewFlags = apiReviewFlagsOf(n.dataDir, n.index, logger, func() *reviews.Store {
 		n.reviewsMu.Lock()
 		defer n.reviewsMu.Unlock()

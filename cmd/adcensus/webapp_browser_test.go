@@ -386,6 +386,8 @@ func TestWebApp(t *testing.T) {
 			b.waitFor("chart "+id, fmt.Sprintf(`document.querySelectorAll("#%s rect").length > 0`, id))
 		}
 		b.waitFor("the estimate", `document.getElementById("mse-text")`)
+		// The persons count with its 90 % interval (the demo has a cluster state).
+		b.waitFor("the count's interval", `/\(90 % intervall [\d\s]+–[\d\s]+\)/.test(document.getElementById("counts-total").textContent)`)
 		// The län as a tile map: 21 tiles, each with the bar chart's number.
 		if n := evalJS[int](b, `document.querySelectorAll("#map-region g.tile").length`); n != 21 {
 			t.Errorf("the län map has %d tiles, want 21", n)
@@ -415,7 +417,7 @@ func TestWebApp(t *testing.T) {
 		if err != nil {
 			t.Fatalf("parse counts-excel.csv: %v", err)
 		}
-		if len(recs) < 3 || strings.Join(recs[0], ",") != "arena,region,month,ads,persons" {
+		if len(recs) < 3 || strings.Join(recs[0], ",") != "arena,region,month,ads,persons,persons_low,persons_high" {
 			t.Fatalf("counts-excel.csv: %q", recs[:min(3, len(recs))])
 		}
 		_, js := b.download("#dl-counts-json")

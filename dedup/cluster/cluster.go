@@ -27,6 +27,8 @@
 //   - rebuild.go: linking two adverts and re-adding networks whose links
 //     no longer hold; state.go: the state in memory and the union-find
 //   - query.go: the readers (Assignment, All, Stats, Explain, …)
+//   - profiles.go: what the rules compare of given adverts, for the
+//     count's interval (ComparedOf)
 //   - bolt.go: the state file, every bbolt call; encode.go: the bytes of
 //     a profile and its patches
 package cluster

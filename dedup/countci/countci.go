@@ -449,6 +449,17 @@ type Interval struct {
 // Simulate draws the count's distribution for ev under cal and returns the
 // interval. Replicate r uses PCG(seed, r).
 func Simulate(ev *Evidence, cal *Calibration, replicates int, seed uint64) Interval {
+	return SimulateEach(ev, cal, replicates, seed, nil)
+}
+
+// SimulateEach is Simulate calling each (unless nil) after every
+// replicate r with the persons joined in it (find maps a person, an index
+// into ev.Persons, to the one it was joined into; valid during the call)
+// and the residual persons the replicate removes from what the joins left
+// (negative: adds). A replicate's count is the persons find leaves minus
+// removed. Callers use it to carry the de-duplication's uncertainty into
+// what they compute from the persons (the overlap's estimate).
+func SimulateEach(ev *Evidence, cal *Calibration, replicates int, seed uint64, each func(r int, find func(int) int, removed float64)) Interval {
 	n := len(ev.Persons)
 	if replicates <= 0 {
 		replicates = 1000
@@ -512,6 +523,9 @@ func Simulate(ev *Evidence, cal *Calibration, replicates int, seed uint64) Inter
 			out[r] = float64(count) - res*found
 		} else {
 			out[r] = float64(count) - res*float64(n)
+		}
+		if each != nil {
+			each(r, find, float64(count)-out[r])
 		}
 	}
 	iv.LinkedMean = linked / float64(replicates)

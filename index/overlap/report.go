@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,21 @@ type ReportOptions struct {
 	MSE mse.Options
 	// Provenance is written as given (nil is written as {}).
 	Provenance map[string]any
+	// Within is the overlap of every arena when o is of a subset of them
+	// (OnArenas): small cells are then withheld jointly with Within's own
+	// report, so that the two reports side by side disclose no small cell
+	// of either (a person count of the subset, subtracted from the whole,
+	// would otherwise give the persons seen only on the other arenas).
+	// NewReport returns ErrDisclosive when that is not possible without
+	// hiding a count Within's report shows. Nil: o is the whole overlap.
+	Within *Overlap
+	// Cache, if set, answers the estimate for a table and MSE options it
+	// has answered before (the API's repeated asks).
+	Cache *mse.Cache
+	// Seen is the interval of the persons observed (index.Seen), written
+	// beside the total when it is of the same persons and the total is
+	// not suppressed; nil: none.
+	Seen *index.Seen
 }
 
 // Cell is a count that may be suppressed: Persons is nil when Suppressed,
@@ -128,6 +144,11 @@ type Report struct {
 	// says why (empty when skipped).
 	Estimate      *mse.Result `json:"estimate"`
 	EstimateError string      `json:"estimate_error,omitempty"`
+	// Seen is the interval of the persons observed (ReportOptions.Seen).
+	Seen *index.Seen `json:"seen,omitempty"`
+	// Combined is the estimate with the de-duplication's uncertainty
+	// added (Combine); nil when not computed.
+	Combined *Combined `json:"combined,omitempty"`
 }
 
 // NewReport suppresses o's small cells and, unless opt.NoEstimate, adds the
@@ -136,6 +157,12 @@ type Report struct {
 // an invalid opt.MSE is returned as an error.
 func NewReport(o *Overlap, opt ReportOptions) (*Report, error) {
 	hs, as, ss, ps, ts := suppression(o, opt.MinCell)
+	if opt.Within != nil && opt.MinCell > 1 {
+		var err error
+		if hs, as, ss, ps, ts, err = jointSuppression(o, opt.Within, opt.MinCell); err != nil {
+			return nil, err
+		}
+	}
 	r := &Report{
 		Provenance: opt.Provenance, MinCell: opt.MinCell, Persons: cell(o.Persons, ts),
 		Arenas: []ReportArena{}, Spread: []ReportSpread{}, Pairs: []ReportPair{}, Histories: []ReportHistory{},
@@ -155,6 +182,9 @@ func NewReport(o *Overlap, opt ReportOptions) (*Report, error) {
 	for i, h := range o.Histories {
 		r.Histories = append(r.Histories, ReportHistory{Arenas: h.Arenas, Cell: cell(h.Persons, hs[i])})
 	}
+	if s := opt.Seen; s != nil && !r.Persons.Suppressed && s.Persons == o.Persons {
+		r.Seen = s
+	}
 	if opt.NoEstimate {
 		return r, nil
 	}
@@ -163,10 +193,21 @@ func NewReport(o *Overlap, opt ReportOptions) (*Report, error) {
 		r.EstimateError = "withheld: the number of persons observed is suppressed"
 		return r, nil
 	}
-	res, err := o.Estimate(opt.MSE)
+	var res *mse.Result
+	var err error
+	if opt.Cache != nil {
+		var t *mse.Table
+		if t, err = o.Table(); err == nil {
+			res, err = opt.Cache.Estimate(t, opt.MSE)
+		}
+	} else {
+		res, err = o.Estimate(opt.MSE)
+	}
 	switch {
 	case err == nil:
 		r.Estimate = res
+		r.Provenance = maps.Clone(r.Provenance)
+		r.Provenance["estimate"] = estimateProvenance(res, opt.MSE)
 	case errors.Is(err, ErrTooFewArenas), errors.Is(err, ErrTooManyArenas), errors.Is(err, mse.ErrNotIdentifiable):
 		r.EstimateError = err.Error()
 	default:
@@ -192,7 +233,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, a := range r.Arenas {
 		p("%s\t%s\n", a.Arena, a.Cell)
 	}
-	p("all arenas\t%s\n\n", r.Persons)
+	if s := r.Seen; s != nil {
+		p("all arenas\t%s\t(%g %% interval %d–%d, estimate %.1f)\n\n", r.Persons, s.Level*100, s.Low, s.High, s.Estimate)
+	} else {
+		p("all arenas\t%s\n\n", r.Persons)
+	}
 	p("seen on\tpersons\n")
 	for _, s := range r.Spread {
 		unit := "arenas"
@@ -217,10 +262,32 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintln(w)
 	switch {
 	case r.Estimate != nil:
-		return r.Estimate.WriteText(w)
+		if err := r.Estimate.WriteText(w); err != nil {
+			return err
+		}
+		return r.Combined.writeText(w)
 	case r.EstimateError != "":
 		_, err := fmt.Fprintf(w, "No multiple-systems estimate: %s\n", r.EstimateError)
 		return err
 	}
 	return nil
+}
+
+// estimateProvenance is how the estimate was made, for the report's
+// provenance: the method, the selection rule, the bootstrap, its
+// replicates, seed and level (docs/MSE.md).
+func estimateProvenance(res *mse.Result, opt mse.Options) map[string]any {
+	boot := opt.Bootstrap
+	if boot == "" {
+		boot = "bca"
+	}
+	return map[string]any{
+		"method":     "multiple-systems estimate, Poisson log-linear model with two-list interactions (internal/stats/mse; docs/MSE.md)",
+		"criterion":  res.Criterion,
+		"bootstrap":  boot,
+		"interval":   res.CIMethod,
+		"replicates": res.Replicates,
+		"seed":       opt.Seed,
+		"level":      res.Level,
+	}
 }

@@ -1,16 +1,12 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"adcensus/index"
-	"adcensus/index/overlap"
 )
 
 // AdvertResponse is the body of /api/adverts/{id}: the indexed document of
@@ -124,55 +120,4 @@ func csvName(base, format string) string {
 		return base + "-excel.csv"
 	}
 	return base + ".csv"
-}
-
-// writeOverlapCSV writes the overlap report as one table: section, arenas,
-// persons (empty when suppressed), estimate, ci_low, ci_high. The estimate
-// row carries the persons observed and the multiple-systems estimate of all
-// persons with its interval (the dialect's decimal separator).
-func writeOverlapCSV(buf *bytes.Buffer, rep *overlap.Report, d index.CSVDialect) error {
-	cw, err := d.NewWriter(buf)
-	if err != nil {
-		return err
-	}
-	cell := func(c overlap.Cell) string {
-		if c.Persons == nil {
-			return ""
-		}
-		return strconv.Itoa(*c.Persons)
-	}
-	rows := [][]string{{"section", "arenas", "persons", "estimate", "ci_low", "ci_high"}}
-	rows = append(rows, []string{"total", "*", cell(rep.Persons), "", "", ""})
-	for _, a := range rep.Arenas {
-		rows = append(rows, []string{"arena", a.Arena, cell(a.Cell), "", "", ""})
-	}
-	for _, p := range rep.Pairs {
-		rows = append(rows, []string{"pair", p.A + "+" + p.B, cell(p.Cell), "", "", ""})
-	}
-	for _, h := range rep.Histories {
-		rows = append(rows, []string{"history", strings.Join(h.Arenas, "+"), cell(h.Cell), "", "", ""})
-	}
-	if e := rep.Estimate; e != nil {
-		rows = append(rows, []string{"estimate", "*", strconv.FormatInt(e.Observed, 10),
-			d.Float(e.Total, 1), d.Float(e.CILow, 1), d.Float(e.CIHigh, 1)})
-	}
-	for _, row := range rows {
-		for i, v := range row {
-			row[i] = csvSafe(v)
-		}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// csvSafe keeps a value from being run as a spreadsheet formula (as
-// index.WriteCountsCSV does).
-func csvSafe(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
 }

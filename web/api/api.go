@@ -129,6 +129,9 @@ type Options struct {
 	// RunErrors lists a run's failed pages (nil: 501). crawls.go.
 	Crawls    CrawlControl
 	RunErrors RunErrorsFunc
+	// Seen puts the persons count's interval beside the total of
+	// /api/export/counts and /api/overlap (nil: none).
+	Seen SeenSource
 	// App, if set, answers GET requests outside /api/ (the web app,
 	// web/app), behind the same security headers and Host check.
 	App http.Handler
@@ -164,6 +167,9 @@ type server struct {
 	failed *failures
 	doc    []byte
 	csrf   *http.CrossOriginProtection
+	// estimates remembers overlap estimates by table and options (an
+	// estimate is deterministic; the bootstrap takes up to seconds).
+	estimates *mse.Cache
 }
 
 // New returns the API handler. src may be nil: /api/overlap then answers
@@ -200,7 +206,7 @@ func New(store index.Store, src overlap.DocSource, opts Options) (http.Handler, 
 	}
 	s := &server{store: store, src: src, opt: opts, log: opts.Logger.With("stage", "api"), mux: http.NewServeMux(),
 		oidc: opts.OIDC, limits: newLimiter(opts.RateLimit, opts.RateBurst), failed: &failures{m: map[string][]time.Time{}},
-		csrf: http.NewCrossOriginProtection()}
+		csrf: http.NewCrossOriginProtection(), estimates: mse.NewCache(64)}
 	routes := s.table()
 	doc, err := openAPIDocument(routes)
 	if err != nil {
@@ -648,6 +654,9 @@ func (s *server) exportCounts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if opt.Split == "" {
+		index.AttachSeen(rows, s.seen(r, nil))
+	}
 	setRows(r, len(rows))
 	var buf bytes.Buffer
 	if format != "json" {
@@ -684,20 +693,29 @@ func (s *server) overlap(w http.ResponseWriter, r *http.Request) error {
 	if docs != nil {
 		src = docs
 	}
-	o, err := overlap.Compute(r.Context(), src)
+	arenas := listParam(r, "arena")
+	o, within, err := overlapOf(r.Context(), src, arenas)
 	if err != nil {
 		return err
 	}
 	setWhat(r, "min_cell", strconv.Itoa(minCell))
-	rep, err := overlap.NewReport(o, overlap.ReportOptions{MinCell: minCell, MSE: s.opt.MSE, Provenance: s.provenance(r.Context())})
+	if len(arenas) > 0 {
+		setWhat(r, "arena", strings.Join(arenas, ","))
+	}
+	rep, err := overlap.NewReport(o, overlap.ReportOptions{MinCell: minCell, MSE: s.opt.MSE, Cache: s.estimates,
+		Provenance: s.provenance(r.Context()), Seen: s.seen(r, arenas), Within: within})
+	if errors.Is(err, overlap.ErrDisclosive) {
+		return badRequest("arena=%s: %v; ask with more arenas", strings.Join(arenas, ","), err)
+	}
 	if err != nil {
 		return err
 	}
+	s.combine(r, arenas, rep)
 	setRows(r, len(rep.Histories))
 	var buf bytes.Buffer
 	if format != "json" {
 		setWhat(r, "format", format)
-		if err := writeOverlapCSV(&buf, rep, dialect); err != nil {
+		if err := rep.WriteCSVDialect(&buf, dialect); err != nil {
 			return err
 		}
 		writeCSV(w, csvName("overlap", format), buf.Bytes())

@@ -74,7 +74,7 @@ func (s *server) trend(w http.ResponseWriter, r *http.Request) error {
 		}
 		cw.Write([]string{period, by, "active", "new", "gone"})
 		for _, t := range rows {
-			cw.Write([]string{csvSafe(t.Period), csvSafe(t.Group), n(t.Active), n(t.New), n(t.Gone)})
+			cw.Write([]string{index.CSVSafe(t.Period), index.CSVSafe(t.Group), n(t.Active), n(t.New), n(t.Gone)})
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {

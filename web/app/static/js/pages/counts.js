@@ -22,8 +22,11 @@ export async function render(main, ctx) {
   ]);
   if (!ctx.isCurrent()) return;
   const tot = total(byArena.rows);
-  main.append(h('p', {class: 'notice', id: 'counts-total'}, t('counts.total',
-    tot && tot.persons !== null ? fmtNum(tot.persons) : '–', tot && tot.ads !== null ? fmtNum(tot.ads) : '–', byArena.min_cell)),
+  // The persons count's interval (docs/DEDUP.md), when the server has it.
+  const iv = tot && tot.persons_low !== undefined && byArena.seen;
+  main.append(h('p', {class: 'notice', id: 'counts-total'}, t(iv ? 'counts.totalInterval' : 'counts.total',
+    tot && tot.persons !== null ? fmtNum(tot.persons) : '–', tot && tot.ads !== null ? fmtNum(tot.ads) : '–', byArena.min_cell,
+    iv ? Math.round(byArena.seen.level * 100) : '', iv ? fmtNum(tot.persons_low) : '', iv ? fmtNum(tot.persons_high) : '')),
   h('p', {class: 'meta'}, t('counts.suppressedMark')));
 
   const pa = (rows, dim) => {
