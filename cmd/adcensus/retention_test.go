@@ -200,7 +200,7 @@ func TestShippedConfigRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := cfg.Retention
-	if len(arenas) != 2 || r.AdvertText != 365 || r.RawHTML != 90 || r.StreamMaxAge() != 365*24*time.Hour {
+	if len(arenas) != 3 || r.AdvertText != 365 || r.RawHTML != 90 || r.StreamMaxAge() != 365*24*time.Hour {
 		t.Fatalf("retention %+v, max_age %s", r, r.StreamMaxAge())
 	}
 	for in, want := range map[string]Days{"30d": 30, "52w": 364, "keep": 0, "": 0} {
