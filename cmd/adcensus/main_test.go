@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -226,12 +227,23 @@ func TestDemoEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.Join(recs[0], ","), "arena,week,ads,persons"; got != want {
+	if got, want := strings.Join(recs[0], ","), "arena,week,ads,persons,persons_low,persons_high"; got != want {
 		t.Errorf("export header %q, want %q", got, want)
 	}
+	// The total row has the persons count with its 90 % interval (from the
+	// cluster state), which holds the truth on the demo; group rows none.
 	last := recs[len(recs)-1]
-	if last[len(last)-1] != fmt.Sprint(corpus.Persons()) {
+	if len(last) != 6 || last[3] != fmt.Sprint(corpus.Persons()) {
 		t.Errorf("export total row %v, want %d persons", last, corpus.Persons())
+	} else {
+		lo, _ := strconv.Atoi(last[4])
+		hi, _ := strconv.Atoi(last[5])
+		if lo <= 0 || lo > corpus.Persons() || hi < corpus.Persons() {
+			t.Errorf("export total row %v: interval %d–%d does not hold the %d persons", last, lo, hi, corpus.Persons())
+		}
+	}
+	if first := recs[1]; first[4] != "" || first[5] != "" {
+		t.Errorf("group row %v has an interval", first)
 	}
 	var exp struct {
 		Provenance map[string]any `json:"provenance"`
