@@ -31,6 +31,9 @@ type beat struct {
 	Clustered     int64     `json:"clustered"`
 	Indexed       int64     `json:"indexed"`
 	Rejected      int64     `json:"rejected"`
+	// Fenced counts the assignments an index replica dropped as
+	// published by a writer whose lease had ended.
+	Fenced int64 `json:"fenced"`
 }
 
 // heartbeat records the node's heartbeat every heartbeatEvery until ctx is
@@ -43,6 +46,9 @@ func (n *node) heartbeat(ctx context.Context) {
 		b := beat{Node: n.id, Host: host, PID: os.Getpid(), Roles: n.roles, At: time.Now().UTC(),
 			Fingerprinted: n.counters.Fingerprinted.Load(), Clustered: n.counters.Clustered.Load(),
 			Indexed: n.counters.Indexed.Load(), Rejected: n.counters.Rejected.Load()}
+		if ix := n.indexStage.Load(); ix != nil {
+			b.Fenced = ix.Fenced.Load()
+		}
 		data, _ := json.Marshal(b)
 		if err := n.bus.Beat(ctx, n.id, data); err != nil && ctx.Err() == nil {
 			n.log.Warn("heartbeat", "err", err)
@@ -164,10 +170,10 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 	}
 	if len(r.Heartbeats) > 0 {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "process\thost\tpid\troles\tlast heartbeat\tfingerprinted\tclustered\tindexed\trejected")
+		fmt.Fprintln(tw, "process\thost\tpid\troles\tlast heartbeat\tfingerprinted\tclustered\tindexed\trejected\tfenced")
 		for _, b := range r.Heartbeats {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s ago\t%d\t%d\t%d\t%d\n", b.Node, b.Host, b.PID, strings.Join(b.Roles, ","),
-				now.Sub(b.At).Round(time.Second), b.Fingerprinted, b.Clustered, b.Indexed, b.Rejected)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s ago\t%d\t%d\t%d\t%d\t%d\n", b.Node, b.Host, b.PID, strings.Join(b.Roles, ","),
+				now.Sub(b.At).Round(time.Second), b.Fingerprinted, b.Clustered, b.Indexed, b.Rejected, b.Fenced)
 		}
 		tw.Flush()
 	}

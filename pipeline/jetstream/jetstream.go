@@ -74,7 +74,7 @@ type Options struct {
 // Defaults of the stream and consumer settings.
 const (
 	DefaultDuplicateWindow = 2 * time.Minute
-	DefaultAckWait         = 30 * time.Second
+	DefaultAckWait         = 10 * time.Second
 	DefaultMaxAckPending   = 10000
 	DefaultStandbyInactive = 24 * time.Hour
 )
@@ -476,9 +476,9 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 			if ctx.Err() != nil {
 				return nil
 			}
-			if consumerGone(err) {
-				return fmt.Errorf("consumer %s: %w", durable, err)
-			}
+			// A consumer deleted is fatal; one that is there again
+			// (created anew by a reclaim, or a fetch told "deleted" while
+			// the cluster moved it after a partition healed) is used on.
 			if _, cerr := b.stream.Consumer(ctx, durable); consumerGone(cerr) {
 				return fmt.Errorf("consumer %s: %w", durable, cerr)
 			}
@@ -519,7 +519,12 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 			msgs = append(msgs, pm)
 		}
 		if err := mb.Error(); err != nil && len(msgs) == 0 && ctx.Err() == nil && consumerGone(err) {
-			return fmt.Errorf("consumer %s: %w", durable, err)
+			if _, cerr := b.stream.Consumer(ctx, durable); consumerGone(cerr) {
+				return fmt.Errorf("consumer %s: %w", durable, err)
+			}
+			log.Warn("fetch", "err", err)
+			sleep(ctx, time.Second)
+			continue
 		}
 		if len(msgs) == 0 {
 			// A fetch on a consumer deleted between two fetches may just
