@@ -20,6 +20,10 @@ import (
 // NATS cluster.
 const heartbeatEvery = 5 * time.Second
 
+// staleBeat is the age past which 'adcensus status' marks a heartbeat
+// stale: three beats missed.
+const staleBeat = 3 * heartbeatEvery
+
 // beat is a stage process's heartbeat (pipeline.HeartbeatBucket).
 type beat struct {
 	Node          string    `json:"node"`
@@ -172,8 +176,13 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "process\thost\tpid\troles\tlast heartbeat\tfingerprinted\tclustered\tindexed\trejected\tfenced")
 		for _, b := range r.Heartbeats {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s ago\t%d\t%d\t%d\t%d\t%d\n", b.Node, b.Host, b.PID, strings.Join(b.Roles, ","),
-				now.Sub(b.At).Round(time.Second), b.Fingerprinted, b.Clustered, b.Indexed, b.Rejected, b.Fenced)
+			age := now.Sub(b.At)
+			last := age.Round(time.Second).String() + " ago"
+			if age > staleBeat {
+				last += " (stale: gone or cut off?)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", b.Node, b.Host, b.PID, strings.Join(b.Roles, ","),
+				last, b.Fingerprinted, b.Clustered, b.Indexed, b.Rejected, b.Fenced)
 		}
 		tw.Flush()
 	}

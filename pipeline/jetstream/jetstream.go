@@ -496,6 +496,7 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 			var m jetstream.Msg
 			select {
 			case <-ctx.Done():
+				b.handBack(raw)
 				return nil
 			case mm, ok := <-ch:
 				if !ok {
@@ -560,7 +561,8 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 		close(stopBeat)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil // unacknowledged messages are redelivered later
+				b.handBack(raw)
+				return nil
 			}
 			log.Warn("batch failed, will be redelivered", "n", len(msgs), "err", err)
 			b.settleFailed(ctx, durable, h, raw, msgs, err)
@@ -578,6 +580,20 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 		}
 	}
 	return nil
+}
+
+// handBack gives messages taken and not acknowledged back to the consumer
+// when the stage stops (SIGTERM, a lost lease), so they are delivered again
+// at once instead of after the ack wait. A process killed cannot; its
+// messages wait out the ack wait. Whatever the stage did with them is
+// done again, which the stages' idempotence makes harmless.
+func (b *Bus) handBack(raw []jetstream.Msg) {
+	for _, m := range raw {
+		_ = m.Nak()
+	}
+	if len(raw) > 0 {
+		_ = b.nc.FlushTimeout(time.Second)
+	}
 }
 
 // consumerCheckEvery is how often an idle Consume checks that its
