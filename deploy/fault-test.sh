@@ -35,10 +35,16 @@ remember() { # keep every process's command line for restart
 	done
 }
 
-writer() { # the name of the cluster process holding the lease
-	holder=$("$DIR/bin/adcensus" status --json --nats "$(cat "$DIR/nats.url")" 2>/dev/null | sed -n 's/.*"holder": "\([^"]*\)".*/\1/p' | head -1)
-	for c in cluster-1 cluster-2; do
-		[ "$(cat "$DIR/$c/node-id")" = "$holder" ] && echo $c && return
+writer() { # the name of the cluster process holding the lease (retried: under load status may answer late)
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		holder=$("$DIR/bin/adcensus" status --json --nats "$(cat "$DIR/nats.url")" 2>/dev/null | sed -n 's/.*"holder": "\([^"]*\)".*/\1/p' | head -1)
+		for c in cluster-1 cluster-2; do
+			if [ -n "$holder" ] && [ "$(cat "$DIR/$c/node-id")" = "$holder" ]; then
+				echo $c
+				return 0
+			fi
+		done
+		sleep 0.5
 	done
 }
 
