@@ -205,12 +205,13 @@ func containsString(list []string, s string) bool {
 // The demo crawled through a 3-node JetStream cluster (R3) whose routes
 // and client connections go through proxies: in the middle of the crawl
 // the cluster writer's NATS node is cut off from the other two (a network
-// partition: the writer process and its connection live on) and a
-// fingerprint worker's connection is cut. The writer gives up its lease,
+// partition: the writer process and its connection live on), and a
+// fingerprint worker's connection and index replica a's are cut. The writer gives up its lease,
 // the standby on the majority side takes over with a higher epoch, and
 // the other fingerprint worker gets the cut one's messages after the ack
-// wait; the pipeline drains with that worker still cut off. After the
-// partitions heal, both index replicas count the demo's truth, no
+// wait; replica a's connection heals with the servers' partition, and the
+// pipeline drains with the worker still cut off. After the partitions
+// heal, both index replicas count the demo's truth, no
 // deposed writer's assignment decides anything on either replica, and
 // 'adcensus status' names the new writer.
 func TestPartitionCountsRight(t *testing.T) {
@@ -245,7 +246,8 @@ func TestPartitionCountsRight(t *testing.T) {
 		return err == nil && h != nil && h.Holder == procs[0].n.id && h.Epoch > 0
 	})
 	procs = append(procs, startProcOn(t, url(1), dirs[3], []string{"cluster"}, "", st, false))
-	ixA := startProcOn(t, url(1), dirs[4], []string{"index"}, "a", st, true)
+	ixAURL, ixALink := c.ClientURL(t, 1)
+	ixA := startProcOn(t, ixAURL, dirs[4], []string{"index"}, "a", st, true)
 	ixB := startProcOn(t, url(2), dirs[5], []string{"index"}, "b", st, true)
 
 	crawled := make(chan error, 1)
@@ -275,7 +277,8 @@ func TestPartitionCountsRight(t *testing.T) {
 	_, fpBefore, _, _ := ixB.n.bus.Progress(ctx, pipeline.DurableFingerprint)
 	c.Isolate(cut)
 	fp1Link.Cut()
-	t.Logf("partitioned: server n%d (writer %s, epoch %d) and fingerprint worker %s; fingerprint ack floor %d",
+	ixALink.Cut()
+	t.Logf("partitioned: server n%d (writer %s, epoch %d), fingerprint worker %s (fingerprint ack floor %d) and replica a",
 		cut+1, old.Holder, old.Epoch, fp1.n.id, fpBefore)
 
 	// The standby on the majority side takes the lease with a newer epoch.
@@ -284,6 +287,7 @@ func TestPartitionCountsRight(t *testing.T) {
 		return err == nil && h != nil && h.Holder == standby.n.id && h.Epoch > old.Epoch
 	})
 	c.Heal()
+	ixALink.Heal()
 	select {
 	case err := <-crawled:
 		if err != nil {
