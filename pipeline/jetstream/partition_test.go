@@ -171,3 +171,53 @@ func TestStoppedStageHandsBackItsBatch(t *testing.T) {
 		return nil
 	})
 }
+
+// A shared consumer whose reader was killed holding a batch is reset to
+// its ack floor: the messages come back at once (ack wait a minute here),
+// and another reader that was on the consumer all along goes on.
+func TestResetToAckFloorTakesBackAKilledReadersBatch(t *testing.T) {
+	url := jstest.MustServer(t)
+	o := jetstream.Options{URL: url, AckWait: time.Minute}
+	killed, err := jetstream.Open(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := openURL(t, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, live, "m", 3)
+	subjects := []string{pipeline.SubjectFingerprints}
+	got := make(chan int, 1)
+	go killed.Consume(context.Background(), "shared", subjects, 10, func(ctx context.Context, msgs []*pipeline.Msg) error {
+		got <- len(msgs)
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	select {
+	case <-got:
+	case <-time.After(time.Minute):
+		t.Fatal("no batch delivered")
+	}
+	killed.Close() // as kill -9: no ack, no nak
+	var n atomic.Int64
+	lctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go live.Consume(lctx, "shared", subjects, 10, func(_ context.Context, msgs []*pipeline.Msg) error {
+		n.Add(int64(len(msgs)))
+		return nil
+	})
+	seq, err := live.ResetToAckFloor(context.Background(), "shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seq != 1 {
+		t.Errorf("reset to seq %d, want 1 (nothing acknowledged yet)", seq)
+	}
+	checkFor(t, 40*time.Second, func() error {
+		if n.Load() < 3 {
+			return fmt.Errorf("the live reader got %d of 3 messages (ack wait 1m)", n.Load())
+		}
+		return nil
+	})
+}
