@@ -90,6 +90,9 @@ func (n *node) heartbeat(ctx context.Context) {
 // workers' unacknowledged messages are delivered again too (fingerprinted
 // twice, which counts nothing twice: docs/RELIABILITY.md).
 func (n *node) takeBackFromKilledPredecessor(ctx context.Context) {
+	// Bounded: the first heartbeat waits for it.
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
 	beats, err := n.bus.Heartbeats(ctx)
 	if err != nil || beats[n.id] == nil {
 		return
