@@ -35,10 +35,16 @@ remember() { # keep every process's command line for restart
 	done
 }
 
-writer() { # the name of the cluster process holding the lease
-	holder=$("$DIR/bin/adcensus" status --json --nats "$(cat "$DIR/nats.url")" 2>/dev/null | sed -n 's/.*"holder": "\([^"]*\)".*/\1/p' | head -1)
-	for c in cluster-1 cluster-2; do
-		[ "$(cat "$DIR/$c/node-id")" = "$holder" ] && echo $c && return
+writer() { # the name of the cluster process holding the lease (retried: under load status may answer late)
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		holder=$("$DIR/bin/adcensus" status --json --nats "$(cat "$DIR/nats.url")" 2>/dev/null | sed -n 's/.*"holder": "\([^"]*\)".*/\1/p' | head -1)
+		for c in cluster-1 cluster-2; do
+			if [ -n "$holder" ] && [ "$(cat "$DIR/$c/node-id")" = "$holder" ]; then
+				echo $c
+				return 0
+			fi
+		done
+		sleep 0.5
 	done
 }
 
@@ -51,15 +57,18 @@ wait_drained() {
 }
 
 check_counts() {
-	for port in 18080 18081; do
-		total=$(curl -sf "http://127.0.0.1:$port/api/export/counts?by=arena&format=csv" | grep '^\*,')
-		[ "$total" = "*,$WANT_ADS,$WANT_PERSONS" ] || { echo "FAIL $1: replica on $port counts $total, want *,$WANT_ADS,$WANT_PERSONS" >&2; return 1; }
+	fault=$1
+	set -- $(cat "$DIR/api.ports")
+	for r in a b; do
+		port=$1; shift
+		total=$(curl -sf -H "Authorization: Bearer $(cat "$DIR/index-$r.token")" "http://127.0.0.1:$port/api/export/counts?by=arena&format=csv" | grep '^\*,')
+		[ "$total" = "*,$WANT_ADS,$WANT_PERSONS" ] || { echo "FAIL $fault: replica $r on $port counts $total, want *,$WANT_ADS,$WANT_PERSONS" >&2; return 1; }
 	done
 }
 
 for fault in $FAULTS; do
 	"$HERE/local-cluster.sh" down "$DIR" >/dev/null 2>&1 || true
-	rm -rf "$DIR"/nats-? "$DIR"/crawl "$DIR"/fingerprint-? "$DIR"/cluster-? "$DIR"/index-? "$DIR"/cmd
+	rm -rf "$DIR"/nats-? "$DIR"/crawl "$DIR"/fingerprint-? "$DIR"/cluster-? "$DIR"/index-? "$DIR"/index-?.token "$DIR"/cmd
 	"$HERE/local-cluster.sh" up "$DIR" >/dev/null
 	remember
 	url=$(cat "$DIR/nats.url")

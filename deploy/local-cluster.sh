@@ -8,13 +8,16 @@
 #   - the stream with 3 replicas (DIR/adcensus.yaml, stream.replicas: 3);
 #   - two fingerprint workers, two cluster processes (one writer, one
 #     standby), two index replicas (a serves the API on 127.0.0.1:18080,
-#     b on 127.0.0.1:18081);
+#     b on 127.0.0.1:18081; ADCENSUS_API_A/ADCENSUS_API_B change the
+#     ports, written to DIR/api.ports);
+#   - the consumers' ack wait 10s (ADCENSUS_ACK_WAIT changes it);
 #   - one pseudonymisation key, copied into every data directory.
 # Every process has its data dir and log under DIR; DIR/pids holds their
 # pids, and 'down' stops exactly those. The client URL is in DIR/nats.url.
 # Then (in the repository, with 'adcensus demo serve' running):
 #   adcensus run --config DIR/adcensus.yaml      # crawl; waits until processed
-#   curl 'http://127.0.0.1:18080/api/export/counts?by=arena&format=csv'
+#   curl -H "Authorization: Bearer $(cat DIR/index-a.token)" \
+#     'http://127.0.0.1:18080/api/export/counts?by=arena&format=csv'
 set -eu
 
 usage() { echo "usage: $0 up|down|status DIR" >&2; exit 2; }
@@ -24,6 +27,12 @@ DIR=$2
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 NATS_PORTS="14222 14223 14224"
 ROUTE_PORTS="16222 16223 16224"
+# The index replicas' API ports and the consumers' ack wait can be
+# changed from the environment (ports taken by something else; measuring
+# recovery with another ack wait).
+API_A=${ADCENSUS_API_A:-18080}
+API_B=${ADCENSUS_API_B:-18081}
+ACK_WAIT=${ADCENSUS_ACK_WAIT:-10s}
 
 start() { # name, then the command
 	name=$1; shift
@@ -77,7 +86,7 @@ data_dir: $DIR/crawl
 nats_url: $url
 stream:
   replicas: 3
-  ack_wait: 30s
+  ack_wait: $ACK_WAIT
   duplicate_window: 2m
 arenas:
   - $REPO/configs/arenas/blomstra.yaml
@@ -93,19 +102,26 @@ CONF
 	done
 	A="$DIR/bin/adcensus"
 	C="--config $DIR/adcensus.yaml"
+	# A researcher's API token per replica (docs/ACCESS.md), for reading
+	# the counts: DIR/index-a.token, DIR/index-b.token.
+	for r in a b; do
+		[ -s "$DIR/index-$r.token" ] && continue
+		(umask 077 && "$A" token create --role researcher --name local-cluster --data "$DIR/index-$r" >"$DIR/index-$r.token" 2>/dev/null)
+	done
 	start fingerprint-1 "$A" stages --only fingerprint $C --data "$DIR/fingerprint-1"
 	start fingerprint-2 "$A" stages --only fingerprint $C --data "$DIR/fingerprint-2"
 	start cluster-1 "$A" stages --only cluster $C --data "$DIR/cluster-1"
 	start cluster-2 "$A" stages --only cluster $C --data "$DIR/cluster-2"
-	start index-a "$A" stages --only index --replica a --serve 127.0.0.1:18080 $C --data "$DIR/index-a"
-	start index-b "$A" stages --only index --replica b --serve 127.0.0.1:18081 $C --data "$DIR/index-b"
+	start index-a "$A" stages --only index --replica a --serve 127.0.0.1:$API_A $C --data "$DIR/index-a"
+	start index-b "$A" stages --only index --replica b --serve 127.0.0.1:$API_B $C --data "$DIR/index-b"
 	sleep 5
 	for f in "$DIR"/pids/*.pid; do
 		kill -0 "$(cat "$f")" 2>/dev/null || { echo "$(basename "$f" .pid) exited; see $DIR/logs" >&2; exit 1; }
 	done
 	echo "up: NATS $url (also in $DIR/nats.url); logs in $DIR/logs"
 	echo "crawl:  (adcensus demo serve &) ; $A run --config $DIR/adcensus.yaml"
-	echo "counts: curl 'http://127.0.0.1:18080/api/export/counts?by=arena&format=csv'"
+	echo "$API_A $API_B" >"$DIR/api.ports"
+	echo "counts: curl -H \"Authorization: Bearer \$(cat $DIR/index-a.token)\" 'http://127.0.0.1:$API_A/api/export/counts?by=arena&format=csv'"
 	echo "status: $A status --nats $url"
 }
 

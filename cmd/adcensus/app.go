@@ -58,6 +58,9 @@ type node struct {
 	started      []string // the pipeline stages startSome started
 	// writing is set while the node holds the cluster writer's lease.
 	writing atomic.Bool
+	// indexStage is the index stage startSome started (for its count of
+	// fenced assignments in the heartbeat), nil without one.
+	indexStage atomic.Pointer[index.Stage]
 
 	cancel context.CancelFunc
 	group  *errgroup.Group
@@ -202,10 +205,16 @@ func (n *node) startSome(ctx context.Context, stages []string) {
 	g, gctx := errgroup.WithContext(ctx)
 	n.group = g
 	n.started = nil
+	sts := n.stages()
+	for _, st := range sts {
+		if ix, ok := st.(*index.Stage); ok && on[ix.Spec().Name] {
+			n.indexStage.Store(ix)
+		}
+	}
 	if !n.bus.Embedded() {
 		g.Go(func() error { n.heartbeat(gctx); return nil })
 	}
-	for _, st := range n.stages() {
+	for _, st := range sts {
 		name := st.Spec().Name
 		if !on[name] {
 			continue

@@ -46,6 +46,10 @@ func (m stageMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		fmt.Fprintf(&b, "adcensus_cluster_writer{node=%q} %d\n", m.n.id, v)
 	}
+	if ix := m.n.indexStage.Load(); ix != nil {
+		metric("adcensus_index_fenced_total", "counter", "Assignments dropped as published by a cluster writer whose lease had ended.")
+		fmt.Fprintf(&b, "adcensus_index_fenced_total{node=%q} %d\n", m.n.id, ix.Fenced.Load())
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	if _, cs, err := m.n.bus.Status(ctx); err == nil {

@@ -21,6 +21,7 @@ import (
 	cluster "adcensus/dedup/cluster"
 	"adcensus/internal/contact"
 	"adcensus/pipeline"
+	"adcensus/pipeline/jetstream"
 )
 
 // Roles of a process. 'adcensus run' runs all of them in one process;
@@ -192,12 +193,15 @@ func (n *node) runClusterRole(ctx context.Context, cs *cluster.Stage) error {
 		}
 		follower := &cluster.Stage{Cluster: cs.Cluster, Log: cs.Log, Follow: true, Durable: pipeline.DurableStandbyPrefix + n.id}
 		fctx, stopFollow := context.WithCancel(ctx)
-		followed := make(chan error, 1)
-		go func() { followed <- pipeline.Run(fctx, n.bus, follower, nil) }()
+		// The follower must have returned before another stage uses the
+		// state (the writer, or the next round's follower).
+		var followErr error
+		followDone := make(chan struct{})
+		go func() { followErr = pipeline.Run(fctx, n.bus, follower, nil); close(followDone) }()
 		lease, err := n.bus.AcquireLease(ctx, pipeline.LeaseCluster, n.id)
 		if err != nil {
 			stopFollow()
-			<-followed
+			<-followDone
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -209,23 +213,34 @@ func (n *node) runClusterRole(ctx context.Context, cs *cluster.Stage) error {
 			// previous writer has stopped, so what it was delivered is
 			// fixed: the standby follows up to there (not to the end of
 			// a stream that a crawl keeps growing).
-			if err := n.waitFollowed(lease.Context(), follower.Durable, followed); err != nil {
+			if err := n.waitFollowed(lease.Context(), follower.Durable, followDone, &followErr); err != nil {
 				return err
 			}
 			stopFollow()
-			return <-followed
+			<-followDone
+			if errors.Is(followErr, context.Canceled) {
+				return nil // stopped here, maybe while it started
+			}
+			return followErr
 		})
 		stopFollow()
+		<-followDone
 		lease.Release(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
+		if err != nil && !jetstream.Transient(err) {
 			return err
 		}
-		if ctx.Err() == nil {
-			log.Warn("lease lost; back to standby")
+		if err != nil {
+			// The cluster answered slowly while taking over (leaders
+			// elected after a node or a partition came back): try again
+			// as a standby rather than exit.
+			log.Warn("taking over as writer failed; back to standby", "err", err)
+			sleep(ctx, time.Second)
+			continue
 		}
+		log.Warn("lease lost; back to standby")
 	}
 	return nil
 }
@@ -233,7 +248,7 @@ func (n *node) runClusterRole(ctx context.Context, cs *cluster.Stage) error {
 // waitFollowed waits until the standby consumer has applied every
 // fingerprint that was delivered to the writer's consumer, or the
 // follower failed.
-func (n *node) waitFollowed(ctx context.Context, durable string, followed <-chan error) error {
+func (n *node) waitFollowed(ctx context.Context, durable string, followDone <-chan struct{}, followErr *error) error {
 	target, _, _, err := n.bus.Progress(ctx, pipeline.DurableCluster)
 	if err != nil {
 		return err
@@ -254,11 +269,11 @@ func (n *node) waitFollowed(ctx context.Context, durable string, followed <-chan
 		select {
 		case <-ctx.Done():
 			return nil
-		case err := <-followed:
-			if err == nil {
-				err = errors.New("standby stopped")
+		case <-followDone:
+			if err := *followErr; err != nil {
+				return err
 			}
-			return err
+			return errors.New("standby stopped")
 		case <-t.C:
 		}
 	}
@@ -278,6 +293,9 @@ func (n *node) writeWithLease(ctx context.Context, log interface {
 	defer cancel()
 	defer context.AfterFunc(ctx, cancel)()
 	if err := catchUp(); err != nil {
+		if lctx.Err() != nil {
+			return nil // the lease ended meanwhile
+		}
 		return err
 	}
 	if lctx.Err() != nil {

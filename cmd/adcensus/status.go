@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -20,6 +21,10 @@ import (
 // NATS cluster.
 const heartbeatEvery = 5 * time.Second
 
+// staleBeat is the age past which 'adcensus status' marks a heartbeat
+// stale: three beats missed.
+const staleBeat = 3 * heartbeatEvery
+
 // beat is a stage process's heartbeat (pipeline.HeartbeatBucket).
 type beat struct {
 	Node          string    `json:"node"`
@@ -31,11 +36,20 @@ type beat struct {
 	Clustered     int64     `json:"clustered"`
 	Indexed       int64     `json:"indexed"`
 	Rejected      int64     `json:"rejected"`
+	// Fenced counts the assignments an index replica dropped as
+	// published by a writer whose lease had ended.
+	Fenced int64 `json:"fenced"`
+	// Stopped is set by the last beat of a process that stopped cleanly
+	// (a killed one leaves a beat without it).
+	Stopped bool `json:"stopped,omitempty"`
 }
 
 // heartbeat records the node's heartbeat every heartbeatEvery until ctx is
 // cancelled (only on a NATS cluster).
 func (n *node) heartbeat(ctx context.Context) {
+	if n.has("fingerprint") {
+		n.takeBackFromKilledPredecessor(ctx)
+	}
 	host, _ := os.Hostname()
 	t := time.NewTicker(heartbeatEvery)
 	defer t.Stop()
@@ -43,15 +57,59 @@ func (n *node) heartbeat(ctx context.Context) {
 		b := beat{Node: n.id, Host: host, PID: os.Getpid(), Roles: n.roles, At: time.Now().UTC(),
 			Fingerprinted: n.counters.Fingerprinted.Load(), Clustered: n.counters.Clustered.Load(),
 			Indexed: n.counters.Indexed.Load(), Rejected: n.counters.Rejected.Load()}
+		if ix := n.indexStage.Load(); ix != nil {
+			b.Fenced = ix.Fenced.Load()
+		}
+		bctx := ctx
+		if ctx.Err() != nil {
+			// The last beat says the process stopped cleanly.
+			b.Stopped = true
+			var cancel context.CancelFunc
+			bctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+		}
 		data, _ := json.Marshal(b)
-		if err := n.bus.Beat(ctx, n.id, data); err != nil && ctx.Err() == nil {
+		if err := n.bus.Beat(bctx, n.id, data); err != nil && ctx.Err() == nil {
 			n.log.Warn("heartbeat", "err", err)
+		}
+		if b.Stopped {
+			return
 		}
 		select {
 		case <-ctx.Done():
-			return
 		case <-t.C:
 		}
+	}
+}
+
+// takeBackFromKilledPredecessor: when the process that used this data
+// directory before ran the fingerprint role and was killed (its last
+// heartbeat is not a stopped one) recently enough that the messages it
+// held may still wait for the ack wait, the shared fingerprint consumer is
+// reset to its ack floor, so they are delivered again now. The other
+// workers' unacknowledged messages are delivered again too (fingerprinted
+// twice, which counts nothing twice: docs/RELIABILITY.md).
+func (n *node) takeBackFromKilledPredecessor(ctx context.Context) {
+	// Bounded: the first heartbeat waits for it.
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	beats, err := n.bus.Heartbeats(ctx)
+	if err != nil || beats[n.id] == nil {
+		return
+	}
+	var prev beat
+	if json.Unmarshal(beats[n.id], &prev) != nil || prev.Stopped || !slices.Contains(prev.Roles, "fingerprint") ||
+		time.Since(prev.At) > heartbeatEvery+n.bus.AckWait() {
+		return
+	}
+	delivered, floor, ok, err := n.bus.Progress(ctx, pipeline.DurableFingerprint)
+	if err != nil || !ok || delivered <= floor {
+		return
+	}
+	n.log.Info("the previous fingerprint process of this data directory was killed: taking back what it held",
+		"pid", prev.PID, "last_beat", prev.At)
+	if _, err := n.bus.ResetToAckFloor(ctx, pipeline.DurableFingerprint); err != nil && ctx.Err() == nil {
+		n.log.Warn("take back the killed process's messages (they come back after the ack wait)", "err", err)
 	}
 }
 
@@ -164,10 +222,15 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 	}
 	if len(r.Heartbeats) > 0 {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "process\thost\tpid\troles\tlast heartbeat\tfingerprinted\tclustered\tindexed\trejected")
+		fmt.Fprintln(tw, "process\thost\tpid\troles\tlast heartbeat\tfingerprinted\tclustered\tindexed\trejected\tfenced")
 		for _, b := range r.Heartbeats {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s ago\t%d\t%d\t%d\t%d\n", b.Node, b.Host, b.PID, strings.Join(b.Roles, ","),
-				now.Sub(b.At).Round(time.Second), b.Fingerprinted, b.Clustered, b.Indexed, b.Rejected)
+			age := now.Sub(b.At)
+			last := age.Round(time.Second).String() + " ago"
+			if age > staleBeat {
+				last += " (stale: gone or cut off?)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", b.Node, b.Host, b.PID, strings.Join(b.Roles, ","),
+				last, b.Fingerprinted, b.Clustered, b.Indexed, b.Rejected, b.Fenced)
 		}
 		tw.Flush()
 	}

@@ -24,7 +24,7 @@ type streamSettings struct {
 	// message by its id (default 2m).
 	DuplicateWindow time.Duration `yaml:"duplicate_window"`
 	// AckWait is how long a delivered message may stay unacknowledged
-	// before it is delivered again (default 30s; at most a quarter of
+	// before it is delivered again (default 10s; at most a quarter of
 	// the duplicate window, so that a redelivery's outputs are still
 	// recognised as duplicates).
 	AckWait time.Duration `yaml:"ack_wait"`

@@ -67,6 +67,15 @@ func (b *Bus) openBucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jet
 // nodes than the stream's replicas.
 const errCodeNoPeers jetstream.ErrorCode = 10005
 
+// JetStream's answers while a cluster is electing leaders or catching up
+// (after a node or a partition came back): "JetStream system temporarily
+// unavailable" (JSClusterNotAvailErr) and "expected last sequence per
+// subject temporarily unavailable".
+const (
+	errCodeNotAvailable    jetstream.ErrorCode = 10008
+	errCodeLastSeqNotReady jetstream.ErrorCode = 10163
+)
+
 // errStale is a read that a follower answered before it had caught up.
 var errStale = errors.New("read not yet replicated")
 
@@ -74,12 +83,23 @@ var errStale = errors.New("read not yet replicated")
 // (a timeout, no responders while leaders are elected).
 func retryable(err error) bool {
 	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeNoPeers {
-		return true // a cluster starting up: not every node has joined yet
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case errCodeNoPeers: // a cluster starting up: not every node has joined yet
+			return true
+		case errCodeNotAvailable, errCodeLastSeqNotReady:
+			return true
+		}
 	}
 	return errors.Is(err, errStale) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders)
 }
+
+// Transient reports whether err is a JetStream call that failed for a
+// reason that passes (a timeout, no responders, a read not yet
+// replicated): what a cluster answers while it elects leaders after a node
+// or a partition came back.
+func Transient(err error) bool { return err != nil && retryable(err) }
 
 // retry calls fn until it succeeds, fails for a reason that does not
 // pass, ctx is cancelled or bucketSetupWait has passed: JetStream API

@@ -74,7 +74,7 @@ type Options struct {
 // Defaults of the stream and consumer settings.
 const (
 	DefaultDuplicateWindow = 2 * time.Minute
-	DefaultAckWait         = 30 * time.Second
+	DefaultAckWait         = 10 * time.Second
 	DefaultMaxAckPending   = 10000
 	DefaultStandbyInactive = 24 * time.Hour
 )
@@ -476,9 +476,9 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 			if ctx.Err() != nil {
 				return nil
 			}
-			if consumerGone(err) {
-				return fmt.Errorf("consumer %s: %w", durable, err)
-			}
+			// A consumer deleted is fatal; one that is there again
+			// (created anew by a reclaim, or a fetch told "deleted" while
+			// the cluster moved it after a partition healed) is used on.
 			if _, cerr := b.stream.Consumer(ctx, durable); consumerGone(cerr) {
 				return fmt.Errorf("consumer %s: %w", durable, cerr)
 			}
@@ -496,6 +496,7 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 			var m jetstream.Msg
 			select {
 			case <-ctx.Done():
+				b.handBack(raw)
 				return nil
 			case mm, ok := <-ch:
 				if !ok {
@@ -519,7 +520,12 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 			msgs = append(msgs, pm)
 		}
 		if err := mb.Error(); err != nil && len(msgs) == 0 && ctx.Err() == nil && consumerGone(err) {
-			return fmt.Errorf("consumer %s: %w", durable, err)
+			if _, cerr := b.stream.Consumer(ctx, durable); consumerGone(cerr) {
+				return fmt.Errorf("consumer %s: %w", durable, err)
+			}
+			log.Warn("fetch", "err", err)
+			sleep(ctx, time.Second)
+			continue
 		}
 		if len(msgs) == 0 {
 			// A fetch on a consumer deleted between two fetches may just
@@ -555,7 +561,8 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 		close(stopBeat)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil // unacknowledged messages are redelivered later
+				b.handBack(raw)
+				return nil
 			}
 			log.Warn("batch failed, will be redelivered", "n", len(msgs), "err", err)
 			b.settleFailed(ctx, durable, h, raw, msgs, err)
@@ -573,6 +580,20 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 		}
 	}
 	return nil
+}
+
+// handBack gives messages taken and not acknowledged back to the consumer
+// when the stage stops (SIGTERM, a lost lease), so they are delivered again
+// at once instead of after the ack wait. A process killed cannot; its
+// messages wait out the ack wait. Whatever the stage did with them is
+// done again, which the stages' idempotence makes harmless.
+func (b *Bus) handBack(raw []jetstream.Msg) {
+	for _, m := range raw {
+		_ = m.Nak()
+	}
+	if len(raw) > 0 {
+		_ = b.nc.FlushTimeout(time.Second)
+	}
 }
 
 // consumerCheckEvery is how often an idle Consume checks that its

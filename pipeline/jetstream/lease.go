@@ -59,7 +59,21 @@ type Lease struct {
 	mu   sync.Mutex
 	info LeaseInfo
 	rev  uint64
+	// tried are the renewals sent since the last one known to be stored,
+	// oldest first: a renewal whose answer was lost (a timeout while the
+	// cluster elects a leader) may have been stored all the same.
+	tried []renewal
 }
+
+// renewal is a renewal sent: the entry's value and when it was sent.
+type renewal struct {
+	info LeaseInfo
+	data []byte
+	sent time.Time
+}
+
+// maxTried bounds Lease.tried.
+const maxTried = 16
 
 func (b *Bus) leaseBucket(ctx context.Context) (jetstream.KeyValue, error) {
 	ttl := b.opts.LeaseTTL
@@ -152,25 +166,46 @@ func (l *Lease) start(sent time.Time) {
 		deadline := sent.Add(l.ttl / 2)
 		tick := time.NewTicker(l.ttl / 4)
 		defer tick.Stop()
+		now := false // renew at once, not at the next tick
 		for {
-			wait := time.NewTimer(time.Until(deadline))
-			select {
-			case <-l.ctx.Done():
-				wait.Stop()
-				return
-			case <-wait.C:
+			if time.Now().After(deadline) {
 				l.log.Warn("lease lost: not renewed in time; stopping writes")
 				l.cancel()
 				return
-			case <-tick.C:
-				wait.Stop()
 			}
+			if !now {
+				wait := time.NewTimer(time.Until(deadline))
+				select {
+				case <-l.ctx.Done():
+					wait.Stop()
+					return
+				case <-wait.C:
+					l.log.Warn("lease lost: not renewed in time; stopping writes")
+					l.cancel()
+					return
+				case <-tick.C:
+					wait.Stop()
+				}
+			}
+			now = false
 			sent := time.Now()
 			if err := l.renew(sent, deadline); err != nil {
 				if errors.Is(err, jetstream.ErrKeyExists) || isWrongRevision(err) {
-					l.log.Warn("lease lost: taken over; stopping writes", "err", err)
-					l.cancel()
-					return
+					// Someone wrote the entry since our last known renewal:
+					// maybe ourselves, with a renewal whose answer was lost.
+					stored, ours, err := l.adopt(deadline)
+					if err == nil && ours {
+						l.log.Info("lease: a renewal thought lost was stored; renewing from it")
+						deadline, now = stored.Add(l.ttl/2), true
+						continue
+					}
+					if err == nil {
+						l.log.Warn("lease lost: taken over; stopping writes")
+						l.cancel()
+						return
+					}
+					l.log.Warn("lease: renew failed, retrying", "err", err)
+					continue
 				}
 				l.log.Warn("lease: renew failed, retrying", "err", err)
 				continue
@@ -180,9 +215,79 @@ func (l *Lease) start(sent time.Time) {
 	}()
 }
 
+// adopt reads the lease entry after a renewal was refused for a revision
+// mismatch: when it holds one of the renewals this holder sent (stored,
+// though its answer was lost), the holder adopts its revision and still
+// holds the lease until ttl/2 after that renewal was sent (returned);
+// ours is false when another process wrote the entry (the lease is lost).
+func (l *Lease) adopt(deadline time.Time) (sent time.Time, ours bool, err error) {
+	ctx, cancel := context.WithDeadline(l.ctx, deadline)
+	defer cancel()
+	value, rev, err := l.b.leaderGet(ctx, pipeline.LeaseBucket, l.key)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if rev == 0 {
+		return time.Time{}, false, nil // expired or released: not ours
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.tried) - 1; i >= 0; i-- {
+		r := l.tried[i]
+		if string(r.data) == string(value) {
+			l.info.Renewed, l.rev = r.info.Renewed, rev
+			l.tried = nil
+			return r.sent, true, nil
+		}
+	}
+	return time.Time{}, false, nil
+}
+
+// errCodeNoMessage is JetStream's "no message found" (JSNoMessageFoundErr).
+const errCodeNoMessage = 10037
+
+// leaderGet reads the last value of key in bucket from the leader of the
+// bucket's stream, and its revision (0 when the key has none). A
+// key-value Get may be answered by a replica that has not caught up (after
+// a partition healed), which a lease holder must not go by.
+func (b *Bus) leaderGet(ctx context.Context, bucket, key string) ([]byte, uint64, error) {
+	req, _ := json.Marshal(map[string]string{"last_by_subj": "$KV." + bucket + "." + key})
+	msg, err := b.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET.KV_"+bucket, req)
+	if err != nil {
+		return nil, 0, err
+	}
+	var resp struct {
+		Message *struct {
+			Seq  uint64 `json:"seq"`
+			Data []byte `json:"data"`
+		} `json:"message"`
+		Error *struct {
+			ErrCode     int    `json:"err_code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		return nil, 0, fmt.Errorf("lease %s: %w", key, err)
+	}
+	switch {
+	case resp.Error != nil && resp.Error.ErrCode == errCodeNoMessage:
+		return nil, 0, nil
+	case resp.Error != nil:
+		return nil, 0, fmt.Errorf("lease %s: %s (%d)", key, resp.Error.Description, resp.Error.ErrCode)
+	case resp.Message == nil:
+		return nil, 0, fmt.Errorf("lease %s: empty answer", key)
+	}
+	return resp.Message.Data, resp.Message.Seq, nil
+}
+
+// errCodeWrongLastSeq is "wrong last sequence" without the sequence
+// (JSStreamWrongLastSequenceConstantErr), which newer servers answer to a
+// key-value update of a stale revision.
+const errCodeWrongLastSeq jetstream.ErrorCode = 10164
+
 func isWrongRevision(err error) bool {
 	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == errCodeWrongLastSeq)
 }
 
 func (l *Lease) renew(sent, deadline time.Time) error {
@@ -191,6 +296,12 @@ func (l *Lease) renew(sent, deadline time.Time) error {
 	l.mu.Unlock()
 	info.Renewed = sent.UTC()
 	data, _ := json.Marshal(info)
+	l.mu.Lock()
+	l.tried = append(l.tried, renewal{info: info, data: data, sent: sent})
+	if len(l.tried) > maxTried {
+		l.tried = l.tried[1:]
+	}
+	l.mu.Unlock()
 	ctx, cancel := context.WithDeadline(l.ctx, deadline)
 	defer cancel()
 	nrev, err := l.kv.Update(ctx, l.key, data, rev)
@@ -198,7 +309,7 @@ func (l *Lease) renew(sent, deadline time.Time) error {
 		return err
 	}
 	l.mu.Lock()
-	l.info, l.rev = info, nrev
+	l.info, l.rev, l.tried = info, nrev, nil
 	l.mu.Unlock()
 	return nil
 }
