@@ -377,6 +377,7 @@ type localImages struct {
 	refs []imgRef
 	ps   []probe
 	cand []uint32
+	hit  []uint32
 }
 
 // put files the advert's images that are not stock (a stock image links
@@ -401,11 +402,25 @@ func (l *localImages) match(s *state, p *Profile, want func(ref uint32) bool, fn
 			continue
 		}
 		l.cand = l.cand[:0]
-		l.x.lookup(h, &l.ps, func(img uint32) { l.cand = append(l.cand, img) })
+		l.x.lookupReps(h, &l.ps, func(img uint32) { l.cand = append(l.cand, img) })
 		slices.Sort(l.cand)
+		// A representative is decided once for its copies too.
+		l.hit = l.hit[:0]
 		for _, img := range slices.Compact(l.cand) {
 			r := l.refs[img]
-			if want(r.ad) && ImagesMatch(h, &s.profs[r.ad].Images[r.i]) {
+			copies := l.x.copiesOf(img)
+			if !want(r.ad) && !slices.ContainsFunc(copies, func(c uint32) bool { return want(l.refs[c].ad) }) {
+				continue
+			}
+			if !ImagesMatch(h, &s.profs[r.ad].Images[r.i]) {
+				continue
+			}
+			l.hit = append(l.hit, img)
+			l.hit = append(l.hit, copies...)
+		}
+		slices.Sort(l.hit)
+		for _, img := range l.hit {
+			if r := l.refs[img]; want(r.ad) {
 				fn(r.ad)
 			}
 		}
