@@ -2,6 +2,7 @@ package dedup
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -30,6 +31,7 @@ type Fingerprinter struct {
 	pseudo *contact.Pseudonymiser
 	loader imagehash.Loader
 	lim    imagehash.Limits
+	cache  hashCache // the hashes of recently hashed image bytes
 }
 
 // NewFingerprinter returns a Fingerprinter. loader may be nil when every
@@ -120,7 +122,15 @@ func (f *Fingerprinter) hash(ctx context.Context, src string) (map[string]string
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	return imagehash.Hash(data, f.lim)
+	key := sha256.Sum256(data)
+	if h, ok := f.cache.get(key); ok {
+		return h, nil
+	}
+	h, err := imagehash.Hash(data, f.lim)
+	if err == nil {
+		f.cache.put(key, h)
+	}
+	return h, err
 }
 
 func imageProblem(src, err string) string {
