@@ -105,7 +105,16 @@ func BenchmarkIngestVsOffline(b *testing.B) {
 			}
 		}
 		cl.Close()
+		// The cluster stage alone over the fingerprints now all in the
+		// stream, on a fresh state and durable each: one batch at a time
+		// (Process), then with two batches in flight (BeginBatch).
+		sync := clusterAlone(b, bus, filepath.Join(dir, "sync.db"), "bench-sync", true)
+		overlap := clusterAlone(b, bus, filepath.Join(dir, "overlap.db"), "bench-overlap", false)
+		fmt.Fprintf(os.Stderr, "cluster stage alone: one batch at a time %s, overlapped %s\n", sync, overlap)
 		bus.Close()
+		b.ReportMetric(sync.Seconds(), "cluster-sync-s")
+		b.ReportMetric(overlap.Seconds(), "cluster-overlap-s")
+		b.ReportMetric(overlap.Seconds()/sync.Seconds(), "overlap/sync")
 		b.ReportMetric(offline.Seconds(), "offline-s")
 		b.ReportMetric(ingest.Seconds(), "ingest-s")
 		b.ReportMetric(stages.Seconds(), "stages-s")
@@ -136,4 +145,64 @@ func waitIdle(b *testing.B, bus pipeline.Bus, durables ...string) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// clusterAlone runs the cluster stage on a new state file and durable
+// until the durable is idle and returns how long it took; sync hides
+// BeginBatch, so batches do not overlap. Neither reads the last
+// published assignment (Start), so both publish every batch's messages
+// (the stream drops them as duplicates by id).
+func clusterAlone(b *testing.B, bus pipeline.Bus, file, durable string, sync bool) time.Duration {
+	b.Helper()
+	cl, err := cluster.Open(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	st := &cluster.Stage{Cluster: cl}
+	var stage pipeline.Stage = benchOverlap{st, durable}
+	if sync {
+		stage = benchSync{st, durable}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	t := time.Now()
+	go func() { done <- pipeline.Run(ctx, bus, stage, nil) }()
+	waitIdle(b, bus, durable)
+	d := time.Since(t)
+	cancel()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	return d
+}
+
+// benchSync is the cluster stage on its own durable, without BeginBatch
+// or Start.
+type benchSync struct {
+	s       *cluster.Stage
+	durable string
+}
+
+func (x benchSync) Spec() pipeline.Spec {
+	sp := x.s.Spec()
+	sp.Durable = x.durable
+	return sp
+}
+
+func (x benchSync) Process(ctx context.Context, msgs []*pipeline.Msg) (pipeline.Result, error) {
+	return x.s.Process(ctx, msgs)
+}
+
+// benchOverlap is benchSync with BeginBatch.
+type benchOverlap benchSync
+
+func (x benchOverlap) Spec() pipeline.Spec { return benchSync(x).Spec() }
+
+func (x benchOverlap) Process(ctx context.Context, msgs []*pipeline.Msg) (pipeline.Result, error) {
+	return x.s.Process(ctx, msgs)
+}
+
+func (x benchOverlap) BeginBatch(ctx context.Context, msgs []*pipeline.Msg) (pipeline.Waiter, error) {
+	return x.s.BeginBatch(ctx, msgs)
 }
