@@ -179,9 +179,7 @@ func (b *batch) rebuild(ref uint32, flips []imageFlip, texts []uint32, multi []s
 		}
 	}
 	if len(s.members[0][largest]) < len(ids) {
-		// Merged at the production size even when a test merges the
-		// state's index every few hashes: a small region is scanned.
-		local := &localImages{x: &imageIndex{least: 512}}
+		local := &localImages{}
 		var look []uint32
 		for _, a := range ids {
 			local.put(a, s.profs[a])
@@ -371,31 +369,59 @@ func (b *batch) lost(ref uint32, flips []imageFlip, texts []uint32) []uint32 {
 
 // localImages is an image index over the images of a region being
 // rebuilt, numbered in the order they are put; refs holds each image's
-// advert and index in its profile.
+// advert and index in its profile. A region of few images is scanned
+// whole instead (localScanMax): a lookup in the index costs hundreds of
+// probes per hash whatever its size, more than comparing a few hundred
+// images.
 type localImages struct {
-	x    *imageIndex
+	x    *imageIndex // nil until a lookup needs it
 	refs []imgRef
 	ps   []probe
 	cand []uint32
 	hit  []uint32
 }
 
-// put files the advert's images that are not stock (a stock image links
+// localScanMax is the most images of a region that a lookup compares one
+// by one rather than through an index.
+const localScanMax = 256
+
+// put enters the advert's images that are not stock (a stock image links
 // no one).
 func (l *localImages) put(ref uint32, p *Profile) {
 	for i := range p.Images {
-		if h := &p.Images[i]; h.Stock == "" {
-			l.x.put(h, uint32(len(l.refs)))
+		if p.Images[i].Stock == "" {
 			l.refs = append(l.refs, imgRef{ad: ref, i: uint16(i)})
 		}
 	}
 }
 
-// match calls fn with the advert of every image in the index that
-// matches an image of p that is not stock (ImagesMatch), once per image
-// pair, among the adverts for which want returns true (the others are
-// not compared).
+// match calls fn with the advert of every image put that matches an
+// image of p that is not stock (ImagesMatch), once per image pair, in the
+// order they were put, among the adverts for which want returns true (the
+// others are not compared).
 func (l *localImages) match(s *state, p *Profile, want func(ref uint32) bool, fn func(ref uint32)) {
+	if len(l.refs) <= localScanMax {
+		for i := range p.Images {
+			h := &p.Images[i]
+			if h.Stock != "" {
+				continue
+			}
+			for _, r := range l.refs {
+				if want(r.ad) && ImagesMatch(h, &s.profs[r.ad].Images[r.i]) {
+					fn(r.ad)
+				}
+			}
+		}
+		return
+	}
+	if l.x == nil {
+		// Merged at the production size even when a test merges the
+		// state's index every few hashes: a small region is scanned.
+		l.x = &imageIndex{least: 512}
+		for n, r := range l.refs {
+			l.x.put(&s.profs[r.ad].Images[r.i], uint32(n))
+		}
+	}
 	for i := range p.Images {
 		h := &p.Images[i]
 		if h.Stock != "" {
