@@ -369,20 +369,29 @@ func (b *batch) lost(ref uint32, flips []imageFlip, texts []uint32) []uint32 {
 
 // localImages is an image index over the images of a region being
 // rebuilt, numbered in the order they are put; refs holds each image's
-// advert and index in its profile. A region of few images is scanned
-// whole instead (localScanMax): a lookup in the index costs hundreds of
-// probes per hash whatever its size, more than comparing a few hundred
-// images.
+// advert and index in its profile. A region of few distinct photos is
+// scanned instead (localScanMax): its images are grouped by equal hashes
+// (a prolific poster's adverts repeat a few photos) and each group is
+// compared once; a lookup in an index costs hundreds of probes per hash
+// whatever its size, more than comparing a few hundred photos.
 type localImages struct {
-	x    *imageIndex // nil until a lookup needs it
-	refs []imgRef
-	ps   []probe
-	cand []uint32
-	hit  []uint32
+	x      *imageIndex // nil until a lookup needs it
+	refs   []imgRef
+	groups []localGroup // nil until a lookup needs them
+	ps     []probe
+	cand   []uint32
+	hit    []uint32
 }
 
-// localScanMax is the most images of a region that a lookup compares one
-// by one rather than through an index.
+// localGroup is the images of a region with equal hashes h (numbers
+// into refs, ascending).
+type localGroup struct {
+	h   *ImageHash
+	img []uint32
+}
+
+// localScanMax is the most distinct photos of a region that a lookup
+// compares one by one rather than through an index.
 const localScanMax = 256
 
 // put enters the advert's images that are not stock (a stock image links
@@ -395,22 +404,49 @@ func (l *localImages) put(ref uint32, p *Profile) {
 	}
 }
 
+// group sorts the images put into groups of equal hashes.
+func (l *localImages) group(s *state) {
+	byKey := map[uint64][]int{} // hashKey → groups
+	for n, r := range l.refs {
+		h := &s.profs[r.ad].Images[r.i]
+		k := hashKey(h)
+		at := -1
+		for _, g := range byKey[k] {
+			if sameHashes(l.groups[g].h, h) {
+				at = g
+				break
+			}
+		}
+		if at < 0 {
+			at = len(l.groups)
+			l.groups = append(l.groups, localGroup{h: h})
+			byKey[k] = append(byKey[k], at)
+		}
+		l.groups[at].img = append(l.groups[at].img, uint32(n))
+	}
+}
+
 // match calls fn with the advert of every image put that matches an
 // image of p that is not stock (ImagesMatch), once per image pair, in the
 // order they were put, among the adverts for which want returns true (the
 // others are not compared).
 func (l *localImages) match(s *state, p *Profile, want func(ref uint32) bool, fn func(ref uint32)) {
-	if len(l.refs) <= localScanMax {
+	if l.groups == nil && l.x == nil {
+		l.group(s)
+	}
+	if len(l.groups) <= localScanMax {
 		for i := range p.Images {
 			h := &p.Images[i]
 			if h.Stock != "" {
 				continue
 			}
-			for _, r := range l.refs {
-				if want(r.ad) && ImagesMatch(h, &s.profs[r.ad].Images[r.i]) {
-					fn(r.ad)
+			l.hit = l.hit[:0]
+			for _, g := range l.groups {
+				if slices.ContainsFunc(g.img, func(n uint32) bool { return want(l.refs[n].ad) }) && ImagesMatch(h, g.h) {
+					l.hit = append(l.hit, g.img...)
 				}
 			}
+			l.callHits(want, fn)
 		}
 		return
 	}
@@ -444,11 +480,17 @@ func (l *localImages) match(s *state, p *Profile, want func(ref uint32) bool, fn
 			l.hit = append(l.hit, img)
 			l.hit = append(l.hit, copies...)
 		}
-		slices.Sort(l.hit)
-		for _, img := range l.hit {
-			if r := l.refs[img]; want(r.ad) {
-				fn(r.ad)
-			}
+		l.callHits(want, fn)
+	}
+}
+
+// callHits calls fn, in the order the images were put, with the advert
+// of each image in l.hit that want still accepts.
+func (l *localImages) callHits(want func(ref uint32) bool, fn func(ref uint32)) {
+	slices.Sort(l.hit)
+	for _, img := range l.hit {
+		if r := l.refs[img]; want(r.ad) {
+			fn(r.ad)
 		}
 	}
 }
