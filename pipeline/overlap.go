@@ -26,10 +26,11 @@ type Waiter interface {
 // Beginner is a Stage whose batches may overlap. BeginBatch is the first
 // half of Process: it marks Bad messages and begins the batch; the
 // Waiter's Wait is the second half. Run calls BeginBatch of batch k+1
-// before Wait of batch k, BeginBatch and Wait each in batch order, never
-// two calls at once; except that when batch k fails, its messages are
-// handled again one by one (BeginBatch then Wait of each) before the
-// Wait of batch k+1. An error from either asks for redelivery of the
+// while (or before) Wait of batch k runs: BeginBatch calls never overlap
+// one another, nor do Wait calls, and both come in batch order; except
+// that when batch k fails, its messages are handled again one by one
+// (BeginBatch then Wait of each, never beside another BeginBatch) before
+// the Wait of batch k+1. An error from either asks for redelivery of the
 // batch, as from Process.
 type Beginner interface {
 	Stage
@@ -45,10 +46,10 @@ type BeginHandler func(ctx context.Context, msgs []*Msg) (end func() error, err 
 // OverlapBus is a Bus that can keep two batches in flight.
 type OverlapBus interface {
 	// ConsumeOverlapped is Consume with a BeginHandler: it begins batch
-	// k+1 before it calls the end of batch k, calls the ends in order,
-	// and acknowledges a batch only after its end returned nil. A batch
-	// is never held back waiting for the next: when no message is ready,
-	// the batch in flight is ended at once.
+	// k+1 while the end of batch k runs, calls the ends in order, and
+	// acknowledges a batch only after its end returned nil. A batch is
+	// never held back waiting for the next: its end is called as soon as
+	// the end before it has returned.
 	ConsumeOverlapped(ctx context.Context, durable string, subjects []string, batch int, h BeginHandler) error
 }
 

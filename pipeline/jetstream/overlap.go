@@ -3,6 +3,7 @@ package jetstream
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -21,11 +22,15 @@ type inFlight struct {
 }
 
 // ConsumeOverlapped implements pipeline.OverlapBus: Consume with two
-// batches in flight. While a batch is in flight the next is fetched
-// without waiting (FetchNoWait): if none is ready the batch in flight is
-// ended and acknowledged at once. A batch whose end fails is settled as
-// in Consume (each message handled again on its own, begin then end,
-// and redelivered or dead-lettered when it fails again).
+// batches in flight. The loop fetches and begins batches; a second
+// goroutine ends them in order (the end waits for the batch to be
+// durable and publishes its outputs) and acknowledges them, so batch k+1
+// is fetched and begun while batch k ends. The loop hands a begun batch
+// over only when the one before has been taken up, so at most two are
+// begun and not yet ended. A batch whose end fails is settled as in
+// Consume (each message handled again on its own, begin then end, and
+// redelivered or dead-lettered when it fails again), never beside the
+// loop's begin.
 func (b *Bus) ConsumeOverlapped(ctx context.Context, durable string, subjects []string, batch int, h pipeline.BeginHandler) error {
 	var cons jetstream.Consumer
 	err := b.retry(ctx, "consumer "+durable, func() (err error) {
@@ -39,33 +44,37 @@ func (b *Bus) ConsumeOverlapped(ctx context.Context, durable string, subjects []
 		return fmt.Errorf("consumer %s: %w", durable, err)
 	}
 	log := b.log.With("consumer", durable)
-	var prev *inFlight
-	defer func() {
-		if prev != nil { // cancelled: it is redelivered later
-			close(prev.beat)
+	var beginMu sync.Mutex // the loop's begin and a settling's begins
+	settle := func(raw []jetstream.Msg, msgs []*pipeline.Msg, err error) {
+		if ctx.Err() != nil {
+			return // unacknowledged messages are redelivered later
+		}
+		log.Warn("batch failed, will be redelivered", "n", len(msgs), "err", err)
+		beginMu.Lock()
+		defer beginMu.Unlock()
+		b.settleFailed(ctx, durable, h.Sync(), raw, msgs, err)
+	}
+	ends := make(chan *inFlight) // unbuffered: taken up before the next begins
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		for f := range ends {
+			err := f.end()
+			close(f.beat)
+			if err != nil {
+				settle(f.raw, f.msgs, err)
+				continue
+			}
+			b.ackBatch(ctx, durable, f.raw, f.msgs)
 		}
 	}()
-	finish := func(f *inFlight) {
-		err := f.end()
-		close(f.beat)
-		if err != nil {
-			if ctx.Err() != nil {
-				return // unacknowledged messages are redelivered later
-			}
-			log.Warn("batch failed, will be redelivered", "n", len(f.msgs), "err", err)
-			b.settleFailed(ctx, durable, h.Sync(), f.raw, f.msgs, err)
-			return
-		}
-		b.ackBatch(ctx, durable, f.raw, f.msgs)
-	}
+	defer func() {
+		close(ends)
+		<-ended
+	}()
 	lastCheck := time.Now()
 	for ctx.Err() == nil {
-		var mb jetstream.MessageBatch
-		if prev != nil {
-			mb, err = cons.FetchNoWait(batch)
-		} else {
-			mb, err = cons.Fetch(batch, jetstream.FetchMaxWait(200*time.Millisecond))
-		}
+		mb, err := cons.Fetch(batch, jetstream.FetchMaxWait(200*time.Millisecond))
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -77,10 +86,6 @@ func (b *Bus) ConsumeOverlapped(ctx context.Context, durable string, subjects []
 				return fmt.Errorf("consumer %s: %w", durable, cerr)
 			}
 			log.Warn("fetch", "err", err)
-			if prev != nil {
-				finish(prev)
-				prev = nil
-			}
 			sleep(ctx, time.Second)
 			continue
 		}
@@ -92,11 +97,6 @@ func (b *Bus) ConsumeOverlapped(ctx context.Context, durable string, subjects []
 			return fmt.Errorf("consumer %s: %w", durable, err)
 		}
 		if len(msgs) == 0 {
-			if prev != nil {
-				finish(prev)
-				prev = nil
-				continue
-			}
 			// A fetch on a consumer deleted between two fetches may just
 			// come back empty (no one answers the pull): look it up now
 			// and then.
@@ -109,25 +109,20 @@ func (b *Bus) ConsumeOverlapped(ctx context.Context, durable string, subjects []
 			continue
 		}
 		cur := &inFlight{raw: raw, msgs: msgs, beat: b.heartbeat(raw)}
+		beginMu.Lock()
 		cur.end, err = h(ctx, msgs)
+		beginMu.Unlock()
 		if err != nil {
-			// The batch before ends first (its messages are older).
-			if prev != nil {
-				finish(prev)
-				prev = nil
-			}
+			// Settled (and its heartbeat stopped) once the batch before
+			// it has ended.
+			cur.end = func() error { return err }
+		}
+		select {
+		case ends <- cur:
+		case <-ctx.Done():
 			close(cur.beat)
-			if ctx.Err() != nil {
-				return nil
-			}
-			log.Warn("batch failed, will be redelivered", "n", len(msgs), "err", err)
-			b.settleFailed(ctx, durable, h.Sync(), raw, msgs, err)
-			continue
+			return nil
 		}
-		if prev != nil {
-			finish(prev)
-		}
-		prev = cur
 	}
 	return nil
 }
@@ -188,16 +183,27 @@ func (b *Bus) heartbeat(raw []jetstream.Msg) chan struct{} {
 }
 
 // ackBatch settles a batch whose handler succeeded: messages marked Bad
-// are recorded and terminated, the others acknowledged.
+// are recorded and terminated, the others acknowledged (double acks,
+// several at once: each waits for the server's reply).
 func (b *Bus) ackBatch(ctx context.Context, durable string, raw []jetstream.Msg, msgs []*pipeline.Msg) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, ackersAtOnce)
 	for i, m := range raw {
 		if msgs[i].Bad != nil {
 			b.recordBad(ctx, durable, msgs[i])
 			_ = m.Term()
 			continue
 		}
-		if err := m.DoubleAck(ctx); err != nil && ctx.Err() == nil {
-			b.log.Warn("ack", "consumer", durable, "seq", msgs[i].Seq, "err", err)
-		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := m.DoubleAck(ctx); err != nil && ctx.Err() == nil {
+				b.log.Warn("ack", "consumer", durable, "seq", msgs[i].Seq, "err", err)
+			}
+		})
 	}
+	wg.Wait()
 }
+
+// ackersAtOnce is the most double acks of a batch in flight at once.
+const ackersAtOnce = 32

@@ -12,7 +12,7 @@ import (
 	"adcensus/pipeline"
 )
 
-// TestConsumeOverlapped: the next batch is begun before the one before
+// TestConsumeOverlapped: the next batch is begun while the one before
 // ends, ends come in order, every message is handled exactly once by a
 // successful end (a failed end's messages again one by one), a Bad one is
 // terminated, and the consumer ends idle: everything acknowledged.
@@ -33,6 +33,7 @@ func TestConsumeOverlapped(t *testing.T) {
 		begun   int
 		failed  bool
 		single  = map[int]bool{} // batches of one message (the retries)
+		begun1  = make(chan struct{})
 	)
 	done := make(chan error, 1)
 	go func() {
@@ -48,7 +49,17 @@ func TestConsumeOverlapped(t *testing.T) {
 					m.Bad = errors.New("malformed")
 				}
 			}
+			if k == 1 {
+				close(begun1)
+			}
 			return func() error {
+				if k == 0 {
+					// Batch 1 is begun while batch 0 ends.
+					select {
+					case <-begun1:
+					case <-time.After(5 * time.Second):
+					}
+				}
 				mu.Lock()
 				defer mu.Unlock()
 				events = append(events, fmt.Sprintf("end %d", k))
