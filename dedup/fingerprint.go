@@ -2,7 +2,6 @@ package dedup
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -31,7 +30,7 @@ type Fingerprinter struct {
 	pseudo *contact.Pseudonymiser
 	loader imagehash.Loader
 	lim    imagehash.Limits
-	cache  hashCache // the hashes of recently hashed image bytes
+	cache  imagehash.Cache // the hashes of recently hashed image bytes
 }
 
 // NewFingerprinter returns a Fingerprinter. loader may be nil when every
@@ -122,15 +121,7 @@ func (f *Fingerprinter) hash(ctx context.Context, src string) (map[string]string
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	key := sha256.Sum256(data)
-	if h, ok := f.cache.get(key); ok {
-		return h, nil
-	}
-	h, err := imagehash.Hash(data, f.lim)
-	if err == nil {
-		f.cache.put(key, h)
-	}
-	return h, err
+	return f.cache.Hash(data, f.lim)
 }
 
 func imageProblem(src, err string) string {
