@@ -30,6 +30,7 @@ type Fingerprinter struct {
 	pseudo *contact.Pseudonymiser
 	loader imagehash.Loader
 	lim    imagehash.Limits
+	cache  imagehash.Cache // the hashes of recently hashed image bytes
 }
 
 // NewFingerprinter returns a Fingerprinter. loader may be nil when every
@@ -120,7 +121,7 @@ func (f *Fingerprinter) hash(ctx context.Context, src string) (map[string]string
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	return imagehash.Hash(data, f.lim)
+	return f.cache.Hash(data, f.lim)
 }
 
 func imageProblem(src, err string) string {

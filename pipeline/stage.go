@@ -74,12 +74,18 @@ type Starter interface {
 // Process, publishes the outputs (publishAll) and only then acknowledges
 // the input, so nothing is lost; messages marked Bad are terminated and
 // recorded on SubjectErrors by the Bus. counters (may be nil) counts
-// what was processed, the problems met and the messages rejected.
+// what was processed, the problems met and the messages rejected. A
+// Beginner on an OverlapBus runs with two batches in flight (overlap.go).
 func Run(ctx context.Context, bus Bus, stage Stage, counters *Counters) error {
 	spec := stage.Spec()
 	if s, ok := stage.(Starter); ok {
 		if err := s.Start(ctx, bus); err != nil {
 			return err
+		}
+	}
+	if b, ok := stage.(Beginner); ok {
+		if ob, ok := bus.(OverlapBus); ok {
+			return runOverlapped(ctx, bus, ob, b, spec, counters)
 		}
 	}
 	return bus.Consume(ctx, spec.Durable, spec.Inputs, max(spec.Batch, 1), func(ctx context.Context, msgs []*Msg) error {

@@ -122,6 +122,7 @@ type ingester struct {
 	pseudo *contact.Pseudonymiser
 	loader imagehash.FileOrHTTPLoader
 	lim    imagehash.Limits
+	cache  imagehash.Cache // a photo posted again is hashed once
 	max    int
 	log    *slog.Logger
 }
@@ -242,7 +243,7 @@ func (g *ingester) hash(ctx context.Context, a *ad.Ad, images, failed *atomic.In
 		fp := ad.ImageFP{Src: src}
 		body, err := g.loader.Load(ctx, src)
 		if err == nil {
-			fp.Hashes, err = imagehash.Hash(body, g.lim)
+			fp.Hashes, err = g.cache.Hash(body, g.lim)
 		}
 		if err != nil {
 			fp.Err = err.Error()

@@ -133,26 +133,16 @@ func (b *batch) lookup(v *view, p *Profile, keep func(ad uint32) bool, unindexed
 		}
 		robust := h.robust()
 		cand = cand[:0]
-		if keep == nil {
-			b.s.img.lookup(h, &sc.ps, func(img uint32) { cand = append(cand, img) })
-		} else {
-			// Filtered before the sort: a rebuild keeps few of them.
-			b.s.img.lookup(h, &sc.ps, func(img uint32) {
-				if keep(v.imgs[img].ad) {
-					cand = append(cand, img)
-				}
-			})
-		}
+		// The index gives representatives: each is decided once for
+		// itself and its copies (the same hashes), which keep filters.
+		b.s.img.lookupReps(h, &sc.ps, func(img uint32) { cand = append(cand, img) })
 		slices.Sort(cand)
 		cand = slices.Compact(cand)
-		if unindexed {
-			for img := b.s.indexed; img < len(v.imgs); img++ {
-				cand = append(cand, uint32(img))
-			}
-		}
+		at := len(out)
 		for _, img := range cand {
 			r := v.imgs[img]
-			if keep != nil && !keep(r.ad) {
+			copies := b.s.img.copiesOf(img)
+			if keep != nil && !keep(r.ad) && !slices.ContainsFunc(copies, func(c uint32) bool { return keep(v.imgs[c].ad) }) {
 				continue
 			}
 			// ImagesMatch, without reading the other profile when the v1
@@ -163,8 +153,36 @@ func (b *batch) lookup(v *view, p *Profile, keep func(ad uint32) bool, unindexed
 			} else {
 				ok = v.v1Distance(h, img) <= MaxImageDistance
 			}
-			if ok {
+			if !ok {
+				continue
+			}
+			if keep == nil || keep(r.ad) {
 				out = append(out, match{uint16(i), img})
+			}
+			for _, c := range copies {
+				if keep == nil || keep(v.imgs[c].ad) {
+					out = append(out, match{uint16(i), c})
+				}
+			}
+		}
+		if len(out)-at > 1 {
+			slices.SortFunc(out[at:], func(x, y match) int { return cmp.Compare(x.img, y.img) })
+		}
+		if unindexed {
+			for img := b.s.indexed; img < len(v.imgs); img++ {
+				r := v.imgs[img]
+				if keep != nil && !keep(r.ad) {
+					continue
+				}
+				var ok bool
+				if robust && r.fl&imgRobust != 0 {
+					ok = ImagesMatch(h, &v.profs[r.ad].Images[r.i])
+				} else {
+					ok = v.v1Distance(h, uint32(img)) <= MaxImageDistance
+				}
+				if ok {
+					out = append(out, match{uint16(i), uint32(img)})
+				}
 			}
 		}
 	}

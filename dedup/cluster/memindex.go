@@ -50,6 +50,21 @@ type imageIndex struct {
 	// least, when set, is the least pending length that merges, for
 	// this index (else mergeMin).
 	least int
+	// Copies. An image whose hashes equal those of an image already
+	// filed (the same file posted again: most of a person's adverts
+	// repeat her photos) is not filed again but kept as a copy of that
+	// first image, its representative. Equal hashes match the same
+	// images, so a lookup that finds the representative stands for its
+	// copies, and is decided once for all of them: the lookups' work
+	// grows with the distinct photos, not with the copies.
+	reps   map[uint64]repImage // hashKey → the first image with those hashes
+	copies map[uint32][]uint32 // representative → its copies, in filing order
+}
+
+// repImage is a representative image and its hashes.
+type repImage struct {
+	img uint32
+	h   *ImageHash
 }
 
 // Groups and the kinds in them (list numbers).
@@ -347,8 +362,19 @@ func (x *imageIndex) each(g int, mask uint, h uint64, maxD int, ps *[]probe, fn 
 	return touch
 }
 
-// put files image img (hashes h).
+// put files image img (hashes h), as a copy when an image with the same
+// hashes is filed (h must not change afterwards: profiles' hashes do not).
 func (x *imageIndex) put(h *ImageHash, img uint32) {
+	if x.reps == nil {
+		x.reps, x.copies = map[uint64]repImage{}, map[uint32][]uint32{}
+	}
+	k := hashKey(h)
+	if r, ok := x.reps[k]; !ok {
+		x.reps[k] = repImage{img, h}
+	} else if sameHashes(r.h, h) {
+		x.copies[r.img] = append(x.copies[r.img], img)
+		return
+	} // else: another image under the key, filed as it is (rare)
 	if !h.robust() {
 		x.add(grpV1, 0, h.PHash, img)
 		if h.HasMirror {
@@ -371,10 +397,48 @@ func (x *imageIndex) put(h *ImageHash, img uint32) {
 	}
 }
 
+// hashKey folds the hashes the rules compare into one key.
+func hashKey(h *ImageHash) uint64 {
+	k := h.PHash*0x9e3779b97f4a7c15 ^ h.Mirror
+	if h.HasMirror {
+		k ^= 0x5851f42d4c957f2d
+	}
+	for _, v := range h.Scales {
+		k = bits.RotateLeft64(k, 23)*0x9e3779b97f4a7c15 ^ v
+	}
+	for _, v := range h.Grid {
+		k = bits.RotateLeft64(k, 29)*0xbf58476d1ce4e5b9 ^ v
+	}
+	return k
+}
+
+// sameHashes reports whether a and b have the same hashes (so match the
+// same images).
+func sameHashes(a, b *ImageHash) bool {
+	return a.PHash == b.PHash && a.Mirror == b.Mirror && a.HasMirror == b.HasMirror &&
+		slices.Equal(a.Scales, b.Scales) && slices.Equal(a.Grid, b.Grid)
+}
+
+// copiesOf returns the copies of representative img (none when img is
+// no representative or has none).
+func (x *imageIndex) copiesOf(img uint32) []uint32 { return x.copies[img] }
+
 // lookup calls fn for every image in the index that may match h (a
-// superset of ImagesMatch; fn may see an image more than once).
-// ps is scratch space for the probes, kept by the caller.
+// superset of ImagesMatch; fn may see an image more than once), copies
+// included. ps is scratch space for the probes, kept by the caller.
 func (x *imageIndex) lookup(h *ImageHash, ps *[]probe, fn func(img uint32)) {
+	x.lookupReps(h, ps, func(img uint32) {
+		fn(img)
+		for _, c := range x.copies[img] {
+			fn(c)
+		}
+	})
+}
+
+// lookupReps is lookup without the copies: fn sees the representatives
+// (and the images filed as they are), and the caller decides each for
+// its copies (copiesOf).
+func (x *imageIndex) lookupReps(h *ImageHash, ps *[]probe, fn func(img uint32)) {
 	v1 := func(g int, mask uint, q uint64) { x.each(g, mask, q, MaxImageDistance, ps, fn) }
 	rob := func(g int, mask uint, q uint64) { x.each(g, mask, q, MaxRobustDistance, ps, fn) }
 	// pHash against pHashes and mirrors, mirror against pHashes.

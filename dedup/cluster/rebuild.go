@@ -179,9 +179,7 @@ func (b *batch) rebuild(ref uint32, flips []imageFlip, texts []uint32, multi []s
 		}
 	}
 	if len(s.members[0][largest]) < len(ids) {
-		// Merged at the production size even when a test merges the
-		// state's index every few hashes: a small region is scanned.
-		local := &localImages{x: &imageIndex{least: 512}}
+		local := &localImages{}
 		var look []uint32
 		for _, a := range ids {
 			local.put(a, s.profs[a])
@@ -371,43 +369,128 @@ func (b *batch) lost(ref uint32, flips []imageFlip, texts []uint32) []uint32 {
 
 // localImages is an image index over the images of a region being
 // rebuilt, numbered in the order they are put; refs holds each image's
-// advert and index in its profile.
+// advert and index in its profile. A region of few distinct photos is
+// scanned instead (localScanMax): its images are grouped by equal hashes
+// (a prolific poster's adverts repeat a few photos) and each group is
+// compared once; a lookup in an index costs hundreds of probes per hash
+// whatever its size, more than comparing a few hundred photos.
 type localImages struct {
-	x    *imageIndex
-	refs []imgRef
-	ps   []probe
-	cand []uint32
+	x      *imageIndex // nil until a lookup needs it
+	refs   []imgRef
+	groups []localGroup // nil until a lookup needs them
+	ps     []probe
+	cand   []uint32
+	hit    []uint32
 }
 
-// put files the advert's images that are not stock (a stock image links
+// localGroup is the images of a region with equal hashes h (numbers
+// into refs, ascending).
+type localGroup struct {
+	h   *ImageHash
+	img []uint32
+}
+
+// localScanMax is the most distinct photos of a region that a lookup
+// compares one by one rather than through an index.
+const localScanMax = 256
+
+// put enters the advert's images that are not stock (a stock image links
 // no one).
 func (l *localImages) put(ref uint32, p *Profile) {
 	for i := range p.Images {
-		if h := &p.Images[i]; h.Stock == "" {
-			l.x.put(h, uint32(len(l.refs)))
+		if p.Images[i].Stock == "" {
 			l.refs = append(l.refs, imgRef{ad: ref, i: uint16(i)})
 		}
 	}
 }
 
-// match calls fn with the advert of every image in the index that
-// matches an image of p that is not stock (ImagesMatch), once per image
-// pair, among the adverts for which want returns true (the others are
-// not compared).
+// group sorts the images put into groups of equal hashes.
+func (l *localImages) group(s *state) {
+	byKey := map[uint64][]int{} // hashKey → groups
+	for n, r := range l.refs {
+		h := &s.profs[r.ad].Images[r.i]
+		k := hashKey(h)
+		at := -1
+		for _, g := range byKey[k] {
+			if sameHashes(l.groups[g].h, h) {
+				at = g
+				break
+			}
+		}
+		if at < 0 {
+			at = len(l.groups)
+			l.groups = append(l.groups, localGroup{h: h})
+			byKey[k] = append(byKey[k], at)
+		}
+		l.groups[at].img = append(l.groups[at].img, uint32(n))
+	}
+}
+
+// match calls fn with the advert of every image put that matches an
+// image of p that is not stock (ImagesMatch), once per image pair, in the
+// order they were put, among the adverts for which want returns true (the
+// others are not compared).
 func (l *localImages) match(s *state, p *Profile, want func(ref uint32) bool, fn func(ref uint32)) {
+	if l.groups == nil && l.x == nil {
+		l.group(s)
+	}
+	if len(l.groups) <= localScanMax {
+		for i := range p.Images {
+			h := &p.Images[i]
+			if h.Stock != "" {
+				continue
+			}
+			l.hit = l.hit[:0]
+			for _, g := range l.groups {
+				if slices.ContainsFunc(g.img, func(n uint32) bool { return want(l.refs[n].ad) }) && ImagesMatch(h, g.h) {
+					l.hit = append(l.hit, g.img...)
+				}
+			}
+			l.callHits(want, fn)
+		}
+		return
+	}
+	if l.x == nil {
+		// Merged at the production size even when a test merges the
+		// state's index every few hashes: a small region is scanned.
+		l.x = &imageIndex{least: 512}
+		for n, r := range l.refs {
+			l.x.put(&s.profs[r.ad].Images[r.i], uint32(n))
+		}
+	}
 	for i := range p.Images {
 		h := &p.Images[i]
 		if h.Stock != "" {
 			continue
 		}
 		l.cand = l.cand[:0]
-		l.x.lookup(h, &l.ps, func(img uint32) { l.cand = append(l.cand, img) })
+		l.x.lookupReps(h, &l.ps, func(img uint32) { l.cand = append(l.cand, img) })
 		slices.Sort(l.cand)
+		// A representative is decided once for its copies too.
+		l.hit = l.hit[:0]
 		for _, img := range slices.Compact(l.cand) {
 			r := l.refs[img]
-			if want(r.ad) && ImagesMatch(h, &s.profs[r.ad].Images[r.i]) {
-				fn(r.ad)
+			copies := l.x.copiesOf(img)
+			if !want(r.ad) && !slices.ContainsFunc(copies, func(c uint32) bool { return want(l.refs[c].ad) }) {
+				continue
 			}
+			if !ImagesMatch(h, &s.profs[r.ad].Images[r.i]) {
+				continue
+			}
+			l.hit = append(l.hit, img)
+			l.hit = append(l.hit, copies...)
+		}
+		l.callHits(want, fn)
+	}
+}
+
+// callHits calls fn, in the order the images were put, with the advert
+// of each image in l.hit that want still accepts.
+func (l *localImages) callHits(want func(ref uint32) bool, fn func(ref uint32)) {
+	slices.Sort(l.hit)
+	for _, img := range l.hit {
+		if r := l.refs[img]; want(r.ad) {
+			fn(r.ad)
 		}
 	}
 }

@@ -45,8 +45,9 @@ type Stage struct {
 }
 
 var (
-	_ pipeline.Stage   = (*Stage)(nil)
-	_ pipeline.Starter = (*Stage)(nil)
+	_ pipeline.Stage    = (*Stage)(nil)
+	_ pipeline.Starter  = (*Stage)(nil)
+	_ pipeline.Beginner = (*Stage)(nil)
 )
 
 // Spec implements pipeline.Stage.
@@ -88,6 +89,30 @@ func (s *Stage) Process(ctx context.Context, msgs []*pipeline.Msg) (pipeline.Res
 		return pipeline.Result{}, nil
 	}
 	return b.Wait()
+}
+
+// BeginBatch implements pipeline.Beginner: Begin, and the Wait of
+// Process, so that pipeline.Run on a bus that allows it adds the next
+// batch to the state while this one commits.
+func (s *Stage) BeginBatch(ctx context.Context, msgs []*pipeline.Msg) (pipeline.Waiter, error) {
+	b, err := s.Begin(ctx, msgs)
+	if err != nil {
+		return nil, err
+	}
+	if s.Follow {
+		return followWait{b}, nil
+	}
+	return b, nil
+}
+
+// followWait is the end of a standby's batch: durable, nothing to publish.
+type followWait struct{ b *Begun }
+
+func (f followWait) Wait() (pipeline.Result, error) {
+	if _, err := f.b.pending.Wait(); err != nil {
+		return pipeline.Result{}, err
+	}
+	return pipeline.Result{}, nil
 }
 
 // SnapshotChunk is the most assignments in one snapshot message.

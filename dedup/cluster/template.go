@@ -244,7 +244,9 @@ const (
 
 // textScan calls fn, once each, with every advert in the index whose text
 // is a near-duplicate of sig's (keys its band keys), with the Jaccard.
-// Adverts for which keep returns false are skipped; when skipTemplates
+// Adverts for which keep returns false are skipped (keep must not turn
+// an advert it declined into one it accepts during the scan: each advert
+// is offered once); when skipTemplates
 // returns true, adverts whose text is a template are skipped without
 // being compared, so a template posted thousands of times costs a pass
 // over flags, not thousands of comparisons.
@@ -260,6 +262,9 @@ func (s *state) textScan(sig *textsig.MinHash, keys *[textsig.Bands]uint64, keep
 			if s.tvisit[r] == s.tgen {
 				continue
 			}
+			// Visited once per scan, whatever the outcome: what keep and
+			// skipTemplates turn down they turn down for the rest of it.
+			s.tvisit[r] = s.tgen
 			if s.tflag[r]&tTemplate != 0 && skipTemplates() {
 				continue
 			}
@@ -267,7 +272,6 @@ func (s *state) textScan(sig *textsig.MinHash, keys *[textsig.Bands]uint64, keep
 				continue
 			}
 			// Found under a shared key: near when the Jaccard is high enough.
-			s.tvisit[r] = s.tgen
 			if j := sig.Jaccard(&s.profs[r].Text.Sig); j >= TextJaccard {
 				fn(r, j)
 			}

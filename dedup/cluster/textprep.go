@@ -263,8 +263,17 @@ func (b *batch) textCands(a uint32, keys *[textsig.Bands]uint64, keep func(uint3
 	s := b.s
 	pa := s.profs[a]
 	roots := map[uint32]struct{}{}
+	// An advert of a person that has its candidate already is skipped
+	// before its text is compared: it would add nothing (a person's
+	// near-duplicate texts are one long band list each).
 	s.textScan(&pa.Text.Sig, keys, func(r uint32) bool {
-		return s.tflag[r]&tTemplate == 0 && NamesAgree(s.profs[r].Name, pa.Name) && (keep == nil || keep(r))
+		if s.tflag[r]&tTemplate != 0 || keep != nil && !keep(r) {
+			return false
+		}
+		if _, ok := roots[s.comp[0][r]]; ok {
+			return false
+		}
+		return NamesAgree(s.profs[r].Name, pa.Name)
 	}, func() bool { return true }, func(r uint32, _ float64) {
 		if _, ok := roots[s.comp[0][r]]; !ok {
 			roots[s.comp[0][r]] = struct{}{}

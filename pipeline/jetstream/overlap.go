@@ -1,0 +1,209 @@
+package jetstream
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"adcensus/pipeline"
+)
+
+var _ pipeline.OverlapBus = (*Bus)(nil)
+
+// inFlight is a batch begun and not yet acknowledged.
+type inFlight struct {
+	raw  []jetstream.Msg
+	msgs []*pipeline.Msg
+	end  func() error
+	beat chan struct{} // closed to stop the heartbeat
+}
+
+// ConsumeOverlapped implements pipeline.OverlapBus: Consume with two
+// batches in flight. The loop fetches and begins batches; a second
+// goroutine ends them in order (the end waits for the batch to be
+// durable and publishes its outputs) and acknowledges them, so batch k+1
+// is fetched and begun while batch k ends. The loop hands a begun batch
+// over only when the one before has been taken up, so at most two are
+// begun and not yet ended. A batch whose end fails is settled as in
+// Consume (each message handled again on its own, begin then end, and
+// redelivered or dead-lettered when it fails again), never beside the
+// loop's begin.
+func (b *Bus) ConsumeOverlapped(ctx context.Context, durable string, subjects []string, batch int, h pipeline.BeginHandler) error {
+	var cons jetstream.Consumer
+	err := b.retry(ctx, "consumer "+durable, func() (err error) {
+		cons, err = b.consumer(ctx, durable, subjects)
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // cancelled while the consumer was being set up
+		}
+		return fmt.Errorf("consumer %s: %w", durable, err)
+	}
+	log := b.log.With("consumer", durable)
+	var beginMu sync.Mutex // the loop's begin and a settling's begins
+	settle := func(raw []jetstream.Msg, msgs []*pipeline.Msg, err error) {
+		if ctx.Err() != nil {
+			return // unacknowledged messages are redelivered later
+		}
+		log.Warn("batch failed, will be redelivered", "n", len(msgs), "err", err)
+		beginMu.Lock()
+		defer beginMu.Unlock()
+		b.settleFailed(ctx, durable, h.Sync(), raw, msgs, err)
+	}
+	ends := make(chan *inFlight) // unbuffered: taken up before the next begins
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		for f := range ends {
+			err := f.end()
+			close(f.beat)
+			if err != nil {
+				settle(f.raw, f.msgs, err)
+				continue
+			}
+			b.ackBatch(ctx, durable, f.raw, f.msgs)
+		}
+	}()
+	defer func() {
+		close(ends)
+		<-ended
+	}()
+	lastCheck := time.Now()
+	for ctx.Err() == nil {
+		mb, err := cons.Fetch(batch, jetstream.FetchMaxWait(200*time.Millisecond))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if consumerGone(err) {
+				return fmt.Errorf("consumer %s: %w", durable, err)
+			}
+			if _, cerr := b.stream.Consumer(ctx, durable); consumerGone(cerr) {
+				return fmt.Errorf("consumer %s: %w", durable, cerr)
+			}
+			log.Warn("fetch", "err", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		raw, msgs, ok := readBatch(ctx, mb)
+		if !ok {
+			return nil
+		}
+		if err := mb.Error(); err != nil && len(msgs) == 0 && ctx.Err() == nil && consumerGone(err) {
+			return fmt.Errorf("consumer %s: %w", durable, err)
+		}
+		if len(msgs) == 0 {
+			// A fetch on a consumer deleted between two fetches may just
+			// come back empty (no one answers the pull): look it up now
+			// and then.
+			if time.Since(lastCheck) > consumerCheckEvery && ctx.Err() == nil {
+				lastCheck = time.Now()
+				if _, err := b.stream.Consumer(ctx, durable); consumerGone(err) {
+					return fmt.Errorf("consumer %s: %w", durable, err)
+				}
+			}
+			continue
+		}
+		cur := &inFlight{raw: raw, msgs: msgs, beat: b.heartbeat(raw)}
+		beginMu.Lock()
+		cur.end, err = h(ctx, msgs)
+		beginMu.Unlock()
+		if err != nil {
+			// Settled (and its heartbeat stopped) once the batch before
+			// it has ended.
+			cur.end = func() error { return err }
+		}
+		select {
+		case ends <- cur:
+		case <-ctx.Done():
+			close(cur.beat)
+			return nil
+		}
+	}
+	return nil
+}
+
+// readBatch reads a fetched batch until it ends; ok is false when ctx was
+// cancelled first (a fetch on a connection closed under it never ends
+// its batch). Messages without metadata are terminated.
+func readBatch(ctx context.Context, mb jetstream.MessageBatch) (raw []jetstream.Msg, msgs []*pipeline.Msg, ok bool) {
+	ch := mb.Messages()
+	for {
+		var m jetstream.Msg
+		select {
+		case <-ctx.Done():
+			return nil, nil, false
+		case mm, open := <-ch:
+			if !open {
+				return raw, msgs, true
+			}
+			m = mm
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			_ = m.Term()
+			continue
+		}
+		pm := &pipeline.Msg{Subject: m.Subject(), Data: m.Data(), Seq: md.Sequence.Stream, Delivered: int(md.NumDelivered)}
+		if hdr := m.Headers(); len(hdr) > 0 {
+			pm.Header = map[string]string{}
+			for k := range hdr {
+				pm.Header[k] = hdr.Get(k)
+			}
+		}
+		raw = append(raw, m)
+		msgs = append(msgs, pm)
+	}
+}
+
+// heartbeat tells the server, every third of the ack wait, that the
+// messages are still being worked on, so they are not redelivered to
+// another process meanwhile, until the returned channel is closed.
+func (b *Bus) heartbeat(raw []jetstream.Msg) chan struct{} {
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(b.opts.AckWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				for _, m := range raw {
+					_ = m.InProgress()
+				}
+			}
+		}
+	}()
+	return stop
+}
+
+// ackBatch settles a batch whose handler succeeded: messages marked Bad
+// are recorded and terminated, the others acknowledged (double acks,
+// several at once: each waits for the server's reply).
+func (b *Bus) ackBatch(ctx context.Context, durable string, raw []jetstream.Msg, msgs []*pipeline.Msg) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, ackersAtOnce)
+	for i, m := range raw {
+		if msgs[i].Bad != nil {
+			b.recordBad(ctx, durable, msgs[i])
+			_ = m.Term()
+			continue
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := m.DoubleAck(ctx); err != nil && ctx.Err() == nil {
+				b.log.Warn("ack", "consumer", durable, "seq", msgs[i].Seq, "err", err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// ackersAtOnce is the most double acks of a batch in flight at once.
+const ackersAtOnce = 32
