@@ -568,16 +568,7 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 			b.settleFailed(ctx, durable, h, raw, msgs, err)
 			continue
 		}
-		for i, m := range raw {
-			if msgs[i].Bad != nil {
-				b.recordBad(ctx, durable, msgs[i])
-				_ = m.Term()
-				continue
-			}
-			if err := m.DoubleAck(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("ack", "seq", msgs[i].Seq, "err", err)
-			}
-		}
+		b.ackBatch(ctx, durable, raw, msgs)
 	}
 	return nil
 }

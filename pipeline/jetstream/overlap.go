@@ -47,7 +47,8 @@ func (b *Bus) ConsumeOverlapped(ctx context.Context, durable string, subjects []
 	var beginMu sync.Mutex // the loop's begin and a settling's begins
 	settle := func(raw []jetstream.Msg, msgs []*pipeline.Msg, err error) {
 		if ctx.Err() != nil {
-			return // unacknowledged messages are redelivered later
+			b.handBack(raw) // stopping: delivered again at once, as in Consume
+			return
 		}
 		log.Warn("batch failed, will be redelivered", "n", len(msgs), "err", err)
 		beginMu.Lock()
@@ -121,6 +122,7 @@ func (b *Bus) ConsumeOverlapped(ctx context.Context, durable string, subjects []
 		case ends <- cur:
 		case <-ctx.Done():
 			close(cur.beat)
+			b.handBack(cur.raw) // begun, never ended
 			return nil
 		}
 	}
@@ -184,8 +186,13 @@ func (b *Bus) heartbeat(raw []jetstream.Msg) chan struct{} {
 
 // ackBatch settles a batch whose handler succeeded: messages marked Bad
 // are recorded and terminated, the others acknowledged (double acks,
-// several at once: each waits for the server's reply).
+// several at once: each waits for the server's reply). A batch that
+// succeeded just as the stage was stopped is still settled: the acks
+// outlive ctx (bounded by ackTimeout), else the finished work would wait
+// out the ack wait and be done again.
 func (b *Bus) ackBatch(ctx context.Context, durable string, raw []jetstream.Msg, msgs []*pipeline.Msg) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
+	defer cancel()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, ackersAtOnce)
 	for i, m := range raw {
@@ -207,3 +214,7 @@ func (b *Bus) ackBatch(ctx context.Context, durable string, raw []jetstream.Msg,
 
 // ackersAtOnce is the most double acks of a batch in flight at once.
 const ackersAtOnce = 32
+
+// ackTimeout bounds the settling of one batch (acks, terminations and
+// records of rejected messages) once its work is done.
+const ackTimeout = 10 * time.Second

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	natsjs "github.com/nats-io/nats.go/jetstream"
+
 	"adcensus/pipeline"
 	"adcensus/pipeline/jetstream"
 	"adcensus/pipeline/jetstream/jstest"
@@ -220,4 +223,65 @@ func TestResetToAckFloorTakesBackAKilledReadersBatch(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A batch whose work finished just as its stage was stopped (the handler
+// returned nil, ctx already cancelled) is acknowledged, not left for the
+// ack wait and done again — by Consume and by ConsumeOverlapped.
+func TestBatchFinishedAsTheStageStopsIsAcknowledged(t *testing.T) {
+	for _, overlapped := range []bool{false, true} {
+		t.Run(fmt.Sprintf("overlapped=%v", overlapped), func(t *testing.T) {
+			url := jstest.MustServer(t)
+			b, err := openURL(t, jetstream.Options{URL: url, AckWait: time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			publish(t, b, "m", 3)
+			subjects := []string{pipeline.SubjectFingerprints}
+			ctx, stop := context.WithCancel(context.Background())
+			defer stop()
+			var n atomic.Int64
+			work := func(msgs []*pipeline.Msg) {
+				n.Add(int64(len(msgs)))
+				stop() // the stage is stopped while the batch is finishing
+			}
+			if overlapped {
+				err = b.ConsumeOverlapped(ctx, "shared", subjects, 10, pipeline.BeginHandler(func(_ context.Context, msgs []*pipeline.Msg) (func() error, error) {
+					return func() error { work(msgs); return nil }, nil
+				}))
+			} else {
+				err = b.Consume(ctx, "shared", subjects, 10, func(_ context.Context, msgs []*pipeline.Msg) error {
+					work(msgs)
+					return nil
+				})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.Load() == 0 {
+				t.Fatal("no batch handled")
+			}
+			nc, err := nats.Connect(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			js, err := natsjs.New(nc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cons, err := js.Consumer(context.Background(), pipeline.Stream, "shared")
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := cons.Info(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.NumAckPending != 0 || info.AckFloor.Consumer != uint64(n.Load()) {
+				t.Fatalf("after the stop: %d handled, %d pending acknowledgement, ack floor %d: the finished batch was not acknowledged",
+					n.Load(), info.NumAckPending, info.AckFloor.Consumer)
+			}
+		})
+	}
 }
