@@ -56,6 +56,11 @@ func TestReadsThroughTheAPI(t *testing.T) {
 	if compared == 0 {
 		t.Errorf("no arena in the local overlap:\n%s", local)
 	}
+	// An arena subset naming an arena without adverts is refused, with the
+	// arenas that have some.
+	if arenaErr, _, _ := runMainErr(t, "export", "overlap", "--data", data, "--arena", "nosuch"); !strings.Contains(arenaErr.Error(), `"nosuch"`) || !strings.Contains(arenaErr.Error(), "blomstra") {
+		t.Errorf("export overlap --arena nosuch: %v, want the arenas with adverts named", arenaErr)
+	}
 	// Refused: what only the local computation has, and a bad URL.
 	for _, args := range [][]string{
 		{"export", "overlap", "--replicates", "10", "--api", base},

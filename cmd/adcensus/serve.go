@@ -321,13 +321,13 @@ func cmdExportOverlap(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	var within *overlap.Overlap
 	if len(arenas) > 0 {
-		for _, a := range arenas {
-			if !slices.Contains(o.Arenas, a) {
-				return usageError{fmt.Sprintf("--arena %s: %q has no advert in the period (arenas with adverts: %s)", strings.Join(arenas, ","), a, strings.Join(o.Arenas, ", "))}
-			}
-		}
 		if within, err = overlap.Compute(ctx, src); err != nil {
 			return err
+		}
+		for _, a := range arenas {
+			if !slices.Contains(o.Arenas, a) {
+				return usageError{fmt.Sprintf("--arena %s: %q has no advert in the period (arenas with adverts: %s)", strings.Join(arenas, ","), a, strings.Join(within.Arenas, ", "))}
+			}
 		}
 	}
 	sd := seenCLI(ctx, stderr, *dataDir, src, arenas)
