@@ -469,94 +469,22 @@ func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, ba
 		return fmt.Errorf("consumer %s: %w", durable, err)
 	}
 	log := b.log.With("consumer", durable)
-	lastCheck := time.Now()
+	f := &fetcher{b: b, cons: cons, durable: durable, batch: batch, log: log, lastCheck: time.Now()}
 	for ctx.Err() == nil {
-		mb, err := cons.Fetch(batch, jetstream.FetchMaxWait(200*time.Millisecond))
+		raw, msgs, stop, err := f.next(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			// A consumer deleted is fatal; one that is there again
-			// (created anew by a reclaim, or a fetch told "deleted" while
-			// the cluster moved it after a partition healed) is used on.
-			if _, cerr := b.stream.Consumer(ctx, durable); consumerGone(cerr) {
-				return fmt.Errorf("consumer %s: %w", durable, cerr)
-			}
-			log.Warn("fetch", "err", err)
-			sleep(ctx, time.Second)
-			continue
+			return err
 		}
-		var raw []jetstream.Msg
-		var msgs []*pipeline.Msg
-		// Read until the batch ends, or ctx is cancelled (a fetch on a
-		// connection closed under it never ends its batch).
-		ch := mb.Messages()
-	read:
-		for {
-			var m jetstream.Msg
-			select {
-			case <-ctx.Done():
-				b.handBack(raw)
-				return nil
-			case mm, ok := <-ch:
-				if !ok {
-					break read
-				}
-				m = mm
-			}
-			md, err := m.Metadata()
-			if err != nil {
-				_ = m.Term()
-				continue
-			}
-			pm := &pipeline.Msg{Subject: m.Subject(), Data: m.Data(), Seq: md.Sequence.Stream, Delivered: int(md.NumDelivered)}
-			if hdr := m.Headers(); len(hdr) > 0 {
-				pm.Header = map[string]string{}
-				for k := range hdr {
-					pm.Header[k] = hdr.Get(k)
-				}
-			}
-			raw = append(raw, m)
-			msgs = append(msgs, pm)
-		}
-		if err := mb.Error(); err != nil && len(msgs) == 0 && ctx.Err() == nil && consumerGone(err) {
-			if _, cerr := b.stream.Consumer(ctx, durable); consumerGone(cerr) {
-				return fmt.Errorf("consumer %s: %w", durable, err)
-			}
-			log.Warn("fetch", "err", err)
-			sleep(ctx, time.Second)
-			continue
+		if stop {
+			return nil
 		}
 		if len(msgs) == 0 {
-			// A fetch on a consumer deleted between two fetches may just
-			// come back empty (no one answers the pull): look it up now
-			// and then.
-			if time.Since(lastCheck) > consumerCheckEvery && ctx.Err() == nil {
-				lastCheck = time.Now()
-				if _, err := b.stream.Consumer(ctx, durable); consumerGone(err) {
-					return fmt.Errorf("consumer %s: %w", durable, err)
-				}
-			}
 			continue
 		}
 		// A batch that takes long tells the server it is still being
 		// worked on, so it is not redelivered to another process after
 		// the ack wait.
-		stopBeat := make(chan struct{})
-		go func() {
-			t := time.NewTicker(b.opts.AckWait / 3)
-			defer t.Stop()
-			for {
-				select {
-				case <-stopBeat:
-					return
-				case <-t.C:
-					for _, m := range raw {
-						_ = m.InProgress()
-					}
-				}
-			}
-		}()
+		stopBeat := b.heartbeat(raw)
 		err = h(ctx, msgs)
 		close(stopBeat)
 		if err != nil {

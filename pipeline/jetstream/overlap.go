@@ -73,40 +73,16 @@ func (b *Bus) ConsumeOverlapped(ctx context.Context, durable string, subjects []
 		close(ends)
 		<-ended
 	}()
-	lastCheck := time.Now()
+	f := &fetcher{b: b, cons: cons, durable: durable, batch: batch, log: log, lastCheck: time.Now()}
 	for ctx.Err() == nil {
-		mb, err := cons.Fetch(batch, jetstream.FetchMaxWait(200*time.Millisecond))
+		raw, msgs, stop, err := f.next(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if consumerGone(err) {
-				return fmt.Errorf("consumer %s: %w", durable, err)
-			}
-			if _, cerr := b.stream.Consumer(ctx, durable); consumerGone(cerr) {
-				return fmt.Errorf("consumer %s: %w", durable, cerr)
-			}
-			log.Warn("fetch", "err", err)
-			sleep(ctx, time.Second)
-			continue
+			return err
 		}
-		raw, msgs, ok := readBatch(ctx, mb)
-		if !ok {
+		if stop {
 			return nil
 		}
-		if err := mb.Error(); err != nil && len(msgs) == 0 && ctx.Err() == nil && consumerGone(err) {
-			return fmt.Errorf("consumer %s: %w", durable, err)
-		}
 		if len(msgs) == 0 {
-			// A fetch on a consumer deleted between two fetches may just
-			// come back empty (no one answers the pull): look it up now
-			// and then.
-			if time.Since(lastCheck) > consumerCheckEvery && ctx.Err() == nil {
-				lastCheck = time.Now()
-				if _, err := b.stream.Consumer(ctx, durable); consumerGone(err) {
-					return fmt.Errorf("consumer %s: %w", durable, err)
-				}
-			}
 			continue
 		}
 		cur := &inFlight{raw: raw, msgs: msgs, beat: b.heartbeat(raw)}
@@ -127,39 +103,6 @@ func (b *Bus) ConsumeOverlapped(ctx context.Context, durable string, subjects []
 		}
 	}
 	return nil
-}
-
-// readBatch reads a fetched batch until it ends; ok is false when ctx was
-// cancelled first (a fetch on a connection closed under it never ends
-// its batch). Messages without metadata are terminated.
-func readBatch(ctx context.Context, mb jetstream.MessageBatch) (raw []jetstream.Msg, msgs []*pipeline.Msg, ok bool) {
-	ch := mb.Messages()
-	for {
-		var m jetstream.Msg
-		select {
-		case <-ctx.Done():
-			return nil, nil, false
-		case mm, open := <-ch:
-			if !open {
-				return raw, msgs, true
-			}
-			m = mm
-		}
-		md, err := m.Metadata()
-		if err != nil {
-			_ = m.Term()
-			continue
-		}
-		pm := &pipeline.Msg{Subject: m.Subject(), Data: m.Data(), Seq: md.Sequence.Stream, Delivered: int(md.NumDelivered)}
-		if hdr := m.Headers(); len(hdr) > 0 {
-			pm.Header = map[string]string{}
-			for k := range hdr {
-				pm.Header[k] = hdr.Get(k)
-			}
-		}
-		raw = append(raw, m)
-		msgs = append(msgs, pm)
-	}
 }
 
 // heartbeat tells the server, every third of the ack wait, that the
