@@ -43,7 +43,17 @@ type StreamState struct {
 
 // Status returns the stream's state and every durable consumer's, sorted
 // by name.
-func (b *Bus) Status(ctx context.Context) (StreamState, []ConsumerState, error) {
+func (b *Bus) Status(ctx context.Context) (st StreamState, cs []ConsumerState, err error) {
+	// While a cluster elects leaders (a node restarted, a partition
+	// healed) JetStream answers "temporarily unavailable" for a moment.
+	err = b.retry(ctx, "status", func() (err error) {
+		st, cs, err = b.status(ctx)
+		return err
+	})
+	return st, cs, err
+}
+
+func (b *Bus) status(ctx context.Context) (StreamState, []ConsumerState, error) {
 	info, err := b.stream.Info(ctx)
 	if err != nil {
 		return StreamState{}, nil, fmt.Errorf("stream info: %w", err)
@@ -62,6 +72,9 @@ func (b *Bus) Status(ctx context.Context) (StreamState, []ConsumerState, error) 
 	var cs []ConsumerState
 	for _, name := range names {
 		c, err := b.stream.Consumer(ctx, name)
+		if errors.Is(err, jetstream.ErrConsumerNotFound) {
+			continue // removed since listed (a standby's, expired)
+		}
 		if err != nil {
 			return st, nil, fmt.Errorf("consumer %s: %w", name, err)
 		}
