@@ -328,7 +328,7 @@ func TestPartitionCountsRight(t *testing.T) {
 			return false
 		}
 		h, err := ixB.n.bus.LeaseHolder(ctx, pipeline.LeaseCluster)
-		if err != nil || h == nil {
+		if err != nil || h == nil || h.Epoch == 0 { // epoch 0: a new holder not yet writing
 			return false
 		}
 		if h.Epoch <= old.Epoch {
