@@ -26,6 +26,23 @@ type fetcher struct {
 	lastCheck time.Time
 }
 
+// newFetcher sets up the durable consumer (retrying while the stream
+// does not answer); nil and no error when ctx was cancelled meanwhile.
+func (b *Bus) newFetcher(ctx context.Context, durable string, subjects []string, batch int) (*fetcher, error) {
+	var cons jetstream.Consumer
+	err := b.retry(ctx, "consumer "+durable, func() (err error) {
+		cons, err = b.consumer(ctx, durable, subjects)
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("consumer %s: %w", durable, err)
+	}
+	return &fetcher{b: b, cons: cons, durable: durable, batch: batch, log: b.log.With("consumer", durable), lastCheck: time.Now()}, nil
+}
+
 // next returns the next batch, possibly empty (nothing pending, or a
 // transient error logged and waited out); stop is true when ctx was
 // cancelled (what was read is handed back); err is set when the consumer

@@ -457,19 +457,11 @@ func (b *Bus) consumer(ctx context.Context, durable string, subjects []string) (
 // Consume implements pipeline.Bus. Messages are fetched in batches; a batch
 // is acknowledged after the handler returns nil.
 func (b *Bus) Consume(ctx context.Context, durable string, subjects []string, batch int, h pipeline.BatchHandler) error {
-	var cons jetstream.Consumer
-	err := b.retry(ctx, "consumer "+durable, func() (err error) {
-		cons, err = b.consumer(ctx, durable, subjects)
-		return err
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil // cancelled while the consumer was being set up
-		}
-		return fmt.Errorf("consumer %s: %w", durable, err)
+	f, err := b.newFetcher(ctx, durable, subjects, batch)
+	if f == nil || err != nil {
+		return err // nil: cancelled while the consumer was being set up
 	}
-	log := b.log.With("consumer", durable)
-	f := &fetcher{b: b, cons: cons, durable: durable, batch: batch, log: log, lastCheck: time.Now()}
+	log := f.log
 	for ctx.Err() == nil {
 		raw, msgs, stop, err := f.next(ctx)
 		if err != nil {

@@ -2,7 +2,6 @@ package jetstream
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -32,18 +31,11 @@ type inFlight struct {
 // redelivered or dead-lettered when it fails again), never beside the
 // loop's begin.
 func (b *Bus) ConsumeOverlapped(ctx context.Context, durable string, subjects []string, batch int, h pipeline.BeginHandler) error {
-	var cons jetstream.Consumer
-	err := b.retry(ctx, "consumer "+durable, func() (err error) {
-		cons, err = b.consumer(ctx, durable, subjects)
-		return err
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil // cancelled while the consumer was being set up
-		}
-		return fmt.Errorf("consumer %s: %w", durable, err)
+	f, err := b.newFetcher(ctx, durable, subjects, batch)
+	if f == nil || err != nil {
+		return err // nil: cancelled while the consumer was being set up
 	}
-	log := b.log.With("consumer", durable)
+	log := f.log
 	var beginMu sync.Mutex // the loop's begin and a settling's begins
 	settle := func(raw []jetstream.Msg, msgs []*pipeline.Msg, err error) {
 		if ctx.Err() != nil {
@@ -73,7 +65,6 @@ func (b *Bus) ConsumeOverlapped(ctx context.Context, durable string, subjects []
 		close(ends)
 		<-ended
 	}()
-	f := &fetcher{b: b, cons: cons, durable: durable, batch: batch, log: log, lastCheck: time.Now()}
 	for ctx.Err() == nil {
 		raw, msgs, stop, err := f.next(ctx)
 		if err != nil {
